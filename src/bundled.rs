@@ -1,0 +1,52 @@
+//! The scenarios shipped inside the binary, so `scalesim run NAME` and
+//! `scalesim scenarios` work from anywhere.
+
+/// Bundled scenarios: (name, YAML text), in teaching order.
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "one-big-server",
+        include_str!("../scenarios/one-big-server.yaml"),
+    ),
+    (
+        "four-clones-round-robin",
+        include_str!("../scenarios/four-clones-round-robin.yaml"),
+    ),
+    (
+        "four-clones-least-connections",
+        include_str!("../scenarios/four-clones-least-connections.yaml"),
+    ),
+];
+
+/// Returns the text of the bundled scenario `name` (with or without `.yaml`).
+pub fn find(name: &str) -> Option<&'static str> {
+    let name = name.strip_suffix(".yaml").unwrap_or(name);
+    let name = name.rsplit('/').next().unwrap_or(name);
+    BUNDLED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// Returns the one-line lesson of a scenario: its `# Lesson:` comment.
+pub fn lesson(text: &str) -> &str {
+    text.lines()
+        .find_map(|l| l.strip_prefix("# Lesson:"))
+        .map_or("", str::trim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_scenario_is_valid_and_has_a_lesson() {
+        for (name, text) in BUNDLED {
+            assert!(!lesson(text).is_empty(), "{name} has no lesson");
+            if let Err(e) = crate::scenario::load_text(text, name, &[]) {
+                panic!("{name}: {e}");
+            }
+        }
+        assert!(find("one-big-server.yaml").is_some());
+        assert!(find("scenarios/one-big-server.yaml").is_some());
+    }
+}

@@ -1,0 +1,134 @@
+//! The command line: argument definitions and one function per command.
+//!
+//! Only `main.rs` prints errors and chooses exit codes; commands return errors.
+
+pub mod run;
+mod scenarios;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::bundled;
+use crate::error::{Error, Result, ScenarioError};
+use crate::scenario::{self, Override, Scenario};
+
+/// The `scalesim` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "scalesim",
+    version,
+    about = "Simulate scaling architectures: vertical, horizontal and hybrid setups under load and failures",
+    long_about = "Simulate scaling architectures request by request. Without a command, runs the \
+                  built-in showcase and writes its results to output/."
+)]
+pub struct Cli {
+    /// What to do (default: the showcase).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the showcase.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios (in parallel), print a summary table and write results.
+    Run {
+        /// Scenario files, or names of bundled scenarios (see `scalesim scenarios`).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Shared options.
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Check scenario files without running them.
+    Validate {
+        /// Scenario files, or names of bundled scenarios.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Override one field before checking: PATH=VALUE (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// List the bundled scenarios with the lesson each one teaches.
+    Scenarios,
+}
+
+/// Options shared by the commands that run scenarios.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Folder for results and charts.
+    #[arg(long, default_value = "output", global = true)]
+    pub out: PathBuf,
+    /// Seed for every scenario (overrides the files' `seed`).
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
+    /// Independent replications per scenario (figures get 95% confidence intervals).
+    #[arg(long, global = true)]
+    pub replications: Option<u64>,
+    /// Override one field: PATH=VALUE, like components.web.replicas=8 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
+    pub set: Vec<String>,
+    /// Print machine-readable results on stdout instead of the table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Threads to use (default: all cores).
+    #[arg(long, global = true)]
+    pub jobs: Option<usize>,
+    /// Print nothing but errors (and --json output).
+    #[arg(long, global = true)]
+    pub quiet: bool,
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => crate::showcase::run(&cli.common),
+        Some(Command::Run { files, common }) => run::run(&files, &common),
+        Some(Command::Validate { files, set }) => validate::run(&files, &set),
+        Some(Command::Scenarios) => scenarios::run(),
+    }
+}
+
+/// Parses `--set` arguments.
+pub fn parse_overrides(set: &[String]) -> Result<Vec<Override>> {
+    set.iter()
+        .map(|s| Override::parse(s).map_err(|e| Error::Usage(format!("--set {e}"))))
+        .collect()
+}
+
+/// Loads every named scenario, reporting the errors of all files at once.
+pub fn load_all(files: &[String], overrides: &[Override]) -> Result<Vec<Scenario>> {
+    let mut scenarios = Vec::new();
+    let mut failures: Vec<ScenarioError> = Vec::new();
+    for file in files {
+        match load_one(file, overrides) {
+            Ok(s) => scenarios.push(s),
+            Err(Error::Scenario(e)) => failures.push(e),
+            Err(other) => return Err(other),
+        }
+    }
+    if failures.is_empty() {
+        return Ok(scenarios);
+    }
+    let issues = failures
+        .iter()
+        .map(|f| f.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(Error::Usage(format!("invalid scenario\n{issues}")))
+}
+
+/// Loads a scenario from a file, or from the bundled set when no such file exists.
+pub fn load_one(file: &str, overrides: &[Override]) -> Result<Scenario> {
+    let path = Path::new(file);
+    if !path.exists() {
+        if let Some(text) = bundled::find(file) {
+            return Ok(scenario::load_text(text, file, overrides)?);
+        }
+    }
+    scenario::load(path, overrides)
+}

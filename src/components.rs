@@ -1,0 +1,213 @@
+//! The registry of component kinds.
+//!
+//! Each kind lives in its own module with its settings (`Spec`), their
+//! validation, the simulated behaviour and its unit tests. Adding a kind means
+//! writing that module and adding one variant and one line to each `match` here.
+
+pub mod load_balancer;
+pub mod server;
+pub mod station;
+
+use serde_json::Value;
+
+use crate::engine::{stream_rng, ComponentId, SimRng};
+use crate::error::Issue;
+use crate::metrics::Window;
+use crate::model::Node;
+use crate::scenario::locate::join_key;
+use crate::scenario::{ComponentDecl, RequestType, Scenario};
+
+/// The kinds a scenario may use, as written in `kind:`.
+pub const KINDS: &[&str] = &["server", "load_balancer"];
+
+/// Fields every kind accepts, read here rather than by each kind.
+const COMMON_FIELDS: &[&str] = &["kind", "host"];
+
+/// A component's validated settings, by kind.
+#[derive(Clone, Debug)]
+pub enum ComponentSpec {
+    /// `kind: server`
+    Server(server::Spec),
+    /// `kind: load_balancer`
+    LoadBalancer(load_balancer::Spec),
+}
+
+/// What a kind needs to know about the rest of the scenario while validating.
+pub struct SpecContext<'a> {
+    /// The request types of the mix.
+    pub types: &'a [RequestType],
+    /// Every component name, in file order.
+    pub names: &'a [String],
+}
+
+impl SpecContext<'_> {
+    /// Resolves a component name written at `path` to its index.
+    pub fn resolve(&self, name: &str, path: &str) -> Result<usize, Issue> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Issue::new(path, crate::scenario::no_such_component(name, self.names)))
+    }
+
+    /// Resolves a request type name written at `path` to its index.
+    pub fn request_type(&self, name: &str, path: &str) -> Result<usize, Issue> {
+        self.types
+            .iter()
+            .position(|t| t.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.types.iter().map(|t| t.name.as_str()).collect();
+                Issue::new(
+                    path,
+                    format!(
+                        "`{name}` is not a request type; the types are {}",
+                        names.join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// Parses one entry of `components:`.
+pub fn parse(
+    name: &str,
+    body: &Value,
+    path: &str,
+    cx: &SpecContext<'_>,
+) -> Result<ComponentDecl, Vec<Issue>> {
+    let Some(map) = body.as_object() else {
+        return Err(vec![Issue::new(
+            path,
+            "expected a mapping with at least `kind`",
+        )]);
+    };
+    let kind = match map.get("kind") {
+        Some(Value::String(kind)) => kind.as_str(),
+        Some(other) => {
+            return Err(vec![Issue::new(
+                join_key(path, "kind"),
+                format!("expected a kind name, found {other}"),
+            )])
+        }
+        None => {
+            return Err(vec![Issue::new(
+                path,
+                format!("missing field `kind` (one of {})", KINDS.join(", ")),
+            )])
+        }
+    };
+    let host = match map.get("host") {
+        None => None,
+        Some(Value::String(h)) => Some(h.clone()),
+        Some(other) => {
+            return Err(vec![Issue::new(
+                join_key(path, "host"),
+                format!("expected a host name, found {other}"),
+            )])
+        }
+    };
+    let mut rest = map.clone();
+    for field in COMMON_FIELDS {
+        rest.remove(*field);
+    }
+    let rest = Value::Object(rest);
+    let spec = match kind {
+        "server" => server::parse(&rest, path, cx).map(ComponentSpec::Server),
+        "load_balancer" => load_balancer::parse(&rest, path, cx).map(ComponentSpec::LoadBalancer),
+        other => Err(vec![Issue::new(
+            join_key(path, "kind"),
+            format!(
+                "unknown kind `{other}`, expected one of {}",
+                KINDS.join(", ")
+            ),
+        )]),
+    }?;
+    Ok(ComponentDecl {
+        name: name.to_string(),
+        host,
+        spec,
+    })
+}
+
+impl ComponentSpec {
+    /// Returns the kind's name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ComponentSpec::Server(_) => "server",
+            ComponentSpec::LoadBalancer(_) => "load_balancer",
+        }
+    }
+
+    /// Returns the number of replicas (machines) of the component.
+    pub fn replicas(&self) -> u32 {
+        match self {
+            ComponentSpec::Server(s) => s.replicas,
+            ComponentSpec::LoadBalancer(_) => 1,
+        }
+    }
+
+    /// Returns the components this one sends requests to.
+    pub fn downstream(&self) -> Vec<usize> {
+        let mut out = match self {
+            ComponentSpec::Server(s) => s.calls.iter().flatten().copied().collect(),
+            ComponentSpec::LoadBalancer(b) => b.routes.clone(),
+        };
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Checks the settings that depend on other components.
+    pub fn check_against(&self, path: &str, all: &[ComponentDecl]) -> Vec<Issue> {
+        match self {
+            ComponentSpec::Server(_) => Vec::new(),
+            ComponentSpec::LoadBalancer(b) => b.check_against(path, all),
+        }
+    }
+
+    /// Builds the simulated component.
+    pub fn build(&self, bx: &BuildContext<'_>) -> Box<dyn Node> {
+        match self {
+            ComponentSpec::Server(s) => Box::new(server::Server::new(s, bx)),
+            ComponentSpec::LoadBalancer(b) => Box::new(load_balancer::LoadBalancer::new(b, bx)),
+        }
+    }
+}
+
+/// What a component needs from the scenario while it is built.
+pub struct BuildContext<'a> {
+    /// The whole scenario.
+    pub scenario: &'a Scenario,
+    /// The index of the component being built (its `ComponentId` too).
+    pub index: usize,
+    /// The replication number, for the random streams.
+    pub replication: u64,
+    /// The measured window.
+    pub window: Window,
+}
+
+impl BuildContext<'_> {
+    /// Returns the component's name.
+    pub fn name(&self) -> &str {
+        &self.scenario.components[self.index].name
+    }
+
+    /// Returns the component's random stream for `purpose`.
+    pub fn rng(&self, purpose: &str) -> SimRng {
+        stream_rng(
+            self.scenario.seed,
+            self.replication,
+            &[self.name(), purpose],
+        )
+    }
+
+    /// Returns true when component `other` runs on the same host as this one.
+    pub fn colocated(&self, other: usize) -> bool {
+        let me = &self.scenario.components[self.index].host;
+        me.is_some() && *me == self.scenario.components[other].host
+    }
+
+    /// Returns the id of component `index`.
+    pub fn id(&self, index: usize) -> ComponentId {
+        ComponentId(index as u32)
+    }
+}

@@ -1,0 +1,322 @@
+//! How a balancer chooses a replica: one small trait, one file per policy.
+
+use rand::RngExt;
+use serde::Deserialize;
+
+use super::heap::IndexedMinHeap;
+use crate::engine::SimRng;
+
+/// The strategies a balancer may use, as written in `strategy:`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyKind {
+    /// Each replica in turn.
+    RoundRobin,
+    /// In turn, in proportion to `weights`.
+    WeightedRoundRobin,
+    /// Uniformly at random.
+    Random,
+    /// The replica with the fewest requests in flight from this balancer.
+    LeastConnections,
+    /// The less busy of two replicas drawn at random.
+    PowerOfTwo,
+    /// By a hash of the client id: a client always lands on the same replica.
+    IpHash,
+    /// The replica with the smallest reported load (reports arrive periodically).
+    LeastLoaded,
+}
+
+/// A policy for choosing replicas of one target.
+pub trait Strategy {
+    /// Chooses a replica for a request from client `user`.
+    fn pick(&mut self, user: u32, rng: &mut SimRng) -> u32;
+    /// Notes that a request was sent to `replica`.
+    fn assigned(&mut self, _replica: u32) {}
+    /// Notes that a request sent to `replica` was answered.
+    fn released(&mut self, _replica: u32) {}
+    /// Notes a load report from `replica`.
+    fn reported(&mut self, _replica: u32, _load: u32) {}
+    /// Returns the number of replicas it chooses among.
+    fn replicas(&self) -> u32;
+}
+
+/// Builds the strategy `kind` over `replicas` replicas.
+pub fn build(kind: StrategyKind, replicas: u32, weights: Option<&[f64]>) -> Box<dyn Strategy> {
+    let n = replicas.max(1);
+    match kind {
+        StrategyKind::RoundRobin => Box::new(RoundRobin { next: 0, n }),
+        StrategyKind::WeightedRoundRobin => Box::new(WeightedRoundRobin::new(n, weights)),
+        StrategyKind::Random => Box::new(Random { n }),
+        StrategyKind::LeastConnections => Box::new(LeastConnections::new(n)),
+        StrategyKind::PowerOfTwo => Box::new(PowerOfTwo {
+            connections: vec![0; n as usize],
+        }),
+        StrategyKind::IpHash => Box::new(IpHash { n }),
+        StrategyKind::LeastLoaded => Box::new(LeastLoaded::new(n)),
+    }
+}
+
+/// Each replica in turn.
+struct RoundRobin {
+    next: u32,
+    n: u32,
+}
+
+impl Strategy for RoundRobin {
+    fn replicas(&self) -> u32 {
+        self.n
+    }
+
+    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> u32 {
+        let chosen = self.next;
+        self.next = (self.next + 1) % self.n;
+        chosen
+    }
+}
+
+/// Stride scheduling: each replica advances by 1/weight when chosen, and the
+/// one furthest behind goes next. Deterministic, proportional, O(log n).
+struct WeightedRoundRobin {
+    heap: IndexedMinHeap<(u64, u32)>,
+    stride: Vec<u64>,
+}
+
+impl WeightedRoundRobin {
+    const SCALE: f64 = 1e12;
+
+    fn new(n: u32, weights: Option<&[f64]>) -> Self {
+        let stride: Vec<u64> = (0..n as usize)
+            .map(|i| {
+                let w = weights.and_then(|w| w.get(i)).copied().unwrap_or(1.0);
+                (Self::SCALE / w.max(1e-9)).round() as u64
+            })
+            .collect();
+        // Start each replica half a stride in, so heavy replicas go first.
+        let keys = (0..n).map(|i| (stride[i as usize] / 2, i)).collect();
+        Self {
+            heap: IndexedMinHeap::new(keys),
+            stride,
+        }
+    }
+}
+
+impl Strategy for WeightedRoundRobin {
+    fn replicas(&self) -> u32 {
+        self.stride.len() as u32
+    }
+
+    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> u32 {
+        let chosen = self.heap.min();
+        let (pass, _) = self.heap.key(chosen);
+        self.heap
+            .update(chosen, (pass + self.stride[chosen as usize], chosen));
+        chosen
+    }
+}
+
+/// Uniformly at random.
+struct Random {
+    n: u32,
+}
+
+impl Strategy for Random {
+    fn replicas(&self) -> u32 {
+        self.n
+    }
+
+    fn pick(&mut self, _user: u32, rng: &mut SimRng) -> u32 {
+        rng.random_range(0..self.n)
+    }
+}
+
+/// Fewest requests in flight; among equals, the one chosen least recently.
+struct LeastConnections {
+    heap: IndexedMinHeap<(u32, u64)>,
+    stamp: u64,
+}
+
+impl LeastConnections {
+    fn new(n: u32) -> Self {
+        Self {
+            heap: IndexedMinHeap::new((0..n).map(|i| (0, u64::from(i))).collect()),
+            stamp: u64::from(n),
+        }
+    }
+}
+
+impl Strategy for LeastConnections {
+    fn replicas(&self) -> u32 {
+        self.heap.len()
+    }
+
+    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> u32 {
+        self.heap.min()
+    }
+
+    fn assigned(&mut self, replica: u32) {
+        let (connections, _) = self.heap.key(replica);
+        self.stamp += 1;
+        self.heap.update(replica, (connections + 1, self.stamp));
+    }
+
+    fn released(&mut self, replica: u32) {
+        let (connections, stamp) = self.heap.key(replica);
+        self.heap
+            .update(replica, (connections.saturating_sub(1), stamp));
+    }
+}
+
+/// Two replicas at random, the one with fewer requests in flight wins.
+struct PowerOfTwo {
+    connections: Vec<u32>,
+}
+
+impl Strategy for PowerOfTwo {
+    fn replicas(&self) -> u32 {
+        self.connections.len() as u32
+    }
+
+    fn pick(&mut self, _user: u32, rng: &mut SimRng) -> u32 {
+        let n = self.connections.len() as u32;
+        if n == 1 {
+            return 0;
+        }
+        let a = rng.random_range(0..n);
+        // A second, different replica: draw from the n - 1 others.
+        let b = (a + 1 + rng.random_range(0..n - 1)) % n;
+        if self.connections[b as usize] < self.connections[a as usize] {
+            b
+        } else {
+            a
+        }
+    }
+
+    fn assigned(&mut self, replica: u32) {
+        self.connections[replica as usize] += 1;
+    }
+
+    fn released(&mut self, replica: u32) {
+        let c = &mut self.connections[replica as usize];
+        *c = c.saturating_sub(1);
+    }
+}
+
+/// A client always lands on the same replica (while the replica count holds).
+struct IpHash {
+    n: u32,
+}
+
+impl Strategy for IpHash {
+    fn replicas(&self) -> u32 {
+        self.n
+    }
+
+    fn pick(&mut self, user: u32, _rng: &mut SimRng) -> u32 {
+        // Mix the id so that consecutive ids do not map to consecutive replicas.
+        let mut z = u64::from(user).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % u64::from(self.n)) as u32
+    }
+}
+
+/// The smallest load in the last reports; between reports the view is stale,
+/// so every request goes to the replica that looked idlest (among equals, in
+/// turn). That herding is what this strategy teaches.
+struct LeastLoaded {
+    heap: IndexedMinHeap<(u32, u64)>,
+    stamp: u64,
+}
+
+impl LeastLoaded {
+    fn new(n: u32) -> Self {
+        Self {
+            heap: IndexedMinHeap::new((0..n).map(|i| (0, u64::from(i))).collect()),
+            stamp: u64::from(n),
+        }
+    }
+}
+
+impl Strategy for LeastLoaded {
+    fn replicas(&self) -> u32 {
+        self.heap.len()
+    }
+
+    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> u32 {
+        let chosen = self.heap.min();
+        let (load, _) = self.heap.key(chosen);
+        self.stamp += 1;
+        self.heap.update(chosen, (load, self.stamp));
+        chosen
+    }
+
+    fn reported(&mut self, replica: u32, load: u32) {
+        let (_, stamp) = self.heap.key(replica);
+        self.heap.update(replica, (load, stamp));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::stream_rng;
+
+    fn picks(strategy: &mut dyn Strategy, count: usize) -> Vec<u32> {
+        let mut rng = stream_rng(1, 0, &["lb-test"]);
+        (0..count as u32)
+            .map(|u| strategy.pick(u, &mut rng))
+            .collect()
+    }
+
+    #[test]
+    fn round_robin_cycles() {
+        let mut s = build(StrategyKind::RoundRobin, 3, None);
+        assert_eq!(picks(s.as_mut(), 7), [0, 1, 2, 0, 1, 2, 0]);
+    }
+
+    #[test]
+    fn weighted_round_robin_follows_the_weights() {
+        let mut s = build(StrategyKind::WeightedRoundRobin, 3, Some(&[3.0, 1.0, 1.0]));
+        let chosen = picks(s.as_mut(), 500);
+        let count = |r| chosen.iter().filter(|&&c| c == r).count();
+        assert_eq!((count(0), count(1), count(2)), (300, 100, 100));
+    }
+
+    #[test]
+    fn least_connections_avoids_busy_replicas() {
+        let mut s = build(StrategyKind::LeastConnections, 3, None);
+        let mut rng = stream_rng(1, 0, &["x"]);
+        for _ in 0..3 {
+            let r = s.pick(0, &mut rng);
+            s.assigned(r);
+        }
+        // All three have one connection; free replica 2.
+        s.released(2);
+        assert_eq!(s.pick(0, &mut rng), 2);
+    }
+
+    #[test]
+    fn ip_hash_is_sticky() {
+        let mut s = build(StrategyKind::IpHash, 8, None);
+        let mut rng = stream_rng(1, 0, &["x"]);
+        let first = s.pick(42, &mut rng);
+        assert!((0..10).all(|_| s.pick(42, &mut rng) == first));
+    }
+
+    #[test]
+    fn least_loaded_herds_on_the_idlest_report() {
+        let mut s = build(StrategyKind::LeastLoaded, 3, None);
+        s.reported(0, 5);
+        s.reported(1, 0);
+        s.reported(2, 5);
+        assert_eq!(picks(s.as_mut(), 4), [1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn power_of_two_picks_the_less_loaded_of_two() {
+        let mut s = build(StrategyKind::PowerOfTwo, 2, None);
+        s.assigned(0);
+        // With two replicas both are always drawn, so the idle one wins.
+        assert!(picks(s.as_mut(), 10).iter().all(|&r| r == 1));
+    }
+}

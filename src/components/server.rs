@@ -1,0 +1,363 @@
+//! `kind: server`: replicas of a machine that serve requests on their cores and
+//! may call other components before answering.
+//!
+//! A request holds a core only for its own work; while it waits for the
+//! components it calls, the core is free for others (cores model CPU, not
+//! threads). That is what makes a chain of servers a Jackson network.
+
+use serde::Deserialize;
+use serde_json::Value;
+use slab::Slab;
+
+use super::station::{any_replica, Admission, RawStation, ServiceTime, Station, StationSpec};
+use super::{BuildContext, SpecContext};
+use crate::dist::RawShape;
+use crate::engine::{Component, ComponentId, SimRng, SimTime};
+use crate::error::Issue;
+use crate::metrics::ComponentStats;
+use crate::model::{send_call, send_reply, Call, Ctx, Msg, Outcome, World, ANY_REPLICA};
+use crate::scenario::locate::{join_index, join_key};
+use crate::scenario::parse_value;
+
+/// How a server issues its calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fanout {
+    /// One after the other: each call starts when the previous one answered.
+    Sequential,
+    /// All at once: the request goes on when the last one answered.
+    Parallel,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    replicas: Option<u32>,
+    cores: Option<u32>,
+    speed: Option<f64>,
+    work: Option<Value>,
+    service: Option<RawShape>,
+    queue: Option<Value>,
+    calls: Option<Value>,
+    fanout: Option<Fanout>,
+}
+
+/// The validated settings of a server.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Number of identical machines.
+    pub replicas: u32,
+    /// Cores, speed, work and queue of each machine.
+    pub station: StationSpec,
+    /// Components called after the local work, per request type.
+    pub calls: Vec<Vec<usize>>,
+    /// Whether the calls go one by one or all at once.
+    pub fanout: Fanout,
+}
+
+/// Parses the fields of a server (without `kind` and `host`).
+pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
+    let raw: Raw = parse_value(body, path).map_err(|i| vec![i])?;
+    let mut issues = Vec::new();
+    let replicas = raw.replicas.unwrap_or(1);
+    if replicas == 0 {
+        issues.push(Issue::new(
+            join_key(path, "replicas"),
+            "expected a positive number of replicas, found 0",
+        ));
+    }
+    let station = RawStation {
+        cores: raw.cores,
+        speed: raw.speed,
+        work: raw.work.as_ref(),
+        service: raw.service.as_ref(),
+        queue: raw.queue.as_ref(),
+    }
+    .validate(path, cx, None, &mut issues);
+    let calls = match &raw.calls {
+        None => vec![Vec::new(); cx.types.len()],
+        Some(value) => parse_calls(value, &join_key(path, "calls"), cx, &mut issues),
+    };
+    if issues.is_empty() {
+        Ok(Spec {
+            replicas,
+            station,
+            calls,
+            fanout: raw.fanout.unwrap_or(Fanout::Sequential),
+        })
+    } else {
+        Err(issues)
+    }
+}
+
+/// Reads `calls:` as a list of names for every type, or a mapping per type.
+fn parse_calls(
+    value: &Value,
+    path: &str,
+    cx: &SpecContext<'_>,
+    issues: &mut Vec<Issue>,
+) -> Vec<Vec<usize>> {
+    let list = |v: &Value, path: &str, issues: &mut Vec<Issue>| -> Vec<usize> {
+        let items: Vec<Value> = match v {
+            Value::Array(items) => items.clone(),
+            Value::String(_) => vec![v.clone()],
+            other => {
+                issues.push(Issue::new(
+                    path,
+                    format!("expected a list of component names, found {other}"),
+                ));
+                return Vec::new();
+            }
+        };
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let item_path = join_index(path, i);
+                match item {
+                    Value::String(name) => cx
+                        .resolve(name, &item_path)
+                        .map_err(|e| issues.push(e))
+                        .ok(),
+                    other => {
+                        issues.push(Issue::new(
+                            item_path,
+                            format!("expected a component name, found {other}"),
+                        ));
+                        None
+                    }
+                }
+            })
+            .collect()
+    };
+    match value {
+        Value::Object(map) => {
+            let mut per_type = vec![Vec::new(); cx.types.len()];
+            for (kind, targets) in map {
+                let kind_path = join_key(path, kind);
+                match cx.request_type(kind, &kind_path) {
+                    Ok(t) => per_type[t] = list(targets, &kind_path, issues),
+                    Err(e) => issues.push(e),
+                }
+            }
+            per_type
+        }
+        v => vec![list(v, path, issues); cx.types.len()],
+    }
+}
+
+/// A call being served, from arrival to reply.
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    call: Call,
+    kind: u16,
+    replica: u32,
+    queued_at: SimTime,
+    /// Index of the next call to issue (sequential fan-out).
+    next_call: u16,
+    /// Calls issued and not yet answered.
+    pending: u16,
+    /// The first unsuccessful answer of a downstream call, if any.
+    failure: Option<Outcome>,
+}
+
+/// A server component while it runs.
+pub struct Server {
+    name: String,
+    fanout: Fanout,
+    stations: Vec<Station>,
+    service: ServiceTime,
+    jobs: Slab<Job>,
+    /// Per request type: the called components and whether each is co-located.
+    calls: Vec<Vec<(ComponentId, bool)>>,
+    service_rng: SimRng,
+    route_rng: SimRng,
+}
+
+impl Server {
+    /// Builds the server described by `spec`.
+    pub fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+        Self {
+            name: bx.name().to_string(),
+            fanout: spec.fanout,
+            stations: (0..spec.replicas)
+                .map(|_| Station::new(spec.station.cores, spec.station.queue, bx.window))
+                .collect(),
+            service: ServiceTime::new(&spec.station),
+            jobs: Slab::new(),
+            calls: spec
+                .calls
+                .iter()
+                .map(|targets| {
+                    targets
+                        .iter()
+                        .map(|&t| (bx.id(t), bx.colocated(t)))
+                        .collect()
+                })
+                .collect(),
+            service_rng: bx.rng("service"),
+            route_rng: bx.rng("route"),
+        }
+    }
+
+    fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
+        let replicas = self.stations.len() as u32;
+        let replica = if call.replica < replicas {
+            call.replica
+        } else {
+            any_replica(replicas, &mut self.route_rng)
+        };
+        let kind = ctx.shared.request(call.req).map_or(0, |r| r.kind);
+        let now = ctx.now();
+        let token = self.jobs.insert(Job {
+            call,
+            kind,
+            replica,
+            queued_at: now,
+            next_call: 0,
+            pending: 0,
+            failure: None,
+        }) as u32;
+        match self.stations[replica as usize].arrive(token, now) {
+            Admission::Started => self.start(token, ctx),
+            Admission::Queued => {}
+            Admission::Rejected => {
+                self.jobs.remove(token as usize);
+                send_reply(ctx, &call, Outcome::Rejected);
+            }
+        }
+    }
+
+    /// Puts a job on a core: notes its wait and schedules the end of its work.
+    fn start(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get(token as usize) else {
+            return;
+        };
+        let waited = ctx.now() - job.queued_at;
+        if waited > SimTime::ZERO {
+            if let Some(req) = ctx.shared.requests.get_mut(job.call.req as usize) {
+                req.wait += waited;
+            }
+        }
+        let time = self.service.draw(job.kind, &mut self.service_rng);
+        ctx.schedule_self(time, Msg::Timer(u64::from(token)));
+    }
+
+    /// The local work of a job is done: free the core, then call downstream or answer.
+    fn served(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get(token as usize).copied() else {
+            return;
+        };
+        if let Some(next) = self.stations[job.replica as usize].depart(ctx.now()) {
+            self.start(next, ctx);
+        }
+        let targets = self.calls.get(job.kind as usize).map_or(0, Vec::len);
+        if targets == 0 {
+            self.finish(token, Outcome::Ok, ctx);
+            return;
+        }
+        match self.fanout {
+            Fanout::Sequential => self.call_next(token, ctx),
+            Fanout::Parallel => {
+                for index in 0..targets {
+                    self.call(token, index, ctx);
+                }
+            }
+        }
+    }
+
+    /// Sends the job's call number `index`.
+    fn call(&mut self, token: u32, index: usize, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(token as usize) else {
+            return;
+        };
+        let (target, colocated) = self.calls[job.kind as usize][index];
+        job.pending += 1;
+        let call = Call {
+            req: job.call.req,
+            reply_to: ctx.me(),
+            token,
+            // A co-located callee is the one on this machine.
+            replica: if colocated { job.replica } else { ANY_REPLICA },
+        };
+        send_call(ctx, target, call);
+    }
+
+    fn call_next(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(token as usize) else {
+            return;
+        };
+        let index = job.next_call as usize;
+        job.next_call += 1;
+        self.call(token, index, ctx);
+    }
+
+    /// A downstream call answered.
+    fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(token as usize) else {
+            return;
+        };
+        job.pending = job.pending.saturating_sub(1);
+        if outcome != Outcome::Ok && job.failure.is_none() {
+            job.failure = Some(outcome);
+        }
+        let job = *job;
+        let targets = self.calls[job.kind as usize].len();
+        if job.pending > 0 {
+            return;
+        }
+        match job.failure {
+            Some(failure) => self.finish(token, failure, ctx),
+            None if self.fanout == Fanout::Sequential && (job.next_call as usize) < targets => {
+                self.call_next(token, ctx)
+            }
+            None => self.finish(token, Outcome::Ok, ctx),
+        }
+    }
+
+    fn finish(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let job = self.jobs.remove(token as usize);
+        send_reply(ctx, &job.call, outcome);
+    }
+}
+
+impl Component<Msg, World> for Server {
+    fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+        match msg {
+            Msg::Call(call) => self.accept(call, ctx),
+            Msg::Timer(token) => self.served(token as u32, ctx),
+            Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
+            Msg::Probe { reply_to, replica } => {
+                let load = self.stations.get(replica as usize).map_or(0, Station::load);
+                let delay = ctx.shared.latency(ctx.me(), reply_to);
+                let from = ctx.me();
+                ctx.send(
+                    reply_to,
+                    delay,
+                    Msg::Load {
+                        from,
+                        replica,
+                        load,
+                    },
+                );
+            }
+            Msg::Load { .. } => {}
+        }
+    }
+
+    fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let cores: u32 = self.stations.iter().map(Station::cores).sum();
+        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
+        let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
+        ctx.shared.recorder.component(ComponentStats {
+            name: self.name.clone(),
+            kind: "server",
+            utilization: busy / f64::from(cores.max(1)),
+            mean_queue: waiting,
+            completed: self.stations.iter().map(|s| s.completed).sum(),
+            rejected: self.stations.iter().map(|s| s.rejected).sum(),
+            extra: Vec::new(),
+        });
+    }
+}

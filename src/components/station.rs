@@ -1,0 +1,366 @@
+//! The shared mechanics of anything that serves requests on cores: a number of
+//! cores working in parallel, a bounded FIFO queue in front of them, and the
+//! draw of each request's service time. Servers, balancers with a processing
+//! time, and later databases and workers are all stations.
+
+use std::collections::VecDeque;
+
+use rand::RngExt;
+use serde_json::Value;
+
+use super::SpecContext;
+use crate::dist::{RawShape, Shape};
+use crate::engine::{SimRng, SimTime};
+use crate::error::Issue;
+use crate::metrics::{TimeAverage, Window};
+use crate::scenario::locate::join_key;
+use crate::scenario::units::parse_duration;
+
+/// The validated settings of a station.
+#[derive(Clone, Debug)]
+pub struct StationSpec {
+    /// Requests served in parallel by one replica.
+    pub cores: u32,
+    /// Relative core speed: time on a core is work divided by speed.
+    pub speed: f64,
+    /// Mean work per request type at speed 1.0.
+    pub work: Vec<SimTime>,
+    /// Law of the work around its mean.
+    pub shape: Shape,
+    /// Waiting requests per replica beyond which new ones are rejected (`None`: unbounded).
+    pub queue: Option<u32>,
+}
+
+/// The raw station fields, as read by the component that owns them.
+pub struct RawStation<'a> {
+    /// `cores:`
+    pub cores: Option<u32>,
+    /// `speed:`
+    pub speed: Option<f64>,
+    /// `work:` (a duration, or a mapping of request type to duration)
+    pub work: Option<&'a Value>,
+    /// `service:`
+    pub service: Option<&'a RawShape>,
+    /// `queue:` (a number or `unbounded`)
+    pub queue: Option<&'a Value>,
+}
+
+impl RawStation<'_> {
+    /// Validates the fields; `default_work` applies when `work` is absent (`None`: required).
+    pub fn validate(
+        &self,
+        path: &str,
+        cx: &SpecContext<'_>,
+        default_work: Option<SimTime>,
+        issues: &mut Vec<Issue>,
+    ) -> StationSpec {
+        let cores = self.cores.unwrap_or(1);
+        if cores == 0 {
+            issues.push(Issue::new(
+                join_key(path, "cores"),
+                "expected a positive number of cores, found 0",
+            ));
+        }
+        let speed = self.speed.unwrap_or(1.0);
+        if !(speed.is_finite() && speed > 0.0) {
+            issues.push(Issue::new(
+                join_key(path, "speed"),
+                format!("expected a positive speed, found {speed}"),
+            ));
+        }
+        let work = match (self.work, default_work) {
+            (Some(value), _) => parse_work(value, &join_key(path, "work"), cx, issues),
+            (None, Some(default)) => vec![default; cx.types.len()],
+            (None, None) => {
+                issues.push(Issue::new(
+                    join_key(path, "work"),
+                    "missing field `work` (mean work per request, like 4ms)",
+                ));
+                vec![SimTime::ZERO; cx.types.len()]
+            }
+        };
+        let shape = match self
+            .service
+            .map_or(Ok(Shape::Exponential), RawShape::validate)
+        {
+            Ok(shape) => shape,
+            Err(message) => {
+                issues.push(Issue::new(join_key(path, "service"), message));
+                Shape::Exponential
+            }
+        };
+        let queue = self
+            .queue
+            .and_then(|q| parse_queue(q, &join_key(path, "queue"), issues));
+        StationSpec {
+            cores: cores.max(1),
+            speed: if speed > 0.0 { speed } else { 1.0 },
+            work,
+            shape,
+            queue,
+        }
+    }
+}
+
+/// Reads `work:` as one duration for every type, or a mapping per type.
+fn parse_work(
+    value: &Value,
+    path: &str,
+    cx: &SpecContext<'_>,
+    issues: &mut Vec<Issue>,
+) -> Vec<SimTime> {
+    let one = |v: &Value, path: &str, issues: &mut Vec<Issue>| match v {
+        Value::String(s) => parse_duration(s)
+            .map_err(|m| issues.push(Issue::new(path, m)))
+            .ok(),
+        Value::Number(n) if n.as_f64() == Some(0.0) => Some(SimTime::ZERO),
+        other => {
+            issues.push(Issue::new(
+                path,
+                format!("expected a duration like 4ms, found {other}"),
+            ));
+            None
+        }
+    };
+    match value {
+        Value::Object(map) => {
+            for key in map.keys() {
+                if !cx.types.iter().any(|t| t.name == *key) {
+                    let names: Vec<&str> = cx.types.iter().map(|t| t.name.as_str()).collect();
+                    issues.push(Issue::new(
+                        join_key(path, key),
+                        format!(
+                            "`{key}` is not a request type; the types are {}",
+                            names.join(", ")
+                        ),
+                    ));
+                }
+            }
+            cx.types
+                .iter()
+                .map(|t| match map.get(&t.name) {
+                    Some(v) => one(v, &join_key(path, &t.name), issues).unwrap_or_default(),
+                    None => {
+                        issues.push(Issue::new(
+                            path,
+                            format!("no work given for request type `{}`", t.name),
+                        ));
+                        SimTime::ZERO
+                    }
+                })
+                .collect()
+        }
+        v => {
+            let work = one(v, path, issues).unwrap_or_default();
+            vec![work; cx.types.len()]
+        }
+    }
+}
+
+/// Reads `queue:` as a whole number or `unbounded`.
+fn parse_queue(value: &Value, path: &str, issues: &mut Vec<Issue>) -> Option<u32> {
+    match value {
+        Value::String(s) if s == "unbounded" => None,
+        Value::Number(n) => match n.as_u64().and_then(|q| u32::try_from(q).ok()) {
+            Some(q) => Some(q),
+            None => {
+                issues.push(Issue::new(
+                    path,
+                    format!("expected a queue length (0 or more) or `unbounded`, found {n}"),
+                ));
+                None
+            }
+        },
+        other => {
+            issues.push(Issue::new(
+                path,
+                format!("expected a queue length (0 or more) or `unbounded`, found {other}"),
+            ));
+            None
+        }
+    }
+}
+
+/// What happened to a request that reached a station.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// A core was free: service starts now.
+    Started,
+    /// All cores were busy: it waits in the queue.
+    Queued,
+    /// The queue was full: refused.
+    Rejected,
+}
+
+/// One replica's cores and queue, with its time-weighted statistics.
+#[derive(Clone, Debug)]
+pub struct Station {
+    cores: u32,
+    limit: Option<u32>,
+    queue: VecDeque<u32>,
+    busy: TimeAverage,
+    waiting: TimeAverage,
+    window: Window,
+    /// Services finished inside the measured window.
+    pub completed: u64,
+    /// Requests refused inside the measured window.
+    pub rejected: u64,
+}
+
+impl Station {
+    /// Creates an idle station.
+    pub fn new(cores: u32, limit: Option<u32>, window: Window) -> Self {
+        Self {
+            cores,
+            limit,
+            queue: VecDeque::new(),
+            busy: TimeAverage::new(window),
+            waiting: TimeAverage::new(window),
+            window,
+            completed: 0,
+            rejected: 0,
+        }
+    }
+
+    /// Admits the request known by `token`.
+    #[inline]
+    pub fn arrive(&mut self, token: u32, now: SimTime) -> Admission {
+        let busy = self.busy.value();
+        if busy < u64::from(self.cores) {
+            self.busy.set(now, busy + 1);
+            Admission::Started
+        } else if self
+            .limit
+            .is_none_or(|limit| self.queue.len() < limit as usize)
+        {
+            self.queue.push_back(token);
+            self.waiting.set(now, self.queue.len() as u64);
+            Admission::Queued
+        } else {
+            if self.window.contains(now) {
+                self.rejected += 1;
+            }
+            Admission::Rejected
+        }
+    }
+
+    /// Frees the core of a finished request; returns the next request to start on it.
+    #[inline]
+    pub fn depart(&mut self, now: SimTime) -> Option<u32> {
+        if self.window.contains(now) {
+            self.completed += 1;
+        }
+        match self.queue.pop_front() {
+            Some(next) => {
+                self.waiting.set(now, self.queue.len() as u64);
+                Some(next)
+            }
+            None => {
+                let busy = self.busy.value();
+                self.busy.set(now, busy.saturating_sub(1));
+                None
+            }
+        }
+    }
+
+    /// Returns requests in service plus waiting.
+    #[inline]
+    pub fn load(&self) -> u32 {
+        (self.busy.value() as usize + self.queue.len()) as u32
+    }
+
+    /// Returns the time-averaged number of busy cores.
+    pub fn mean_busy(&mut self, now: SimTime) -> f64 {
+        self.busy.mean(now)
+    }
+
+    /// Returns the time-averaged number of waiting requests.
+    pub fn mean_waiting(&mut self, now: SimTime) -> f64 {
+        self.waiting.mean(now)
+    }
+
+    /// Returns the number of cores.
+    pub fn cores(&self) -> u32 {
+        self.cores
+    }
+}
+
+/// Draws service times for a station's request types.
+#[derive(Clone, Debug)]
+pub struct ServiceTime {
+    mean_ns: Vec<f64>,
+    shape: Shape,
+}
+
+impl ServiceTime {
+    /// Prepares the draws for `spec` (work divided by speed).
+    pub fn new(spec: &StationSpec) -> Self {
+        Self {
+            mean_ns: spec.work.iter().map(|w| w.0 as f64 / spec.speed).collect(),
+            shape: spec.shape.clone(),
+        }
+    }
+
+    /// Draws the time a request of type `kind` holds a core.
+    #[inline]
+    pub fn draw(&self, kind: u16, rng: &mut SimRng) -> SimTime {
+        let mean = self.mean_ns.get(kind as usize).copied().unwrap_or(0.0);
+        if mean == 0.0 {
+            return SimTime::ZERO;
+        }
+        SimTime::from_nanos_f64(mean * self.shape.sample(rng))
+    }
+
+    /// Returns true when every type has zero work (the station adds no time).
+    pub fn is_zero(&self) -> bool {
+        self.mean_ns.iter().all(|&m| m == 0.0)
+    }
+}
+
+/// Picks a replica for a call that did not name one: uniformly at random.
+#[inline]
+pub fn any_replica(replicas: u32, rng: &mut SimRng) -> u32 {
+    if replicas <= 1 {
+        0
+    } else {
+        rng.random_range(0..replicas)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window() -> Window {
+        Window {
+            start: SimTime(0),
+            end: SimTime(100),
+        }
+    }
+
+    #[test]
+    fn serves_on_cores_then_queues_then_rejects() {
+        let mut s = Station::new(2, Some(1), window());
+        assert_eq!(s.arrive(1, SimTime(0)), Admission::Started);
+        assert_eq!(s.arrive(2, SimTime(0)), Admission::Started);
+        assert_eq!(s.arrive(3, SimTime(0)), Admission::Queued);
+        assert_eq!(s.arrive(4, SimTime(0)), Admission::Rejected);
+        assert_eq!(s.load(), 3);
+        assert_eq!(s.depart(SimTime(10)), Some(3));
+        assert_eq!(s.depart(SimTime(20)), None);
+        assert_eq!(s.depart(SimTime(30)), None);
+        assert_eq!(s.load(), 0);
+        assert_eq!((s.completed, s.rejected), (3, 1));
+        // Busy: 2 cores over [0, 20), 1 over [20, 30): area 50 over 100.
+        assert!((s.mean_busy(SimTime(100)) - 0.5).abs() < 1e-12);
+        // Waiting: 1 over [0, 10).
+        assert!((s.mean_waiting(SimTime(100)) - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn zero_queue_is_a_loss_system() {
+        let mut s = Station::new(1, Some(0), window());
+        assert_eq!(s.arrive(1, SimTime(0)), Admission::Started);
+        assert_eq!(s.arrive(2, SimTime(0)), Admission::Rejected);
+    }
+}

@@ -1,0 +1,16 @@
+//! A generic discrete-event engine.
+//!
+//! The engine knows nothing about web architectures: it orders events by
+//! `(time, insertion sequence)`, hands each one to the component it is addressed
+//! to, and lets that component schedule more through a [`Ctx`]. The message type
+//! `M` and the shared state `S` belong to the model built on top of it.
+
+mod queue;
+mod rng;
+mod sim;
+mod time;
+
+pub use queue::{Event, EventQueue};
+pub use rng::{stream_rng, stream_seed, SimRng};
+pub use sim::{Component, ComponentId, Ctx, Simulation};
+pub use time::SimTime;

@@ -1,0 +1,129 @@
+//! Errors of the library, and the exit status each one maps to.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem found in a scenario, before it is placed in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    /// Field path, like `components.web.cores` or `traffic.schedule[1].rate`.
+    pub path: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl Issue {
+    /// Creates an issue at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where an issue sits in its source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A line and column (both 1-based) of the scenario file.
+    Line {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+    },
+    /// A `--set PATH=VALUE` override given on the command line.
+    Override(String),
+    /// The whole file (no better place is known).
+    File,
+}
+
+/// One problem, placed in its file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocatedIssue {
+    /// Where it is.
+    pub origin: Origin,
+    /// Field path (empty for a syntax error).
+    pub path: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+/// Every problem found in one scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file, as the user named it.
+    pub file: String,
+    /// The problems, in file order.
+    pub issues: Vec<LocatedIssue>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, issue) in self.issues.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            match &issue.origin {
+                Origin::Line { line, col } => write!(f, "{}:{line}:{col}: ", self.file)?,
+                Origin::Override(text) => write!(f, "{}: --set {text}: ", self.file)?,
+                Origin::File => write!(f, "{}: ", self.file)?,
+            }
+            if !issue.path.is_empty() {
+                write!(f, "{}: ", issue.path)?;
+            }
+            write!(f, "{}", issue.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Everything that can go wrong in scalesim.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A scenario file is invalid (exit status 2).
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    /// A file could not be read (exit status 2: the user named it).
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A command-line argument is invalid (exit status 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Results could not be written (exit status 1).
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A chart or report could not be drawn (exit status 1).
+    #[error("cannot draw {what}: {message}")]
+    Draw {
+        /// The chart.
+        what: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Returns the process exit status for this error: 2 for bad input, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Scenario(_) | Error::Read { .. } | Error::Usage(_) => 2,
+            Error::Write { .. } | Error::Draw { .. } => 1,
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

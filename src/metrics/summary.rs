@@ -1,0 +1,81 @@
+//! The figures of one replication of one scenario.
+
+use serde::Serialize;
+
+use super::recorder::ComponentStats;
+
+/// Request counts (after the warm-up).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Requests that arrived at the entry.
+    pub offered: u64,
+    /// Requests answered successfully within the client's timeout.
+    pub completed: u64,
+    /// Requests refused because a queue or capacity limit was full.
+    pub rejected: u64,
+    /// Requests answered after the client's timeout.
+    pub timed_out: u64,
+    /// Requests lost to a failure.
+    pub failed: u64,
+    /// Requests still in flight when the run ended.
+    pub unfinished: u64,
+}
+
+/// Latency percentiles of completed requests, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+/// Time spent queued before service, in milliseconds, over completed requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct WaitSummary {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Fraction of completed requests that waited at all.
+    pub p_wait: f64,
+}
+
+/// Everything measured in one replication.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario seed.
+    pub seed: u64,
+    /// Replication number (0-based).
+    pub replication: u64,
+    /// Simulated time, in seconds, including the drain after arrivals stopped.
+    pub simulated_s: f64,
+    /// Events handled by the engine.
+    pub events: u64,
+    /// Request counts.
+    pub requests: Counts,
+    /// Completed requests per second of measured window.
+    pub throughput_rps: f64,
+    /// Completed divided by offered.
+    pub availability: f64,
+    /// Latency of completed requests.
+    pub latency_ms: LatencySummary,
+    /// Waiting time of completed requests.
+    pub wait_ms: WaitSummary,
+    /// Price of the machines per hour (0 when no price is given).
+    pub cost_per_hour: f64,
+    /// Per-component statistics, in scenario order.
+    pub components: Vec<ComponentStats>,
+}

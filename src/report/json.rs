@@ -1,0 +1,109 @@
+//! Results as JSON: one object per scenario, with the keys of the spec.
+//!
+//! A figure with a confidence interval gets a sibling key `<name>_ci95` holding
+//! `[low, high]`, so that every key of the spec stays a plain number.
+
+use serde_json::{Map, Number, Value};
+
+use crate::metrics::{Figure, ScenarioResult};
+
+/// Returns the JSON object of one scenario's results.
+pub fn scenario_value(result: &ScenarioResult) -> Value {
+    let mut root = Map::new();
+    root.insert("scenario".into(), Value::String(result.scenario.clone()));
+    root.insert("seed".into(), Value::from(result.seed));
+    root.insert("replications".into(), Value::from(result.replications));
+    for figure in &result.figures {
+        insert(&mut root, figure);
+    }
+    Value::Object(root)
+}
+
+/// Returns the JSON array of several scenarios' results, pretty-printed.
+pub fn render(results: &[ScenarioResult]) -> String {
+    let list: Vec<Value> = results.iter().map(scenario_value).collect();
+    let mut text =
+        serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_else(|_| "[]".into());
+    text.push('\n');
+    text
+}
+
+fn insert(root: &mut Map<String, Value>, figure: &Figure) {
+    let Some((name, parents)) = figure.path.split_last() else {
+        return;
+    };
+    let mut node = root;
+    for key in parents {
+        let entry = node
+            .entry(key.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(map) = entry else { return };
+        node = map;
+    }
+    node.insert(name.clone(), number(figure.value, figure.total));
+    if let Some(ci) = figure.ci {
+        node.insert(
+            format!("{name}_ci95"),
+            Value::Array(vec![number(ci.low(), false), number(ci.high(), false)]),
+        );
+    }
+}
+
+/// Formats a number: counts as integers, other figures rounded to 6 significant digits
+/// (beyond that the digits are noise, and rounding keeps the files readable).
+fn number(value: f64, integer: bool) -> Value {
+    if integer && value.is_finite() && value >= 0.0 {
+        return Value::from(value.round() as u64);
+    }
+    if !value.is_finite() {
+        return Value::Null;
+    }
+    let rounded = round_significant(value, 6);
+    Number::from_f64(rounded).map_or(Value::Null, Value::Number)
+}
+
+/// Rounds `x` to `digits` significant digits.
+pub fn round_significant(x: f64, digits: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits - 1 - magnitude);
+    (x * scale).round() / scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::ci::Interval;
+
+    #[test]
+    fn nests_paths_and_adds_interval_siblings() {
+        let result = ScenarioResult {
+            scenario: "s".into(),
+            seed: 1,
+            replications: 2,
+            figures: vec![
+                Figure {
+                    path: vec!["requests".into(), "offered".into()],
+                    value: 10.0,
+                    ci: None,
+                    total: true,
+                },
+                Figure {
+                    path: vec!["latency_ms".into(), "p99".into()],
+                    value: 4.123456789,
+                    ci: Some(Interval {
+                        mean: 4.123456789,
+                        half_width: 0.5,
+                    }),
+                    total: false,
+                },
+            ],
+        };
+        let v = scenario_value(&result);
+        assert_eq!(v["requests"]["offered"], Value::from(10u64));
+        assert_eq!(v["latency_ms"]["p99"].as_f64(), Some(4.12346));
+        assert_eq!(v["latency_ms"]["p99_ci95"][0].as_f64(), Some(3.62346));
+    }
+}

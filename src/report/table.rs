@@ -1,0 +1,109 @@
+//! The summary table printed in the terminal.
+
+use std::fmt::Write;
+
+use crate::metrics::ScenarioResult;
+
+/// Renders the results of several scenarios as an aligned text table.
+pub fn render(results: &[ScenarioResult]) -> String {
+    let header = [
+        "scenario", "offered", "avail %", "thru/s", "mean ms", "p50 ms", "p99 ms", "p99.9 ms",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    for r in results {
+        rows.push(vec![
+            r.scenario.clone(),
+            format!("{:.0}", r.value("requests.offered")),
+            with_ci(r, "availability", 100.0, 3),
+            with_ci(r, "throughput_rps", 1.0, 1),
+            with_ci(r, "latency_ms.mean", 1.0, 2),
+            with_ci(r, "latency_ms.p50", 1.0, 2),
+            with_ci(r, "latency_ms.p99", 1.0, 2),
+            with_ci(r, "latency_ms.p999", 1.0, 2),
+        ]);
+    }
+    let mut out = align(&rows);
+    for r in results {
+        let components: Vec<&str> = r
+            .figures
+            .iter()
+            .filter(|f| f.path.first().is_some_and(|p| p == "components") && f.path.len() == 3)
+            .map(|f| f.path[1].as_str())
+            .fold(Vec::new(), |mut names, n| {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+                names
+            });
+        if components.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}:", r.scenario);
+        let mut rows = vec![vec![
+            "  component".to_string(),
+            "utilization %".into(),
+            "mean queue".into(),
+            "completed".into(),
+            "rejected".into(),
+        ]];
+        for name in components {
+            let key = |f: &str| format!("components.{name}.{f}");
+            rows.push(vec![
+                format!("  {name}"),
+                with_ci(r, &key("utilization"), 100.0, 1),
+                with_ci(r, &key("mean_queue"), 1.0, 2),
+                format!("{:.0}", r.value(&key("completed"))),
+                format!("{:.0}", r.value(&key("rejected"))),
+            ]);
+        }
+        out.push_str(&align(&rows));
+    }
+    out
+}
+
+/// Formats a figure as `value` or `value ±half-width`, scaled.
+fn with_ci(r: &ScenarioResult, path: &str, scale: f64, decimals: usize) -> String {
+    match r.figure(path) {
+        None => "-".into(),
+        Some(f) => match f.ci {
+            Some(ci) => format!(
+                "{:.*} ±{:.*}",
+                decimals,
+                f.value * scale,
+                decimals,
+                ci.half_width * scale
+            ),
+            None => format!("{:.*}", decimals, f.value * scale),
+        },
+    }
+}
+
+/// Aligns rows into columns: the first left-aligned, the others right-aligned.
+fn align(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                if c == 0 {
+                    format!("{cell:<w$}", w = widths[c])
+                } else {
+                    format!("{cell:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+    out
+}

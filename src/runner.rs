@@ -1,0 +1,132 @@
+//! Runs scenarios: builds the simulation of one replication, runs it, and
+//! spreads many replications over threads.
+//!
+//! Only the scenario and the replication number cross threads; each run builds
+//! its own simulation, and results are collected in input order, so they are
+//! the same whatever the number of threads.
+
+use rayon::prelude::*;
+
+use crate::components::BuildContext;
+use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
+use crate::error::{Error, Result};
+use crate::metrics::{Recorder, RunSummary, Window};
+use crate::model::{Msg, World};
+use crate::scenario::Scenario;
+use crate::traffic::{Client, ClientStreams};
+
+/// Runs replication `replication` of `scenario` and returns its figures.
+pub fn simulate(scenario: &Scenario, replication: u64) -> RunSummary {
+    let window = Window {
+        start: scenario.warmup,
+        end: scenario.duration,
+    };
+    let mut sim = build(scenario, replication, window);
+    sim.start();
+    sim.run_until(scenario.duration, |_| false);
+    // Let requests in flight finish, but not forever: an overloaded system would
+    // never drain. The cap is the client timeout or the measured window.
+    let drain = scenario
+        .traffic
+        .timeout
+        .unwrap_or(window.end - window.start);
+    sim.run_until(scenario.duration + drain, |w| w.requests.is_empty());
+    let leftover: Vec<bool> = sim.shared.requests.iter().map(|(_, r)| r.counted).collect();
+    for counted in leftover {
+        if counted {
+            sim.shared.recorder.unfinished();
+        }
+    }
+    sim.finish();
+    let events = sim.events();
+    let now = sim.now();
+    let world = sim.shared;
+    world.recorder.summarize(
+        &scenario.name,
+        scenario.seed,
+        replication,
+        events,
+        now.max(scenario.duration),
+    )
+}
+
+/// Builds the simulation of one replication: components in file order, then the clients.
+pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulation<Msg, World> {
+    let n = scenario.components.len();
+    let world = World::new(
+        Recorder::new(window, scenario.traffic.timeout),
+        latency_matrix(scenario),
+        n,
+    );
+    let mut sim = Simulation::new(world);
+    for (index, decl) in scenario.components.iter().enumerate() {
+        let bx = BuildContext {
+            scenario,
+            index,
+            replication,
+            window,
+        };
+        sim.add(decl.spec.build(&bx));
+    }
+    let streams = ClientStreams {
+        arrivals: stream_rng(scenario.seed, replication, &["traffic", "arrivals"]),
+        mix: stream_rng(scenario.seed, replication, &["traffic", "mix"]),
+        users: stream_rng(scenario.seed, replication, &["traffic", "users"]),
+    };
+    let entry = ComponentId(scenario.entry as u32);
+    sim.add(Box::new(Client::new(
+        &scenario.traffic,
+        entry,
+        scenario.duration,
+        streams,
+    )));
+    sim
+}
+
+/// One-way latency between every pair of components: IPC on a shared host,
+/// the network otherwise, and the per-link overrides last.
+fn latency_matrix(scenario: &Scenario) -> Vec<SimTime> {
+    let n = scenario.components.len();
+    let mut matrix = vec![scenario.network.latency; n * n];
+    for a in 0..n {
+        for b in 0..n {
+            let host_a = &scenario.components[a].host;
+            if a == b || (host_a.is_some() && *host_a == scenario.components[b].host) {
+                matrix[a * n + b] = scenario.network.ipc;
+            }
+        }
+    }
+    for &(a, b, latency) in &scenario.network.links {
+        matrix[a * n + b] = latency;
+        matrix[b * n + a] = latency;
+    }
+    matrix
+}
+
+/// Runs `replications` replications of every scenario on `jobs` threads (0: all cores).
+///
+/// Returns, for each scenario in order, its replications in order.
+pub fn run_all(
+    scenarios: &[Scenario],
+    replications: u64,
+    jobs: usize,
+) -> Result<Vec<Vec<RunSummary>>> {
+    let tasks: Vec<(usize, u64)> = (0..scenarios.len())
+        .flat_map(|s| (0..replications).map(move |r| (s, r)))
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {jobs} threads: {e}")))?;
+    let runs: Vec<RunSummary> = pool.install(|| {
+        tasks
+            .par_iter()
+            .map(|&(s, r)| simulate(&scenarios[s], r))
+            .collect()
+    });
+    let mut grouped: Vec<Vec<RunSummary>> = vec![Vec::new(); scenarios.len()];
+    for ((s, _), run) in tasks.into_iter().zip(runs) {
+        grouped[s].push(run);
+    }
+    Ok(grouped)
+}

@@ -1,0 +1,169 @@
+//! `--set PATH=VALUE`: edits one field of the parsed tree before validation, so
+//! an override is checked exactly like the same value written in the file.
+
+use serde_json::Value;
+
+use crate::error::Issue;
+
+/// One `PATH=VALUE` override.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Override {
+    /// The field path, like `components.web.replicas` or `traffic.schedule[1].rate`.
+    pub path: String,
+    /// The value, as YAML text (`8`, `least_connections`, `[1, 2]`).
+    pub value: String,
+}
+
+/// One step of a path: a mapping key or a sequence index.
+#[derive(Debug, PartialEq)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl Override {
+    /// Parses `PATH=VALUE`; returns a usage message when the text does not fit.
+    pub fn parse(text: &str) -> Result<Override, String> {
+        let (path, value) = text.split_once('=').ok_or_else(|| {
+            format!("`{text}`: expected PATH=VALUE, like components.web.replicas=8")
+        })?;
+        let path = path.trim();
+        steps(path).map_err(|e| format!("`{text}`: {e}"))?;
+        Ok(Override {
+            path: path.to_string(),
+            value: value.trim().to_string(),
+        })
+    }
+
+    /// Returns the override as the user wrote it.
+    pub fn text(&self) -> String {
+        format!("{}={}", self.path, self.value)
+    }
+
+    /// Writes the value into `root`, creating missing mapping keys on the way.
+    pub fn apply(&self, root: &mut Value) -> Result<(), Issue> {
+        let value: Value = serde_saphyr::from_str(&self.value).map_err(|e| {
+            Issue::new(
+                &self.path,
+                format!("the value is not valid YAML: {}", first_line(&e)),
+            )
+        })?;
+        let steps = steps(&self.path).map_err(|e| Issue::new(&self.path, e))?;
+        let mut node = root;
+        for (i, step) in steps.iter().enumerate() {
+            let last = i + 1 == steps.len();
+            node = match step {
+                Step::Key(key) => {
+                    if node.is_null() {
+                        *node = Value::Object(Default::default());
+                    }
+                    let map = node.as_object_mut().ok_or_else(|| {
+                        Issue::new(
+                            &self.path,
+                            format!("cannot set `{key}`: its parent is not a mapping"),
+                        )
+                    })?;
+                    if last {
+                        map.insert((*key).to_string(), value);
+                        return Ok(());
+                    }
+                    map.entry((*key).to_string()).or_insert(Value::Null)
+                }
+                Step::Index(index) => {
+                    let list = node.as_array_mut().ok_or_else(|| {
+                        Issue::new(&self.path, format!("cannot index [{index}]: not a list"))
+                    })?;
+                    let len = list.len();
+                    let slot = list.get_mut(*index).ok_or_else(|| {
+                        Issue::new(
+                            &self.path,
+                            format!("index [{index}] is out of range (the list has {len} items)"),
+                        )
+                    })?;
+                    if last {
+                        *slot = value;
+                        return Ok(());
+                    }
+                    slot
+                }
+            };
+        }
+        Ok(())
+    }
+}
+
+fn first_line(e: &impl std::fmt::Display) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
+/// Splits `a.b[2].c` into steps.
+fn steps(path: &str) -> Result<Vec<Step<'_>>, String> {
+    if path.is_empty() {
+        return Err("the path is empty".into());
+    }
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if key.is_empty() && out.is_empty() {
+            return Err(format!("`{path}` has an empty field name"));
+        }
+        if !key.is_empty() {
+            out.push(Step::Key(key));
+        }
+        while let Some(inner) = rest.strip_prefix('[') {
+            let close = inner
+                .find(']')
+                .ok_or_else(|| format!("`{path}`: missing `]`"))?;
+            let index = inner[..close]
+                .parse()
+                .map_err(|_| format!("`{path}`: `{}` is not a list index", &inner[..close]))?;
+            out.push(Step::Index(index));
+            rest = &inner[close + 1..];
+        }
+        if !rest.is_empty() {
+            return Err(format!("`{path}`: unexpected `{rest}`"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sets_nested_fields_and_list_items() {
+        let mut root = json!({"components": {"web": {"replicas": 2}}, "s": [{"rate": "1/s"}]});
+        Override::parse("components.web.replicas=8")
+            .unwrap()
+            .apply(&mut root)
+            .unwrap();
+        Override::parse("s[0].rate=5/s")
+            .unwrap()
+            .apply(&mut root)
+            .unwrap();
+        Override::parse("components.web.speed=1.5")
+            .unwrap()
+            .apply(&mut root)
+            .unwrap();
+        assert_eq!(root["components"]["web"]["replicas"], json!(8));
+        assert_eq!(root["components"]["web"]["speed"], json!(1.5));
+        assert_eq!(root["s"][0]["rate"], json!("5/s"));
+    }
+
+    #[test]
+    fn bad_overrides_explain_themselves() {
+        assert!(Override::parse("components.web.replicas").is_err());
+        assert!(Override::parse("a[x]=1").is_err());
+        let mut root = json!({"s": [1]});
+        let issue = Override::parse("s[3]=1")
+            .unwrap()
+            .apply(&mut root)
+            .unwrap_err();
+        assert!(issue.message.contains("out of range"));
+    }
+}

@@ -1,0 +1,238 @@
+//! Quantities with units, as written in scenario files: `250ms`, `800/s`, `99.9%`.
+//!
+//! Each type deserializes from a string (or, where a bare number is unambiguous,
+//! a number) and explains what it expected when the text does not fit.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use crate::engine::SimTime;
+
+/// A span of simulated time written with a unit: `500us`, `4ms`, `2s`, `10m`, `1h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Duration(pub SimTime);
+
+/// A rate of events written per unit of time: `800/s`, `3.6/s`, `50/m`, `2/h`.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct Rate {
+    /// Events per second.
+    pub per_sec: f64,
+}
+
+/// A fraction written as a percentage (`99.9%`) or as a plain number in [0, 1].
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct Fraction(pub f64);
+
+const DURATION_EXPECTED: &str = "a duration with a unit, like 500us, 4ms, 2s, 10m or 1h";
+const RATE_EXPECTED: &str = "a rate like 800/s, 3.6/s or 50/m";
+const FRACTION_EXPECTED: &str = "a percentage like 99.9% or a fraction between 0 and 1";
+
+/// Parses a duration such as `4ms`; returns the reason on failure.
+pub fn parse_duration(text: &str) -> Result<SimTime, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(SimTime::ZERO);
+    }
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic() || c == 'µ')
+        .ok_or_else(|| format!("expected {DURATION_EXPECTED}, found `{text}`"))?;
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected {DURATION_EXPECTED}, found `{text}`"))?;
+    let nanos_per_unit = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" | "min" => 60e9,
+        "h" => 3600e9,
+        "d" => 86_400e9,
+        other => {
+            return Err(format!(
+                "unknown time unit `{other}` in `{text}`: use ns, us, ms, s, m, h or d"
+            ))
+        }
+    };
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("expected a non-negative duration, found `{text}`"));
+    }
+    let nanos = value * nanos_per_unit;
+    if nanos > 1e18 {
+        return Err(format!(
+            "duration `{text}` is too long (at most about 30 years)"
+        ));
+    }
+    Ok(SimTime::from_nanos_f64(nanos))
+}
+
+/// Parses a rate such as `800/s`; returns the reason on failure.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected {RATE_EXPECTED}, found `{text}`"))?;
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected {RATE_EXPECTED}, found `{text}`"))?;
+    let per = match unit.trim() {
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        other => {
+            return Err(format!(
+                "unknown time unit `/{other}` in `{text}`: use /ms, /s, /m, /h or /d"
+            ))
+        }
+    };
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("expected a non-negative rate, found `{text}`"));
+    }
+    Ok(value / per)
+}
+
+/// Parses a fraction such as `99.9%` or `0.999`; returns the reason on failure.
+pub fn parse_fraction(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let value = match text.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.parse::<f64>(),
+    }
+    .map_err(|_| format!("expected {FRACTION_EXPECTED}, found `{text}`"))?;
+    check_fraction(value).map_err(|_| format!("expected {FRACTION_EXPECTED}, found `{text}`"))
+}
+
+fn check_fraction(value: f64) -> Result<f64, ()> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(())
+    }
+}
+
+/// A serde visitor that accepts a string and hands it to a parser; numbers are
+/// accepted only where `number` says how to read them.
+struct TextVisitor<T> {
+    expected: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+    number: Option<fn(f64) -> Result<T, String>>,
+}
+
+impl<T> Visitor<'_> for TextVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expected)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        (self.parse)(v).map_err(E::custom)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        match self.number {
+            Some(number) => number(v).map_err(E::custom),
+            None => Err(E::custom(format!(
+                "expected {}, found `{v}`",
+                self.expected
+            ))),
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        self.visit_f64(v as f64)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        self.visit_f64(v as f64)
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor {
+            expected: DURATION_EXPECTED,
+            parse: |s| parse_duration(s).map(Duration),
+            number: Some(|v| {
+                if v == 0.0 {
+                    Ok(Duration(SimTime::ZERO))
+                } else {
+                    Err(format!(
+                        "expected {DURATION_EXPECTED}, found `{v}` (add a unit)"
+                    ))
+                }
+            }),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor {
+            expected: RATE_EXPECTED,
+            parse: |s| parse_rate(s).map(|per_sec| Rate { per_sec }),
+            number: Some(|v| Err(format!("expected {RATE_EXPECTED}, found `{v}` (add /s)"))),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor {
+            expected: FRACTION_EXPECTED,
+            parse: |s| parse_fraction(s).map(Fraction),
+            number: Some(|v| {
+                check_fraction(v)
+                    .map(Fraction)
+                    .map_err(|_| format!("expected {FRACTION_EXPECTED}, found `{v}`"))
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_every_unit() {
+        assert_eq!(parse_duration("500us").unwrap(), SimTime(500_000));
+        assert_eq!(parse_duration("4ms").unwrap(), SimTime(4_000_000));
+        assert_eq!(parse_duration("2s").unwrap(), SimTime(2_000_000_000));
+        assert_eq!(parse_duration("10m").unwrap(), SimTime(600_000_000_000));
+        assert_eq!(parse_duration("1h").unwrap(), SimTime(3_600_000_000_000));
+        assert_eq!(parse_duration("0.5ms").unwrap(), SimTime(500_000));
+        assert_eq!(parse_duration("0").unwrap(), SimTime(0));
+    }
+
+    #[test]
+    fn bad_durations_say_what_was_expected() {
+        assert!(parse_duration("10").unwrap_err().contains("with a unit"));
+        assert!(parse_duration("10parsecs")
+            .unwrap_err()
+            .contains("unknown time unit"));
+        assert!(parse_duration("-3s").unwrap_err().contains("non-negative"));
+    }
+
+    #[test]
+    fn rates_parse_per_unit() {
+        assert_eq!(parse_rate("800/s").unwrap(), 800.0);
+        assert_eq!(parse_rate("3.6/s").unwrap(), 3.6);
+        assert_eq!(parse_rate("60/m").unwrap(), 1.0);
+        assert!(parse_rate("800").is_err());
+        assert!(parse_rate("800/fortnight").is_err());
+    }
+
+    #[test]
+    fn fractions_accept_percent_or_plain() {
+        assert!((parse_fraction("99.9%").unwrap() - 0.999).abs() < 1e-12);
+        assert_eq!(parse_fraction("0.5").unwrap(), 0.5);
+        assert!(parse_fraction("120%").is_err());
+    }
+}

@@ -1,0 +1,544 @@
+//! Turns a parsed tree into a checked [`Scenario`], collecting every issue.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::locate::{join_index, join_key, Locator};
+use super::raw::{RawNetwork, RawStep, RawTraffic};
+use super::{
+    ArrivalLaw, ComponentDecl, Network, Override, RateSegment, RequestType, Scenario, Traffic,
+};
+use crate::components::{self, SpecContext};
+use crate::engine::SimTime;
+use crate::error::{Issue, LocatedIssue, Origin, ScenarioError};
+
+/// Top-level fields, in the order the documentation lists them.
+const TOP_LEVEL: &[&str] = &[
+    "name",
+    "about",
+    "seed",
+    "duration",
+    "warmup",
+    "traffic",
+    "entry",
+    "network",
+    "components",
+];
+
+/// Default client population when `traffic.users` is absent.
+const DEFAULT_USERS: u64 = 1000;
+
+/// Parses, overrides and validates `text`.
+pub fn load(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    let mut root: Value = match serde_saphyr::from_str(text) {
+        Ok(root) => root,
+        Err(e) => return Err(syntax_error(file, &e)),
+    };
+    let mut issues = Vec::new();
+    for o in overrides {
+        if let Err(issue) = o.apply(&mut root) {
+            issues.push(issue);
+        }
+    }
+    let scenario = check(&root, &mut issues);
+    match scenario {
+        Some(scenario) if issues.is_empty() => Ok(scenario),
+        _ => Err(place(file, text, overrides, issues)),
+    }
+}
+
+/// Turns a YAML syntax error into a located issue.
+fn syntax_error(file: &str, error: &serde_saphyr::Error) -> ScenarioError {
+    let origin = match error.location() {
+        Some(loc) if loc.line() > 0 => Origin::Line {
+            line: loc.line() as usize,
+            col: loc.column().max(1) as usize,
+        },
+        _ => Origin::File,
+    };
+    let text = error.to_string();
+    // The parser's message may be followed by a source snippet: keep the message.
+    let message = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("invalid YAML")
+        .to_string();
+    ScenarioError {
+        file: file.to_string(),
+        issues: vec![LocatedIssue {
+            origin,
+            path: String::new(),
+            message: format!("invalid YAML: {message}"),
+        }],
+    }
+}
+
+/// Places each issue at its line (or its `--set`), sorted in file order.
+fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> ScenarioError {
+    let locator = Locator::new(text);
+    let mut located: Vec<LocatedIssue> = issues
+        .into_iter()
+        .map(|issue| {
+            let from_override = overrides
+                .iter()
+                .rev()
+                .find(|o| issue.path == o.path || issue.path.starts_with(&format!("{}.", o.path)));
+            let origin = match (from_override, locator.find(&issue.path)) {
+                (Some(o), _) => Origin::Override(o.text()),
+                (None, Some((line, col))) => Origin::Line { line, col },
+                (None, None) => Origin::File,
+            };
+            LocatedIssue {
+                origin,
+                path: issue.path,
+                message: issue.message,
+            }
+        })
+        .collect();
+    located.sort_by_key(|i| match i.origin {
+        Origin::Override(_) => (0, 0, 0),
+        Origin::File => (1, 0, 0),
+        Origin::Line { line, col } => (2, line, col),
+    });
+    located.dedup();
+    ScenarioError {
+        file: file.to_string(),
+        issues: located,
+    }
+}
+
+/// Deserializes `value` into `T`, naming the failing field by its full path.
+pub fn parse<T: DeserializeOwned>(value: &Value, path: &str) -> Result<T, Issue> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let full = if inner == "." || inner.is_empty() {
+            path.to_string()
+        } else if inner.starts_with('[') {
+            format!("{path}{inner}")
+        } else {
+            join_key(path, &inner)
+        };
+        Issue::new(full, explain(&e.into_inner().to_string()))
+    })
+}
+
+/// Rewords serde's messages in the words of a scenario file.
+pub fn explain(message: &str) -> String {
+    let mut text = message.to_string();
+    for (from, to) in [
+        ("expected u8", "expected a whole number"),
+        ("expected u16", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+        ("invalid type: floating point", "invalid type: number"),
+        ("invalid type: integer", "invalid type: number"),
+    ] {
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// Checks the whole tree; returns `None` when something essential is missing.
+fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
+    let Some(map) = root.as_object() else {
+        issues.push(Issue::new(
+            "",
+            "expected a mapping with at least name, duration, traffic, entry and components",
+        ));
+        return None;
+    };
+    for key in map.keys() {
+        if !TOP_LEVEL.contains(&key.as_str()) {
+            issues.push(Issue::new(key, unknown_field(key, TOP_LEVEL)));
+        }
+    }
+    let name: Option<String> = required(map, "name", issues);
+    let about: String = optional(map, "about", issues).unwrap_or_default();
+    let seed: u64 = optional(map, "seed", issues).unwrap_or(1);
+    let duration = required::<super::Duration>(map, "duration", issues).map(|d| d.0);
+    let warmup = optional::<super::Duration>(map, "warmup", issues).map_or(SimTime::ZERO, |d| d.0);
+    if let Some(duration) = duration {
+        if duration == SimTime::ZERO {
+            issues.push(Issue::new(
+                "duration",
+                "expected a positive duration, found 0",
+            ));
+        } else if warmup >= duration {
+            issues.push(Issue::new(
+                "warmup",
+                format!("the warm-up ({warmup}) must be shorter than the duration ({duration})"),
+            ));
+        }
+    }
+    let traffic =
+        required::<RawTraffic>(map, "traffic", issues).and_then(|raw| check_traffic(raw, issues));
+    let network = optional::<RawNetwork>(map, "network", issues);
+    let entry: Option<String> = required(map, "entry", issues);
+    let components = check_components(map.get("components"), traffic.as_ref(), issues);
+    let names: Vec<String> = components.iter().map(|c| c.name.clone()).collect();
+    let network = check_network(network, &names, issues);
+    let entry = entry.and_then(|e| match names.iter().position(|n| *n == e) {
+        Some(i) => Some(i),
+        None => {
+            issues.push(Issue::new("entry", no_such_component(&e, &names)));
+            None
+        }
+    });
+    check_hosts(&components, issues);
+    check_cycles(&components, issues);
+    Some(Scenario {
+        name: name?,
+        about,
+        seed,
+        duration: duration?,
+        warmup,
+        traffic: traffic?,
+        entry: entry?,
+        network,
+        components,
+    })
+}
+
+/// Reads a field that must be present.
+fn required<T: DeserializeOwned>(
+    map: &Map<String, Value>,
+    key: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<T> {
+    if !map.contains_key(key) {
+        issues.push(Issue::new(key, format!("missing field `{key}`")));
+        return None;
+    }
+    optional(map, key, issues)
+}
+
+/// Reads a field that may be absent.
+fn optional<T: DeserializeOwned>(
+    map: &Map<String, Value>,
+    key: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<T> {
+    let value = map.get(key)?;
+    parse(value, key).map_err(|issue| issues.push(issue)).ok()
+}
+
+/// Returns the message for a field that is not one of `known`.
+pub fn unknown_field(key: &str, known: &[&str]) -> String {
+    let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    format!("unknown field `{key}`, expected one of {}", list.join(", "))
+}
+
+/// Returns the message for a reference to a component that does not exist.
+pub fn no_such_component(name: &str, names: &[String]) -> String {
+    let list: Vec<String> = names.iter().map(|k| format!("`{k}`")).collect();
+    format!(
+        "no component is called `{name}`; the components are {}",
+        list.join(", ")
+    )
+}
+
+fn check_traffic(raw: RawTraffic, issues: &mut Vec<Issue>) -> Option<Traffic> {
+    let schedule = check_schedule(&raw, issues);
+    let users = raw.users.unwrap_or(DEFAULT_USERS);
+    if users == 0 || users > u64::from(u32::MAX) {
+        issues.push(Issue::new(
+            "traffic.users",
+            format!(
+                "expected a positive number of users (at most {}), found {users}",
+                u32::MAX
+            ),
+        ));
+    }
+    let types = match raw.requests {
+        None => vec![RequestType {
+            name: "request".into(),
+            weight: 1.0,
+        }],
+        Some(requests) => {
+            let mut types = Vec::new();
+            for (name, t) in requests {
+                if !(t.weight.is_finite() && t.weight >= 0.0) {
+                    issues.push(Issue::new(
+                        format!("traffic.requests.{name}.weight"),
+                        format!("expected a non-negative weight, found {}", t.weight),
+                    ));
+                }
+                types.push(RequestType {
+                    name,
+                    weight: t.weight,
+                });
+            }
+            if types.is_empty() || types.iter().map(|t| t.weight).sum::<f64>() <= 0.0 {
+                issues.push(Issue::new(
+                    "traffic.requests",
+                    "expected at least one request type with a positive weight (the weights sum to zero)",
+                ));
+            }
+            types
+        }
+    };
+    if let Some(t) = raw.timeout {
+        if t.0 == SimTime::ZERO {
+            issues.push(Issue::new(
+                "traffic.timeout",
+                "expected a positive timeout, found 0",
+            ));
+        }
+    }
+    Some(Traffic {
+        arrivals: raw.arrivals.unwrap_or(ArrivalLaw::Poisson),
+        schedule: schedule?,
+        users: users.clamp(1, u64::from(u32::MAX)) as u32,
+        types,
+        timeout: raw.timeout.map(|t| t.0),
+    })
+}
+
+/// Builds the rate segments from `rate` and `schedule`.
+fn check_schedule(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<Vec<RateSegment>> {
+    if let Some(rate) = raw.rate {
+        if rate.per_sec <= 0.0 {
+            issues.push(Issue::new(
+                "traffic.rate",
+                "expected a positive rate, found 0",
+            ));
+        }
+    }
+    let steps: &[RawStep] = raw.schedule.as_deref().unwrap_or(&[]);
+    if raw.rate.is_none() && steps.is_empty() {
+        issues.push(Issue::new(
+            "traffic.rate",
+            "missing field `rate` (or a `schedule` of rates)",
+        ));
+        return None;
+    }
+    let mut segments = Vec::new();
+    let mut current = raw.rate.map_or(0.0, |r| r.per_sec);
+    let mut start = SimTime::ZERO;
+    if let Some(first) = steps.first() {
+        if first.at.0 > SimTime::ZERO && raw.rate.is_none() {
+            issues.push(Issue::new(
+                "traffic.schedule[0].at",
+                "the schedule must start at 0s, or give `traffic.rate` for the time before it",
+            ));
+        }
+    }
+    for (i, step) in steps.iter().enumerate() {
+        let path = join_index("traffic.schedule", i);
+        let at = step.at.0;
+        if i > 0 && at <= steps[i - 1].at.0 {
+            issues.push(Issue::new(
+                join_key(&path, "at"),
+                "steps must be in increasing order of `at`",
+            ));
+            return None;
+        }
+        let ramp = step.ramp.map_or(SimTime::ZERO, |r| r.0);
+        if let Some(next) = steps.get(i + 1) {
+            if at + ramp > next.at.0 {
+                issues.push(Issue::new(
+                    join_key(&path, "ramp"),
+                    "the ramp must end before the next step begins",
+                ));
+            }
+        }
+        if at > start {
+            segments.push(RateSegment {
+                start,
+                end: at,
+                from: current,
+                to: current,
+            });
+        }
+        let target = step.rate.per_sec;
+        if ramp > SimTime::ZERO {
+            segments.push(RateSegment {
+                start: at,
+                end: at + ramp,
+                from: current,
+                to: target,
+            });
+        }
+        start = at + ramp;
+        current = target;
+    }
+    segments.push(RateSegment {
+        start,
+        end: SimTime::MAX,
+        from: current,
+        to: current,
+    });
+    if segments.iter().all(|s| s.from <= 0.0 && s.to <= 0.0) {
+        issues.push(Issue::new(
+            "traffic",
+            "every rate of the schedule is zero: nothing would arrive",
+        ));
+    }
+    Some(segments)
+}
+
+fn check_network(raw: Option<RawNetwork>, names: &[String], issues: &mut Vec<Issue>) -> Network {
+    let default_latency = SimTime(500_000);
+    let Some(raw) = raw else {
+        return Network {
+            latency: default_latency,
+            ipc: SimTime::ZERO,
+            links: Vec::new(),
+        };
+    };
+    let mut links = Vec::new();
+    for (i, link) in raw.links.unwrap_or_default().iter().enumerate() {
+        let path = join_key(&join_index("network.links", i), "between");
+        if link.between.len() != 2 || link.between[0] == link.between[1] {
+            issues.push(Issue::new(
+                path,
+                "expected two different component names, like [web, db]",
+            ));
+            continue;
+        }
+        let ends: Vec<Option<usize>> = link
+            .between
+            .iter()
+            .map(|n| {
+                let found = names.iter().position(|m| m == n);
+                if found.is_none() {
+                    issues.push(Issue::new(&path, no_such_component(n, names)));
+                }
+                found
+            })
+            .collect();
+        if let (Some(a), Some(b)) = (ends[0], ends[1]) {
+            links.push((a, b, link.latency.0));
+        }
+    }
+    Network {
+        latency: raw.latency.map_or(default_latency, |d| d.0),
+        ipc: raw.ipc.map_or(SimTime::ZERO, |d| d.0),
+        links,
+    }
+}
+
+fn check_components(
+    value: Option<&Value>,
+    traffic: Option<&Traffic>,
+    issues: &mut Vec<Issue>,
+) -> Vec<ComponentDecl> {
+    let Some(value) = value else {
+        issues.push(Issue::new("components", "missing field `components`"));
+        return Vec::new();
+    };
+    let Some(map) = value.as_object().filter(|m| !m.is_empty()) else {
+        issues.push(Issue::new(
+            "components",
+            "expected a mapping of component names to their settings",
+        ));
+        return Vec::new();
+    };
+    let names: Vec<String> = map.keys().cloned().collect();
+    let default_types = [RequestType {
+        name: "request".into(),
+        weight: 1.0,
+    }];
+    let cx = SpecContext {
+        types: traffic.map_or(&default_types[..], |t| &t.types),
+        names: &names,
+    };
+    let mut out = Vec::new();
+    for (name, body) in map {
+        let path = join_key("components", name);
+        match components::parse(name, body, &path, &cx) {
+            Ok(decl) => out.push(decl),
+            Err(mut errs) => issues.append(&mut errs),
+        }
+    }
+    if out.len() == names.len() {
+        out
+    } else {
+        // Indices would no longer match names: keep the issues, drop the list.
+        Vec::new()
+    }
+}
+
+/// Components on one host are one machine per replica, so replica counts must agree.
+fn check_hosts(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
+    for (i, a) in components.iter().enumerate() {
+        let Some(host) = &a.host else { continue };
+        if let Some(b) = components[..i]
+            .iter()
+            .find(|b| b.host.as_ref() == Some(host))
+        {
+            if a.spec.replicas() != b.spec.replicas() {
+                issues.push(Issue::new(
+                    format!("components.{}.host", a.name),
+                    format!(
+                        "`{}` has {} replicas but `{}` on the same host `{host}` has {}: \
+                         co-located components need the same number of replicas (one per machine)",
+                        a.name,
+                        a.spec.replicas(),
+                        b.name,
+                        b.spec.replicas()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Reports a cycle in the graph of calls and balancer targets.
+fn check_cycles(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    fn visit(
+        i: usize,
+        cs: &[ComponentDecl],
+        marks: &mut [Mark],
+        trail: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        marks[i] = Mark::Open;
+        trail.push(i);
+        for next in cs[i].spec.downstream() {
+            match marks.get(next) {
+                Some(Mark::Open) => {
+                    let from = trail.iter().position(|&t| t == next).unwrap_or(0);
+                    let mut cycle = trail[from..].to_vec();
+                    cycle.push(next);
+                    return Some(cycle);
+                }
+                Some(Mark::New) => {
+                    if let Some(c) = visit(next, cs, marks, trail) {
+                        return Some(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        trail.pop();
+        marks[i] = Mark::Done;
+        None
+    }
+    let mut marks = vec![Mark::New; components.len()];
+    for i in 0..components.len() {
+        if marks[i] == Mark::New {
+            if let Some(cycle) = visit(i, components, &mut marks, &mut Vec::new()) {
+                let names: Vec<&str> = cycle.iter().map(|&c| components[c].name.as_str()).collect();
+                issues.push(Issue::new(
+                    format!("components.{}", names[0]),
+                    format!(
+                        "calls form a cycle: {} (a request would never finish)",
+                        names.join(" -> ")
+                    ),
+                ));
+                return;
+            }
+        }
+    }
+}
