@@ -21,7 +21,9 @@ use crate::error::{Error, ScenarioError};
 
 pub use overrides::Override;
 pub use units::{Duration, Fraction, Rate};
-pub use validate::{explain, no_such_component, parse as parse_value, unknown_field};
+pub use validate::{
+    explain, no_such_component, parse as parse_value, parse_all, parse_lenient, unknown_field,
+};
 
 /// A validated scenario, ready to be simulated.
 #[derive(Clone, Debug)]

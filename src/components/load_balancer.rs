@@ -25,7 +25,7 @@ use crate::error::Issue;
 use crate::metrics::{ComponentStats, Window};
 use crate::model::{send_call, send_reply, Call, Ctx, Msg, Outcome, World};
 use crate::scenario::locate::join_key;
-use crate::scenario::{parse_value, ComponentDecl, Duration};
+use crate::scenario::{parse_lenient, ComponentDecl, Duration};
 
 /// Default interval between load reports for `least_loaded`.
 const DEFAULT_REPORT_INTERVAL: SimTime = SimTime(1_000_000_000);
@@ -66,8 +66,8 @@ pub struct Spec {
 
 /// Parses the fields of a load balancer (without `kind` and `host`).
 pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
-    let raw: Raw = parse_value(body, path).map_err(|i| vec![i])?;
     let mut issues = Vec::new();
+    let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
     let strategy = raw.strategy.unwrap_or(StrategyKind::RoundRobin);
     let default_target = raw.targets.as_ref().and_then(|t| {
         cx.resolve(t, &join_key(path, "targets"))

@@ -17,7 +17,7 @@ use crate::error::Issue;
 use crate::metrics::ComponentStats;
 use crate::model::{send_call, send_reply, Call, Ctx, Msg, Outcome, World, ANY_REPLICA};
 use crate::scenario::locate::{join_index, join_key};
-use crate::scenario::parse_value;
+use crate::scenario::parse_lenient;
 
 /// How a server issues its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -57,8 +57,8 @@ pub struct Spec {
 
 /// Parses the fields of a server (without `kind` and `host`).
 pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
-    let raw: Raw = parse_value(body, path).map_err(|i| vec![i])?;
     let mut issues = Vec::new();
+    let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
     let replicas = raw.replicas.unwrap_or(1);
     if replicas == 0 {
         issues.push(Issue::new(

@@ -2,6 +2,7 @@
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use serde_path_to_error::Segment;
 
 use super::locate::{join_index, join_key, Locator};
 use super::raw::{RawNetwork, RawStep, RawTraffic};
@@ -62,8 +63,16 @@ fn syntax_error(file: &str, error: &serde_saphyr::Error) -> ScenarioError {
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
-        .unwrap_or("invalid YAML")
-        .to_string();
+        .unwrap_or("invalid YAML");
+    // Drop the parser's own "error: line L column C:" prefix: the location is ours.
+    let message = match message.find(": ") {
+        Some(i) if message.starts_with("error: line ") => {
+            let rest = &message[i + 2..];
+            rest.split_once(": ").map_or(rest, |(_, m)| m)
+        }
+        _ => message,
+    }
+    .to_string();
     ScenarioError {
         file: file.to_string(),
         issues: vec![LocatedIssue {
@@ -109,18 +118,84 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
 }
 
 /// Deserializes `value` into `T`, naming the failing field by its full path.
+///
+/// serde stops at the first error, but a user wants every mistake of a section
+/// at once: after each error the offending field is removed and the parse is
+/// tried again, until it succeeds or an error cannot be stepped over.
 pub fn parse<T: DeserializeOwned>(value: &Value, path: &str) -> Result<T, Issue> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let inner = e.path().to_string();
-        let full = if inner == "." || inner.is_empty() {
-            path.to_string()
-        } else if inner.starts_with('[') {
-            format!("{path}{inner}")
-        } else {
-            join_key(path, &inner)
+    parse_all(value, path).map_err(|mut issues| issues.remove(0))
+}
+
+/// Like [`parse`], but returns every issue found.
+pub fn parse_all<T: DeserializeOwned>(value: &Value, path: &str) -> Result<T, Vec<Issue>> {
+    let mut issues = Vec::new();
+    match parse_lenient(value, path, &mut issues) {
+        Some(parsed) if issues.is_empty() => Ok(parsed),
+        _ => Err(issues),
+    }
+}
+
+/// Parses what can be parsed: pushes every issue, and returns the value read
+/// without the offending fields when that still makes a `T`, so that the
+/// semantic checks can run on the rest.
+pub fn parse_lenient<T: DeserializeOwned>(
+    value: &Value,
+    path: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<T> {
+    const MAX_ROUNDS: usize = 32;
+    let mut value = value.clone();
+    let mut removed: Vec<String> = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let error = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(parsed) => return Some(parsed),
+            Err(error) => error,
         };
-        Issue::new(full, explain(&e.into_inner().to_string()))
-    })
+        let segments: Vec<Segment> = error.path().iter().cloned().collect();
+        let message = explain(&error.into_inner().to_string());
+        // A field removed after an earlier error now shows up as missing: that is
+        // the same mistake, already reported.
+        let echo = removed
+            .iter()
+            .any(|r| message == format!("missing field `{r}`"));
+        if !echo {
+            issues.push(Issue::new(full_path(path, &segments), message));
+        }
+        match remove_at(&mut value, &segments) {
+            Some(key) if !echo => removed.push(key),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Joins the base path and serde's path segments.
+fn full_path(base: &str, segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .fold(base.to_string(), |path, segment| match segment {
+            Segment::Seq { index } => join_index(&path, *index),
+            Segment::Map { key } => join_key(&path, key),
+            Segment::Enum { variant } => join_key(&path, variant),
+            Segment::Unknown => path,
+        })
+}
+
+/// Removes the node at `segments` from `value`; returns its key when it was a field.
+fn remove_at(value: &mut Value, segments: &[Segment]) -> Option<String> {
+    let (last, parents) = segments.split_last()?;
+    let mut node = value;
+    for segment in parents {
+        node = match segment {
+            Segment::Seq { index } => node.as_array_mut()?.get_mut(*index)?,
+            Segment::Map { key } => node.as_object_mut()?.get_mut(key)?,
+            Segment::Enum { .. } | Segment::Unknown => return None,
+        };
+    }
+    match last {
+        Segment::Map { key } => node.as_object_mut()?.remove(key).map(|_| key.clone()),
+        _ => None,
+    }
 }
 
 /// Rewords serde's messages in the words of a scenario file.
@@ -179,8 +254,7 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
         required::<RawTraffic>(map, "traffic", issues).and_then(|raw| check_traffic(raw, issues));
     let network = optional::<RawNetwork>(map, "network", issues);
     let entry: Option<String> = required(map, "entry", issues);
-    let components = check_components(map.get("components"), traffic.as_ref(), issues);
-    let names: Vec<String> = components.iter().map(|c| c.name.clone()).collect();
+    let (names, components) = check_components(map.get("components"), traffic.as_ref(), issues);
     let network = check_network(network, &names, issues);
     let entry = entry.and_then(|e| match names.iter().position(|n| *n == e) {
         Some(i) => Some(i),
@@ -189,6 +263,8 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
             None
         }
     });
+    let components = components?;
+    check_links(&components, issues);
     check_hosts(&components, issues);
     check_cycles(&components, issues);
     Some(Scenario {
@@ -224,7 +300,7 @@ fn optional<T: DeserializeOwned>(
     issues: &mut Vec<Issue>,
 ) -> Option<T> {
     let value = map.get(key)?;
-    parse(value, key).map_err(|issue| issues.push(issue)).ok()
+    parse_lenient(value, key, issues)
 }
 
 /// Returns the message for a field that is not one of `known`.
@@ -373,7 +449,7 @@ fn check_schedule(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<Vec<RateS
         from: current,
         to: current,
     });
-    if segments.iter().all(|s| s.from <= 0.0 && s.to <= 0.0) {
+    if !steps.is_empty() && segments.iter().all(|s| s.from <= 0.0 && s.to <= 0.0) {
         issues.push(Issue::new(
             "traffic",
             "every rate of the schedule is zero: nothing would arrive",
@@ -423,23 +499,32 @@ fn check_network(raw: Option<RawNetwork>, names: &[String], issues: &mut Vec<Iss
     }
 }
 
+/// Parses every component; returns all names, and the components if all parsed.
 fn check_components(
     value: Option<&Value>,
     traffic: Option<&Traffic>,
     issues: &mut Vec<Issue>,
-) -> Vec<ComponentDecl> {
+) -> (Vec<String>, Option<Vec<ComponentDecl>>) {
     let Some(value) = value else {
         issues.push(Issue::new("components", "missing field `components`"));
-        return Vec::new();
+        return (Vec::new(), None);
     };
     let Some(map) = value.as_object().filter(|m| !m.is_empty()) else {
         issues.push(Issue::new(
             "components",
             "expected a mapping of component names to their settings",
         ));
-        return Vec::new();
+        return (Vec::new(), None);
     };
     let names: Vec<String> = map.keys().cloned().collect();
+    for name in &names {
+        if !valid_name(name) {
+            issues.push(Issue::new(
+                join_key("components", name),
+                format!("`{name}` is not a valid component name: use letters, digits, `-` and `_`"),
+            ));
+        }
+    }
     let default_types = [RequestType {
         name: "request".into(),
         weight: 1.0,
@@ -456,11 +541,24 @@ fn check_components(
             Err(mut errs) => issues.append(&mut errs),
         }
     }
-    if out.len() == names.len() {
-        out
-    } else {
-        // Indices would no longer match names: keep the issues, drop the list.
-        Vec::new()
+    // With a component missing, indices would no longer match names.
+    let complete = out.len() == names.len();
+    (names, complete.then_some(out))
+}
+
+/// Returns true for names made of letters, digits, `-` and `_`.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Checks settings that depend on other components (like weights per replica).
+fn check_links(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
+    for c in components {
+        let path = join_key("components", &c.name);
+        issues.extend(c.spec.check_against(&path, components));
     }
 }
 
