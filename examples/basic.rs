@@ -9,6 +9,8 @@
 //!   clients --(3.6/s, Poisson)--> [ web: 4 cores, 1 s exponential work ]
 //! ```
 
+#![allow(clippy::expect_used)]
+
 use scalesim::{runner, scenario};
 
 fn main() {

@@ -24,7 +24,13 @@ fn mmcc_blocking_matches_erlang_b() {
     assert_matches("M/M/4/4 blocking (Erlang B)", &runs, blocking, b, 0.02);
     // Carried load: each admitted request holds a core for 1 ms on average.
     let utilisation = 3.0 * (1.0 - b) / 4.0;
-    assert_matches("M/M/4/4 utilisation", &runs, |r| r.components[0].utilization, utilisation, 0.01);
+    assert_matches(
+        "M/M/4/4 utilisation",
+        &runs,
+        |r| r.components[0].utilization,
+        utilisation,
+        0.01,
+    );
 }
 
 #[test]
@@ -37,5 +43,11 @@ fn mmck_blocking_and_response_match_the_birth_death_chain() {
     let l: f64 = p.iter().enumerate().map(|(n, pn)| n as f64 * pn).sum();
     let w_ms = l / (lambda * (1.0 - p_block)) * 1000.0;
     assert_matches("M/M/2/5 blocking", &runs, blocking, p_block, 0.03);
-    assert_matches("M/M/2/5 mean response of admitted (ms)", &runs, |r| r.latency_ms.mean, w_ms, 0.02);
+    assert_matches(
+        "M/M/2/5 mean response of admitted (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        w_ms,
+        0.02,
+    );
 }

@@ -10,6 +10,8 @@
 //! (Bonferroni). Each test also bounds the interval's relative half-width, so a
 //! test cannot pass merely because its interval is too wide to mean anything.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 mod theory;
 

@@ -21,13 +21,43 @@ components:
     let (lambda, mu, c) = (3600.0, 1000.0, 4);
     let p_wait = erlang_c(c, lambda / mu);
     let wq_ms = mmc_wait(c, lambda, mu) * 1000.0;
-    assert_matches("M/M/4 P(wait) (Erlang C)", &runs, |r| r.wait_ms.p_wait, p_wait, 0.02);
-    assert_matches("M/M/4 mean wait (ms)", &runs, |r| r.wait_ms.mean, wq_ms, 0.06);
-    assert_matches("M/M/4 mean response (ms)", &runs, |r| r.latency_ms.mean, wq_ms + 1.0, 0.04);
-    assert_matches("M/M/4 utilisation", &runs, |r| r.components[0].utilization, 0.9, 0.01);
+    assert_matches(
+        "M/M/4 P(wait) (Erlang C)",
+        &runs,
+        |r| r.wait_ms.p_wait,
+        p_wait,
+        0.02,
+    );
+    assert_matches(
+        "M/M/4 mean wait (ms)",
+        &runs,
+        |r| r.wait_ms.mean,
+        wq_ms,
+        0.06,
+    );
+    assert_matches(
+        "M/M/4 mean response (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        wq_ms + 1.0,
+        0.04,
+    );
+    assert_matches(
+        "M/M/4 utilisation",
+        &runs,
+        |r| r.components[0].utilization,
+        0.9,
+        0.01,
+    );
     // Little's law on the queue: Lq = lambda Wq.
     let lq = lambda * wq_ms / 1000.0;
-    assert_matches("M/M/4 mean queue", &runs, |r| r.components[0].mean_queue, lq, 0.06);
+    assert_matches(
+        "M/M/4 mean queue",
+        &runs,
+        |r| r.components[0].mean_queue,
+        lq,
+        0.06,
+    );
 }
 
 #[test]
@@ -46,5 +76,11 @@ components:
 ";
     let runs = replicate(yaml, 8);
     let w_s = mmc_wait(4, 3.6, 1.0) + 1.0;
-    assert_matches("M/M/4 (seconds) mean response (ms)", &runs, |r| r.latency_ms.mean, w_s * 1000.0, 0.08);
+    assert_matches(
+        "M/M/4 (seconds) mean response (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        w_s * 1000.0,
+        0.08,
+    );
 }

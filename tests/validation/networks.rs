@@ -23,8 +23,20 @@ components:
     let runs = replicate(yaml, 10);
     let (lambda, mu_front, mu_back) = (600.0, 1000.0, 800.0);
     let w_ms = 1000.0 / (mu_front - lambda) + 1000.0 / (mu_back - lambda);
-    assert_matches("tandem mean response (ms)", &runs, |r| r.latency_ms.mean, w_ms, 0.04);
-    assert_matches("tandem utilisation of back", &runs, |r| r.components[1].utilization, 0.75, 0.02);
+    assert_matches(
+        "tandem mean response (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        w_ms,
+        0.04,
+    );
+    assert_matches(
+        "tandem utilisation of back",
+        &runs,
+        |r| r.components[1].utilization,
+        0.75,
+        0.02,
+    );
 }
 
 #[test]
@@ -44,7 +56,13 @@ components:
 ";
     let runs = replicate(yaml, 10);
     let w_ms = 1000.0 / 400.0 + 1000.0 / 200.0 + 4.0;
-    assert_matches("tandem + 2 hops mean response (ms)", &runs, |r| r.latency_ms.mean, w_ms, 0.03);
+    assert_matches(
+        "tandem + 2 hops mean response (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        w_ms,
+        0.03,
+    );
 }
 
 #[test]
@@ -65,7 +83,25 @@ components:
 ";
     let runs = replicate(yaml, 10);
     let w_ms = 1000.0 / (1000.0 - 700.0);
-    assert_matches("random split mean response (ms)", &runs, |r| r.latency_ms.mean, w_ms, 0.04);
-    assert_matches("random split P(wait)", &runs, |r| r.wait_ms.p_wait, 0.7, 0.02);
-    assert_matches("random split utilisation", &runs, |r| r.components[1].utilization, 0.7, 0.01);
+    assert_matches(
+        "random split mean response (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        w_ms,
+        0.04,
+    );
+    assert_matches(
+        "random split P(wait)",
+        &runs,
+        |r| r.wait_ms.p_wait,
+        0.7,
+        0.02,
+    );
+    assert_matches(
+        "random split utilisation",
+        &runs,
+        |r| r.components[1].utilization,
+        0.7,
+        0.01,
+    );
 }

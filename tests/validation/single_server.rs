@@ -24,15 +24,51 @@ fn mm1_at_half_load() {
     let runs = replicate(&single(lambda, "exponential", 200), 10);
     let rho = lambda / mu;
     let w_ms = 1000.0 / (mu - lambda);
-    assert_matches("M/M/1 rho=0.5 mean response (ms)", &runs, |r| r.latency_ms.mean, w_ms, 0.03);
-    assert_matches("M/M/1 rho=0.5 mean wait (ms)", &runs, |r| r.wait_ms.mean, rho * w_ms, 0.05);
-    assert_matches("M/M/1 rho=0.5 P(wait)", &runs, |r| r.wait_ms.p_wait, rho, 0.02);
-    assert_matches("M/M/1 rho=0.5 utilisation", &runs, |r| r.components[0].utilization, rho, 0.02);
+    assert_matches(
+        "M/M/1 rho=0.5 mean response (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        w_ms,
+        0.03,
+    );
+    assert_matches(
+        "M/M/1 rho=0.5 mean wait (ms)",
+        &runs,
+        |r| r.wait_ms.mean,
+        rho * w_ms,
+        0.05,
+    );
+    assert_matches(
+        "M/M/1 rho=0.5 P(wait)",
+        &runs,
+        |r| r.wait_ms.p_wait,
+        rho,
+        0.02,
+    );
+    assert_matches(
+        "M/M/1 rho=0.5 utilisation",
+        &runs,
+        |r| r.components[0].utilization,
+        rho,
+        0.02,
+    );
     let lq = rho * rho / (1.0 - rho);
-    assert_matches("M/M/1 rho=0.5 mean queue", &runs, |r| r.components[0].mean_queue, lq, 0.06);
+    assert_matches(
+        "M/M/1 rho=0.5 mean queue",
+        &runs,
+        |r| r.components[0].mean_queue,
+        lq,
+        0.06,
+    );
     // The response time is exponential with rate mu - lambda: p99 = ln(100) / (mu - lambda).
     let p99 = 100f64.ln() * w_ms;
-    assert_matches("M/M/1 rho=0.5 p99 response (ms)", &runs, |r| r.latency_ms.p99, p99, 0.04);
+    assert_matches(
+        "M/M/1 rho=0.5 p99 response (ms)",
+        &runs,
+        |r| r.latency_ms.p99,
+        p99,
+        0.04,
+    );
 }
 
 #[test]
@@ -40,9 +76,27 @@ fn mm1_at_high_load() {
     let (lambda, mu) = (900.0, 1000.0);
     let runs = replicate(&single(lambda, "exponential", 450), 10);
     let w_ms = 1000.0 / (mu - lambda);
-    assert_matches("M/M/1 rho=0.9 mean response (ms)", &runs, |r| r.latency_ms.mean, w_ms, 0.08);
-    assert_matches("M/M/1 rho=0.9 P(wait)", &runs, |r| r.wait_ms.p_wait, 0.9, 0.02);
-    assert_matches("M/M/1 rho=0.9 utilisation", &runs, |r| r.components[0].utilization, 0.9, 0.02);
+    assert_matches(
+        "M/M/1 rho=0.9 mean response (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        w_ms,
+        0.08,
+    );
+    assert_matches(
+        "M/M/1 rho=0.9 P(wait)",
+        &runs,
+        |r| r.wait_ms.p_wait,
+        0.9,
+        0.02,
+    );
+    assert_matches(
+        "M/M/1 rho=0.9 utilisation",
+        &runs,
+        |r| r.components[0].utilization,
+        0.9,
+        0.02,
+    );
 }
 
 #[test]
@@ -50,8 +104,20 @@ fn md1_matches_pollaczek_khinchine() {
     let (lambda, s) = (800.0, 0.001);
     let runs = replicate(&single(lambda, "deterministic", 200), 10);
     let wq_ms = mg1_wait(lambda, s, 0.0) * 1000.0;
-    assert_matches("M/D/1 rho=0.8 mean wait (ms)", &runs, |r| r.wait_ms.mean, wq_ms, 0.06);
-    assert_matches("M/D/1 rho=0.8 mean response (ms)", &runs, |r| r.latency_ms.mean, wq_ms + 1.0, 0.04);
+    assert_matches(
+        "M/D/1 rho=0.8 mean wait (ms)",
+        &runs,
+        |r| r.wait_ms.mean,
+        wq_ms,
+        0.06,
+    );
+    assert_matches(
+        "M/D/1 rho=0.8 mean response (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        wq_ms + 1.0,
+        0.04,
+    );
 }
 
 #[test]
@@ -59,5 +125,11 @@ fn mg1_with_lognormal_work_matches_pollaczek_khinchine() {
     let (lambda, s, cv) = (700.0, 0.001, 1.5);
     let runs = replicate(&single(lambda, "{lognormal: {cv: 1.5}}", 300), 10);
     let wq_ms = mg1_wait(lambda, s, cv * cv) * 1000.0;
-    assert_matches("M/G/1 lognormal cv=1.5 mean wait (ms)", &runs, |r| r.wait_ms.mean, wq_ms, 0.08);
+    assert_matches(
+        "M/G/1 lognormal cv=1.5 mean wait (ms)",
+        &runs,
+        |r| r.wait_ms.mean,
+        wq_ms,
+        0.08,
+    );
 }
