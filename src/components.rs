@@ -5,6 +5,7 @@
 //! writing that module and adding one variant and one line to each `match` here.
 
 pub mod load_balancer;
+pub mod machine;
 pub mod server;
 pub mod station;
 
@@ -143,6 +144,15 @@ impl ComponentSpec {
             ComponentSpec::Server(s) => s.replicas,
             ComponentSpec::LoadBalancer(_) => 1,
         }
+    }
+
+    /// Returns the price per hour of all its replicas.
+    pub fn cost_per_hour(&self) -> f64 {
+        let per_machine = match self {
+            ComponentSpec::Server(s) => s.station.price_per_hour,
+            ComponentSpec::LoadBalancer(b) => b.station.price_per_hour,
+        };
+        per_machine * f64::from(self.replicas())
     }
 
     /// Returns the components this one sends requests to.

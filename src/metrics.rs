@@ -5,10 +5,12 @@
 mod aggregate;
 pub mod ci;
 mod recorder;
+mod series;
 mod summary;
 mod time_average;
 
 pub use aggregate::{Figure, ScenarioResult, REPORT_LEVEL};
-pub use recorder::{ComponentStats, Recorder};
-pub use summary::{Counts, LatencySummary, RunSummary, WaitSummary};
+pub use recorder::{cost_per_million, ComponentStats, Recorder, RunInfo};
+pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
+pub use summary::{CdfPoint, Counts, LatencySummary, RunSummary, WaitSummary};
 pub use time_average::{TimeAverage, Window};

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::components::BuildContext;
 use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
 use crate::error::{Error, Result};
-use crate::metrics::{Recorder, RunSummary, Window};
+use crate::metrics::{Recorder, RunInfo, RunSummary, Window};
 use crate::model::{Msg, World};
 use crate::scenario::Scenario;
 use crate::traffic::{Client, ClientStreams};
@@ -41,23 +41,49 @@ pub fn simulate(scenario: &Scenario, replication: u64) -> RunSummary {
     let events = sim.events();
     let now = sim.now();
     let world = sim.shared;
-    world.recorder.summarize(
-        &scenario.name,
-        scenario.seed,
+    world.recorder.summarize(RunInfo {
+        scenario: &scenario.name,
+        seed: scenario.seed,
         replication,
         events,
-        now.max(scenario.duration),
-    )
+        simulated: now.max(scenario.duration),
+        cost_per_hour: cost_per_hour(scenario),
+    })
+}
+
+/// Returns the price per hour of every machine of the scenario.
+pub fn cost_per_hour(scenario: &Scenario) -> f64 {
+    scenario
+        .components
+        .iter()
+        .map(|c| c.spec.cost_per_hour())
+        .sum()
+}
+
+/// Marks the moments a time series should show: the end of the warm-up and
+/// every change of the arrival rate.
+fn mark_schedule(scenario: &Scenario, recorder: &mut Recorder) {
+    if scenario.warmup > SimTime::ZERO {
+        recorder.mark(scenario.warmup, "end of warm-up");
+    }
+    for segment in scenario.traffic.schedule.iter().skip(1) {
+        if segment.start < scenario.duration {
+            let label = if segment.from == segment.to {
+                format!("rate {:.0}/s", segment.from)
+            } else {
+                format!("ramp to {:.0}/s", segment.to)
+            };
+            recorder.mark(segment.start, label);
+        }
+    }
 }
 
 /// Builds the simulation of one replication: components in file order, then the clients.
 pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulation<Msg, World> {
     let n = scenario.components.len();
-    let world = World::new(
-        Recorder::new(window, scenario.traffic.timeout),
-        latency_matrix(scenario),
-        n,
-    );
+    let mut recorder = Recorder::new(window, scenario.duration, scenario.traffic.timeout);
+    mark_schedule(scenario, &mut recorder);
+    let world = World::new(recorder, latency_matrix(scenario), n);
     let mut sim = Simulation::new(world);
     for (index, decl) in scenario.components.iter().enumerate() {
         let bx = BuildContext {

@@ -20,7 +20,7 @@ use crate::engine::SimTime;
 use crate::error::{Error, ScenarioError};
 
 pub use overrides::Override;
-pub use units::{Duration, Fraction, Rate};
+pub use units::{Duration, Fraction, Price, Rate};
 pub use validate::{
     explain, no_such_component, parse as parse_value, parse_all, parse_lenient, unknown_field,
 };

@@ -176,9 +176,7 @@ impl Client {
             counted,
         };
         let req = ctx.shared.requests.insert(request) as u32;
-        if counted {
-            ctx.shared.recorder.offered();
-        }
+        ctx.shared.recorder.arrival(now, counted);
         let call = Call {
             req,
             reply_to: ctx.me(),
@@ -194,10 +192,8 @@ impl Client {
             return;
         }
         let request = ctx.shared.requests.remove(req as usize);
-        if request.counted {
-            let now = ctx.now();
-            ctx.shared.recorder.finished(&request, outcome, now);
-        }
+        let now = ctx.now();
+        ctx.shared.recorder.finished(&request, outcome, now);
     }
 }
 

@@ -25,7 +25,7 @@ use crate::error::Issue;
 use crate::metrics::{ComponentStats, Window};
 use crate::model::{send_call, send_reply, Call, Ctx, Msg, Outcome, World};
 use crate::scenario::locate::join_key;
-use crate::scenario::{parse_lenient, ComponentDecl, Duration};
+use crate::scenario::{parse_lenient, ComponentDecl, Duration, Price};
 
 /// Default interval between load reports for `least_loaded`.
 const DEFAULT_REPORT_INTERVAL: SimTime = SimTime(1_000_000_000);
@@ -44,6 +44,8 @@ struct Raw {
     service: Option<RawShape>,
     cores: Option<u32>,
     queue: Option<Value>,
+    machine: Option<String>,
+    price: Option<Price>,
     capacity: Option<u32>,
 }
 
@@ -140,6 +142,8 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
         work: raw.work.as_ref(),
         service: raw.service.as_ref(),
         queue: raw.queue.as_ref(),
+        machine: raw.machine.as_deref(),
+        price: raw.price,
     }
     .validate(path, cx, Some(SimTime::ZERO), &mut issues);
     if !issues.is_empty() {

@@ -17,7 +17,7 @@ use crate::error::Issue;
 use crate::metrics::ComponentStats;
 use crate::model::{send_call, send_reply, Call, Ctx, Msg, Outcome, World, ANY_REPLICA};
 use crate::scenario::locate::{join_index, join_key};
-use crate::scenario::parse_lenient;
+use crate::scenario::{parse_lenient, Price};
 
 /// How a server issues its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -38,6 +38,8 @@ struct Raw {
     work: Option<Value>,
     service: Option<RawShape>,
     queue: Option<Value>,
+    machine: Option<String>,
+    price: Option<Price>,
     calls: Option<Value>,
     fanout: Option<Fanout>,
 }
@@ -72,6 +74,8 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
         work: raw.work.as_ref(),
         service: raw.service.as_ref(),
         queue: raw.queue.as_ref(),
+        machine: raw.machine.as_deref(),
+        price: raw.price,
     }
     .validate(path, cx, None, &mut issues);
     let calls = match &raw.calls {

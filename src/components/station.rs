@@ -8,13 +8,14 @@ use std::collections::VecDeque;
 use rand::RngExt;
 use serde_json::Value;
 
+use super::machine::{self, MAX_CORES, MAX_SPEED};
 use super::SpecContext;
 use crate::dist::{RawShape, Shape};
 use crate::engine::{SimRng, SimTime};
 use crate::error::Issue;
 use crate::metrics::{TimeAverage, Window};
 use crate::scenario::locate::join_key;
-use crate::scenario::units::parse_duration;
+use crate::scenario::units::{parse_duration, Price};
 
 /// The validated settings of a station.
 #[derive(Clone, Debug)]
@@ -29,6 +30,8 @@ pub struct StationSpec {
     pub shape: Shape,
     /// Waiting requests per replica beyond which new ones are rejected (`None`: unbounded).
     pub queue: Option<u32>,
+    /// Price of one replica per hour.
+    pub price_per_hour: f64,
 }
 
 /// The raw station fields, as read by the component that owns them.
@@ -43,6 +46,10 @@ pub struct RawStation<'a> {
     pub service: Option<&'a RawShape>,
     /// `queue:` (a number or `unbounded`)
     pub queue: Option<&'a Value>,
+    /// `machine:` (a size of the catalogue)
+    pub machine: Option<&'a str>,
+    /// `price:` (per machine)
+    pub price: Option<Price>,
 }
 
 impl RawStation<'_> {
@@ -92,12 +99,21 @@ impl RawStation<'_> {
         let queue = self
             .queue
             .and_then(|q| parse_queue(q, &join_key(path, "queue"), issues));
+        let cores = cores.clamp(1, MAX_CORES);
+        let speed = if speed > 0.0 {
+            speed.min(MAX_SPEED)
+        } else {
+            1.0
+        };
         StationSpec {
-            cores: cores.max(1),
-            speed: if speed > 0.0 { speed } else { 1.0 },
+            cores,
+            speed,
             work,
             shape,
             queue,
+            price_per_hour: self
+                .price
+                .map_or_else(|| machine::price(cores, speed), |p| p.per_hour),
         }
     }
 }

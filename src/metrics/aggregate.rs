@@ -1,7 +1,8 @@
 //! Combines the replications of one scenario into figures with confidence intervals.
 
 use super::ci::{mean_interval, Interval};
-use super::summary::RunSummary;
+use super::series::TimeSeries;
+use super::summary::{CdfPoint, RunSummary};
 
 /// Confidence level of the intervals reported with results.
 pub const REPORT_LEVEL: f64 = 0.95;
@@ -30,6 +31,10 @@ pub struct ScenarioResult {
     pub replications: u64,
     /// The figures, in report order.
     pub figures: Vec<Figure>,
+    /// Latency distribution (quantiles averaged over replications).
+    pub cdf: Vec<CdfPoint>,
+    /// Time series (pointwise mean over replications).
+    pub series: TimeSeries,
 }
 
 impl ScenarioResult {
@@ -65,6 +70,8 @@ impl ScenarioResult {
             seed: first.seed,
             replications: runs.len() as u64,
             figures,
+            cdf: mean_cdf(runs),
+            series: TimeSeries::mean(&runs.iter().map(|r| &r.series).collect::<Vec<_>>()),
         }
     }
 
@@ -77,6 +84,27 @@ impl ScenarioResult {
     pub fn value(&self, path: &str) -> f64 {
         self.figure(path).map_or(f64::NAN, |f| f.value)
     }
+}
+
+/// Averages the latency at each quantile level over the runs that have one.
+fn mean_cdf(runs: &[RunSummary]) -> Vec<CdfPoint> {
+    let with_cdf: Vec<&Vec<CdfPoint>> = runs
+        .iter()
+        .map(|r| &r.cdf)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let Some(first) = with_cdf.first() else {
+        return Vec::new();
+    };
+    let n = with_cdf.len() as f64;
+    first
+        .iter()
+        .enumerate()
+        .map(|(i, point)| CdfPoint {
+            latency_ms: with_cdf.iter().map(|c| c[i].latency_ms).sum::<f64>() / n,
+            quantile: point.quantile,
+        })
+        .collect()
 }
 
 /// Lists the figures of one run as (path, value, is-a-total).
@@ -120,6 +148,7 @@ fn flatten(run: &RunSummary) -> Vec<(Vec<String>, f64, bool)> {
         out.push((p(&["wait_ms", name]), v, false));
     }
     out.push((p(&["cost_per_hour"]), run.cost_per_hour, false));
+    out.push((p(&["cost_per_million"]), run.cost_per_million, false));
     for comp in &run.components {
         let at = |field: &str| {
             vec![

@@ -3,7 +3,8 @@
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::summary::{Counts, LatencySummary, RunSummary, WaitSummary};
+use super::series::{Marker, SeriesRecorder};
+use super::summary::{CdfPoint, Counts, LatencySummary, RunSummary, WaitSummary};
 use super::time_average::Window;
 use crate::engine::SimTime;
 use crate::model::{Outcome, Request};
@@ -32,6 +33,31 @@ pub struct ComponentStats {
     pub extra: Vec<(&'static str, f64)>,
 }
 
+/// What the runner knows about a finished run.
+pub struct RunInfo<'a> {
+    /// Scenario name.
+    pub scenario: &'a str,
+    /// Scenario seed.
+    pub seed: u64,
+    /// Replication number.
+    pub replication: u64,
+    /// Events handled.
+    pub events: u64,
+    /// Simulated time at the end, drain included.
+    pub simulated: SimTime,
+    /// Price of the machines per hour.
+    pub cost_per_hour: f64,
+}
+
+/// Returns the price of a million answered requests at `throughput` per second.
+pub fn cost_per_million(cost_per_hour: f64, throughput: f64) -> f64 {
+    if throughput <= 0.0 {
+        0.0
+    } else {
+        cost_per_hour / (throughput * 3600.0) * 1e6
+    }
+}
+
 /// Counters and histograms of one run.
 pub struct Recorder {
     window: Window,
@@ -43,11 +69,20 @@ pub struct Recorder {
     wait_sum_ns: f64,
     waited: u64,
     components: Vec<ComponentStats>,
+    series: SeriesRecorder,
+    markers: Vec<Marker>,
 }
 
+/// Latency quantiles kept for the CDF chart.
+const CDF_QUANTILES: &[f64] = &[
+    0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6,
+    0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999,
+    0.9995, 0.9999, 1.0,
+];
+
 impl Recorder {
-    /// Creates an empty recorder for the measured `window`.
-    pub fn new(window: Window, timeout: Option<SimTime>) -> Self {
+    /// Creates an empty recorder for the measured `window` of a run lasting `duration`.
+    pub fn new(window: Window, duration: SimTime, timeout: Option<SimTime>) -> Self {
         // The bounds are constants that hdrhistogram accepts; no input reaches this.
         #[allow(clippy::expect_used)]
         let histogram = || {
@@ -64,7 +99,17 @@ impl Recorder {
             wait_sum_ns: 0.0,
             waited: 0,
             components: Vec::new(),
+            series: SeriesRecorder::new(duration),
+            markers: Vec::new(),
         }
+    }
+
+    /// Adds a moment to mark on the time series.
+    pub fn mark(&mut self, at: SimTime, label: impl Into<String>) {
+        self.markers.push(Marker {
+            at_s: at.as_secs_f64(),
+            label: label.into(),
+        });
     }
 
     /// Returns the measured window.
@@ -78,20 +123,32 @@ impl Recorder {
         self.window.contains(t)
     }
 
-    /// Notes a counted arrival.
+    /// Notes an arrival at `now`; `counted` says whether it is in the window.
     #[inline]
-    pub fn offered(&mut self) {
-        self.counts.offered += 1;
+    pub fn arrival(&mut self, now: SimTime, counted: bool) {
+        self.series.offered(now);
+        if counted {
+            self.counts.offered += 1;
+        }
     }
 
-    /// Notes the end of a counted request, answered at `now` with `outcome`.
+    /// Notes the end of a request, answered at `now` with `outcome`.
     #[inline]
     pub fn finished(&mut self, req: &Request, outcome: Outcome, now: SimTime) {
         let latency = now - req.arrived;
+        let timed_out = self.timeout.is_some_and(|t| latency > t);
+        if outcome == Outcome::Ok && !timed_out {
+            self.series.completed(now, latency);
+        } else {
+            self.series.error(now);
+        }
+        if !req.counted {
+            return;
+        }
         match outcome {
             Outcome::Rejected => self.counts.rejected += 1,
             Outcome::Failed => self.counts.failed += 1,
-            Outcome::Ok if self.timeout.is_some_and(|t| latency > t) => self.counts.timed_out += 1,
+            Outcome::Ok if timed_out => self.counts.timed_out += 1,
             Outcome::Ok => {
                 self.counts.completed += 1;
                 self.latency.saturating_record(latency.0);
@@ -116,14 +173,15 @@ impl Recorder {
     }
 
     /// Builds the summary of the run.
-    pub fn summarize(
-        self,
-        scenario: &str,
-        seed: u64,
-        replication: u64,
-        events: u64,
-        simulated: SimTime,
-    ) -> RunSummary {
+    pub fn summarize(self, run: RunInfo<'_>) -> RunSummary {
+        let RunInfo {
+            scenario,
+            seed,
+            replication,
+            events,
+            simulated,
+            cost_per_hour,
+        } = run;
         let c = self.counts;
         let ms = |ns: u64| ns as f64 / 1e6;
         let completed = c.completed.max(1) as f64;
@@ -165,7 +223,20 @@ impl Recorder {
                 p99: pct(&self.wait, 0.99),
                 p_wait: self.waited as f64 / completed,
             },
-            cost_per_hour: 0.0,
+            cost_per_hour,
+            cost_per_million: cost_per_million(
+                cost_per_hour,
+                c.completed as f64 / self.window.secs(),
+            ),
+            cdf: CDF_QUANTILES
+                .iter()
+                .filter(|_| !self.latency.is_empty())
+                .map(|&q| CdfPoint {
+                    latency_ms: ms(self.latency.value_at_quantile(q)),
+                    quantile: q,
+                })
+                .collect(),
+            series: self.series.finish(self.window.end, self.markers),
             components: self.components,
         }
     }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::recorder::ComponentStats;
+use super::series::TimeSeries;
 
 /// Request counts (after the warm-up).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -74,8 +75,25 @@ pub struct RunSummary {
     pub latency_ms: LatencySummary,
     /// Waiting time of completed requests.
     pub wait_ms: WaitSummary,
-    /// Price of the machines per hour (0 when no price is given).
+    /// Price of the machines per hour.
     pub cost_per_hour: f64,
+    /// Price of a million successful answers at the measured throughput.
+    pub cost_per_million: f64,
+    /// Latency quantiles of completed requests, for the CDF chart.
+    #[serde(skip)]
+    pub cdf: Vec<CdfPoint>,
+    /// Per-window counts over the whole run, for the time-series chart.
+    #[serde(skip)]
+    pub series: TimeSeries,
     /// Per-component statistics, in scenario order.
     pub components: Vec<ComponentStats>,
+}
+
+/// One point of a latency distribution.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct CdfPoint {
+    /// Latency, in milliseconds.
+    pub latency_ms: f64,
+    /// Fraction of completed requests at or below it.
+    pub quantile: f64,
 }

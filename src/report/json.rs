@@ -100,6 +100,8 @@ mod tests {
                     total: false,
                 },
             ],
+            cdf: Vec::new(),
+            series: Default::default(),
         };
         let v = scenario_value(&result);
         assert_eq!(v["requests"]["offered"], Value::from(10u64));

@@ -25,6 +25,42 @@ pub struct Rate {
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
 pub struct Fraction(pub f64);
 
+/// A price per unit of time, written `0.40/h` or `290/month`; stored per hour.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct Price {
+    /// Currency units per hour.
+    pub per_hour: f64,
+}
+
+const PRICE_EXPECTED: &str = "a price per hour like 0.40/h (or per month, like 290/month)";
+
+/// Parses a price such as `0.40/h`; returns the reason on failure.
+pub fn parse_price(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected {PRICE_EXPECTED}, found `{text}`"))?;
+    let value: f64 = number
+        .trim()
+        .trim_start_matches('$')
+        .parse()
+        .map_err(|_| format!("expected {PRICE_EXPECTED}, found `{text}`"))?;
+    let hours = match unit.trim() {
+        "h" => 1.0,
+        "d" | "day" => 24.0,
+        "month" => 730.0,
+        other => {
+            return Err(format!(
+                "unknown unit `/{other}` in `{text}`: use /h, /day or /month"
+            ))
+        }
+    };
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("expected a non-negative price, found `{text}`"));
+    }
+    Ok(value / hours)
+}
+
 const DURATION_EXPECTED: &str = "a duration with a unit, like 500us, 4ms, 2s, 10m or 1h";
 const RATE_EXPECTED: &str = "a rate like 800/s, 3.6/s or 50/m";
 const FRACTION_EXPECTED: &str = "a percentage like 99.9% or a fraction between 0 and 1";
@@ -182,6 +218,16 @@ impl<'de> Deserialize<'de> for Rate {
     }
 }
 
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor {
+            expected: PRICE_EXPECTED,
+            parse: |s| parse_price(s).map(|per_hour| Price { per_hour }),
+            number: Some(|v| Err(format!("expected {PRICE_EXPECTED}, found `{v}` (add /h)"))),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Fraction {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(TextVisitor {
@@ -227,6 +273,13 @@ mod tests {
         assert_eq!(parse_rate("60/m").unwrap(), 1.0);
         assert!(parse_rate("800").is_err());
         assert!(parse_rate("800/fortnight").is_err());
+    }
+
+    #[test]
+    fn prices_are_per_hour() {
+        assert_eq!(parse_price("0.40/h").unwrap(), 0.40);
+        assert!((parse_price("730/month").unwrap() - 1.0).abs() < 1e-12);
+        assert!(parse_price("0.4").is_err());
     }
 
     #[test]

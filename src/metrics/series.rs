@@ -1,0 +1,243 @@
+//! Per-window statistics over the whole run, for time-series charts.
+//!
+//! The run is cut into at most [`MAX_WINDOWS`] windows (1 s each by default, wider
+//! for long runs), so the memory they take depends on the run's length in
+//! windows, never on the number of requests.
+
+use serde::Serialize;
+
+use crate::engine::SimTime;
+
+/// Upper bound on the number of windows of a run.
+pub const MAX_WINDOWS: u64 = 2000;
+/// Buckets per doubling of latency in the window histograms (9% resolution).
+const BUCKETS_PER_OCTAVE: f64 = 8.0;
+/// Number of histogram buckets: from 1 us up to about 3 days.
+const BUCKETS: usize = 304;
+
+/// Requests in one window, with a coarse latency histogram.
+#[derive(Clone, Debug)]
+struct WindowCounts {
+    offered: u32,
+    completed: u32,
+    errors: u32,
+    latency: Vec<u32>,
+}
+
+/// Collects per-window counts during a run.
+#[derive(Clone, Debug)]
+pub struct SeriesRecorder {
+    width: SimTime,
+    windows: Vec<WindowCounts>,
+}
+
+/// One window of a time series (rates per second, latency in milliseconds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    /// Start of the window, in seconds of simulated time.
+    pub start_s: f64,
+    /// Arrivals per second.
+    pub offered_rps: f64,
+    /// Successful answers per second.
+    pub throughput_rps: f64,
+    /// Unsuccessful ends (rejected, timed out, failed) per second.
+    pub errors_rps: f64,
+    /// 99th percentile of the latency of the window's successful answers.
+    pub p99_ms: f64,
+}
+
+/// A moment worth marking on a time series (a rate change, the end of the warm-up...).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Marker {
+    /// When, in seconds of simulated time.
+    pub at_s: f64,
+    /// What happened.
+    pub label: String,
+}
+
+/// A time series of one run (or the pointwise mean of several).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TimeSeries {
+    /// Width of each window, in seconds.
+    pub window_s: f64,
+    /// The windows, in time order.
+    pub points: Vec<SeriesPoint>,
+    /// Moments to mark.
+    pub markers: Vec<Marker>,
+}
+
+impl SeriesRecorder {
+    /// Prepares windows covering `[0, duration)`: 1 s wide, or wider so that
+    /// there are at most [`MAX_WINDOWS`].
+    pub fn new(duration: SimTime) -> Self {
+        let second = SimTime::NANOS_PER_SEC;
+        let seconds = duration.0.div_ceil(second).max(1);
+        let width = seconds.div_ceil(MAX_WINDOWS).max(1) * second;
+        Self {
+            width: SimTime(width),
+            windows: Vec::new(),
+        }
+    }
+
+    /// Returns the window of time `t`, creating it if needed (none past the cap).
+    #[inline]
+    fn window(&mut self, t: SimTime) -> Option<&mut WindowCounts> {
+        let index = (t.0 / self.width.0) as usize;
+        if index as u64 >= MAX_WINDOWS + MAX_WINDOWS / 2 {
+            return None;
+        }
+        if index >= self.windows.len() {
+            self.windows.resize(
+                index + 1,
+                WindowCounts {
+                    offered: 0,
+                    completed: 0,
+                    errors: 0,
+                    latency: Vec::new(),
+                },
+            );
+        }
+        self.windows.get_mut(index)
+    }
+
+    /// Notes an arrival at `t`.
+    #[inline]
+    pub fn offered(&mut self, t: SimTime) {
+        if let Some(w) = self.window(t) {
+            w.offered += 1;
+        }
+    }
+
+    /// Notes a successful answer at `t` after `latency`.
+    #[inline]
+    pub fn completed(&mut self, t: SimTime, latency: SimTime) {
+        if let Some(w) = self.window(t) {
+            w.completed += 1;
+            if w.latency.is_empty() {
+                w.latency = vec![0; BUCKETS];
+            }
+            w.latency[bucket(latency)] += 1;
+        }
+    }
+
+    /// Notes an unsuccessful end at `t`.
+    #[inline]
+    pub fn error(&mut self, t: SimTime) {
+        if let Some(w) = self.window(t) {
+            w.errors += 1;
+        }
+    }
+
+    /// Returns the series up to `end` (windows past it are dropped).
+    pub fn finish(&self, end: SimTime, markers: Vec<Marker>) -> TimeSeries {
+        let width_s = self.width.as_secs_f64();
+        let count = (end.0.div_ceil(self.width.0) as usize).min(self.windows.len());
+        let points = self.windows[..count]
+            .iter()
+            .enumerate()
+            .map(|(i, w)| SeriesPoint {
+                start_s: i as f64 * width_s,
+                offered_rps: f64::from(w.offered) / width_s,
+                throughput_rps: f64::from(w.completed) / width_s,
+                errors_rps: f64::from(w.errors) / width_s,
+                p99_ms: percentile(&w.latency, 0.99),
+            })
+            .collect();
+        TimeSeries {
+            window_s: width_s,
+            points,
+            markers,
+        }
+    }
+}
+
+/// Returns the histogram bucket of a latency.
+#[inline]
+fn bucket(latency: SimTime) -> usize {
+    let micros = latency.0 as f64 / 1e3;
+    if micros <= 1.0 {
+        return 0;
+    }
+    ((micros.log2() * BUCKETS_PER_OCTAVE) as usize + 1).min(BUCKETS - 1)
+}
+
+/// Returns the upper edge of a bucket, in milliseconds.
+fn bucket_upper_ms(index: usize) -> f64 {
+    2f64.powf(index as f64 / BUCKETS_PER_OCTAVE) / 1e3
+}
+
+/// Returns the `q` quantile of a bucket histogram, in milliseconds (0 if empty).
+fn percentile(counts: &[u32], q: f64) -> f64 {
+    let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+    if total == 0 {
+        return 0.0;
+    }
+    let rank = (q * total as f64).ceil().max(1.0) as u64;
+    let mut seen = 0;
+    for (i, &c) in counts.iter().enumerate() {
+        seen += u64::from(c);
+        if seen >= rank {
+            return bucket_upper_ms(i);
+        }
+    }
+    bucket_upper_ms(counts.len() - 1)
+}
+
+impl TimeSeries {
+    /// Returns the pointwise mean of several series of the same shape.
+    pub fn mean(series: &[&TimeSeries]) -> TimeSeries {
+        let Some(first) = series.first() else {
+            return TimeSeries::default();
+        };
+        let n = series.len() as f64;
+        let len = series.iter().map(|s| s.points.len()).min().unwrap_or(0);
+        let points = (0..len)
+            .map(|i| {
+                let sum = |f: fn(&SeriesPoint) -> f64| {
+                    series.iter().map(|s| f(&s.points[i])).sum::<f64>() / n
+                };
+                SeriesPoint {
+                    start_s: first.points[i].start_s,
+                    offered_rps: sum(|p| p.offered_rps),
+                    throughput_rps: sum(|p| p.throughput_rps),
+                    errors_rps: sum(|p| p.errors_rps),
+                    p99_ms: sum(|p| p.p99_ms),
+                }
+            })
+            .collect();
+        TimeSeries {
+            window_s: first.window_s,
+            points,
+            markers: first.markers.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_count_and_rate_per_second() {
+        let mut s = SeriesRecorder::new(SimTime::from_secs_f64(3.0));
+        s.offered(SimTime::from_secs_f64(0.5));
+        s.offered(SimTime::from_secs_f64(1.5));
+        s.completed(SimTime::from_secs_f64(1.6), SimTime::from_millis(4));
+        s.error(SimTime::from_secs_f64(2.1));
+        let series = s.finish(SimTime::from_secs_f64(3.0), Vec::new());
+        assert_eq!(series.window_s, 1.0);
+        assert_eq!(series.points.len(), 3);
+        assert_eq!(series.points[1].offered_rps, 1.0);
+        assert_eq!(series.points[1].throughput_rps, 1.0);
+        assert_eq!(series.points[2].errors_rps, 1.0);
+        // 4 ms falls in a bucket whose upper edge is within 9% above it.
+        let p99 = series.points[1].p99_ms;
+        assert!((4.0..4.4).contains(&p99), "{p99}");
+    }
+
+    #[test]
+    fn long_runs_get_wider_windows() {
+        let s = SeriesRecorder::new(SimTime::from_secs_f64(10.0 * 3600.0));
+        assert_eq!(s.width, SimTime::from_secs_f64(18.0));
+    }
+}
