@@ -82,6 +82,10 @@ pub struct Request {
     pub wait: SimTime,
     /// Whether it arrived after the warm-up and counts in the statistics.
     pub counted: bool,
+    /// The request's own random seed: every station draws this request's work
+    /// from it, so the same request needs the same work in every compared
+    /// architecture (common random numbers down to each request).
+    pub seed: u64,
 }
 
 /// State shared by every component of one run.

@@ -5,6 +5,10 @@
 //! its own simulation, and results are collected in input order, so they are
 //! the same whatever the number of threads.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::components::BuildContext;
@@ -98,6 +102,7 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulatio
         arrivals: stream_rng(scenario.seed, replication, &["traffic", "arrivals"]),
         mix: stream_rng(scenario.seed, replication, &["traffic", "mix"]),
         users: stream_rng(scenario.seed, replication, &["traffic", "users"]),
+        work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
     };
     let entry = ComponentId(scenario.entry as u32);
     sim.add(Box::new(Client::new(
@@ -129,30 +134,105 @@ fn latency_matrix(scenario: &Scenario) -> Vec<SimTime> {
     matrix
 }
 
+/// How a batch of runs is carried out.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Independent replications per scenario.
+    pub replications: u64,
+    /// Threads (0: all cores).
+    pub jobs: usize,
+    /// Whether to draw a progress bar on stderr (hidden anyway when stderr is not a terminal).
+    pub progress: bool,
+    /// Whether to keep each run's time series and latency distribution (sweeps drop
+    /// them, so memory does not grow with the size of the grid).
+    pub keep_series: bool,
+}
+
 /// Runs `replications` replications of every scenario on `jobs` threads (0: all cores).
 ///
 /// Returns, for each scenario in order, its replications in order.
-pub fn run_all(
-    scenarios: &[Scenario],
-    replications: u64,
-    jobs: usize,
-) -> Result<Vec<Vec<RunSummary>>> {
+pub fn run_all(scenarios: &[Scenario], replications: u64, jobs: usize) -> Result<Vec<Vec<RunSummary>>> {
+    run_batch(
+        scenarios,
+        RunOptions {
+            replications,
+            jobs,
+            progress: false,
+            keep_series: true,
+        },
+    )
+}
+
+/// Runs every scenario's replications in parallel, as `options` says.
+///
+/// Returns, for each scenario in order, its replications in order: the result
+/// does not depend on the number of threads or on which finished first.
+pub fn run_batch(scenarios: &[Scenario], options: RunOptions) -> Result<Vec<Vec<RunSummary>>> {
     let tasks: Vec<(usize, u64)> = (0..scenarios.len())
-        .flat_map(|s| (0..replications).map(move |r| (s, r)))
+        .flat_map(|s| (0..options.replications).map(move |r| (s, r)))
         .collect();
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+        .num_threads(options.jobs)
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start {jobs} threads: {e}")))?;
+        .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", options.jobs)))?;
+    let progress = Progress::new(tasks.len() as u64, options.progress);
     let runs: Vec<RunSummary> = pool.install(|| {
         tasks
             .par_iter()
-            .map(|&(s, r)| simulate(&scenarios[s], r))
+            .map(|&(s, r)| {
+                let mut run = simulate(&scenarios[s], r);
+                if !options.keep_series {
+                    run.series = Default::default();
+                    run.cdf = Vec::new();
+                }
+                progress.done(run.events);
+                run
+            })
             .collect()
     });
+    progress.finish();
     let mut grouped: Vec<Vec<RunSummary>> = vec![Vec::new(); scenarios.len()];
     for ((s, _), run) in tasks.into_iter().zip(runs) {
         grouped[s].push(run);
     }
     Ok(grouped)
+}
+
+/// One overall progress bar for a batch: runs done, events per second, time left.
+struct Progress {
+    bar: ProgressBar,
+    events: AtomicU64,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(total: u64, visible: bool) -> Self {
+        let bar = if visible {
+            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {msg}  eta {eta}")
+        {
+            bar.set_style(style);
+        }
+        Self {
+            bar,
+            events: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    fn done(&self, events: u64) {
+        let total = self.events.fetch_add(events, Ordering::Relaxed) + events;
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        self.bar
+            .set_message(format!("{:.1} M events/s", total as f64 / secs / 1e6));
+        self.bar.inc(1);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

@@ -127,6 +127,7 @@ pub struct Client {
     arrival_rng: SimRng,
     mix_rng: SimRng,
     user_rng: SimRng,
+    work_rng: SimRng,
 }
 
 /// The random streams of the client side, named so that every compared
@@ -138,6 +139,8 @@ pub struct ClientStreams {
     pub mix: SimRng,
     /// User ids.
     pub users: SimRng,
+    /// Per-request seeds of the work drawn at each station.
+    pub work: SimRng,
 }
 
 impl Client {
@@ -156,6 +159,7 @@ impl Client {
             arrival_rng: streams.arrivals,
             mix_rng: streams.mix,
             user_rng: streams.users,
+            work_rng: streams.work,
         }
     }
 
@@ -174,6 +178,7 @@ impl Client {
             arrived: now,
             wait: SimTime::ZERO,
             counted,
+            seed: self.work_rng.random(),
         };
         let req = ctx.shared.requests.insert(request) as u32;
         ctx.shared.recorder.arrival(now, counted);

@@ -212,7 +212,6 @@ pub struct LoadBalancer {
     reports: Option<SimTime>,
     window: Window,
     rng: SimRng,
-    service_rng: SimRng,
     forwarded: u64,
     rejected: u64,
     probes: u64,
@@ -240,7 +239,7 @@ impl LoadBalancer {
             .iter()
             .map(|r| targets.iter().position(|t| t == r).unwrap_or(0) as u16)
             .collect();
-        let service = ServiceTime::new(&spec.station);
+        let service = ServiceTime::new(&spec.station, bx.name());
         let station = (!service.is_zero()).then(|| {
             (
                 Station::new(spec.station.cores, spec.station.queue, bx.window),
@@ -257,7 +256,6 @@ impl LoadBalancer {
             reports: (spec.strategy == StrategyKind::LeastLoaded).then_some(spec.report_interval),
             window: bx.window,
             rng: bx.rng("choose"),
-            service_rng: bx.rng("service"),
             forwarded: 0,
             rejected: 0,
             probes: 0,
@@ -311,8 +309,8 @@ impl LoadBalancer {
         if let Some(req) = ctx.shared.requests.get_mut(job.call.req as usize) {
             req.wait += waited;
         }
-        let kind = ctx.shared.request(job.call.req).map_or(0, |r| r.kind);
-        let time = service.draw(kind, &mut self.service_rng);
+        let (kind, seed) = ctx.shared.request(job.call.req).map_or((0, 0), |r| (r.kind, r.seed));
+        let time = service.draw(kind, seed);
         ctx.schedule_self(time, Msg::Timer(u64::from(token)));
     }
 

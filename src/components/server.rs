@@ -174,7 +174,6 @@ pub struct Server {
     jobs: Slab<Job>,
     /// Per request type: the called components and whether each is co-located.
     calls: Vec<Vec<(ComponentId, bool)>>,
-    service_rng: SimRng,
     route_rng: SimRng,
 }
 
@@ -187,7 +186,7 @@ impl Server {
             stations: (0..spec.replicas)
                 .map(|_| Station::new(spec.station.cores, spec.station.queue, bx.window))
                 .collect(),
-            service: ServiceTime::new(&spec.station),
+            service: ServiceTime::new(&spec.station, bx.name()),
             jobs: Slab::new(),
             calls: spec
                 .calls
@@ -199,7 +198,6 @@ impl Server {
                         .collect()
                 })
                 .collect(),
-            service_rng: bx.rng("service"),
             route_rng: bx.rng("route"),
         }
     }
@@ -243,7 +241,8 @@ impl Server {
                 req.wait += waited;
             }
         }
-        let time = self.service.draw(job.kind, &mut self.service_rng);
+        let seed = ctx.shared.request(job.call.req).map_or(0, |r| r.seed);
+        let time = self.service.draw(job.kind, seed);
         ctx.schedule_self(time, Msg::Timer(u64::from(token)));
     }
 

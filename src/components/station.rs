@@ -5,13 +5,13 @@
 
 use std::collections::VecDeque;
 
-use rand::RngExt;
+use rand::{RngExt, SeedableRng};
 use serde_json::Value;
 
 use super::machine::{self, MAX_CORES, MAX_SPEED};
 use super::SpecContext;
 use crate::dist::{RawShape, Shape};
-use crate::engine::{SimRng, SimTime};
+use crate::engine::{stream_seed, SimRng, SimTime};
 use crate::error::Issue;
 use crate::metrics::{TimeAverage, Window};
 use crate::scenario::locate::join_key;
@@ -302,29 +302,39 @@ impl Station {
 }
 
 /// Draws service times for a station's request types.
+///
+/// The draw for a request comes from the request's own seed mixed with the
+/// station's name, not from a stream shared by all requests: the same request
+/// then needs the same work at this station whatever happened before it, which
+/// keeps compared architectures in step (common random numbers). One
+/// consequence: a request that visits the same station twice draws the same work
+/// twice.
 #[derive(Clone, Debug)]
 pub struct ServiceTime {
     mean_ns: Vec<f64>,
     shape: Shape,
+    salt: u64,
 }
 
 impl ServiceTime {
-    /// Prepares the draws for `spec` (work divided by speed).
-    pub fn new(spec: &StationSpec) -> Self {
+    /// Prepares the draws for `spec` (work divided by speed) at the station `name`.
+    pub fn new(spec: &StationSpec, name: &str) -> Self {
         Self {
             mean_ns: spec.work.iter().map(|w| w.0 as f64 / spec.speed).collect(),
             shape: spec.shape.clone(),
+            salt: stream_seed(0, 0, &[name, "service"]),
         }
     }
 
-    /// Draws the time a request of type `kind` holds a core.
+    /// Draws the time a request of type `kind` with seed `request_seed` holds a core.
     #[inline]
-    pub fn draw(&self, kind: u16, rng: &mut SimRng) -> SimTime {
+    pub fn draw(&self, kind: u16, request_seed: u64) -> SimTime {
         let mean = self.mean_ns.get(kind as usize).copied().unwrap_or(0.0);
         if mean == 0.0 {
             return SimTime::ZERO;
         }
-        SimTime::from_nanos_f64(mean * self.shape.sample(rng))
+        let mut rng = SimRng::seed_from_u64(request_seed ^ self.salt);
+        SimTime::from_nanos_f64(mean * self.shape.sample(&mut rng))
     }
 
     /// Returns true when every type has zero work (the station adds no time).

@@ -1,0 +1,153 @@
+//! Closed-form results of queueing theory: the references the simulator is
+//! validated against, and the analytic curves drawn beside simulated ones.
+
+use crate::components::ComponentSpec;
+use crate::components::load_balancer::StrategyKind;
+use crate::engine::SimTime;
+use crate::scenario::{ArrivalLaw, Scenario};
+
+/// Erlang B: blocking probability of an M/M/c/c system with offered load `a` = lambda / mu.
+pub fn erlang_b(c: u32, a: f64) -> f64 {
+    // The stable recursion B(k) = a B(k-1) / (k + a B(k-1)), B(0) = 1.
+    (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+}
+
+/// Erlang C: probability that an arrival waits in an M/M/c queue with load `a` = lambda / mu.
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let b = erlang_b(c, a);
+    let rho = a / f64::from(c);
+    b / (1.0 - rho * (1.0 - b))
+}
+
+/// Mean waiting time in queue of a stable M/M/c queue (same unit as 1 / `mu`).
+pub fn mmc_wait(c: u32, lambda: f64, mu: f64) -> f64 {
+    erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda)
+}
+
+/// Stationary distribution of the number in an M/M/c/K system (K = total capacity).
+pub fn mmck_distribution(c: u32, k: u32, lambda: f64, mu: f64) -> Vec<f64> {
+    let mut p = vec![1.0];
+    for n in 1..=k {
+        let servers = f64::from(n.min(c));
+        let next = p[(n - 1) as usize] * lambda / (servers * mu);
+        p.push(next);
+    }
+    let total: f64 = p.iter().sum();
+    p.iter().map(|x| x / total).collect()
+}
+
+/// Pollaczek-Khinchine mean wait of an M/G/1 queue with service mean `s` and
+/// squared coefficient of variation `scv`.
+pub fn mg1_wait(lambda: f64, s: f64, scv: f64) -> f64 {
+    let rho = lambda * s;
+    rho * s * (1.0 + scv) / (2.0 * (1.0 - rho))
+}
+
+/// What theory predicts for a scenario that is exactly a queueing model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prediction {
+    /// Mean response time of answered requests, in milliseconds.
+    pub mean_latency_ms: f64,
+    /// Fraction of requests answered (1 minus the blocking probability).
+    pub availability: f64,
+    /// Mean utilisation of the cores.
+    pub utilization: f64,
+}
+
+/// Returns the M/M/c (or M/M/c/K) prediction when `scenario` is exactly such a
+/// model: Poisson arrivals at a constant rate, no timeout, and an entry that is
+/// one server with exponential work, the same mean for every request type and no
+/// calls, or a random balancer with no latency over replicas of such a server
+/// (random splitting makes each replica its own M/M/c). Returns `None` otherwise,
+/// or when the queue is unbounded and unstable.
+pub fn predict(scenario: &Scenario) -> Option<Prediction> {
+    let traffic = &scenario.traffic;
+    if traffic.arrivals != ArrivalLaw::Poisson || traffic.timeout.is_some() || traffic.schedule.len() != 1 {
+        return None;
+    }
+    let rate = traffic.schedule[0].from;
+    let (server, split) = match &scenario.components[scenario.entry].spec {
+        ComponentSpec::Server(s) if s.replicas == 1 => (s, 1.0),
+        ComponentSpec::LoadBalancer(b) => {
+            let target = *b.routes.first()?;
+            let balanced = b.strategy == StrategyKind::Random
+                && b.routes.iter().all(|&r| r == target)
+                && b.station.work.iter().all(|w| *w == SimTime::ZERO)
+                && b.capacity.is_none()
+                && scenario.network.latency == SimTime::ZERO
+                && scenario.network.links.is_empty();
+            match &scenario.components[target].spec {
+                ComponentSpec::Server(s) if balanced => (s, f64::from(s.replicas)),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let work = server.station.work.first()?;
+    let pure = server.station.shape.is_exponential()
+        && server.station.work.iter().all(|w| w == work)
+        && server.calls.iter().all(Vec::is_empty)
+        && *work > SimTime::ZERO;
+    if !pure {
+        return None;
+    }
+    let lambda = rate / split;
+    let mu = server.station.speed / work.as_secs_f64();
+    let c = server.station.cores;
+    match server.station.queue {
+        None => {
+            if lambda >= f64::from(c) * mu {
+                return None;
+            }
+            Some(Prediction {
+                mean_latency_ms: (mmc_wait(c, lambda, mu) + 1.0 / mu) * 1000.0,
+                availability: 1.0,
+                utilization: lambda / (f64::from(c) * mu),
+            })
+        }
+        Some(queue) => {
+            let k = c + queue;
+            let p = mmck_distribution(c, k, lambda, mu);
+            let blocked = p[k as usize];
+            let in_system: f64 = p.iter().enumerate().map(|(n, pn)| n as f64 * pn).sum();
+            let admitted = lambda * (1.0 - blocked);
+            Some(Prediction {
+                mean_latency_ms: in_system / admitted * 1000.0,
+                availability: 1.0 - blocked,
+                utilization: admitted / (f64::from(c) * mu),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_match_published_values() {
+        // Erlang B(4, 3) = 3.375 / 16.375; Erlang C(2, 1) = 1/3.
+        assert!((erlang_b(4, 3.0) - 3.375 / 16.375).abs() < 1e-12);
+        assert!((erlang_c(2, 1.0) - 1.0 / 3.0).abs() < 1e-12);
+        // M/M/1 as M/M/c with c = 1: Wq = rho / (mu - lambda).
+        assert!((mmc_wait(1, 0.5, 1.0) - 1.0).abs() < 1e-12);
+        // M/M/1/K with K = 1 is Erlang B with c = 1.
+        let p = mmck_distribution(1, 1, 2.0, 1.0);
+        assert!((p[1] - erlang_b(1, 2.0)).abs() < 1e-12);
+        // M/D/1 at rho = 0.5 with s = 1: Wq = 0.5.
+        assert!((mg1_wait(0.5, 1.0, 0.0) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn predicts_only_pure_queueing_models() {
+        let mm4 = "name: q\nduration: 1h\ntraffic: {rate: 3.6/s}\nentry: web\n\
+                   components:\n  web: {kind: server, cores: 4, work: 1s}\n";
+        let s = crate::scenario::load_text(mm4, "t", &[]).unwrap();
+        let p = predict(&s).unwrap();
+        assert!((p.mean_latency_ms - (mmc_wait(4, 3.6, 1.0) + 1.0) * 1000.0).abs() < 1e-9);
+        let md1 = mm4.replace("work: 1s", "work: 1s, service: deterministic");
+        assert!(predict(&crate::scenario::load_text(&md1, "t", &[]).unwrap()).is_none());
+        let overloaded = mm4.replace("3.6/s", "5/s");
+        assert!(predict(&crate::scenario::load_text(&overloaded, "t", &[]).unwrap()).is_none());
+    }
+}
