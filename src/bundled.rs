@@ -4,6 +4,18 @@
 /// Bundled scenarios: (name, YAML text), in teaching order.
 pub const BUNDLED: &[(&str, &str)] = &[
     (
+        "showcase-vertical",
+        include_str!("../scenarios/showcase-vertical.yaml"),
+    ),
+    (
+        "showcase-horizontal",
+        include_str!("../scenarios/showcase-horizontal.yaml"),
+    ),
+    (
+        "showcase-hybrid",
+        include_str!("../scenarios/showcase-hybrid.yaml"),
+    ),
+    (
         "one-big-server",
         include_str!("../scenarios/one-big-server.yaml"),
     ),

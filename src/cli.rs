@@ -2,8 +2,10 @@
 //!
 //! Only `main.rs` prints errors and chooses exit codes; commands return errors.
 
+pub mod compare;
 pub mod run;
 mod scenarios;
+mod sweep;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +42,29 @@ pub enum Command {
         /// Scenario files, or names of bundled scenarios (see `scalesim scenarios`).
         #[arg(required = true)]
         files: Vec<String>,
+        /// Shared options.
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Run several scenarios on common random numbers and show them side by side.
+    Compare {
+        /// Scenario files, or names of bundled scenarios (the first is the baseline).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Shared options.
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Run a parameter grid in parallel and chart metrics against the parameters.
+    Sweep {
+        /// The scenario file, or the name of a bundled scenario.
+        file: String,
+        /// A field and its values: PATH=1,2,4,8 or PATH=start:stop:step (repeatable: a grid).
+        #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
+        vary: Vec<String>,
+        /// A result to chart, like latency_ms.p99 (repeatable; default: p99, mean, throughput, availability).
+        #[arg(long = "metric", value_name = "PATH")]
+        metric: Vec<String>,
         /// Shared options.
         #[command(flatten)]
         common: CommonArgs,
@@ -88,6 +113,13 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => crate::showcase::run(&cli.common),
         Some(Command::Run { files, common }) => run::run(&files, &common),
+        Some(Command::Compare { files, common }) => compare::run(&files, &common),
+        Some(Command::Sweep {
+            file,
+            vary,
+            metric,
+            common,
+        }) => sweep::run(&file, &vary, &metric, &common),
         Some(Command::Validate { files, set }) => validate::run(&files, &set),
         Some(Command::Scenarios) => scenarios::run(),
     }

@@ -42,6 +42,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod showcase;
+pub mod sweep;
 pub mod theory;
 pub mod traffic;
 

@@ -9,7 +9,7 @@ mod series;
 mod summary;
 mod time_average;
 
-pub use aggregate::{Figure, ScenarioResult, REPORT_LEVEL};
+pub use aggregate::{paired_difference, Figure, ScenarioResult, REPORT_LEVEL};
 pub use recorder::{cost_per_million, ComponentStats, Recorder, RunInfo};
 pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
 pub use summary::{CdfPoint, Counts, LatencySummary, RunSummary, WaitSummary};

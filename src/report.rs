@@ -1,5 +1,9 @@
-//! Reports of results: the terminal table and the JSON of the spec.
+//! Reports of results: the terminal table, JSON, CSV, charts and the HTML report.
 
+pub mod charts;
+pub mod csv;
+pub mod data;
+pub mod html;
 pub mod json;
 pub mod table;
 

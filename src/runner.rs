@@ -151,7 +151,11 @@ pub struct RunOptions {
 /// Runs `replications` replications of every scenario on `jobs` threads (0: all cores).
 ///
 /// Returns, for each scenario in order, its replications in order.
-pub fn run_all(scenarios: &[Scenario], replications: u64, jobs: usize) -> Result<Vec<Vec<RunSummary>>> {
+pub fn run_all(
+    scenarios: &[Scenario],
+    replications: u64,
+    jobs: usize,
+) -> Result<Vec<Vec<RunSummary>>> {
     run_batch(
         scenarios,
         RunOptions {

@@ -1,19 +1,25 @@
-//! The built-in comparison run by `scalesim` without arguments.
+//! The built-in comparison run by `scalesim` without arguments: one big
+//! machine (vertical), many small clones (horizontal) and a few medium clones
+//! (hybrid), under the same ramping traffic, on common random numbers.
 
 use crate::bundled;
-use crate::cli::run::{execute, publish};
+use crate::cli::compare::differences;
+use crate::cli::run::{apply_seed, comparison, execute, publish};
 use crate::cli::CommonArgs;
 use crate::error::Result;
 use crate::scenario;
 
-/// The bundled scenarios the showcase compares.
-const SHOWCASE: &[&str] = &[
-    "one-big-server",
-    "four-clones-round-robin",
-    "four-clones-least-connections",
+/// The bundled scenarios the showcase compares, the baseline first.
+pub const SHOWCASE: &[&str] = &[
+    "showcase-vertical",
+    "showcase-horizontal",
+    "showcase-hybrid",
 ];
 
-/// Runs the showcase: the bundled vertical and horizontal setups side by side.
+/// Replications when `--replications` is not given.
+const DEFAULT_REPLICATIONS: u64 = 3;
+
+/// Runs the showcase and writes its table, charts and report.
 pub fn run(common: &CommonArgs) -> Result<()> {
     let overrides = crate::cli::parse_overrides(&common.set)?;
     let mut scenarios = Vec::new();
@@ -21,7 +27,17 @@ pub fn run(common: &CommonArgs) -> Result<()> {
         let text = bundled::find(name).unwrap_or_default();
         scenarios.push(scenario::load_text(text, name, &overrides)?);
     }
-    crate::cli::run::apply_seed(&mut scenarios, common.seed);
-    let results = execute(&scenarios, common.replications.unwrap_or(1), common)?;
-    publish(&results, common)
+    let seed = common.seed.or(scenarios.first().map(|s| s.seed));
+    apply_seed(&mut scenarios, seed);
+    let runs = execute(
+        &scenarios,
+        common.replications.unwrap_or(DEFAULT_REPLICATIONS),
+        common,
+    )?;
+    let data = comparison("Vertical vs horizontal vs hybrid", &scenarios, &runs, true);
+    publish(
+        &data,
+        &differences(&runs, &data.results[0].scenario),
+        common,
+    )
 }

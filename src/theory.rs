@@ -1,8 +1,8 @@
 //! Closed-form results of queueing theory: the references the simulator is
 //! validated against, and the analytic curves drawn beside simulated ones.
 
-use crate::components::ComponentSpec;
 use crate::components::load_balancer::StrategyKind;
+use crate::components::ComponentSpec;
 use crate::engine::SimTime;
 use crate::scenario::{ArrivalLaw, Scenario};
 
@@ -62,7 +62,10 @@ pub struct Prediction {
 /// or when the queue is unbounded and unstable.
 pub fn predict(scenario: &Scenario) -> Option<Prediction> {
     let traffic = &scenario.traffic;
-    if traffic.arrivals != ArrivalLaw::Poisson || traffic.timeout.is_some() || traffic.schedule.len() != 1 {
+    if traffic.arrivals != ArrivalLaw::Poisson
+        || traffic.timeout.is_some()
+        || traffic.schedule.len() != 1
+    {
         return None;
     }
     let rate = traffic.schedule[0].from;

@@ -1,24 +1,27 @@
-//! `scalesim run FILE...`
+//! `scalesim run FILE...`, and the output every comparison writes.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use super::CommonArgs;
 use crate::error::{Error, Result};
-use crate::metrics::ScenarioResult;
-use crate::report::{self, json, table};
-use crate::runner;
+use crate::metrics::{RunSummary, ScenarioResult};
+use crate::report::data::Comparison;
+use crate::report::{self, charts, csv, html, json, table};
+use crate::runner::{self, RunOptions};
 use crate::scenario::Scenario;
 
-/// Runs the scenarios, prints the table (or JSON) and writes `results.json`.
+/// Runs the scenarios, prints the table (or JSON) and writes the results.
 pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     let overrides = super::parse_overrides(&common.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
     apply_seed(&mut scenarios, common.seed);
-    let results = execute(&scenarios, common.replications.unwrap_or(1), common)?;
-    publish(&results, common)
+    let runs = execute(&scenarios, common.replications.unwrap_or(1), common)?;
+    let comparison = comparison("scalesim results", &scenarios, &runs, false);
+    publish(&comparison, "", common)
 }
 
-/// Replaces every scenario's seed with `--seed`, when given.
+/// Replaces every scenario's seed with `seed`, when given.
 pub fn apply_seed(scenarios: &mut [Scenario], seed: Option<u64>) {
     if let Some(seed) = seed {
         for s in scenarios {
@@ -27,41 +30,79 @@ pub fn apply_seed(scenarios: &mut [Scenario], seed: Option<u64>) {
     }
 }
 
-/// Runs every scenario's replications and aggregates them.
+/// Runs every scenario's replications in parallel.
 pub fn execute(
     scenarios: &[Scenario],
     replications: u64,
     common: &CommonArgs,
-) -> Result<Vec<ScenarioResult>> {
+) -> Result<Vec<Vec<RunSummary>>> {
     if replications == 0 {
         return Err(Error::Usage("--replications must be at least 1".into()));
     }
-    let runs = runner::run_all(scenarios, replications, common.jobs.unwrap_or(0))?;
-    Ok(runs.iter().map(|r| ScenarioResult::from_runs(r)).collect())
+    runner::run_batch(
+        scenarios,
+        RunOptions {
+            replications,
+            jobs: common.jobs.unwrap_or(0),
+            progress: !(common.quiet || common.json),
+            keep_series: true,
+        },
+    )
 }
 
-/// Prints the results and writes `results.json` in the output folder.
-pub fn publish(results: &[ScenarioResult], common: &CommonArgs) -> Result<()> {
-    let text = json::render(results);
-    report::write_atomic(&common.out.join("results.json"), text.as_bytes())?;
+/// Aggregates runs into the data of a report.
+pub fn comparison(
+    title: &str,
+    scenarios: &[Scenario],
+    runs: &[Vec<RunSummary>],
+    crn: bool,
+) -> Comparison {
+    Comparison {
+        title: title.to_string(),
+        results: runs.iter().map(|r| ScenarioResult::from_runs(r)).collect(),
+        abouts: scenarios
+            .iter()
+            .map(|s| s.about.trim().to_string())
+            .collect(),
+        common_random_numbers: crn,
+    }
+}
+
+/// Writes results, charts and the report; prints the table (plus `extra`) or the JSON.
+pub fn publish(data: &Comparison, extra: &str, common: &CommonArgs) -> Result<()> {
+    let text = json::render(&data.results);
+    let out = &common.out;
+    report::write_atomic(&out.join("results.json"), text.as_bytes())?;
+    report::write_atomic(
+        &out.join("results.csv"),
+        &csv::results(&data.results, &[], &[])?,
+    )?;
+    report::write_atomic(
+        &out.join("timeseries.csv"),
+        &csv::time_series(&data.results)?,
+    )?;
+    charts::comparison(out, data)?;
+    let report = html::comparison(out, data)?;
+    if common.json {
+        return print(&text);
+    }
+    if common.quiet {
+        return Ok(());
+    }
+    print(&format!(
+        "{}{extra}\nresults: {}\nreport:  {}\n",
+        table::render(&data.results),
+        out.join("results.json").display(),
+        report.display()
+    ))
+}
+
+/// Prints to stdout; a closed pipe (`scalesim run ... | head`) is not an error.
+pub fn print(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    let printed = if common.json {
-        stdout.write_all(text.as_bytes())
-    } else if !common.quiet {
-        writeln!(stdout, "{}", table::render(results)).and_then(|_| {
-            writeln!(
-                stdout,
-                "results: {}",
-                common.out.join("results.json").display()
-            )
-        })
-    } else {
-        Ok(())
-    };
-    // A closed pipe (`scalesim run ... | head`) is not an error of the run.
-    match printed {
+    match stdout.write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "stdout".into(),
+            path: PathBuf::from("stdout"),
             source: e,
         }),
         _ => Ok(()),

@@ -309,7 +309,10 @@ impl LoadBalancer {
         if let Some(req) = ctx.shared.requests.get_mut(job.call.req as usize) {
             req.wait += waited;
         }
-        let (kind, seed) = ctx.shared.request(job.call.req).map_or((0, 0), |r| (r.kind, r.seed));
+        let (kind, seed) = ctx
+            .shared
+            .request(job.call.req)
+            .map_or((0, 0), |r| (r.kind, r.seed));
         let time = service.draw(kind, seed);
         ctx.schedule_self(time, Msg::Timer(u64::from(token)));
     }

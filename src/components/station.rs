@@ -61,11 +61,45 @@ impl RawStation<'_> {
         default_work: Option<SimTime>,
         issues: &mut Vec<Issue>,
     ) -> StationSpec {
-        let cores = self.cores.unwrap_or(1);
+        let size = self.machine.and_then(|name| {
+            let size = machine::size(name);
+            if size.is_none() {
+                issues.push(Issue::new(
+                    join_key(path, "machine"),
+                    format!(
+                        "unknown machine size `{name}`, expected one of {}",
+                        machine::names()
+                    ),
+                ));
+            }
+            size
+        });
+        let cores = match (self.cores, size) {
+            (Some(c), Some(m)) if c != m.cores => {
+                issues.push(Issue::new(
+                    join_key(path, "cores"),
+                    format!(
+                        "machine `{}` has {} cores, but cores: {c} is given",
+                        m.name, m.cores
+                    ),
+                ));
+                c
+            }
+            (Some(c), _) => c,
+            (None, Some(m)) => m.cores,
+            (None, None) => 1,
+        };
         if cores == 0 {
             issues.push(Issue::new(
                 join_key(path, "cores"),
                 "expected a positive number of cores, found 0",
+            ));
+        } else if cores > MAX_CORES {
+            issues.push(Issue::new(
+                join_key(path, "cores"),
+                format!(
+                    "no machine has {cores} cores: the largest has {MAX_CORES} (scale out instead)"
+                ),
             ));
         }
         let speed = self.speed.unwrap_or(1.0);
@@ -73,6 +107,11 @@ impl RawStation<'_> {
             issues.push(Issue::new(
                 join_key(path, "speed"),
                 format!("expected a positive speed, found {speed}"),
+            ));
+        } else if speed > MAX_SPEED {
+            issues.push(Issue::new(
+                join_key(path, "speed"),
+                format!("no core is {speed}x fast: the fastest is {MAX_SPEED}x"),
             ));
         }
         let work = match (self.work, default_work) {

@@ -86,6 +86,35 @@ impl ScenarioResult {
     }
 }
 
+impl RunSummary {
+    /// Returns the figure at `path` (like `"latency_ms.p99"`) of this one run.
+    pub fn figure(&self, path: &str) -> Option<f64> {
+        flatten(self)
+            .into_iter()
+            .find(|(p, _, _)| p.join(".") == path)
+            .map(|(_, v, _)| v)
+    }
+}
+
+/// Returns the mean difference `b - a` of a figure over paired replications
+/// (replication i of one against replication i of the other), with its interval.
+///
+/// Under common random numbers the pairs share their arrivals, so the interval
+/// of the difference is much narrower than the intervals of `a` and `b` alone.
+pub fn paired_difference(
+    a: &[RunSummary],
+    b: &[RunSummary],
+    path: &str,
+    level: f64,
+) -> Option<Interval> {
+    let diffs: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| Some(y.figure(path)? - x.figure(path)?))
+        .collect::<Option<_>>()?;
+    (!diffs.is_empty()).then(|| mean_interval(&diffs, level))
+}
+
 /// Averages the latency at each quantile level over the runs that have one.
 fn mean_cdf(runs: &[RunSummary]) -> Vec<CdfPoint> {
     let with_cdf: Vec<&Vec<CdfPoint>> = runs

@@ -8,6 +8,7 @@ use crate::metrics::ScenarioResult;
 pub fn render(results: &[ScenarioResult]) -> String {
     let header = [
         "scenario", "offered", "avail %", "thru/s", "mean ms", "p50 ms", "p99 ms", "p99.9 ms",
+        "cost $/h",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     for r in results {
@@ -20,6 +21,7 @@ pub fn render(results: &[ScenarioResult]) -> String {
             with_ci(r, "latency_ms.p50", 1.0, 2),
             with_ci(r, "latency_ms.p99", 1.0, 2),
             with_ci(r, "latency_ms.p999", 1.0, 2),
+            format!("{:.2}", r.value("cost_per_hour")),
         ]);
     }
     let mut out = align(&rows);
@@ -79,7 +81,7 @@ fn with_ci(r: &ScenarioResult, path: &str, scale: f64, decimals: usize) -> Strin
 }
 
 /// Aligns rows into columns: the first left-aligned, the others right-aligned.
-fn align(rows: &[Vec<String>]) -> String {
+pub fn align(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
