@@ -39,11 +39,22 @@ pub fn find(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
-/// Returns the one-line lesson of a scenario: its `# Lesson:` comment.
-pub fn lesson(text: &str) -> &str {
-    text.lines()
-        .find_map(|l| l.strip_prefix("# Lesson:"))
-        .map_or("", str::trim)
+/// Returns the lesson of a scenario: its `# Lesson:` comment, with the comment
+/// lines that continue it, joined into one line.
+pub fn lesson(text: &str) -> String {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with("# Lesson:"));
+    let Some(first) = lines.next() else {
+        return String::new();
+    };
+    let mut words: Vec<&str> = vec![first.trim_start_matches("# Lesson:").trim()];
+    // Continuation lines are indented comments; the next `# Label:` ends the lesson.
+    for line in lines {
+        match line.strip_prefix('#') {
+            Some(rest) if rest.starts_with("  ") => words.push(rest.trim()),
+            _ => break,
+        }
+    }
+    words.join(" ")
 }
 
 #[cfg(test)]

@@ -29,6 +29,10 @@ pub enum Fanout {
     Parallel,
 }
 
+/// Most replicas a component may have: each one holds its own queue and
+/// statistics, so this bounds the memory of the topology.
+pub const MAX_REPLICAS: u32 = 100_000;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -66,6 +70,13 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
         issues.push(Issue::new(
             join_key(path, "replicas"),
             "expected a positive number of replicas, found 0",
+        ));
+    } else if replicas > MAX_REPLICAS {
+        issues.push(Issue::new(
+            join_key(path, "replicas"),
+            format!(
+                "{replicas} replicas is beyond what one simulation holds (at most {MAX_REPLICAS})"
+            ),
         ));
     }
     let station = RawStation {

@@ -75,6 +75,11 @@ impl Locator {
         path
     }
 
+    /// Returns true if `path` itself is written in the file.
+    pub fn has(&self, path: &str) -> bool {
+        self.positions.contains_key(path)
+    }
+
     /// Returns the position of `path`, or of its nearest written ancestor.
     pub fn find(&self, path: &str) -> Option<(usize, usize)> {
         let mut path = path;

@@ -67,32 +67,42 @@ const FRACTION_EXPECTED: &str = "a percentage like 99.9% or a fraction between 0
 
 /// Parses a duration such as `4ms`; returns the reason on failure.
 pub fn parse_duration(text: &str) -> Result<SimTime, String> {
+    const UNITS: &[(&str, f64)] = &[
+        ("ns", 1.0),
+        ("us", 1e3),
+        ("µs", 1e3),
+        ("ms", 1e6),
+        ("min", 60e9),
+        ("s", 1e9),
+        ("m", 60e9),
+        ("h", 3600e9),
+        ("d", 86_400e9),
+    ];
     let text = text.trim();
     if text == "0" {
         return Ok(SimTime::ZERO);
     }
-    let split = text
-        .find(|c: char| c.is_ascii_alphabetic() || c == 'µ')
-        .ok_or_else(|| format!("expected {DURATION_EXPECTED}, found `{text}`"))?;
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("expected {DURATION_EXPECTED}, found `{text}`"))?;
-    let nanos_per_unit = match unit.trim() {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" | "min" => 60e9,
-        "h" => 3600e9,
-        "d" => 86_400e9,
-        other => {
-            return Err(format!(
-                "unknown time unit `{other}` in `{text}`: use ns, us, ms, s, m, h or d"
-            ))
-        }
+    // Match the unit from the end, so that numbers like `1e3s` keep their exponent.
+    let Some((number, nanos_per_unit)) = UNITS
+        .iter()
+        .find_map(|(unit, scale)| text.strip_suffix(unit).map(|n| (n, *scale)))
+    else {
+        let unit: String = text.chars().skip_while(|c| !c.is_alphabetic()).collect();
+        return Err(if unit.is_empty() {
+            format!("expected {DURATION_EXPECTED}, found `{text}`")
+        } else {
+            format!("unknown time unit `{unit}` in `{text}`: use ns, us, ms, s, m, h or d")
+        });
     };
+    let value: f64 = number.trim().parse().map_err(|_| {
+        match number.find(|c: char| c.is_alphabetic() && c != 'e') {
+            Some(i) => format!(
+                "unknown time unit `{}` in `{text}`: use ns, us, ms, s, m, h or d",
+                &text[i..]
+            ),
+            None => format!("expected {DURATION_EXPECTED}, found `{text}`"),
+        }
+    })?;
     if !value.is_finite() || value < 0.0 {
         return Err(format!("expected a non-negative duration, found `{text}`"));
     }
@@ -255,6 +265,8 @@ mod tests {
         assert_eq!(parse_duration("1h").unwrap(), SimTime(3_600_000_000_000));
         assert_eq!(parse_duration("0.5ms").unwrap(), SimTime(500_000));
         assert_eq!(parse_duration("0").unwrap(), SimTime(0));
+        assert_eq!(parse_duration("1e3s").unwrap(), SimTime(1_000_000_000_000));
+        assert_eq!(parse_duration("2min").unwrap(), SimTime(120_000_000_000));
     }
 
     #[test]

@@ -26,6 +26,10 @@ const TOP_LEVEL: &[&str] = &[
     "components",
 ];
 
+/// Highest arrival rate accepted: a mean gap of 100 ns between arrivals, far
+/// beyond any single entry point, and still coarse next to the 1 ns clock.
+const MAX_RATE: f64 = 1e7;
+
 /// Default client population when `traffic.users` is absent.
 const DEFAULT_USERS: u64 = 1000;
 
@@ -83,6 +87,15 @@ fn syntax_error(file: &str, error: &serde_saphyr::Error) -> ScenarioError {
     }
 }
 
+/// Returns true if the issue at `path` comes from the override `o`: it is at or
+/// below the overridden field, or at an ancestor the file does not have (the
+/// override created it).
+fn caused_by(path: &str, o: &Override, locator: &Locator) -> bool {
+    path == o.path
+        || path.starts_with(&format!("{}.", o.path))
+        || (o.path.starts_with(&format!("{path}.")) && !locator.has(path))
+}
+
 /// Places each issue at its line (or its `--set`), sorted in file order.
 fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> ScenarioError {
     let locator = Locator::new(text);
@@ -92,7 +105,7 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
             let from_override = overrides
                 .iter()
                 .rev()
-                .find(|o| issue.path == o.path || issue.path.starts_with(&format!("{}.", o.path)));
+                .find(|o| caused_by(&issue.path, o, &locator));
             let origin = match (from_override, locator.find(&issue.path)) {
                 (Some(o), _) => Origin::Override(o.text()),
                 (None, Some((line, col))) => Origin::Line { line, col },
@@ -201,6 +214,11 @@ fn remove_at(value: &mut Value, segments: &[Segment]) -> Option<String> {
 /// Rewords serde's messages in the words of a scenario file.
 pub fn explain(message: &str) -> String {
     let mut text = message.to_string();
+    // serde names the Rust type it expected; a user wants the YAML shape.
+    if let Some(start) = text.find("expected struct ") {
+        text.replace_range(start.., "expected a mapping");
+    }
+    text = text.replace("invalid type: null", "nothing (an empty value)");
     for (from, to) in [
         ("expected u8", "expected a whole number"),
         ("expected u16", "expected a whole number"),
@@ -250,8 +268,9 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
             ));
         }
     }
-    let traffic =
-        required::<RawTraffic>(map, "traffic", issues).and_then(|raw| check_traffic(raw, issues));
+    let rate_written = map.get("traffic").and_then(|t| t.get("rate")).is_some();
+    let traffic = required::<RawTraffic>(map, "traffic", issues)
+        .and_then(|raw| check_traffic(raw, rate_written, issues));
     let network = optional::<RawNetwork>(map, "network", issues);
     let entry: Option<String> = required(map, "entry", issues);
     let (names, components) = check_components(map.get("components"), traffic.as_ref(), issues);
@@ -318,8 +337,10 @@ pub fn no_such_component(name: &str, names: &[String]) -> String {
     )
 }
 
-fn check_traffic(raw: RawTraffic, issues: &mut Vec<Issue>) -> Option<Traffic> {
-    let schedule = check_schedule(&raw, issues);
+/// Checks the traffic; `rate_written` says the file has a `rate` (possibly one
+/// that failed to parse and was already reported).
+fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -> Option<Traffic> {
+    let schedule = check_schedule(&raw, rate_written, issues);
     let users = raw.users.unwrap_or(DEFAULT_USERS);
     if users == 0 || users > u64::from(u32::MAX) {
         issues.push(Issue::new(
@@ -376,7 +397,11 @@ fn check_traffic(raw: RawTraffic, issues: &mut Vec<Issue>) -> Option<Traffic> {
 }
 
 /// Builds the rate segments from `rate` and `schedule`.
-fn check_schedule(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<Vec<RateSegment>> {
+fn check_schedule(
+    raw: &RawTraffic,
+    rate_written: bool,
+    issues: &mut Vec<Issue>,
+) -> Option<Vec<RateSegment>> {
     if let Some(rate) = raw.rate {
         if rate.per_sec <= 0.0 {
             issues.push(Issue::new(
@@ -385,8 +410,29 @@ fn check_schedule(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<Vec<RateS
             ));
         }
     }
+    let rates = raw
+        .rate
+        .iter()
+        .map(|r| ("traffic.rate".to_string(), r.per_sec));
+    let step_rates = raw.schedule.iter().flatten().enumerate().map(|(i, s)| {
+        (
+            join_key(&join_index("traffic.schedule", i), "rate"),
+            s.rate.per_sec,
+        )
+    });
+    for (path, rate) in rates.chain(step_rates) {
+        if rate > MAX_RATE {
+            issues.push(Issue::new(
+                path,
+                format!("a rate of {rate:e}/s is beyond what one simulation can take (at most {MAX_RATE:e}/s)"),
+            ));
+        }
+    }
     let steps: &[RawStep] = raw.schedule.as_deref().unwrap_or(&[]);
     if raw.rate.is_none() && steps.is_empty() {
+        if rate_written {
+            return None;
+        }
         issues.push(Issue::new(
             "traffic.rate",
             "missing field `rate` (or a `schedule` of rates)",
@@ -416,7 +462,8 @@ fn check_schedule(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<Vec<RateS
         }
         let ramp = step.ramp.map_or(SimTime::ZERO, |r| r.0);
         if let Some(next) = steps.get(i + 1) {
-            if at + ramp > next.at.0 {
+            // Steps out of order are reported at the next step, not as a ramp.
+            if next.at.0 > at && at + ramp > next.at.0 {
                 issues.push(Issue::new(
                     join_key(&path, "ramp"),
                     "the ramp must end before the next step begins",
