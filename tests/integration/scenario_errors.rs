@@ -1,0 +1,475 @@
+//! The gallery of bad scenario files: each is refused with exit status 2 and a
+//! message naming the file, the line, the field and what was expected, by both
+//! `validate` and `run`, and never with a panic.
+
+use std::process::Output;
+
+use tempfile::TempDir;
+
+use crate::scalesim;
+
+/// One bad file and what its error message must say.
+struct Case {
+    /// File name under `tests/bad/`.
+    file: &'static str,
+    /// Lines the error may be placed on; empty when the file has no line to point at.
+    lines: &'static [usize],
+    /// The field path named in the message (empty for a YAML syntax error).
+    path: &'static str,
+    /// A phrase of what was wrong or expected.
+    expected: &'static str,
+}
+
+/// Files with exactly one mistake each.
+const CASES: &[Case] = &[
+    Case {
+        file: "unknown_top_level_field.yaml",
+        lines: &[4],
+        path: "colour",
+        expected: "unknown field `colour`",
+    },
+    Case {
+        file: "component_field_typo.yaml",
+        lines: &[10],
+        path: "components.web.coress",
+        expected: "unknown field `coress`",
+    },
+    Case {
+        file: "wrong_type_cores.yaml",
+        lines: &[10],
+        path: "components.web.cores",
+        expected: "expected a whole number",
+    },
+    Case {
+        file: "zero_cores.yaml",
+        lines: &[11],
+        path: "components.web.cores",
+        expected: "positive number of cores",
+    },
+    Case {
+        file: "zero_replicas.yaml",
+        lines: &[10],
+        path: "components.web.replicas",
+        expected: "positive number of replicas",
+    },
+    Case {
+        file: "zero_rate.yaml",
+        lines: &[5],
+        path: "traffic.rate",
+        expected: "positive rate",
+    },
+    Case {
+        file: "negative_rate.yaml",
+        lines: &[7],
+        path: "traffic.rate",
+        expected: "non-negative rate",
+    },
+    Case {
+        file: "rate_without_unit.yaml",
+        lines: &[5],
+        path: "traffic.rate",
+        expected: "like 800/s",
+    },
+    Case {
+        file: "duration_without_unit.yaml",
+        lines: &[4],
+        path: "duration",
+        expected: "a duration with a unit",
+    },
+    Case {
+        file: "unknown_time_unit.yaml",
+        lines: &[3],
+        path: "duration",
+        expected: "unknown time unit `fortnights`",
+    },
+    Case {
+        file: "weights_sum_to_zero.yaml",
+        lines: &[6],
+        path: "traffic.requests",
+        expected: "weights sum to zero",
+    },
+    Case {
+        file: "warmup_longer_than_run.yaml",
+        lines: &[4],
+        path: "warmup",
+        expected: "must be shorter than the duration",
+    },
+    Case {
+        file: "entry_missing_component.yaml",
+        lines: &[6],
+        path: "entry",
+        expected: "no component is called `lb`",
+    },
+    Case {
+        file: "targets_missing_component.yaml",
+        lines: &[10],
+        path: "components.lb.targets",
+        expected: "no component is called `webb`",
+    },
+    Case {
+        file: "call_cycle.yaml",
+        lines: &[8],
+        path: "components.a",
+        expected: "cycle: a -> b -> a",
+    },
+    Case {
+        file: "unknown_kind.yaml",
+        lines: &[9],
+        path: "components.web.kind",
+        expected: "unknown kind `serverless`",
+    },
+    Case {
+        file: "unknown_strategy.yaml",
+        lines: &[11],
+        path: "components.lb.strategy",
+        expected: "`fastest`, expected one of `round_robin`",
+    },
+    Case {
+        file: "unknown_distribution.yaml",
+        lines: &[11],
+        path: "components.web.service",
+        expected: "`poisson`, expected one of `deterministic`",
+    },
+    Case {
+        file: "pareto_alpha_too_small.yaml",
+        lines: &[11],
+        path: "components.web.service",
+        expected: "tail index above 1",
+    },
+    Case {
+        file: "negative_queue.yaml",
+        lines: &[11],
+        path: "components.web.queue",
+        expected: "expected a queue length (0 or more)",
+    },
+    // The bracket opens on line 11; a parser notices it is unclosed on line 11 or 12.
+    Case {
+        file: "yaml_syntax_error.yaml",
+        lines: &[11, 12],
+        path: "",
+        expected: "invalid YAML",
+    },
+    // A missing field has no line of its own: the top of the document will do.
+    Case {
+        file: "missing_traffic.yaml",
+        lines: &[1, 2],
+        path: "traffic",
+        expected: "missing field `traffic`",
+    },
+    Case {
+        file: "schedule_out_of_order.yaml",
+        lines: &[10],
+        path: "traffic.schedule[2].at",
+        expected: "increasing order",
+    },
+    Case {
+        file: "weights_count_mismatch.yaml",
+        lines: &[12],
+        path: "components.lb.weights",
+        expected: "one weight per replica of `web` (3), found 2",
+    },
+    Case {
+        file: "work_unknown_request_type.yaml",
+        lines: &[16],
+        path: "components.web.work.delete",
+        expected: "`delete` is not a request type",
+    },
+    Case {
+        file: "empty.yaml",
+        lines: &[],
+        path: "",
+        expected: "expected a mapping",
+    },
+];
+
+/// Returns the file's path as given on the command line.
+fn bad(file: &str) -> String {
+    format!("tests/bad/{file}")
+}
+
+/// Runs `scalesim validate FILE...`.
+fn validate(files: &[&str]) -> Output {
+    scalesim()
+        .arg("validate")
+        .args(files.iter().map(|f| bad(f)))
+        .output()
+        .unwrap()
+}
+
+/// Runs `scalesim run FILE --out DIR`; returns the output and whether results were written.
+fn run(file: &str) -> (Output, bool) {
+    let out = TempDir::new().unwrap();
+    let output = scalesim()
+        .arg("run")
+        .arg(bad(file))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    (output, out.path().join("results.json").exists())
+}
+
+/// Returns the lines of stderr that report an issue of `file`.
+fn issue_lines(stderr: &str, file: &str) -> Vec<String> {
+    let name = bad(file);
+    stderr
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}:")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Checks one refusal; returns what is wrong with it, if anything.
+fn check(case: &Case, command: &str, output: &Output) -> Option<String> {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut problems = Vec::new();
+    if output.status.code() != Some(2) {
+        problems.push(format!(
+            "exit status {:?}, expected 2",
+            output.status.code()
+        ));
+    }
+    if stderr.contains("panicked") {
+        problems.push("it panicked".to_string());
+    }
+    let name = bad(case.file);
+    let prefixes: Vec<String> = if case.lines.is_empty() {
+        vec![format!("{name}:")]
+    } else {
+        case.lines
+            .iter()
+            .map(|line| format!("{name}:{line}:"))
+            .collect()
+    };
+    let field = format!("{}: ", case.path);
+    let found = stderr.lines().any(|l| {
+        prefixes.iter().any(|p| l.starts_with(p.as_str()))
+            && (case.path.is_empty() || l.contains(&field))
+            && l.contains(case.expected)
+    });
+    if !found {
+        problems.push(format!(
+            "no line starts with one of {prefixes:?} and names `{}` with \"{}\"",
+            case.path, case.expected
+        ));
+    }
+    (!problems.is_empty()).then(|| {
+        format!(
+            "{command} {name}: {}\n--- stderr ---\n{stderr}",
+            problems.join("; ")
+        )
+    })
+}
+
+#[test]
+fn the_gallery_has_one_file_per_case_and_nothing_else() {
+    let mut on_disk: Vec<String> = std::fs::read_dir(crate::root().join("tests/bad"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = CASES.iter().map(|c| c.file.to_string()).collect();
+    listed.push("several_mistakes.yaml".to_string());
+    listed.sort();
+    assert_eq!(on_disk, listed, "every file in tests/bad/ must be checked");
+    assert!(CASES.len() >= 18);
+}
+
+#[test]
+fn validate_refuses_each_bad_file_with_line_field_and_reason() {
+    let failures: Vec<String> = CASES
+        .iter()
+        .filter_map(|case| check(case, "validate", &validate(&[case.file])))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn run_refuses_each_bad_file_with_line_field_and_reason() {
+    let failures: Vec<String> = CASES
+        .iter()
+        .filter_map(|case| {
+            let (output, wrote) = run(case.file);
+            let mut failure = check(case, "run", &output);
+            if wrote {
+                failure = Some(format!(
+                    "run {}: wrote results.json for an invalid file\n{}",
+                    case.file,
+                    failure.unwrap_or_default()
+                ));
+            }
+            failure
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+#[ignore = "bug: a rate without unit and a negative rate also report `missing field `rate``, \
+            and steps out of order also blame a `ramp` that is not written"]
+fn a_single_mistake_gives_a_single_error() {
+    let failures: Vec<String> = CASES
+        .iter()
+        .filter_map(|case| {
+            let output = validate(&[case.file]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let issues = issue_lines(&stderr, case.file);
+            (issues.len() != 1).then(|| {
+                format!(
+                    "{}: {} errors for one mistake:\n{}",
+                    case.file,
+                    issues.len(),
+                    issues.join("\n")
+                )
+            })
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_mistake_of_a_file_is_reported_at_once_in_file_order() {
+    let file = "several_mistakes.yaml";
+    let expected: [(usize, &str, &str); 4] = [
+        (3, "duration", "a duration with a unit"),
+        (5, "traffic.rate", "like 800/s"),
+        (10, "components.lb.targets", "no component is called `webb`"),
+        (14, "components.web.cores", "positive number of cores"),
+    ];
+    for (command, output) in [("validate", validate(&[file])), ("run", run(file).0)] {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{command}: {stderr}");
+        let issues = issue_lines(&stderr, file);
+        let mut last = 0;
+        for (line, path, phrase) in expected {
+            let prefix = format!("{}:{line}:", bad(file));
+            let position = issues
+                .iter()
+                .position(|l| {
+                    l.starts_with(&prefix) && l.contains(&format!("{path}: ")) && l.contains(phrase)
+                })
+                .unwrap_or_else(|| {
+                    panic!("{command}: no `{prefix} {path}: ...{phrase}...` in:\n{stderr}")
+                });
+            assert!(
+                position >= last,
+                "{command}: line {line} is reported out of file order:\n{stderr}"
+            );
+            last = position;
+        }
+    }
+}
+
+#[test]
+fn validate_reports_every_bad_file_and_accepts_the_good_ones() {
+    let output = scalesim()
+        .arg("validate")
+        .arg(bad("zero_cores.yaml"))
+        .arg("scenarios/one-big-server.yaml")
+        .arg(bad("zero_replicas.yaml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("tests/bad/zero_cores.yaml:11:"), "{stderr}");
+    assert!(
+        stderr.contains("tests/bad/zero_replicas.yaml:10:"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("scenarios/one-big-server.yaml: ok"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn run_with_one_bad_file_runs_nothing() {
+    let out = TempDir::new().unwrap();
+    let output = scalesim()
+        .arg("run")
+        .arg("scenarios/one-big-server.yaml")
+        .arg(bad("zero_cores.yaml"))
+        .arg("--out")
+        .arg(out.path())
+        .args(crate::SHORT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("tests/bad/zero_cores.yaml:11:"), "{stderr}");
+    assert!(!out.path().join("results.json").exists());
+}
+
+/// Writes `text` as `scenario.yaml` in a fresh folder; returns the folder.
+fn scratch(text: &str) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("scenario.yaml"), text).unwrap();
+    dir
+}
+
+/// A one-server scenario with `extra` lines added to the server.
+fn one_server(rate: &str, duration: &str, extra: &str) -> String {
+    format!(
+        "name: edge case\nduration: {duration}\ntraffic:\n  rate: {rate}\nentry: web\n\
+         components:\n  web:\n    kind: server\n    work: 4ms\n{extra}"
+    )
+}
+
+#[test]
+#[ignore = "bug: a huge replica count is accepted, then the run aborts on a failed allocation"]
+fn a_huge_replica_count_is_bad_input() {
+    let dir = scratch(&one_server("100/s", "2s", "    replicas: 4294967295\n"));
+    let output = scalesim()
+        .current_dir(dir.path())
+        .args(["run", "scenario.yaml", "--out", "out", "--quiet"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("scenario.yaml:10:") && stderr.contains("components.web.replicas"),
+        "{stderr}"
+    );
+}
+
+#[test]
+#[ignore = "bug: a rate whose mean gap is below 1 ns makes every gap 0 ns, and the run never ends"]
+fn a_rate_beyond_the_clock_resolution_does_not_hang() {
+    // At 1e12/s over 1 us, about a million requests arrive: a finite run.
+    let dir = scratch(&one_server("1e12/s", "1us", ""));
+    let output = scalesim()
+        .current_dir(dir.path())
+        .args(["run", "scenario.yaml", "--out", "out", "--quiet"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    match output.status.code() {
+        Some(0) => {}
+        Some(2) => assert!(stderr.contains("traffic.rate"), "{stderr}"),
+        other => panic!("exit status {other:?} (killed after 30 s?):\n{stderr}"),
+    }
+}
+
+#[test]
+#[ignore = "bug: a section of the wrong type is explained with a Rust type name (`struct RawTraffic`)"]
+fn a_section_of_the_wrong_type_is_explained_in_plain_words() {
+    let dir = scratch(
+        "name: x\nduration: 2s\ntraffic:\nentry: web\ncomponents:\n  web: {kind: server, work: 4ms}\n",
+    );
+    let output = scalesim()
+        .current_dir(dir.path())
+        .args(["validate", "scenario.yaml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("scenario.yaml:3:1: traffic: "), "{stderr}");
+    assert!(
+        !stderr.contains("struct") && !stderr.contains("Raw"),
+        "the message names an internal type: {stderr}"
+    );
+}
