@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod compare_sweep;
 mod determinism;
 mod scenario_errors;
 

@@ -305,8 +305,6 @@ fn run_refuses_each_bad_file_with_line_field_and_reason() {
 }
 
 #[test]
-#[ignore = "bug: a rate without unit and a negative rate also report `missing field `rate``, \
-            and steps out of order also blame a `ramp` that is not written"]
 fn a_single_mistake_gives_a_single_error() {
     let failures: Vec<String> = CASES
         .iter()
@@ -418,7 +416,6 @@ fn one_server(rate: &str, duration: &str, extra: &str) -> String {
 }
 
 #[test]
-#[ignore = "bug: a huge replica count is accepted, then the run aborts on a failed allocation"]
 fn a_huge_replica_count_is_bad_input() {
     let dir = scratch(&one_server("100/s", "2s", "    replicas: 4294967295\n"));
     let output = scalesim()
@@ -436,7 +433,6 @@ fn a_huge_replica_count_is_bad_input() {
 }
 
 #[test]
-#[ignore = "bug: a rate whose mean gap is below 1 ns makes every gap 0 ns, and the run never ends"]
 fn a_rate_beyond_the_clock_resolution_does_not_hang() {
     // At 1e12/s over 1 us, about a million requests arrive: a finite run.
     let dir = scratch(&one_server("1e12/s", "1us", ""));
@@ -455,7 +451,6 @@ fn a_rate_beyond_the_clock_resolution_does_not_hang() {
 }
 
 #[test]
-#[ignore = "bug: a section of the wrong type is explained with a Rust type name (`struct RawTraffic`)"]
 fn a_section_of_the_wrong_type_is_explained_in_plain_words() {
     let dir = scratch(
         "name: x\nduration: 2s\ntraffic:\nentry: web\ncomponents:\n  web: {kind: server, work: 4ms}\n",
