@@ -66,7 +66,7 @@ fn range(text: &str) -> Result<Vec<String>, String> {
         }
     }
     let [start, stop, step] = numbers;
-    if !(step > 0.0) || stop < start {
+    if step.is_nan() || step <= 0.0 || stop < start {
         return Err("a range needs start <= stop and a positive step".into());
     }
     let count = ((stop - start) / step + 1e-9).floor() as usize + 1;
