@@ -4,6 +4,7 @@
 //! validation, the simulated behaviour and its unit tests. Adding a kind means
 //! writing that module and adding one variant and one line to each `match` here.
 
+pub mod lifecycle;
 pub mod load_balancer;
 pub mod machine;
 pub mod server;
@@ -11,7 +12,7 @@ pub mod station;
 
 use serde_json::Value;
 
-use crate::engine::{stream_rng, ComponentId, SimRng};
+use crate::engine::{stream_rng, ComponentId, SimRng, SimTime};
 use crate::error::Issue;
 use crate::metrics::Window;
 use crate::model::Node;
@@ -22,7 +23,10 @@ use crate::scenario::{ComponentDecl, RequestType, Scenario};
 pub const KINDS: &[&str] = &["server", "load_balancer"];
 
 /// Fields every kind accepts, read here rather than by each kind.
-const COMMON_FIELDS: &[&str] = &["kind", "host"];
+const COMMON_FIELDS: &[&str] = &["kind", "host", "zone", "zones", "boot"];
+
+/// The zone of components that do not name one.
+pub const DEFAULT_ZONE: &str = "default";
 
 /// A component's validated settings, by kind.
 #[derive(Clone, Debug)]
@@ -122,11 +126,69 @@ pub fn parse(
             ),
         )]),
     }?;
+    let zones = placement(map, path, spec.replicas())?;
+    let boot = match map.get("boot") {
+        None => SimTime::ZERO,
+        Some(value) => {
+            crate::scenario::parse_value::<crate::scenario::Duration>(
+                value,
+                &join_key(path, "boot"),
+            )
+            .map_err(|e| vec![e])?
+            .0
+        }
+    };
     Ok(ComponentDecl {
         name: name.to_string(),
         host,
+        zones,
+        boot,
         spec,
     })
+}
+
+/// Reads `zone: a` (every replica in a) or `zones: [a, b]` (replica i in
+/// zone i modulo the list) into one zone per replica.
+fn placement(
+    map: &serde_json::Map<String, Value>,
+    path: &str,
+    replicas: u32,
+) -> Result<Vec<String>, Vec<Issue>> {
+    let zones: Vec<String> = match (map.get("zone"), map.get("zones")) {
+        (Some(_), Some(_)) => {
+            return Err(vec![Issue::new(
+                join_key(path, "zones"),
+                "give `zone` or `zones`, not both",
+            )])
+        }
+        (Some(Value::String(z)), None) => vec![z.clone()],
+        (Some(other), None) => {
+            return Err(vec![Issue::new(
+                join_key(path, "zone"),
+                format!("expected a zone name, found {other}"),
+            )])
+        }
+        (None, Some(Value::Array(list))) if !list.is_empty() => list
+            .iter()
+            .map(|z| match z {
+                Value::String(z) => Ok(z.clone()),
+                other => Err(vec![Issue::new(
+                    join_key(path, "zones"),
+                    format!("expected zone names, found {other}"),
+                )]),
+            })
+            .collect::<Result<_, _>>()?,
+        (None, Some(other)) => {
+            return Err(vec![Issue::new(
+                join_key(path, "zones"),
+                format!("expected a list of zone names, found {other}"),
+            )])
+        }
+        (None, None) => vec![DEFAULT_ZONE.to_string()],
+    };
+    Ok((0..replicas as usize)
+        .map(|i| zones[i % zones.len()].clone())
+        .collect())
 }
 
 impl ComponentSpec {
@@ -142,7 +204,7 @@ impl ComponentSpec {
     pub fn replicas(&self) -> u32 {
         match self {
             ComponentSpec::Server(s) => s.replicas,
-            ComponentSpec::LoadBalancer(_) => 1,
+            ComponentSpec::LoadBalancer(b) => b.ha.members(),
         }
     }
 

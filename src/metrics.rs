@@ -6,11 +6,13 @@ mod aggregate;
 pub mod ci;
 mod recorder;
 mod series;
+mod slo;
 mod summary;
 mod time_average;
 
 pub use aggregate::{paired_difference, Figure, ScenarioResult, REPORT_LEVEL};
-pub use recorder::{cost_per_million, ComponentStats, Recorder, RunInfo};
+pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};
 pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
+pub use slo::{Slo, SloSummary};
 pub use summary::{CdfPoint, Counts, LatencySummary, RunSummary, WaitSummary};
 pub use time_average::{TimeAverage, Window};

@@ -33,8 +33,61 @@ pub enum Outcome {
     Ok,
     /// Refused because a queue or a capacity limit was full.
     Rejected,
-    /// Lost: the component that held it failed.
-    Failed,
+    /// Not served because of a failure.
+    Failed(Cause),
+}
+
+/// Why a call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cause {
+    /// The machine holding it crashed (or lost power) while it was there.
+    Crash,
+    /// It was sent to a machine that was down (refused).
+    Down,
+    /// The balancer knew no healthy replica to send it to.
+    NoTarget,
+    /// A balancer pair was switching over to its passive member.
+    Failover,
+    /// The network between the two zones was cut.
+    Partition,
+}
+
+impl Cause {
+    /// Every cause, in report order.
+    pub const ALL: [Cause; 5] = [
+        Cause::Crash,
+        Cause::Down,
+        Cause::NoTarget,
+        Cause::Failover,
+        Cause::Partition,
+    ];
+
+    /// Returns the name used in results (`lost_in_crash`, `sent_to_down_node`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Crash => "lost_in_crash",
+            Cause::Down => "sent_to_down_node",
+            Cause::NoTarget => "no_healthy_target",
+            Cause::Failover => "during_failover",
+            Cause::Partition => "network_partition",
+        }
+    }
+}
+
+/// A failure or recovery ordered by the failure schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// The replica stops: it loses what it holds and refuses new work.
+    Crash,
+    /// The replica is back (after repair and boot), empty.
+    Recover,
+    /// The replica stays up but works `factor_milli / 1000` times slower.
+    Slow {
+        /// Slow-down factor, in thousandths.
+        factor_milli: u32,
+    },
+    /// The replica works at its normal speed again.
+    Normal,
 }
 
 /// A message between components.
@@ -58,6 +111,13 @@ pub enum Msg {
         /// Which replica.
         replica: u32,
     },
+    /// An order from the failure schedule for one replica ([`ANY_REPLICA`]: all).
+    Control {
+        /// What happens.
+        action: Action,
+        /// Which replica.
+        replica: u32,
+    },
     /// A load report: requests in service or waiting at one replica.
     Load {
         /// The reporting component.
@@ -69,7 +129,8 @@ pub enum Msg {
     },
 }
 
-/// One client request, alive from its arrival at the entry until its answer.
+/// One attempt of a client request, alive from the moment it is sent to the
+/// entry until its answer comes back (a retry is a new attempt).
 #[derive(Clone, Copy, Debug)]
 pub struct Request {
     /// Index of its type in the scenario's request mix.
@@ -86,6 +147,8 @@ pub struct Request {
     /// from it, so the same request needs the same work in every compared
     /// architecture (common random numbers down to each request).
     pub seed: u64,
+    /// The client request this is an attempt of (a key of the client's table).
+    pub origin: u32,
 }
 
 /// State shared by every component of one run.
@@ -94,6 +157,8 @@ pub struct World {
     pub requests: Slab<Request>,
     /// Where statistics go.
     pub recorder: Recorder,
+    /// Client requests not answered yet (retries pending included).
+    pub open: u64,
     /// One-way latency between components, row-major `n * n`.
     latency: Vec<SimTime>,
     n: usize,
@@ -106,6 +171,7 @@ impl World {
         Self {
             requests: Slab::new(),
             recorder,
+            open: 0,
             latency,
             n,
         }

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::components::BuildContext;
 use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
 use crate::error::{Error, Result};
+use crate::failures::Injector;
 use crate::metrics::{Recorder, RunInfo, RunSummary, Window};
 use crate::model::{Msg, World};
 use crate::scenario::Scenario;
@@ -34,13 +35,7 @@ pub fn simulate(scenario: &Scenario, replication: u64) -> RunSummary {
         .traffic
         .timeout
         .unwrap_or(window.end - window.start);
-    sim.run_until(scenario.duration + drain, |w| w.requests.is_empty());
-    let leftover: Vec<bool> = sim.shared.requests.iter().map(|(_, r)| r.counted).collect();
-    for counted in leftover {
-        if counted {
-            sim.shared.recorder.unfinished();
-        }
-    }
+    sim.run_until(scenario.duration + drain, |w| w.open == 0);
     sim.finish();
     let events = sim.events();
     let now = sim.now();
@@ -85,7 +80,7 @@ fn mark_schedule(scenario: &Scenario, recorder: &mut Recorder) {
 /// Builds the simulation of one replication: components in file order, then the clients.
 pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulation<Msg, World> {
     let n = scenario.components.len();
-    let mut recorder = Recorder::new(window, scenario.duration, scenario.traffic.timeout);
+    let mut recorder = Recorder::new(window, scenario.duration, scenario.slo);
     mark_schedule(scenario, &mut recorder);
     let world = World::new(recorder, latency_matrix(scenario), n);
     let mut sim = Simulation::new(world);
@@ -103,7 +98,11 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulatio
         mix: stream_rng(scenario.seed, replication, &["traffic", "mix"]),
         users: stream_rng(scenario.seed, replication, &["traffic", "users"]),
         work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
+        retries: stream_rng(scenario.seed, replication, &["traffic", "retries"]),
     };
+    if !scenario.failures.is_empty() {
+        sim.add(Box::new(Injector::new(scenario, replication)));
+    }
     let entry = ComponentId(scenario.entry as u32);
     sim.add(Box::new(Client::new(
         &scenario.traffic,

@@ -18,6 +18,9 @@ use std::path::Path;
 use crate::components::ComponentSpec;
 use crate::engine::SimTime;
 use crate::error::{Error, ScenarioError};
+use crate::failures::FailureSpec;
+use crate::metrics::Slo;
+use crate::traffic::RetryPolicy;
 
 pub use overrides::Override;
 pub use units::{Duration, Fraction, Price, Rate};
@@ -46,6 +49,10 @@ pub struct Scenario {
     pub network: Network,
     /// The components, in file order.
     pub components: Vec<ComponentDecl>,
+    /// Crashes, power losses and slow-downs to inflict.
+    pub failures: Vec<FailureSpec>,
+    /// The objective against which availability over time is judged.
+    pub slo: Slo,
 }
 
 /// One named component of a scenario.
@@ -55,6 +62,10 @@ pub struct ComponentDecl {
     pub name: String,
     /// The machine it runs on; components with the same host talk by IPC.
     pub host: Option<String>,
+    /// The zone (data centre, rack, power domain) of each replica.
+    pub zones: Vec<String>,
+    /// Time a replica takes to start after a repair.
+    pub boot: SimTime,
     /// Its kind and settings.
     pub spec: ComponentSpec,
 }
@@ -70,8 +81,10 @@ pub struct Traffic {
     pub users: u32,
     /// Request types and their weights in the mix, in file order.
     pub types: Vec<RequestType>,
-    /// How long a client waits for an answer before giving up.
+    /// How long a client waits for an answer before giving up on an attempt.
     pub timeout: Option<SimTime>,
+    /// Retries after a failed, rejected or timed-out attempt.
+    pub retry: Option<RetryPolicy>,
 }
 
 /// The law of the gaps between arrivals.

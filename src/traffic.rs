@@ -5,6 +5,9 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
+use slab::Slab;
+
+use crate::metrics::Ending;
 use crate::model::{Call, Ctx, Msg, Outcome, Request, World, ANY_REPLICA};
 use crate::scenario::{ArrivalLaw, RateSegment, Traffic};
 
@@ -117,17 +120,90 @@ impl Mix {
     }
 }
 
-/// The population of clients: creates requests, sends them to the entry and
-/// records how each one ended.
+/// Retries of the client: how many, and how long to wait before each.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// Wait before the first retry; doubles at each further retry.
+    pub base: SimTime,
+    /// Longest wait before a retry.
+    pub max: SimTime,
+    /// How the wait is randomised.
+    pub jitter: Jitter,
+}
+
+/// Randomisation of the wait before a retry, so that clients that failed
+/// together do not all retry together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    /// Exactly the backoff.
+    None,
+    /// Uniform between zero and the backoff.
+    Full,
+    /// Half the backoff plus a uniform draw up to the other half.
+    Equal,
+}
+
+impl RetryPolicy {
+    /// Returns the wait before retry number `retry` (1 for the first retry).
+    pub fn backoff(&self, retry: u32, rng: &mut SimRng) -> SimTime {
+        let doubled = self
+            .base
+            .0
+            .saturating_mul(1u64 << (retry.saturating_sub(1)).min(40));
+        let backoff = doubled.min(self.max.0) as f64;
+        let wait = match self.jitter {
+            Jitter::None => backoff,
+            Jitter::Full => backoff * rng.random::<f64>(),
+            Jitter::Equal => backoff / 2.0 + backoff / 2.0 * rng.random::<f64>(),
+        };
+        SimTime::from_nanos_f64(wait)
+    }
+}
+
+/// A client request: alive from its arrival until its final answer and until
+/// every attempt and timer that refers to it is over.
+#[derive(Clone, Copy, Debug)]
+struct Origin {
+    arrived: SimTime,
+    kind: u16,
+    user: u32,
+    seed: u64,
+    counted: bool,
+    /// Attempts started so far.
+    attempts: u32,
+    /// The attempt whose answer is awaited, if any.
+    current: Option<u32>,
+    resolved: bool,
+    /// Attempts sent and not yet answered (including abandoned ones).
+    outstanding: u32,
+    /// Timers set and not yet fired.
+    timers: u32,
+}
+
+/// Timer tags: the kind in the top two bits, then the attempt number, then the origin.
+const ARRIVAL: u64 = 0;
+const TIMEOUT: u64 = 1 << 62;
+const RETRY: u64 = 2 << 62;
+const KIND_MASK: u64 = 3 << 62;
+
+/// The population of clients: creates requests, sends them to the entry,
+/// times them out, retries them, and records how each one ended.
 pub struct Client {
     arrivals: Arrivals,
     mix: Mix,
     users: u32,
     entry: ComponentId,
+    timeout: Option<SimTime>,
+    retry: Option<RetryPolicy>,
+    origins: Slab<Origin>,
     arrival_rng: SimRng,
     mix_rng: SimRng,
     user_rng: SimRng,
     work_rng: SimRng,
+    retry_rng: SimRng,
 }
 
 /// The random streams of the client side, named so that every compared
@@ -141,6 +217,8 @@ pub struct ClientStreams {
     pub users: SimRng,
     /// Per-request seeds of the work drawn at each station.
     pub work: SimRng,
+    /// Jitter of the waits before retries.
+    pub retries: SimRng,
 }
 
 impl Client {
@@ -156,32 +234,79 @@ impl Client {
             mix: Mix::new(traffic),
             users: traffic.users,
             entry,
+            timeout: traffic.timeout,
+            retry: traffic.retry,
+            origins: Slab::new(),
             arrival_rng: streams.arrivals,
             mix_rng: streams.mix,
             user_rng: streams.users,
             work_rng: streams.work,
+            retry_rng: streams.retries,
         }
+    }
+
+    /// Returns the number of client requests not yet answered.
+    pub fn unresolved(&self) -> impl Iterator<Item = bool> + '_ {
+        self.origins
+            .iter()
+            .filter(|(_, o)| !o.resolved)
+            .map(|(_, o)| o.counted)
     }
 
     fn schedule_next(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(at) = self.arrivals.next_after(ctx.now(), &mut self.arrival_rng) {
-            ctx.schedule_self(at - ctx.now(), Msg::Timer(0));
+            ctx.schedule_self(at - ctx.now(), Msg::Timer(ARRIVAL));
         }
     }
 
     fn arrive(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         let counted = ctx.shared.recorder.counts_arrival(now);
-        let request = Request {
+        let origin = self.origins.insert(Origin {
+            arrived: now,
             kind: self.mix.draw(&mut self.mix_rng),
             user: self.user_rng.random_range(0..self.users),
-            arrived: now,
-            wait: SimTime::ZERO,
-            counted,
             seed: self.work_rng.random(),
+            counted,
+            attempts: 0,
+            current: None,
+            resolved: false,
+            outstanding: 0,
+            timers: 0,
+        }) as u32;
+        ctx.shared.recorder.arrival(now, counted);
+        ctx.shared.open += 1;
+        self.start_attempt(origin, ctx);
+        self.schedule_next(ctx);
+    }
+
+    /// Sends a new attempt of client request `o`.
+    fn start_attempt(&mut self, o: u32, ctx: &mut Ctx<'_>) {
+        let Some(origin) = self.origins.get_mut(o as usize) else {
+            return;
+        };
+        origin.attempts += 1;
+        origin.outstanding += 1;
+        let request = Request {
+            kind: origin.kind,
+            user: origin.user,
+            arrived: ctx.now(),
+            wait: SimTime::ZERO,
+            counted: origin.counted,
+            seed: origin.seed,
+            origin: o,
         };
         let req = ctx.shared.requests.insert(request) as u32;
-        ctx.shared.recorder.arrival(now, counted);
+        origin.current = Some(req);
+        let attempt = origin.attempts;
+        if let Some(timeout) = self.timeout {
+            origin.timers += 1;
+            ctx.schedule_self(
+                timeout,
+                Msg::Timer(TIMEOUT | u64::from(attempt) << 32 | u64::from(o)),
+            );
+        }
+        ctx.shared.recorder.attempt(origin.counted);
         let call = Call {
             req,
             reply_to: ctx.me(),
@@ -189,16 +314,102 @@ impl Client {
             replica: ANY_REPLICA,
         };
         ctx.send(self.entry, SimTime::ZERO, Msg::Call(call));
-        self.schedule_next(ctx);
     }
 
+    /// An attempt was answered.
     fn answered(&mut self, req: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        if !ctx.shared.requests.contains(req as usize) {
+        let Some(request) = ctx.shared.requests.try_remove(req as usize) else {
             return;
+        };
+        let o = request.origin;
+        let Some(origin) = self.origins.get_mut(o as usize) else {
+            return;
+        };
+        origin.outstanding = origin.outstanding.saturating_sub(1);
+        if !origin.resolved && origin.current == Some(req) {
+            origin.current = None;
+            match outcome {
+                Outcome::Ok => {
+                    let latency = ctx.now() - origin.arrived;
+                    let ending = Ending::Completed {
+                        latency,
+                        wait: request.wait,
+                    };
+                    self.resolve(o, ending, ctx);
+                }
+                Outcome::Rejected => self.attempt_failed(o, Ending::Rejected, ctx),
+                Outcome::Failed(cause) => self.attempt_failed(o, Ending::Failed(cause), ctx),
+            }
         }
-        let request = ctx.shared.requests.remove(req as usize);
+        self.forget_if_done(o);
+    }
+
+    /// A timer of the client side fired.
+    fn timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
+        let o = (tag & u64::from(u32::MAX)) as u32;
+        let attempt = ((tag & !KIND_MASK) >> 32) as u32;
+        match tag & KIND_MASK {
+            ARRIVAL => self.arrive(ctx),
+            TIMEOUT => {
+                let Some(origin) = self.origins.get_mut(o as usize) else {
+                    return;
+                };
+                origin.timers = origin.timers.saturating_sub(1);
+                if !origin.resolved && origin.attempts == attempt && origin.current.is_some() {
+                    // Give up on this attempt; its answer, if it comes, is ignored.
+                    origin.current = None;
+                    self.attempt_failed(o, Ending::TimedOut, ctx);
+                }
+                self.forget_if_done(o);
+            }
+            _ => {
+                let Some(origin) = self.origins.get_mut(o as usize) else {
+                    return;
+                };
+                origin.timers = origin.timers.saturating_sub(1);
+                if !origin.resolved {
+                    self.start_attempt(o, ctx);
+                }
+                self.forget_if_done(o);
+            }
+        }
+    }
+
+    /// An attempt ended badly: retry it if the policy allows, or give up.
+    fn attempt_failed(&mut self, o: u32, ending: Ending, ctx: &mut Ctx<'_>) {
+        let Some(origin) = self.origins.get_mut(o as usize) else {
+            return;
+        };
+        match self.retry {
+            Some(policy) if origin.attempts <= policy.retries => {
+                let wait = policy.backoff(origin.attempts, &mut self.retry_rng);
+                origin.timers += 1;
+                ctx.schedule_self(wait, Msg::Timer(RETRY | u64::from(o)));
+            }
+            _ => self.resolve(o, ending, ctx),
+        }
+    }
+
+    fn resolve(&mut self, o: u32, ending: Ending, ctx: &mut Ctx<'_>) {
+        let Some(origin) = self.origins.get_mut(o as usize) else {
+            return;
+        };
+        origin.resolved = true;
+        ctx.shared.open = ctx.shared.open.saturating_sub(1);
+        let counted = origin.counted;
         let now = ctx.now();
-        ctx.shared.recorder.finished(&request, outcome, now);
+        ctx.shared.recorder.finished(counted, ending, now);
+    }
+
+    /// Frees a client request once nothing refers to it any more.
+    fn forget_if_done(&mut self, o: u32) {
+        if self
+            .origins
+            .get(o as usize)
+            .is_some_and(|x| x.resolved && x.outstanding == 0 && x.timers == 0)
+        {
+            self.origins.remove(o as usize);
+        }
     }
 }
 
@@ -209,9 +420,18 @@ impl Component<Msg, World> for Client {
 
     fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
         match msg {
-            Msg::Timer(_) => self.arrive(ctx),
+            Msg::Timer(tag) => self.timer(tag, ctx),
             Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
-            Msg::Call(_) | Msg::Probe { .. } | Msg::Load { .. } => {}
+            Msg::Call(_) | Msg::Probe { .. } | Msg::Load { .. } | Msg::Control { .. } => {}
+        }
+    }
+
+    fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
+        let left: Vec<bool> = self.unresolved().collect();
+        for counted in left {
+            if counted {
+                ctx.shared.recorder.unfinished();
+            }
         }
     }
 }
@@ -238,6 +458,7 @@ mod tests {
                 },
             ],
             timeout: None,
+            retry: None,
         }
     }
 

@@ -6,7 +6,9 @@
 //! processing time on its own cores), and refuses requests beyond `capacity`
 //! requests in flight, so that a balancer can itself be the bottleneck.
 
+mod health;
 mod heap;
+mod pair;
 mod strategy;
 
 use indexmap::IndexMap;
@@ -14,16 +16,20 @@ use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
+use health::{HealthCheck, ProbeState, RawHealthCheck};
+pub use pair::Ha;
+use pair::Pair;
 use strategy::Strategy;
 pub use strategy::StrategyKind;
 
+use super::lifecycle::{Change, Lifecycle};
 use super::station::{Admission, RawStation, ServiceTime, Station, StationSpec};
 use super::{BuildContext, SpecContext};
 use crate::dist::RawShape;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::error::Issue;
 use crate::metrics::{ComponentStats, Window};
-use crate::model::{send_call, send_reply, Call, Ctx, Msg, Outcome, World};
+use crate::model::{send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World};
 use crate::scenario::locate::join_key;
 use crate::scenario::{parse_lenient, ComponentDecl, Duration, Price};
 
@@ -31,6 +37,12 @@ use crate::scenario::{parse_lenient, ComponentDecl, Duration, Price};
 const DEFAULT_REPORT_INTERVAL: SimTime = SimTime(1_000_000_000);
 /// Timer tag of the periodic load reports (processing timers use job tokens).
 const REPORT_TIMER: u64 = u64::MAX;
+/// Timer tag of the periodic health checks.
+const HEALTH_TIMER: u64 = u64::MAX - 1;
+/// Default heartbeat interval of a balancer pair.
+const DEFAULT_HEARTBEAT: SimTime = SimTime(1_000_000_000);
+/// Default takeover time of an active-passive pair.
+const DEFAULT_TAKEOVER: SimTime = SimTime(5_000_000_000);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +59,10 @@ struct Raw {
     machine: Option<String>,
     price: Option<Price>,
     capacity: Option<u32>,
+    health_check: Option<RawHealthCheck>,
+    ha: Option<Ha>,
+    heartbeat: Option<Duration>,
+    takeover: Option<Duration>,
 }
 
 /// The validated settings of a load balancer.
@@ -62,8 +78,16 @@ pub struct Spec {
     pub report_interval: SimTime,
     /// The balancer's own processing (zero work by default).
     pub station: StationSpec,
-    /// Requests in flight beyond which new ones are refused.
+    /// Requests in flight (per balancer machine) beyond which new ones are refused.
     pub capacity: Option<u32>,
+    /// Probing of the replicas, if any: without it a dead replica is never avoided.
+    pub health_check: Option<HealthCheck>,
+    /// Lone balancer, or a pair.
+    pub ha: Ha,
+    /// Interval of the heartbeats between the members of a pair.
+    pub heartbeat: SimTime,
+    /// Time for a passive member to take over once the failure is known.
+    pub takeover: SimTime,
 }
 
 /// Parses the fields of a load balancer (without `kind` and `host`).
@@ -146,6 +170,24 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
         price: raw.price,
     }
     .validate(path, cx, Some(SimTime::ZERO), &mut issues);
+    let health_check = raw.health_check.as_ref().and_then(|h| {
+        h.validate()
+            .map_err(|(field, message)| {
+                issues.push(Issue::new(
+                    join_key(&join_key(path, "health_check"), field),
+                    message,
+                ))
+            })
+            .ok()
+    });
+    let ha = raw.ha.unwrap_or(Ha::None);
+    let heartbeat = raw.heartbeat.map_or(DEFAULT_HEARTBEAT, |d| d.0);
+    if heartbeat == SimTime::ZERO {
+        issues.push(Issue::new(
+            join_key(path, "heartbeat"),
+            "expected a positive interval, found 0",
+        ));
+    }
     if !issues.is_empty() {
         return Err(issues);
     }
@@ -156,6 +198,10 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
         report_interval,
         station,
         capacity: raw.capacity,
+        health_check,
+        ha,
+        heartbeat,
+        takeover: raw.takeover.map_or(DEFAULT_TAKEOVER, |d| d.0),
     })
 }
 
@@ -189,6 +235,20 @@ impl Spec {
 struct Pool {
     target: ComponentId,
     strategy: Box<dyn Strategy>,
+    /// Health of each replica, as the probes tell it.
+    health: Vec<ProbeState>,
+}
+
+/// Where a request passing through the balancer is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// In the balancer's own processing (queue or core).
+    Processing,
+    /// Sent to a replica, waiting for its answer.
+    Forwarded,
+    /// Its balancer crashed after forwarding it: already answered upstream,
+    /// kept only until the replica's answer comes back.
+    Lost,
 }
 
 /// A request passing through the balancer.
@@ -197,7 +257,11 @@ struct Job {
     call: Call,
     pool: u16,
     replica: u32,
+    /// The balancer machine (member of a pair) handling it.
+    member: u32,
     queued_at: SimTime,
+    serial: u32,
+    stage: Stage,
 }
 
 /// A load balancer while it runs.
@@ -205,11 +269,18 @@ pub struct LoadBalancer {
     name: String,
     pools: Vec<Pool>,
     pool_of_type: Vec<u16>,
-    /// The balancer's own processing, when it has any.
-    station: Option<(Station, ServiceTime)>,
+    /// The balancer's own processing, one station per member, when it has any.
+    stations: Vec<Station>,
+    service: Option<ServiceTime>,
     jobs: Slab<Job>,
+    next_serial: u32,
+    in_flight: Vec<u32>,
     capacity: Option<u32>,
     reports: Option<SimTime>,
+    health_check: Option<HealthCheck>,
+    probe_sent: SimTime,
+    pair: Pair,
+    lifecycle: Lifecycle,
     window: Window,
     rng: SimRng,
     forwarded: u64,
@@ -225,13 +296,13 @@ impl LoadBalancer {
         targets.dedup();
         let pools = targets
             .iter()
-            .map(|&t| Pool {
-                target: bx.id(t),
-                strategy: strategy::build(
-                    spec.strategy,
-                    bx.scenario.components[t].spec.replicas(),
-                    spec.weights.as_deref(),
-                ),
+            .map(|&t| {
+                let replicas = bx.scenario.components[t].spec.replicas();
+                Pool {
+                    target: bx.id(t),
+                    strategy: strategy::build(spec.strategy, replicas, spec.weights.as_deref()),
+                    health: vec![ProbeState::default(); replicas as usize],
+                }
             })
             .collect();
         let pool_of_type = spec
@@ -240,20 +311,30 @@ impl LoadBalancer {
             .map(|r| targets.iter().position(|t| t == r).unwrap_or(0) as u16)
             .collect();
         let service = ServiceTime::new(&spec.station, bx.name());
-        let station = (!service.is_zero()).then(|| {
-            (
-                Station::new(spec.station.cores, spec.station.queue, bx.window),
-                service,
-            )
-        });
+        let members = spec.ha.members();
+        let (stations, service) = if service.is_zero() {
+            (Vec::new(), None)
+        } else {
+            let stations = (0..members)
+                .map(|_| Station::new(spec.station.cores, spec.station.queue, bx.window))
+                .collect();
+            (stations, Some(service))
+        };
         Self {
             name: bx.name().to_string(),
             pools,
             pool_of_type,
-            station,
+            stations,
+            service,
             jobs: Slab::new(),
+            next_serial: 0,
+            in_flight: vec![0; members as usize],
             capacity: spec.capacity,
             reports: (spec.strategy == StrategyKind::LeastLoaded).then_some(spec.report_interval),
+            health_check: spec.health_check,
+            probe_sent: SimTime::ZERO,
+            pair: Pair::new(spec.ha, spec.heartbeat, spec.takeover),
+            lifecycle: Lifecycle::new(members, bx.window),
             window: bx.window,
             rng: bx.rng("choose"),
             forwarded: 0,
@@ -264,19 +345,34 @@ impl LoadBalancer {
 
     fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
-        if self.capacity.is_some_and(|c| self.jobs.len() >= c as usize) {
+        let member = match self.pair.choose(now, &mut self.rng) {
+            Ok(member) => member,
+            Err(cause) => {
+                send_reply(ctx, &call, Outcome::Failed(cause));
+                return;
+            }
+        };
+        if self
+            .capacity
+            .is_some_and(|c| self.in_flight[member as usize] >= c)
+        {
             self.refuse(&call, ctx);
             return;
         }
         let kind = ctx.shared.request(call.req).map_or(0, |r| r.kind);
         let pool = self.pool_of_type.get(kind as usize).copied().unwrap_or(0);
+        self.next_serial = (self.next_serial + 1) & 0x3fff_ffff;
         let token = self.jobs.insert(Job {
             call,
             pool,
             replica: 0,
+            member,
             queued_at: now,
+            serial: self.next_serial,
+            stage: Stage::Processing,
         }) as u32;
-        let Some((station, _)) = self.station.as_mut() else {
+        self.in_flight[member as usize] += 1;
+        let Some(station) = self.stations.get_mut(member as usize) else {
             self.forward(token, ctx);
             return;
         };
@@ -284,7 +380,7 @@ impl LoadBalancer {
             Admission::Started => self.start(token, ctx),
             Admission::Queued => {}
             Admission::Rejected => {
-                self.jobs.remove(token as usize);
+                self.release(token);
                 self.refuse(&call, ctx);
             }
         }
@@ -297,9 +393,19 @@ impl LoadBalancer {
         send_reply(ctx, call, Outcome::Rejected);
     }
 
+    /// Forgets a job and its place in its member's count.
+    fn release(&mut self, token: u32) -> Option<Job> {
+        let job = self.jobs.try_remove(token as usize)?;
+        if job.stage != Stage::Lost {
+            let count = &mut self.in_flight[job.member as usize];
+            *count = count.saturating_sub(1);
+        }
+        Some(job)
+    }
+
     /// Starts the balancer's own processing of a request.
     fn start(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some((_, service)) = self.station.as_ref() else {
+        let Some(service) = self.service.as_ref() else {
             return;
         };
         let Some(job) = self.jobs.get(token as usize) else {
@@ -314,13 +420,19 @@ impl LoadBalancer {
             .request(job.call.req)
             .map_or((0, 0), |r| (r.kind, r.seed));
         let time = service.draw(kind, seed);
-        ctx.schedule_self(time, Msg::Timer(u64::from(token)));
+        let tag = u64::from(token) | (u64::from(job.serial) << 32);
+        ctx.schedule_self(time, Msg::Timer(tag));
     }
 
     /// Processing done: free the core and send the request on.
-    fn processed(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let next = self.station.as_mut().and_then(|(s, _)| s.depart(ctx.now()));
-        if let Some(next) = next {
+    fn processed(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
+        let token = (tag & u64::from(u32::MAX)) as u32;
+        let serial = (tag >> 32) as u32;
+        let member = match self.jobs.get(token as usize) {
+            Some(job) if job.serial == serial && job.stage == Stage::Processing => job.member,
+            _ => return,
+        };
+        if let Some(next) = self.stations[member as usize].depart(ctx.now()) {
             self.start(next, ctx);
         }
         self.forward(token, ctx);
@@ -333,9 +445,15 @@ impl LoadBalancer {
         };
         let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
         let pool = &mut self.pools[job.pool as usize];
-        let replica = pool.strategy.pick(user, &mut self.rng);
+        let Some(replica) = pool.strategy.pick(user, &mut self.rng) else {
+            if let Some(job) = self.release(token) {
+                send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
+            }
+            return;
+        };
         pool.strategy.assigned(replica);
         job.replica = replica;
+        job.stage = Stage::Forwarded;
         if self.window.contains(ctx.now()) {
             self.forwarded += 1;
         }
@@ -348,19 +466,19 @@ impl LoadBalancer {
         send_call(ctx, pool.target, call);
     }
 
-    /// A replica answered: relay the answer.
+    /// A replica answered: relay the answer (unless the job was lost meanwhile).
     fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        if !self.jobs.contains(token as usize) {
+        let Some(job) = self.release(token) else {
             return;
-        }
-        let job = self.jobs.remove(token as usize);
+        };
         self.pools[job.pool as usize].strategy.released(job.replica);
-        send_reply(ctx, &job.call, outcome);
+        if job.stage != Stage::Lost {
+            send_reply(ctx, &job.call, outcome);
+        }
     }
 
     /// Asks every replica of every pool for its load, then sets the next round.
     fn probe_all(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(interval) = self.reports else { return };
         let me = ctx.me();
         for pool in &self.pools {
             let replicas = pool.strategy.replicas();
@@ -375,16 +493,104 @@ impl LoadBalancer {
                     },
                 );
             }
-            self.probes += u64::from(replicas);
+            if self.window.contains(ctx.now()) {
+                self.probes += u64::from(replicas);
+            }
         }
-        ctx.schedule_self(interval, Msg::Timer(REPORT_TIMER));
+    }
+
+    /// Closes a round of health checks, updates availability, and probes again.
+    fn health_round(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(check) = self.health_check else {
+            return;
+        };
+        let now = ctx.now();
+        for pool in &mut self.pools {
+            for (replica, state) in pool.health.iter_mut().enumerate() {
+                if let Some(healthy) = state.close_round(&check) {
+                    pool.strategy.set_available(replica as u32, healthy);
+                    let verdict = if healthy {
+                        "healthy again"
+                    } else {
+                        "unhealthy"
+                    };
+                    let label = format!("{} marks replica {replica} {verdict}", self.name);
+                    ctx.shared.recorder.mark(now, label);
+                }
+            }
+        }
+        self.probe_sent = now;
+        self.probe_all(ctx);
+        ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+    }
+
+    /// A replica answered a probe.
+    fn load_report(&mut self, from: ComponentId, replica: u32, load: u32, now: SimTime) {
+        let timeout = self.health_check.map(|c| c.timeout);
+        let in_time = timeout.is_some_and(|t| now - self.probe_sent <= t);
+        for pool in self.pools.iter_mut().filter(|p| p.target == from) {
+            pool.strategy.reported(replica, load);
+            if in_time {
+                if let Some(state) = pool.health.get_mut(replica as usize) {
+                    state.answer();
+                }
+            }
+        }
+    }
+
+    /// Applies an order of the failure schedule to the balancer machines.
+    fn control(&mut self, action: Action, member: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        for change in self.lifecycle.apply(action, member, now) {
+            match change {
+                Change::Down(m) => {
+                    self.pair.set(m, false, now);
+                    self.crash(m, ctx);
+                }
+                Change::Up(m) => self.pair.set(m, true, now),
+            }
+        }
+    }
+
+    /// Member `m` crashed: the requests it held are lost.
+    fn crash(&mut self, m: u32, ctx: &mut Ctx<'_>) {
+        if let Some(station) = self.stations.get_mut(m as usize) {
+            station.reset(ctx.now());
+        }
+        let held: Vec<u32> = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.member == m && job.stage != Stage::Lost)
+            .map(|(token, _)| token as u32)
+            .collect();
+        for token in held {
+            let Some(job) = self.jobs.get(token as usize).copied() else {
+                continue;
+            };
+            if job.stage == Stage::Forwarded {
+                // Keep it until the replica answers, so the answer finds it.
+                if let Some(j) = self.jobs.get_mut(token as usize) {
+                    j.stage = Stage::Lost;
+                }
+                self.in_flight[m as usize] = self.in_flight[m as usize].saturating_sub(1);
+            } else {
+                self.release(token);
+            }
+            send_reply(ctx, &job.call, Outcome::Failed(Cause::Crash));
+        }
     }
 }
 
 impl Component<Msg, World> for LoadBalancer {
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
-        if self.reports.is_some() {
+        if let Some(interval) = self.reports {
             self.probe_all(ctx);
+            ctx.schedule_self(interval, Msg::Timer(REPORT_TIMER));
+        }
+        if let Some(check) = self.health_check {
+            self.probe_sent = ctx.now();
+            self.probe_all(ctx);
+            ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
         }
     }
 
@@ -392,43 +598,57 @@ impl Component<Msg, World> for LoadBalancer {
         match msg {
             Msg::Call(call) => self.accept(call, ctx),
             Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
-            Msg::Timer(REPORT_TIMER) => self.probe_all(ctx),
-            Msg::Timer(token) => self.processed(token as u32, ctx),
+            Msg::Timer(REPORT_TIMER) => {
+                self.probe_all(ctx);
+                if let Some(interval) = self.reports {
+                    ctx.schedule_self(interval, Msg::Timer(REPORT_TIMER));
+                }
+            }
+            Msg::Timer(HEALTH_TIMER) => self.health_round(ctx),
+            Msg::Timer(tag) => self.processed(tag, ctx),
             Msg::Load {
                 from,
                 replica,
                 load,
-            } => {
-                if let Some(pool) = self.pools.iter_mut().find(|p| p.target == from) {
-                    pool.strategy.reported(replica, load);
-                }
-            }
+            } => self.load_report(from, replica, load, ctx.now()),
+            Msg::Control { action, replica } => self.control(action, replica, ctx),
             Msg::Probe { .. } => {}
         }
     }
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
-        let (utilization, mean_queue, completed) = match self.station.as_mut() {
-            Some((s, _)) => (
-                s.mean_busy(now) / f64::from(s.cores()),
-                s.mean_waiting(now),
-                s.completed,
-            ),
-            None => (0.0, 0.0, self.forwarded),
+        let cores: u32 = self.stations.iter().map(Station::cores).sum();
+        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
+        let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
+        let completed = if self.stations.is_empty() {
+            self.forwarded
+        } else {
+            self.stations.iter().map(|s| s.completed).sum()
         };
-        let mut extra = vec![("forwarded", self.forwarded as f64)];
-        if self.reports.is_some() {
+        let (uptime, pool_uptime) = self.lifecycle.uptime(now);
+        let mut extra = vec![
+            ("forwarded", self.forwarded as f64),
+            ("uptime", uptime),
+            ("pool_uptime", pool_uptime),
+        ];
+        if self.reports.is_some() || self.health_check.is_some() {
             extra.push(("probes", self.probes as f64));
         }
+        let up_levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: "load_balancer",
-            utilization,
-            mean_queue,
+            utilization: if cores == 0 {
+                0.0
+            } else {
+                busy / f64::from(cores)
+            },
+            mean_queue: waiting,
             completed,
             rejected: self.rejected,
             extra,
+            up_levels,
         });
     }
 }

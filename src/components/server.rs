@@ -9,15 +9,18 @@ use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
+use super::lifecycle::Lifecycle;
 use super::station::{any_replica, Admission, RawStation, ServiceTime, Station, StationSpec};
 use super::{BuildContext, SpecContext};
 use crate::dist::RawShape;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::error::Issue;
 use crate::metrics::ComponentStats;
-use crate::model::{send_call, send_reply, Call, Ctx, Msg, Outcome, World, ANY_REPLICA};
+use crate::model::{
+    send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World, ANY_REPLICA,
+};
 use crate::scenario::locate::{join_index, join_key};
-use crate::scenario::{parse_lenient, Price};
+use crate::scenario::{parse_lenient, Duration, Price};
 
 /// How a server issues its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -28,6 +31,12 @@ pub enum Fanout {
     /// All at once: the request goes on when the last one answered.
     Parallel,
 }
+
+/// Default time for a standby machine to take over a failed replica.
+const DEFAULT_SWITCHOVER: SimTime = SimTime(30_000_000_000);
+
+/// Timer tags at or above this value are switch-overs (the replica is in the low bits).
+const SWITCHOVER_TIMER: u64 = 1 << 63;
 
 /// Most replicas a component may have: each one holds its own queue and
 /// statistics, so this bounds the memory of the topology.
@@ -46,6 +55,8 @@ struct Raw {
     price: Option<Price>,
     calls: Option<Value>,
     fanout: Option<Fanout>,
+    standby: Option<u32>,
+    switchover: Option<Duration>,
 }
 
 /// The validated settings of a server.
@@ -59,6 +70,10 @@ pub struct Spec {
     pub calls: Vec<Vec<usize>>,
     /// Whether the calls go one by one or all at once.
     pub fanout: Fanout,
+    /// Idle backup machines that take over a failed replica's place.
+    pub standby: u32,
+    /// Time for a backup machine to take over.
+    pub switchover: SimTime,
 }
 
 /// Parses the fields of a server (without `kind` and `host`).
@@ -99,6 +114,8 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
             station,
             calls,
             fanout: raw.fanout.unwrap_or(Fanout::Sequential),
+            standby: raw.standby.unwrap_or(0),
+            switchover: raw.switchover.map_or(DEFAULT_SWITCHOVER, |d| d.0),
         })
     } else {
         Err(issues)
@@ -161,6 +178,18 @@ fn parse_calls(
     }
 }
 
+/// Where a job is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Waiting in the queue or on a core.
+    Local,
+    /// Waiting for the answers of its calls.
+    Calling,
+    /// Lost in a crash while calling: its answer was already sent; the job stays
+    /// only until its calls answer, so their replies find it.
+    Lost,
+}
+
 /// A call being served, from arrival to reply.
 #[derive(Clone, Copy, Debug)]
 struct Job {
@@ -168,6 +197,10 @@ struct Job {
     kind: u16,
     replica: u32,
     queued_at: SimTime,
+    /// Distinguishes this job from earlier jobs that used the same slab slot, so
+    /// a timer of a job lost in a crash cannot complete its successor.
+    serial: u32,
+    stage: Stage,
     /// Index of the next call to issue (sequential fan-out).
     next_call: u16,
     /// Calls issued and not yet answered.
@@ -183,9 +216,16 @@ pub struct Server {
     stations: Vec<Station>,
     service: ServiceTime,
     jobs: Slab<Job>,
+    next_serial: u32,
     /// Per request type: the called components and whether each is co-located.
     calls: Vec<Vec<(ComponentId, bool)>>,
     route_rng: SimRng,
+    lifecycle: Lifecycle,
+    /// Backup machines ready to take over.
+    standby: u32,
+    switchover: SimTime,
+    /// Replicas whose place a backup machine is taking over.
+    switching: Vec<bool>,
 }
 
 impl Server {
@@ -199,6 +239,7 @@ impl Server {
                 .collect(),
             service: ServiceTime::new(&spec.station, bx.name()),
             jobs: Slab::new(),
+            next_serial: 0,
             calls: spec
                 .calls
                 .iter()
@@ -210,6 +251,10 @@ impl Server {
                 })
                 .collect(),
             route_rng: bx.rng("route"),
+            lifecycle: Lifecycle::new(spec.replicas, bx.window),
+            standby: spec.standby,
+            switchover: spec.switchover,
+            switching: vec![false; spec.replicas as usize],
         }
     }
 
@@ -220,13 +265,22 @@ impl Server {
         } else {
             any_replica(replicas, &mut self.route_rng)
         };
+        if !self.lifecycle.is_up(replica) {
+            // A machine that is down refuses the connection.
+            send_reply(ctx, &call, Outcome::Failed(Cause::Down));
+            return;
+        }
         let kind = ctx.shared.request(call.req).map_or(0, |r| r.kind);
         let now = ctx.now();
+        // 31 bits: the top bit of a timer tag marks switch-overs.
+        self.next_serial = (self.next_serial + 1) & 0x7fff_ffff;
         let token = self.jobs.insert(Job {
             call,
             kind,
             replica,
             queued_at: now,
+            serial: self.next_serial,
+            stage: Stage::Local,
             next_call: 0,
             pending: 0,
             failure: None,
@@ -253,15 +307,38 @@ impl Server {
             }
         }
         let seed = ctx.shared.request(job.call.req).map_or(0, |r| r.seed);
-        let time = self.service.draw(job.kind, seed);
-        ctx.schedule_self(time, Msg::Timer(u64::from(token)));
+        let mut time = self.service.draw(job.kind, seed);
+        let slowdown = self.lifecycle.slowdown(job.replica);
+        if slowdown != 1.0 {
+            time = SimTime::from_nanos_f64(time.0 as f64 * slowdown);
+        }
+        let tag = u64::from(token) | (u64::from(job.serial) << 32);
+        ctx.schedule_self(time, Msg::Timer(tag));
+    }
+
+    /// A timer fired: the end of a job's work, or a switch-over.
+    fn timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
+        if tag & SWITCHOVER_TIMER != 0 {
+            self.switched_over((tag & u64::from(u32::MAX)) as u32, ctx);
+            return;
+        }
+        let token = (tag & u64::from(u32::MAX)) as u32;
+        let serial = (tag >> 32) as u32;
+        match self.jobs.get(token as usize) {
+            Some(job) if job.stage == Stage::Local && job.serial == serial => {
+                self.served(token, ctx)
+            }
+            _ => {}
+        }
     }
 
     /// The local work of a job is done: free the core, then call downstream or answer.
     fn served(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(job) = self.jobs.get(token as usize).copied() else {
+        let Some(job) = self.jobs.get_mut(token as usize) else {
             return;
         };
+        job.stage = Stage::Calling;
+        let job = *job;
         if let Some(next) = self.stations[job.replica as usize].depart(ctx.now()) {
             self.start(next, ctx);
         }
@@ -316,10 +393,14 @@ impl Server {
             job.failure = Some(outcome);
         }
         let job = *job;
-        let targets = self.calls[job.kind as usize].len();
         if job.pending > 0 {
             return;
         }
+        if job.stage == Stage::Lost {
+            self.jobs.remove(token as usize);
+            return;
+        }
+        let targets = self.calls[job.kind as usize].len();
         match job.failure {
             Some(failure) => self.finish(token, failure, ctx),
             None if self.fanout == Fanout::Sequential && (job.next_call as usize) < targets => {
@@ -333,15 +414,89 @@ impl Server {
         let job = self.jobs.remove(token as usize);
         send_reply(ctx, &job.call, outcome);
     }
+
+    /// Applies an order of the failure schedule.
+    fn control(&mut self, action: Action, replica: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let targets: Vec<u32> = if replica < self.lifecycle.replicas() {
+            vec![replica]
+        } else {
+            (0..self.lifecycle.replicas()).collect()
+        };
+        for r in targets {
+            match action {
+                Action::Crash if self.lifecycle.is_up(r) => {
+                    self.lifecycle.set(r, false, now);
+                    self.crash(r, ctx);
+                    if self.standby > 0 && !self.switching[r as usize] {
+                        self.standby -= 1;
+                        self.switching[r as usize] = true;
+                        ctx.schedule_self(
+                            self.switchover,
+                            Msg::Timer(SWITCHOVER_TIMER | u64::from(r)),
+                        );
+                    }
+                }
+                Action::Recover => {
+                    if self.switching[r as usize] || self.lifecycle.is_up(r) {
+                        // A backup took (or is taking) this place: the repaired
+                        // machine becomes a backup.
+                        self.standby += 1;
+                    } else {
+                        self.lifecycle.set(r, true, now);
+                    }
+                }
+                _ => {
+                    self.lifecycle.apply(action, r, now);
+                }
+            }
+        }
+    }
+
+    /// A backup machine has taken the place of replica `r`.
+    fn switched_over(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        if let Some(switching) = self.switching.get_mut(r as usize) {
+            *switching = false;
+            self.lifecycle.set(r, true, ctx.now());
+        }
+    }
+
+    /// Replica `r` crashed: everything it held is lost.
+    fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        self.stations[r as usize].reset(ctx.now());
+        let held: Vec<u32> = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.replica == r && job.stage != Stage::Lost)
+            .map(|(token, _)| token as u32)
+            .collect();
+        for token in held {
+            let Some(job) = self.jobs.get_mut(token as usize) else {
+                continue;
+            };
+            let call = job.call;
+            if job.stage == Stage::Calling && job.pending > 0 {
+                job.stage = Stage::Lost;
+            } else {
+                self.jobs.remove(token as usize);
+            }
+            send_reply(ctx, &call, Outcome::Failed(Cause::Crash));
+        }
+    }
 }
 
 impl Component<Msg, World> for Server {
     fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
         match msg {
             Msg::Call(call) => self.accept(call, ctx),
-            Msg::Timer(token) => self.served(token as u32, ctx),
+            Msg::Timer(tag) => self.timer(tag, ctx),
             Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
+            Msg::Control { action, replica } => self.control(action, replica, ctx),
             Msg::Probe { reply_to, replica } => {
+                // A machine that is down does not answer probes.
+                if !self.lifecycle.is_up(replica) {
+                    return;
+                }
                 let load = self.stations.get(replica as usize).map_or(0, Station::load);
                 let delay = ctx.shared.latency(ctx.me(), reply_to);
                 let from = ctx.me();
@@ -364,6 +519,8 @@ impl Component<Msg, World> for Server {
         let cores: u32 = self.stations.iter().map(Station::cores).sum();
         let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
         let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
+        let (uptime, pool_uptime) = self.lifecycle.uptime(now);
+        let levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: "server",
@@ -371,7 +528,8 @@ impl Component<Msg, World> for Server {
             mean_queue: waiting,
             completed: self.stations.iter().map(|s| s.completed).sum(),
             rejected: self.stations.iter().map(|s| s.rejected).sum(),
-            extra: Vec::new(),
+            extra: vec![("uptime", uptime), ("pool_uptime", pool_uptime)],
+            up_levels: levels,
         });
     }
 }

@@ -318,6 +318,14 @@ impl Station {
         }
     }
 
+    /// Empties the station (its machine crashed) and returns the waiting requests.
+    pub fn reset(&mut self, now: SimTime) -> Vec<u32> {
+        let waiting: Vec<u32> = self.queue.drain(..).collect();
+        self.waiting.set(now, 0);
+        self.busy.set(now, 0);
+        waiting
+    }
+
     /// Returns requests in service plus waiting.
     #[inline]
     pub fn load(&self) -> u32 {

@@ -47,7 +47,16 @@ impl ScenarioResult {
             .enumerate()
             .map(|(i, (path, _, total))| {
                 let samples: Vec<f64> = per_run.iter().map(|r| r[i].1).collect();
-                if *total {
+                if samples.iter().any(|x| !x.is_finite()) {
+                    // An undefined figure (the nines of a perfect availability)
+                    // stays undefined: no mean, no interval.
+                    Figure {
+                        path: path.clone(),
+                        value: f64::NAN,
+                        ci: None,
+                        total: *total,
+                    }
+                } else if *total {
                     Figure {
                         path: path.clone(),
                         value: samples.iter().sum(),
@@ -151,8 +160,18 @@ fn flatten(run: &RunSummary) -> Vec<(Vec<String>, f64, bool)> {
         ("timed_out", c.timed_out),
         ("failed", c.failed),
         ("unfinished", c.unfinished),
+        ("attempts", c.attempts),
     ] {
         out.push((p(&["requests", name]), v as f64, true));
+    }
+    let amplification = if c.offered == 0 {
+        1.0
+    } else {
+        c.attempts as f64 / c.offered as f64
+    };
+    out.push((p(&["retry_amplification"]), amplification, false));
+    for (name, v) in &run.errors {
+        out.push((p(&["errors", name]), *v as f64, true));
     }
     out.push((p(&["throughput_rps"]), run.throughput_rps, false));
     out.push((p(&["availability"]), run.availability, false));
@@ -175,6 +194,17 @@ fn flatten(run: &RunSummary) -> Vec<(Vec<String>, f64, bool)> {
         ("p_wait", w.p_wait),
     ] {
         out.push((p(&["wait_ms", name]), v, false));
+    }
+    let slo = &run.slo;
+    for (name, v) in [
+        ("target", slo.target),
+        ("window_s", slo.window_s),
+        ("availability", slo.availability),
+        ("downtime_s", slo.downtime_s),
+        ("nines", slo.nines),
+        ("downtime_per_year_h", slo.downtime_per_year_h),
+    ] {
+        out.push((p(&["slo", name]), v, false));
     }
     out.push((p(&["cost_per_hour"]), run.cost_per_hour, false));
     out.push((p(&["cost_per_million"]), run.cost_per_million, false));

@@ -4,10 +4,11 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::series::{Marker, SeriesRecorder};
+use super::slo::{Slo, SloRecorder};
 use super::summary::{CdfPoint, Counts, LatencySummary, RunSummary, WaitSummary};
 use super::time_average::Window;
 use crate::engine::SimTime;
-use crate::model::{Outcome, Request};
+use crate::model::Cause;
 
 /// Largest latency the histograms resolve (one day); larger values saturate.
 const HISTOGRAM_MAX_NS: u64 = 86_400 * 1_000_000_000;
@@ -31,6 +32,9 @@ pub struct ComponentStats {
     pub rejected: u64,
     /// Kind-specific figures (name, value), in a fixed order.
     pub extra: Vec<(&'static str, f64)>,
+    /// Fraction of the window with exactly `i` replicas up, for each `i`.
+    #[serde(skip)]
+    pub up_levels: Vec<f64>,
 }
 
 /// What the runner knows about a finished run.
@@ -61,7 +65,6 @@ pub fn cost_per_million(cost_per_hour: f64, throughput: f64) -> f64 {
 /// Counters and histograms of one run.
 pub struct Recorder {
     window: Window,
-    timeout: Option<SimTime>,
     counts: Counts,
     latency: Histogram<u64>,
     wait: Histogram<u64>,
@@ -71,6 +74,29 @@ pub struct Recorder {
     components: Vec<ComponentStats>,
     series: SeriesRecorder,
     markers: Vec<Marker>,
+    failures: [u64; Cause::ALL.len()],
+    slo: SloRecorder,
+}
+
+/// Most markers kept for a time series.
+pub const MAX_MARKERS: usize = 100;
+
+/// How a client request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Answered successfully, `latency` after its arrival, having waited `wait` in queues.
+    Completed {
+        /// From the arrival at the entry to the answer (retries included).
+        latency: SimTime,
+        /// Time queued before service in the successful attempt.
+        wait: SimTime,
+    },
+    /// Refused by a full queue or capacity (after any retries).
+    Rejected,
+    /// The client gave up waiting (after any retries).
+    TimedOut,
+    /// Lost to a failure (after any retries).
+    Failed(Cause),
 }
 
 /// Latency quantiles kept for the CDF chart.
@@ -81,8 +107,9 @@ const CDF_QUANTILES: &[f64] = &[
 ];
 
 impl Recorder {
-    /// Creates an empty recorder for the measured `window` of a run lasting `duration`.
-    pub fn new(window: Window, duration: SimTime, timeout: Option<SimTime>) -> Self {
+    /// Creates an empty recorder for the measured `window` of a run lasting
+    /// `duration`, judging availability over time by `slo`.
+    pub fn new(window: Window, duration: SimTime, slo: Slo) -> Self {
         // The bounds are constants that hdrhistogram accepts; no input reaches this.
         #[allow(clippy::expect_used)]
         let histogram = || {
@@ -91,7 +118,6 @@ impl Recorder {
         };
         Self {
             window,
-            timeout,
             counts: Counts::default(),
             latency: histogram(),
             wait: histogram(),
@@ -101,11 +127,17 @@ impl Recorder {
             components: Vec::new(),
             series: SeriesRecorder::new(duration),
             markers: Vec::new(),
+            failures: [0; Cause::ALL.len()],
+            slo: SloRecorder::new(slo, window),
         }
     }
 
-    /// Adds a moment to mark on the time series.
+    /// Adds a moment to mark on the time series (at most [`MAX_MARKERS`], so
+    /// that frequent random failures cannot fill memory).
     pub fn mark(&mut self, at: SimTime, label: impl Into<String>) {
+        if self.markers.len() >= MAX_MARKERS {
+            return;
+        }
         self.markers.push(Marker {
             at_s: at.as_secs_f64(),
             label: label.into(),
@@ -132,34 +164,56 @@ impl Recorder {
         }
     }
 
-    /// Notes the end of a request, answered at `now` with `outcome`.
+    /// Notes an attempt (the first try or a retry) of a request.
     #[inline]
-    pub fn finished(&mut self, req: &Request, outcome: Outcome, now: SimTime) {
-        let latency = now - req.arrived;
-        let timed_out = self.timeout.is_some_and(|t| latency > t);
-        if outcome == Outcome::Ok && !timed_out {
-            self.series.completed(now, latency);
-        } else {
-            self.series.error(now);
+    pub fn attempt(&mut self, counted: bool) {
+        if counted {
+            self.counts.attempts += 1;
         }
-        if !req.counted {
+    }
+
+    /// Notes how a client request ended, at `now`.
+    #[inline]
+    pub fn finished(&mut self, counted: bool, ending: Ending, now: SimTime) {
+        let success = matches!(ending, Ending::Completed { .. });
+        match ending {
+            Ending::Completed { latency, .. } => self.series.completed(now, latency),
+            _ => self.series.error(now),
+        }
+        self.slo.record(now, success);
+        if !counted {
             return;
         }
-        match outcome {
-            Outcome::Rejected => self.counts.rejected += 1,
-            Outcome::Failed => self.counts.failed += 1,
-            Outcome::Ok if timed_out => self.counts.timed_out += 1,
-            Outcome::Ok => {
+        match ending {
+            Ending::Rejected => self.counts.rejected += 1,
+            Ending::TimedOut => self.counts.timed_out += 1,
+            Ending::Failed(cause) => {
+                self.counts.failed += 1;
+                self.failures[cause as usize] += 1;
+            }
+            Ending::Completed { latency, wait } => {
                 self.counts.completed += 1;
                 self.latency.saturating_record(latency.0);
                 self.latency_sum_ns += latency.0 as f64;
-                self.wait.saturating_record(req.wait.0);
-                self.wait_sum_ns += req.wait.0 as f64;
-                if req.wait > SimTime::ZERO {
+                self.wait.saturating_record(wait.0);
+                self.wait_sum_ns += wait.0 as f64;
+                if wait > SimTime::ZERO {
                     self.waited += 1;
                 }
             }
         }
+    }
+
+    /// Returns the unsuccessful endings by cause, in report order.
+    fn errors(&self) -> Vec<(&'static str, u64)> {
+        let mut errors = vec![
+            ("rejected", self.counts.rejected),
+            ("timed_out", self.counts.timed_out),
+        ];
+        for cause in Cause::ALL {
+            errors.push((cause.name(), self.failures[cause as usize]));
+        }
+        errors
     }
 
     /// Notes a counted request still in flight when the run stopped.
@@ -223,6 +277,8 @@ impl Recorder {
                 p99: pct(&self.wait, 0.99),
                 p_wait: self.waited as f64 / completed,
             },
+            errors: self.errors(),
+            slo: self.slo.summarize(),
             cost_per_hour,
             cost_per_million: cost_per_million(
                 cost_per_hour,

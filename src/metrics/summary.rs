@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::recorder::ComponentStats;
 use super::series::TimeSeries;
+use super::slo::SloSummary;
 
 /// Request counts (after the warm-up).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -20,6 +21,8 @@ pub struct Counts {
     pub failed: u64,
     /// Requests still in flight when the run ended.
     pub unfinished: u64,
+    /// Attempts sent (first tries plus retries).
+    pub attempts: u64,
 }
 
 /// Latency percentiles of completed requests, in milliseconds.
@@ -75,6 +78,10 @@ pub struct RunSummary {
     pub latency_ms: LatencySummary,
     /// Waiting time of completed requests.
     pub wait_ms: WaitSummary,
+    /// Unsuccessful endings by cause (rejected, timed out, lost in a crash...).
+    pub errors: Vec<(&'static str, u64)>,
+    /// Availability over time, judged window by window against the SLO.
+    pub slo: SloSummary,
     /// Price of the machines per hour.
     pub cost_per_hour: f64,
     /// Price of a million successful answers at the measured throughput.

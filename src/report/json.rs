@@ -58,7 +58,8 @@ fn number(value: f64, integer: bool) -> Value {
     if !value.is_finite() {
         return Value::Null;
     }
-    let rounded = round_significant(value, 6);
+    // Adding 0.0 turns a negative zero into a positive one.
+    let rounded = round_significant(value, 6) + 0.0;
     Number::from_f64(rounded).map_or(Value::Null, Value::Number)
 }
 

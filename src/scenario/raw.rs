@@ -6,8 +6,9 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use super::units::{Duration, Rate};
+use super::units::{Duration, Fraction, Rate};
 use super::ArrivalLaw;
+use crate::traffic::Jitter;
 
 /// The `traffic:` section.
 #[derive(Debug, Deserialize)]
@@ -19,6 +20,25 @@ pub struct RawTraffic {
     pub users: Option<u64>,
     pub requests: Option<IndexMap<String, RawRequestType>>,
     pub timeout: Option<Duration>,
+    pub retries: Option<u32>,
+    pub backoff: Option<RawBackoff>,
+}
+
+/// `traffic.backoff`: the waits before retries.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackoff {
+    pub base: Option<Duration>,
+    pub max: Option<Duration>,
+    pub jitter: Option<Jitter>,
+}
+
+/// The `slo:` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub success: Option<Fraction>,
+    pub window: Option<Duration>,
 }
 
 /// One step of `traffic.schedule`.

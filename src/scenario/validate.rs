@@ -5,13 +5,15 @@ use serde_json::{Map, Value};
 use serde_path_to_error::Segment;
 
 use super::locate::{join_index, join_key, Locator};
-use super::raw::{RawNetwork, RawStep, RawTraffic};
+use super::raw::{RawNetwork, RawSlo, RawStep, RawTraffic};
 use super::{
     ArrivalLaw, ComponentDecl, Network, Override, RateSegment, RequestType, Scenario, Traffic,
 };
 use crate::components::{self, SpecContext};
 use crate::engine::SimTime;
 use crate::error::{Issue, LocatedIssue, Origin, ScenarioError};
+use crate::metrics::Slo;
+use crate::traffic::{Jitter, RetryPolicy};
 
 /// Top-level fields, in the order the documentation lists them.
 const TOP_LEVEL: &[&str] = &[
@@ -24,6 +26,8 @@ const TOP_LEVEL: &[&str] = &[
     "entry",
     "network",
     "components",
+    "failures",
+    "slo",
 ];
 
 /// Highest arrival rate accepted: a mean gap of 100 ns between arrivals, far
@@ -283,6 +287,11 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
         }
     });
     let components = components?;
+    let failures = map
+        .get("failures")
+        .map(|f| crate::failures::parse(f, &components, issues))
+        .unwrap_or_default();
+    let slo = check_slo(optional::<RawSlo>(map, "slo", issues), issues);
     check_links(&components, issues);
     check_hosts(&components, issues);
     check_cycles(&components, issues);
@@ -296,6 +305,8 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
         entry: entry?,
         network,
         components,
+        failures,
+        slo,
     })
 }
 
@@ -341,6 +352,7 @@ pub fn no_such_component(name: &str, names: &[String]) -> String {
 /// that failed to parse and was already reported).
 fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -> Option<Traffic> {
     let schedule = check_schedule(&raw, rate_written, issues);
+    let retry = check_retry(&raw, issues);
     let users = raw.users.unwrap_or(DEFAULT_USERS);
     if users == 0 || users > u64::from(u32::MAX) {
         issues.push(Issue::new(
@@ -388,12 +400,66 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
         }
     }
     Some(Traffic {
+        retry,
         arrivals: raw.arrivals.unwrap_or(ArrivalLaw::Poisson),
         schedule: schedule?,
         users: users.clamp(1, u64::from(u32::MAX)) as u32,
         types,
         timeout: raw.timeout.map(|t| t.0),
     })
+}
+
+/// Builds the retry policy from `retries` and `backoff`.
+fn check_retry(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<RetryPolicy> {
+    let retries = raw.retries.unwrap_or(0);
+    if retries > 100 {
+        issues.push(Issue::new(
+            "traffic.retries",
+            format!("expected at most 100 retries, found {retries}"),
+        ));
+    }
+    if raw.backoff.is_some() && retries == 0 {
+        issues.push(Issue::new(
+            "traffic.backoff",
+            "a backoff needs `retries` (how many times to retry)",
+        ));
+    }
+    let backoff = raw.backoff.as_ref();
+    let base = backoff
+        .and_then(|b| b.base)
+        .map_or(SimTime::from_millis(100), |d| d.0);
+    let max = backoff
+        .and_then(|b| b.max)
+        .map_or(SimTime::from_millis(10_000), |d| d.0);
+    if max < base {
+        issues.push(Issue::new(
+            "traffic.backoff.max",
+            "the longest wait must not be shorter than `base`",
+        ));
+    }
+    (retries > 0).then_some(RetryPolicy {
+        retries: retries.min(100),
+        base,
+        max,
+        jitter: backoff.and_then(|b| b.jitter).unwrap_or(Jitter::Full),
+    })
+}
+
+/// Builds the service-level objective (99.9% per 10 s window by default).
+fn check_slo(raw: Option<RawSlo>, issues: &mut Vec<Issue>) -> Slo {
+    let default = Slo::default();
+    let Some(raw) = raw else { return default };
+    let window = raw.window.map_or(default.window, |w| w.0);
+    if window == SimTime::ZERO {
+        issues.push(Issue::new(
+            "slo.window",
+            "expected a positive window, found 0",
+        ));
+    }
+    Slo {
+        success: raw.success.map_or(default.success, |s| s.0),
+        window: window.max(SimTime(1)),
+    }
 }
 
 /// Builds the rate segments from `rate` and `schedule`.

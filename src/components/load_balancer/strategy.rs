@@ -1,4 +1,5 @@
-//! How a balancer chooses a replica: one small trait, one file per policy.
+//! How a balancer chooses a replica: one small trait, one implementation per
+//! policy. Every policy skips replicas that health checks marked unavailable.
 
 use rand::RngExt;
 use serde::Deserialize;
@@ -28,14 +29,16 @@ pub enum StrategyKind {
 
 /// A policy for choosing replicas of one target.
 pub trait Strategy {
-    /// Chooses a replica for a request from client `user`.
-    fn pick(&mut self, user: u32, rng: &mut SimRng) -> u32;
+    /// Chooses an available replica for a request from client `user`; `None` if none is.
+    fn pick(&mut self, user: u32, rng: &mut SimRng) -> Option<u32>;
     /// Notes that a request was sent to `replica`.
     fn assigned(&mut self, _replica: u32) {}
     /// Notes that a request sent to `replica` was answered.
     fn released(&mut self, _replica: u32) {}
     /// Notes a load report from `replica`.
     fn reported(&mut self, _replica: u32, _load: u32) {}
+    /// Marks `replica` as available or not (health checks).
+    fn set_available(&mut self, replica: u32, available: bool);
     /// Returns the number of replicas it chooses among.
     fn replicas(&self) -> u32;
 }
@@ -44,40 +47,117 @@ pub trait Strategy {
 pub fn build(kind: StrategyKind, replicas: u32, weights: Option<&[f64]>) -> Box<dyn Strategy> {
     let n = replicas.max(1);
     match kind {
-        StrategyKind::RoundRobin => Box::new(RoundRobin { next: 0, n }),
+        StrategyKind::RoundRobin => Box::new(RoundRobin {
+            next: 0,
+            available: Members::new(n),
+        }),
         StrategyKind::WeightedRoundRobin => Box::new(WeightedRoundRobin::new(n, weights)),
-        StrategyKind::Random => Box::new(Random { n }),
+        StrategyKind::Random => Box::new(Random {
+            available: Members::new(n),
+        }),
         StrategyKind::LeastConnections => Box::new(LeastConnections::new(n)),
         StrategyKind::PowerOfTwo => Box::new(PowerOfTwo {
             connections: vec![0; n as usize],
+            available: Members::new(n),
         }),
-        StrategyKind::IpHash => Box::new(IpHash { n }),
+        StrategyKind::IpHash => Box::new(IpHash {
+            available: Members::new(n),
+        }),
         StrategyKind::LeastLoaded => Box::new(LeastLoaded::new(n)),
+    }
+}
+
+/// The set of available replicas: membership in O(1), a uniform draw in O(1).
+#[derive(Clone, Debug)]
+struct Members {
+    list: Vec<u32>,
+    /// Position of each replica in `list`, or `u32::MAX` when absent.
+    pos: Vec<u32>,
+}
+
+impl Members {
+    fn new(n: u32) -> Self {
+        Self {
+            list: (0..n).collect(),
+            pos: (0..n).collect(),
+        }
+    }
+
+    fn contains(&self, r: u32) -> bool {
+        self.pos.get(r as usize).is_some_and(|&p| p != u32::MAX)
+    }
+
+    fn set(&mut self, r: u32, present: bool) {
+        if present == self.contains(r) || r as usize >= self.pos.len() {
+            return;
+        }
+        if present {
+            self.pos[r as usize] = self.list.len() as u32;
+            self.list.push(r);
+        } else {
+            let at = self.pos[r as usize] as usize;
+            self.list.swap_remove(at);
+            if let Some(&moved) = self.list.get(at) {
+                self.pos[moved as usize] = at as u32;
+            }
+            self.pos[r as usize] = u32::MAX;
+        }
+    }
+
+    fn draw(&self, rng: &mut SimRng) -> Option<u32> {
+        match self.list.len() {
+            0 => None,
+            1 => Some(self.list[0]),
+            n => Some(self.list[rng.random_range(0..n)]),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    fn total(&self) -> u32 {
+        self.pos.len() as u32
+    }
+
+    /// Returns the first available replica at or after `start`, cyclically.
+    /// O(1) when all are available; the scan only happens while some are down.
+    fn next_from(&self, start: u32) -> Option<u32> {
+        let n = self.total();
+        if self.list.is_empty() {
+            return None;
+        }
+        (0..n).map(|i| (start + i) % n).find(|&r| self.contains(r))
     }
 }
 
 /// Each replica in turn.
 struct RoundRobin {
     next: u32,
-    n: u32,
+    available: Members,
 }
 
 impl Strategy for RoundRobin {
-    fn replicas(&self) -> u32 {
-        self.n
+    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> Option<u32> {
+        let chosen = self.available.next_from(self.next)?;
+        self.next = (chosen + 1) % self.available.total();
+        Some(chosen)
     }
 
-    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> u32 {
-        let chosen = self.next;
-        self.next = (self.next + 1) % self.n;
-        chosen
+    fn set_available(&mut self, replica: u32, available: bool) {
+        self.available.set(replica, available);
+    }
+
+    fn replicas(&self) -> u32 {
+        self.available.total()
     }
 }
 
 /// Stride scheduling: each replica advances by 1/weight when chosen, and the
 /// one furthest behind goes next. Deterministic, proportional, O(log n).
 struct WeightedRoundRobin {
-    heap: IndexedMinHeap<(u64, u32)>,
+    /// Key: (unavailable, pass, index).
+    heap: IndexedMinHeap<(bool, u64, u32)>,
     stride: Vec<u64>,
 }
 
@@ -92,7 +172,7 @@ impl WeightedRoundRobin {
             })
             .collect();
         // Start each replica half a stride in, so heavy replicas go first.
-        let keys = (0..n).map(|i| (stride[i as usize] / 2, i)).collect();
+        let keys = (0..n).map(|i| (false, stride[i as usize] / 2, i)).collect();
         Self {
             heap: IndexedMinHeap::new(keys),
             stride,
@@ -101,94 +181,122 @@ impl WeightedRoundRobin {
 }
 
 impl Strategy for WeightedRoundRobin {
+    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> Option<u32> {
+        let chosen = self.heap.min();
+        let (unavailable, pass, _) = self.heap.key(chosen);
+        if unavailable {
+            return None;
+        }
+        self.heap
+            .update(chosen, (false, pass + self.stride[chosen as usize], chosen));
+        Some(chosen)
+    }
+
+    fn set_available(&mut self, replica: u32, available: bool) {
+        let (_, pass, _) = self.heap.key(replica);
+        // A returning replica starts level with the others, not far behind them.
+        let pass = if available {
+            let (_, lowest, _) = self.heap.key(self.heap.min());
+            pass.max(lowest)
+        } else {
+            pass
+        };
+        self.heap.update(replica, (!available, pass, replica));
+    }
+
     fn replicas(&self) -> u32 {
         self.stride.len() as u32
     }
-
-    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> u32 {
-        let chosen = self.heap.min();
-        let (pass, _) = self.heap.key(chosen);
-        self.heap
-            .update(chosen, (pass + self.stride[chosen as usize], chosen));
-        chosen
-    }
 }
 
-/// Uniformly at random.
+/// Uniformly at random among the available replicas.
 struct Random {
-    n: u32,
+    available: Members,
 }
 
 impl Strategy for Random {
-    fn replicas(&self) -> u32 {
-        self.n
+    fn pick(&mut self, _user: u32, rng: &mut SimRng) -> Option<u32> {
+        self.available.draw(rng)
     }
 
-    fn pick(&mut self, _user: u32, rng: &mut SimRng) -> u32 {
-        rng.random_range(0..self.n)
+    fn set_available(&mut self, replica: u32, available: bool) {
+        self.available.set(replica, available);
+    }
+
+    fn replicas(&self) -> u32 {
+        self.available.total()
     }
 }
 
 /// Fewest requests in flight; among equals, the one chosen least recently.
 struct LeastConnections {
-    heap: IndexedMinHeap<(u32, u64)>,
+    /// Key: (unavailable, connections, stamp of the last choice).
+    heap: IndexedMinHeap<(bool, u32, u64)>,
     stamp: u64,
 }
 
 impl LeastConnections {
     fn new(n: u32) -> Self {
         Self {
-            heap: IndexedMinHeap::new((0..n).map(|i| (0, u64::from(i))).collect()),
+            heap: IndexedMinHeap::new((0..n).map(|i| (false, 0, u64::from(i))).collect()),
             stamp: u64::from(n),
         }
     }
 }
 
 impl Strategy for LeastConnections {
-    fn replicas(&self) -> u32 {
-        self.heap.len()
-    }
-
-    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> u32 {
-        self.heap.min()
+    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> Option<u32> {
+        let chosen = self.heap.min();
+        let (unavailable, _, _) = self.heap.key(chosen);
+        (!unavailable).then_some(chosen)
     }
 
     fn assigned(&mut self, replica: u32) {
-        let (connections, _) = self.heap.key(replica);
+        let (unavailable, connections, _) = self.heap.key(replica);
         self.stamp += 1;
-        self.heap.update(replica, (connections + 1, self.stamp));
+        self.heap
+            .update(replica, (unavailable, connections + 1, self.stamp));
     }
 
     fn released(&mut self, replica: u32) {
-        let (connections, stamp) = self.heap.key(replica);
+        let (unavailable, connections, stamp) = self.heap.key(replica);
         self.heap
-            .update(replica, (connections.saturating_sub(1), stamp));
+            .update(replica, (unavailable, connections.saturating_sub(1), stamp));
+    }
+
+    fn set_available(&mut self, replica: u32, available: bool) {
+        let (_, connections, stamp) = self.heap.key(replica);
+        self.heap.update(replica, (!available, connections, stamp));
+    }
+
+    fn replicas(&self) -> u32 {
+        self.heap.len()
     }
 }
 
-/// Two replicas at random, the one with fewer requests in flight wins.
+/// Two available replicas at random, the one with fewer requests in flight wins.
 struct PowerOfTwo {
     connections: Vec<u32>,
+    available: Members,
 }
 
 impl Strategy for PowerOfTwo {
-    fn replicas(&self) -> u32 {
-        self.connections.len() as u32
-    }
-
-    fn pick(&mut self, _user: u32, rng: &mut SimRng) -> u32 {
-        let n = self.connections.len() as u32;
-        if n == 1 {
-            return 0;
+    fn pick(&mut self, _user: u32, rng: &mut SimRng) -> Option<u32> {
+        let n = self.available.len();
+        if n <= 1 {
+            return self.available.draw(rng);
         }
-        let a = rng.random_range(0..n);
+        let i = rng.random_range(0..n);
         // A second, different replica: draw from the n - 1 others.
-        let b = (a + 1 + rng.random_range(0..n - 1)) % n;
-        if self.connections[b as usize] < self.connections[a as usize] {
-            b
-        } else {
-            a
-        }
+        let j = (i + 1 + rng.random_range(0..n - 1)) % n;
+        let (a, b) = (self.available.list[i], self.available.list[j]);
+        Some(
+            if self.connections[b as usize] < self.connections[a as usize] {
+                b
+            } else {
+                a
+            },
+        )
     }
 
     fn assigned(&mut self, replica: u32) {
@@ -199,24 +307,38 @@ impl Strategy for PowerOfTwo {
         let c = &mut self.connections[replica as usize];
         *c = c.saturating_sub(1);
     }
+
+    fn set_available(&mut self, replica: u32, available: bool) {
+        self.available.set(replica, available);
+    }
+
+    fn replicas(&self) -> u32 {
+        self.connections.len() as u32
+    }
 }
 
-/// A client always lands on the same replica (while the replica count holds).
+/// A client always lands on the same replica while it is available; when it is
+/// not, on the next available one.
 struct IpHash {
-    n: u32,
+    available: Members,
 }
 
 impl Strategy for IpHash {
-    fn replicas(&self) -> u32 {
-        self.n
-    }
-
-    fn pick(&mut self, user: u32, _rng: &mut SimRng) -> u32 {
+    fn pick(&mut self, user: u32, _rng: &mut SimRng) -> Option<u32> {
         // Mix the id so that consecutive ids do not map to consecutive replicas.
         let mut z = u64::from(user).wrapping_add(0x9e37_79b9_7f4a_7c15);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) % u64::from(self.n)) as u32
+        let home = ((z ^ (z >> 31)) % u64::from(self.available.total())) as u32;
+        self.available.next_from(home)
+    }
+
+    fn set_available(&mut self, replica: u32, available: bool) {
+        self.available.set(replica, available);
+    }
+
+    fn replicas(&self) -> u32 {
+        self.available.total()
     }
 }
 
@@ -224,35 +346,44 @@ impl Strategy for IpHash {
 /// so every request goes to the replica that looked idlest (among equals, in
 /// turn). That herding is what this strategy teaches.
 struct LeastLoaded {
-    heap: IndexedMinHeap<(u32, u64)>,
+    /// Key: (unavailable, reported load, stamp of the last choice).
+    heap: IndexedMinHeap<(bool, u32, u64)>,
     stamp: u64,
 }
 
 impl LeastLoaded {
     fn new(n: u32) -> Self {
         Self {
-            heap: IndexedMinHeap::new((0..n).map(|i| (0, u64::from(i))).collect()),
+            heap: IndexedMinHeap::new((0..n).map(|i| (false, 0, u64::from(i))).collect()),
             stamp: u64::from(n),
         }
     }
 }
 
 impl Strategy for LeastLoaded {
-    fn replicas(&self) -> u32 {
-        self.heap.len()
-    }
-
-    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> u32 {
+    fn pick(&mut self, _user: u32, _rng: &mut SimRng) -> Option<u32> {
         let chosen = self.heap.min();
-        let (load, _) = self.heap.key(chosen);
+        let (unavailable, load, _) = self.heap.key(chosen);
+        if unavailable {
+            return None;
+        }
         self.stamp += 1;
-        self.heap.update(chosen, (load, self.stamp));
-        chosen
+        self.heap.update(chosen, (false, load, self.stamp));
+        Some(chosen)
     }
 
     fn reported(&mut self, replica: u32, load: u32) {
-        let (_, stamp) = self.heap.key(replica);
-        self.heap.update(replica, (load, stamp));
+        let (unavailable, _, stamp) = self.heap.key(replica);
+        self.heap.update(replica, (unavailable, load, stamp));
+    }
+
+    fn set_available(&mut self, replica: u32, available: bool) {
+        let (_, load, stamp) = self.heap.key(replica);
+        self.heap.update(replica, (!available, load, stamp));
+    }
+
+    fn replicas(&self) -> u32 {
+        self.heap.len()
     }
 }
 
@@ -264,9 +395,19 @@ mod tests {
     fn picks(strategy: &mut dyn Strategy, count: usize) -> Vec<u32> {
         let mut rng = stream_rng(1, 0, &["lb-test"]);
         (0..count as u32)
-            .map(|u| strategy.pick(u, &mut rng))
+            .map(|u| strategy.pick(u, &mut rng).unwrap())
             .collect()
     }
+
+    const ALL: [StrategyKind; 7] = [
+        StrategyKind::RoundRobin,
+        StrategyKind::WeightedRoundRobin,
+        StrategyKind::Random,
+        StrategyKind::LeastConnections,
+        StrategyKind::PowerOfTwo,
+        StrategyKind::IpHash,
+        StrategyKind::LeastLoaded,
+    ];
 
     #[test]
     fn round_robin_cycles() {
@@ -287,12 +428,12 @@ mod tests {
         let mut s = build(StrategyKind::LeastConnections, 3, None);
         let mut rng = stream_rng(1, 0, &["x"]);
         for _ in 0..3 {
-            let r = s.pick(0, &mut rng);
+            let r = s.pick(0, &mut rng).unwrap();
             s.assigned(r);
         }
         // All three have one connection; free replica 2.
         s.released(2);
-        assert_eq!(s.pick(0, &mut rng), 2);
+        assert_eq!(s.pick(0, &mut rng), Some(2));
     }
 
     #[test]
@@ -318,5 +459,25 @@ mod tests {
         s.assigned(0);
         // With two replicas both are always drawn, so the idle one wins.
         assert!(picks(s.as_mut(), 10).iter().all(|&r| r == 1));
+    }
+
+    #[test]
+    fn every_strategy_skips_unavailable_replicas_and_takes_them_back() {
+        for kind in ALL {
+            let mut s = build(kind, 4, Some(&[1.0; 4]));
+            s.set_available(1, false);
+            s.set_available(3, false);
+            let chosen = picks(s.as_mut(), 200);
+            assert!(
+                chosen.iter().all(|&r| r == 0 || r == 2),
+                "{kind:?}: {chosen:?}"
+            );
+            s.set_available(0, false);
+            s.set_available(2, false);
+            let mut rng = stream_rng(1, 0, &["x"]);
+            assert_eq!(s.pick(7, &mut rng), None, "{kind:?}");
+            s.set_available(3, true);
+            assert_eq!(s.pick(7, &mut rng), Some(3), "{kind:?}");
+        }
     }
 }

@@ -1,0 +1,141 @@
+//! Health checks: a balancer probes every replica at an interval and stops
+//! sending traffic to one that missed `unhealthy_after` probes in a row, until
+//! it answers `healthy_after` in a row.
+
+use serde::Deserialize;
+
+use crate::engine::SimTime;
+use crate::scenario::Duration;
+
+/// `health_check:` as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    /// Time between two probes of a replica.
+    pub interval: Duration,
+    /// How long an answer may take and still count.
+    pub timeout: Option<Duration>,
+    /// Missed probes in a row that mark a replica unhealthy.
+    pub unhealthy_after: Option<u32>,
+    /// Answered probes in a row that mark it healthy again.
+    pub healthy_after: Option<u32>,
+}
+
+/// Validated health-check settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HealthCheck {
+    /// Time between two probes of a replica.
+    pub interval: SimTime,
+    /// How long an answer may take and still count.
+    pub timeout: SimTime,
+    /// Missed probes in a row that mark a replica unhealthy.
+    pub unhealthy_after: u32,
+    /// Answered probes in a row that mark it healthy again.
+    pub healthy_after: u32,
+}
+
+impl RawHealthCheck {
+    /// Checks the settings; returns (field, message) on failure.
+    pub fn validate(&self) -> Result<HealthCheck, (&'static str, String)> {
+        let interval = self.interval.0;
+        if interval == SimTime::ZERO {
+            return Err(("interval", "expected a positive interval, found 0".into()));
+        }
+        let timeout = self.timeout.map_or(SimTime(interval.0 / 2), |t| t.0);
+        if timeout == SimTime::ZERO || timeout > interval {
+            return Err((
+                "timeout",
+                "expected a positive timeout no longer than the interval".into(),
+            ));
+        }
+        let unhealthy_after = self.unhealthy_after.unwrap_or(3);
+        let healthy_after = self.healthy_after.unwrap_or(2);
+        if unhealthy_after == 0 {
+            return Err((
+                "unhealthy_after",
+                "expected at least 1 probe, found 0".into(),
+            ));
+        }
+        if healthy_after == 0 {
+            return Err(("healthy_after", "expected at least 1 probe, found 0".into()));
+        }
+        Ok(HealthCheck {
+            interval,
+            timeout,
+            unhealthy_after,
+            healthy_after,
+        })
+    }
+}
+
+/// What a balancer knows of one replica's health.
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeState {
+    /// Whether traffic goes to it.
+    pub healthy: bool,
+    misses: u32,
+    answers: u32,
+    answered: bool,
+}
+
+impl Default for ProbeState {
+    fn default() -> Self {
+        // Replicas start healthy, with the last probe counted as answered.
+        Self {
+            healthy: true,
+            misses: 0,
+            answers: 0,
+            answered: true,
+        }
+    }
+}
+
+impl ProbeState {
+    /// Notes an answer to the current probe.
+    pub fn answer(&mut self) {
+        self.answered = true;
+    }
+
+    /// Closes a round of probes; returns `Some(new health)` when it changed.
+    pub fn close_round(&mut self, check: &HealthCheck) -> Option<bool> {
+        if self.answered {
+            self.answers += 1;
+            self.misses = 0;
+        } else {
+            self.misses += 1;
+            self.answers = 0;
+        }
+        self.answered = false;
+        let was = self.healthy;
+        if was && self.misses >= check.unhealthy_after {
+            self.healthy = false;
+        } else if !was && self.answers >= check.healthy_after {
+            self.healthy = true;
+        }
+        (self.healthy != was).then_some(self.healthy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_unhealthy_after_misses_and_healthy_after_answers() {
+        let check = HealthCheck {
+            interval: SimTime(10),
+            timeout: SimTime(5),
+            unhealthy_after: 3,
+            healthy_after: 2,
+        };
+        let mut p = ProbeState::default();
+        assert_eq!(p.close_round(&check), None); // the first probe was answered
+        assert_eq!(p.close_round(&check), None); // 1 miss
+        assert_eq!(p.close_round(&check), None); // 2 misses
+        assert_eq!(p.close_round(&check), Some(false)); // 3 misses
+        p.answer();
+        assert_eq!(p.close_round(&check), None); // 1 answer
+        p.answer();
+        assert_eq!(p.close_round(&check), Some(true)); // 2 answers
+    }
+}
