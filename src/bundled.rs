@@ -1,32 +1,36 @@
 //! The scenarios shipped inside the binary, so `scalesim run NAME` and
 //! `scalesim scenarios` work from anywhere.
 
+/// Pairs a scenario's name with the text of `scenarios/<name>.yaml`.
+macro_rules! bundle {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../scenarios/", $name, ".yaml")),
+        )
+    };
+}
+
 /// Bundled scenarios: (name, YAML text), in teaching order.
 pub const BUNDLED: &[(&str, &str)] = &[
-    (
-        "showcase-vertical",
-        include_str!("../scenarios/showcase-vertical.yaml"),
-    ),
-    (
-        "showcase-horizontal",
-        include_str!("../scenarios/showcase-horizontal.yaml"),
-    ),
-    (
-        "showcase-hybrid",
-        include_str!("../scenarios/showcase-hybrid.yaml"),
-    ),
-    (
-        "one-big-server",
-        include_str!("../scenarios/one-big-server.yaml"),
-    ),
-    (
-        "four-clones-round-robin",
-        include_str!("../scenarios/four-clones-round-robin.yaml"),
-    ),
-    (
-        "four-clones-least-connections",
-        include_str!("../scenarios/four-clones-least-connections.yaml"),
-    ),
+    bundle!("showcase-vertical"),
+    bundle!("showcase-horizontal"),
+    bundle!("showcase-hybrid"),
+    bundle!("one-big-server"),
+    bundle!("four-clones-round-robin"),
+    bundle!("four-clones-least-connections"),
+    bundle!("power-loss-self-hosted"),
+    bundle!("power-loss-two-zones"),
+    bundle!("random-failures-vertical"),
+    bundle!("random-failures-horizontal"),
+    bundle!("health-checks-off"),
+    bundle!("health-checks-on"),
+    bundle!("health-checks-aggressive"),
+    bundle!("balancer-lone"),
+    bundle!("balancer-active-passive"),
+    bundle!("balancer-active-active"),
+    bundle!("retry-storm"),
+    bundle!("retry-backoff"),
 ];
 
 /// Returns the text of the bundled scenario `name` (with or without `.yaml`).

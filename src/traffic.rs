@@ -131,7 +131,15 @@ pub struct RetryPolicy {
     pub max: SimTime,
     /// How the wait is randomised.
     pub jitter: Jitter,
+    /// Retries allowed per request sent, over time (a retry budget, as in gRPC's
+    /// retry throttling): each new request earns this many tokens, each retry
+    /// spends one. `None`: no budget.
+    pub budget: Option<f64>,
 }
+
+/// Most tokens a retry budget can save up: enough for a burst of failures, not
+/// enough to sustain a storm.
+pub const BUDGET_CAP: f64 = 100.0;
 
 /// Randomisation of the wait before a retry, so that clients that failed
 /// together do not all retry together.
@@ -198,6 +206,8 @@ pub struct Client {
     entry: ComponentId,
     timeout: Option<SimTime>,
     retry: Option<RetryPolicy>,
+    /// Retry-budget tokens available.
+    tokens: f64,
     origins: Slab<Origin>,
     arrival_rng: SimRng,
     mix_rng: SimRng,
@@ -236,6 +246,7 @@ impl Client {
             entry,
             timeout: traffic.timeout,
             retry: traffic.retry,
+            tokens: BUDGET_CAP,
             origins: Slab::new(),
             arrival_rng: streams.arrivals,
             mix_rng: streams.mix,
@@ -276,6 +287,9 @@ impl Client {
         }) as u32;
         ctx.shared.recorder.arrival(now, counted);
         ctx.shared.open += 1;
+        if let Some(ratio) = self.retry.and_then(|r| r.budget) {
+            self.tokens = (self.tokens + ratio).min(BUDGET_CAP);
+        }
         self.start_attempt(origin, ctx);
         self.schedule_next(ctx);
     }
@@ -380,8 +394,16 @@ impl Client {
         let Some(origin) = self.origins.get_mut(o as usize) else {
             return;
         };
+        let budget_allows = match self.retry.and_then(|r| r.budget) {
+            None => true,
+            Some(_) if self.tokens >= 1.0 => {
+                self.tokens -= 1.0;
+                true
+            }
+            Some(_) => false,
+        };
         match self.retry {
-            Some(policy) if origin.attempts <= policy.retries => {
+            Some(policy) if origin.attempts <= policy.retries && budget_allows => {
                 let wait = policy.backoff(origin.attempts, &mut self.retry_rng);
                 origin.timers += 1;
                 ctx.schedule_self(wait, Msg::Timer(RETRY | u64::from(o)));

@@ -31,6 +31,7 @@ pub struct RawBackoff {
     pub base: Option<Duration>,
     pub max: Option<Duration>,
     pub jitter: Option<Jitter>,
+    pub budget: Option<Fraction>,
 }
 
 /// The `slo:` section.

@@ -442,6 +442,7 @@ fn check_retry(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<RetryPolicy>
         base,
         max,
         jitter: backoff.and_then(|b| b.jitter).unwrap_or(Jitter::Full),
+        budget: backoff.and_then(|b| b.budget).map(|f| f.0),
     })
 }
 

@@ -15,6 +15,7 @@
 mod support;
 mod theory;
 
+mod availability;
 mod loss;
 mod multi_server;
 mod networks;

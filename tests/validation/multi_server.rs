@@ -10,7 +10,7 @@ fn mm4_at_utilisation_0_9_matches_erlang_c() {
     let yaml = "
 name: M/M/4
 seed: 5
-duration: 150s
+duration: 400s
 warmup: 5s
 traffic: {rate: 3600/s}
 entry: web

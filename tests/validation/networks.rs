@@ -11,7 +11,7 @@ fn tandem_of_two_servers_matches_jackson() {
     let yaml = "
 name: tandem
 seed: 21
-duration: 150s
+duration: 400s
 warmup: 5s
 traffic: {rate: 600/s}
 entry: front
@@ -45,7 +45,7 @@ fn network_latency_adds_two_hops_per_call() {
     let yaml = "
 name: tandem with latency
 seed: 21
-duration: 150s
+duration: 400s
 warmup: 5s
 traffic: {rate: 600/s}
 entry: front
