@@ -1,6 +1,10 @@
 //! Reports of results: the terminal table and the JSON of the spec.
 
+pub mod charts;
+pub mod data;
+pub mod html;
 pub mod json;
+pub mod reading;
 pub mod table;
 
 use std::path::Path;
