@@ -1,16 +1,287 @@
-//! Charts of results, as PNG and SVG files.
+//! Charts of results, as PNG and SVG files, and as SVG text for the HTML report.
+//!
+//! Each chart is one pure function in its own file that draws on any plotters
+//! backend. This module decides which charts a result has data for and renders
+//! each one twice: a PNG for slides and an SVG for the page and for editing.
+
+pub mod cost_vs_p99;
+pub mod latency_cdf;
+pub mod latency_percentiles;
+#[cfg(test)]
+pub(crate) mod sample;
+pub mod style;
+pub mod sweep;
+pub mod throughput_availability;
+pub mod time_series;
+pub mod utilization;
 
 use std::path::{Path, PathBuf};
 
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
 use super::data::{Comparison, SweepData};
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// Which figure a [`Plot`] draws.
+#[derive(Clone, Copy, Debug)]
+enum Kind<'a> {
+    /// Latency percentiles per scenario.
+    LatencyPercentiles(&'a Comparison),
+    /// Latency distribution per scenario.
+    LatencyCdf(&'a Comparison),
+    /// Throughput and availability per scenario.
+    ThroughputAvailability(&'a Comparison),
+    /// Load, throughput, latency and errors over the run.
+    TimeSeries(&'a Comparison),
+    /// Price against tail latency.
+    CostVsP99(&'a Comparison),
+    /// Utilisation per component.
+    Utilization(&'a Comparison),
+    /// One metric of a sweep against its first parameter.
+    Sweep(&'a SweepData, &'a str),
+}
+
+/// One chart to draw: its file stem, its title and its size.
+#[derive(Clone, Debug)]
+pub struct Plot<'a> {
+    /// File name without extension (`latency_cdf`).
+    pub stem: String,
+    /// What the chart shows, for captions.
+    pub title: String,
+    /// Size \[px\].
+    pub size: (u32, u32),
+    kind: Kind<'a>,
+}
+
+impl<'a> Plot<'a> {
+    /// Creates a plot of a comparison.
+    fn of(kind: Kind<'a>, stem: &str, title: &str, size: (u32, u32)) -> Self {
+        Self {
+            stem: stem.to_string(),
+            title: title.to_string(),
+            size,
+            kind,
+        }
+    }
+
+    /// Draws the chart on `root`.
+    pub fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        style::fonts()?;
+        match self.kind {
+            Kind::LatencyPercentiles(data) => latency_percentiles::draw(root, data),
+            Kind::LatencyCdf(data) => latency_cdf::draw(root, data),
+            Kind::ThroughputAvailability(data) => throughput_availability::draw(root, data),
+            Kind::TimeSeries(data) => time_series::draw(root, data),
+            Kind::CostVsP99(data) => cost_vs_p99::draw(root, data),
+            Kind::Utilization(data) => utilization::draw(root, data),
+            Kind::Sweep(data, metric) => sweep::draw(root, data, metric),
+        }
+    }
+
+    /// Returns the chart as an SVG document.
+    pub fn svg(&self) -> Result<String> {
+        let mut text = String::new();
+        {
+            let root = SVGBackend::with_string(&mut text, self.size).into_drawing_area();
+            self.draw(&root)?;
+            root.present().map_err(style::fail(&self.stem))?;
+        }
+        Ok(text)
+    }
+
+    /// Writes `<stem>.png` and `<stem>.svg` into `out`; returns both paths.
+    pub fn write(&self, out: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(out).map_err(|source| Error::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        let png = out.join(format!("{}.png", self.stem));
+        // The bitmap encoder picks the format from the extension, so the
+        // temporary file keeps `.png` at the end; the rename makes it atomic.
+        let tmp = out.join(format!(".{}.tmp.png", self.stem));
+        let drawn = {
+            let root = BitMapBackend::new(&tmp, self.size).into_drawing_area();
+            self.draw(&root)
+                .and_then(|()| root.present().map_err(style::fail(&self.stem)))
+        };
+        if let Err(e) = drawn {
+            // The backend saves what it has when dropped; a half chart must not stay.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        std::fs::rename(&tmp, &png).map_err(|source| Error::Write {
+            path: png.clone(),
+            source,
+        })?;
+        let svg = out.join(format!("{}.svg", self.stem));
+        super::write_atomic(&svg, self.svg()?.as_bytes())?;
+        Ok(vec![png, svg])
+    }
+}
+
+/// Returns the charts a comparison has data for, in reading order.
+pub fn comparison_plots(data: &Comparison) -> Vec<Plot<'_>> {
+    let results = &data.results;
+    if results.is_empty() {
+        return Vec::new();
+    }
+    // Whether the load was served comes first; how fast, then how it varied.
+    let mut plots = vec![Plot::of(
+        Kind::ThroughputAvailability(data),
+        throughput_availability::STEM,
+        throughput_availability::TITLE,
+        style::WIDE,
+    )];
+    if results.iter().any(|r| r.value("latency_ms.p50") > 0.0) {
+        plots.push(Plot::of(
+            Kind::LatencyPercentiles(data),
+            latency_percentiles::STEM,
+            latency_percentiles::TITLE,
+            style::WIDE,
+        ));
+    }
+    if results.iter().any(|r| !r.cdf.is_empty()) {
+        plots.push(Plot::of(
+            Kind::LatencyCdf(data),
+            latency_cdf::STEM,
+            latency_cdf::TITLE,
+            style::WIDE,
+        ));
+    }
+    if results.iter().any(|r| !r.series.points.is_empty()) {
+        plots.push(Plot::of(
+            Kind::TimeSeries(data),
+            time_series::STEM,
+            time_series::TITLE,
+            time_series::SIZE,
+        ));
+    }
+    if results
+        .iter()
+        .any(|r| r.value("cost_per_hour").is_finite() && r.value("latency_ms.p99") > 0.0)
+    {
+        plots.push(Plot::of(
+            Kind::CostVsP99(data),
+            cost_vs_p99::STEM,
+            cost_vs_p99::TITLE,
+            style::WIDE,
+        ));
+    }
+    if !utilization::components(data).is_empty() {
+        plots.push(Plot::of(
+            Kind::Utilization(data),
+            utilization::STEM,
+            utilization::TITLE,
+            style::WIDE,
+        ));
+    }
+    plots
+}
+
+/// Returns one chart per metric of a sweep.
+pub fn sweep_plots(data: &SweepData) -> Vec<Plot<'_>> {
+    if data.points.is_empty() || data.parameters.is_empty() {
+        return Vec::new();
+    }
+    data.metrics
+        .iter()
+        .map(|metric| Plot {
+            stem: sweep::stem(metric),
+            title: sweep::title(data, metric),
+            size: style::WIDE,
+            kind: Kind::Sweep(data, metric),
+        })
+        .collect()
+}
 
 /// Draws every chart of a comparison into `out`; returns the files written.
-pub fn comparison(_out: &Path, _data: &Comparison) -> Result<Vec<PathBuf>> {
-    Ok(Vec::new())
+pub fn comparison(out: &Path, data: &Comparison) -> Result<Vec<PathBuf>> {
+    write_all(out, &comparison_plots(data))
 }
 
 /// Draws the curves of a sweep into `out`; returns the files written.
-pub fn sweep(_out: &Path, _data: &SweepData) -> Result<Vec<PathBuf>> {
-    Ok(Vec::new())
+pub fn sweep(out: &Path, data: &SweepData) -> Result<Vec<PathBuf>> {
+    write_all(out, &sweep_plots(data))
+}
+
+/// Writes each plot as PNG and SVG into `out`, creating it if needed.
+fn write_all(out: &Path, plots: &[Plot<'_>]) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    for plot in plots {
+        written.extend(plot.write(out)?);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample;
+    use super::*;
+
+    #[test]
+    fn every_chart_of_the_samples_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = comparison(&dir.path().join("new"), &sample::comparison()).unwrap();
+        assert_eq!(files.len(), 12);
+        let files = sweep(dir.path(), &sample::sweep()).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "sweep_latency_ms_p99.png",
+                "sweep_latency_ms_p99.svg",
+                "sweep_availability.png",
+                "sweep_availability.svg"
+            ]
+        );
+    }
+
+    #[test]
+    fn results_with_nothing_answered_still_draw() {
+        // A scenario that refused everything: no latency, no series, no components.
+        let dead = sample::result(
+            "Dead",
+            &[
+                ("requests.offered", 100.0, None),
+                ("requests.rejected", 100.0, None),
+                ("throughput_rps", 0.0, None),
+                ("availability", 0.0, None),
+                ("latency_ms.p50", f64::NAN, None),
+                ("latency_ms.p99", f64::NAN, None),
+                ("cost_per_hour", 0.0, None),
+            ],
+        );
+        let data = Comparison {
+            title: "Nothing".into(),
+            results: vec![dead],
+            abouts: Vec::new(),
+            common_random_numbers: false,
+        };
+        let plots = comparison_plots(&data);
+        assert_eq!(plots.len(), 1, "only throughput and availability have data");
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(comparison(dir.path(), &data).unwrap().len(), 2);
+        let empty = Comparison {
+            results: Vec::new(),
+            ..data
+        };
+        assert!(comparison(dir.path(), &empty).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_sweep_of_one_point_draws() {
+        let mut data = sample::sweep();
+        data.points.truncate(1);
+        data.points[0].values = vec![None, None];
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(sweep(dir.path(), &data).unwrap().len(), 4);
+    }
 }

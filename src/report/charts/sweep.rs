@@ -1,0 +1,416 @@
+//! One metric of a sweep against the first varied parameter.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::style::{self, Axis, Entry, Mark};
+use crate::error::Result;
+use crate::report::data::{SweepData, SweepPoint};
+
+/// Returns the file stem of the chart of `metric` (`sweep_latency_ms_p99`).
+pub fn stem(metric: &str) -> String {
+    format!("sweep_{}", metric.replace('.', "_"))
+}
+
+/// Returns the title of the chart of `metric`.
+pub fn title(data: &SweepData, metric: &str) -> String {
+    let names = short_names(&data.parameters);
+    let x = names.first().map_or("", String::as_str);
+    format!(
+        "{}: {} against {x}",
+        data.scenario,
+        style::metric(metric).name
+    )
+}
+
+/// Returns short names of the parameters (`replicas` for
+/// `components.web.replicas`), keeping whole paths where short ones would clash.
+pub fn short_names(parameters: &[String]) -> Vec<String> {
+    let last = |p: &String| p.rsplit('.').next().unwrap_or(p).to_string();
+    let shorts: Vec<String> = parameters.iter().map(last).collect();
+    parameters
+        .iter()
+        .zip(&shorts)
+        .map(|(full, short)| {
+            if shorts.iter().filter(|s| *s == short).count() > 1 {
+                full.clone()
+            } else {
+                short.clone()
+            }
+        })
+        .collect()
+}
+
+/// One line of a sweep chart: the points sharing the values of every
+/// parameter but the first.
+#[derive(Clone, Debug)]
+pub struct Line<'a> {
+    /// The other parameters' values (`replicas=4, strategy=random`); empty
+    /// when only one parameter varies.
+    pub label: String,
+    /// Its points, in the order of the first parameter as given.
+    pub points: Vec<&'a SweepPoint>,
+}
+
+/// Groups the points of a sweep into lines.
+pub fn lines(data: &SweepData) -> Vec<Line<'_>> {
+    let names = short_names(&data.parameters);
+    let mut out: Vec<(Vec<String>, Line<'_>)> = Vec::new();
+    for p in &data.points {
+        let key: Vec<String> = p.labels.iter().skip(1).cloned().collect();
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, line)) => line.points.push(p),
+            None => {
+                let label = names
+                    .iter()
+                    .skip(1)
+                    .zip(&key)
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                out.push((
+                    key,
+                    Line {
+                        label,
+                        points: vec![p],
+                    },
+                ));
+            }
+        }
+    }
+    out.into_iter().map(|(_, line)| line).collect()
+}
+
+/// Where the points sit along the first parameter.
+#[derive(Clone, Debug)]
+pub enum Positions {
+    /// Every value is a number: the axis is numeric.
+    Numeric,
+    /// Some value is not a number: one slot per distinct label, in order.
+    Categories(Vec<String>),
+}
+
+impl Positions {
+    /// Returns how the first parameter of `data` is laid out.
+    pub fn of(data: &SweepData) -> Self {
+        let numeric = data.points.iter().all(|p| {
+            p.values
+                .first()
+                .copied()
+                .flatten()
+                .is_some_and(f64::is_finite)
+        });
+        if numeric {
+            return Positions::Numeric;
+        }
+        let mut labels: Vec<String> = Vec::new();
+        for p in &data.points {
+            if let Some(l) = p.labels.first() {
+                if !labels.contains(l) {
+                    labels.push(l.clone());
+                }
+            }
+        }
+        Positions::Categories(labels)
+    }
+
+    /// Returns the position of a point along the x axis.
+    pub fn x(&self, p: &SweepPoint) -> f64 {
+        match self {
+            Positions::Numeric => p.values.first().copied().flatten().unwrap_or(f64::NAN),
+            Positions::Categories(labels) => p
+                .labels
+                .first()
+                .and_then(|l| labels.iter().position(|c| c == l))
+                .map_or(f64::NAN, |i| i as f64),
+        }
+    }
+}
+
+/// Returns the theory's value of `metric` at a point, if there is one.
+pub fn theory(p: &SweepPoint, metric: &str) -> Option<f64> {
+    p.theory
+        .iter()
+        .find(|(m, _)| m == metric)
+        .map(|(_, v)| *v)
+        .filter(|v| v.is_finite())
+}
+
+/// Returns the x axis for the first parameter.
+fn x_axis(data: &SweepData, positions: &Positions) -> Axis {
+    match positions {
+        Positions::Categories(labels) => Axis {
+            ticks: (0..labels.len()).map(|i| i as f64).collect(),
+            ..Axis::linear(-0.5, labels.len() as f64 - 0.5)
+        },
+        Positions::Numeric => {
+            let mut xs: Vec<f64> = data.points.iter().map(|p| positions.x(p)).collect();
+            xs.sort_by(f64::total_cmp);
+            xs.dedup();
+            let (lo, hi) = (
+                xs.first().copied().unwrap_or(0.0),
+                xs.last().copied().unwrap_or(1.0),
+            );
+            if lo > 0.0 && hi / lo >= 50.0 {
+                return Axis::log(lo / 1.3, hi * 1.3);
+            }
+            let pad = if hi > lo { (hi - lo) * 0.06 } else { 1.0 };
+            let mut axis = Axis::linear(lo - pad, hi + pad);
+            // Ticks at the swept values read best, unless they crowd together.
+            let crowded = xs
+                .windows(2)
+                .any(|w| w[1] - w[0] < (hi - lo).max(f64::MIN_POSITIVE) / 20.0);
+            if xs.len() <= 12 && !crowded {
+                axis.ticks = xs;
+            }
+            axis
+        }
+    }
+}
+
+/// Returns the y axis for the values shown: from zero when the values come
+/// close to it, otherwise zoomed to their range, and logarithmic when they
+/// span orders of magnitude (latency near saturation).
+fn y_axis(values: &[f64]) -> Axis {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !(lo.is_finite() && hi.is_finite()) {
+        return Axis::linear(0.0, 1.0);
+    }
+    if lo > 0.0 && hi / lo > 30.0 {
+        return Axis::fit(&finite, 30.0, 1.15);
+    }
+    if lo >= 0.0 && lo < 0.25 * hi {
+        return Axis::linear(0.0, hi * 1.1);
+    }
+    let pad = if hi > lo {
+        (hi - lo) * 0.12
+    } else {
+        hi.abs().max(1.0) * 0.05
+    };
+    Axis::linear(lo - pad, hi + pad)
+}
+
+/// Draws `metric` against the first parameter: one line per combination of the
+/// other parameters, a pale band for the 95% confidence interval where there
+/// are replications, and the analytic curve dashed where theory has one.
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &SweepData,
+    metric: &str,
+) -> Result<()> {
+    let what = stem(metric);
+    let fail = style::fail(&what);
+    let shown = style::metric(metric);
+    let scale = shown.scale;
+    // A share cannot leave [0, 100%], though its interval's arithmetic can.
+    let bound = |v: f64| {
+        if shown.unit == "%" {
+            v.clamp(0.0, 100.0)
+        } else {
+            v
+        }
+    };
+    let lines = lines(data);
+    let positions = Positions::of(data);
+    let has_ci = data
+        .points
+        .iter()
+        .any(|p| p.result.figure(metric).and_then(|f| f.ci).is_some());
+    let has_theory = data.points.iter().any(|p| theory(p, metric).is_some());
+
+    let mut legend: Vec<Entry> = if lines.len() > 1 {
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Entry::new(&l.label, style::colour(i), Mark::Line))
+            .collect()
+    } else {
+        vec![Entry::new("simulation", style::colour(0), Mark::Line)]
+    };
+    if has_ci {
+        legend.push(Entry::new("95% confidence band", style::GREY, Mark::Band));
+    }
+    if has_theory {
+        legend.push(Entry::new("theory", style::INK, Mark::Dashed));
+    }
+    let area = style::frame(root, &what, &title(data, metric), &legend)?;
+
+    let mut values = Vec::new();
+    for p in &data.points {
+        if let Some(f) = p.result.figure(metric) {
+            values.push(f.value * scale);
+            if let Some(ci) = f.ci {
+                values.extend([bound(ci.low() * scale), bound(ci.high() * scale)]);
+            }
+        }
+        if let Some(t) = theory(p, metric) {
+            values.push(t * scale);
+        }
+    }
+    let x = x_axis(data, &positions);
+    let y = y_axis(&values);
+
+    let mut chart = ChartBuilder::on(&area)
+        .margin(20)
+        .margin_right(60)
+        .x_label_area_size(90)
+        .y_label_area_size(140)
+        .build_cartesian_2d(x.coord(), y.coord())
+        .map_err(&fail)?;
+    let x_label = |v: &f64| match &positions {
+        Positions::Numeric => x.label(*v),
+        Positions::Categories(labels) => labels
+            .get(v.round().max(0.0) as usize)
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let y_label = |v: &f64| y.label(*v);
+    let log = |axis: &Axis, text: String| {
+        if axis.scale == style::Scale::Log {
+            format!("{text}, log scale")
+        } else {
+            text
+        }
+    };
+    chart
+        .configure_mesh()
+        .bold_line_style(RGBColor(225, 225, 225))
+        .axis_style(style::INK.stroke_width(2))
+        .label_style(style::text(style::TICK_SIZE))
+        .axis_desc_style(style::text(style::AXIS_SIZE))
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .x_desc(log(
+            &x,
+            data.parameters.first().cloned().unwrap_or_default(),
+        ))
+        .y_desc(log(&y, shown.axis()))
+        .draw()
+        .map_err(&fail)?;
+
+    for (i, line) in lines.iter().enumerate() {
+        let colour = style::colour(i);
+        let mut points: Vec<(f64, &SweepPoint)> = line
+            .points
+            .iter()
+            .map(|p| (x.at(positions.x(p)), *p))
+            .filter(|(px, _)| px.is_finite())
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+
+        let band: Vec<(f64, f64, f64)> = points
+            .iter()
+            .filter_map(|(px, p)| {
+                let ci = p.result.figure(metric)?.ci?;
+                Some((
+                    *px,
+                    y.clamped(bound(ci.low() * scale)),
+                    y.clamped(bound(ci.high() * scale)),
+                ))
+            })
+            .collect();
+        if band.len() > 1 {
+            let outline: Vec<(f64, f64)> = band
+                .iter()
+                .map(|(px, _, hi)| (*px, *hi))
+                .chain(band.iter().rev().map(|(px, lo, _)| (*px, *lo)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    colour.mix(0.2).filled(),
+                )))
+                .map_err(&fail)?;
+        } else if let Some((px, lo, hi)) = band.first() {
+            style::error_bar(&mut chart, &what, *px, (*lo, *hi), colour, 20)?;
+        }
+
+        let theory_points: Vec<(f64, f64)> = points
+            .iter()
+            .filter_map(|(px, p)| Some((*px, y.at(theory(p, metric)? * scale))))
+            .filter(|(_, py)| py.is_finite())
+            .collect();
+        if theory_points.len() > 1 {
+            let ink = if lines.len() > 1 { colour } else { style::INK };
+            chart
+                .draw_series(DashedLineSeries::new(
+                    theory_points,
+                    14,
+                    10,
+                    ink.stroke_width(3),
+                ))
+                .map_err(&fail)?;
+        } else if let Some(&(px, py)) = theory_points.first() {
+            chart
+                .draw_series(std::iter::once(Cross::new(
+                    (px, py),
+                    12,
+                    style::INK.stroke_width(3),
+                )))
+                .map_err(&fail)?;
+        }
+
+        let radius = 5 + style::line_width(i, lines.len(), 3);
+        let measured: Vec<(f64, f64)> = points
+            .iter()
+            .filter_map(|(px, p)| {
+                let v = y.at(p.result.figure(metric)?.value * scale);
+                v.is_finite().then_some((*px, v))
+            })
+            .collect();
+        chart
+            .draw_series(LineSeries::new(
+                measured.iter().copied(),
+                colour.stroke_width(style::line_width(i, lines.len(), 3)),
+            ))
+            .map_err(&fail)?;
+        chart
+            .draw_series(
+                measured
+                    .iter()
+                    .map(|&(px, py)| Circle::new((px, py), radius, colour.filled())),
+            )
+            .map_err(&fail)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+    use super::*;
+
+    #[test]
+    fn draws_png_and_svg() {
+        sample::check_plot("sweep_latency_ms_p99");
+    }
+
+    #[test]
+    fn groups_by_the_other_parameters() {
+        let data = sample::sweep();
+        let lines = lines(&data);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].label, "strategy=round_robin");
+        assert_eq!(lines[0].points.len(), 4);
+    }
+
+    #[test]
+    fn short_names_stay_unique() {
+        let params = vec![
+            "components.web.replicas".to_string(),
+            "components.db.replicas".to_string(),
+            "traffic.rate".to_string(),
+        ];
+        assert_eq!(
+            short_names(&params),
+            vec!["components.web.replicas", "components.db.replicas", "rate"]
+        );
+    }
+
+    #[test]
+    fn stems_have_no_dots() {
+        assert_eq!(stem("latency_ms.p99"), "sweep_latency_ms_p99");
+    }
+}

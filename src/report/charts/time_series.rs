@@ -1,0 +1,260 @@
+//! Offered load, throughput, p99 latency and errors over the run, window by window.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::style::{self, Axis, Entry, Mark};
+use crate::error::Result;
+use crate::metrics::{Marker, SeriesPoint};
+use crate::report::data::Comparison;
+
+/// File stem of the chart.
+pub const STEM: &str = "time_series";
+/// Title of the chart.
+pub const TITLE: &str = "Over the run";
+/// Size of the chart \[px\]: four panels need more height than one plot.
+pub const SIZE: (u32, u32) = (1600, 1600);
+
+/// Height of the time axis under the bottom panel \[px\].
+const AXIS_HEIGHT: u32 = 90;
+
+/// One panel: its caption, its unit and the value it plots.
+struct Panel {
+    caption: &'static str,
+    unit: &'static str,
+    value: fn(&SeriesPoint) -> f64,
+    /// Latency may span orders of magnitude when a queue builds up.
+    may_be_log: bool,
+}
+
+/// The panels, top to bottom.
+const PANELS: [Panel; 4] = [
+    Panel {
+        caption: "Offered load",
+        unit: "requests/s",
+        value: |p| p.offered_rps,
+        may_be_log: false,
+    },
+    Panel {
+        caption: "Throughput",
+        unit: "requests/s",
+        value: |p| p.throughput_rps,
+        may_be_log: false,
+    },
+    Panel {
+        caption: "p99 latency",
+        unit: "ms",
+        // A window with no answers has no latency, not a latency of zero.
+        value: |p| if p.p99_ms > 0.0 { p.p99_ms } else { f64::NAN },
+        may_be_log: true,
+    },
+    Panel {
+        caption: "Errors (rejected, timed out, failed)",
+        unit: "requests/s",
+        value: |p| p.errors_rps,
+        may_be_log: false,
+    },
+];
+
+/// Draws four stacked panels sharing the time axis, one line per scenario,
+/// with the run's markers (end of warm-up, rate changes, failures) as dashed
+/// vertical lines labelled at the top.
+pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison) -> Result<()> {
+    let fail = style::fail(STEM);
+    let legend: Vec<Entry> = data
+        .results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Entry::new(&r.scenario, style::colour(i), Mark::Line))
+        .collect();
+    let area = style::frame(root, STEM, TITLE, &legend)?;
+
+    let end = data
+        .results
+        .iter()
+        .flat_map(|r| {
+            r.series
+                .points
+                .last()
+                .map(|p| p.start_s + r.series.window_s)
+        })
+        .fold(0.0_f64, f64::max);
+    let end = if end > 0.0 { end } else { 1.0 };
+    let x = Axis {
+        ticks: style::linear_ticks(0.0, end, 10),
+        ..Axis::linear(0.0, end)
+    };
+    let markers: Vec<Marker> = markers(data)
+        .into_iter()
+        .filter(|m| (0.0..=end).contains(&m.at_s))
+        .collect();
+
+    let (_, height) = area.dim_in_pixel();
+    let panel = (height.saturating_sub(AXIS_HEIGHT) / 4) as i32;
+    let panels = area.split_by_breakpoints([0_i32; 0], [panel, 2 * panel, 3 * panel]);
+    for (k, (spec, panel_area)) in PANELS.iter().zip(panels.iter()).enumerate() {
+        let bottom = k + 1 == PANELS.len();
+        let values: Vec<f64> = data
+            .results
+            .iter()
+            .flat_map(|r| r.series.points.iter().map(spec.value))
+            .collect();
+        // The top panel keeps room above the data for the markers' labels.
+        let headroom = if k == 0 { 1.45 } else { 1.15 };
+        let y = if spec.may_be_log {
+            Axis::fit(&values, 30.0, headroom)
+        } else {
+            Axis::fit(&values, f64::INFINITY, headroom)
+        };
+        let mut chart = ChartBuilder::on(panel_area)
+            .caption(spec.caption, style::text(style::AXIS_SIZE))
+            .margin_left(20)
+            .margin_right(50)
+            .margin_top(8)
+            .x_label_area_size(if bottom { AXIS_HEIGHT } else { 0 })
+            .y_label_area_size(150)
+            .build_cartesian_2d(x.coord(), y.coord())
+            .map_err(&fail)?;
+        let x_label = |v: &f64| x.label(*v);
+        let y_label = |v: &f64| y.label(*v);
+        let unit = if y.scale == style::Scale::Log {
+            format!("{}, log", spec.unit)
+        } else {
+            spec.unit.to_string()
+        };
+        chart
+            .configure_mesh()
+            .bold_line_style(RGBColor(230, 230, 230))
+            .axis_style(style::INK.stroke_width(2))
+            .label_style(style::text(style::TICK_SIZE))
+            .axis_desc_style(style::text(style::TICK_SIZE))
+            .x_label_formatter(&x_label)
+            .y_label_formatter(&y_label)
+            .y_labels(5)
+            .y_desc(unit)
+            .x_desc(if bottom { "time (s)" } else { "" })
+            .draw()
+            .map_err(&fail)?;
+
+        let (y0, y1) = (y.at(y.lo), y.at(y.hi));
+        for m in &markers {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(m.at_s, y0), (m.at_s, y1)],
+                    12,
+                    8,
+                    style::GREY.stroke_width(2),
+                ))
+                .map_err(&fail)?;
+        }
+        if k == 0 {
+            label_markers(&chart, &markers, y1)?;
+        }
+        for (i, r) in data.results.iter().enumerate() {
+            let half = r.series.window_s / 2.0;
+            let points = r
+                .series
+                .points
+                .iter()
+                .map(|p| (p.start_s + half, y.at((spec.value)(p))));
+            for segment in segments(points) {
+                chart
+                    .draw_series(LineSeries::new(
+                        segment,
+                        style::colour(i).stroke_width(style::line_width(i, data.results.len(), 2)),
+                    ))
+                    .map_err(&fail)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Returns the markers of every scenario once each, in time order.
+fn markers(data: &Comparison) -> Vec<Marker> {
+    let mut all: Vec<Marker> = Vec::new();
+    for r in &data.results {
+        for m in &r.series.markers {
+            let seen = all
+                .iter()
+                .any(|o| o.label == m.label && (o.at_s - m.at_s).abs() < 1e-9);
+            if !seen && m.at_s.is_finite() {
+                all.push(m.clone());
+            }
+        }
+    }
+    all.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    all
+}
+
+/// Writes each marker's label at the top of its line, moving a label down a
+/// row when it would run into the previous one.
+fn label_markers<DB: DrawingBackend>(
+    chart: &style::Chart<'_, DB>,
+    markers: &[Marker],
+    top: f64,
+) -> Result<()> {
+    let fail = style::fail(STEM);
+    let text = style::anchored(style::NOTE_SIZE, style::GREY, HPos::Left, VPos::Top);
+    let area = chart.plotting_area();
+    let mut row_ends: Vec<i32> = Vec::new();
+    for m in markers {
+        let (px, _) = chart.backend_coord(&(m.at_s, top));
+        let (w, _) = area.estimate_text_size(&m.label, &text).map_err(&fail)?;
+        let w = i32::try_from(w).unwrap_or(0);
+        let row = row_ends
+            .iter()
+            .position(|end| px > end + 10)
+            .unwrap_or(row_ends.len());
+        if row == row_ends.len() {
+            row_ends.push(0);
+        }
+        row_ends[row] = px + 8 + w;
+        let dy = 6 + row as i32 * (style::NOTE_SIZE * 1.2) as i32;
+        // A white box behind the label keeps it legible over lines and grid.
+        let h = (style::NOTE_SIZE * 0.95) as i32;
+        let label = EmptyElement::at((m.at_s, top))
+            + Rectangle::new([(5, dy - 2), (12 + w, dy + h)], WHITE.filled())
+            + Text::new(m.label.clone(), (8, dy), text.clone());
+        area.draw(&label).map_err(&fail)?;
+    }
+    Ok(())
+}
+
+/// Splits a line where a value cannot be drawn (a window with no answers on a
+/// log axis), so the gap shows instead of a line to nowhere.
+fn segments(points: impl Iterator<Item = (f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (x, y) in points {
+        if y.is_finite() && x.is_finite() {
+            if let Some(last) = out.last_mut() {
+                last.push((x, y));
+            }
+        } else if out.last().is_some_and(|l| !l.is_empty()) {
+            out.push(Vec::new());
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+    use super::segments;
+
+    #[test]
+    fn draws_png_and_svg() {
+        sample::check_plot("time_series");
+    }
+
+    #[test]
+    fn lines_break_at_missing_values() {
+        let points = [(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0), (3.0, 4.0)];
+        assert_eq!(
+            segments(points.into_iter()),
+            vec![vec![(0.0, 1.0)], vec![(2.0, 3.0), (3.0, 4.0)]]
+        );
+    }
+}

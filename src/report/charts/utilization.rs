@@ -1,0 +1,148 @@
+//! Utilisation of each component, per scenario.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::style::{self, Axis, Entry, Mark};
+use crate::error::Result;
+use crate::report::data::Comparison;
+
+/// File stem of the chart.
+pub const STEM: &str = "utilization";
+/// Title of the chart.
+pub const TITLE: &str = "Utilisation per component";
+
+/// Returns the names of the components with a utilisation, in the order they
+/// first appear across the scenarios.
+pub fn components(data: &Comparison) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in &data.results {
+        for f in &r.figures {
+            if let [head, name, field] = f.path.as_slice() {
+                if head == "components" && field == "utilization" && !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Draws one group of bars per component, one bar per scenario that has it,
+/// each labelled with its percentage. A component near 100% is the bottleneck.
+pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison) -> Result<()> {
+    let fail = style::fail(STEM);
+    let legend: Vec<Entry> = data
+        .results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Entry::new(&r.scenario, style::colour(i), Mark::Swatch))
+        .collect();
+    let area = style::frame(root, STEM, TITLE, &legend)?;
+    let names = components(data);
+    let path = |name: &str| format!("components.{name}.utilization");
+
+    let top = data
+        .results
+        .iter()
+        .flat_map(|r| names.iter().filter_map(move |n| r.figure(&path(n))))
+        .map(|f| f.ci.map_or(f.value, |ci| ci.high()) * 100.0)
+        .filter(|v| v.is_finite())
+        .fold(100.0_f64, f64::max);
+    let y = Axis {
+        ticks: style::linear_ticks(0.0, top, 5),
+        ..Axis::linear(0.0, top * 1.12)
+    };
+    let x = Axis {
+        ticks: (0..names.len()).map(|k| k as f64).collect(),
+        ..Axis::linear(-0.5, names.len() as f64 - 0.5)
+    };
+    let mut chart = ChartBuilder::on(&area)
+        .margin(20)
+        .margin_right(40)
+        .x_label_area_size(90)
+        .y_label_area_size(130)
+        .build_cartesian_2d(x.coord(), y.coord())
+        .map_err(&fail)?;
+    let x_label = |v: &f64| {
+        names
+            .get(v.round().max(0.0) as usize)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let y_label = |v: &f64| y.label(*v);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .bold_line_style(RGBColor(225, 225, 225))
+        .axis_style(style::INK.stroke_width(2))
+        .label_style(style::text(style::TICK_SIZE))
+        .x_label_style(style::text(style::AXIS_SIZE))
+        .axis_desc_style(style::text(style::AXIS_SIZE))
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .x_desc("component")
+        .y_desc("utilisation (%)")
+        .draw()
+        .map_err(&fail)?;
+
+    let group = 0.8;
+    for (k, name) in names.iter().enumerate() {
+        let bars: Vec<(usize, f64, style::Bar)> = data
+            .results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let f = r.figure(&path(name))?;
+                let ci =
+                    f.ci.filter(|ci| ci.half_width > 0.0)
+                        .map(|ci| ((ci.low() * 100.0).max(0.0), ci.high() * 100.0));
+                f.value.is_finite().then_some((i, f.value * 100.0, ci))
+            })
+            .collect();
+        // Bars keep one width even where fewer scenarios share a component.
+        let width = (group / bars.len().max(1) as f64).min(0.3);
+        let start = k as f64 - width * bars.len() as f64 / 2.0;
+        for (j, (i, v, ci)) in bars.iter().enumerate() {
+            let left = start + j as f64 * width;
+            let centre = left + width / 2.0;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(left + width * 0.06, 0.0), (left + width * 0.94, *v)],
+                    style::colour(*i).filled(),
+                )))
+                .map_err(&fail)?;
+            if let Some((lo, hi)) = ci {
+                style::error_bar(&mut chart, STEM, centre, (*lo, *hi), style::INK, 18)?;
+            }
+            let above = ci.map_or(*v, |(_, hi)| hi.max(*v));
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((centre, above))
+                        + Text::new(
+                            format!("{:.0}%", v),
+                            (0, -8),
+                            style::anchored(
+                                style::NOTE_SIZE,
+                                style::INK,
+                                HPos::Center,
+                                VPos::Bottom,
+                            ),
+                        ),
+                ))
+                .map_err(&fail)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+
+    #[test]
+    fn draws_png_and_svg() {
+        sample::check_plot("utilization");
+    }
+}

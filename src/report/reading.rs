@@ -1,0 +1,548 @@
+//! The automatic reading of a result: a few plain sentences computed from the
+//! numbers, so a reader sees the outcome before reading the table.
+
+use super::charts::style::{metric, money, percent, sig};
+use super::charts::sweep::{lines, short_names, theory, Positions};
+use super::data::{Comparison, SweepData, SweepPoint};
+use crate::metrics::ScenarioResult;
+
+/// Ratios closer to 1 than this read as "about the same".
+const SAME: f64 = 1.05;
+/// Utilisation from which a component is called near saturation.
+const BUSY: f64 = 0.9;
+/// Availability below which a sweep point is said to lose requests.
+const THREE_NINES: f64 = 0.999;
+
+/// Returns the sentences that read a comparison.
+pub fn comparison(data: &Comparison) -> Vec<String> {
+    let results = &data.results;
+    let Some(reference) = results.first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for other in results.iter().skip(1) {
+        if let Some(sentence) = versus(other, reference) {
+            out.push(sentence);
+        }
+    }
+    if results.len() > 1 {
+        out.extend(bests(results));
+    }
+    out.extend(losses(results));
+    out.extend(saturation(results));
+    if results.len() > 1 {
+        out.push(if data.common_random_numbers {
+            "The scenarios saw the same arrivals (common random numbers), so their \
+             differences come from the architectures, not from the luck of the draw."
+                .to_string()
+        } else {
+            "Each scenario drew its own random arrivals, so small differences between \
+             them may be chance."
+                .to_string()
+        });
+    }
+    let replications = results.iter().map(|r| r.replications).max().unwrap_or(1);
+    out.push(if replications > 1 {
+        format!(
+            "Figures are means over {replications} replications; ± gives the half-width \
+             of their 95% confidence interval."
+        )
+    } else {
+        "Each scenario ran once, so there are no confidence intervals; more \
+         replications would show how much of each difference is noise."
+            .to_string()
+    });
+    out
+}
+
+/// Compares the p99 and the price of `s` with those of `reference`.
+fn versus(s: &ScenarioResult, reference: &ScenarioResult) -> Option<String> {
+    let (p, q) = (s.value("latency_ms.p99"), reference.value("latency_ms.p99"));
+    if !(p > 0.0 && q > 0.0) {
+        return None;
+    }
+    let ratio = q / p;
+    let mut sentence = if ratio >= SAME {
+        format!(
+            "{} has {}× lower p99 than {}",
+            s.scenario,
+            times(ratio),
+            reference.scenario
+        )
+    } else if ratio <= 1.0 / SAME {
+        format!(
+            "{} has {}× higher p99 than {}",
+            s.scenario,
+            times(1.0 / ratio),
+            reference.scenario
+        )
+    } else {
+        format!(
+            "{} has about the same p99 as {}",
+            s.scenario, reference.scenario
+        )
+    };
+    sentence.push_str(&format!(" ({} ms against {} ms)", sig(p), sig(q)));
+    let (c, d) = (s.value("cost_per_hour"), reference.value("cost_per_hour"));
+    if c > 0.0 && d > 0.0 {
+        let cost = c / d;
+        if (cost - 1.0).abs() < 0.02 {
+            sentence.push_str(" at the same cost");
+        } else {
+            sentence.push_str(&format!(" at {}× the cost", times(cost)));
+        }
+    }
+    let overlap = match (
+        s.figure("latency_ms.p99").and_then(|f| f.ci),
+        reference.figure("latency_ms.p99").and_then(|f| f.ci),
+    ) {
+        (Some(a), Some(b)) => a.low() <= b.high() && b.low() <= a.high(),
+        _ => false,
+    };
+    if overlap {
+        sentence.push_str(
+            "; the 95% confidence intervals of the two p99s overlap, so the gap may be noise",
+        );
+    }
+    sentence.push('.');
+    Some(sentence)
+}
+
+/// Names the best scenario on p99, on price and on availability.
+fn bests(results: &[ScenarioResult]) -> Vec<String> {
+    let mut out = Vec::new();
+    let best = |path: &str, lower: bool| -> Option<(Vec<&str>, f64)> {
+        let values: Vec<(&str, f64)> = results
+            .iter()
+            .map(|r| (r.scenario.as_str(), r.value(path)))
+            .filter(|(_, v)| v.is_finite())
+            .collect();
+        let pick = if lower { f64::min } else { f64::max };
+        let first = values.first()?.1;
+        let top = values.iter().map(|(_, v)| *v).fold(first, pick);
+        if values.iter().all(|(_, v)| *v == top) {
+            return None;
+        }
+        let names = values
+            .iter()
+            .filter(|(_, v)| *v == top)
+            .map(|(n, _)| *n)
+            .collect();
+        Some((names, top))
+    };
+    if let Some((names, v)) = best("latency_ms.p99", true) {
+        out.push(format!(
+            "{} the best p99 ({} ms).",
+            subject(&names, "has", "have"),
+            sig(v)
+        ));
+    }
+    if let Some((names, v)) = best("cost_per_hour", true).filter(|(_, v)| *v > 0.0) {
+        out.push(format!(
+            "{} the cheapest, at ${}/h.",
+            subject(&names, "is", "are"),
+            money(v)
+        ));
+    }
+    if let Some((names, v)) = best("availability", false) {
+        out.push(format!(
+            "{} the best availability ({}%).",
+            subject(&names, "has", "have"),
+            percent(v * 100.0)
+        ));
+    }
+    out
+}
+
+/// Says which scenarios lose requests, how many and how.
+fn losses(results: &[ScenarioResult]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut perfect = Vec::new();
+    for r in results {
+        let availability = r.value("availability");
+        if !availability.is_finite() || r.value("requests.offered") <= 0.0 {
+            continue;
+        }
+        if availability >= 1.0 {
+            perfect.push(r.scenario.as_str());
+            continue;
+        }
+        let how: Vec<String> = [
+            ("requests.rejected", "rejected"),
+            ("requests.timed_out", "timed out"),
+            ("requests.failed", "lost to failures"),
+        ]
+        .iter()
+        .filter_map(|(path, word)| {
+            let n = r.value(path);
+            (n > 0.0).then(|| format!("{} {word}", count(n)))
+        })
+        .collect();
+        let detail = if how.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", how.join(", "))
+        };
+        out.push(format!(
+            "{} loses {}% of requests{detail}.",
+            r.scenario,
+            sig((1.0 - availability) * 100.0)
+        ));
+    }
+    if !perfect.is_empty() {
+        if perfect.len() == results.len() && results.len() > 1 {
+            out.push("Every scenario answered every request.".to_string());
+        } else {
+            out.push(format!(
+                "{} every request.",
+                subject(&perfect, "answered", "answered")
+            ));
+        }
+    }
+    out
+}
+
+/// Points out components busy enough for queues to grow fast.
+fn saturation(results: &[ScenarioResult]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in results {
+        for f in &r.figures {
+            if let [head, name, field] = f.path.as_slice() {
+                if head == "components" && field == "utilization" && f.value >= BUSY {
+                    out.push(format!(
+                        "{name} in {} is {}% busy: near saturation, where queues and \
+                         tail latency grow fast.",
+                        r.scenario,
+                        (f.value * 100.0).round()
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Returns the sentences that read a sweep.
+pub fn sweep(data: &SweepData) -> Vec<String> {
+    let mut out = Vec::new();
+    if data.points.is_empty() || data.parameters.is_empty() {
+        return out;
+    }
+    let names = short_names(&data.parameters);
+    let x_name = names.first().cloned().unwrap_or_default();
+    let positions = Positions::of(data);
+    let lines = lines(data);
+    let many = lines.len() > 1;
+    // Past a few lines, per-line sentences would drown the reading.
+    let shown = lines.iter().take(4);
+    let at = |p: &SweepPoint| {
+        format!(
+            "{x_name} = {}",
+            p.labels.first().map_or("?", String::as_str)
+        )
+    };
+    let suffix = |label: &str| {
+        if many {
+            format!(" with {label}")
+        } else {
+            String::new()
+        }
+    };
+    for m in &data.metrics {
+        let shownm = metric(m);
+        // Availability has its own sentence below, on where it drops.
+        let ranged = m != "availability";
+        for line in shown.clone().filter(|_| ranged) {
+            let mut points: Vec<(f64, &SweepPoint, f64)> = line
+                .points
+                .iter()
+                .map(|p| (positions.x(p), *p, p.result.value(m)))
+                .filter(|(_, _, v)| v.is_finite())
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            // The first point of the lowest and of the highest value, in x order.
+            let pick = |better: fn(f64, f64) -> bool| {
+                points.iter().fold(
+                    None,
+                    |best: Option<&(f64, &SweepPoint, f64)>, p| match best {
+                        Some(b) if !better(p.2, b.2) => Some(b),
+                        _ => Some(p),
+                    },
+                )
+            };
+            let (Some(low), Some(high)) = (pick(|a, b| a < b), pick(|a, b| a > b)) else {
+                continue;
+            };
+            let mut sentence = if low.2 == high.2 {
+                format!(
+                    "The {} stays at {}{}",
+                    shownm.name,
+                    shownm.show(low.2),
+                    suffix(&line.label)
+                )
+            } else {
+                format!(
+                    "The {} ranges from {} (at {}) to {} (at {}){}",
+                    shownm.name,
+                    shownm.show(low.2),
+                    at(low.1),
+                    shownm.show(high.2),
+                    at(high.1),
+                    suffix(&line.label)
+                )
+            };
+            if shownm.unit == "ms" && low.2 > 0.0 {
+                let cross = points
+                    .iter()
+                    .skip_while(|(x, _, _)| *x <= low.0)
+                    .find(|(_, _, v)| *v >= 2.0 * low.2);
+                match cross {
+                    Some((_, p, v)) => sentence.push_str(&format!(
+                        "; it passes twice its lowest value at {} ({})",
+                        at(p),
+                        shownm.show(*v)
+                    )),
+                    None => sentence.push_str("; it stays within twice its lowest value"),
+                }
+            }
+            sentence.push('.');
+            out.push(sentence);
+        }
+        if let Some(sentence) = agreement(data, m, &at) {
+            out.push(sentence);
+        }
+    }
+    out.extend(availability(data, &lines, &positions, &at, many));
+    out
+}
+
+/// Compares the simulation with theory on `m`, where theory has values.
+fn agreement(data: &SweepData, m: &str, at: &dyn Fn(&SweepPoint) -> String) -> Option<String> {
+    let pairs: Vec<(&SweepPoint, f64, f64)> = data
+        .points
+        .iter()
+        .filter_map(|p| {
+            let t = theory(p, m)?;
+            let v = p.result.value(m);
+            (v.is_finite() && t != 0.0).then_some((p, v, t))
+        })
+        .collect();
+    let worst = pairs.iter().max_by(|a, b| {
+        ((a.1 - a.2) / a.2)
+            .abs()
+            .total_cmp(&((b.1 - b.2) / b.2).abs())
+    })?;
+    let gap = ((worst.1 - worst.2) / worst.2).abs() * 100.0;
+    let name = metric(m).name;
+    let mut sentence = format!(
+        "Simulation and theory differ by at most {}% on {name} (at {})",
+        sig(gap),
+        at(worst.0)
+    );
+    let with_ci: Vec<bool> = pairs
+        .iter()
+        .filter_map(|(p, _, t)| {
+            let ci = p.result.figure(m)?.ci?;
+            Some(ci.contains(*t))
+        })
+        .collect();
+    if !with_ci.is_empty() {
+        let inside = with_ci.iter().filter(|b| **b).count();
+        sentence.push_str(&format!(
+            "; theory lies inside the 95% interval at {inside} of {} points",
+            with_ci.len()
+        ));
+    }
+    sentence.push('.');
+    Some(sentence)
+}
+
+/// Says where availability first drops below three nines along each line.
+fn availability(
+    data: &SweepData,
+    lines: &[super::charts::sweep::Line<'_>],
+    positions: &Positions,
+    at: &dyn Fn(&SweepPoint) -> String,
+    many: bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in lines.iter().take(4) {
+        let mut points: Vec<(f64, &SweepPoint, f64)> = line
+            .points
+            .iter()
+            .map(|p| (positions.x(p), *p, p.result.value("availability")))
+            .filter(|(_, _, v)| v.is_finite())
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, p, v)) = points.iter().find(|(_, _, v)| *v < THREE_NINES) {
+            let with = if many {
+                format!(" with {}", line.label)
+            } else {
+                String::new()
+            };
+            out.push(format!(
+                "Availability drops below 99.9% at {}{with} ({}%).",
+                at(p),
+                percent(v * 100.0)
+            ));
+        }
+    }
+    let all_fine = data
+        .points
+        .iter()
+        .all(|p| p.result.value("availability") >= THREE_NINES);
+    if out.is_empty() && all_fine {
+        out.push("Availability stays at or above 99.9% over the whole sweep.".to_string());
+    }
+    out
+}
+
+/// Formats a ratio (`3.1`, `12`).
+fn times(r: f64) -> String {
+    if r >= 10.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+/// Formats a count with thousands separated by commas.
+pub fn count(n: f64) -> String {
+    let digits = format!("{:.0}", n.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0.0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Joins names as the subject of a verb: "A has", "A and B have", "A, B and C have".
+fn subject(names: &[&str], one: &str, many: &str) -> String {
+    match names {
+        [] => String::new(),
+        [only] => format!("{only} {one}"),
+        [init @ .., last] => format!("{} and {last} {many}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::charts::sample;
+
+    #[test]
+    fn compares_each_scenario_with_the_first() {
+        let data = sample::comparison();
+        let text = comparison(&data);
+        assert!(
+            text.contains(
+                &"Four clones, round robin has 3.1× lower p99 than One big server \
+                  (10.0 ms against 31.0 ms) at 1.4× the cost."
+                    .to_string()
+            ),
+            "{text:#?}"
+        );
+        assert!(text.iter().any(|s| s
+            .starts_with("Four clones, least connections has 3.4× lower p99 than One big server")));
+    }
+
+    #[test]
+    fn names_the_best_and_the_losses() {
+        let text = comparison(&sample::comparison());
+        let has = |s: &str| text.iter().any(|t| t == s);
+        assert!(
+            has("Four clones, least connections has the best p99 (9.00 ms)."),
+            "{text:#?}"
+        );
+        assert!(
+            has("One big server is the cheapest, at $0.45/h."),
+            "{text:#?}"
+        );
+        assert!(
+            has("Four clones, round robin has the best availability (100.0%)."),
+            "{text:#?}"
+        );
+        assert!(
+            has("One big server loses 2.30% of requests (3,680 rejected)."),
+            "{text:#?}"
+        );
+        assert!(
+            has("Four clones, round robin answered every request."),
+            "{text:#?}"
+        );
+        assert!(has("box in One big server is 97% busy: near saturation, where queues and tail latency grow fast."), "{text:#?}");
+        assert!(text.iter().any(|t| t.contains("same arrivals")));
+        assert!(text.iter().any(|t| t.contains("5 replications")));
+    }
+
+    #[test]
+    fn says_when_a_gap_is_within_the_noise() {
+        let a = sample::result(
+            "A",
+            &[
+                ("latency_ms.p99", 10.0, Some(2.0)),
+                ("cost_per_hour", 1.0, None),
+            ],
+        );
+        let b = sample::result(
+            "B",
+            &[
+                ("latency_ms.p99", 11.0, Some(2.0)),
+                ("cost_per_hour", 1.0, None),
+            ],
+        );
+        let text = versus(&b, &a).unwrap();
+        assert_eq!(
+            text,
+            "B has 1.1× higher p99 than A (11.0 ms against 10.0 ms) at the same cost; \
+             the 95% confidence intervals of the two p99s overlap, so the gap may be noise."
+        );
+    }
+
+    #[test]
+    fn one_scenario_reads_without_comparisons() {
+        let mut data = sample::comparison();
+        data.results.truncate(1);
+        let text = comparison(&data);
+        assert!(!text.iter().any(|t| t.contains("lower p99")));
+        assert!(!text.iter().any(|t| t.contains("same arrivals")));
+        assert!(text.iter().any(|t| t.contains("ran once")));
+    }
+
+    #[test]
+    fn reads_a_sweep() {
+        let text = sweep(&sample::sweep());
+        let has = |s: &str| text.iter().any(|t| t.contains(s));
+        assert!(
+            has("The p99 latency ranges from 5.20 ms (at rate = 400) to 62.4 ms (at rate = 1500) with strategy=round_robin; it passes twice its lowest value at rate = 1200 (15.6 ms)."),
+            "{text:#?}"
+        );
+        assert!(
+            has("Simulation and theory differ by at most 18.2% on p99 latency (at rate = 1500); theory lies inside the 95% interval at 0 of 8 points."),
+            "{text:#?}"
+        );
+        assert!(
+            !has("The availability"),
+            "availability has its own sentence"
+        );
+        assert!(
+            has(
+                "Availability drops below 99.9% at rate = 1500 with strategy=round_robin (99.50%)."
+            ),
+            "{text:#?}"
+        );
+    }
+
+    #[test]
+    fn counts_have_separators() {
+        assert_eq!(count(1234567.0), "1,234,567");
+        assert_eq!(count(999.0), "999");
+    }
+}
