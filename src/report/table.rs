@@ -65,17 +65,19 @@ pub fn render(results: &[ScenarioResult]) -> String {
 
 /// Formats a figure as `value` or `value ±half-width`, scaled.
 fn with_ci(r: &ScenarioResult, path: &str, scale: f64, decimals: usize) -> String {
+    // Adding 0.0 turns a negative zero (an empty sum) into "0.00", not "-0.00".
+    let scale = |x: f64| x * scale + 0.0;
     match r.figure(path) {
         None => "-".into(),
         Some(f) => match f.ci {
             Some(ci) => format!(
                 "{:.*} ±{:.*}",
                 decimals,
-                f.value * scale,
+                scale(f.value),
                 decimals,
-                ci.half_width * scale
+                scale(ci.half_width)
             ),
-            None => format!("{:.*}", decimals, f.value * scale),
+            None => format!("{:.*}", decimals, scale(f.value)),
         },
     }
 }
