@@ -53,6 +53,17 @@ pub enum FailureSpec {
         /// How long (`None`: until the end).
         during: Option<SimTime>,
     },
+    /// The network between two zones is cut: calls across fail, probes go unanswered.
+    Partition {
+        /// When.
+        at: SimTime,
+        /// The two zone ids.
+        zones: (u16, u16),
+        /// The two zone names (for the time-series markers).
+        names: (String, String),
+        /// How long (`None`: until the end).
+        during: Option<SimTime>,
+    },
     /// Every replica of a component fails and is repaired at random, independently.
     Random {
         /// Component index.
@@ -98,6 +109,15 @@ struct RawSlow {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawPartition {
+    at: Duration,
+    partition: Vec<String>,
+    #[serde(rename = "for")]
+    during: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRandom {
     random: String,
     mtbf: Duration,
@@ -106,7 +126,7 @@ struct RawRandom {
 }
 
 /// The kinds of entries, by the key that names them.
-const KINDS: &[&str] = &["crash", "power_loss", "slow", "random"];
+const KINDS: &[&str] = &["crash", "power_loss", "slow", "partition", "random"];
 
 /// Parses and checks `failures:` against the components (and their zones).
 pub fn parse(
@@ -208,6 +228,35 @@ pub fn parse(
                     });
                 }
             }
+            Some(&"partition") => {
+                let Some(raw) = parse_lenient::<RawPartition>(entry, &path, issues) else {
+                    continue;
+                };
+                let zone_names = zone_names(components);
+                let id =
+                    |name: &String| zone_names.iter().position(|z| z == name).map(|i| i as u16);
+                match raw.partition.as_slice() {
+                    [a, b] if a != b => match (id(a), id(b)) {
+                        (Some(x), Some(y)) => out.push(FailureSpec::Partition {
+                            at: raw.at.0,
+                            zones: (x, y),
+                            names: (a.clone(), b.clone()),
+                            during: raw.during.map(|d| d.0),
+                        }),
+                        _ => issues.push(Issue::new(
+                            join_key(&path, "partition"),
+                            format!(
+                                "expected two zones where components are placed; the zones are {}",
+                                zone_names.join(", ")
+                            ),
+                        )),
+                    },
+                    _ => issues.push(Issue::new(
+                        join_key(&path, "partition"),
+                        "expected two different zones, like [zone-a, zone-b]",
+                    )),
+                }
+            }
             Some(_) => {
                 let Some(raw) = parse_lenient::<RawRandom>(entry, &path, issues) else {
                     continue;
@@ -252,6 +301,17 @@ pub fn parse(
     out
 }
 
+/// Returns every zone name in order of first appearance (the zone ids).
+fn zone_names(components: &[ComponentDecl]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for zone in components.iter().flat_map(|c| &c.zones) {
+        if !names.contains(zone) {
+            names.push(zone.clone());
+        }
+    }
+    names
+}
+
 /// A pending order of the schedule.
 #[derive(Clone, Copy, Debug)]
 enum Pending {
@@ -260,6 +320,12 @@ enum Pending {
         target: usize,
         replica: u32,
         action: Action,
+    },
+    /// Cut (or mend) the network between two zones.
+    Partition {
+        zones: (u16, u16),
+        cut: bool,
+        label: usize,
     },
     /// A random failure of one replica (then its repair, then the next failure).
     RandomFail { source: usize, replica: u32 },
@@ -283,6 +349,8 @@ pub struct Injector {
     sources: Vec<RandomSource>,
     names: Vec<String>,
     boot: Vec<SimTime>,
+    /// Labels of the partitions, for the markers.
+    partition_labels: Vec<String>,
 }
 
 impl Injector {
@@ -291,6 +359,7 @@ impl Injector {
         let boot: Vec<SimTime> = scenario.components.iter().map(|c| c.boot).collect();
         let mut orders = Vec::new();
         let mut sources = Vec::new();
+        let mut partition_labels = Vec::new();
         let order = |target: usize, replica: Option<u32>, action: Action| Pending::Order {
             target,
             replica: replica.unwrap_or(ANY_REPLICA),
@@ -341,6 +410,24 @@ impl Injector {
                         orders.push((*at + *during, order(*target, *replica, Action::Normal)));
                     }
                 }
+                FailureSpec::Partition {
+                    at,
+                    zones,
+                    names,
+                    during,
+                } => {
+                    let label = partition_labels.len();
+                    partition_labels.push(format!("{} | {}", names.0, names.1));
+                    let cut = |cut| Pending::Partition {
+                        zones: *zones,
+                        cut,
+                        label,
+                    };
+                    orders.push((*at, cut(true)));
+                    if let Some(during) = during {
+                        orders.push((*at + *during, cut(false)));
+                    }
+                }
                 FailureSpec::Random {
                     target,
                     mtbf,
@@ -374,6 +461,7 @@ impl Injector {
             sources,
             names: scenario.components.iter().map(|c| c.name.clone()).collect(),
             boot,
+            partition_labels,
         }
     }
 
@@ -441,6 +529,25 @@ impl Component<Msg, World> for Injector {
                 replica,
                 action,
             } => self.send(target, replica, action, ctx),
+            Pending::Partition { zones, cut, label } => {
+                let now = ctx.now();
+                let text = self
+                    .partition_labels
+                    .get(label)
+                    .cloned()
+                    .unwrap_or_default();
+                if cut {
+                    ctx.shared.partitions.push(zones);
+                    ctx.shared.recorder.mark(now, format!("network cut {text}"));
+                } else {
+                    if let Some(i) = ctx.shared.partitions.iter().position(|&z| z == zones) {
+                        ctx.shared.partitions.remove(i);
+                    }
+                    ctx.shared
+                        .recorder
+                        .mark(now, format!("network mended {text}"));
+                }
+            }
             Pending::RandomFail { source, replica } => {
                 let target = self.sources[source].target;
                 self.send(target, replica, Action::Crash, ctx);

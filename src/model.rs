@@ -24,7 +24,13 @@ pub struct Call {
     pub token: u32,
     /// Which replica of the callee should serve it, or [`ANY_REPLICA`].
     pub replica: u32,
+    /// The zone of the caller's machine ([`OUTSIDE`] for the clients), so that
+    /// a network partition between zones can cut the call.
+    pub zone: u16,
 }
+
+/// The zone of the clients: outside every data centre, never partitioned.
+pub const OUTSIDE: u16 = u16::MAX;
 
 /// How a call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +114,8 @@ pub enum Msg {
     Probe {
         /// Who asks.
         reply_to: ComponentId,
+        /// The zone of the asking machine.
+        zone: u16,
         /// Which replica.
         replica: u32,
     },
@@ -162,11 +170,16 @@ pub struct World {
     /// One-way latency between components, row-major `n * n`.
     latency: Vec<SimTime>,
     n: usize,
+    /// Zone id of each replica of each component.
+    zones: Vec<Vec<u16>>,
+    /// Pairs of zones currently cut from each other.
+    pub partitions: Vec<(u16, u16)>,
 }
 
 impl World {
-    /// Creates a world with the given latency matrix (`n * n`, row-major).
-    pub fn new(recorder: Recorder, latency: Vec<SimTime>, n: usize) -> Self {
+    /// Creates a world with the given latency matrix (`n * n`, row-major) and
+    /// the zone id of every replica of every component.
+    pub fn new(recorder: Recorder, latency: Vec<SimTime>, n: usize, zones: Vec<Vec<u16>>) -> Self {
         debug_assert_eq!(latency.len(), n * n);
         Self {
             requests: Slab::new(),
@@ -174,7 +187,29 @@ impl World {
             open: 0,
             latency,
             n,
+            zones,
+            partitions: Vec::new(),
         }
+    }
+
+    /// Returns the zone of `replica` of component `c` ([`OUTSIDE`] if unknown).
+    #[inline]
+    pub fn zone(&self, c: ComponentId, replica: u32) -> u16 {
+        self.zones
+            .get(c.0 as usize)
+            .and_then(|z| z.get(replica as usize))
+            .copied()
+            .unwrap_or(OUTSIDE)
+    }
+
+    /// Returns true if the network between zones `a` and `b` is cut.
+    #[inline]
+    pub fn cut(&self, a: u16, b: u16) -> bool {
+        !self.partitions.is_empty()
+            && self
+                .partitions
+                .iter()
+                .any(|&(x, y)| (x == a && y == b) || (x == b && y == a))
     }
 
     /// Returns the one-way latency of a message from `a` to `b`.

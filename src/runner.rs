@@ -82,7 +82,18 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulatio
     let n = scenario.components.len();
     let mut recorder = Recorder::new(window, scenario.duration, scenario.slo);
     mark_schedule(scenario, &mut recorder);
-    let world = World::new(recorder, latency_matrix(scenario), n);
+    let zone_names = scenario.zone_names();
+    let zones = scenario
+        .components
+        .iter()
+        .map(|c| {
+            c.zones
+                .iter()
+                .map(|z| zone_names.iter().position(|n| n == z).unwrap_or(0) as u16)
+                .collect()
+        })
+        .collect();
+    let world = World::new(recorder, latency_matrix(scenario), n, zones);
     let mut sim = Simulation::new(world);
     for (index, decl) in scenario.components.iter().enumerate() {
         let bx = BuildContext {

@@ -148,6 +148,25 @@ impl Scenario {
         self.components.iter().position(|c| c.name == name)
     }
 
+    /// Returns every zone name, in order of first appearance: a zone's id is its index.
+    pub fn zone_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for zone in self.components.iter().flat_map(|c| &c.zones) {
+            if !names.contains(zone) {
+                names.push(zone.clone());
+            }
+        }
+        names
+    }
+
+    /// Returns the id of the zone called `name`.
+    pub fn zone_id(&self, name: &str) -> Option<u16> {
+        self.zone_names()
+            .iter()
+            .position(|z| z == name)
+            .map(|i| i as u16)
+    }
+
     /// Returns the mean arrival rate (per second) over the measured window.
     pub fn mean_rate(&self) -> f64 {
         let (from, to) = (self.warmup, self.duration);

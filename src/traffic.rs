@@ -8,7 +8,7 @@ use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use slab::Slab;
 
 use crate::metrics::Ending;
-use crate::model::{Call, Ctx, Msg, Outcome, Request, World, ANY_REPLICA};
+use crate::model::{Call, Ctx, Msg, Outcome, Request, World, ANY_REPLICA, OUTSIDE};
 use crate::scenario::{ArrivalLaw, RateSegment, Traffic};
 
 /// Arrival times from a piecewise rate schedule.
@@ -326,6 +326,7 @@ impl Client {
             reply_to: ctx.me(),
             token: req,
             replica: ANY_REPLICA,
+            zone: OUTSIDE,
         };
         ctx.send(self.entry, SimTime::ZERO, Msg::Call(call));
     }

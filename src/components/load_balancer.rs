@@ -352,6 +352,10 @@ impl LoadBalancer {
                 return;
             }
         };
+        if ctx.shared.cut(call.zone, ctx.shared.zone(ctx.me(), member)) {
+            send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
+            return;
+        }
         if self
             .capacity
             .is_some_and(|c| self.in_flight[member as usize] >= c)
@@ -462,6 +466,7 @@ impl LoadBalancer {
             reply_to: ctx.me(),
             token,
             replica,
+            zone: ctx.shared.zone(ctx.me(), job.member),
         };
         send_call(ctx, pool.target, call);
     }
@@ -480,6 +485,8 @@ impl LoadBalancer {
     /// Asks every replica of every pool for its load, then sets the next round.
     fn probe_all(&mut self, ctx: &mut Ctx<'_>) {
         let me = ctx.me();
+        // Probes leave from the first balancer machine's zone.
+        let zone = ctx.shared.zone(me, 0);
         for pool in &self.pools {
             let replicas = pool.strategy.replicas();
             let delay = ctx.shared.latency(me, pool.target);
@@ -489,6 +496,7 @@ impl LoadBalancer {
                     delay,
                     Msg::Probe {
                         reply_to: me,
+                        zone,
                         replica,
                     },
                 );

@@ -265,6 +265,13 @@ impl Server {
         } else {
             any_replica(replicas, &mut self.route_rng)
         };
+        if ctx
+            .shared
+            .cut(call.zone, ctx.shared.zone(ctx.me(), replica))
+        {
+            send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
+            return;
+        }
         if !self.lifecycle.is_up(replica) {
             // A machine that is down refuses the connection.
             send_reply(ctx, &call, Outcome::Failed(Cause::Down));
@@ -370,6 +377,7 @@ impl Server {
             token,
             // A co-located callee is the one on this machine.
             replica: if colocated { job.replica } else { ANY_REPLICA },
+            zone: ctx.shared.zone(ctx.me(), job.replica),
         };
         send_call(ctx, target, call);
     }
@@ -492,9 +500,14 @@ impl Component<Msg, World> for Server {
             Msg::Timer(tag) => self.timer(tag, ctx),
             Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
             Msg::Control { action, replica } => self.control(action, replica, ctx),
-            Msg::Probe { reply_to, replica } => {
-                // A machine that is down does not answer probes.
-                if !self.lifecycle.is_up(replica) {
+            Msg::Probe {
+                reply_to,
+                zone,
+                replica,
+            } => {
+                // A machine that is down, or cut off, does not answer probes.
+                let here = ctx.shared.zone(ctx.me(), replica);
+                if !self.lifecycle.is_up(replica) || ctx.shared.cut(zone, here) {
                     return;
                 }
                 let load = self.stations.get(replica as usize).map_or(0, Station::load);

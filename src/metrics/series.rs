@@ -1,6 +1,6 @@
 //! Per-window statistics over the whole run, for time-series charts.
 //!
-//! The run is cut into at most [`MAX_WINDOWS`] windows (1 s each by default, wider
+//! The run is cut into at most `MAX_WINDOWS` windows (1 s each by default, wider
 //! for long runs), so the memory they take depends on the run's length in
 //! windows, never on the number of requests.
 
@@ -68,7 +68,7 @@ pub struct TimeSeries {
 
 impl SeriesRecorder {
     /// Prepares windows covering `[0, duration)`: 1 s wide, or wider so that
-    /// there are at most [`MAX_WINDOWS`].
+    /// there are at most `MAX_WINDOWS`.
     pub fn new(duration: SimTime) -> Self {
         let second = SimTime::NANOS_PER_SEC;
         let seconds = duration.0.div_ceil(second).max(1);
