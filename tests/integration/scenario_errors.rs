@@ -23,6 +23,48 @@ struct Case {
 /// Files with exactly one mistake each.
 const CASES: &[Case] = &[
     Case {
+        file: "cores_beyond_ceiling.yaml",
+        lines: &[11],
+        path: "components.web.cores",
+        expected: "the largest has 64",
+    },
+    Case {
+        file: "unknown_machine.yaml",
+        lines: &[11],
+        path: "components.web.machine",
+        expected: "unknown machine size `huge`",
+    },
+    Case {
+        file: "crash_unknown_component.yaml",
+        lines: &[12],
+        path: "failures[0].crash",
+        expected: "no component is called `wbe`",
+    },
+    Case {
+        file: "power_loss_unknown_zone.yaml",
+        lines: &[13],
+        path: "failures[0].power_loss",
+        expected: "no component is placed in zone `zone-z`",
+    },
+    Case {
+        file: "health_check_timeout_too_long.yaml",
+        lines: &[11],
+        path: "components.lb.health_check.timeout",
+        expected: "no longer than the interval",
+    },
+    Case {
+        file: "backoff_without_retries.yaml",
+        lines: &[6],
+        path: "traffic.backoff",
+        expected: "needs `retries`",
+    },
+    Case {
+        file: "unknown_failure_kind.yaml",
+        lines: &[12],
+        path: "failures[0]",
+        expected: "expected one of crash, power_loss, slow, partition, random",
+    },
+    Case {
         file: "unknown_top_level_field.yaml",
         lines: &[4],
         path: "colour",
