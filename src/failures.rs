@@ -31,12 +31,12 @@ pub enum FailureSpec {
         /// How long before the repair (`None`: never repaired).
         down: Option<SimTime>,
     },
-    /// Every machine placed in `zone` stops at `at`.
+    /// Every machine placed in the zones of `name` (a zone, or a region) stops at `at`.
     PowerLoss {
         /// When.
         at: SimTime,
-        /// The zone.
-        zone: String,
+        /// The zones that lose power.
+        zones: Vec<String>,
         /// How long before power is back (`None`: never).
         down: Option<SimTime>,
     },
@@ -132,6 +132,7 @@ const KINDS: &[&str] = &["crash", "power_loss", "slow", "partition", "random"];
 pub fn parse(
     value: &Value,
     components: &[ComponentDecl],
+    regions: &[(String, Vec<String>)],
     issues: &mut Vec<Issue>,
 ) -> Vec<FailureSpec> {
     let Some(list) = value.as_array() else {
@@ -181,17 +182,19 @@ pub fn parse(
                 let Some(raw) = parse_lenient::<RawPowerLoss>(entry, &path, issues) else {
                     continue;
                 };
-                if !components.iter().any(|c| c.zones.contains(&raw.power_loss)) {
-                    let mut zones: Vec<&str> = components
-                        .iter()
-                        .flat_map(|c| c.zones.iter().map(String::as_str))
-                        .collect();
-                    zones.sort_unstable();
-                    zones.dedup();
+                let region = regions.iter().find(|(name, _)| *name == raw.power_loss);
+                let zones = match region {
+                    Some((_, zones)) => zones.clone(),
+                    None => vec![raw.power_loss.clone()],
+                };
+                if region.is_none() && !components.iter().any(|c| c.zones.contains(&raw.power_loss))
+                {
+                    let zones = zone_names(components);
                     issues.push(Issue::new(
                         join_key(&path, "power_loss"),
                         format!(
-                            "no component is placed in zone `{}`; the zones are {}",
+                            "no component is placed in zone `{}` and no region has that name; \
+                             the zones are {}",
                             raw.power_loss,
                             zones.join(", ")
                         ),
@@ -200,7 +203,7 @@ pub fn parse(
                 }
                 out.push(FailureSpec::PowerLoss {
                     at: raw.at.0,
-                    zone: raw.power_loss,
+                    zones,
                     down: raw.down.map(|d| d.0),
                 });
             }
@@ -381,10 +384,10 @@ impl Injector {
                         ));
                     }
                 }
-                FailureSpec::PowerLoss { at, zone, down } => {
+                FailureSpec::PowerLoss { at, zones, down } => {
                     for (c, decl) in scenario.components.iter().enumerate() {
                         for (replica, z) in decl.zones.iter().enumerate() {
-                            if z == zone {
+                            if zones.contains(z) {
                                 let replica = Some(replica as u32);
                                 orders.push((*at, order(c, replica, Action::Crash)));
                                 if let Some(down) = down {

@@ -53,6 +53,8 @@ pub struct Scenario {
     pub failures: Vec<FailureSpec>,
     /// The objective against which availability over time is judged.
     pub slo: Slo,
+    /// Regions and the zones each one holds.
+    pub regions: Vec<(String, Vec<String>)>,
 }
 
 /// One named component of a scenario.

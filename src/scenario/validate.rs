@@ -28,6 +28,7 @@ const TOP_LEVEL: &[&str] = &[
     "components",
     "failures",
     "slo",
+    "regions",
 ];
 
 /// Highest arrival rate accepted: a mean gap of 100 ns between arrivals, far
@@ -287,9 +288,10 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
         }
     });
     let components = components?;
+    let regions = check_regions(map.get("regions"), &components, issues);
     let failures = map
         .get("failures")
-        .map(|f| crate::failures::parse(f, &components, issues))
+        .map(|f| crate::failures::parse(f, &components, &regions, issues))
         .unwrap_or_default();
     let slo = check_slo(optional::<RawSlo>(map, "slo", issues), issues);
     check_links(&components, issues);
@@ -307,6 +309,7 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
         components,
         failures,
         slo,
+        regions,
     })
 }
 
@@ -407,6 +410,47 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
         types,
         timeout: raw.timeout.map(|t| t.0),
     })
+}
+
+/// Reads `regions: {eu: [zone-a, zone-b]}`: every zone named must hold a
+/// component, and belong to one region only.
+fn check_regions(
+    value: Option<&Value>,
+    components: &[ComponentDecl],
+    issues: &mut Vec<Issue>,
+) -> Vec<(String, Vec<String>)> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let Some(raw) =
+        parse_lenient::<indexmap::IndexMap<String, Vec<String>>>(value, "regions", issues)
+    else {
+        return Vec::new();
+    };
+    let placed: Vec<&String> = components.iter().flat_map(|c| &c.zones).collect();
+    let mut seen: Vec<&String> = Vec::new();
+    for (region, zones) in &raw {
+        let path = join_key("regions", region);
+        if zones.is_empty() {
+            issues.push(Issue::new(&path, "expected a list of zones"));
+        }
+        for zone in zones {
+            if !placed.contains(&zone) {
+                issues.push(Issue::new(
+                    &path,
+                    format!("no component is placed in zone `{zone}`"),
+                ));
+            }
+            if seen.contains(&zone) {
+                issues.push(Issue::new(
+                    &path,
+                    format!("zone `{zone}` is already in another region"),
+                ));
+            }
+            seen.push(zone);
+        }
+    }
+    raw.into_iter().collect()
 }
 
 /// Builds the retry policy from `retries` and `backoff`.
