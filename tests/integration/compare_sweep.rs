@@ -12,6 +12,22 @@ use scalesim::{runner, scenario};
 const RR: &str = "scenarios/four-clones-round-robin.yaml";
 const LC: &str = "scenarios/four-clones-least-connections.yaml";
 
+/// Asserts that `stem`.png is a PNG and `stem`.svg an SVG, both of non-trivial size.
+fn assert_chart(dir: &std::path::Path, stem: &str) {
+    let png = std::fs::read(dir.join(format!("{stem}.png"))).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{stem}.png is not a PNG"
+    );
+    assert!(png.len() > 10_000, "{stem}.png is only {} bytes", png.len());
+    let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.contains("<text"),
+        "{stem}.svg has no text"
+    );
+    assert!(svg.len() > 2_000, "{stem}.svg is only {} bytes", svg.len());
+}
+
 /// Runs `args` with `--out` in a fresh folder and returns the folder.
 fn run_in_folder(args: &[&str]) -> TempDir {
     let out = TempDir::new().unwrap();
@@ -37,9 +53,24 @@ fn compare_prints_differences_and_writes_every_output() {
             "Differences from `Four clones, round robin`",
         ))
         .stdout(predicate::str::contains("p99 latency (ms)"));
-    for file in ["results.json", "results.csv", "timeseries.csv"] {
+    for file in [
+        "results.json",
+        "results.csv",
+        "timeseries.csv",
+        "report.html",
+    ] {
         let size = std::fs::metadata(out.path().join(file)).unwrap().len();
         assert!(size > 100, "{file} is only {size} bytes");
+    }
+    for chart in [
+        "latency_percentiles",
+        "latency_cdf",
+        "throughput_availability",
+        "time_series",
+        "cost_vs_p99",
+        "utilization",
+    ] {
+        assert_chart(out.path(), chart);
     }
     let results: Value =
         serde_json::from_slice(&std::fs::read(out.path().join("results.json")).unwrap()).unwrap();
@@ -116,6 +147,14 @@ fn sweep_writes_a_grid_csv_with_parameter_columns() {
     assert_eq!((&rows[0][1], &rows[0][2]), ("7", "1000/s"));
     assert_eq!((&rows[1][1], &rows[1][2]), ("7", "1500/s"));
     assert_eq!((&rows[5][1], &rows[5][2]), ("10", "1500/s"));
+    for metric in [
+        "latency_ms_p99",
+        "latency_ms_mean",
+        "throughput_rps",
+        "availability",
+    ] {
+        assert_chart(out.path(), &format!("sweep_{metric}"));
+    }
     let results: Value =
         serde_json::from_slice(&std::fs::read(out.path().join("results.json")).unwrap()).unwrap();
     let first = &results.as_array().unwrap()[0];
