@@ -55,9 +55,10 @@ pub fn run(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs)
         metrics.to_vec()
     };
     let data = SweepData {
+        // The points' names carry their parameters; the sweep is named after the file's scenario.
         scenario: scenarios
             .first()
-            .map(|s| s.name.clone())
+            .map(|s| s.name.split(" [").next().unwrap_or(&s.name).to_string())
             .unwrap_or_default(),
         parameters: axes.iter().map(|a| a.path.clone()).collect(),
         metrics,
