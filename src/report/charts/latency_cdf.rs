@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Entry, Mark};
+use super::style::{self, Axis, Mark};
 use crate::error::Result;
 use crate::report::data::Comparison;
 
@@ -21,12 +21,7 @@ const REFERENCES: [(f64, &str); 3] = [(50.0, "p50"), (90.0, "p90"), (99.0, "p99"
 /// the distribution both stay readable.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison) -> Result<()> {
     let fail = style::fail(STEM);
-    let legend: Vec<Entry> = data
-        .results
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Entry::new(&r.scenario, style::colour(i), Mark::Line))
-        .collect();
+    let legend = style::scenario_legend(data, Mark::Line);
     let area = style::frame(root, STEM, TITLE, &legend)?;
 
     let latencies = data

@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Entry, Mark};
+use super::style::{self, Axis, Mark};
 use crate::error::Result;
 use crate::report::data::Comparison;
 
@@ -27,12 +27,7 @@ const LEVELS: [(&str, &str); 4] = [
 /// orders of magnitude, which the tail usually does under load.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison) -> Result<()> {
     let fail = style::fail(STEM);
-    let legend: Vec<Entry> = data
-        .results
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Entry::new(&r.scenario, style::colour(i), Mark::Line))
-        .collect();
+    let legend = style::scenario_legend(data, Mark::Line);
     let area = style::frame(root, STEM, TITLE, &legend)?;
 
     let mut values = Vec::new();

@@ -127,6 +127,15 @@ impl Entry {
     }
 }
 
+/// Returns a legend with one entry per scenario, in its own colour.
+pub fn scenario_legend(data: &crate::report::data::Comparison, mark: Mark) -> Vec<Entry> {
+    data.results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Entry::new(&r.scenario, colour(i), mark))
+        .collect()
+}
+
 /// Clears `root`, writes the title and a legend above the plot, and returns the
 /// area left for the plot. A legend of its own band never hides data, which a
 /// legend inside the plot can.

@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Entry, Mark};
+use super::style::{self, Axis, Mark};
 use crate::error::Result;
 use crate::metrics::{Marker, SeriesPoint};
 use crate::report::data::Comparison;
@@ -62,12 +62,7 @@ const PANELS: [Panel; 4] = [
 /// vertical lines labelled at the top.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison) -> Result<()> {
     let fail = style::fail(STEM);
-    let legend: Vec<Entry> = data
-        .results
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Entry::new(&r.scenario, style::colour(i), Mark::Line))
-        .collect();
+    let legend = style::scenario_legend(data, Mark::Line);
     let area = style::frame(root, STEM, TITLE, &legend)?;
 
     let end = data

@@ -33,12 +33,7 @@ pub fn components(data: &Comparison) -> Vec<String> {
 /// each labelled with its percentage. A component near 100% is the bottleneck.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison) -> Result<()> {
     let fail = style::fail(STEM);
-    let legend: Vec<Entry> = data
-        .results
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Entry::new(&r.scenario, style::colour(i), Mark::Swatch))
-        .collect();
+    let legend = style::scenario_legend(data, Mark::Swatch);
     let area = style::frame(root, STEM, TITLE, &legend)?;
     let names = components(data);
     let path = |name: &str| format!("components.{name}.utilization");
