@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Entry, Mark};
+use super::style::{self, Axis, Mark};
 use crate::error::Result;
 use crate::report::data::Comparison;
 
