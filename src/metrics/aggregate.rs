@@ -42,6 +42,11 @@ impl ScenarioResult {
     pub fn from_runs(runs: &[RunSummary]) -> Self {
         let first = &runs[0];
         let per_run: Vec<Vec<(Vec<String>, f64, bool)>> = runs.iter().map(flatten).collect();
+        // Adding 0.0 turns the negative zero of an empty sum into a plain zero.
+        let per_run: Vec<Vec<(Vec<String>, f64, bool)>> = per_run
+            .into_iter()
+            .map(|r| r.into_iter().map(|(p, v, t)| (p, v + 0.0, t)).collect())
+            .collect();
         let figures = per_run[0]
             .iter()
             .enumerate()

@@ -43,6 +43,14 @@ pub fn mean_interval(samples: &[f64], level: f64) -> Interval {
         };
     }
     let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    // Identical samples (a price, a constant) can differ in their last bit once
+    // summed: that is rounding, not spread.
+    if var.sqrt() <= 1e-12 * mean.abs() {
+        return Interval {
+            mean,
+            half_width: 0.0,
+        };
+    }
     let t = student_t_quantile(0.5 + level / 2.0, (n - 1) as f64);
     Interval {
         mean,
