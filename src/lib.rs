@@ -36,6 +36,7 @@ pub mod components;
 pub mod dist;
 pub mod engine;
 pub mod error;
+pub mod keys;
 pub mod metrics;
 pub mod model;
 pub mod report;

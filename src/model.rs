@@ -86,6 +86,10 @@ pub struct Request {
     /// from it, so the same request needs the same work in every compared
     /// architecture (common random numbers down to each request).
     pub seed: u64,
+    /// The key it reads or writes (0 when the scenario has no `traffic.keys`).
+    pub key: u32,
+    /// Whether it writes its key (its type has `op: write`).
+    pub write: bool,
 }
 
 /// State shared by every component of one run.

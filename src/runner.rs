@@ -103,6 +103,7 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulatio
         mix: stream_rng(scenario.seed, replication, &["traffic", "mix"]),
         users: stream_rng(scenario.seed, replication, &["traffic", "users"]),
         work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
+        keys: stream_rng(scenario.seed, replication, &["traffic", "keys"]),
     };
     let entry = ComponentId(scenario.entry as u32);
     sim.add(Box::new(Client::new(

@@ -18,6 +18,7 @@ use std::path::Path;
 use crate::components::ComponentSpec;
 use crate::engine::SimTime;
 use crate::error::{Error, ScenarioError};
+use crate::keys::KeySpace;
 
 pub use overrides::Override;
 pub use units::{Duration, Fraction, Price, Rate};
@@ -72,6 +73,8 @@ pub struct Traffic {
     pub types: Vec<RequestType>,
     /// How long a client waits for an answer before giving up.
     pub timeout: Option<SimTime>,
+    /// The keys requests are about (`None`: requests carry no key, all key 0).
+    pub keys: Option<KeySpace>,
 }
 
 /// The law of the gaps between arrivals.
@@ -116,6 +119,19 @@ pub struct RequestType {
     pub name: String,
     /// Its relative weight in the mix.
     pub weight: f64,
+    /// Whether it reads or writes the data tier.
+    pub op: Op,
+}
+
+/// What a request type does to the data it is about, as written in `op:`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Reads its key (the default: most traffic reads).
+    #[default]
+    Read,
+    /// Writes its key: caches invalidate or update it, databases replicate it.
+    Write,
 }
 
 /// Latencies between components.

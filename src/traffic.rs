@@ -5,8 +5,9 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
+use crate::keys::KeySampler;
 use crate::model::{Call, Ctx, Msg, Outcome, Request, World, ANY_REPLICA};
-use crate::scenario::{ArrivalLaw, RateSegment, Traffic};
+use crate::scenario::{ArrivalLaw, Op, RateSegment, Traffic};
 
 /// Arrival times from a piecewise rate schedule.
 ///
@@ -123,11 +124,15 @@ pub struct Client {
     arrivals: Arrivals,
     mix: Mix,
     users: u32,
+    /// Whether each request type writes.
+    writes: Vec<bool>,
+    keys: Option<KeySampler>,
     entry: ComponentId,
     arrival_rng: SimRng,
     mix_rng: SimRng,
     user_rng: SimRng,
     work_rng: SimRng,
+    key_rng: SimRng,
 }
 
 /// The random streams of the client side, named so that every compared
@@ -141,6 +146,8 @@ pub struct ClientStreams {
     pub users: SimRng,
     /// Per-request seeds of the work drawn at each station.
     pub work: SimRng,
+    /// The key each request is about.
+    pub keys: SimRng,
 }
 
 impl Client {
@@ -155,11 +162,14 @@ impl Client {
             arrivals: Arrivals::new(traffic, stop),
             mix: Mix::new(traffic),
             users: traffic.users,
+            writes: traffic.types.iter().map(|t| t.op == Op::Write).collect(),
+            keys: traffic.keys.as_ref().map(KeySampler::new),
             entry,
             arrival_rng: streams.arrivals,
             mix_rng: streams.mix,
             user_rng: streams.users,
             work_rng: streams.work,
+            key_rng: streams.keys,
         }
     }
 
@@ -172,13 +182,19 @@ impl Client {
     fn arrive(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         let counted = ctx.shared.recorder.counts_arrival(now);
+        let kind = self.mix.draw(&mut self.mix_rng);
         let request = Request {
-            kind: self.mix.draw(&mut self.mix_rng),
+            kind,
             user: self.user_rng.random_range(0..self.users),
             arrived: now,
             wait: SimTime::ZERO,
             counted,
             seed: self.work_rng.random(),
+            key: self
+                .keys
+                .as_ref()
+                .map_or(0, |keys| keys.draw(&mut self.key_rng)),
+            write: self.writes.get(kind as usize).copied().unwrap_or(false),
         };
         let req = ctx.shared.requests.insert(request) as u32;
         ctx.shared.recorder.arrival(now, counted);
@@ -231,13 +247,16 @@ mod tests {
                 RequestType {
                     name: "a".into(),
                     weight: 3.0,
+                    op: Op::Read,
                 },
                 RequestType {
                     name: "b".into(),
                     weight: 1.0,
+                    op: Op::Write,
                 },
             ],
             timeout: None,
+            keys: None,
         }
     }
 

@@ -22,7 +22,7 @@ pub const CATALOGUE: &[MachineSize] = &[
     MachineSize {
         name: "xsmall",
         cores: 1,
-        price_per_hour: 0.05,
+        price_per_hour: 0.048,
     },
     MachineSize {
         name: "small",

@@ -7,7 +7,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::units::{Duration, Rate};
-use super::ArrivalLaw;
+use super::{ArrivalLaw, Op};
+use crate::keys::PopularityName;
 
 /// The `traffic:` section.
 #[derive(Debug, Deserialize)]
@@ -19,6 +20,16 @@ pub struct RawTraffic {
     pub users: Option<u64>,
     pub requests: Option<IndexMap<String, RawRequestType>>,
     pub timeout: Option<Duration>,
+    pub keys: Option<RawKeys>,
+}
+
+/// The `traffic.keys` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeys {
+    pub count: u64,
+    pub popularity: Option<PopularityName>,
+    pub s: Option<f64>,
 }
 
 /// One step of `traffic.schedule`.
@@ -35,6 +46,7 @@ pub struct RawStep {
 #[serde(deny_unknown_fields)]
 pub struct RawRequestType {
     pub weight: f64,
+    pub op: Option<Op>,
 }
 
 /// The `network:` section.

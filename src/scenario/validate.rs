@@ -5,13 +5,14 @@ use serde_json::{Map, Value};
 use serde_path_to_error::Segment;
 
 use super::locate::{join_index, join_key, Locator};
-use super::raw::{RawNetwork, RawStep, RawTraffic};
+use super::raw::{RawKeys, RawNetwork, RawStep, RawTraffic};
 use super::{
-    ArrivalLaw, ComponentDecl, Network, Override, RateSegment, RequestType, Scenario, Traffic,
+    ArrivalLaw, ComponentDecl, Network, Op, Override, RateSegment, RequestType, Scenario, Traffic,
 };
 use crate::components::{self, SpecContext};
 use crate::engine::SimTime;
 use crate::error::{Issue, LocatedIssue, Origin, ScenarioError};
+use crate::keys::{KeySpace, Popularity, PopularityName};
 
 /// Top-level fields, in the order the documentation lists them.
 const TOP_LEVEL: &[&str] = &[
@@ -32,6 +33,10 @@ const MAX_RATE: f64 = 1e7;
 
 /// Default client population when `traffic.users` is absent.
 const DEFAULT_USERS: u64 = 1000;
+
+/// Zipf exponent when `popularity: zipf` gives no `s`: the classic law, where
+/// the key of rank i is asked i times less often than the most popular one.
+const DEFAULT_ZIPF_S: f64 = 1.0;
 
 /// Parses, overrides and validates `text`.
 pub fn load(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
@@ -355,6 +360,7 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
         None => vec![RequestType {
             name: "request".into(),
             weight: 1.0,
+            op: Op::Read,
         }],
         Some(requests) => {
             let mut types = Vec::new();
@@ -368,6 +374,7 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
                 types.push(RequestType {
                     name,
                     weight: t.weight,
+                    op: t.op.unwrap_or_default(),
                 });
             }
             if types.is_empty() || types.iter().map(|t| t.weight).sum::<f64>() <= 0.0 {
@@ -387,13 +394,56 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
             ));
         }
     }
+    let keys = raw.keys.as_ref().map(|k| check_keys(k, issues));
     Some(Traffic {
         arrivals: raw.arrivals.unwrap_or(ArrivalLaw::Poisson),
         schedule: schedule?,
         users: users.clamp(1, u64::from(u32::MAX)) as u32,
         types,
         timeout: raw.timeout.map(|t| t.0),
+        keys,
     })
+}
+
+/// Checks `traffic.keys`: a positive count that fits the key type, and a
+/// positive exponent given only to a Zipf law.
+fn check_keys(raw: &RawKeys, issues: &mut Vec<Issue>) -> KeySpace {
+    if raw.count == 0 || raw.count > u64::from(u32::MAX) {
+        issues.push(Issue::new(
+            "traffic.keys.count",
+            format!(
+                "expected a positive number of keys (at most {}), found {}",
+                u32::MAX,
+                raw.count
+            ),
+        ));
+    }
+    let popularity = match (raw.popularity.unwrap_or(PopularityName::Uniform), raw.s) {
+        (PopularityName::Uniform, None) => Popularity::Uniform,
+        (PopularityName::Uniform, Some(_)) => {
+            issues.push(Issue::new(
+                "traffic.keys.s",
+                "`s` applies only to `popularity: zipf`",
+            ));
+            Popularity::Uniform
+        }
+        (PopularityName::Zipf, s) => {
+            let s = s.unwrap_or(DEFAULT_ZIPF_S);
+            if !(s.is_finite() && s > 0.0) {
+                issues.push(Issue::new(
+                    "traffic.keys.s",
+                    format!(
+                        "expected a positive Zipf exponent, found {s} (for equally popular keys, use popularity: uniform)"
+                    ),
+                ));
+            }
+            Popularity::Zipf { s }
+        }
+    };
+    KeySpace {
+        count: raw.count.clamp(1, u64::from(u32::MAX)) as u32,
+        popularity,
+    }
 }
 
 /// Builds the rate segments from `rate` and `schedule`.
@@ -575,10 +625,12 @@ fn check_components(
     let default_types = [RequestType {
         name: "request".into(),
         weight: 1.0,
+        op: Op::Read,
     }];
     let cx = SpecContext {
         types: traffic.map_or(&default_types[..], |t| &t.types),
         names: &names,
+        keys: traffic.and_then(|t| t.keys.as_ref()),
     };
     let mut out = Vec::new();
     for (name, body) in map {
