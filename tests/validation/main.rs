@@ -15,6 +15,8 @@
 mod support;
 mod theory;
 
+mod cache;
+mod database;
 mod loss;
 mod multi_server;
 mod networks;
