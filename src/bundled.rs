@@ -27,6 +27,26 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "four-clones-least-connections",
         include_str!("../scenarios/four-clones-least-connections.yaml"),
     ),
+    (
+        "database-no-cache",
+        include_str!("../scenarios/database-no-cache.yaml"),
+    ),
+    (
+        "database-cache-aside",
+        include_str!("../scenarios/database-cache-aside.yaml"),
+    ),
+    (
+        "database-read-replicas",
+        include_str!("../scenarios/database-read-replicas.yaml"),
+    ),
+    (
+        "shards-by-range",
+        include_str!("../scenarios/shards-by-range.yaml"),
+    ),
+    (
+        "shards-by-hash",
+        include_str!("../scenarios/shards-by-hash.yaml"),
+    ),
 ];
 
 /// Returns the text of the bundled scenario `name` (with or without `.yaml`).

@@ -1,69 +1,54 @@
-//! Who has seen which write: the replication streams between the nodes of
-//! each shard, and the bounded record that decides stale reads, conflicts and
-//! lost writes.
+//! Who has seen which write: the record that decides stale reads, conflicts
+//! and lost writes.
 //!
-//! Every write gets a sequence number when it commits at its origin node and
-//! is shipped to every other live node of its shard on a stream that applies
-//! writes in order: the write's apply time at a node is its commit time plus a
-//! lag drawn for that node, or the previous write's apply time if that is
-//! later (a replica never applies writes out of order).
+//! A write commits at its origin node and becomes visible at every other live
+//! node of its shard after a lag drawn for that node. A node serves an old
+//! version of a key while the last acknowledged write of the key is not
+//! visible there yet. Each write's lag is its own: a slow write does not hold
+//! back the writes behind it, so the lag a user sets is exactly the delay
+//! after which a write is visible (the replicas' log order is not modelled:
+//! for the freshness of a key only its last write matters).
 //!
-//! For each key, only the last acknowledged write is remembered, and only
-//! until every live node of its shard has applied it. Memory therefore grows
-//! with the writes of the last replication lag, never with the run's length.
+//! A write is remembered only until it is visible at every live node of its
+//! shard, and a key only while its last write is remembered. Memory therefore
+//! grows with the writes of the last replication lag, never with the length
+//! of the run.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
+use slab::Slab;
+
+use super::MAX_NODES_PER_SHARD;
 use crate::engine::SimTime;
 use crate::keys::KeyMap;
 
-/// One origin-to-destination stream of writes.
-#[derive(Clone, Debug, Default)]
-struct Stream {
-    /// Writes shipped and not yet applied: (sequence, apply time), in order.
-    queue: VecDeque<(u64, SimTime)>,
-    /// The last sequence number applied.
-    applied: u64,
-    /// Apply time of the last write shipped.
-    last_apply: SimTime,
-}
-
-impl Stream {
-    /// Applies every write due by `now`; returns the last sequence applied.
-    fn advance(&mut self, now: SimTime) -> u64 {
-        while let Some(&(seq, at)) = self.queue.front() {
-            if at > now {
-                break;
-            }
-            self.applied = seq;
-            self.queue.pop_front();
-        }
-        self.applied
-    }
-}
-
-/// The last acknowledged write of a key.
+/// One write on its way to the other nodes.
 #[derive(Clone, Copy, Debug)]
-struct Recent {
+struct Record {
     seq: u64,
+    key: u32,
     shard: u32,
     origin: u16,
+    /// Whether its client was answered: only then is it the key's version.
+    acked: bool,
+    /// When it becomes visible at each node of the shard (`SimTime::MAX` at
+    /// a node that was down when it committed).
+    visible_at: [SimTime; MAX_NODES_PER_SHARD as usize],
+    /// When it is visible at every node that was live at its commit.
+    done_at: SimTime,
 }
 
-/// The apply times of a write just committed.
+/// A write just committed, and when the other nodes see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Commit {
-    /// Its sequence number.
-    pub seq: u64,
-    /// When the first other node applies it (`None`: no other node).
-    pub first_apply: Option<SimTime>,
-    /// When the last other node applies it (`None`: no other node).
-    pub last_apply: Option<SimTime>,
-    /// Sum over the other nodes of the time until they apply it: with the
-    /// wait behind earlier writes, this can exceed the lags drawn.
-    pub total_lag: SimTime,
-    /// Number of other nodes it was shipped to.
-    pub shipped: u32,
+    /// Its handle for [`Replication::acknowledge`] (`None`: no other node to
+    /// tell, nothing to track).
+    pub handle: Option<u32>,
+    /// When the first other node sees it (`None`: no other node).
+    pub first_visible: Option<SimTime>,
+    /// When the last other node sees it (`None`: no other node).
+    pub last_visible: Option<SimTime>,
 }
 
 /// What a promotion after a primary failure found.
@@ -71,7 +56,7 @@ pub struct Commit {
 pub struct Promotion {
     /// The node (index inside its shard) that becomes the primary.
     pub node: u16,
-    /// Acknowledged writes the promoted node had not applied: lost for good.
+    /// Acknowledged writes the promoted node had not received: lost for good.
     pub lost: u64,
 }
 
@@ -80,186 +65,198 @@ pub struct Promotion {
 pub struct Replication {
     /// Nodes per shard.
     per_shard: usize,
-    /// Streams, indexed by `(shard * per_shard + origin) * per_shard + dest`.
-    streams: Vec<Stream>,
     /// Whether each node (`shard * per_shard + index`) takes part.
     live: Vec<bool>,
-    recent: KeyMap<Recent>,
-    /// Acknowledged writes in order, until every live node has applied them:
-    /// (sequence, key, shard, origin).
-    acked: VecDeque<(u64, u32, u32, u16)>,
-    /// The last sequence acknowledged per origin node.
-    acked_upto: Vec<u64>,
+    records: Slab<Record>,
+    /// The record of each key's last acknowledged write, while remembered.
+    recent: KeyMap<u32>,
+    /// Acknowledged records by the time they are visible everywhere:
+    /// (done at, sequence, record).
+    done: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
     next_seq: u64,
 }
 
 impl Replication {
     /// Creates the state of `shards` shards of `per_shard` nodes each, all live.
     pub fn new(shards: u32, per_shard: u32) -> Self {
-        let n = shards as usize * per_shard as usize;
         Self {
-            per_shard: per_shard as usize,
-            streams: vec![Stream::default(); n * per_shard as usize],
-            live: vec![true; n],
+            per_shard: per_shard.clamp(1, MAX_NODES_PER_SHARD) as usize,
+            live: vec![true; shards as usize * per_shard as usize],
+            records: Slab::new(),
             recent: KeyMap::default(),
-            acked: VecDeque::new(),
-            acked_upto: vec![0; n],
+            done: BinaryHeap::new(),
             next_seq: 1,
         }
     }
 
-    fn node(&self, shard: u32, index: u16) -> usize {
-        shard as usize * self.per_shard + index as usize
+    fn is_live(&self, shard: u32, index: u16) -> bool {
+        self.live[shard as usize * self.per_shard + index as usize]
     }
 
-    fn stream(&mut self, shard: u32, origin: u16, dest: u16) -> &mut Stream {
-        let i = self.node(shard, origin) * self.per_shard + dest as usize;
-        &mut self.streams[i]
+    fn set_live(&mut self, shard: u32, index: u16, live: bool) {
+        self.live[shard as usize * self.per_shard + index as usize] = live;
     }
 
-    /// Returns the number of keys whose last write some live node has not applied.
+    /// Returns the number of writes remembered.
     #[cfg(test)]
     pub fn tracked(&self) -> usize {
-        self.recent.len()
+        self.records.len()
     }
 
-    /// Commits a write at node `origin` of `shard` at `now` and ships it to the
-    /// other live nodes, `lag(dest)` after now (in order per stream).
+    /// Commits a write of `key` at node `origin` of `shard` at `now`; it
+    /// becomes visible at each other live node `lag(node)` later.
     pub fn commit(
         &mut self,
         shard: u32,
         origin: u16,
+        key: u32,
         now: SimTime,
         mut lag: impl FnMut(u16) -> SimTime,
     ) -> Commit {
+        let mut visible_at = [SimTime::MAX; MAX_NODES_PER_SHARD as usize];
+        let (mut first, mut last): (Option<SimTime>, Option<SimTime>) = (None, None);
+        for node in 0..self.per_shard as u16 {
+            if node == origin {
+                visible_at[node as usize] = now;
+            } else if self.is_live(shard, node) {
+                let at = now + lag(node);
+                visible_at[node as usize] = at;
+                first = Some(first.map_or(at, |f| f.min(at)));
+                last = Some(last.map_or(at, |l| l.max(at)));
+            }
+        }
+        let Some(done_at) = last else {
+            return Commit {
+                handle: None,
+                first_visible: None,
+                last_visible: None,
+            };
+        };
         let seq = self.next_seq;
         self.next_seq += 1;
-        let (mut first, mut last): (Option<SimTime>, Option<SimTime>) = (None, None);
-        let (mut total_lag, mut shipped) = (SimTime::ZERO, 0);
-        for dest in 0..self.per_shard as u16 {
-            if dest == origin || !self.live[self.node(shard, dest)] {
-                continue;
-            }
-            let delay = lag(dest);
-            let stream = self.stream(shard, origin, dest);
-            let at = (now + delay).max(stream.last_apply);
-            stream.last_apply = at;
-            stream.queue.push_back((seq, at));
-            total_lag += at - now;
-            shipped += 1;
-            first = Some(first.map_or(at, |f| f.min(at)));
-            last = Some(last.map_or(at, |l| l.max(at)));
-        }
-        Commit {
+        let handle = self.records.insert(Record {
             seq,
-            first_apply: first,
-            last_apply: last,
-            total_lag,
-            shipped,
+            key,
+            shard,
+            origin,
+            acked: false,
+            visible_at,
+            done_at,
+        }) as u32;
+        Commit {
+            handle: Some(handle),
+            first_visible: first,
+            last_visible: last,
         }
     }
 
-    /// Notes that write `seq` of `key`, committed at `origin`, is acknowledged
-    /// to its client at `now`: from now on a node that has not applied it
-    /// serves an old version.
-    pub fn acknowledge(&mut self, shard: u32, origin: u16, key: u32, seq: u64, now: SimTime) {
-        if self.per_shard <= 1 {
+    /// Notes that the write `handle` is acknowledged to its client at `now`:
+    /// from now on a node that does not see it serves an old version.
+    pub fn acknowledge(&mut self, handle: u32, now: SimTime) {
+        self.forget_done(now);
+        let Some(record) = self.records.get_mut(handle as usize) else {
             return;
+        };
+        record.acked = true;
+        let (key, seq, done_at) = (record.key, record.seq, record.done_at);
+        if done_at <= now {
+            // Visible everywhere already: the key is fresh on every node.
+            self.records.remove(handle as usize);
+            self.recent.remove(&key);
+        } else {
+            self.recent.insert(key, handle);
+            self.done.push(Reverse((done_at, seq, handle)));
         }
-        let node = self.node(shard, origin);
-        self.acked_upto[node] = self.acked_upto[node].max(seq);
-        let newer = self.recent.get(&key).is_none_or(|r| r.seq < seq);
-        if newer {
-            self.recent.insert(key, Recent { seq, shard, origin });
-        }
-        self.acked.push_back((seq, key, shard, origin));
-        self.prune(now);
     }
 
-    /// Returns true when node `index` of `shard` has applied the last
-    /// acknowledged write of `key` (or wrote it itself).
-    pub fn visible(&mut self, shard: u32, index: u16, key: u32, now: SimTime) -> bool {
-        let Some(r) = self.recent.get(&key).copied() else {
+    /// Returns true when node `index` of `shard` sees the last acknowledged
+    /// write of `key` (or wrote it itself).
+    pub fn visible(&self, index: u16, key: u32, now: SimTime) -> bool {
+        let Some(record) = self
+            .recent
+            .get(&key)
+            .and_then(|&h| self.records.get(h as usize))
+        else {
             return true;
         };
-        r.origin == index || self.stream(shard, r.origin, index).advance(now) >= r.seq
+        record.origin == index || record.visible_at[index as usize] <= now
     }
 
-    /// Forgets the writes that every live node has applied.
-    fn prune(&mut self, now: SimTime) {
-        while let Some(&(seq, key, shard, origin)) = self.acked.front() {
-            let everywhere = (0..self.per_shard as u16).all(|dest| {
-                dest == origin
-                    || !self.live[self.node(shard, dest)]
-                    || self.stream(shard, origin, dest).advance(now) >= seq
-            });
-            if !everywhere {
+    /// Forgets the writes visible everywhere by `now`.
+    fn forget_done(&mut self, now: SimTime) {
+        while let Some(&Reverse((at, seq, handle))) = self.done.peek() {
+            if at > now {
                 break;
             }
-            self.acked.pop_front();
-            if self.recent.get(&key).is_some_and(|r| r.seq == seq) {
-                self.recent.remove(&key);
-            }
+            self.done.pop();
+            self.forget(handle, seq);
+        }
+    }
+
+    /// Drops record `handle` if it still holds write `seq`.
+    fn forget(&mut self, handle: u32, seq: u64) {
+        let key = match self.records.get(handle as usize) {
+            Some(r) if r.seq == seq => r.key,
+            _ => return,
+        };
+        self.records.remove(handle as usize);
+        if self.recent.get(&key) == Some(&handle) {
+            self.recent.remove(&key);
         }
     }
 
     /// Handles the failure of `failed`, the primary of `shard`, at `now`:
-    /// picks the live node that has applied the most of its writes, counts
-    /// the acknowledged writes that node lacks (lost), and cuts every stream
-    /// from the failed node at what the promoted node has. Returns `None`
+    /// picks the live node that misses the fewest of its acknowledged writes,
+    /// counts those (lost), and forgets the failed node's writes that the
+    /// promoted node lacks or that were never acknowledged. Returns `None`
     /// when no other node is live.
     pub fn fail_primary(&mut self, shard: u32, failed: u16, now: SimTime) -> Option<Promotion> {
-        let failed_node = self.node(shard, failed);
-        self.live[failed_node] = false;
-        let candidates: Vec<u16> = (0..self.per_shard as u16)
-            .filter(|&d| d != failed && self.live[self.node(shard, d)])
-            .collect();
+        self.set_live(shard, failed, false);
+        let from_failed = |r: &Record| r.shard == shard && r.origin == failed;
         let mut best: Option<(u64, u16)> = None;
-        for &d in &candidates {
-            let applied = self.stream(shard, failed, d).advance(now);
-            if best.is_none_or(|(a, _)| applied > a) {
-                best = Some((applied, d));
+        for node in 0..self.per_shard as u16 {
+            if node == failed || !self.is_live(shard, node) {
+                continue;
+            }
+            let missing = self
+                .records
+                .iter()
+                .filter(|(_, r)| from_failed(r) && r.acked && r.visible_at[node as usize] > now)
+                .count() as u64;
+            if best.is_none_or(|(m, _)| missing < m) {
+                best = Some((missing, node));
             }
         }
-        let (kept, node) = best?;
-        let acked = self.acked_upto[failed_node];
-        let lost = self
-            .stream(shard, failed, node)
-            .queue
+        let promoted = best.map(|(_, node)| node);
+        let gone: Vec<(u32, u64)> = self
+            .records
             .iter()
-            .filter(|&&(seq, _)| seq <= acked)
-            .count() as u64;
-        // Writes beyond what the new primary has never reach anyone now.
-        for &d in &candidates {
-            let stream = self.stream(shard, failed, d);
-            stream.queue.retain(|&(seq, _)| seq <= kept);
+            .filter(|(_, r)| {
+                from_failed(r)
+                    && (!r.acked || promoted.is_none_or(|p| r.visible_at[p as usize] > now))
+            })
+            .map(|(h, r)| (h as u32, r.seq))
+            .collect();
+        for (handle, seq) in gone {
+            self.forget(handle, seq);
         }
-        self.recent
-            .retain(|_, r| !(r.shard == shard && r.origin == failed && r.seq > kept));
-        Some(Promotion { node, lost })
+        best.map(|(lost, node)| Promotion { node, lost })
     }
 
-    /// Takes node `index` of `shard` out of replication (it failed): nothing
-    /// is shipped to it any more, and what was on its way is dropped.
+    /// Takes node `index` of `shard` out of replication (it failed).
     pub fn leave(&mut self, shard: u32, index: u16) {
-        let node = self.node(shard, index);
-        self.live[node] = false;
-        for origin in 0..self.per_shard as u16 {
-            self.stream(shard, origin, index).queue.clear();
-        }
+        self.set_live(shard, index, false);
     }
 
-    /// Brings node `index` of `shard` back, fully caught up with every write
-    /// so far (a resynchronised replica).
+    /// Brings node `index` of `shard` back, caught up with every write so far
+    /// (a resynchronised replica).
     pub fn rejoin(&mut self, shard: u32, index: u16, now: SimTime) {
-        let node = self.node(shard, index);
-        self.live[node] = true;
-        let upto = self.next_seq - 1;
-        for origin in 0..self.per_shard as u16 {
-            let stream = self.stream(shard, origin, index);
-            stream.queue.clear();
-            stream.applied = upto;
-            stream.last_apply = now;
+        self.set_live(shard, index, true);
+        for (_, r) in self.records.iter_mut() {
+            if r.shard == shard {
+                let at = &mut r.visible_at[index as usize];
+                *at = (*at).min(now);
+            }
         }
     }
 }
@@ -270,70 +267,78 @@ mod tests {
 
     const MS: u64 = 1_000_000;
 
+    /// Commits and acknowledges a write of `key` at node `origin` at `t` ms.
+    fn write(r: &mut Replication, origin: u16, key: u32, t: u64, lags_ms: &[u64]) -> Commit {
+        let now = SimTime(t * MS);
+        let c = r.commit(0, origin, key, now, |d| SimTime(lags_ms[d as usize] * MS));
+        if let Some(h) = c.handle {
+            r.acknowledge(h, now);
+        }
+        c
+    }
+
     #[test]
-    fn a_replica_serves_the_old_version_until_it_applies_the_write() {
+    fn a_replica_serves_the_old_version_until_the_write_reaches_it() {
         let mut r = Replication::new(1, 3);
-        // Node 0 writes key 5 at t = 0; node 1 applies it after 10 ms, node 2 after 30 ms.
-        let c = r.commit(0, 0, SimTime(0), |d| {
-            SimTime(if d == 1 { 10 * MS } else { 30 * MS })
-        });
-        assert_eq!(c.first_apply, Some(SimTime(10 * MS)));
-        assert_eq!(c.last_apply, Some(SimTime(30 * MS)));
-        r.acknowledge(0, 0, 5, c.seq, SimTime(0));
-        assert!(r.visible(0, 0, 5, SimTime(1)), "the writer sees its write");
-        assert!(!r.visible(0, 1, 5, SimTime(9 * MS)));
-        assert!(r.visible(0, 1, 5, SimTime(10 * MS)));
-        assert!(!r.visible(0, 2, 5, SimTime(29 * MS)));
-        assert!(
-            r.visible(0, 1, 7, SimTime(1)),
-            "an unwritten key is never stale"
-        );
-        // Once applied everywhere the record is dropped: memory stays bounded.
-        let later = r.commit(0, 0, SimTime(31 * MS), |_| SimTime(0));
-        r.acknowledge(0, 0, 6, later.seq, SimTime(31 * MS));
+        let c = write(&mut r, 0, 5, 0, &[0, 10, 30]);
+        assert_eq!(c.first_visible, Some(SimTime(10 * MS)));
+        assert_eq!(c.last_visible, Some(SimTime(30 * MS)));
+        assert!(r.visible(0, 5, SimTime(1)), "the writer sees its write");
+        assert!(!r.visible(1, 5, SimTime(9 * MS)));
+        assert!(r.visible(1, 5, SimTime(10 * MS)));
+        assert!(!r.visible(2, 5, SimTime(29 * MS)));
+        assert!(r.visible(1, 7, SimTime(1)), "an unwritten key is never stale");
+        // Once visible everywhere the write is forgotten: memory stays bounded.
+        write(&mut r, 0, 6, 31, &[0, 0, 0]);
         assert_eq!(r.tracked(), 0);
     }
 
     #[test]
-    fn streams_apply_in_order() {
+    fn each_write_arrives_after_its_own_lag() {
         let mut r = Replication::new(1, 2);
-        let slow = r.commit(0, 0, SimTime(0), |_| SimTime(50 * MS));
-        let fast = r.commit(0, 0, SimTime(MS), |_| SimTime(MS));
-        // The second write cannot overtake the first on the same stream.
-        assert_eq!(fast.last_apply, slow.last_apply);
-        r.acknowledge(0, 0, 1, slow.seq, SimTime(0));
-        r.acknowledge(0, 0, 2, fast.seq, SimTime(MS));
-        assert!(!r.visible(0, 1, 2, SimTime(10 * MS)));
-        assert!(r.visible(0, 1, 2, SimTime(50 * MS)));
+        write(&mut r, 0, 1, 0, &[0, 50]);
+        write(&mut r, 0, 2, 1, &[0, 1]);
+        // The second write is not held back behind the slower first one.
+        assert!(r.visible(1, 2, SimTime(2 * MS)));
+        assert!(!r.visible(1, 1, SimTime(2 * MS)));
+        // A newer write of a key replaces the older one as its version.
+        write(&mut r, 0, 1, 3, &[0, 5]);
+        assert!(!r.visible(1, 1, SimTime(7 * MS)));
+        assert!(r.visible(1, 1, SimTime(8 * MS)));
+    }
+
+    #[test]
+    fn an_unacknowledged_write_is_not_yet_the_version() {
+        let mut r = Replication::new(1, 2);
+        let c = r.commit(0, 0, 3, SimTime(0), |_| SimTime(10 * MS));
+        assert!(r.visible(1, 3, SimTime(MS)), "a write still waiting for acks");
+        r.acknowledge(c.handle.unwrap(), SimTime(10 * MS));
+        assert!(r.visible(1, 3, SimTime(10 * MS)));
+        assert_eq!(r.tracked(), 0, "sync writes are visible everywhere at their ack");
     }
 
     #[test]
     fn concurrent_writes_at_two_primaries_are_not_visible_to_each_other() {
         let mut r = Replication::new(1, 2);
-        let a = r.commit(0, 0, SimTime(0), |_| SimTime(20 * MS));
-        r.acknowledge(0, 0, 9, a.seq, SimTime(0));
+        write(&mut r, 0, 9, 0, &[0, 20]);
         // Node 1 writes key 9 at 5 ms, before node 0's write reached it: a conflict.
-        assert!(!r.visible(0, 1, 9, SimTime(5 * MS)));
-        // At 25 ms node 1 has applied it: a later write there is not a conflict.
-        assert!(r.visible(0, 1, 9, SimTime(25 * MS)));
+        assert!(!r.visible(1, 9, SimTime(5 * MS)));
+        // At 25 ms node 1 has it: a later write there is not a conflict.
+        assert!(r.visible(1, 9, SimTime(25 * MS)));
     }
 
     #[test]
     fn failover_promotes_the_most_advanced_replica_and_counts_lost_writes() {
         let mut r = Replication::new(1, 3);
-        let lags = [0, 10 * MS, 30 * MS];
-        for (i, key) in [1u32, 2, 3].iter().enumerate() {
-            let t = SimTime(i as u64 * MS);
-            let c = r.commit(0, 0, t, |d| SimTime(lags[d as usize]));
-            r.acknowledge(0, 0, *key, c.seq, t);
+        for (i, key) in [1u32, 2, 3].into_iter().enumerate() {
+            write(&mut r, 0, key, i as u64, &[0, 10, 30]);
         }
-        // At 11 ms node 1 has applied writes 1 and 2 (due at 10 and 11 ms), node 2 none.
+        // At 11 ms node 1 has writes 1 and 2 (due at 10 and 11 ms), node 2 none.
         let p = r.fail_primary(0, 0, SimTime(11 * MS)).unwrap();
-        assert_eq!(p.node, 1);
-        assert_eq!(p.lost, 1, "write 3 (due at 12 ms) never reached node 1");
+        assert_eq!(p, Promotion { node: 1, lost: 1 });
         // The lost write no longer makes reads stale; the kept ones still do at node 2.
-        assert!(r.visible(0, 2, 3, SimTime(11 * MS)));
-        assert!(!r.visible(0, 2, 1, SimTime(11 * MS)));
+        assert!(r.visible(2, 3, SimTime(11 * MS)));
+        assert!(!r.visible(2, 1, SimTime(11 * MS)));
         // No replica left: no promotion.
         let mut alone = Replication::new(1, 1);
         assert_eq!(alone.fail_primary(0, 0, SimTime(0)), None);
@@ -342,9 +347,9 @@ mod tests {
     #[test]
     fn a_rejoined_node_is_caught_up() {
         let mut r = Replication::new(1, 2);
-        let c = r.commit(0, 0, SimTime(0), |_| SimTime(100 * MS));
-        r.acknowledge(0, 0, 4, c.seq, SimTime(0));
+        write(&mut r, 0, 4, 0, &[0, 100]);
+        r.leave(0, 1);
         r.rejoin(0, 1, SimTime(MS));
-        assert!(r.visible(0, 1, 4, SimTime(MS)));
+        assert!(r.visible(1, 4, SimTime(MS)));
     }
 }
