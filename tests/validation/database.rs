@@ -30,10 +30,7 @@ components:
     let runs = replicate(&yaml, 10);
     // A request lands on shard i with probability share_i and then spends an
     // M/M/1 sojourn of mean 1 / (mu - lambda share_i) there.
-    let w_ms: f64 = share
-        .iter()
-        .map(|s| s * 1000.0 / (mu - lambda * s))
-        .sum();
+    let w_ms: f64 = share.iter().map(|s| s * 1000.0 / (mu - lambda * s)).sum();
     assert_matches(
         "hash shards mean response (ms)",
         &runs,

@@ -287,7 +287,10 @@ mod tests {
         assert!(!r.visible(1, 5, SimTime(9 * MS)));
         assert!(r.visible(1, 5, SimTime(10 * MS)));
         assert!(!r.visible(2, 5, SimTime(29 * MS)));
-        assert!(r.visible(1, 7, SimTime(1)), "an unwritten key is never stale");
+        assert!(
+            r.visible(1, 7, SimTime(1)),
+            "an unwritten key is never stale"
+        );
         // Once visible everywhere the write is forgotten: memory stays bounded.
         write(&mut r, 0, 6, 31, &[0, 0, 0]);
         assert_eq!(r.tracked(), 0);
@@ -311,10 +314,17 @@ mod tests {
     fn an_unacknowledged_write_is_not_yet_the_version() {
         let mut r = Replication::new(1, 2);
         let c = r.commit(0, 0, 3, SimTime(0), |_| SimTime(10 * MS));
-        assert!(r.visible(1, 3, SimTime(MS)), "a write still waiting for acks");
+        assert!(
+            r.visible(1, 3, SimTime(MS)),
+            "a write still waiting for acks"
+        );
         r.acknowledge(c.handle.unwrap(), SimTime(10 * MS));
         assert!(r.visible(1, 3, SimTime(10 * MS)));
-        assert_eq!(r.tracked(), 0, "sync writes are visible everywhere at their ack");
+        assert_eq!(
+            r.tracked(),
+            0,
+            "sync writes are visible everywhere at their ack"
+        );
     }
 
     #[test]
