@@ -215,6 +215,7 @@ struct Counters {
     writes: u64,
     evictions: u64,
     expirations: u64,
+    /// Requests answered successfully.
     answered: u64,
 }
 
@@ -460,7 +461,7 @@ impl Cache {
     }
 
     fn answer(&mut self, call: &Call, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        if self.counting(ctx) {
+        if outcome == Outcome::Ok && self.counting(ctx) {
             self.counts.answered += 1;
         }
         send_reply(ctx, call, outcome);
