@@ -40,6 +40,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../scenarios/database-read-replicas.yaml"),
     ),
     (
+        "database-multi-primary",
+        include_str!("../scenarios/database-multi-primary.yaml"),
+    ),
+    (
         "shards-by-range",
         include_str!("../scenarios/shards-by-range.yaml"),
     ),

@@ -616,6 +616,20 @@ components:
     }
 
     #[test]
+    fn a_cache_without_keys_is_refused_but_not_for_a_broken_traffic_section() {
+        let yaml = "name: x\nduration: 10s\ntraffic:\n  rate: 100/s\nentry: c\ncomponents:\n  \
+                    c: {kind: cache, capacity: 5, backend: db}\n  db: {kind: database}\n";
+        let e = load_text(yaml, "t", &[]).unwrap_err();
+        assert_eq!(e.issues.len(), 1);
+        assert!(e.issues[0].message.contains("needs requests with keys"));
+        // The rate is wrong, the keys are there: one mistake, one error.
+        let broken = yaml.replace("rate: 100/s", "rate: 100\n  keys: {count: 10}");
+        let e = load_text(&broken, "t", &[]).unwrap_err();
+        assert_eq!(e.issues.len(), 1, "{e}");
+        assert_eq!(e.issues[0].path, "traffic.rate");
+    }
+
+    #[test]
     fn without_writes_or_ttl_every_key_misses_once() {
         let r = run(&scenario(
             "{kind: cache, capacity: 1000, backend: db}",

@@ -278,7 +278,13 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
         .and_then(|raw| check_traffic(raw, rate_written, issues));
     let network = optional::<RawNetwork>(map, "network", issues);
     let entry: Option<String> = required(map, "entry", issues);
-    let (names, components) = check_components(map.get("components"), traffic.as_ref(), issues);
+    let keys_written = map.get("traffic").and_then(|t| t.get("keys")).is_some();
+    let (names, components) = check_components(
+        map.get("components"),
+        traffic.as_ref(),
+        keys_written,
+        issues,
+    );
     let network = check_network(network, &names, issues);
     let entry = entry.and_then(|e| match names.iter().position(|n| *n == e) {
         Some(i) => Some(i),
@@ -596,10 +602,17 @@ fn check_network(raw: Option<RawNetwork>, names: &[String], issues: &mut Vec<Iss
     }
 }
 
+/// Stands for the key space of a traffic section that failed validation.
+const PLACEHOLDER_KEYS: KeySpace = KeySpace {
+    count: 1,
+    popularity: Popularity::Uniform,
+};
+
 /// Parses every component; returns all names, and the components if all parsed.
 fn check_components(
     value: Option<&Value>,
     traffic: Option<&Traffic>,
+    keys_written: bool,
     issues: &mut Vec<Issue>,
 ) -> (Vec<String>, Option<Vec<ComponentDecl>>) {
     let Some(value) = value else {
@@ -630,7 +643,13 @@ fn check_components(
     let cx = SpecContext {
         types: traffic.map_or(&default_types[..], |t| &t.types),
         names: &names,
-        keys: traffic.and_then(|t| t.keys.as_ref()),
+        // When the traffic section is broken (already reported) but has keys,
+        // components that need keys must not report their absence as well.
+        keys: match traffic {
+            Some(t) => t.keys.as_ref(),
+            None if keys_written => Some(&PLACEHOLDER_KEYS),
+            None => None,
+        },
     };
     let mut out = Vec::new();
     for (name, body) in map {
