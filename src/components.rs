@@ -4,6 +4,8 @@
 //! validation, the simulated behaviour and its unit tests. Adding a kind means
 //! writing that module and adding one variant and one line to each `match` here.
 
+pub mod cache;
+pub mod database;
 pub mod lifecycle;
 pub mod load_balancer;
 pub mod machine;
@@ -14,13 +16,14 @@ use serde_json::Value;
 
 use crate::engine::{stream_rng, ComponentId, SimRng, SimTime};
 use crate::error::Issue;
+use crate::keys::KeySpace;
 use crate::metrics::Window;
 use crate::model::Node;
 use crate::scenario::locate::join_key;
 use crate::scenario::{ComponentDecl, RequestType, Scenario};
 
 /// The kinds a scenario may use, as written in `kind:`.
-pub const KINDS: &[&str] = &["server", "load_balancer"];
+pub const KINDS: &[&str] = &["server", "load_balancer", "cache", "database"];
 
 /// Fields every kind accepts, read here rather than by each kind.
 const COMMON_FIELDS: &[&str] = &["kind", "host", "zone", "zones", "boot"];
@@ -35,6 +38,10 @@ pub enum ComponentSpec {
     Server(server::Spec),
     /// `kind: load_balancer`
     LoadBalancer(load_balancer::Spec),
+    /// `kind: cache`
+    Cache(cache::Spec),
+    /// `kind: database`
+    Database(database::Spec),
 }
 
 /// What a kind needs to know about the rest of the scenario while validating.
@@ -43,6 +50,8 @@ pub struct SpecContext<'a> {
     pub types: &'a [RequestType],
     /// Every component name, in file order.
     pub names: &'a [String],
+    /// The key space of the traffic, if it has one.
+    pub keys: Option<&'a KeySpace>,
 }
 
 impl SpecContext<'_> {
@@ -52,6 +61,20 @@ impl SpecContext<'_> {
             .iter()
             .position(|n| n == name)
             .ok_or_else(|| Issue::new(path, crate::scenario::no_such_component(name, self.names)))
+    }
+
+    /// Returns an issue at `path` when the traffic has no key space, which
+    /// `what` (like "a cache") needs to tell requests apart.
+    pub fn require_keys(&self, path: &str, what: &str) -> Option<Issue> {
+        self.keys.is_none().then(|| {
+            Issue::new(
+                path,
+                format!(
+                    "{what} needs requests with keys: add `traffic.keys`, like \
+                     keys: {{count: 100000, popularity: zipf, s: 0.9}}"
+                ),
+            )
+        })
     }
 
     /// Resolves a request type name written at `path` to its index.
@@ -118,6 +141,8 @@ pub fn parse(
     let spec = match kind {
         "server" => server::parse(&rest, path, cx).map(ComponentSpec::Server),
         "load_balancer" => load_balancer::parse(&rest, path, cx).map(ComponentSpec::LoadBalancer),
+        "cache" => cache::parse(&rest, path, cx).map(ComponentSpec::Cache),
+        "database" => database::parse(&rest, path, cx).map(ComponentSpec::Database),
         other => Err(vec![Issue::new(
             join_key(path, "kind"),
             format!(
@@ -197,6 +222,8 @@ impl ComponentSpec {
         match self {
             ComponentSpec::Server(_) => "server",
             ComponentSpec::LoadBalancer(_) => "load_balancer",
+            ComponentSpec::Cache(_) => "cache",
+            ComponentSpec::Database(_) => "database",
         }
     }
 
@@ -205,6 +232,8 @@ impl ComponentSpec {
         match self {
             ComponentSpec::Server(s) => s.replicas,
             ComponentSpec::LoadBalancer(b) => b.ha.members(),
+            ComponentSpec::Cache(c) => c.replicas,
+            ComponentSpec::Database(d) => d.nodes(),
         }
     }
 
@@ -213,6 +242,8 @@ impl ComponentSpec {
         let per_machine = match self {
             ComponentSpec::Server(s) => s.station.price_per_hour,
             ComponentSpec::LoadBalancer(b) => b.station.price_per_hour,
+            ComponentSpec::Cache(c) => c.price_per_hour,
+            ComponentSpec::Database(d) => d.station.price_per_hour,
         };
         per_machine * f64::from(self.replicas())
     }
@@ -222,6 +253,8 @@ impl ComponentSpec {
         let mut out = match self {
             ComponentSpec::Server(s) => s.calls.iter().flatten().copied().collect(),
             ComponentSpec::LoadBalancer(b) => b.routes.clone(),
+            ComponentSpec::Cache(c) => vec![c.backend],
+            ComponentSpec::Database(_) => Vec::new(),
         };
         out.sort_unstable();
         out.dedup();
@@ -231,7 +264,9 @@ impl ComponentSpec {
     /// Checks the settings that depend on other components.
     pub fn check_against(&self, path: &str, all: &[ComponentDecl]) -> Vec<Issue> {
         match self {
-            ComponentSpec::Server(_) => Vec::new(),
+            ComponentSpec::Server(_) | ComponentSpec::Cache(_) | ComponentSpec::Database(_) => {
+                Vec::new()
+            }
             ComponentSpec::LoadBalancer(b) => b.check_against(path, all),
         }
     }
@@ -241,6 +276,8 @@ impl ComponentSpec {
         match self {
             ComponentSpec::Server(s) => Box::new(server::Server::new(s, bx)),
             ComponentSpec::LoadBalancer(b) => Box::new(load_balancer::LoadBalancer::new(b, bx)),
+            ComponentSpec::Cache(c) => Box::new(cache::Cache::new(c, bx)),
+            ComponentSpec::Database(d) => Box::new(database::Database::new(d, bx)),
         }
     }
 }

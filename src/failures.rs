@@ -220,7 +220,19 @@ pub fn parse(
                         ),
                     ));
                 }
-                if let Some(t) = target(&raw.slow, "slow", issues) {
+                let t = target(&raw.slow, "slow", issues);
+                if let Some(t) = t.filter(|&t| components[t].spec.kind() != "server") {
+                    issues.push(Issue::new(
+                        join_key(&path, "slow"),
+                        format!(
+                            "`{}` is a {}: slow-downs apply to servers",
+                            names[t],
+                            components[t].spec.kind()
+                        ),
+                    ));
+                    continue;
+                }
+                if let Some(t) = t {
                     check_replica(t, raw.replica, issues);
                     out.push(FailureSpec::Slow {
                         at: raw.at.0,

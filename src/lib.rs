@@ -1,17 +1,18 @@
 //! # scalesim
 //!
 //! A discrete-event simulator of scaling architectures. A scenario file
-//! describes clients, load balancers, cloned servers and the network between
-//! them; scalesim simulates it request by request and reports latency,
-//! throughput and availability.
+//! describes clients, load balancers, cloned servers, caches, databases and
+//! the network between them; scalesim simulates it request by request and
+//! reports latency, throughput, availability and consistency.
 //!
 //! ## Concepts
 //!
 //! - [`engine`]: a generic event loop (integer nanoseconds, events ordered by
 //!   time then insertion) that knows nothing about web architectures.
 //! - [`scenario`]: YAML files, parsed, overridden and validated into a [`scenario::Scenario`].
-//! - [`components`]: one module per kind (`server`, `load_balancer`...), each
-//!   with its settings, its validation and its behaviour.
+//! - [`components`]: one module per kind (`server`, `load_balancer`, `cache`,
+//!   `database`...), each with its settings, its validation and its behaviour.
+//! - [`keys`]: the keys requests read and write, and their popularity (Zipf).
 //! - [`metrics`]: histograms and counters fed by the components, and summaries.
 //! - [`runner`]: replications in parallel; [`report`]: tables and JSON.
 //!
@@ -37,6 +38,7 @@ pub mod dist;
 pub mod engine;
 pub mod error;
 pub mod failures;
+pub mod keys;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -157,6 +157,10 @@ pub struct Request {
     pub seed: u64,
     /// The client request this is an attempt of (a key of the client's table).
     pub origin: u32,
+    /// The key it reads or writes (0 when the scenario has no `traffic.keys`).
+    pub key: u32,
+    /// Whether it writes its key (its type has `op: write`).
+    pub write: bool,
 }
 
 /// State shared by every component of one run.

@@ -110,6 +110,7 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulatio
         users: stream_rng(scenario.seed, replication, &["traffic", "users"]),
         work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
         retries: stream_rng(scenario.seed, replication, &["traffic", "retries"]),
+        keys: stream_rng(scenario.seed, replication, &["traffic", "keys"]),
     };
     if !scenario.failures.is_empty() {
         sim.add(Box::new(Injector::new(scenario, replication)));

@@ -19,6 +19,7 @@ use crate::components::ComponentSpec;
 use crate::engine::SimTime;
 use crate::error::{Error, ScenarioError};
 use crate::failures::FailureSpec;
+use crate::keys::KeySpace;
 use crate::metrics::Slo;
 use crate::traffic::RetryPolicy;
 
@@ -87,6 +88,8 @@ pub struct Traffic {
     pub timeout: Option<SimTime>,
     /// Retries after a failed, rejected or timed-out attempt.
     pub retry: Option<RetryPolicy>,
+    /// The keys requests are about (`None`: requests carry no key, all key 0).
+    pub keys: Option<KeySpace>,
 }
 
 /// The law of the gaps between arrivals.
@@ -131,6 +134,19 @@ pub struct RequestType {
     pub name: String,
     /// Its relative weight in the mix.
     pub weight: f64,
+    /// Whether it reads or writes the data tier.
+    pub op: Op,
+}
+
+/// What a request type does to the data it is about, as written in `op:`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Reads its key (the default: most traffic reads).
+    #[default]
+    Read,
+    /// Writes its key: caches invalidate or update it, databases replicate it.
+    Write,
 }
 
 /// Latencies between components.

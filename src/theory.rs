@@ -43,6 +43,68 @@ pub fn mg1_wait(lambda: f64, s: f64, scv: f64) -> f64 {
     rho * s * (1.0 + scv) / (2.0 * (1.0 - rho))
 }
 
+/// Solves `occupancy(T) = capacity` for the characteristic time `T` of a cache
+/// (in requests), where `occupancy` is increasing from 0 to the key count.
+fn characteristic_time(capacity: f64, occupancy: impl Fn(f64) -> f64) -> f64 {
+    let mut high = 1.0;
+    while occupancy(high) < capacity && high < 1e300 {
+        high *= 2.0;
+    }
+    let mut low = 0.0;
+    // Bisection to the last bit: the occupancy is monotone, so this cannot fail.
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if occupancy(mid) < capacity {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    0.5 * (low + high)
+}
+
+/// Che's characteristic time of an LRU cache of `capacity` entries, in
+/// requests, for keys asked independently with probabilities `p`: the `T`
+/// such that `sum_i (1 - exp(-p_i T)) = capacity` (Che, Tung and Wang, 2002).
+pub fn che_characteristic_time(p: &[f64], capacity: f64) -> f64 {
+    characteristic_time(capacity, |t| p.iter().map(|pi| -(-pi * t).exp_m1()).sum())
+}
+
+/// Che's approximation of the hit ratio of an LRU cache of `capacity`
+/// entries under independent requests with key probabilities `p`: a key is in
+/// the cache when it was asked within the last `T` requests, so its hit
+/// probability is `1 - exp(-p_i T)`. Returns 1 when every key fits.
+pub fn che_lru_hit_ratio(p: &[f64], capacity: f64) -> f64 {
+    if capacity >= p.len() as f64 {
+        return 1.0;
+    }
+    let t = che_characteristic_time(p, capacity);
+    p.iter().map(|pi| pi * -(-pi * t).exp_m1()).sum()
+}
+
+/// The characteristic-time approximation of the hit ratio of a FIFO or a
+/// random-eviction cache (the two coincide under independent requests,
+/// Gelenbe 1973): key i is cached with probability `p_i T / (1 + p_i T)`,
+/// with `T` such that these sum to `capacity` (Martina, Garetto and Leonardi, 2014).
+pub fn fifo_hit_ratio(p: &[f64], capacity: f64) -> f64 {
+    if capacity >= p.len() as f64 {
+        return 1.0;
+    }
+    let t = characteristic_time(capacity, |t| {
+        p.iter().map(|pi| pi * t / (1.0 + pi * t)).sum()
+    });
+    p.iter().map(|pi| pi * (pi * t / (1.0 + pi * t))).sum()
+}
+
+/// Expected number of distinct keys among `requests` independent draws with
+/// key probabilities `p`: `sum_i 1 - (1 - p_i)^requests`. A cache that holds
+/// every key misses exactly once per distinct key.
+pub fn expected_distinct(p: &[f64], requests: f64) -> f64 {
+    p.iter()
+        .map(|pi| -(requests * (-pi).ln_1p()).exp_m1())
+        .sum()
+}
+
 /// What theory predicts for a scenario that is exactly a queueing model.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Prediction {
@@ -139,6 +201,24 @@ mod tests {
         assert!((p[1] - erlang_b(1, 2.0)).abs() < 1e-12);
         // M/D/1 at rho = 0.5 with s = 1: Wq = 0.5.
         assert!((mg1_wait(0.5, 1.0, 0.0) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cache_approximations_behave_at_their_limits() {
+        // Uniform popularity over n keys: LRU and FIFO both hit C / n exactly
+        // in the limit, and Che gives 1 - exp(-T / n) = C / n.
+        let p = vec![0.01; 100];
+        assert!((che_lru_hit_ratio(&p, 25.0) - 0.25).abs() < 1e-9);
+        assert!((fifo_hit_ratio(&p, 25.0) - 0.25).abs() < 1e-9);
+        assert_eq!(che_lru_hit_ratio(&p, 100.0), 1.0);
+        // Skewed popularity: LRU beats FIFO, and both beat the capacity share.
+        let weights: Vec<f64> = (1..=1000).map(|i| 1.0 / f64::from(i)).collect();
+        let total: f64 = weights.iter().sum();
+        let zipf: Vec<f64> = weights.iter().map(|w| w / total).collect();
+        let (lru, fifo) = (che_lru_hit_ratio(&zipf, 50.0), fifo_hit_ratio(&zipf, 50.0));
+        assert!(lru > fifo && fifo > 0.05, "lru {lru}, fifo {fifo}");
+        // Two keys of probability 1/2 in 2 draws: 1.5 distinct on average.
+        assert!((expected_distinct(&[0.5, 0.5], 2.0) - 1.5).abs() < 1e-12);
     }
 
     #[test]

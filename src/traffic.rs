@@ -7,9 +7,10 @@ use rand_distr::{Distribution, Exp1};
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use slab::Slab;
 
+use crate::keys::KeySampler;
 use crate::metrics::Ending;
 use crate::model::{Call, Ctx, Msg, Outcome, Request, World, ANY_REPLICA, OUTSIDE};
-use crate::scenario::{ArrivalLaw, RateSegment, Traffic};
+use crate::scenario::{ArrivalLaw, Op, RateSegment, Traffic};
 
 /// Arrival times from a piecewise rate schedule.
 ///
@@ -177,6 +178,8 @@ impl RetryPolicy {
 struct Origin {
     arrived: SimTime,
     kind: u16,
+    key: u32,
+    write: bool,
     user: u32,
     seed: u64,
     counted: bool,
@@ -203,6 +206,9 @@ pub struct Client {
     arrivals: Arrivals,
     mix: Mix,
     users: u32,
+    /// Whether each request type writes.
+    writes: Vec<bool>,
+    keys: Option<KeySampler>,
     entry: ComponentId,
     timeout: Option<SimTime>,
     retry: Option<RetryPolicy>,
@@ -214,6 +220,7 @@ pub struct Client {
     user_rng: SimRng,
     work_rng: SimRng,
     retry_rng: SimRng,
+    key_rng: SimRng,
 }
 
 /// The random streams of the client side, named so that every compared
@@ -229,6 +236,8 @@ pub struct ClientStreams {
     pub work: SimRng,
     /// Jitter of the waits before retries.
     pub retries: SimRng,
+    /// The key each request is about.
+    pub keys: SimRng,
 }
 
 impl Client {
@@ -243,6 +252,8 @@ impl Client {
             arrivals: Arrivals::new(traffic, stop),
             mix: Mix::new(traffic),
             users: traffic.users,
+            writes: traffic.types.iter().map(|t| t.op == Op::Write).collect(),
+            keys: traffic.keys.as_ref().map(KeySampler::new),
             entry,
             timeout: traffic.timeout,
             retry: traffic.retry,
@@ -253,6 +264,7 @@ impl Client {
             user_rng: streams.users,
             work_rng: streams.work,
             retry_rng: streams.retries,
+            key_rng: streams.keys,
         }
     }
 
@@ -273,9 +285,15 @@ impl Client {
     fn arrive(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         let counted = ctx.shared.recorder.counts_arrival(now);
+        let kind = self.mix.draw(&mut self.mix_rng);
         let origin = self.origins.insert(Origin {
             arrived: now,
-            kind: self.mix.draw(&mut self.mix_rng),
+            kind,
+            key: self
+                .keys
+                .as_ref()
+                .map_or(0, |keys| keys.draw(&mut self.key_rng)),
+            write: self.writes.get(kind as usize).copied().unwrap_or(false),
             user: self.user_rng.random_range(0..self.users),
             seed: self.work_rng.random(),
             counted,
@@ -309,6 +327,8 @@ impl Client {
             counted: origin.counted,
             seed: origin.seed,
             origin: o,
+            key: origin.key,
+            write: origin.write,
         };
         let req = ctx.shared.requests.insert(request) as u32;
         origin.current = Some(req);
@@ -474,14 +494,17 @@ mod tests {
                 RequestType {
                     name: "a".into(),
                     weight: 3.0,
+                    op: Op::Read,
                 },
                 RequestType {
                     name: "b".into(),
                     weight: 1.0,
+                    op: Op::Write,
                 },
             ],
             timeout: None,
             retry: None,
+            keys: None,
         }
     }
 

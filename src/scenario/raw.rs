@@ -7,7 +7,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::units::{Duration, Fraction, Rate};
-use super::ArrivalLaw;
+use super::{ArrivalLaw, Op};
+use crate::keys::PopularityName;
 use crate::traffic::Jitter;
 
 /// The `traffic:` section.
@@ -21,6 +22,7 @@ pub struct RawTraffic {
     pub requests: Option<IndexMap<String, RawRequestType>>,
     pub timeout: Option<Duration>,
     pub retries: Option<u32>,
+    pub keys: Option<RawKeys>,
     pub backoff: Option<RawBackoff>,
 }
 
@@ -42,6 +44,15 @@ pub struct RawSlo {
     pub window: Option<Duration>,
 }
 
+/// The `traffic.keys` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeys {
+    pub count: u64,
+    pub popularity: Option<PopularityName>,
+    pub s: Option<f64>,
+}
+
 /// One step of `traffic.schedule`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +67,7 @@ pub struct RawStep {
 #[serde(deny_unknown_fields)]
 pub struct RawRequestType {
     pub weight: f64,
+    pub op: Option<Op>,
 }
 
 /// The `network:` section.

@@ -5,13 +5,14 @@ use serde_json::{Map, Value};
 use serde_path_to_error::Segment;
 
 use super::locate::{join_index, join_key, Locator};
-use super::raw::{RawNetwork, RawSlo, RawStep, RawTraffic};
+use super::raw::{RawKeys, RawNetwork, RawSlo, RawStep, RawTraffic};
 use super::{
-    ArrivalLaw, ComponentDecl, Network, Override, RateSegment, RequestType, Scenario, Traffic,
+    ArrivalLaw, ComponentDecl, Network, Op, Override, RateSegment, RequestType, Scenario, Traffic,
 };
 use crate::components::{self, SpecContext};
 use crate::engine::SimTime;
 use crate::error::{Issue, LocatedIssue, Origin, ScenarioError};
+use crate::keys::{KeySpace, Popularity, PopularityName};
 use crate::metrics::Slo;
 use crate::traffic::{Jitter, RetryPolicy};
 
@@ -37,6 +38,10 @@ const MAX_RATE: f64 = 1e7;
 
 /// Default client population when `traffic.users` is absent.
 const DEFAULT_USERS: u64 = 1000;
+
+/// Zipf exponent when `popularity: zipf` gives no `s`: the classic law, where
+/// the key of rank i is asked i times less often than the most popular one.
+const DEFAULT_ZIPF_S: f64 = 1.0;
 
 /// Parses, overrides and validates `text`.
 pub fn load(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
@@ -278,7 +283,13 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
         .and_then(|raw| check_traffic(raw, rate_written, issues));
     let network = optional::<RawNetwork>(map, "network", issues);
     let entry: Option<String> = required(map, "entry", issues);
-    let (names, components) = check_components(map.get("components"), traffic.as_ref(), issues);
+    let keys_written = map.get("traffic").and_then(|t| t.get("keys")).is_some();
+    let (names, components) = check_components(
+        map.get("components"),
+        traffic.as_ref(),
+        keys_written,
+        issues,
+    );
     let network = check_network(network, &names, issues);
     let entry = entry.and_then(|e| match names.iter().position(|n| *n == e) {
         Some(i) => Some(i),
@@ -370,6 +381,7 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
         None => vec![RequestType {
             name: "request".into(),
             weight: 1.0,
+            op: Op::Read,
         }],
         Some(requests) => {
             let mut types = Vec::new();
@@ -383,6 +395,7 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
                 types.push(RequestType {
                     name,
                     weight: t.weight,
+                    op: t.op.unwrap_or_default(),
                 });
             }
             if types.is_empty() || types.iter().map(|t| t.weight).sum::<f64>() <= 0.0 {
@@ -402,6 +415,7 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
             ));
         }
     }
+    let keys = raw.keys.as_ref().map(|k| check_keys(k, issues));
     Some(Traffic {
         retry,
         arrivals: raw.arrivals.unwrap_or(ArrivalLaw::Poisson),
@@ -409,6 +423,7 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
         users: users.clamp(1, u64::from(u32::MAX)) as u32,
         types,
         timeout: raw.timeout.map(|t| t.0),
+        keys,
     })
 }
 
@@ -504,6 +519,47 @@ fn check_slo(raw: Option<RawSlo>, issues: &mut Vec<Issue>) -> Slo {
     Slo {
         success: raw.success.map_or(default.success, |s| s.0),
         window: window.max(SimTime(1)),
+    }
+}
+
+/// Checks `traffic.keys`: a positive count that fits the key type, and a
+/// positive exponent given only to a Zipf law.
+fn check_keys(raw: &RawKeys, issues: &mut Vec<Issue>) -> KeySpace {
+    if raw.count == 0 || raw.count > u64::from(u32::MAX) {
+        issues.push(Issue::new(
+            "traffic.keys.count",
+            format!(
+                "expected a positive number of keys (at most {}), found {}",
+                u32::MAX,
+                raw.count
+            ),
+        ));
+    }
+    let popularity = match (raw.popularity.unwrap_or(PopularityName::Uniform), raw.s) {
+        (PopularityName::Uniform, None) => Popularity::Uniform,
+        (PopularityName::Uniform, Some(_)) => {
+            issues.push(Issue::new(
+                "traffic.keys.s",
+                "`s` applies only to `popularity: zipf`",
+            ));
+            Popularity::Uniform
+        }
+        (PopularityName::Zipf, s) => {
+            let s = s.unwrap_or(DEFAULT_ZIPF_S);
+            if !(s.is_finite() && s > 0.0) {
+                issues.push(Issue::new(
+                    "traffic.keys.s",
+                    format!(
+                        "expected a positive Zipf exponent, found {s} (for equally popular keys, use popularity: uniform)"
+                    ),
+                ));
+            }
+            Popularity::Zipf { s }
+        }
+    };
+    KeySpace {
+        count: raw.count.clamp(1, u64::from(u32::MAX)) as u32,
+        popularity,
     }
 }
 
@@ -657,10 +713,17 @@ fn check_network(raw: Option<RawNetwork>, names: &[String], issues: &mut Vec<Iss
     }
 }
 
+/// Stands for the key space of a traffic section that failed validation.
+const PLACEHOLDER_KEYS: KeySpace = KeySpace {
+    count: 1,
+    popularity: Popularity::Uniform,
+};
+
 /// Parses every component; returns all names, and the components if all parsed.
 fn check_components(
     value: Option<&Value>,
     traffic: Option<&Traffic>,
+    keys_written: bool,
     issues: &mut Vec<Issue>,
 ) -> (Vec<String>, Option<Vec<ComponentDecl>>) {
     let Some(value) = value else {
@@ -686,10 +749,18 @@ fn check_components(
     let default_types = [RequestType {
         name: "request".into(),
         weight: 1.0,
+        op: Op::Read,
     }];
     let cx = SpecContext {
         types: traffic.map_or(&default_types[..], |t| &t.types),
         names: &names,
+        // When the traffic section is broken (already reported) but has keys,
+        // components that need keys must not report their absence as well.
+        keys: match traffic {
+            Some(t) => t.keys.as_ref(),
+            None if keys_written => Some(&PLACEHOLDER_KEYS),
+            None => None,
+        },
     };
     let mut out = Vec::new();
     for (name, body) in map {

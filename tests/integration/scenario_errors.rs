@@ -217,6 +217,48 @@ const CASES: &[Case] = &[
         expected: "`delete` is not a request type",
     },
     Case {
+        file: "cache_without_backend.yaml",
+        lines: &[9],
+        path: "components.cache",
+        expected: "missing field `backend`",
+    },
+    Case {
+        file: "unknown_eviction.yaml",
+        lines: &[12],
+        path: "components.cache.eviction",
+        expected: "`oldest`, expected one of `lru`, `lfu`, `fifo`, `random`",
+    },
+    Case {
+        file: "cache_without_keys.yaml",
+        lines: &[8],
+        path: "components.cache",
+        expected: "needs requests with keys: add `traffic.keys`",
+    },
+    Case {
+        file: "zipf_s_not_positive.yaml",
+        lines: &[9],
+        path: "traffic.keys.s",
+        expected: "positive Zipf exponent, found -0.5",
+    },
+    Case {
+        file: "unknown_op.yaml",
+        lines: &[9],
+        path: "traffic.requests.write.op",
+        expected: "`update`, expected `read` or `write`",
+    },
+    Case {
+        file: "zero_shards.yaml",
+        lines: &[11],
+        path: "components.db.shards",
+        expected: "number of shards from 1 to 1024, found 0",
+    },
+    Case {
+        file: "reads_from_missing_replicas.yaml",
+        lines: &[11],
+        path: "components.db.reads",
+        expected: "needs `read_replicas`",
+    },
+    Case {
         file: "empty.yaml",
         lines: &[],
         path: "",

@@ -16,6 +16,8 @@ mod support;
 mod theory;
 
 mod availability;
+mod cache;
+mod database;
 mod loss;
 mod multi_server;
 mod networks;

@@ -1,3 +1,6 @@
 //! The closed-form references, from the library.
 
-pub use scalesim::theory::{erlang_b, erlang_c, mg1_wait, mmc_wait, mmck_distribution};
+pub use scalesim::theory::{
+    che_lru_hit_ratio, erlang_b, erlang_c, expected_distinct, fifo_hit_ratio, mg1_wait, mmc_wait,
+    mmck_distribution,
+};

@@ -1,0 +1,764 @@
+//! `kind: cache`: an in-memory key-value layer in front of another component.
+//!
+//! A read looks its key up on the node that owns it (consistent hashing over
+//! `replicas` nodes); a hit is answered after `hit_time`, a miss goes to the
+//! `backend` and fills the cache on the way back. A write goes to the backend,
+//! and once the backend has acknowledged it the cache applies its write
+//! policy: drop the key (`invalidate`), store the new value (`write_through`),
+//! or leave the old value to expire (`ttl_only`).
+//!
+//! A read is stale when the value it gets is older than the last write of its
+//! key that this cache has seen acknowledged. Two ways make one: a write under
+//! `ttl_only` leaves the old value cached, and a miss that was sent to the
+//! backend before a write was acknowledged brings back the old value and
+//! fills the cache with it (the classic cache-aside race).
+
+mod eviction;
+mod ring;
+mod store;
+
+use serde::Deserialize;
+use serde_json::Value;
+use slab::Slab;
+
+pub use eviction::EvictionKind;
+use ring::Ring;
+use store::{Lookup, Store};
+
+use super::machine;
+use super::server::MAX_REPLICAS;
+use super::{BuildContext, SpecContext};
+use crate::engine::{Component, ComponentId, SimRng, SimTime};
+use crate::error::Issue;
+use crate::keys::KeyMap;
+use crate::metrics::{ComponentStats, Window};
+use crate::model::{
+    send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World, ANY_REPLICA,
+};
+use crate::scenario::locate::join_key;
+use crate::scenario::{parse_lenient, Duration, Price};
+
+/// Time a lookup takes when `hit_time` is not given: an in-memory store on
+/// the local network answers in about a tenth of a millisecond.
+const DEFAULT_HIT_TIME: SimTime = SimTime(100_000);
+/// Points per node on the hash ring when `virtual_nodes` is not given (the
+/// ketama default).
+const DEFAULT_VIRTUAL_NODES: u32 = 160;
+/// Most points per node: enough for an even spread, and a bound on the ring.
+const MAX_VIRTUAL_NODES: u32 = 10_000;
+
+/// What a cache does when a write of a key it may hold is acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WritePolicy {
+    /// Drop the key: the next read misses and fetches the new value.
+    Invalidate,
+    /// Store the new value: the next read hits, fresh.
+    WriteThrough,
+    /// Do nothing: the old value is served (stale) until its ttl runs out.
+    TtlOnly,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    replicas: Option<u32>,
+    capacity: Option<u32>,
+    eviction: Option<EvictionKind>,
+    ttl: Option<Duration>,
+    hit_time: Option<Duration>,
+    backend: Option<String>,
+    write_policy: Option<WritePolicy>,
+    virtual_nodes: Option<u32>,
+    price: Option<Price>,
+}
+
+/// The validated settings of a cache.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Nodes of the cluster; keys are spread over them by consistent hashing.
+    pub replicas: u32,
+    /// Entries one node holds.
+    pub capacity: u32,
+    /// Which entry a full node drops.
+    pub eviction: EvictionKind,
+    /// How long a filled value is served (`None`: until evicted or invalidated).
+    pub ttl: Option<SimTime>,
+    /// Time a lookup takes, hit or miss.
+    pub hit_time: SimTime,
+    /// Index of the component misses and writes go to.
+    pub backend: usize,
+    /// What an acknowledged write does to the cached value.
+    pub write_policy: WritePolicy,
+    /// Points per node on the hash ring.
+    pub virtual_nodes: u32,
+    /// Price of one node per hour.
+    pub price_per_hour: f64,
+}
+
+/// Parses the fields of a cache (without `kind` and `host`).
+pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
+    let mut issues = Vec::new();
+    let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
+    let replicas = raw.replicas.unwrap_or(1);
+    if replicas == 0 || replicas > MAX_REPLICAS {
+        issues.push(Issue::new(
+            join_key(path, "replicas"),
+            format!("expected a number of cache nodes from 1 to {MAX_REPLICAS}, found {replicas}"),
+        ));
+    }
+    let capacity = match raw.capacity {
+        None => {
+            issues.push(Issue::new(
+                path,
+                "missing field `capacity` (the entries one cache node holds)",
+            ));
+            1
+        }
+        Some(0) => {
+            issues.push(Issue::new(
+                join_key(path, "capacity"),
+                "expected a positive number of entries, found 0",
+            ));
+            1
+        }
+        Some(c) => c.min(u32::MAX - 1),
+    };
+    let backend = match &raw.backend {
+        None => {
+            issues.push(Issue::new(
+                path,
+                "missing field `backend` (the component a miss goes to, like a database)",
+            ));
+            None
+        }
+        Some(name) => cx
+            .resolve(name, &join_key(path, "backend"))
+            .map_err(|e| issues.push(e))
+            .ok(),
+    };
+    let ttl = raw.ttl.map(|d| d.0);
+    if ttl == Some(SimTime::ZERO) {
+        issues.push(Issue::new(
+            join_key(path, "ttl"),
+            "expected a positive time to live, found 0 (to cache nothing, remove the cache)",
+        ));
+    }
+    let write_policy = raw.write_policy.unwrap_or(WritePolicy::Invalidate);
+    if write_policy == WritePolicy::TtlOnly && ttl.is_none() {
+        issues.push(Issue::new(
+            join_key(path, "write_policy"),
+            "`ttl_only` needs a `ttl`: without one a stale value would be served until evicted",
+        ));
+    }
+    let virtual_nodes = raw.virtual_nodes.unwrap_or(DEFAULT_VIRTUAL_NODES);
+    if virtual_nodes == 0 || virtual_nodes > MAX_VIRTUAL_NODES {
+        issues.push(Issue::new(
+            join_key(path, "virtual_nodes"),
+            format!(
+                "expected from 1 to {MAX_VIRTUAL_NODES} points per node, found {virtual_nodes}"
+            ),
+        ));
+    }
+    if let Some(issue) = cx.require_keys(path, "a cache") {
+        issues.push(issue);
+    }
+    match (issues.is_empty(), backend) {
+        (true, Some(backend)) => Ok(Spec {
+            replicas,
+            capacity,
+            eviction: raw.eviction.unwrap_or(EvictionKind::Lru),
+            ttl,
+            hit_time: raw.hit_time.map_or(DEFAULT_HIT_TIME, |d| d.0),
+            backend,
+            write_policy,
+            virtual_nodes,
+            price_per_hour: raw
+                .price
+                .map_or_else(|| machine::price(2, 1.0), |p| p.per_hour),
+        }),
+        _ => Err(issues),
+    }
+}
+
+/// Timer tag of a lookup that has taken its `hit_time` (the low bits are the token).
+const LOOKUP: u64 = 0;
+
+/// A request inside the cache, from its arrival to its answer.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    call: Call,
+    key: u32,
+    write: bool,
+    /// The node that served it.
+    node: u32,
+    /// Write acknowledgements seen when a miss was sent to the backend.
+    writes_seen: u64,
+    /// Already answered (its node failed): freed silently when its last
+    /// message comes back.
+    orphan: bool,
+}
+
+/// Misses of one key in flight to the backend, and the last write of the key
+/// acknowledged meanwhile: enough to tell whether a fill brings an old value.
+#[derive(Clone, Copy, Debug, Default)]
+struct InFlight {
+    misses: u32,
+    /// Sequence number of the last acknowledged write of the key.
+    last_write: u64,
+}
+
+/// Counts over the measured window.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    reads: u64,
+    hits: u64,
+    stale: u64,
+    writes: u64,
+    evictions: u64,
+    expirations: u64,
+    /// Requests answered successfully.
+    answered: u64,
+}
+
+/// A cache while it runs.
+pub struct Cache {
+    name: String,
+    backend: ComponentId,
+    nodes: Vec<Store>,
+    ring: Ring,
+    eviction: EvictionKind,
+    policy: WritePolicy,
+    ttl: Option<SimTime>,
+    hit_time: SimTime,
+    pending: Slab<Pending>,
+    /// Keys with misses in flight; bounded by the requests in flight.
+    in_flight: KeyMap<InFlight>,
+    /// Write acknowledgements so far: a logical clock that orders writes and
+    /// misses exactly, even at the same instant.
+    write_acks: u64,
+    window: Window,
+    rng: SimRng,
+    counts: Counters,
+}
+
+impl Cache {
+    /// Builds the cache described by `spec`.
+    pub fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+        Self {
+            name: bx.name().to_string(),
+            backend: bx.id(spec.backend),
+            nodes: (0..spec.replicas)
+                .map(|_| Store::new(spec.capacity, spec.eviction))
+                .collect(),
+            ring: Ring::new(spec.replicas, spec.virtual_nodes),
+            eviction: spec.eviction,
+            policy: spec.write_policy,
+            ttl: spec.ttl,
+            hit_time: spec.hit_time,
+            pending: Slab::new(),
+            in_flight: KeyMap::default(),
+            write_acks: 0,
+            window: bx.window,
+            rng: bx.rng("evict"),
+            counts: Counters::default(),
+        }
+    }
+
+    /// Takes node `node` out of the cluster: its entries are lost, its keys
+    /// move to the next nodes on the ring, and the requests it was serving
+    /// fail. For the failure model to call when a cache node crashes.
+    pub fn node_failed(&mut self, node: u32, ctx: &mut Ctx<'_>) {
+        self.ring.set_up(node, false);
+        if let Some(store) = self.nodes.get_mut(node as usize) {
+            store.clear(self.eviction);
+        }
+        let calls: Vec<Call> = self
+            .pending
+            .iter_mut()
+            .filter(|(_, p)| p.node == node && !p.orphan)
+            .map(|(_, p)| {
+                p.orphan = true;
+                p.call
+            })
+            .collect();
+        for call in calls {
+            self.answer(&call, Outcome::Failed(Cause::Crash), ctx);
+        }
+    }
+
+    /// Puts node `node` back in the cluster, empty: it takes its keys back and
+    /// misses on all of them at first (a cold cache).
+    pub fn node_recovered(&mut self, node: u32) {
+        if let Some(store) = self.nodes.get_mut(node as usize) {
+            store.clear(self.eviction);
+        }
+        self.ring.set_up(node, true);
+    }
+
+    /// Applies an order of the failure schedule: a crashed node loses its
+    /// entries and comes back cold. Slow-downs do not apply to caches.
+    fn control(&mut self, action: Action, replica: u32, ctx: &mut Ctx<'_>) {
+        let nodes = self.nodes.len() as u32;
+        let targets: Vec<u32> = if replica < nodes {
+            vec![replica]
+        } else {
+            (0..nodes).collect()
+        };
+        for node in targets {
+            match action {
+                Action::Crash => self.node_failed(node, ctx),
+                Action::Recover => self.node_recovered(node),
+                Action::Slow { .. } | Action::Normal => {}
+            }
+        }
+    }
+
+    fn counting(&self, ctx: &Ctx<'_>) -> bool {
+        self.window.contains(ctx.now())
+    }
+
+    fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
+        let (key, write) = ctx
+            .shared
+            .request(call.req)
+            .map_or((0, false), |r| (r.key, r.write));
+        let Some(node) = self.ring.node_of(key) else {
+            self.answer(&call, Outcome::Failed(Cause::Down), ctx);
+            return;
+        };
+        let token = self.pending.insert(Pending {
+            call,
+            key,
+            write,
+            node,
+            writes_seen: 0,
+            orphan: false,
+        }) as u32;
+        if self.hit_time == SimTime::ZERO {
+            self.look_up(token, ctx);
+        } else {
+            ctx.schedule_self(self.hit_time, Msg::Timer(LOOKUP | u64::from(token)));
+        }
+    }
+
+    /// The lookup is done: answer a hit, or send a miss or a write to the backend.
+    fn look_up(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let Some(p) = self.pending.get(token as usize).copied() else {
+            return;
+        };
+        if p.orphan {
+            self.pending.remove(token as usize);
+            return;
+        }
+        let counting = self.counting(ctx);
+        if p.write {
+            if counting {
+                self.counts.writes += 1;
+            }
+            self.forward(token, ctx);
+            return;
+        }
+        let now = ctx.now();
+        let lookup = match self.nodes.get_mut(p.node as usize) {
+            Some(store) => store.get(p.key, now),
+            None => Lookup::Miss,
+        };
+        if counting {
+            self.counts.reads += 1;
+        }
+        match lookup {
+            Lookup::Hit { stale } => {
+                if counting {
+                    self.counts.hits += 1;
+                    self.counts.stale += u64::from(stale);
+                }
+                self.pending.remove(token as usize);
+                self.answer(&p.call, Outcome::Ok, ctx);
+            }
+            Lookup::Expired | Lookup::Miss => {
+                if counting && lookup == Lookup::Expired {
+                    self.counts.expirations += 1;
+                }
+                self.in_flight.entry(p.key).or_default().misses += 1;
+                if let Some(p) = self.pending.get_mut(token as usize) {
+                    p.writes_seen = self.write_acks;
+                }
+                self.forward(token, ctx);
+            }
+        }
+    }
+
+    fn forward(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let Some(p) = self.pending.get(token as usize) else {
+            return;
+        };
+        let call = Call {
+            req: p.call.req,
+            reply_to: ctx.me(),
+            token,
+            replica: ANY_REPLICA,
+            zone: ctx.shared.zone(ctx.me(), 0),
+        };
+        send_call(ctx, self.backend, call);
+    }
+
+    /// The backend answered a miss or a write.
+    fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        if !self.pending.contains(token as usize) {
+            return;
+        }
+        let p = self.pending.remove(token as usize);
+        if p.write {
+            if outcome == Outcome::Ok {
+                self.write_acknowledged(p.key, ctx.now());
+            }
+        } else {
+            // The miss is no longer in flight, whatever happens next.
+            let overtaken = match self.in_flight.get_mut(&p.key) {
+                Some(f) => {
+                    f.misses = f.misses.saturating_sub(1);
+                    let overtaken = f.last_write > p.writes_seen;
+                    if f.misses == 0 {
+                        self.in_flight.remove(&p.key);
+                    }
+                    overtaken
+                }
+                None => false,
+            };
+            if outcome == Outcome::Ok && !p.orphan {
+                self.fill(p.key, overtaken, ctx.now());
+            }
+        }
+        if !p.orphan {
+            self.answer(&p.call, outcome, ctx);
+        }
+    }
+
+    /// Applies the write policy to a write the backend has acknowledged.
+    fn write_acknowledged(&mut self, key: u32, now: SimTime) {
+        self.write_acks += 1;
+        if let Some(f) = self.in_flight.get_mut(&key) {
+            f.last_write = self.write_acks;
+        }
+        let Some(node) = self.ring.node_of(key) else {
+            return;
+        };
+        let expires = self.expiry(now);
+        let Some(store) = self.nodes.get_mut(node as usize) else {
+            return;
+        };
+        match self.policy {
+            WritePolicy::Invalidate => {
+                store.remove(key);
+            }
+            WritePolicy::WriteThrough => {
+                let evicted = store.put(key, expires, false, &mut self.rng);
+                if evicted && self.window.contains(now) {
+                    self.counts.evictions += 1;
+                }
+            }
+            WritePolicy::TtlOnly => store.mark_stale(key),
+        }
+    }
+
+    /// Stores the value a miss brought back; `stale` when a write of the key
+    /// was acknowledged while the miss was in flight.
+    fn fill(&mut self, key: u32, stale: bool, now: SimTime) {
+        let Some(node) = self.ring.node_of(key) else {
+            return;
+        };
+        let expires = self.expiry(now);
+        if let Some(store) = self.nodes.get_mut(node as usize) {
+            let evicted = store.put(key, expires, stale, &mut self.rng);
+            if evicted && self.window.contains(now) {
+                self.counts.evictions += 1;
+            }
+        }
+    }
+
+    fn expiry(&self, now: SimTime) -> SimTime {
+        self.ttl.map_or(SimTime::MAX, |ttl| now + ttl)
+    }
+
+    fn answer(&mut self, call: &Call, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        if outcome == Outcome::Ok && self.counting(ctx) {
+            self.counts.answered += 1;
+        }
+        send_reply(ctx, call, outcome);
+    }
+}
+
+impl Component<Msg, World> for Cache {
+    fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+        match msg {
+            Msg::Call(call) => self.accept(call, ctx),
+            Msg::Timer(tag) => self.look_up(tag as u32, ctx),
+            Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
+            Msg::Control { action, replica } => self.control(action, replica, ctx),
+            Msg::Probe {
+                reply_to, replica, ..
+            } => {
+                // A cache has no queue: its load is the requests it holds.
+                let load = self.pending.len() as u32;
+                let delay = ctx.shared.latency(ctx.me(), reply_to);
+                let from = ctx.me();
+                ctx.send(
+                    reply_to,
+                    delay,
+                    Msg::Load {
+                        from,
+                        replica,
+                        load,
+                    },
+                );
+            }
+            Msg::Load { .. } => {}
+        }
+    }
+
+    fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
+        let c = self.counts;
+        let ratio = |n: u64| {
+            if c.reads == 0 {
+                0.0
+            } else {
+                n as f64 / c.reads as f64
+            }
+        };
+        let entries: usize = self.nodes.iter().map(Store::len).sum();
+        ctx.shared.recorder.component(ComponentStats {
+            name: self.name.clone(),
+            kind: "cache",
+            utilization: 0.0,
+            mean_queue: 0.0,
+            completed: c.answered,
+            rejected: 0,
+            up_levels: Vec::new(),
+            extra: vec![
+                ("hit_ratio", ratio(c.hits)),
+                ("stale_read_ratio", ratio(c.stale)),
+                ("reads", c.reads as f64),
+                ("hits", c.hits as f64),
+                ("misses", (c.reads - c.hits) as f64),
+                ("stale_reads", c.stale as f64),
+                ("writes", c.writes as f64),
+                ("evictions", c.evictions as f64),
+                ("expirations", c.expirations as f64),
+                ("entries", entries as f64),
+            ],
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::runner;
+    use crate::scenario::load_text;
+
+    /// A cache over a database with zero-time work, so that only the cache's
+    /// own logic shapes the figures.
+    fn scenario(cache: &str, keys: &str, write_weight: f64) -> String {
+        format!(
+            "name: cache test
+seed: 3
+duration: 20s
+warmup: 2s
+traffic:
+  rate: 2000/s
+  keys: {keys}
+  requests: {{get: {{weight: 1}}, put: {{weight: {write_weight}, op: write}}}}
+entry: cache
+network: {{latency: 1ms}}
+components:
+  cache: {cache}
+  db: {{kind: database, work: 0ms}}
+"
+        )
+    }
+
+    fn extra(run: &crate::metrics::RunSummary, name: &str) -> f64 {
+        run.components[0]
+            .extra
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .unwrap()
+    }
+
+    fn run(yaml: &str) -> crate::metrics::RunSummary {
+        let s = load_text(yaml, "t", &[]).unwrap();
+        runner::simulate(&s, 0)
+    }
+
+    #[test]
+    fn ttl_only_serves_stale_values_and_invalidate_almost_never() {
+        let keys = "{count: 100, popularity: uniform}";
+        let ttl_only = run(&scenario(
+            "{kind: cache, capacity: 1000, backend: db, ttl: 1s, write_policy: ttl_only}",
+            keys,
+            0.1,
+        ));
+        let invalidate = run(&scenario(
+            "{kind: cache, capacity: 1000, backend: db, ttl: 1s}",
+            keys,
+            0.1,
+        ));
+        let through = run(&scenario(
+            "{kind: cache, capacity: 1000, backend: db, ttl: 1s, write_policy: write_through}",
+            keys,
+            0.1,
+        ));
+        let stale_ttl = extra(&ttl_only, "stale_read_ratio");
+        let stale_inv = extra(&invalidate, "stale_read_ratio");
+        let stale_wt = extra(&through, "stale_read_ratio");
+        // Each key is written about 1.8 times a second: under ttl_only a cached
+        // value is replaced well within its 1 s life, so many hits are stale.
+        assert!(stale_ttl > 0.2, "ttl_only stale ratio {stale_ttl}");
+        // Invalidation only leaves the race of a miss overtaken by a write
+        // (the backend answers in 2 ms of network: a small window).
+        assert!(stale_inv < 0.02, "invalidate stale ratio {stale_inv}");
+        assert!(stale_wt < 0.02, "write_through stale ratio {stale_wt}");
+        // Write-through keeps written keys cached: more hits than invalidation.
+        assert!(extra(&through, "hit_ratio") > extra(&invalidate, "hit_ratio"));
+        assert_eq!(ttl_only.requests.failed + ttl_only.requests.rejected, 0);
+    }
+
+    #[test]
+    fn a_miss_overtaken_by_a_write_fills_a_stale_value() {
+        // One key, slow backend reads through a long link: misses are in flight
+        // while writes are acknowledged, so invalidation alone cannot prevent
+        // stale fills (and without a ttl they would last until the next write).
+        let yaml = scenario(
+            "{kind: cache, capacity: 10, backend: db, ttl: 50ms}",
+            "{count: 1}",
+            1.0,
+        )
+        .replace("latency: 1ms", "latency: 5ms");
+        let r = run(&yaml);
+        assert!(extra(&r, "stale_reads") > 0.0);
+        assert!(extra(&r, "stale_read_ratio") < 1.0);
+    }
+
+    #[test]
+    fn a_cache_without_keys_is_refused_but_not_for_a_broken_traffic_section() {
+        let yaml = "name: x\nduration: 10s\ntraffic:\n  rate: 100/s\nentry: c\ncomponents:\n  \
+                    c: {kind: cache, capacity: 5, backend: db}\n  db: {kind: database}\n";
+        let e = load_text(yaml, "t", &[]).unwrap_err();
+        assert_eq!(e.issues.len(), 1);
+        assert!(e.issues[0].message.contains("needs requests with keys"));
+        // The rate is wrong, the keys are there: one mistake, one error.
+        let broken = yaml.replace("rate: 100/s", "rate: 100\n  keys: {count: 10}");
+        let e = load_text(&broken, "t", &[]).unwrap_err();
+        assert_eq!(e.issues.len(), 1, "{e}");
+        assert_eq!(e.issues[0].path, "traffic.rate");
+    }
+
+    #[test]
+    fn without_writes_or_ttl_every_key_misses_once() {
+        let r = run(&scenario(
+            "{kind: cache, capacity: 1000, backend: db}",
+            "{count: 50}",
+            0.0,
+        )
+        .replace("warmup: 2s", "warmup: 0s")
+        // Misses are answered at once, so no two misses of a key overlap.
+        .replace("latency: 1ms", "latency: 0ms"));
+        assert_eq!(extra(&r, "misses"), 50.0);
+        assert_eq!(extra(&r, "entries"), 50.0);
+        assert_eq!(extra(&r, "stale_reads"), 0.0);
+    }
+
+    #[test]
+    fn a_failed_node_fails_its_requests_and_comes_back_cold() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+
+        use super::*;
+        use crate::components::ComponentSpec;
+        use crate::engine::Simulation;
+        use crate::metrics::Recorder;
+
+        let yaml = scenario(
+            "{kind: cache, replicas: 3, capacity: 1000, backend: db}",
+            "{count: 300}",
+            0.0,
+        );
+        let s = load_text(&yaml, "t", &[]).unwrap();
+        let ComponentSpec::Cache(spec) = &s.components[0].spec else {
+            panic!("not a cache")
+        };
+        let window = Window {
+            start: SimTime::ZERO,
+            end: s.duration,
+        };
+        let bx = BuildContext {
+            scenario: &s,
+            index: 0,
+            replication: 0,
+            window,
+        };
+
+        /// Fills the cache, puts a request in flight on the node of key 0,
+        /// then fails that node and brings it back.
+        struct Harness(Cache);
+        impl Component<Msg, World> for Harness {
+            fn on_event(&mut self, _msg: Msg, ctx: &mut Ctx<'_>) {
+                let c = &mut self.0;
+                for key in 0..300 {
+                    let node = c.ring.node_of(key).unwrap() as usize;
+                    c.nodes[node].put(key, SimTime::MAX, false, &mut c.rng);
+                }
+                let victim = c.ring.node_of(0).unwrap();
+                assert!(c.nodes[victim as usize].len() > 50);
+                c.pending.insert(Pending {
+                    call: Call {
+                        req: 0,
+                        reply_to: ComponentId(1),
+                        token: 7,
+                        replica: ANY_REPLICA,
+                        zone: crate::model::OUTSIDE,
+                    },
+                    key: 0,
+                    write: false,
+                    node: victim,
+                    writes_seen: 0,
+                    orphan: false,
+                });
+                c.node_failed(victim, ctx);
+                assert!(c.nodes[victim as usize].is_empty());
+                assert!((0..300).all(|k| c.ring.node_of(k) != Some(victim)));
+                c.node_recovered(victim);
+                assert_eq!(c.ring.node_of(0), Some(victim));
+                assert_eq!(c.nodes[victim as usize].get(0, ctx.now()), Lookup::Miss);
+            }
+        }
+        /// Counts the failed answers to token 7.
+        struct Sink(Rc<Cell<u32>>);
+        impl Component<Msg, World> for Sink {
+            fn on_event(&mut self, msg: Msg, _ctx: &mut Ctx<'_>) {
+                if msg
+                    == (Msg::Reply {
+                        token: 7,
+                        outcome: Outcome::Failed(Cause::Crash),
+                    })
+                {
+                    self.0.set(self.0.get() + 1);
+                }
+            }
+        }
+        let failed = Rc::new(Cell::new(0));
+        let recorder = Recorder::new(window, s.duration, crate::metrics::Slo::default());
+        let mut sim: Simulation<Msg, World> =
+            Simulation::new(World::new(recorder, vec![], 0, vec![]));
+        let harness = sim.add(Box::new(Harness(Cache::new(spec, &bx))));
+        sim.add(Box::new(Sink(failed.clone())));
+        sim.schedule(SimTime(5), harness, Msg::Timer(0));
+        sim.run_until(SimTime(10), |_| false);
+        assert_eq!(
+            failed.get(),
+            1,
+            "the request on the failed node is answered once"
+        );
+    }
+}
