@@ -25,6 +25,8 @@ pub const BUNDLED: &[(&str, &str)] = &[
     bundle!("database-multi-primary"),
     bundle!("shards-by-range"),
     bundle!("shards-by-hash"),
+    bundle!("database-failover-async"),
+    bundle!("database-failover-sync"),
     bundle!("power-loss-self-hosted"),
     bundle!("power-loss-two-zones"),
     bundle!("random-failures-vertical"),
