@@ -78,6 +78,12 @@ impl<M> EventQueue<M> {
         }
     }
 
+    /// Puts back an event just taken by [`EventQueue::pop`], keeping its place.
+    pub fn restore(&mut self, event: Event<M>) {
+        // Its (time, seq) is still the smallest, so the heap returns it first.
+        self.heap.push(event);
+    }
+
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<Event<M>> {
         match (self.immediate.front(), self.heap.peek()) {

@@ -108,13 +108,14 @@ impl<M, S> Simulation<M, S> {
 
     /// Handles the next event if it is due no later than `until`; returns false otherwise.
     pub fn step(&mut self, until: SimTime) -> bool {
-        match self.queue.peek_time() {
-            Some(t) if t <= until => {}
-            _ => return false,
-        }
         let Some(event) = self.queue.pop() else {
             return false;
         };
+        if event.time > until {
+            // Rare (once per horizon): cheaper than peeking before every pop.
+            self.queue.restore(event);
+            return false;
+        }
         debug_assert!(event.time >= self.now, "time went backwards");
         self.now = event.time;
         self.events += 1;
