@@ -29,6 +29,16 @@ pub struct Call {
     pub zone: u16,
 }
 
+/// Returns the replicas an order for `replica` addresses among `count`: that
+/// one, or all of them for [`ANY_REPLICA`] (or any number out of range).
+pub fn addressed(replica: u32, count: u32) -> std::ops::Range<u32> {
+    if replica < count {
+        replica..replica + 1
+    } else {
+        0..count
+    }
+}
+
 /// The zone of the clients: outside every data centre, never partitioned.
 pub const OUTSIDE: u16 = u16::MAX;
 

@@ -33,7 +33,7 @@ use crate::error::Issue;
 use crate::keys::KeyMap;
 use crate::metrics::{ComponentStats, Window};
 use crate::model::{
-    send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World, ANY_REPLICA,
+    addressed, send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World, ANY_REPLICA,
 };
 use crate::scenario::locate::join_key;
 use crate::scenario::{parse_lenient, Duration, Price};
@@ -299,13 +299,7 @@ impl Cache {
     /// Applies an order of the failure schedule: a crashed node loses its
     /// entries and comes back cold. Slow-downs do not apply to caches.
     fn control(&mut self, action: Action, replica: u32, ctx: &mut Ctx<'_>) {
-        let nodes = self.nodes.len() as u32;
-        let targets: Vec<u32> = if replica < nodes {
-            vec![replica]
-        } else {
-            (0..nodes).collect()
-        };
-        for node in targets {
+        for node in addressed(replica, self.nodes.len() as u32) {
             match action {
                 Action::Crash => self.node_failed(node, ctx),
                 Action::Recover => self.node_recovered(node),

@@ -38,7 +38,7 @@ use crate::engine::{stream_seed, Component, SimRng, SimTime};
 use crate::error::Issue;
 use crate::keys::mix;
 use crate::metrics::{ComponentStats, TimeAverage, Window};
-use crate::model::{send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World};
+use crate::model::{addressed, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World};
 use crate::scenario::locate::join_key;
 use crate::scenario::{parse_lenient, Duration, Op, Price};
 
@@ -609,13 +609,7 @@ impl Database {
     /// numbered as in [`Database::node_failed`]. Slow-downs do not apply to
     /// databases (the schedule refuses them).
     fn control(&mut self, action: Action, replica: u32, ctx: &mut Ctx<'_>) {
-        let nodes = self.nodes.len() as u32;
-        let targets: Vec<u32> = if replica < nodes {
-            vec![replica]
-        } else {
-            (0..nodes).collect()
-        };
-        for node in targets {
+        for node in addressed(replica, self.nodes.len() as u32) {
             match action {
                 Action::Crash => self.node_failed(node, ctx),
                 Action::Recover => self.node_recovered(node, ctx),

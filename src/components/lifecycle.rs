@@ -4,7 +4,7 @@
 
 use crate::engine::SimTime;
 use crate::metrics::Window;
-use crate::model::Action;
+use crate::model::{addressed, Action};
 
 /// A change of state of one replica, as reported to the owning component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,13 +54,8 @@ impl Lifecycle {
 
     /// Applies an order to `replica` (or to all of them) and returns the changes.
     pub fn apply(&mut self, action: Action, replica: u32, now: SimTime) -> Vec<Change> {
-        let targets: Vec<u32> = if (replica as usize) < self.up.len() {
-            vec![replica]
-        } else {
-            (0..self.up.len() as u32).collect()
-        };
         let mut changes = Vec::new();
-        for r in targets {
+        for r in addressed(replica, self.up.len() as u32) {
             match action {
                 Action::Crash => {
                     if self.set(r, false, now) {

@@ -17,7 +17,7 @@ use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::error::Issue;
 use crate::metrics::ComponentStats;
 use crate::model::{
-    send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World, ANY_REPLICA,
+    addressed, send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World, ANY_REPLICA,
 };
 use crate::scenario::locate::{join_index, join_key};
 use crate::scenario::{parse_lenient, Duration, Price};
@@ -426,12 +426,7 @@ impl Server {
     /// Applies an order of the failure schedule.
     fn control(&mut self, action: Action, replica: u32, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
-        let targets: Vec<u32> = if replica < self.lifecycle.replicas() {
-            vec![replica]
-        } else {
-            (0..self.lifecycle.replicas()).collect()
-        };
-        for r in targets {
+        for r in addressed(replica, self.lifecycle.replicas()) {
             match action {
                 Action::Crash if self.lifecycle.is_up(r) => {
                     self.lifecycle.set(r, false, now);
