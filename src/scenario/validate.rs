@@ -114,6 +114,9 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
             let origin = match (from_override, locator.find(&issue.path)) {
                 (Some(o), _) => Origin::Override(o.text()),
                 (None, Some((line, col))) => Origin::Line { line, col },
+                // An issue with the document as a whole (empty, or not a mapping)
+                // points at where the document starts.
+                (None, None) if issue.path.is_empty() => Origin::Line { line: 1, col: 1 },
                 (None, None) => Origin::File,
             };
             LocatedIssue {

@@ -26,7 +26,7 @@ const MAX_LEN: usize = 16 * 1024;
 const SLOW: Duration = Duration::from_secs(2);
 
 /// Cases per property: the whole binary runs in a few seconds in release mode.
-const CASES: u32 = 1500;
+const CASES: u32 = 5000;
 
 /// Values that often break parsers: limits, wrong types, odd units, YAML features.
 const ODD_VALUES: &[&str] = &[

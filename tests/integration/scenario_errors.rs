@@ -218,7 +218,7 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "empty.yaml",
-        lines: &[],
+        lines: &[1],
         path: "",
         expected: "expected a mapping",
     },
