@@ -58,9 +58,11 @@ pub fn simulate_guarded(
         reason,
         at_s: now.as_secs_f64(),
     });
+    let full_window = sim.shared.recorder.window();
     if truncated.is_some() {
         sim.shared.recorder.cut_window(now);
     }
+    let cut_window = sim.shared.recorder.window();
     sim.finish();
     let events = sim.events();
     let world = sim.shared;
@@ -77,8 +79,23 @@ pub fn simulate_guarded(
         simulated,
         cost_per_hour: cost_per_hour(scenario),
     });
+    if truncated.is_some() {
+        rescale_time_averages(&mut summary, full_window.secs() / cut_window.secs());
+    }
     summary.truncated = truncated;
     summary
+}
+
+/// Puts the components' time averages of a run stopped early on the part of the
+/// window simulated: they integrate up to the stop but divide by the whole window.
+fn rescale_time_averages(summary: &mut RunSummary, factor: f64) {
+    if !factor.is_finite() {
+        return;
+    }
+    for c in &mut summary.components {
+        c.utilization *= factor;
+        c.mean_queue *= factor;
+    }
 }
 
 /// Handles events until none is due at or before `until`, `done` says so, or a
@@ -492,6 +509,9 @@ mod tests {
         // About 1,000 more requests a second than the core serves.
         assert!(t.at_s > 3.0 && t.at_s < 10.0, "stopped at {} s", t.at_s);
         assert!(run.requests.unfinished >= 5_000);
+        // The core was busy all along: its utilization covers the time simulated.
+        let web = &run.components[0];
+        assert!(web.utilization > 0.99, "utilization {}", web.utilization);
     }
 
     #[test]

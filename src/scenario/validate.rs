@@ -276,7 +276,12 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
             ));
         }
     }
-    let rate_written = map.get("traffic").and_then(|t| t.get("rate")).is_some();
+    // A `rate: ~` reads as no rate at all, with no parse error to report: it
+    // counts as missing, not as written.
+    let rate_written = map
+        .get("traffic")
+        .and_then(|t| t.get("rate"))
+        .is_some_and(|r| !r.is_null());
     let traffic = required::<RawTraffic>(map, "traffic", issues)
         .and_then(|raw| check_traffic(raw, rate_written, issues));
     let network = optional::<RawNetwork>(map, "network", issues);

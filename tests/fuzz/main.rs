@@ -26,6 +26,7 @@ const MAX_LEN: usize = 16 * 1024;
 const SLOW: Duration = Duration::from_secs(2);
 
 /// Cases per property: the whole binary runs in a few seconds in release mode.
+/// `FUZZ_CASES=N` asks for more, for a longer hunt.
 const CASES: u32 = 5000;
 
 /// Values that often break parsers: limits, wrong types, odd units, YAML features.
@@ -246,7 +247,10 @@ fn apply(text: &str, m: &Mutation) -> String {
 
 fn config() -> Config {
     Config {
-        cases: CASES,
+        cases: std::env::var("FUZZ_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(CASES),
         failure_persistence: None,
         ..Config::default()
     }

@@ -113,3 +113,70 @@ fn a_bad_max_wall_is_bad_input() {
         .code(2)
         .stderr(predicate::str::contains("--max-wall"));
 }
+
+/// A steady system (half loaded) that would run for 100 simulated hours.
+const LONG: &str = "\
+name: long
+seed: 5
+duration: 100h
+traffic:
+  rate: 1000/s
+entry: web
+components:
+  web:
+    kind: server
+    cores: 2
+    work: 1ms
+";
+
+/// A run that ends at once.
+const SHORT_RUN: &str = "\
+name: short
+seed: 5
+duration: 1s
+traffic:
+  rate: 10/s
+entry: web
+components:
+  web:
+    kind: server
+    cores: 2
+    work: 1ms
+";
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_finished_runs_and_exits_130() {
+    let dir = TempDir::new().unwrap();
+    let short = dir.path().join("short.yaml");
+    let long = dir.path().join("long.yaml");
+    std::fs::write(&short, SHORT_RUN).unwrap();
+    std::fs::write(&long, LONG).unwrap();
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("scalesim"))
+        .arg("run")
+        .arg(&short)
+        .arg(&long)
+        .args(["--jobs", "1", "--quiet", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    assert!(started.elapsed().as_secs() < 10, "the run did not stop");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "stderr:\n{stderr}");
+    assert!(stderr.contains("abandoning 1"), "stderr:\n{stderr}");
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results.as_array().unwrap().len(), 1);
+    assert_eq!(results[0]["scenario"], "short");
+}
