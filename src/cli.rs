@@ -9,11 +9,16 @@ mod sweep;
 mod validate;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::bundled;
+use crate::engine::SimTime;
 use crate::error::{Error, Result, ScenarioError};
+use crate::runner::{self, Limits};
 use crate::scenario::{self, Override, Scenario};
 
 /// The `scalesim` command line.
@@ -106,6 +111,68 @@ pub struct CommonArgs {
     /// Print nothing but errors (and --json output).
     #[arg(long, global = true)]
     pub quiet: bool,
+    /// Stop each run after N events; its results are marked truncated.
+    #[arg(long, value_name = "N", global = true)]
+    pub max_events: Option<u64>,
+    /// Stop each run after this much wall-clock time, like 30s or 5m (not deterministic).
+    #[arg(long, value_name = "DURATION", value_parser = parse_wall, global = true)]
+    pub max_wall: Option<Duration>,
+    /// Stop a run when more requests than N are in flight at once (an overloaded system).
+    #[arg(long, value_name = "N", default_value_t = runner::DEFAULT_MAX_IN_FLIGHT, global = true)]
+    pub max_in_flight: usize,
+}
+
+impl CommonArgs {
+    /// Returns the guard rails the flags ask for.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_events: self.max_events,
+            max_wall: self.max_wall,
+            max_in_flight: self.max_in_flight,
+        }
+    }
+}
+
+/// Parses `--max-wall` with the units of scenario files.
+fn parse_wall(text: &str) -> std::result::Result<Duration, String> {
+    let time = scenario::units::parse_duration(text)?;
+    if time == SimTime::ZERO {
+        return Err("expected a positive duration".into());
+    }
+    Ok(Duration::from_nanos(time.0))
+}
+
+/// Set by the first Ctrl-C: runs not finished yet are abandoned.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler and returns the flag it sets.
+///
+/// The first Ctrl-C sets the flag, so finished runs are kept and written; the
+/// second quits at once with status 130, for a user who does not want to wait.
+pub fn interrupt_flag() -> &'static AtomicBool {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        let handler = ctrlc::set_handler(|| {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupting: finished runs will be kept; press Ctrl-C again to quit now");
+        });
+        // Without a handler, Ctrl-C keeps its default effect: quit at once.
+        if let Err(e) = handler {
+            eprintln!("warning: cannot catch Ctrl-C: {e}");
+        }
+    });
+    &INTERRUPTED
+}
+
+/// Returns an error if Ctrl-C was pressed, once what was finished is written.
+pub fn check_interrupted() -> Result<()> {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        Err(Error::Interrupted)
+    } else {
+        Ok(())
+    }
 }
 
 /// Runs the command line.

@@ -113,13 +113,18 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// The user pressed Ctrl-C; what was finished was written (exit status 130).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl Error {
-    /// Returns the process exit status for this error: 2 for bad input, 1 otherwise.
+    /// Returns the process exit status for this error: 2 for bad input, 130
+    /// for Ctrl-C (the shell's convention for SIGINT), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Scenario(_) | Error::Read { .. } | Error::Usage(_) => 2,
+            Error::Interrupted => 130,
             Error::Write { .. } | Error::Draw { .. } => 1,
         }
     }

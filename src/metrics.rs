@@ -14,5 +14,7 @@ pub use aggregate::{paired_difference, Figure, ScenarioResult, REPORT_LEVEL};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};
 pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
 pub use slo::{Slo, SloSummary};
-pub use summary::{CdfPoint, Counts, LatencySummary, RunSummary, WaitSummary};
+pub use summary::{
+    CdfPoint, Counts, LatencySummary, RunSummary, StopReason, Truncation, WaitSummary,
+};
 pub use time_average::{TimeAverage, Window};

@@ -5,8 +5,8 @@
 //! its own simulation, and results are collected in input order, so they are
 //! the same whatever the number of threads.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -15,39 +15,185 @@ use crate::components::BuildContext;
 use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
 use crate::error::{Error, Result};
 use crate::failures::Injector;
-use crate::metrics::{Recorder, RunInfo, RunSummary, Window};
+use crate::metrics::{Recorder, RunInfo, RunSummary, StopReason, Truncation, Window};
 use crate::model::{Msg, World};
 use crate::scenario::Scenario;
 use crate::traffic::{Client, ClientStreams};
 
-/// Runs replication `replication` of `scenario` and returns its figures.
+/// Runs replication `replication` of `scenario` and returns its figures
+/// (with the default guard rails and no way to interrupt it).
 pub fn simulate(scenario: &Scenario, replication: u64) -> RunSummary {
+    simulate_guarded(scenario, replication, &Limits::default(), None)
+}
+
+/// Runs replication `replication` of `scenario` within `limits`, stopping early
+/// when `cancel` becomes true; a run stopped early says why in `truncated`.
+pub fn simulate_guarded(
+    scenario: &Scenario,
+    replication: u64,
+    limits: &Limits,
+    cancel: Option<&AtomicBool>,
+) -> RunSummary {
     let window = Window {
         start: scenario.warmup,
         end: scenario.duration,
     };
+    let mut guard = Guard::new(*limits, cancel);
     let mut sim = build(scenario, replication, window);
     sim.start();
-    sim.run_until(scenario.duration, |_| false);
-    // Let requests in flight finish, but not forever: an overloaded system would
-    // never drain. The cap is the client timeout or the measured window.
-    let drain = scenario
-        .traffic
-        .timeout
-        .unwrap_or(window.end - window.start);
-    sim.run_until(scenario.duration + drain, |w| w.open == 0);
+    let mut stopped = advance(&mut sim, scenario.duration, &mut guard, |_| false);
+    if stopped.is_none() {
+        // Let requests in flight finish, but not forever: an overloaded system would
+        // never drain. The cap is the client timeout or the measured window.
+        let drain = scenario
+            .traffic
+            .timeout
+            .unwrap_or(window.end - window.start);
+        stopped = advance(&mut sim, scenario.duration + drain, &mut guard, |w| {
+            w.open == 0
+        });
+    }
+    let now = sim.now();
+    let truncated = stopped.map(|reason| Truncation {
+        reason,
+        at_s: now.as_secs_f64(),
+    });
+    let full_window = sim.shared.recorder.window();
+    if truncated.is_some() {
+        sim.shared.recorder.cut_window(now);
+    }
+    let cut_window = sim.shared.recorder.window();
     sim.finish();
     let events = sim.events();
-    let now = sim.now();
     let world = sim.shared;
-    world.recorder.summarize(RunInfo {
+    let simulated = if truncated.is_some() {
+        now
+    } else {
+        now.max(scenario.duration)
+    };
+    let mut summary = world.recorder.summarize(RunInfo {
         scenario: &scenario.name,
         seed: scenario.seed,
         replication,
         events,
-        simulated: now.max(scenario.duration),
+        simulated,
         cost_per_hour: cost_per_hour(scenario),
-    })
+    });
+    if truncated.is_some() {
+        rescale_time_averages(&mut summary, full_window.secs() / cut_window.secs());
+    }
+    summary.truncated = truncated;
+    summary
+}
+
+/// Puts the components' time averages of a run stopped early on the part of the
+/// window simulated: they integrate up to the stop but divide by the whole window.
+fn rescale_time_averages(summary: &mut RunSummary, factor: f64) {
+    if !factor.is_finite() {
+        return;
+    }
+    for c in &mut summary.components {
+        c.utilization *= factor;
+        c.mean_queue *= factor;
+    }
+}
+
+/// Handles events until none is due at or before `until`, `done` says so, or a
+/// guard rail trips; returns the guard rail that tripped, if one did.
+fn advance(
+    sim: &mut Simulation<Msg, World>,
+    until: SimTime,
+    guard: &mut Guard<'_>,
+    done: impl Fn(&World) -> bool,
+) -> Option<StopReason> {
+    // The loop of `Simulation::run_until`, with the guard also given the event count.
+    loop {
+        if done(&sim.shared) {
+            return None;
+        }
+        if let Some(reason) = guard.check(sim.events(), sim.shared.requests.len()) {
+            return Some(reason);
+        }
+        if !sim.step(until) {
+            return None;
+        }
+    }
+}
+
+/// Default cap on requests in flight: far above any healthy system, and well
+/// below what would exhaust memory (a request in flight takes about 100 bytes).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1_000_000;
+
+/// How often, in events, the guard looks at the clock, the cancel flag and the
+/// requests in flight: rarely enough to cost nothing, often enough to react
+/// within milliseconds.
+const CHECK_EVERY: u64 = 4096;
+
+/// Guard rails that stop a run early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Stop after this many events (deterministic).
+    pub max_events: Option<u64>,
+    /// Stop after this much wall-clock time (not deterministic).
+    pub max_wall: Option<Duration>,
+    /// Stop when more requests than this are in flight at once (deterministic).
+    pub max_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_events: None,
+            max_wall: None,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+/// Watches one run for its guard rails.
+struct Guard<'a> {
+    limits: Limits,
+    cancel: Option<&'a AtomicBool>,
+    started: Instant,
+}
+
+impl<'a> Guard<'a> {
+    fn new(limits: Limits, cancel: Option<&'a AtomicBool>) -> Self {
+        Self {
+            limits,
+            cancel,
+            started: Instant::now(),
+        }
+    }
+
+    /// Called before each event with the events handled so far and the requests
+    /// in flight; returns the guard rail that says stop, if any.
+    ///
+    /// Only the event count decides when the in-flight cap is looked at, so
+    /// `max_events` and `max_in_flight` trip at the same event in every run of
+    /// the same file and seed.
+    fn check(&mut self, events: u64, in_flight: usize) -> Option<StopReason> {
+        if self.limits.max_events.is_some_and(|m| events >= m) {
+            return Some(StopReason::MaxEvents);
+        }
+        if events % CHECK_EVERY != 0 {
+            return None;
+        }
+        if in_flight > self.limits.max_in_flight {
+            return Some(StopReason::MaxInFlight);
+        }
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Some(StopReason::Interrupted);
+        }
+        if self
+            .limits
+            .max_wall
+            .is_some_and(|w| self.started.elapsed() >= w)
+        {
+            return Some(StopReason::MaxWall);
+        }
+        None
+    }
 }
 
 /// Returns the price per hour of every machine of the scenario.
@@ -157,6 +303,33 @@ pub struct RunOptions {
     /// Whether to keep each run's time series and latency distribution (sweeps drop
     /// them, so memory does not grow with the size of the grid).
     pub keep_series: bool,
+    /// Guard rails of every run.
+    pub limits: Limits,
+    /// Set (by a Ctrl-C handler) to abandon the runs not finished yet.
+    pub cancel: Option<&'static AtomicBool>,
+    /// Whether to print a warning on stderr for each run stopped by a guard rail.
+    pub warn: bool,
+}
+
+impl RunOptions {
+    /// Returns options for `replications` replications on `jobs` threads, with
+    /// the default guard rails, no progress bar and no warnings.
+    pub fn new(replications: u64, jobs: usize) -> Self {
+        Self {
+            replications,
+            jobs,
+            progress: false,
+            keep_series: true,
+            limits: Limits::default(),
+            cancel: None,
+            warn: false,
+        }
+    }
+
+    /// Returns true if the batch was asked to stop.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
 }
 
 /// Runs `replications` replications of every scenario on `jobs` threads (0: all cores).
@@ -167,21 +340,15 @@ pub fn run_all(
     replications: u64,
     jobs: usize,
 ) -> Result<Vec<Vec<RunSummary>>> {
-    run_batch(
-        scenarios,
-        RunOptions {
-            replications,
-            jobs,
-            progress: false,
-            keep_series: true,
-        },
-    )
+    run_batch(scenarios, RunOptions::new(replications, jobs))
 }
 
 /// Runs every scenario's replications in parallel, as `options` says.
 ///
 /// Returns, for each scenario in order, its replications in order: the result
-/// does not depend on the number of threads or on which finished first.
+/// does not depend on the number of threads or on which finished first. When
+/// `options.cancel` is set, the runs not finished by then are left out (a
+/// scenario may then have fewer replications, or none).
 pub fn run_batch(scenarios: &[Scenario], options: RunOptions) -> Result<Vec<Vec<RunSummary>>> {
     let tasks: Vec<(usize, u64)> = (0..scenarios.len())
         .flat_map(|s| (0..options.replications).map(move |r| (s, r)))
@@ -191,26 +358,80 @@ pub fn run_batch(scenarios: &[Scenario], options: RunOptions) -> Result<Vec<Vec<
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", options.jobs)))?;
     let progress = Progress::new(tasks.len() as u64, options.progress);
-    let runs: Vec<RunSummary> = pool.install(|| {
+    let runs: Vec<Option<RunSummary>> = pool.install(|| {
         tasks
             .par_iter()
-            .map(|&(s, r)| {
-                let mut run = simulate(&scenarios[s], r);
-                if !options.keep_series {
-                    run.series = Default::default();
-                    run.cdf = Vec::new();
-                }
-                progress.done(run.events);
-                run
-            })
+            .map(|&(s, r)| run_task(&scenarios[s], r, &options, &progress))
             .collect()
     });
     progress.finish();
+    let total = runs.len();
     let mut grouped: Vec<Vec<RunSummary>> = vec![Vec::new(); scenarios.len()];
     for ((s, _), run) in tasks.into_iter().zip(runs) {
-        grouped[s].push(run);
+        if let Some(run) = run {
+            if options.warn {
+                warn_truncated(&run, &options.limits);
+            }
+            grouped[s].push(run);
+        }
+    }
+    if options.cancelled() {
+        let kept: usize = grouped.iter().map(Vec::len).sum();
+        eprintln!(
+            "interrupted: keeping {kept} finished run(s), abandoning {}",
+            total - kept
+        );
     }
     Ok(grouped)
+}
+
+/// Runs one replication, unless the batch was cancelled before or during it.
+fn run_task(
+    scenario: &Scenario,
+    replication: u64,
+    options: &RunOptions,
+    progress: &Progress,
+) -> Option<RunSummary> {
+    if options.cancelled() {
+        return None;
+    }
+    let mut run = simulate_guarded(scenario, replication, &options.limits, options.cancel);
+    if run
+        .truncated
+        .is_some_and(|t| t.reason == StopReason::Interrupted)
+    {
+        return None;
+    }
+    if !options.keep_series {
+        run.series = Default::default();
+        run.cdf = Vec::new();
+    }
+    progress.done(run.events);
+    Some(run)
+}
+
+/// Prints a warning naming the run and the guard rail that stopped it, if one did.
+fn warn_truncated(run: &RunSummary, limits: &Limits) {
+    let Some(t) = run.truncated else { return };
+    let why = match t.reason {
+        StopReason::MaxEvents => format!(
+            "handled {} events (--max-events)",
+            limits.max_events.unwrap_or_default()
+        ),
+        StopReason::MaxWall => format!(
+            "ran for {:?} of wall-clock time (--max-wall)",
+            limits.max_wall.unwrap_or_default()
+        ),
+        StopReason::MaxInFlight => format!(
+            "more than {} requests were in flight (--max-in-flight): the system is overloaded",
+            limits.max_in_flight
+        ),
+        StopReason::Interrupted => "interrupted".to_string(),
+    };
+    eprintln!(
+        "warning: {} (replication {}): stopped at {:.3} s of simulated time: {why}; results cover that part only",
+        run.scenario, run.replication, t.at_s
+    );
 }
 
 /// One overall progress bar for a batch: runs done, events per second, time left.
@@ -249,5 +470,81 @@ impl Progress {
 
     fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One core, twice overloaded, with a queue that never refuses.
+    fn overloaded() -> Scenario {
+        let text = "name: overloaded\nseed: 3\nduration: 1h\ntraffic: {rate: 2000/s}\n\
+                    entry: web\ncomponents:\n  web: {kind: server, cores: 1, work: 1ms, \
+                    queue: unbounded}\n";
+        crate::scenario::load_text(text, "overloaded.yaml", &[]).unwrap()
+    }
+
+    fn limits(max_events: Option<u64>, max_in_flight: usize) -> Limits {
+        Limits {
+            max_events,
+            max_wall: None,
+            max_in_flight,
+        }
+    }
+
+    #[test]
+    fn max_events_stops_at_exactly_that_event() {
+        let run = simulate_guarded(&overloaded(), 0, &limits(Some(10_001), 1 << 40), None);
+        assert_eq!(run.events, 10_001);
+        let t = run.truncated.unwrap();
+        assert_eq!(t.reason, StopReason::MaxEvents);
+        assert_eq!(t.at_s, run.simulated_s);
+    }
+
+    #[test]
+    fn the_in_flight_cap_stops_an_overloaded_run() {
+        let run = simulate_guarded(&overloaded(), 0, &limits(None, 5_000), None);
+        let t = run.truncated.unwrap();
+        assert_eq!(t.reason, StopReason::MaxInFlight);
+        // About 1,000 more requests a second than the core serves.
+        assert!(t.at_s > 3.0 && t.at_s < 10.0, "stopped at {} s", t.at_s);
+        assert!(run.requests.unfinished >= 5_000);
+        // The core was busy all along: its utilization covers the time simulated.
+        let web = &run.components[0];
+        assert!(web.utilization > 0.99, "utilization {}", web.utilization);
+    }
+
+    #[test]
+    fn a_set_cancel_flag_stops_a_run_at_once() {
+        let flag = AtomicBool::new(true);
+        let run = simulate_guarded(&overloaded(), 0, &Limits::default(), Some(&flag));
+        assert_eq!(run.truncated.unwrap().reason, StopReason::Interrupted);
+        assert_eq!(run.events, 0);
+    }
+
+    #[test]
+    fn a_cancelled_batch_abandons_the_runs_not_finished() {
+        static CANCEL: AtomicBool = AtomicBool::new(true);
+        let options = RunOptions {
+            cancel: Some(&CANCEL),
+            ..RunOptions::new(3, 1)
+        };
+        let runs = run_batch(&[overloaded(), overloaded()], options).unwrap();
+        assert_eq!(runs.len(), 2);
+        assert!(runs.iter().all(Vec::is_empty));
+    }
+
+    #[test]
+    fn a_batch_without_cancel_keeps_every_run() {
+        static CANCEL: AtomicBool = AtomicBool::new(false);
+        let options = RunOptions {
+            cancel: Some(&CANCEL),
+            limits: limits(Some(1_000), DEFAULT_MAX_IN_FLIGHT),
+            ..RunOptions::new(2, 1)
+        };
+        let runs = run_batch(&[overloaded()], options).unwrap();
+        assert_eq!(runs[0].len(), 2);
+        assert!(runs[0].iter().all(|r| r.events == 1_000));
     }
 }

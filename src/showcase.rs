@@ -4,7 +4,7 @@
 
 use crate::bundled;
 use crate::cli::compare::differences;
-use crate::cli::run::{apply_seed, comparison, execute, publish};
+use crate::cli::run::{apply_seed, comparison, execute, keep_finished, publish};
 use crate::cli::CommonArgs;
 use crate::error::Result;
 use crate::scenario;
@@ -34,10 +34,12 @@ pub fn run(common: &CommonArgs) -> Result<()> {
         common.replications.unwrap_or(DEFAULT_REPLICATIONS),
         common,
     )?;
+    let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let data = comparison("Vertical vs horizontal vs hybrid", &scenarios, &runs, true);
     publish(
         &data,
         &differences(&runs, &data.results[0].scenario),
         common,
-    )
+    )?;
+    crate::cli::check_interrupted()
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::run::{apply_seed, comparison, execute, publish};
+use super::run::{apply_seed, comparison, execute, keep_finished, publish};
 use super::CommonArgs;
 use crate::error::Result;
 use crate::metrics::{paired_difference, RunSummary, REPORT_LEVEL};
@@ -27,12 +27,14 @@ pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     apply_seed(&mut scenarios, seed);
     let replications = common.replications.unwrap_or(DEFAULT_REPLICATIONS);
     let runs = execute(&scenarios, replications, common)?;
+    let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let data = comparison("scalesim comparison", &scenarios, &runs, true);
     publish(
         &data,
         &differences(&runs, &data.results[0].scenario),
         common,
-    )
+    )?;
+    super::check_interrupted()
 }
 
 /// Renders the paired differences of every scenario against the first one.

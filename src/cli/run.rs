@@ -17,8 +17,27 @@ pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     let mut scenarios = super::load_all(files, &overrides)?;
     apply_seed(&mut scenarios, common.seed);
     let runs = execute(&scenarios, common.replications.unwrap_or(1), common)?;
+    let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let comparison = comparison("scalesim results", &scenarios, &runs, false);
-    publish(&comparison, "", common)
+    publish(&comparison, "", common)?;
+    super::check_interrupted()
+}
+
+/// Keeps the scenarios with at least one finished run (all of them, unless
+/// Ctrl-C abandoned some); fails when Ctrl-C left nothing to report.
+pub fn keep_finished(
+    scenarios: Vec<Scenario>,
+    runs: Vec<Vec<RunSummary>>,
+) -> Result<(Vec<Scenario>, Vec<Vec<RunSummary>>)> {
+    let (scenarios, runs): (Vec<_>, Vec<_>) = scenarios
+        .into_iter()
+        .zip(runs)
+        .filter(|(_, r)| !r.is_empty())
+        .unzip();
+    if runs.is_empty() {
+        super::check_interrupted()?;
+    }
+    Ok((scenarios, runs))
 }
 
 /// Replaces every scenario's seed with `seed`, when given.
@@ -46,6 +65,9 @@ pub fn execute(
             jobs: common.jobs.unwrap_or(0),
             progress: !(common.quiet || common.json),
             keep_series: true,
+            limits: common.limits(),
+            cancel: Some(super::interrupt_flag()),
+            warn: !common.quiet,
         },
     )
 }

@@ -47,8 +47,14 @@ pub fn run(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs)
             jobs: common.jobs.unwrap_or(0),
             progress: !(common.quiet || common.json),
             keep_series: false,
+            limits: common.limits(),
+            cancel: Some(super::interrupt_flag()),
+            warn: !common.quiet,
         },
     )?;
+    if runs.iter().all(Vec::is_empty) {
+        super::check_interrupted()?;
+    }
     let metrics: Vec<String> = if metrics.is_empty() {
         DEFAULT_METRICS.iter().map(|m| m.to_string()).collect()
     } else {
@@ -66,6 +72,8 @@ pub fn run(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs)
             .iter()
             .zip(&scenarios)
             .zip(&runs)
+            // Points whose every run Ctrl-C abandoned are left out.
+            .filter(|(_, runs)| !runs.is_empty())
             .map(|((values, scenario), runs)| SweepPoint {
                 labels: values.clone(),
                 values: values.iter().map(|v| leading_number(v)).collect(),
@@ -75,7 +83,8 @@ pub fn run(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs)
             .collect(),
     };
     check_metrics(&data)?;
-    publish(&data, common)
+    publish(&data, common)?;
+    super::check_interrupted()
 }
 
 /// Loads the scenario of one grid point: the file, with `--set` and then the point's values.

@@ -2,7 +2,7 @@
 
 use super::ci::{mean_interval, Interval};
 use super::series::TimeSeries;
-use super::summary::{CdfPoint, RunSummary};
+use super::summary::{CdfPoint, RunSummary, Truncation};
 
 /// Confidence level of the intervals reported with results.
 pub const REPORT_LEVEL: f64 = 0.95;
@@ -35,6 +35,9 @@ pub struct ScenarioResult {
     pub cdf: Vec<CdfPoint>,
     /// Time series (pointwise mean over replications).
     pub series: TimeSeries,
+    /// The replications that a guard rail stopped early, in order (empty when
+    /// every run went to its end).
+    pub truncated: Vec<Truncation>,
 }
 
 impl ScenarioResult {
@@ -86,6 +89,7 @@ impl ScenarioResult {
             figures,
             cdf: mean_cdf(runs),
             series: TimeSeries::mean(&runs.iter().map(|r| &r.series).collect::<Vec<_>>()),
+            truncated: runs.iter().filter_map(|r| r.truncated).collect(),
         }
     }
 

@@ -144,6 +144,14 @@ impl Recorder {
         });
     }
 
+    /// Ends the measured window at `at` when a run stops early, so that rates
+    /// are taken over the time actually simulated.
+    pub fn cut_window(&mut self, at: SimTime) {
+        // A window of zero length would make every rate 0/0.
+        let end = at.max(self.window.start + SimTime(1));
+        self.window.end = self.window.end.min(end);
+    }
+
     /// Returns the measured window.
     pub fn window(&self) -> Window {
         self.window
@@ -294,6 +302,7 @@ impl Recorder {
                 .collect(),
             series: self.series.finish(self.window.end, self.markers),
             components: self.components,
+            truncated: None,
         }
     }
 }

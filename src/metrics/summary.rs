@@ -94,6 +94,44 @@ pub struct RunSummary {
     pub series: TimeSeries,
     /// Per-component statistics, in scenario order.
     pub components: Vec<ComponentStats>,
+    /// Why and when the run stopped early, if a guard rail stopped it.
+    #[serde(skip)]
+    pub truncated: Option<Truncation>,
+}
+
+/// Why a run stopped before the end of its scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// It handled `--max-events` events.
+    MaxEvents,
+    /// It ran for `--max-wall` of wall-clock time.
+    MaxWall,
+    /// More than `--max-in-flight` requests were in flight at once (an
+    /// overloaded system whose queues grow without bound).
+    MaxInFlight,
+    /// The user pressed Ctrl-C.
+    Interrupted,
+}
+
+impl StopReason {
+    /// Returns the name used in results (`max_in_flight`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::MaxEvents => "max_events",
+            StopReason::MaxWall => "max_wall",
+            StopReason::MaxInFlight => "max_in_flight",
+            StopReason::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// A run stopped early: why, and at which simulated time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Truncation {
+    /// What stopped it.
+    pub reason: StopReason,
+    /// Simulated time when it stopped, in seconds.
+    pub at_s: f64,
 }
 
 /// One point of a latency distribution.

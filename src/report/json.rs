@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use crate::metrics::{Figure, ScenarioResult};
+use crate::metrics::{Figure, ScenarioResult, Truncation};
 
 /// Returns the JSON object of one scenario's results.
 pub fn scenario_value(result: &ScenarioResult) -> Value {
@@ -16,7 +16,23 @@ pub fn scenario_value(result: &ScenarioResult) -> Value {
     for figure in &result.figures {
         insert(&mut root, figure);
     }
+    if let Some(first) = result.truncated.first() {
+        root.insert(
+            "truncated".into(),
+            truncation(first, result.truncated.len()),
+        );
+    }
     Value::Object(root)
+}
+
+/// Returns the `truncated` object: the first early stop (in replication order)
+/// and how many replications stopped early.
+fn truncation(first: &Truncation, runs: usize) -> Value {
+    let mut map = Map::new();
+    map.insert("reason".into(), Value::from(first.reason.name()));
+    map.insert("at_s".into(), number(first.at_s, false));
+    map.insert("runs".into(), Value::from(runs as u64));
+    Value::Object(map)
 }
 
 /// Returns the JSON array of several scenarios' results, pretty-printed.
@@ -103,10 +119,25 @@ mod tests {
             ],
             cdf: Vec::new(),
             series: Default::default(),
+            truncated: Vec::new(),
         };
         let v = scenario_value(&result);
         assert_eq!(v["requests"]["offered"], Value::from(10u64));
         assert_eq!(v["latency_ms"]["p99"].as_f64(), Some(4.12346));
         assert_eq!(v["latency_ms"]["p99_ci95"][0].as_f64(), Some(3.62346));
+        assert!(v.get("truncated").is_none());
+    }
+
+    #[test]
+    fn marks_a_truncated_result() {
+        let mut result = crate::report::charts::sample::result("s", &[]);
+        result.truncated = vec![Truncation {
+            reason: crate::metrics::StopReason::MaxInFlight,
+            at_s: 12.345678912,
+        }];
+        let v = scenario_value(&result);
+        assert_eq!(v["truncated"]["reason"], "max_in_flight");
+        assert_eq!(v["truncated"]["at_s"].as_f64(), Some(12.3457));
+        assert_eq!(v["truncated"]["runs"], 1);
     }
 }

@@ -26,6 +26,19 @@ pub fn render(results: &[ScenarioResult]) -> String {
     }
     let mut out = align(&rows);
     for r in results {
+        if let Some(first) = r.truncated.first() {
+            let _ = writeln!(
+                out,
+                "! {}: truncated ({}) at {:.3} s in {} of {} run(s): figures cover the simulated part only",
+                r.scenario,
+                first.reason.name(),
+                first.at_s,
+                r.truncated.len(),
+                r.replications
+            );
+        }
+    }
+    for r in results {
         let components: Vec<&str> = r
             .figures
             .iter()

@@ -119,6 +119,9 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
             let origin = match (from_override, locator.find(&issue.path)) {
                 (Some(o), _) => Origin::Override(o.text()),
                 (None, Some((line, col))) => Origin::Line { line, col },
+                // An issue with the document as a whole (empty, or not a mapping)
+                // points at where the document starts.
+                (None, None) if issue.path.is_empty() => Origin::Line { line: 1, col: 1 },
                 (None, None) => Origin::File,
             };
             LocatedIssue {
@@ -278,7 +281,12 @@ fn check(root: &Value, issues: &mut Vec<Issue>) -> Option<Scenario> {
             ));
         }
     }
-    let rate_written = map.get("traffic").and_then(|t| t.get("rate")).is_some();
+    // A `rate: ~` reads as no rate at all, with no parse error to report: it
+    // counts as missing, not as written.
+    let rate_written = map
+        .get("traffic")
+        .and_then(|t| t.get("rate"))
+        .is_some_and(|r| !r.is_null());
     let traffic = required::<RawTraffic>(map, "traffic", issues)
         .and_then(|raw| check_traffic(raw, rate_written, issues));
     let network = optional::<RawNetwork>(map, "network", issues);

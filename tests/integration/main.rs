@@ -10,6 +10,7 @@
 mod cli;
 mod compare_sweep;
 mod determinism;
+mod guard_rails;
 mod scenario_errors;
 
 use std::path::Path;

@@ -216,6 +216,13 @@ const CASES: &[Case] = &[
         path: "components.web.work.delete",
         expected: "`delete` is not a request type",
     },
+    // See: a `rate: ~` was rejected with no message at all.
+    Case {
+        file: "null_rate.yaml",
+        lines: &[5],
+        path: "traffic.rate",
+        expected: "missing field `rate`",
+    },
     Case {
         file: "cache_without_backend.yaml",
         lines: &[9],
@@ -260,7 +267,7 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "empty.yaml",
-        lines: &[],
+        lines: &[1],
         path: "",
         expected: "expected a mapping",
     },

@@ -27,6 +27,7 @@ pub fn result(name: &str, figures: &[(&str, f64, Option<f64>)]) -> ScenarioResul
         figures,
         cdf: Vec::new(),
         series: TimeSeries::default(),
+        truncated: Vec::new(),
     }
 }
 

@@ -1,0 +1,182 @@
+//! Guard rails: an overloaded system with unbounded queues, a cap on events and
+//! a cap on wall-clock time all stop a run cleanly, with results marked truncated.
+
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+use crate::{at, number, run_json, scalesim};
+
+/// Twice more arrivals than one core can serve, and a queue without limit: the
+/// requests in flight grow by about 1,000 a second, for an hour.
+const OVERLOADED: &str = "\
+name: overloaded
+seed: 3
+duration: 1h
+traffic:
+  rate: 2000/s
+entry: web
+network: {latency: 0ms}
+components:
+  web:
+    kind: server
+    cores: 1
+    work: 1ms
+    service: exponential
+    queue: unbounded
+";
+
+/// Writes the overloaded scenario in a fresh folder and returns both.
+fn overloaded() -> (TempDir, String) {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("overloaded.yaml");
+    std::fs::write(&file, OVERLOADED).unwrap();
+    let name = file.to_string_lossy().into_owned();
+    (dir, name)
+}
+
+#[test]
+fn overload_with_unbounded_queues_stops_at_the_default_cap() {
+    let (_dir, file) = overloaded();
+    let out = run_json(&[&file]);
+    let result = &out.json[0];
+    assert_eq!(at(result, "truncated.reason"), "max_in_flight");
+    let at_s = number(result, "truncated.at_s");
+    // A million requests pile up at about 1,000 a second.
+    assert!((500.0..2000.0).contains(&at_s), "stopped at {at_s} s");
+    assert_eq!(number(result, "simulated_s"), at_s);
+    assert!(number(result, "requests.completed") > 0.0);
+    assert!(number(result, "requests.unfinished") > 900_000.0);
+}
+
+#[test]
+fn a_truncated_run_warns_on_stderr_and_shows_in_the_table() {
+    let (dir, file) = overloaded();
+    scalesim()
+        .args(["run", &file, "--max-in-flight", "10000", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: overloaded (replication 0)",
+        ))
+        .stderr(predicate::str::contains("--max-in-flight"))
+        .stdout(predicate::str::contains(
+            "overloaded: truncated (max_in_flight)",
+        ));
+}
+
+#[test]
+fn max_in_flight_and_max_events_are_deterministic() {
+    let (_dir, file) = overloaded();
+    for flag in [["--max-in-flight", "20000"], ["--max-events", "123457"]] {
+        let args = [file.as_str(), flag[0], flag[1], "--replications", "2"];
+        let first = run_json(&args);
+        let second = run_json(&args);
+        assert!(first.file == second.file, "{flag:?}: different bytes");
+    }
+}
+
+#[test]
+fn max_events_stops_after_exactly_that_many_events() {
+    let (_dir, file) = overloaded();
+    let out = run_json(&[&file, "--max-events", "50000"]);
+    let result = &out.json[0];
+    assert_eq!(at(result, "truncated.reason"), "max_events");
+    assert_eq!(number(result, "events"), 50000.0);
+}
+
+#[test]
+fn max_wall_stops_a_long_run() {
+    let (_dir, file) = overloaded();
+    let out = run_json(&[&file, "--max-wall", "1ms", "--max-in-flight", "100000000"]);
+    assert_eq!(at(&out.json[0], "truncated.reason"), "max_wall");
+}
+
+#[test]
+fn a_complete_run_has_no_truncated_key() {
+    let (_dir, file) = overloaded();
+    let out = run_json(&[
+        &file,
+        "--set",
+        "traffic.rate=100/s",
+        "--set",
+        "duration=20s",
+    ]);
+    assert!(out.json[0].get("truncated").is_none());
+}
+
+#[test]
+fn a_bad_max_wall_is_bad_input() {
+    scalesim()
+        .args(["run", "scenarios/one-big-server.yaml", "--max-wall", "soon"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--max-wall"));
+}
+
+/// A steady system (half loaded) that would run for 100 simulated hours.
+const LONG: &str = "\
+name: long
+seed: 5
+duration: 100h
+traffic:
+  rate: 1000/s
+entry: web
+components:
+  web:
+    kind: server
+    cores: 2
+    work: 1ms
+";
+
+/// A run that ends at once.
+const SHORT_RUN: &str = "\
+name: short
+seed: 5
+duration: 1s
+traffic:
+  rate: 10/s
+entry: web
+components:
+  web:
+    kind: server
+    cores: 2
+    work: 1ms
+";
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_finished_runs_and_exits_130() {
+    let dir = TempDir::new().unwrap();
+    let short = dir.path().join("short.yaml");
+    let long = dir.path().join("long.yaml");
+    std::fs::write(&short, SHORT_RUN).unwrap();
+    std::fs::write(&long, LONG).unwrap();
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("scalesim"))
+        .arg("run")
+        .arg(&short)
+        .arg(&long)
+        .args(["--jobs", "1", "--quiet", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    assert!(started.elapsed().as_secs() < 10, "the run did not stop");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "stderr:\n{stderr}");
+    assert!(stderr.contains("abandoning 1"), "stderr:\n{stderr}");
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results.as_array().unwrap().len(), 1);
+    assert_eq!(results[0]["scenario"], "short");
+}
