@@ -98,9 +98,11 @@ fn run_prints_the_spec_results_of_every_bundled_scenario() {
             number(result, key);
         }
         let simulated = number(result, "simulated_s");
+        // Arrivals stop at 20 s; requests in flight may then finish for at most
+        // the measured window (18 s here), as docs/model.md states.
         assert!(
-            (20.0..21.0).contains(&simulated),
-            "{file}: simulated_s {simulated} for a 20 s run"
+            (20.0..=38.0).contains(&simulated),
+            "{file}: simulated_s {simulated} for a 20 s run with at most 18 s of drain"
         );
         assert!(number(result, "events") > 0.0, "{file}: no events");
         let offered = number(result, "requests.offered");
