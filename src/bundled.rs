@@ -21,6 +21,7 @@ pub const BUNDLED: &[(&str, &str)] = &[
     bundle!("four-clones-least-connections"),
     bundle!("database-no-cache"),
     bundle!("database-cache-aside"),
+    bundle!("cache-node-crash"),
     bundle!("database-read-replicas"),
     bundle!("database-multi-primary"),
     bundle!("shards-by-range"),
