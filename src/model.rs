@@ -260,6 +260,23 @@ pub fn send_call(ctx: &mut Ctx<'_>, to: ComponentId, call: Call) {
     ctx.send(to, delay, Msg::Call(call));
 }
 
+/// Answers a probe from `reply_to` with the `load` of `replica`, after the
+/// network latency back to the prober.
+#[inline]
+pub fn send_load(ctx: &mut Ctx<'_>, reply_to: ComponentId, replica: u32, load: u32) {
+    let delay = ctx.shared.latency(ctx.me(), reply_to);
+    let from = ctx.me();
+    ctx.send(
+        reply_to,
+        delay,
+        Msg::Load {
+            from,
+            replica,
+            load,
+        },
+    );
+}
+
 /// Answers `call` with `outcome`, after the network latency back to the caller.
 #[inline]
 pub fn send_reply(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome) {

@@ -33,7 +33,8 @@ use crate::error::Issue;
 use crate::keys::KeyMap;
 use crate::metrics::{ComponentStats, Window};
 use crate::model::{
-    addressed, send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World, ANY_REPLICA,
+    addressed, send_call, send_load, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World,
+    ANY_REPLICA,
 };
 use crate::scenario::locate::join_key;
 use crate::scenario::{parse_lenient, Duration, Price};
@@ -495,17 +496,7 @@ impl Component<Msg, World> for Cache {
             } => {
                 // A cache has no queue: its load is the requests it holds.
                 let load = self.pending.len() as u32;
-                let delay = ctx.shared.latency(ctx.me(), reply_to);
-                let from = ctx.me();
-                ctx.send(
-                    reply_to,
-                    delay,
-                    Msg::Load {
-                        from,
-                        replica,
-                        load,
-                    },
-                );
+                send_load(ctx, reply_to, replica, load);
             }
             Msg::Load { .. } => {}
         }

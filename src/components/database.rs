@@ -38,7 +38,9 @@ use crate::engine::{stream_seed, Component, SimRng, SimTime};
 use crate::error::Issue;
 use crate::keys::mix;
 use crate::metrics::{ComponentStats, TimeAverage, Window};
-use crate::model::{addressed, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World};
+use crate::model::{
+    addressed, send_load, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World,
+};
 use crate::scenario::locate::join_key;
 use crate::scenario::{parse_lenient, Duration, Op, Price};
 
@@ -747,17 +749,7 @@ impl Component<Msg, World> for Database {
                     .nodes
                     .get(replica as usize)
                     .map_or(0, |n| n.station.load() + n.waiting.len() as u32);
-                let delay = ctx.shared.latency(ctx.me(), reply_to);
-                let from = ctx.me();
-                ctx.send(
-                    reply_to,
-                    delay,
-                    Msg::Load {
-                        from,
-                        replica,
-                        load,
-                    },
-                );
+                send_load(ctx, reply_to, replica, load);
             }
             Msg::Reply { .. } | Msg::Load { .. } => {}
         }

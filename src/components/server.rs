@@ -17,7 +17,8 @@ use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::error::Issue;
 use crate::metrics::ComponentStats;
 use crate::model::{
-    addressed, send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World, ANY_REPLICA,
+    addressed, send_call, send_load, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World,
+    ANY_REPLICA,
 };
 use crate::scenario::locate::{join_index, join_key};
 use crate::scenario::{parse_lenient, Duration, Price};
@@ -506,17 +507,7 @@ impl Component<Msg, World> for Server {
                     return;
                 }
                 let load = self.stations.get(replica as usize).map_or(0, Station::load);
-                let delay = ctx.shared.latency(ctx.me(), reply_to);
-                let from = ctx.me();
-                ctx.send(
-                    reply_to,
-                    delay,
-                    Msg::Load {
-                        from,
-                        replica,
-                        load,
-                    },
-                );
+                send_load(ctx, reply_to, replica, load);
             }
             Msg::Load { .. } => {}
         }
