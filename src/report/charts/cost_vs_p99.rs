@@ -83,12 +83,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
     } else {
         "p99 latency (ms)"
     };
-    chart
-        .configure_mesh()
-        .bold_line_style(RGBColor(225, 225, 225))
-        .axis_style(style::INK.stroke_width(2))
-        .label_style(style::text(style::TICK_SIZE))
-        .axis_desc_style(style::text(style::AXIS_SIZE))
+    style::house_mesh(&mut chart.configure_mesh())
         .x_label_formatter(&x_label)
         .y_label_formatter(&y_label)
         .x_desc("cost per hour ($/h)")

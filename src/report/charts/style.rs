@@ -4,6 +4,7 @@
 use std::fmt::Display;
 use std::sync::OnceLock;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -125,6 +126,17 @@ impl Entry {
             mark,
         }
     }
+}
+
+/// Applies the house style to a chart's mesh: light grid lines, a firm axis,
+/// and the tick and description fonts. Callers add labels and descriptions.
+pub fn house_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.bold_line_style(RGBColor(225, 225, 225))
+        .axis_style(INK.stroke_width(2))
+        .label_style(text(TICK_SIZE))
+        .axis_desc_style(text(AXIS_SIZE))
 }
 
 /// Returns a legend with one entry per scenario, in its own colour.

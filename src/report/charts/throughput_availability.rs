@@ -80,13 +80,7 @@ fn throughput<DB: DrawingBackend>(
         .build_cartesian_2d(x.coord(), y.coord())
         .map_err(&fail)?;
     let y_label = |v: &f64| y.label(*v);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .bold_line_style(RGBColor(225, 225, 225))
-        .axis_style(style::INK.stroke_width(2))
-        .label_style(style::text(style::TICK_SIZE))
-        .axis_desc_style(style::text(style::AXIS_SIZE))
+    style::house_mesh(chart.configure_mesh().disable_x_mesh())
         .y_label_formatter(&y_label)
         .y_desc("requests per second")
         .draw()
@@ -178,13 +172,7 @@ fn availability<DB: DrawingBackend>(
         .build_cartesian_2d(x.coord(), y.coord())
         .map_err(&fail)?;
     let y_label = |v: &f64| y.label(*v);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .bold_line_style(RGBColor(225, 225, 225))
-        .axis_style(style::INK.stroke_width(2))
-        .label_style(style::text(style::TICK_SIZE))
-        .axis_desc_style(style::text(style::AXIS_SIZE))
+    style::house_mesh(chart.configure_mesh().disable_x_mesh())
         .y_label_formatter(&y_label)
         .y_desc("requests answered (%)")
         .draw()

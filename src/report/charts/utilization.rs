@@ -67,14 +67,8 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
             .unwrap_or_default()
     };
     let y_label = |v: &f64| y.label(*v);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .bold_line_style(RGBColor(225, 225, 225))
-        .axis_style(style::INK.stroke_width(2))
-        .label_style(style::text(style::TICK_SIZE))
+    style::house_mesh(chart.configure_mesh().disable_x_mesh())
         .x_label_style(style::text(style::AXIS_SIZE))
-        .axis_desc_style(style::text(style::AXIS_SIZE))
         .x_label_formatter(&x_label)
         .y_label_formatter(&y_label)
         .x_desc("component")
