@@ -120,6 +120,10 @@ pub struct CommonArgs {
     /// Stop a run when more requests than N are in flight at once (an overloaded system).
     #[arg(long, value_name = "N", default_value_t = runner::DEFAULT_MAX_IN_FLIGHT, global = true)]
     pub max_in_flight: usize,
+    /// Print on stderr how long the simulation took and its events per second
+    /// (loading the files and writing the results are not counted).
+    #[arg(long, global = true)]
+    pub timing: bool,
 }
 
 impl CommonArgs {

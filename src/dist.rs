@@ -6,11 +6,9 @@
 //! coefficient of variation (the spread relative to the mean) the one knob a
 //! user turns.
 
-use rand::RngExt;
+use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal, Pareto};
 use serde::Deserialize;
-
-use crate::engine::SimRng;
 
 /// A distribution as written in a scenario: `exponential`, or `{lognormal: {cv: 2}}`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -137,7 +135,7 @@ impl RawShape {
 impl Shape {
     /// Draws one value; its long-run mean is 1.
     #[inline]
-    pub fn sample(&self, rng: &mut SimRng) -> f64 {
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Shape::Deterministic => 1.0,
             Shape::Exponential => Exp1.sample(rng),

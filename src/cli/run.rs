@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use super::CommonArgs;
 use crate::error::{Error, Result};
@@ -58,7 +59,8 @@ pub fn execute(
     if replications == 0 {
         return Err(Error::Usage("--replications must be at least 1".into()));
     }
-    runner::run_batch(
+    let started = Instant::now();
+    let runs = runner::run_batch(
         scenarios,
         RunOptions {
             replications,
@@ -69,6 +71,23 @@ pub fn execute(
             cancel: Some(super::interrupt_flag()),
             warn: !common.quiet,
         },
+    )?;
+    if common.timing {
+        let events: u64 = runs.iter().flatten().map(|r| r.events).sum();
+        eprintln!(
+            "{}",
+            timing_line(events, runs.iter().flatten().count(), started.elapsed())
+        );
+    }
+    Ok(runs)
+}
+
+/// Describes the speed of a batch of runs: events, wall time, events per second.
+pub fn timing_line(events: u64, runs: usize, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    format!(
+        "timing: {events} events in {runs} run(s), {secs:.3} s of wall time, {:.2} M events/s",
+        events as f64 / secs.max(1e-9) / 1e6
     )
 }
 

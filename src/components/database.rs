@@ -22,7 +22,7 @@ mod sharding;
 use std::collections::VecDeque;
 use std::sync::OnceLock;
 
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
@@ -34,7 +34,7 @@ use super::server::MAX_REPLICAS;
 use super::station::{Admission, RawStation, ServiceTime, Station, StationSpec};
 use super::{BuildContext, SpecContext};
 use crate::dist::{RawShape, Shape};
-use crate::engine::{stream_seed, Component, SimRng, SimTime};
+use crate::engine::{request_rng, stream_seed, Component, SimRng, SimTime};
 use crate::error::Issue;
 use crate::keys::mix;
 use crate::metrics::{ComponentStats, TimeAverage, Window};
@@ -551,7 +551,7 @@ impl Database {
         // Each node's lag comes from the write's own seed, so compared
         // architectures see the same lags for the same writes.
         let commit = self.replication.commit(shard, index, job.key, now, |dest| {
-            let mut rng = SimRng::seed_from_u64(seed ^ salt ^ mix(u64::from(dest)));
+            let mut rng = request_rng(seed ^ salt ^ mix(u64::from(dest)));
             SimTime::from_nanos_f64(mean * shape.sample(&mut rng))
         });
         let ack_at = match self.spec.replication {

@@ -5,13 +5,13 @@
 
 use std::collections::VecDeque;
 
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use serde_json::Value;
 
 use super::machine::{self, MAX_CORES, MAX_SPEED};
 use super::SpecContext;
 use crate::dist::{RawShape, Shape};
-use crate::engine::{stream_seed, SimRng, SimTime};
+use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
 use crate::error::Issue;
 use crate::metrics::{TimeAverage, Window};
 use crate::scenario::locate::join_key;
@@ -380,7 +380,7 @@ impl ServiceTime {
         if mean == 0.0 {
             return SimTime::ZERO;
         }
-        let mut rng = SimRng::seed_from_u64(request_seed ^ self.salt);
+        let mut rng = request_rng(request_seed ^ self.salt);
         SimTime::from_nanos_f64(mean * self.shape.sample(&mut rng))
     }
 

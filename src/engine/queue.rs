@@ -3,6 +3,8 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
+use slab::Slab;
+
 use super::time::SimTime;
 
 /// One scheduled event: a message for a component at a time.
@@ -36,6 +38,29 @@ impl<M> Ord for Event<M> {
     }
 }
 
+/// The place of one event in the heap: its order key and where its payload waits.
+///
+/// The heap moves these 24-byte keys on every sift, not the whole events: a
+/// message stays where it was put until its turn comes.
+#[derive(Debug, PartialEq, Eq)]
+struct Key {
+    time: SimTime,
+    seq: u64,
+    slot: u32,
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Key {
+    // Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
 /// Pending events in `(time, seq)` order.
 ///
 /// Events scheduled for the current instant (zero delay) skip the heap and go to a
@@ -45,7 +70,9 @@ impl<M> Ord for Event<M> {
 /// the many zero-latency hops of a model.
 #[derive(Debug)]
 pub struct EventQueue<M> {
-    heap: BinaryHeap<Event<M>>,
+    heap: BinaryHeap<Key>,
+    /// The target and message of each event in the heap, by slot.
+    payloads: Slab<(u32, M)>,
     immediate: VecDeque<Event<M>>,
     next_seq: u64,
 }
@@ -54,6 +81,7 @@ impl<M> Default for EventQueue<M> {
     fn default() -> Self {
         Self {
             heap: BinaryHeap::new(),
+            payloads: Slab::new(),
             immediate: VecDeque::new(),
             next_seq: 0,
         }
@@ -62,35 +90,52 @@ impl<M> Default for EventQueue<M> {
 
 impl<M> EventQueue<M> {
     /// Schedules `msg` for `target` at `time`; `now` is the current simulated time.
+    #[inline]
     pub fn push(&mut self, now: SimTime, time: SimTime, target: u32, msg: M) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let event = Event {
-            time,
-            seq,
-            target,
-            msg,
-        };
         if time == now {
-            self.immediate.push_back(event);
+            self.immediate.push_back(Event {
+                time,
+                seq,
+                target,
+                msg,
+            });
         } else {
-            self.heap.push(event);
+            self.push_heap(time, seq, target, msg);
         }
+    }
+
+    fn push_heap(&mut self, time: SimTime, seq: u64, target: u32, msg: M) {
+        let slot = self.payloads.insert((target, msg)) as u32;
+        self.heap.push(Key { time, seq, slot });
     }
 
     /// Puts back an event just taken by [`EventQueue::pop`], keeping its place.
     pub fn restore(&mut self, event: Event<M>) {
         // Its (time, seq) is still the smallest, so the heap returns it first.
-        self.heap.push(event);
+        self.push_heap(event.time, event.seq, event.target, event.msg);
     }
 
     /// Removes and returns the earliest event.
+    #[inline]
     pub fn pop(&mut self) -> Option<Event<M>> {
         match (self.immediate.front(), self.heap.peek()) {
-            (Some(first), Some(top)) if top.time <= first.time => self.heap.pop(),
+            (Some(first), Some(top)) if top.time <= first.time => self.pop_heap(),
             (Some(_), _) => self.immediate.pop_front(),
-            (None, _) => self.heap.pop(),
+            (None, _) => self.pop_heap(),
         }
+    }
+
+    fn pop_heap(&mut self) -> Option<Event<M>> {
+        let key = self.heap.pop()?;
+        let (target, msg) = self.payloads.try_remove(key.slot as usize)?;
+        Some(Event {
+            time: key.time,
+            seq: key.seq,
+            target,
+            msg,
+        })
     }
 
     /// Returns the time of the earliest event without removing it.

@@ -6,10 +6,29 @@
 //! feed the same arrivals to different architectures (common random numbers).
 
 use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::{SplitMix64, Xoshiro256PlusPlus};
 
 /// The generator used for every stream: portable and fast.
 pub type SimRng = Xoshiro256PlusPlus;
+
+/// The generator of the few draws that belong to one request (its work at a
+/// station, the lag of its write at a replica).
+///
+/// Every request carries a random seed, and each station draws from the
+/// request's seed mixed with its own salt, so that compared architectures give
+/// the same request the same work (common random numbers). Such a stream is
+/// created per request and used for one or two draws: SplitMix64 starts from
+/// its seed at no cost, where Xoshiro256++ would first run four rounds of
+/// SplitMix64 to fill its state, and its output passes the same statistical
+/// test batteries.
+pub type RequestRng = SplitMix64;
+
+/// Returns the generator of one request's draws at one place (`seed`: the
+/// request's seed mixed with the place's salt).
+#[inline]
+pub fn request_rng(seed: u64) -> RequestRng {
+    RequestRng::seed_from_u64(seed)
+}
 
 /// Returns the 64-bit seed of the stream named by `labels`.
 pub fn stream_seed(seed: u64, replication: u64, labels: &[&str]) -> u64 {

@@ -36,7 +36,10 @@ impl SimTime {
         } else if nanos >= u64::MAX as f64 {
             SimTime::MAX
         } else {
-            SimTime(nanos.round() as u64)
+            // Adding one half and truncating rounds a positive number to the
+            // nearest integer like `f64::round`, without its call into the
+            // runtime library, on the hottest path of every run.
+            SimTime((nanos + 0.5) as u64)
         }
     }
 
