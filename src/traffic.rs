@@ -1,6 +1,8 @@
 //! The client side: when requests arrive, what type they are, who sends them,
 //! and what happens to their answers.
 
+use std::collections::VecDeque;
+
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
@@ -199,11 +201,19 @@ struct Origin {
     resolved: bool,
     /// Attempts sent and not yet answered (including abandoned ones).
     outstanding: u32,
-    /// Timers set and not yet fired.
+    /// Timers set and not yet fired (deadlines included).
     timers: u32,
 }
 
-/// Timer tags: the kind in the top two bits, then the attempt number, then the origin.
+/// When an attempt of a client request times out, unless answered before.
+#[derive(Clone, Copy, Debug)]
+struct Deadline {
+    due: SimTime,
+    origin: u32,
+    attempt: u32,
+}
+
+/// Timer tags: the kind in the top two bits; a retry's tag also holds its origin.
 const ARRIVAL: u64 = 0;
 const TIMEOUT: u64 = 1 << 62;
 const RETRY: u64 = 2 << 62;
@@ -224,6 +234,17 @@ pub struct Client {
     /// Retry-budget tokens available.
     tokens: f64,
     origins: Slab<Origin>,
+    /// Deadlines of the attempts sent, in the order they fall due.
+    ///
+    /// Every attempt gets the same timeout, so deadlines are set in the order
+    /// they fall due, and a FIFO holds them in order. One timer event at a time
+    /// stands for the whole FIFO, set for the first deadline whose attempt is
+    /// still unanswered: deadlines of answered attempts (nearly all of them)
+    /// cost no event at all, and the future-event list does not grow with the
+    /// requests in flight times the timeout.
+    deadlines: VecDeque<Deadline>,
+    /// Whether the timer of the first pending deadline is set.
+    deadline_timer: bool,
     arrival_rng: SimRng,
     mix_rng: SimRng,
     user_rng: SimRng,
@@ -268,6 +289,8 @@ impl Client {
             retry: traffic.retry,
             tokens: BUDGET_CAP,
             origins: Slab::new(),
+            deadlines: VecDeque::new(),
+            deadline_timer: false,
             arrival_rng: streams.arrivals,
             mix_rng: streams.mix,
             user_rng: streams.users,
@@ -342,14 +365,16 @@ impl Client {
         let req = ctx.shared.requests.insert(request) as u32;
         origin.current = Some(req);
         let attempt = origin.attempts;
+        ctx.shared.recorder.attempt(origin.counted);
         if let Some(timeout) = self.timeout {
             origin.timers += 1;
-            ctx.schedule_self(
-                timeout,
-                Msg::Timer(TIMEOUT | u64::from(attempt) << 32 | u64::from(o)),
-            );
+            self.deadlines.push_back(Deadline {
+                due: ctx.now() + timeout,
+                origin: o,
+                attempt,
+            });
+            self.arm_deadline_timer(ctx);
         }
-        ctx.shared.recorder.attempt(origin.counted);
         let call = Call {
             req,
             reply_to: ctx.me(),
@@ -391,20 +416,12 @@ impl Client {
     /// A timer of the client side fired.
     fn timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
         let o = (tag & u64::from(u32::MAX)) as u32;
-        let attempt = ((tag & !KIND_MASK) >> 32) as u32;
         match tag & KIND_MASK {
             ARRIVAL => self.arrive(ctx),
             TIMEOUT => {
-                let Some(origin) = self.origins.get_mut(o as usize) else {
-                    return;
-                };
-                origin.timers = origin.timers.saturating_sub(1);
-                if !origin.resolved && origin.attempts == attempt && origin.current.is_some() {
-                    // Give up on this attempt; its answer, if it comes, is ignored.
-                    origin.current = None;
-                    self.attempt_failed(o, Ending::TimedOut, ctx);
-                }
-                self.forget_if_done(o);
+                self.deadline_timer = false;
+                self.expire_deadlines(ctx);
+                self.arm_deadline_timer(ctx);
             }
             _ => {
                 let Some(origin) = self.origins.get_mut(o as usize) else {
@@ -417,6 +434,53 @@ impl Client {
                 self.forget_if_done(o);
             }
         }
+    }
+
+    /// Times out the attempts whose deadline has come and that are still unanswered.
+    fn expire_deadlines(&mut self, ctx: &mut Ctx<'_>) {
+        while let Some(&d) = self.deadlines.front().filter(|d| d.due <= ctx.now()) {
+            self.deadlines.pop_front();
+            if self.awaits(d) {
+                if let Some(origin) = self.origins.get_mut(d.origin as usize) {
+                    // Give up on this attempt; its answer, if it comes, is ignored.
+                    origin.current = None;
+                }
+                self.attempt_failed(d.origin, Ending::TimedOut, ctx);
+            }
+            self.deadline_done(d.origin);
+        }
+    }
+
+    /// Sets the timer for the first deadline whose attempt is still unanswered,
+    /// dropping the deadlines of answered attempts in front of it.
+    fn arm_deadline_timer(&mut self, ctx: &mut Ctx<'_>) {
+        if self.deadline_timer {
+            return;
+        }
+        while let Some(&d) = self.deadlines.front() {
+            if self.awaits(d) {
+                self.deadline_timer = true;
+                ctx.schedule_self(d.due - ctx.now(), Msg::Timer(TIMEOUT));
+                return;
+            }
+            self.deadlines.pop_front();
+            self.deadline_done(d.origin);
+        }
+    }
+
+    /// Returns true if the attempt of `d` is still waiting for its answer.
+    fn awaits(&self, d: Deadline) -> bool {
+        self.origins
+            .get(d.origin as usize)
+            .is_some_and(|o| !o.resolved && o.attempts == d.attempt && o.current.is_some())
+    }
+
+    /// A deadline no longer refers to its client request.
+    fn deadline_done(&mut self, o: u32) {
+        if let Some(origin) = self.origins.get_mut(o as usize) {
+            origin.timers = origin.timers.saturating_sub(1);
+        }
+        self.forget_if_done(o);
     }
 
     /// An attempt ended badly: retry it if the policy allows, or give up.

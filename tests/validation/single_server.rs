@@ -133,3 +133,49 @@ fn mg1_with_lognormal_work_matches_pollaczek_khinchine() {
         0.08,
     );
 }
+
+/// A client timeout on an M/M/1 queue: the client gives up, the server still
+/// serves the request (nothing cancels work already queued), so the queue stays
+/// M/M/1 and the response time stays exponential with rate mu - lambda.
+#[test]
+fn client_timeouts_on_mm1_cut_the_exponential_response_time() {
+    let (lambda, mu, timeout_s): (f64, f64, f64) = (800.0, 1000.0, 0.005);
+    let yaml = format!(
+        "name: timeouts
+seed: 12
+duration: 600s
+warmup: 5s
+traffic: {{rate: {lambda}/s, timeout: 5ms}}
+entry: web
+components:
+  web: {{kind: server, cores: 1, work: 1ms, service: exponential}}
+"
+    );
+    let runs = replicate(&yaml, 10);
+    let theta = mu - lambda;
+    // P(response > T) = exp(-theta T): the share of requests that time out.
+    let p_timeout = (-theta * timeout_s).exp();
+    assert_matches(
+        "M/M/1 with timeout: share timed out",
+        &runs,
+        |r| r.requests.timed_out as f64 / r.requests.offered as f64,
+        p_timeout,
+        0.02,
+    );
+    // Answered in time: the exponential cut at T, E[X | X < T].
+    let mean_ms = (1.0 / theta - timeout_s * p_timeout / (1.0 - p_timeout)) * 1000.0;
+    assert_matches(
+        "M/M/1 with timeout: mean latency of answered requests (ms)",
+        &runs,
+        |r| r.latency_ms.mean,
+        mean_ms,
+        0.02,
+    );
+    assert_matches(
+        "M/M/1 with timeout: utilisation (abandoned requests are still served)",
+        &runs,
+        |r| r.components[0].utilization,
+        lambda / mu,
+        0.02,
+    );
+}
