@@ -74,7 +74,7 @@ pub enum Command {
         metric: Vec<String>,
         /// Run only the K-th of N slices of the runs (K from 1 to N) and write
         /// them to --out as shard-K-of-N.json, for `scalesim merge`.
-        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
         shard: Option<Shard>,
         /// Shared options.
         #[command(flatten)]
@@ -156,11 +156,6 @@ fn parse_wall(text: &str) -> std::result::Result<Duration, String> {
         return Err("expected a positive duration".into());
     }
     Ok(Duration::from_nanos(time.0))
-}
-
-/// Parses `--shard K/N`.
-fn parse_shard(text: &str) -> std::result::Result<Shard, String> {
-    Shard::parse(text)
 }
 
 /// Set by the first Ctrl-C: runs not finished yet are abandoned.

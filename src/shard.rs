@@ -45,18 +45,18 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Parses `K/N`; returns a usage message when the text does not fit.
+    /// Parses `K/N`; returns what was expected when the text does not fit.
     pub fn parse(text: &str) -> Result<Shard, String> {
-        let fits = || format!("`{text}`: expected K/N, like 2/8 (the second of 8 slices)");
+        let fits = || "expected K/N, like 2/8 (the second of 8 slices)".to_string();
         let (k, n) = text.trim().split_once('/').ok_or_else(fits)?;
         let index: u64 = k.trim().parse().map_err(|_| fits())?;
         let count: u64 = n.trim().parse().map_err(|_| fits())?;
         if count == 0 {
-            return Err(format!("`{text}`: N must be at least 1"));
+            return Err("N must be at least 1".into());
         }
         if index == 0 || index > count {
             return Err(format!(
-                "`{text}`: K must be between 1 and {count} (shards are numbered from 1)"
+                "K must be between 1 and {count} (shards are numbered from 1)"
             ));
         }
         Ok(Shard { index, count })
@@ -210,7 +210,8 @@ impl Partial {
             ));
         }
         let record: FileRecord = serde_json::from_value(value).map_err(|e| e.to_string())?;
-        let shard = Shard::parse(&format!("{}/{}", record.shard, record.shards))?;
+        let shard = Shard::parse(&format!("{}/{}", record.shard, record.shards))
+            .map_err(|e| format!("shard {}/{}: {e}", record.shard, record.shards))?;
         let outline = record.sweep.outline();
         if record.tasks != outline.tasks() {
             return Err(format!(
@@ -332,14 +333,20 @@ pub fn merge(parts: &[(PathBuf, Partial)]) -> Result<SweepData> {
             ));
         }
     }
-    for index in 1..=count {
-        if !by_index.contains_key(&index) {
+    let missing: Vec<u64> = (1..=count).filter(|k| !by_index.contains_key(k)).collect();
+    match missing[..] {
+        [] => {}
+        [index] => {
             let shard = Shard { index, count };
             problems.push(format!(
                 "shard {shard} is missing (no {})",
                 shard.file_name()
             ));
         }
+        _ => problems.push(format!(
+            "shards {} of {count} are missing (no shard-K-of-{count}.json for them)",
+            list(&missing)
+        )),
     }
     let mut runs: BTreeMap<u64, &FlatRun> = BTreeMap::new();
     for (path, part) in parts {
@@ -386,6 +393,17 @@ pub fn merge(parts: &[(PathBuf, Partial)]) -> Result<SweepData> {
         .map(|runs| (!runs.is_empty()).then(|| ScenarioResult::from_flat(runs)))
         .collect();
     Ok(outline.data(results))
+}
+
+/// Lists numbers in words: `1, 2 and 3`, or the first ten and how many more.
+fn list(numbers: &[u64]) -> String {
+    const SHOWN: usize = 10;
+    let words: Vec<String> = numbers.iter().take(SHOWN).map(u64::to_string).collect();
+    match numbers.len() {
+        n if n > SHOWN => format!("{} and {} more", words.join(", "), n - SHOWN),
+        n if n > 1 => format!("{} and {}", words[..n - 1].join(", "), words[n - 1]),
+        _ => words.join(""),
+    }
 }
 
 /// The partial file, as written.
@@ -598,6 +616,15 @@ mod tests {
         }
         let sizes: Vec<u64> = shards.iter().map(|s| s.size(total)).collect();
         assert_eq!(sizes, [3, 3, 3, 2]);
+    }
+
+    #[test]
+    fn lists_read_as_words() {
+        assert_eq!(list(&[3]), "3");
+        assert_eq!(list(&[3, 5]), "3 and 5");
+        assert_eq!(list(&[1, 2, 3]), "1, 2 and 3");
+        let many: Vec<u64> = (1..=25).collect();
+        assert_eq!(list(&many), "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 15 more");
     }
 
     #[test]

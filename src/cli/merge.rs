@@ -46,8 +46,13 @@ fn refuse_sweep_flags(common: &CommonArgs) -> Result<()> {
     if given.is_empty() {
         return Ok(());
     }
+    let (last, rest) = given.split_last().unwrap_or((&"", &[]));
+    let flags = if rest.is_empty() {
+        format!("{last} belongs")
+    } else {
+        format!("{} and {last} belong", rest.join(", "))
+    };
     Err(Error::Usage(format!(
-        "merge takes the sweep from its shards; {} belong(s) on `scalesim sweep ... --shard K/N`",
-        given.join(", ")
+        "merge takes the sweep from its shards: {flags} on each `scalesim sweep ... --shard K/N`"
     )))
 }

@@ -154,6 +154,14 @@ fn merge_names_a_missing_shard() {
         .stderr(predicate::str::contains("shard 2 of 3 is missing"))
         .stderr(predicate::str::contains("shard-2-of-3.json"));
     assert!(!merged.join("results.json").exists());
+    scalesim()
+        .arg("merge")
+        .arg(shards.join("shard-1-of-3.json"))
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("shards 2 and 3 of 3 are missing"));
 }
 
 #[test]
@@ -286,7 +294,7 @@ fn an_interrupted_shard_writes_what_it_finished_and_merge_refuses_it() {
     let shards = tmp.path().join("shards");
     let bin = assert_cmd::cargo::cargo_bin("scalesim");
     // Runs of an hour of simulated time: far longer than the wait below.
-    let mut child = std::process::Command::new(bin)
+    let child = std::process::Command::new(bin)
         .current_dir(crate::root())
         .args(&SWEEP[..6])
         .args([
