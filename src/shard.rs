@@ -15,7 +15,7 @@
 //! need care to round-trip), so the merged results are the very same bytes
 //! as those of the sweep run in one process.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -69,7 +69,8 @@ impl Shard {
 
     /// Returns how many of `total` tasks belong to this shard.
     pub fn size(&self, total: u64) -> u64 {
-        (0..total).filter(|&t| self.takes(t)).count() as u64
+        // The tasks K-1, K-1+N, K-1+2N... below `total`.
+        (total + self.count - self.index) / self.count
     }
 
     /// Returns the name of this shard's partial file: `shard-K-of-N.json`.
@@ -274,13 +275,8 @@ pub fn find(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     // The same file named twice (as itself and through its folder) counts once.
-    let mut seen = Vec::new();
-    files.retain(|f| {
-        let key = f.canonicalize().unwrap_or_else(|_| f.clone());
-        let new = !seen.contains(&key);
-        seen.push(key);
-        new
-    });
+    let mut seen = BTreeSet::new();
+    files.retain(|f| seen.insert(f.canonicalize().unwrap_or_else(|_| f.clone())));
     Ok(files)
 }
 
@@ -613,6 +609,12 @@ mod tests {
                 .map(|s| s.index)
                 .collect();
             assert_eq!(owners, [task % count + 1]);
+        }
+        for total in 0..30 {
+            for s in &shards {
+                let counted = (0..total).filter(|&t| s.takes(t)).count() as u64;
+                assert_eq!(s.size(total), counted, "shard {s} of {total} tasks");
+            }
         }
         let sizes: Vec<u64> = shards.iter().map(|s| s.size(total)).collect();
         assert_eq!(sizes, [3, 3, 3, 2]);
