@@ -3,6 +3,7 @@
 //! Only `main.rs` prints errors and chooses exit codes; commands return errors.
 
 pub mod compare;
+mod merge;
 pub mod run;
 mod scenarios;
 mod sweep;
@@ -20,6 +21,7 @@ use crate::engine::SimTime;
 use crate::error::{Error, Result, ScenarioError};
 use crate::runner::{self, Limits};
 use crate::scenario::{self, Override, Scenario};
+use crate::shard::Shard;
 
 /// The `scalesim` command line.
 #[derive(Debug, Parser)]
@@ -70,7 +72,21 @@ pub enum Command {
         /// A result to chart, like latency_ms.p99 (repeatable; default: p99, mean, throughput, availability).
         #[arg(long = "metric", value_name = "PATH")]
         metric: Vec<String>,
+        /// Run only the K-th of N slices of the runs (K from 1 to N) and write
+        /// them to --out as shard-K-of-N.json, for `scalesim merge`.
+        #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+        shard: Option<Shard>,
         /// Shared options.
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Merge the shards of a sweep (`sweep --shard K/N`) into the results,
+    /// charts and report of the whole sweep.
+    Merge {
+        /// Folders holding shard-K-of-N.json files, or such files.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Shared options (only --out, --json and --quiet apply).
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -189,8 +205,10 @@ pub fn run(cli: Cli) -> Result<()> {
             file,
             vary,
             metric,
+            shard,
             common,
-        }) => sweep::run(&file, &vary, &metric, &common),
+        }) => sweep::run(&file, &vary, &metric, shard, &common),
+        Some(Command::Merge { dirs, common }) => merge::run(&dirs, &common),
         Some(Command::Validate { files, set }) => validate::run(&files, &set),
         Some(Command::Scenarios) => scenarios::run(),
     }

@@ -15,6 +15,8 @@
 //! - [`keys`]: the keys requests read and write, and their popularity (Zipf).
 //! - [`metrics`]: histograms and counters fed by the components, and summaries.
 //! - [`runner`]: replications in parallel; [`report`]: tables and JSON.
+//! - [`sweep`]: parameter grids; [`shard`]: a sweep split into slices that
+//!   run apart (on a cluster) and merge into the same results.
 //!
 //! ## A minimal example
 //!
@@ -44,6 +46,7 @@ pub mod model;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod showcase;
 pub mod sweep;
 pub mod theory;

@@ -10,7 +10,7 @@ mod slo;
 mod summary;
 mod time_average;
 
-pub use aggregate::{paired_difference, Figure, ScenarioResult, REPORT_LEVEL};
+pub use aggregate::{paired_difference, Figure, FlatFigure, FlatRun, ScenarioResult, REPORT_LEVEL};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};
 pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
 pub use slo::{Slo, SloSummary};

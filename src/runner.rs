@@ -343,6 +343,29 @@ pub fn run_all(
     run_batch(scenarios, RunOptions::new(replications, jobs))
 }
 
+/// One run of a batch: a replication of a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Task {
+    /// Index of the scenario in the batch.
+    pub scenario: usize,
+    /// Replication number (0-based).
+    pub replication: u64,
+}
+
+/// Returns every run of `scenarios` scenarios with `replications` replications
+/// each, scenario-major: all replications of the first scenario, then of the
+/// second, and so on. A task's place in this list is its task number.
+pub fn tasks(scenarios: usize, replications: u64) -> Vec<Task> {
+    (0..scenarios)
+        .flat_map(|scenario| {
+            (0..replications).map(move |replication| Task {
+                scenario,
+                replication,
+            })
+        })
+        .collect()
+}
+
 /// Runs every scenario's replications in parallel, as `options` says.
 ///
 /// Returns, for each scenario in order, its replications in order: the result
@@ -350,9 +373,27 @@ pub fn run_all(
 /// `options.cancel` is set, the runs not finished by then are left out (a
 /// scenario may then have fewer replications, or none).
 pub fn run_batch(scenarios: &[Scenario], options: RunOptions) -> Result<Vec<Vec<RunSummary>>> {
-    let tasks: Vec<(usize, u64)> = (0..scenarios.len())
-        .flat_map(|s| (0..options.replications).map(move |r| (s, r)))
-        .collect();
+    let all = tasks(scenarios.len(), options.replications);
+    let mut grouped: Vec<Vec<RunSummary>> = vec![Vec::new(); scenarios.len()];
+    for (task, run) in run_tasks(scenarios, &all, options)? {
+        grouped[task.scenario].push(run);
+    }
+    Ok(grouped)
+}
+
+/// Runs the given tasks of `scenarios` in parallel, as `options` says
+/// (`options.replications` is not used: the tasks name their replications).
+///
+/// Returns each finished run with its task, in the order of `tasks`, whatever
+/// the number of threads. A run's seeds depend only on its scenario and its
+/// replication, so a task gives the same figures in any batch and any process:
+/// this is what lets a sweep be split into shards. When `options.cancel` is
+/// set, the runs not finished by then are left out.
+pub fn run_tasks(
+    scenarios: &[Scenario],
+    tasks: &[Task],
+    options: RunOptions,
+) -> Result<Vec<(Task, RunSummary)>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs)
         .build()
@@ -361,28 +402,28 @@ pub fn run_batch(scenarios: &[Scenario], options: RunOptions) -> Result<Vec<Vec<
     let runs: Vec<Option<RunSummary>> = pool.install(|| {
         tasks
             .par_iter()
-            .map(|&(s, r)| run_task(&scenarios[s], r, &options, &progress))
+            .map(|t| run_task(&scenarios[t.scenario], t.replication, &options, &progress))
             .collect()
     });
     progress.finish();
-    let total = runs.len();
-    let mut grouped: Vec<Vec<RunSummary>> = vec![Vec::new(); scenarios.len()];
-    for ((s, _), run) in tasks.into_iter().zip(runs) {
-        if let Some(run) = run {
-            if options.warn {
-                warn_truncated(&run, &options.limits);
-            }
-            grouped[s].push(run);
+    let finished: Vec<(Task, RunSummary)> = tasks
+        .iter()
+        .zip(runs)
+        .filter_map(|(&task, run)| Some((task, run?)))
+        .collect();
+    if options.warn {
+        for (_, run) in &finished {
+            warn_truncated(run, &options.limits);
         }
     }
     if options.cancelled() {
-        let kept: usize = grouped.iter().map(Vec::len).sum();
         eprintln!(
-            "interrupted: keeping {kept} finished run(s), abandoning {}",
-            total - kept
+            "interrupted: keeping {} finished run(s), abandoning {}",
+            finished.len(),
+            tasks.len() - finished.len()
         );
     }
-    Ok(grouped)
+    Ok(finished)
 }
 
 /// Runs one replication, unless the batch was cancelled before or during it.
@@ -546,5 +587,34 @@ mod tests {
         let runs = run_batch(&[overloaded()], options).unwrap();
         assert_eq!(runs[0].len(), 2);
         assert!(runs[0].iter().all(|r| r.events == 1_000));
+    }
+
+    #[test]
+    fn tasks_are_scenario_major() {
+        let list: Vec<(usize, u64)> = tasks(2, 3)
+            .into_iter()
+            .map(|t| (t.scenario, t.replication))
+            .collect();
+        assert_eq!(list, [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]);
+    }
+
+    #[test]
+    fn a_task_gives_the_same_run_alone_or_in_a_batch() {
+        let options = RunOptions {
+            limits: limits(Some(3_000), DEFAULT_MAX_IN_FLIGHT),
+            ..RunOptions::new(3, 2)
+        };
+        let scenarios = [overloaded(), overloaded()];
+        let batch = run_batch(&scenarios, options).unwrap();
+        let some = [Task {
+            scenario: 1,
+            replication: 2,
+        }];
+        let alone = run_tasks(&scenarios, &some, options).unwrap();
+        assert_eq!(alone.len(), 1);
+        assert_eq!(alone[0].0, some[0]);
+        let (a, b) = (&alone[0].1, &batch[1][2]);
+        assert_eq!(a.replication, 2);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
     }
 }

@@ -5,12 +5,13 @@ use serde_json::Value;
 use super::run::print;
 use super::CommonArgs;
 use crate::error::{Error, Result};
-use crate::metrics::ScenarioResult;
-use crate::report::data::{SweepData, SweepPoint};
+use crate::metrics::{FlatRun, ScenarioResult};
+use crate::report::data::SweepData;
 use crate::report::{self, charts, csv, html, json, table};
-use crate::runner::{self, RunOptions};
+use crate::runner::{self, RunOptions, Task};
 use crate::scenario::{Override, Scenario};
-use crate::sweep::{grid, leading_number, Axis};
+use crate::shard::{self, Partial, Shard};
+use crate::sweep::{grid, leading_number, Axis, Outline, PointOutline};
 use crate::theory;
 
 /// Replications per grid point when `--replications` is not given: enough for bands.
@@ -24,8 +25,32 @@ pub const DEFAULT_METRICS: &[&str] = &[
     "availability",
 ];
 
-/// Runs the grid of `vary` over `file` and writes the results, charts and report.
-pub fn run(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs) -> Result<()> {
+/// A sweep ready to run: each point's scenario, and the sweep without its results.
+struct Plan {
+    /// The scenario of each grid point, in grid order.
+    scenarios: Vec<Scenario>,
+    /// The grid, metrics, replications and predictions.
+    outline: Outline,
+}
+
+/// Runs the grid of `vary` over `file` and writes the results, charts and report;
+/// with `shard`, runs only that slice of the runs and writes its partial file.
+pub fn run(
+    file: &str,
+    vary: &[String],
+    metrics: &[String],
+    shard: Option<Shard>,
+    common: &CommonArgs,
+) -> Result<()> {
+    let plan = plan(file, vary, metrics, common)?;
+    match shard {
+        None => run_whole(&plan, common),
+        Some(shard) => run_shard(&plan, shard, common),
+    }
+}
+
+/// Loads every point's scenario and outlines the sweep.
+fn plan(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs) -> Result<Plan> {
     let axes: Vec<Axis> = vary
         .iter()
         .map(|v| Axis::parse(v).map_err(|e| Error::Usage(format!("--vary {e}"))))
@@ -40,27 +65,12 @@ pub fn run(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs)
     if replications == 0 {
         return Err(Error::Usage("--replications must be at least 1".into()));
     }
-    let runs = runner::run_batch(
-        &scenarios,
-        RunOptions {
-            replications,
-            jobs: common.jobs.unwrap_or(0),
-            progress: !(common.quiet || common.json),
-            keep_series: false,
-            limits: common.limits(),
-            cancel: Some(super::interrupt_flag()),
-            warn: !common.quiet,
-        },
-    )?;
-    if runs.iter().all(Vec::is_empty) {
-        super::check_interrupted()?;
-    }
     let metrics: Vec<String> = if metrics.is_empty() {
         DEFAULT_METRICS.iter().map(|m| m.to_string()).collect()
     } else {
         metrics.to_vec()
     };
-    let data = SweepData {
+    let outline = Outline {
         // The points' names carry their parameters; the sweep is named after the file's scenario.
         scenario: scenarios
             .first()
@@ -68,22 +78,108 @@ pub fn run(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs)
             .unwrap_or_default(),
         parameters: axes.iter().map(|a| a.path.clone()).collect(),
         metrics,
+        replications,
         points: points
             .iter()
             .zip(&scenarios)
-            .zip(&runs)
-            // Points whose every run Ctrl-C abandoned are left out.
-            .filter(|(_, runs)| !runs.is_empty())
-            .map(|((values, scenario), runs)| SweepPoint {
+            .map(|(values, scenario)| PointOutline {
                 labels: values.clone(),
                 values: values.iter().map(|v| leading_number(v)).collect(),
-                result: ScenarioResult::from_runs(runs),
                 theory: predictions(scenario),
             })
             .collect(),
     };
+    Ok(Plan { scenarios, outline })
+}
+
+/// Returns how the sweep's runs are carried out.
+fn options(common: &CommonArgs, replications: u64) -> RunOptions {
+    RunOptions {
+        replications,
+        jobs: common.jobs.unwrap_or(0),
+        progress: !(common.quiet || common.json),
+        keep_series: false,
+        limits: common.limits(),
+        cancel: Some(super::interrupt_flag()),
+        warn: !common.quiet,
+    }
+}
+
+/// Runs every run of the sweep and publishes the results.
+fn run_whole(plan: &Plan, common: &CommonArgs) -> Result<()> {
+    let runs = runner::run_batch(&plan.scenarios, options(common, plan.outline.replications))?;
+    if runs.iter().all(Vec::is_empty) {
+        super::check_interrupted()?;
+    }
+    // Points whose every run Ctrl-C abandoned are left out.
+    let results = runs
+        .iter()
+        .map(|runs| (!runs.is_empty()).then(|| ScenarioResult::from_runs(runs)))
+        .collect();
+    let data = plan.outline.data(results);
     check_metrics(&data)?;
     publish(&data, common)?;
+    super::check_interrupted()
+}
+
+/// Runs the runs of one shard and writes its partial file into `--out`.
+///
+/// A shard publishes no results of its own: `merge` does, once every shard
+/// has run. Interrupted by Ctrl-C, a shard still writes the runs it finished,
+/// and `merge` names the shard as incomplete.
+fn run_shard(plan: &Plan, shard: Shard, common: &CommonArgs) -> Result<()> {
+    let outline = &plan.outline;
+    let tasks: Vec<Task> = runner::tasks(plan.scenarios.len(), outline.replications)
+        .into_iter()
+        .filter(|&t| shard.takes(shard::task_number(t, outline.replications)))
+        .collect();
+    let finished = runner::run_tasks(
+        &plan.scenarios,
+        &tasks,
+        options(common, outline.replications),
+    )?;
+    let runs: Vec<(Task, FlatRun)> = finished
+        .iter()
+        .map(|(task, run)| (*task, FlatRun::of(run)))
+        .collect();
+    // The metrics are checked here too, so that a mistyped one fails every
+    // shard at once instead of the merge after the whole sweep has run.
+    let mut per_point: Vec<Vec<FlatRun>> = vec![Vec::new(); outline.points.len()];
+    for (task, run) in &runs {
+        per_point[task.scenario].push(run.clone());
+    }
+    let results = per_point
+        .iter()
+        .map(|runs| (!runs.is_empty()).then(|| ScenarioResult::from_flat(runs)))
+        .collect();
+    check_metrics(&outline.data(results))?;
+    let partial = Partial {
+        shard,
+        fingerprint: shard::fingerprint(&plan.scenarios, outline, &common.limits()),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        outline: outline.clone(),
+        runs,
+    };
+    let path = partial.write(&common.out)?;
+    if common.json {
+        let summary = serde_json::json!({
+            "shard": shard.index,
+            "shards": shard.count,
+            "runs": tasks.len(),
+            "finished": partial.runs.len(),
+            "file": path.display().to_string(),
+        });
+        print(&format!("{summary}\n"))?;
+    } else if !common.quiet {
+        print(&format!(
+            "shard {shard}: {} of {} runs finished (the sweep has {}); wrote {}\n\
+             once every shard has run: scalesim merge FOLDER...\n",
+            partial.runs.len(),
+            tasks.len(),
+            outline.tasks(),
+            path.display()
+        ))?;
+    }
     super::check_interrupted()
 }
 
@@ -134,7 +230,7 @@ fn predictions(scenario: &Scenario) -> Vec<(String, f64)> {
 }
 
 /// Refuses metrics that the results do not have.
-fn check_metrics(data: &SweepData) -> Result<()> {
+pub(super) fn check_metrics(data: &SweepData) -> Result<()> {
     let Some(first) = data.points.first() else {
         return Ok(());
     };
@@ -155,8 +251,9 @@ fn check_metrics(data: &SweepData) -> Result<()> {
     Ok(())
 }
 
-/// Writes the sweep's results, charts and report, and prints its table.
-fn publish(data: &SweepData, common: &CommonArgs) -> Result<()> {
+/// Writes the sweep's results, charts and report, and prints its table
+/// (or, under `--json`, the results).
+pub(super) fn publish(data: &SweepData, common: &CommonArgs) -> Result<()> {
     let results: Vec<ScenarioResult> = data.points.iter().map(|p| p.result.clone()).collect();
     let values: Vec<Vec<String>> = data.points.iter().map(|p| p.labels.clone()).collect();
     let out = &common.out;

@@ -40,33 +40,92 @@ pub struct ScenarioResult {
     pub truncated: Vec<Truncation>,
 }
 
+/// One figure of one run: its path in the results, its value, and whether it
+/// is a count (summed over replications) or a measure (averaged).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlatFigure {
+    /// Path of keys in the JSON results (`["latency_ms", "p99"]`).
+    pub path: Vec<String>,
+    /// The value in this run.
+    pub value: f64,
+    /// True for counts, which are summed over replications.
+    pub total: bool,
+}
+
+/// What aggregation needs of one run: its figures as a flat list, without the
+/// time series and the latency distribution.
+///
+/// This is what a shard of a sweep writes for each run it finished, so that
+/// `merge` aggregates exactly what an unsharded sweep aggregates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlatRun {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario seed.
+    pub seed: u64,
+    /// Replication number (0-based).
+    pub replication: u64,
+    /// The run's figures, in report order.
+    pub figures: Vec<FlatFigure>,
+    /// Why and when the run stopped early, if a guard rail stopped it.
+    pub truncated: Option<Truncation>,
+}
+
+impl FlatRun {
+    /// Returns the flat form of `run`.
+    pub fn of(run: &RunSummary) -> Self {
+        Self {
+            scenario: run.scenario.clone(),
+            seed: run.seed,
+            replication: run.replication,
+            figures: flatten(run),
+            truncated: run.truncated,
+        }
+    }
+}
+
 impl ScenarioResult {
     /// Aggregates the replications of one scenario (at least one).
+    ///
+    /// The figures come from [`ScenarioResult::from_flat`], so results
+    /// aggregated from whole runs and from their flat forms are the same.
     pub fn from_runs(runs: &[RunSummary]) -> Self {
+        let flat: Vec<FlatRun> = runs.iter().map(FlatRun::of).collect();
+        Self {
+            cdf: mean_cdf(runs),
+            series: TimeSeries::mean(&runs.iter().map(|r| &r.series).collect::<Vec<_>>()),
+            ..Self::from_flat(&flat)
+        }
+    }
+
+    /// Aggregates the flat forms of the replications of one scenario (at least
+    /// one), in replication order; the result has no latency distribution and
+    /// no time series.
+    ///
+    /// Every run is expected to list the same figures in the same order, as
+    /// runs of one scenario do; the first run's list decides.
+    pub fn from_flat(runs: &[FlatRun]) -> Self {
         let first = &runs[0];
-        let per_run: Vec<Vec<(Vec<String>, f64, bool)>> = runs.iter().map(flatten).collect();
         // Adding 0.0 turns the negative zero of an empty sum into a plain zero.
-        let per_run: Vec<Vec<(Vec<String>, f64, bool)>> = per_run
-            .into_iter()
-            .map(|r| r.into_iter().map(|(p, v, t)| (p, v + 0.0, t)).collect())
-            .collect();
-        let figures = per_run[0]
+        let value = |run: &FlatRun, i: usize| run.figures[i].value + 0.0;
+        let figures = first
+            .figures
             .iter()
             .enumerate()
-            .map(|(i, (path, _, total))| {
-                let samples: Vec<f64> = per_run.iter().map(|r| r[i].1).collect();
+            .map(|(i, f)| {
+                let samples: Vec<f64> = runs.iter().map(|r| value(r, i)).collect();
                 if samples.iter().any(|x| !x.is_finite()) {
                     // An undefined figure (the nines of a perfect availability)
                     // stays undefined: no mean, no interval.
                     Figure {
-                        path: path.clone(),
+                        path: f.path.clone(),
                         value: f64::NAN,
                         ci: None,
-                        total: *total,
+                        total: f.total,
                     }
-                } else if *total {
+                } else if f.total {
                     Figure {
-                        path: path.clone(),
+                        path: f.path.clone(),
                         value: samples.iter().sum(),
                         ci: None,
                         total: true,
@@ -74,7 +133,7 @@ impl ScenarioResult {
                 } else {
                     let interval = mean_interval(&samples, REPORT_LEVEL);
                     Figure {
-                        path: path.clone(),
+                        path: f.path.clone(),
                         value: interval.mean,
                         ci: (runs.len() > 1).then_some(interval),
                         total: false,
@@ -87,8 +146,8 @@ impl ScenarioResult {
             seed: first.seed,
             replications: runs.len() as u64,
             figures,
-            cdf: mean_cdf(runs),
-            series: TimeSeries::mean(&runs.iter().map(|r| &r.series).collect::<Vec<_>>()),
+            cdf: Vec::new(),
+            series: TimeSeries::default(),
             truncated: runs.iter().filter_map(|r| r.truncated).collect(),
         }
     }
@@ -109,8 +168,8 @@ impl RunSummary {
     pub fn figure(&self, path: &str) -> Option<f64> {
         flatten(self)
             .into_iter()
-            .find(|(p, _, _)| p.join(".") == path)
-            .map(|(_, v, _)| v)
+            .find(|f| f.path.join(".") == path)
+            .map(|f| f.value)
     }
 }
 
@@ -154,8 +213,8 @@ fn mean_cdf(runs: &[RunSummary]) -> Vec<CdfPoint> {
         .collect()
 }
 
-/// Lists the figures of one run as (path, value, is-a-total).
-fn flatten(run: &RunSummary) -> Vec<(Vec<String>, f64, bool)> {
+/// Lists the figures of one run, in report order.
+fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
     let p = |parts: &[&str]| parts.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let mut out = vec![
         (p(&["simulated_s"]), run.simulated_s, false),
@@ -233,5 +292,93 @@ fn flatten(run: &RunSummary) -> Vec<(Vec<String>, f64, bool)> {
             out.push((at(name), *v, false));
         }
     }
-    out
+    out.into_iter()
+        .map(|(path, value, total)| FlatFigure { path, value, total })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::{simulate_guarded, Limits};
+    use crate::scenario::Scenario;
+
+    fn scenario() -> Scenario {
+        let text = "name: small\nseed: 7\nduration: 5s\nwarmup: 1s\ntraffic: {rate: 300/s}\n\
+                    entry: web\ncomponents:\n  web: {kind: server, cores: 2, work: 5ms}\n";
+        crate::scenario::load_text(text, "small.yaml", &[]).unwrap()
+    }
+
+    /// Three replications, the last one stopped early by a guard rail.
+    fn runs() -> Vec<RunSummary> {
+        let s = scenario();
+        let short = Limits {
+            max_events: Some(2_000),
+            ..Limits::default()
+        };
+        vec![
+            simulate_guarded(&s, 0, &Limits::default(), None),
+            simulate_guarded(&s, 1, &Limits::default(), None),
+            simulate_guarded(&s, 2, &short, None),
+        ]
+    }
+
+    /// Compares by Debug text, which prints every f64 exactly and NaN as NaN.
+    fn same<T: std::fmt::Debug>(a: &T, b: &T) -> bool {
+        format!("{a:?}") == format!("{b:?}")
+    }
+
+    #[test]
+    fn from_runs_is_from_flat_of_the_flattened_runs() {
+        let runs = runs();
+        assert!(runs[2].truncated.is_some());
+        let whole = ScenarioResult::from_runs(&runs);
+        let flat: Vec<FlatRun> = runs.iter().map(FlatRun::of).collect();
+        let from_flat = ScenarioResult::from_flat(&flat);
+        assert!(same(&whole.figures, &from_flat.figures));
+        assert_eq!(whole.scenario, from_flat.scenario);
+        assert_eq!(whole.seed, from_flat.seed);
+        assert_eq!(whole.replications, 3);
+        assert_eq!(from_flat.replications, 3);
+        assert_eq!(whole.truncated, from_flat.truncated);
+        assert_eq!(whole.truncated.len(), 1);
+        // Whole runs carry a distribution and a series; flat ones do not.
+        assert!(!whole.cdf.is_empty() && !whole.series.points.is_empty());
+        assert!(from_flat.cdf.is_empty() && from_flat.series == TimeSeries::default());
+    }
+
+    #[test]
+    fn without_series_and_distribution_both_paths_give_the_same_result() {
+        // What a sweep keeps of its runs.
+        let runs: Vec<RunSummary> = runs()
+            .into_iter()
+            .map(|mut r| {
+                r.series = TimeSeries::default();
+                r.cdf = Vec::new();
+                r
+            })
+            .collect();
+        let flat: Vec<FlatRun> = runs.iter().map(FlatRun::of).collect();
+        assert!(same(
+            &ScenarioResult::from_runs(&runs),
+            &ScenarioResult::from_flat(&flat)
+        ));
+    }
+
+    #[test]
+    fn a_figure_of_one_run_is_its_flat_value() {
+        let run = &runs()[0];
+        let flat = FlatRun::of(run);
+        let p99 = flat
+            .figures
+            .iter()
+            .find(|f| f.path.join(".") == "latency_ms.p99")
+            .unwrap();
+        assert_eq!(run.figure("latency_ms.p99"), Some(p99.value));
+        assert_eq!(run.figure("latency_ms.p99"), Some(run.latency_ms.p99));
+        assert_eq!(
+            run.figure("requests.offered"),
+            Some(run.requests.offered as f64)
+        );
+    }
 }

@@ -123,6 +123,18 @@ impl StopReason {
             StopReason::Interrupted => "interrupted",
         }
     }
+
+    /// Returns the reason named `name` in results, if there is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            StopReason::MaxEvents,
+            StopReason::MaxWall,
+            StopReason::MaxInFlight,
+            StopReason::Interrupted,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
+    }
 }
 
 /// A run stopped early: why, and at which simulated time.

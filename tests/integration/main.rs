@@ -12,6 +12,7 @@ mod compare_sweep;
 mod determinism;
 mod guard_rails;
 mod scenario_errors;
+mod shard;
 
 use std::path::Path;
 
