@@ -11,6 +11,6 @@ mod sim;
 mod time;
 
 pub use queue::{Event, EventQueue};
-pub use rng::{request_rng, stream_rng, stream_seed, RequestRng, SimRng};
+pub use rng::{fnv1a, request_rng, stream_rng, stream_seed, RequestRng, SimRng};
 pub use sim::{Component, ComponentId, Ctx, Simulation};
 pub use time::SimTime;

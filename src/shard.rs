@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::engine::fnv1a;
 use crate::error::{Error, Result};
 use crate::metrics::{FlatFigure, FlatRun, ScenarioResult, StopReason, Truncation};
 use crate::report::{self, data::SweepData};
@@ -122,13 +123,6 @@ pub fn fingerprint(scenarios: &[Scenario], outline: &Outline, limits: &Limits) -
         text.push_str(&format!("{scenario:?}\n"));
     }
     format!("{:016x}", fnv1a(text.as_bytes()))
-}
-
-/// The 64-bit FNV-1a hash.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// What one shard of a sweep finished: the content of its partial file.

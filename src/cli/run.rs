@@ -72,18 +72,25 @@ pub fn execute(
             warn: !common.quiet,
         },
     )?;
-    if common.timing {
-        let events: u64 = runs.iter().flatten().map(|r| r.events).sum();
-        eprintln!(
-            "{}",
-            timing_line(events, runs.iter().flatten().count(), started.elapsed())
-        );
-    }
+    report_timing(common, runs.iter().flatten(), started);
     Ok(runs)
 }
 
+/// With `--timing`, prints on stderr how long a batch of runs took since
+/// `started` and its events per second.
+pub fn report_timing<'a>(
+    common: &CommonArgs,
+    runs: impl Iterator<Item = &'a RunSummary>,
+    started: Instant,
+) {
+    if common.timing {
+        let (count, events) = runs.fold((0, 0), |(n, e), r| (n + 1, e + r.events));
+        eprintln!("{}", timing_line(events, count, started.elapsed()));
+    }
+}
+
 /// Describes the speed of a batch of runs: events, wall time, events per second.
-pub fn timing_line(events: u64, runs: usize, elapsed: Duration) -> String {
+fn timing_line(events: u64, runs: usize, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64();
     format!(
         "timing: {events} events in {runs} run(s), {secs:.3} s of wall time, {:.2} M events/s",

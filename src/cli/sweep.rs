@@ -1,8 +1,10 @@
 //! `scalesim sweep FILE --vary PATH=VALUES ...`: a parameter grid in parallel.
 
+use std::time::Instant;
+
 use serde_json::Value;
 
-use super::run::print;
+use super::run::{print, report_timing};
 use super::CommonArgs;
 use crate::error::{Error, Result};
 use crate::metrics::{FlatRun, ScenarioResult};
@@ -107,7 +109,9 @@ fn options(common: &CommonArgs, replications: u64) -> RunOptions {
 
 /// Runs every run of the sweep and publishes the results.
 fn run_whole(plan: &Plan, common: &CommonArgs) -> Result<()> {
+    let started = Instant::now();
     let runs = runner::run_batch(&plan.scenarios, options(common, plan.outline.replications))?;
+    report_timing(common, runs.iter().flatten(), started);
     if runs.iter().all(Vec::is_empty) {
         super::check_interrupted()?;
     }
@@ -133,11 +137,13 @@ fn run_shard(plan: &Plan, shard: Shard, common: &CommonArgs) -> Result<()> {
         .into_iter()
         .filter(|&t| shard.takes(shard::task_number(t, outline.replications)))
         .collect();
+    let started = Instant::now();
     let finished = runner::run_tasks(
         &plan.scenarios,
         &tasks,
         options(common, outline.replications),
     )?;
+    report_timing(common, finished.iter().map(|(_, run)| run), started);
     let runs: Vec<(Task, FlatRun)> = finished
         .iter()
         .map(|(task, run)| (*task, FlatRun::of(run)))

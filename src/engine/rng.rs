@@ -45,7 +45,9 @@ pub fn stream_rng(seed: u64, replication: u64, labels: &[&str]) -> SimRng {
     SimRng::seed_from_u64(stream_seed(seed, replication, labels))
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// Returns the 64-bit FNV-1a hash of `bytes`: the same on every platform, in
+/// every process and in every version of Rust (unlike the standard hasher).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

@@ -178,6 +178,27 @@ fn quiet_prints_nothing_on_success() {
 }
 
 #[test]
+fn timing_reports_the_events_of_the_runs_on_stderr_only() {
+    let out = TempDir::new().unwrap();
+    let assert = scalesim()
+        .args(["run", "one-big-server", "--quiet", "--timing", "--json"])
+        .args(SHORT)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let output = assert.get_output();
+    let results: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let events = number(only(&results), "events") as u64;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!("timing: {events} events in 1 run(s), ")),
+        "stderr: {stderr}"
+    );
+    assert!(stderr.trim_end().ends_with("M events/s"), "stderr: {stderr}");
+}
+
+#[test]
 fn set_replicas_changes_the_result() {
     let file = "scenarios/four-clones-round-robin.yaml";
     let mut base = vec![file];
