@@ -195,7 +195,10 @@ fn timing_reports_the_events_of_the_runs_on_stderr_only() {
         stderr.starts_with(&format!("timing: {events} events in 1 run(s), ")),
         "stderr: {stderr}"
     );
-    assert!(stderr.trim_end().ends_with("M events/s"), "stderr: {stderr}");
+    assert!(
+        stderr.trim_end().ends_with("M events/s"),
+        "stderr: {stderr}"
+    );
 }
 
 #[test]
