@@ -167,6 +167,10 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Installs the Ctrl-C handler and returns the flag it sets.
 ///
+/// The handler also catches `SIGTERM` and `SIGHUP`: a scheduler that stops a
+/// job (Slurm at its time limit, Kubernetes evicting a pod) first sends
+/// `SIGTERM`, and a shard then still writes the runs it finished.
+///
 /// The first Ctrl-C sets the flag, so finished runs are kept and written; the
 /// second quits at once with status 130, for a user who does not want to wait.
 pub fn interrupt_flag() -> &'static AtomicBool {

@@ -290,6 +290,20 @@ fn merge_refuses_what_is_not_a_set_of_shards() {
 #[cfg(unix)]
 #[test]
 fn an_interrupted_shard_writes_what_it_finished_and_merge_refuses_it() {
+    stopped_shard_is_incomplete("-INT");
+}
+
+/// A scheduler's `SIGTERM` (Slurm at a time limit, Kubernetes evicting a pod)
+/// is handled like Ctrl-C.
+#[cfg(unix)]
+#[test]
+fn a_terminated_shard_writes_what_it_finished_and_merge_refuses_it() {
+    stopped_shard_is_incomplete("-TERM");
+}
+
+/// Sends `signal` to a running shard and checks what it leaves behind.
+#[cfg(unix)]
+fn stopped_shard_is_incomplete(signal: &str) {
     let tmp = TempDir::new().unwrap();
     let shards = tmp.path().join("shards");
     let bin = assert_cmd::cargo::cargo_bin("scalesim");
@@ -313,14 +327,14 @@ fn an_interrupted_shard_writes_what_it_finished_and_merge_refuses_it() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "{signal}: {stderr}");
+    assert!(stderr.contains("interrupted"), "{signal}: {stderr}");
     assert!(shards.join("shard-1-of-1.json").is_file());
     scalesim()
         .arg("merge")
