@@ -70,7 +70,10 @@ impl TimeAverage {
     #[inline]
     fn close(&mut self, now: SimTime) {
         if self.value > 0 {
-            self.area += self.value as f64 * self.window.overlap(self.since, now) as f64;
+            // Both fit in an i64 (a count, and nanoseconds within the window),
+            // whose conversion to f64 is one instruction.
+            let span = self.window.overlap(self.since, now) as i64;
+            self.area += self.value as i64 as f64 * span as f64;
         }
         self.since = now;
     }
