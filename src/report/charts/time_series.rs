@@ -184,7 +184,8 @@ fn markers(data: &Comparison) -> Vec<Marker> {
 }
 
 /// Writes each marker's label at the top of its line, moving a label down a
-/// row when it would run into the previous one.
+/// row when it would run into an earlier one. A label that would run past the
+/// right edge of the plot goes on the left of its line instead.
 fn label_markers<DB: DrawingBackend>(
     chart: &style::Chart<'_, DB>,
     markers: &[Marker],
@@ -193,25 +194,33 @@ fn label_markers<DB: DrawingBackend>(
     let fail = style::fail(STEM);
     let text = style::anchored(style::NOTE_SIZE, style::GREY, HPos::Left, VPos::Top);
     let area = chart.plotting_area();
+    let right_edge = area.get_pixel_range().0.end;
     let mut row_ends: Vec<i32> = Vec::new();
     for m in markers {
         let (px, _) = chart.backend_coord(&(m.at_s, top));
         let (w, _) = area.estimate_text_size(&m.label, &text).map_err(&fail)?;
         let w = i32::try_from(w).unwrap_or(0);
+        // Offset of the label's left end from the line.
+        let left = if px + 12 + w > right_edge {
+            -(12 + w)
+        } else {
+            8
+        };
+        let (start, end) = (px + left, px + left + w);
         let row = row_ends
             .iter()
-            .position(|end| px > end + 10)
+            .position(|&row_end| start > row_end + 10)
             .unwrap_or(row_ends.len());
         if row == row_ends.len() {
             row_ends.push(0);
         }
-        row_ends[row] = px + 8 + w;
+        row_ends[row] = end;
         let dy = 6 + row as i32 * (style::NOTE_SIZE * 1.2) as i32;
         // A white box behind the label keeps it legible over lines and grid.
         let h = (style::NOTE_SIZE * 0.95) as i32;
         let label = EmptyElement::at((m.at_s, top))
-            + Rectangle::new([(5, dy - 2), (12 + w, dy + h)], WHITE.filled())
-            + Text::new(m.label.clone(), (8, dy), text.clone());
+            + Rectangle::new([(left - 3, dy - 2), (left + 4 + w, dy + h)], WHITE.filled())
+            + Text::new(m.label.clone(), (left, dy), text.clone());
         area.draw(&label).map_err(&fail)?;
     }
     Ok(())
