@@ -54,10 +54,20 @@ impl PartialOrd for Key {
         Some(self.cmp(other))
     }
 }
+impl Key {
+    /// Returns `(time, seq)` as one number, so that ordering keys is one
+    /// branch-free comparison of two 128-bit integers.
+    #[inline]
+    fn order(&self) -> u128 {
+        (u128::from(self.time.0) << 64) | u128::from(self.seq)
+    }
+}
+
 impl Ord for Key {
     // Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event first.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.order().cmp(&self.order())
     }
 }
 
