@@ -249,10 +249,6 @@ impl World {
 /// The engine context as the components of this model see it.
 pub type Ctx<'a> = engine::Ctx<'a, Msg, World>;
 
-/// A component of this model.
-pub trait Node: engine::Component<Msg, World> {}
-impl<T: engine::Component<Msg, World>> Node for T {}
-
 /// Sends `call` to `to`, after the network latency between the two.
 #[inline]
 pub fn send_call(ctx: &mut Ctx<'_>, to: ComponentId, call: Call) {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::components::BuildContext;
+use crate::components::{BuildContext, Part};
 use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
 use crate::error::{Error, Result};
 use crate::failures::Injector;
@@ -101,7 +101,7 @@ fn rescale_time_averages(summary: &mut RunSummary, factor: f64) {
 /// Handles events until none is due at or before `until`, `done` says so, or a
 /// guard rail trips; returns the guard rail that tripped, if one did.
 fn advance(
-    sim: &mut Simulation<Msg, World>,
+    sim: &mut Simulation<Msg, World, Part>,
     until: SimTime,
     guard: &mut Guard<'_>,
     done: impl Fn(&World) -> bool,
@@ -224,7 +224,11 @@ fn mark_schedule(scenario: &Scenario, recorder: &mut Recorder) {
 }
 
 /// Builds the simulation of one replication: components in file order, then the clients.
-pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulation<Msg, World> {
+pub fn build(
+    scenario: &Scenario,
+    replication: u64,
+    window: Window,
+) -> Simulation<Msg, World, Part> {
     let n = scenario.components.len();
     let mut recorder = Recorder::new(window, scenario.duration, scenario.slo);
     mark_schedule(scenario, &mut recorder);
@@ -259,10 +263,10 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Simulatio
         keys: stream_rng(scenario.seed, replication, &["traffic", "keys"]),
     };
     if !scenario.failures.is_empty() {
-        sim.add(Box::new(Injector::new(scenario, replication)));
+        sim.add(Part::Injector(Injector::new(scenario, replication)));
     }
     let entry = ComponentId(scenario.entry as u32);
-    sim.add(Box::new(Client::new(
+    sim.add(Part::Client(Client::new(
         &scenario.traffic,
         entry,
         scenario.duration,

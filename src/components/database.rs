@@ -1018,7 +1018,8 @@ components:
             window,
         };
         let recorder = Recorder::new(window, s.duration, crate::metrics::Slo::default());
-        let mut sim = Simulation::new(World::new(recorder, vec![SimTime::ZERO], 1, vec![vec![0]]));
+        let mut sim: Simulation<Msg, World> =
+            Simulation::new(World::new(recorder, vec![SimTime::ZERO], 1, vec![vec![0]]));
         let db = sim.add(Box::new(Harness(Database::new(spec, &bx))));
         let streams = ClientStreams {
             arrivals: stream_rng(1, 0, &["traffic", "arrivals"]),

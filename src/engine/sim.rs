@@ -52,9 +52,28 @@ impl<M, S> Ctx<'_, M, S> {
     }
 }
 
-/// A set of components and the events between them.
-pub struct Simulation<M, S> {
-    components: Vec<Box<dyn Component<M, S>>>,
+impl<M, S> Component<M, S> for Box<dyn Component<M, S>> {
+    fn on_event(&mut self, msg: M, ctx: &mut Ctx<'_, M, S>) {
+        self.as_mut().on_event(msg, ctx);
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, M, S>) {
+        self.as_mut().on_start(ctx);
+    }
+
+    fn on_finish(&mut self, ctx: &mut Ctx<'_, M, S>) {
+        self.as_mut().on_finish(ctx);
+    }
+}
+
+/// A set of components of type `C` and the events between them.
+///
+/// `C` is any component: a boxed trait object (the default) when components
+/// of any type mix, or a model's own enum of its component types, which the
+/// engine then calls through a `match` the compiler can inline rather than
+/// through a pointer.
+pub struct Simulation<M, S, C = Box<dyn Component<M, S>>> {
+    components: Vec<C>,
     queue: EventQueue<M>,
     now: SimTime,
     events: u64,
@@ -62,7 +81,7 @@ pub struct Simulation<M, S> {
     pub shared: S,
 }
 
-impl<M, S> Simulation<M, S> {
+impl<M, S, C: Component<M, S>> Simulation<M, S, C> {
     /// Creates an empty simulation around the model's shared state.
     pub fn new(shared: S) -> Self {
         Self {
@@ -75,7 +94,7 @@ impl<M, S> Simulation<M, S> {
     }
 
     /// Adds a component and returns its id (ids are dense, in insertion order).
-    pub fn add(&mut self, component: Box<dyn Component<M, S>>) -> ComponentId {
+    pub fn add(&mut self, component: C) -> ComponentId {
         let id = ComponentId(self.components.len() as u32);
         self.components.push(component);
         id
@@ -148,10 +167,7 @@ impl<M, S> Simulation<M, S> {
         self.for_each_component(|c, ctx| c.on_finish(ctx));
     }
 
-    fn for_each_component(
-        &mut self,
-        mut f: impl FnMut(&mut dyn Component<M, S>, &mut Ctx<'_, M, S>),
-    ) {
+    fn for_each_component(&mut self, mut f: impl FnMut(&mut C, &mut Ctx<'_, M, S>)) {
         for (index, component) in self.components.iter_mut().enumerate() {
             let mut ctx = Ctx {
                 now: self.now,
@@ -159,7 +175,7 @@ impl<M, S> Simulation<M, S> {
                 queue: &mut self.queue,
                 shared: &mut self.shared,
             };
-            f(component.as_mut(), &mut ctx);
+            f(component, &mut ctx);
         }
     }
 }
@@ -184,7 +200,7 @@ mod tests {
 
     #[test]
     fn messages_flow_in_time_order_and_stop_at_the_horizon() {
-        let mut sim = Simulation::new(Vec::new());
+        let mut sim: Simulation<u32, Vec<(u64, u32)>> = Simulation::new(Vec::new());
         let a = sim.add(Box::new(Ping {
             peer: ComponentId(1),
         }));
