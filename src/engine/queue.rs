@@ -38,15 +38,20 @@ impl<M> Ord for Event<M> {
     }
 }
 
-/// The place of one event in the heap: its order key and where its payload waits.
+/// The place of one event in the heap: its order key, its target, and where
+/// its message waits.
 ///
 /// The heap moves these 24-byte keys on every sift, not the whole events: a
-/// message stays where it was put until its turn comes.
+/// message stays where it was put until its turn comes. The target rides in
+/// the key's padding, so that the slab holds bare messages, which the compiler
+/// moves out in aligned pieces (a slab of `(target, message)` pairs made it
+/// copy them through the stack at odd offsets, and the read back stalled).
 #[derive(Debug, PartialEq, Eq)]
 struct Key {
     time: SimTime,
     seq: u64,
     slot: u32,
+    target: u32,
 }
 
 impl PartialOrd for Key {
@@ -81,8 +86,8 @@ impl Ord for Key {
 #[derive(Debug)]
 pub struct EventQueue<M> {
     heap: BinaryHeap<Key>,
-    /// The target and message of each event in the heap, by slot.
-    payloads: Slab<(u32, M)>,
+    /// The message of each event in the heap, by slot.
+    payloads: Slab<M>,
     immediate: VecDeque<Event<M>>,
     next_seq: u64,
 }
@@ -117,8 +122,13 @@ impl<M> EventQueue<M> {
     }
 
     fn push_heap(&mut self, time: SimTime, seq: u64, target: u32, msg: M) {
-        let slot = self.payloads.insert((target, msg)) as u32;
-        self.heap.push(Key { time, seq, slot });
+        let slot = self.payloads.insert(msg) as u32;
+        self.heap.push(Key {
+            time,
+            seq,
+            slot,
+            target,
+        });
     }
 
     /// Puts back an event just taken by [`EventQueue::pop`], keeping its place.
@@ -139,11 +149,11 @@ impl<M> EventQueue<M> {
 
     fn pop_heap(&mut self) -> Option<Event<M>> {
         let key = self.heap.pop()?;
-        let (target, msg) = self.payloads.try_remove(key.slot as usize)?;
+        let msg = self.payloads.try_remove(key.slot as usize)?;
         Some(Event {
             time: key.time,
             seq: key.seq,
-            target,
+            target: key.target,
             msg,
         })
     }
