@@ -36,6 +36,16 @@ fn sweep(extra: &[&str], out: &Path) {
         .success();
 }
 
+/// Runs `merge` on `inputs` (folders or partial files) into `out`.
+fn merge(inputs: &[&Path], out: &Path) -> assert_cmd::assert::Assert {
+    scalesim()
+        .arg("merge")
+        .args(inputs)
+        .arg("--out")
+        .arg(out)
+        .assert()
+}
+
 /// Runs shard `k` of `n` of the small sweep into `out`; returns its partial file.
 fn shard(k: u64, n: u64, extra: &[&str], out: &Path) -> PathBuf {
     sweep(&[&["--shard", &format!("{k}/{n}")], extra].concat(), out);
@@ -144,22 +154,12 @@ fn merge_names_a_missing_shard() {
     shard(1, 3, &[], &shards);
     shard(3, 3, &[], &shards);
     let merged = tmp.path().join("merged");
-    scalesim()
-        .arg("merge")
-        .arg(&shards)
-        .arg("--out")
-        .arg(&merged)
-        .assert()
+    merge(&[&shards], &merged)
         .code(2)
         .stderr(predicate::str::contains("shard 2 of 3 is missing"))
         .stderr(predicate::str::contains("shard-2-of-3.json"));
     assert!(!merged.join("results.json").exists());
-    scalesim()
-        .arg("merge")
-        .arg(shards.join("shard-1-of-3.json"))
-        .arg("--out")
-        .arg(&merged)
-        .assert()
+    merge(&[&shards.join("shard-1-of-3.json")], &merged)
         .code(2)
         .stderr(predicate::str::contains("shards 2 and 3 of 3 are missing"));
 }
@@ -176,12 +176,7 @@ fn merge_names_a_shard_with_runs_missing() {
     assert_eq!(runs.len(), 3);
     runs.pop();
     std::fs::write(&one, serde_json::to_vec(&partial).unwrap()).unwrap();
-    scalesim()
-        .arg("merge")
-        .arg(&shards)
-        .arg("--out")
-        .arg(tmp.path().join("merged"))
-        .assert()
+    merge(&[&shards], &tmp.path().join("merged"))
         .code(2)
         .stderr(predicate::str::contains(
             "shard 1 of 2 is incomplete: 2 of its 3 runs finished",
@@ -194,36 +189,18 @@ fn merge_refuses_shards_of_different_sweeps() {
     let a = shard(1, 2, &[], &tmp.path().join("a"));
     // The same grid on another seed: other results, so another sweep.
     let b = shard(2, 2, &["--seed", "7"], &tmp.path().join("b"));
-    scalesim()
-        .arg("merge")
-        .arg(&a)
-        .arg(&b)
-        .arg("--out")
-        .arg(tmp.path().join("merged"))
-        .assert()
+    merge(&[&a, &b], &tmp.path().join("merged"))
         .code(2)
         .stderr(predicate::str::contains("shard of another sweep"))
         .stderr(predicate::str::contains("shard-2-of-2.json"));
     // The same sweep cut in 2 and in 3.
     let c = shard(2, 3, &[], &tmp.path().join("c"));
-    scalesim()
-        .arg("merge")
-        .arg(&a)
-        .arg(&c)
-        .arg("--out")
-        .arg(tmp.path().join("merged"))
-        .assert()
+    merge(&[&a, &c], &tmp.path().join("merged"))
         .code(2)
         .stderr(predicate::str::contains("every shard must use the same N"));
     // Two copies of one shard.
     let d = shard(1, 2, &[], &tmp.path().join("d"));
-    scalesim()
-        .arg("merge")
-        .arg(&a)
-        .arg(&d)
-        .arg("--out")
-        .arg(tmp.path().join("merged"))
-        .assert()
+    merge(&[&a, &d], &tmp.path().join("merged"))
         .code(2)
         .stderr(predicate::str::contains("shard 1 of 2 is given twice"));
     assert!(!tmp.path().join("merged").join("results.json").exists());
@@ -336,12 +313,7 @@ fn stopped_shard_is_incomplete(signal: &str) {
     assert_eq!(output.status.code(), Some(130), "{signal}: {stderr}");
     assert!(stderr.contains("interrupted"), "{signal}: {stderr}");
     assert!(shards.join("shard-1-of-1.json").is_file());
-    scalesim()
-        .arg("merge")
-        .arg(&shards)
-        .arg("--out")
-        .arg(tmp.path().join("merged"))
-        .assert()
+    merge(&[&shards], &tmp.path().join("merged"))
         .code(2)
         .stderr(predicate::str::contains("shard 1 of 1 is incomplete"));
 }
