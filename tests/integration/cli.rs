@@ -243,36 +243,31 @@ fn set_with_an_impossible_value_is_bad_input_naming_set() {
     }
 }
 
-#[test]
-fn set_on_an_unknown_field_is_bad_input_naming_set() {
+/// Asserts that `--set set` on the four-clones scenario is bad input, for both
+/// `validate` and `run`, and that the message names the override and `detail`.
+fn assert_set_is_bad_input(set: &str, detail: &str) {
     for command in ["validate", "run"] {
         let out = TempDir::new().unwrap();
         scalesim()
             .args([command, "scenarios/four-clones-round-robin.yaml"])
-            .args(["--set", "components.web.coress=2"])
+            .args(["--set", set])
             .arg("--out")
             .arg(out.path())
             .assert()
             .code(2)
-            .stderr(predicate::str::contains("--set components.web.coress=2"))
-            .stderr(predicate::str::contains("unknown field `coress`"));
+            .stderr(predicate::str::contains(format!("--set {set}")))
+            .stderr(predicate::str::contains(detail));
     }
 }
 
 #[test]
+fn set_on_an_unknown_field_is_bad_input_naming_set() {
+    assert_set_is_bad_input("components.web.coress=2", "unknown field `coress`");
+}
+
+#[test]
 fn set_on_a_missing_component_is_bad_input_naming_set() {
-    for command in ["validate", "run"] {
-        let out = TempDir::new().unwrap();
-        scalesim()
-            .args([command, "scenarios/four-clones-round-robin.yaml"])
-            .args(["--set", "components.nope.cores=2"])
-            .arg("--out")
-            .arg(out.path())
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("--set components.nope.cores=2"))
-            .stderr(predicate::str::contains("components.nope"));
-    }
+    assert_set_is_bad_input("components.nope.cores=2", "components.nope");
 }
 
 #[test]
