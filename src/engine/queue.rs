@@ -12,46 +12,48 @@ use super::time::SimTime;
 pub struct Event<M> {
     /// When the event happens.
     pub time: SimTime,
-    /// Insertion order, the tie-breaker that makes equal times deterministic.
-    pub seq: u64,
     /// Index of the component the message is addressed to.
     pub target: u32,
     /// The message itself.
     pub msg: M,
+    /// Its place in the heap, kept so that [`EventQueue::restore`] can put it back.
+    key: Option<Key>,
 }
 
-impl<M> PartialEq for Event<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<M> Eq for Event<M> {}
-impl<M> PartialOrd for Event<M> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<M> Ord for Event<M> {
-    // Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
-
-/// The place of one event in the heap: its order key, its target, and where
-/// its message waits.
-///
-/// The heap moves these 24-byte keys on every sift, not the whole events: a
-/// message stays where it was put until its turn comes. The target rides in
-/// the key's padding, so that the slab holds bare messages, which the compiler
-/// moves out in aligned pieces (a slab of `(target, message)` pairs made it
-/// copy them through the stack at odd offsets, and the read back stalled).
-#[derive(Debug, PartialEq, Eq)]
-struct Key {
-    time: SimTime,
-    seq: u64,
-    slot: u32,
+/// A message and the component it is addressed to, while it waits its turn.
+#[derive(Debug)]
+struct Parcel<M> {
+    msg: M,
     target: u32,
+}
+
+/// The place of one event in the heap: `time << 64 | seq << 32 | slot`.
+///
+/// Ordered as one 128-bit number: by time, then by insertion sequence (the
+/// slot, in the low bits, never decides since sequences are unique). At 16
+/// bytes a key moves in one vector register; 24-byte keys were copied in
+/// pieces that the processor could not forward to the next read, and the heap
+/// stalled on every sift.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key(u128);
+
+impl Key {
+    fn new(time: SimTime, seq: u32, slot: u32) -> Self {
+        Self((u128::from(time.0) << 64) | (u128::from(seq) << 32) | u128::from(slot))
+    }
+
+    fn time(self) -> SimTime {
+        SimTime((self.0 >> 64) as u64)
+    }
+
+    fn slot(self) -> usize {
+        self.0 as u32 as usize
+    }
+
+    fn with_seq(self, seq: u32) -> Self {
+        let cleared = self.0 & !(u128::from(u32::MAX) << 32);
+        Self(cleared | (u128::from(seq) << 32))
+    }
 }
 
 impl PartialOrd for Key {
@@ -59,37 +61,35 @@ impl PartialOrd for Key {
         Some(self.cmp(other))
     }
 }
-impl Key {
-    /// Returns `(time, seq)` as one number, so that ordering keys is one
-    /// branch-free comparison of two 128-bit integers.
-    #[inline]
-    fn order(&self) -> u128 {
-        (u128::from(self.time.0) << 64) | u128::from(self.seq)
-    }
-}
 
 impl Ord for Key {
     // Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event first.
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        other.order().cmp(&self.order())
+        other.0.cmp(&self.0)
     }
 }
 
 /// Pending events in `(time, seq)` order.
 ///
 /// Events scheduled for the current instant (zero delay) skip the heap and go to a
-/// FIFO: they necessarily have larger sequence numbers than anything already in the
-/// heap for the same instant, so serving heap events at `now` first and then the
-/// FIFO keeps the exact `(time, seq)` order while saving a heap push and pop for
-/// the many zero-latency hops of a model.
+/// FIFO: they necessarily come after anything already in the heap for the same
+/// instant, so serving heap events at `now` first and then the FIFO keeps the
+/// exact `(time, seq)` order while saving a heap push and pop for the many
+/// zero-latency hops of a model.
+///
+/// Sequence numbers are 32 bits, to keep keys at 16 bytes. When they run out
+/// (every four billion events scheduled), the pending events are renumbered
+/// from zero in their order, which keeps every tie-break as it was.
 #[derive(Debug)]
 pub struct EventQueue<M> {
     heap: BinaryHeap<Key>,
     /// The message of each event in the heap, by slot.
-    payloads: Slab<M>,
-    immediate: VecDeque<Event<M>>,
-    next_seq: u64,
+    payloads: Slab<Parcel<M>>,
+    immediate: VecDeque<Parcel<M>>,
+    /// The time of every event in `immediate`: the current instant.
+    immediate_time: SimTime,
+    next_seq: u32,
 }
 
 impl<M> Default for EventQueue<M> {
@@ -98,6 +98,7 @@ impl<M> Default for EventQueue<M> {
             heap: BinaryHeap::new(),
             payloads: Slab::new(),
             immediate: VecDeque::new(),
+            immediate_time: SimTime::ZERO,
             next_seq: 0,
         }
     }
@@ -107,64 +108,97 @@ impl<M> EventQueue<M> {
     /// Schedules `msg` for `target` at `time`; `now` is the current simulated time.
     #[inline]
     pub fn push(&mut self, now: SimTime, time: SimTime, target: u32, msg: M) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
         if time == now {
-            self.immediate.push_back(Event {
-                time,
-                seq,
-                target,
-                msg,
-            });
+            self.immediate_time = now;
+            self.immediate.push_back(Parcel { msg, target });
         } else {
-            self.push_heap(time, seq, target, msg);
+            self.push_heap(time, target, msg);
         }
     }
 
-    fn push_heap(&mut self, time: SimTime, seq: u64, target: u32, msg: M) {
-        let slot = self.payloads.insert(msg) as u32;
-        self.heap.push(Key {
-            time,
-            seq,
-            slot,
-            target,
-        });
+    #[inline]
+    fn push_heap(&mut self, time: SimTime, target: u32, msg: M) {
+        if self.next_seq == u32::MAX {
+            self.renumber();
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let slot = self.payloads.insert(Parcel { msg, target }) as u32;
+        self.heap.push(Key::new(time, seq, slot));
+    }
+
+    /// Gives the pending events the sequence numbers `0..n` in their order.
+    #[cold]
+    fn renumber(&mut self) {
+        let mut keys = std::mem::take(&mut self.heap).into_sorted_vec();
+        // Sorted by the reversed order: the last event first.
+        keys.reverse();
+        for (seq, key) in keys.iter_mut().enumerate() {
+            *key = key.with_seq(seq as u32);
+        }
+        self.next_seq = keys.len() as u32;
+        self.heap = BinaryHeap::from(keys);
     }
 
     /// Puts back an event just taken by [`EventQueue::pop`], keeping its place.
     pub fn restore(&mut self, event: Event<M>) {
-        // Its (time, seq) is still the smallest, so the heap returns it first.
-        self.push_heap(event.time, event.seq, event.target, event.msg);
+        match event.key {
+            // Its key is still the smallest, so the heap returns it first.
+            Some(key) => {
+                let slot = self.payloads.insert(Parcel {
+                    msg: event.msg,
+                    target: event.target,
+                });
+                let key = Key::new(key.time(), (key.0 >> 32) as u32, slot as u32);
+                self.heap.push(key);
+            }
+            None => self.immediate.push_front(Parcel {
+                msg: event.msg,
+                target: event.target,
+            }),
+        }
     }
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<Event<M>> {
-        match (self.immediate.front(), self.heap.peek()) {
-            (Some(first), Some(top)) if top.time <= first.time => self.pop_heap(),
-            (Some(_), _) => self.immediate.pop_front(),
-            (None, _) => self.pop_heap(),
+        if !self.immediate.is_empty() {
+            let heap_first = self
+                .heap
+                .peek()
+                .is_some_and(|top| top.time() <= self.immediate_time);
+            if !heap_first {
+                let parcel = self.immediate.pop_front()?;
+                return Some(Event {
+                    time: self.immediate_time,
+                    target: parcel.target,
+                    msg: parcel.msg,
+                    key: None,
+                });
+            }
         }
+        self.pop_heap()
     }
 
+    #[inline]
     fn pop_heap(&mut self) -> Option<Event<M>> {
         let key = self.heap.pop()?;
-        let msg = self.payloads.try_remove(key.slot as usize)?;
+        let parcel = self.payloads.try_remove(key.slot())?;
         Some(Event {
-            time: key.time,
-            seq: key.seq,
-            target: key.target,
-            msg,
+            time: key.time(),
+            target: parcel.target,
+            msg: parcel.msg,
+            key: Some(key),
         })
     }
 
     /// Returns the time of the earliest event without removing it.
     pub fn peek_time(&self) -> Option<SimTime> {
-        match (self.immediate.front(), self.heap.peek()) {
-            (Some(first), Some(top)) => Some(first.time.min(top.time)),
-            (Some(first), None) => Some(first.time),
-            (None, Some(top)) => Some(top.time),
-            (None, None) => None,
+        let heap = self.heap.peek().map(|k| k.time());
+        if self.immediate.is_empty() {
+            heap
+        } else {
+            Some(heap.map_or(self.immediate_time, |t| t.min(self.immediate_time)))
         }
     }
 
@@ -192,6 +226,37 @@ mod tests {
         q.push(SimTime(0), SimTime(0), 0, "now");
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|e| e.msg)).collect();
         assert_eq!(order, ["now", "first at 1", "second at 1", "late"]);
+    }
+
+    #[test]
+    fn running_out_of_sequence_numbers_keeps_the_order() {
+        let mut q = EventQueue {
+            next_seq: u32::MAX - 3,
+            ..EventQueue::default()
+        };
+        for (i, time) in [7, 5, 7, 5, 7, 5, 9, 7].into_iter().enumerate() {
+            q.push(SimTime(0), SimTime(time), 0, (time, i));
+        }
+        // Renumbered once on the way: eight events in all, numbered from zero.
+        assert!(q.next_seq < 16);
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|e| e.msg)).collect();
+        let mut expected = order.clone();
+        expected.sort();
+        assert_eq!(order, expected, "by time, then in the order pushed");
+        assert_eq!(order.len(), 8);
+    }
+
+    #[test]
+    fn an_event_put_back_comes_out_first_again() {
+        let mut q = EventQueue::default();
+        q.push(SimTime(0), SimTime(4), 1, "a");
+        q.push(SimTime(0), SimTime(4), 2, "b");
+        let first = q.pop().unwrap();
+        assert_eq!((first.time, first.target, first.msg), (SimTime(4), 1, "a"));
+        q.restore(first);
+        q.push(SimTime(0), SimTime(4), 3, "c");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|e| e.msg)).collect();
+        assert_eq!(order, ["a", "b", "c"]);
     }
 
     #[test]
