@@ -183,17 +183,13 @@ impl RetryPolicy {
     }
 }
 
-/// A client request: alive from its arrival until its final answer and until
-/// every attempt and timer that refers to it is over.
+/// A client request that may take several attempts (the client has a timeout
+/// or retries): alive from its arrival until its final answer and until every
+/// attempt and timer that refers to it is over.
 #[derive(Clone, Copy, Debug)]
 struct Origin {
-    arrived: SimTime,
-    kind: u16,
-    key: u32,
-    write: bool,
-    user: u32,
-    seed: u64,
-    counted: bool,
+    /// The first attempt as sent: what every attempt repeats.
+    first: Request,
     /// Attempts started so far.
     attempts: u32,
     /// The attempt whose answer is awaited, if any.
@@ -204,6 +200,10 @@ struct Origin {
     /// Timers set and not yet fired (deadlines included).
     timers: u32,
 }
+
+/// The `origin` of a request that is its client request's only attempt: the
+/// client keeps no record of it (no timeout, no retries).
+const SINGLE_ATTEMPT: u32 = u32::MAX;
 
 /// When an attempt of a client request times out, unless answered before.
 #[derive(Clone, Copy, Debug)]
@@ -300,12 +300,13 @@ impl Client {
         }
     }
 
-    /// Returns the number of client requests not yet answered.
-    pub fn unresolved(&self) -> impl Iterator<Item = bool> + '_ {
+    /// Returns, for each client request kept in `origins` and not yet
+    /// answered, whether it counts in the statistics.
+    fn unresolved(&self) -> impl Iterator<Item = bool> + '_ {
         self.origins
             .iter()
             .filter(|(_, o)| !o.resolved)
-            .map(|(_, o)| o.counted)
+            .map(|(_, o)| o.first.counted)
     }
 
     fn schedule_next(&mut self, ctx: &mut Ctx<'_>) {
@@ -318,30 +319,56 @@ impl Client {
         let now = ctx.now();
         let counted = ctx.shared.recorder.counts_arrival(now);
         let kind = self.mix.draw(&mut self.mix_rng);
-        let origin = self.origins.insert(Origin {
-            arrived: now,
+        let request = Request {
             kind,
+            user: self.user_rng.random_range(0..self.users),
+            arrived: now,
+            wait: SimTime::ZERO,
+            counted,
+            seed: self.work_rng.random(),
+            origin: SINGLE_ATTEMPT,
             key: self
                 .keys
                 .as_ref()
                 .map_or(0, |keys| keys.draw(&mut self.key_rng)),
             write: self.writes.get(kind as usize).copied().unwrap_or(false),
-            user: self.user_rng.random_range(0..self.users),
-            seed: self.work_rng.random(),
-            counted,
-            attempts: 0,
-            current: None,
-            resolved: false,
-            outstanding: 0,
-            timers: 0,
-        }) as u32;
+        };
         ctx.shared.recorder.arrival(now, counted);
         ctx.shared.open += 1;
-        if let Some(ratio) = self.retry.and_then(|r| r.budget) {
-            self.tokens = (self.tokens + ratio).min(BUDGET_CAP);
+        if self.timeout.is_none() && self.retry.is_none() {
+            // One attempt and nothing to wait for: the attempt is the whole
+            // client request, and the world's record of it is enough.
+            self.send(request, ctx);
+        } else {
+            if let Some(ratio) = self.retry.and_then(|r| r.budget) {
+                self.tokens = (self.tokens + ratio).min(BUDGET_CAP);
+            }
+            let origin = self.origins.insert(Origin {
+                first: request,
+                attempts: 0,
+                current: None,
+                resolved: false,
+                outstanding: 0,
+                timers: 0,
+            }) as u32;
+            self.start_attempt(origin, ctx);
         }
-        self.start_attempt(origin, ctx);
         self.schedule_next(ctx);
+    }
+
+    /// Sends one attempt to the entry and returns its key in the world.
+    fn send(&mut self, request: Request, ctx: &mut Ctx<'_>) -> u32 {
+        ctx.shared.recorder.attempt(request.counted);
+        let req = ctx.shared.requests.insert(request) as u32;
+        let call = Call {
+            req,
+            reply_to: ctx.me(),
+            token: req,
+            replica: ANY_REPLICA,
+            zone: OUTSIDE,
+        };
+        ctx.send(self.entry, SimTime::ZERO, Msg::Call(call));
+        req
     }
 
     /// Sends a new attempt of client request `o`.
@@ -351,23 +378,20 @@ impl Client {
         };
         origin.attempts += 1;
         origin.outstanding += 1;
-        let request = Request {
-            kind: origin.kind,
-            user: origin.user,
-            arrived: ctx.now(),
-            wait: SimTime::ZERO,
-            counted: origin.counted,
-            seed: origin.seed,
-            origin: o,
-            key: origin.key,
-            write: origin.write,
-        };
-        let req = ctx.shared.requests.insert(request) as u32;
-        origin.current = Some(req);
         let attempt = origin.attempts;
-        ctx.shared.recorder.attempt(origin.counted);
+        let request = Request {
+            arrived: ctx.now(),
+            origin: o,
+            ..origin.first
+        };
+        let req = self.send(request, ctx);
+        if let Some(origin) = self.origins.get_mut(o as usize) {
+            origin.current = Some(req);
+        }
         if let Some(timeout) = self.timeout {
-            origin.timers += 1;
+            if let Some(origin) = self.origins.get_mut(o as usize) {
+                origin.timers += 1;
+            }
             self.deadlines.push_back(Deadline {
                 due: ctx.now() + timeout,
                 origin: o,
@@ -375,14 +399,6 @@ impl Client {
             });
             self.arm_deadline_timer(ctx);
         }
-        let call = Call {
-            req,
-            reply_to: ctx.me(),
-            token: req,
-            replica: ANY_REPLICA,
-            zone: OUTSIDE,
-        };
-        ctx.send(self.entry, SimTime::ZERO, Msg::Call(call));
     }
 
     /// An attempt was answered.
@@ -391,6 +407,18 @@ impl Client {
             return;
         };
         let o = request.origin;
+        if o == SINGLE_ATTEMPT {
+            let ending = match outcome {
+                Outcome::Ok => Ending::Completed {
+                    latency: ctx.now() - request.arrived,
+                    wait: request.wait,
+                },
+                Outcome::Rejected => Ending::Rejected,
+                Outcome::Failed(cause) => Ending::Failed(cause),
+            };
+            Self::record_end(request.counted, ending, ctx);
+            return;
+        }
         let Some(origin) = self.origins.get_mut(o as usize) else {
             return;
         };
@@ -399,7 +427,7 @@ impl Client {
             origin.current = None;
             match outcome {
                 Outcome::Ok => {
-                    let latency = ctx.now() - origin.arrived;
+                    let latency = ctx.now() - origin.first.arrived;
                     let ending = Ending::Completed {
                         latency,
                         wait: request.wait,
@@ -511,8 +539,12 @@ impl Client {
             return;
         };
         origin.resolved = true;
+        Self::record_end(origin.first.counted, ending, ctx);
+    }
+
+    /// A client request got its final answer (or gave up).
+    fn record_end(counted: bool, ending: Ending, ctx: &mut Ctx<'_>) {
         ctx.shared.open = ctx.shared.open.saturating_sub(1);
-        let counted = origin.counted;
         let now = ctx.now();
         ctx.shared.recorder.finished(counted, ending, now);
     }
@@ -543,7 +575,15 @@ impl Component<Msg, World> for Client {
     }
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
-        let left: Vec<bool> = self.unresolved().collect();
+        // Single attempts in flight are only in the world's records; the
+        // client requests that may take several attempts are in `origins`.
+        let single = ctx
+            .shared
+            .requests
+            .iter()
+            .filter(|(_, r)| r.origin == SINGLE_ATTEMPT)
+            .map(|(_, r)| r.counted);
+        let left: Vec<bool> = single.chain(self.unresolved()).collect();
         for counted in left {
             if counted {
                 ctx.shared.recorder.unfinished();

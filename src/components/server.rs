@@ -309,12 +309,13 @@ impl Server {
             return;
         };
         let waited = ctx.now() - job.queued_at;
-        if waited > SimTime::ZERO {
-            if let Some(req) = ctx.shared.requests.get_mut(job.call.req as usize) {
+        let seed = match ctx.shared.requests.get_mut(job.call.req as usize) {
+            Some(req) => {
                 req.wait += waited;
+                req.seed
             }
-        }
-        let seed = ctx.shared.request(job.call.req).map_or(0, |r| r.seed);
+            None => 0,
+        };
         let mut time = self.service.draw(job.kind, seed);
         let slowdown = self.lifecycle.slowdown(job.replica);
         if slowdown != 1.0 {
