@@ -16,8 +16,9 @@ pub struct Event<M> {
     pub target: u32,
     /// The message itself.
     pub msg: M,
-    /// Its place in the heap, kept so that [`EventQueue::restore`] can put it back.
-    key: Option<Key>,
+    /// Its sequence number in the heap (none for a zero-delay event), kept so
+    /// that [`EventQueue::restore`] can put it back in its place.
+    seq: Option<u32>,
 }
 
 /// A message and the component it is addressed to, while it waits its turn.
@@ -44,6 +45,10 @@ impl Key {
 
     fn time(self) -> SimTime {
         SimTime((self.0 >> 64) as u64)
+    }
+
+    fn seq(self) -> u32 {
+        (self.0 >> 32) as u32
     }
 
     fn slot(self) -> usize {
@@ -142,15 +147,14 @@ impl<M> EventQueue<M> {
 
     /// Puts back an event just taken by [`EventQueue::pop`], keeping its place.
     pub fn restore(&mut self, event: Event<M>) {
-        match event.key {
+        match event.seq {
             // Its key is still the smallest, so the heap returns it first.
-            Some(key) => {
+            Some(seq) => {
                 let slot = self.payloads.insert(Parcel {
                     msg: event.msg,
                     target: event.target,
                 });
-                let key = Key::new(key.time(), (key.0 >> 32) as u32, slot as u32);
-                self.heap.push(key);
+                self.heap.push(Key::new(event.time, seq, slot as u32));
             }
             None => self.immediate.push_front(Parcel {
                 msg: event.msg,
@@ -173,7 +177,7 @@ impl<M> EventQueue<M> {
                     time: self.immediate_time,
                     target: parcel.target,
                     msg: parcel.msg,
-                    key: None,
+                    seq: None,
                 });
             }
         }
@@ -188,7 +192,7 @@ impl<M> EventQueue<M> {
             time: key.time(),
             target: parcel.target,
             msg: parcel.msg,
-            key: Some(key),
+            seq: Some(key.seq()),
         })
     }
 
