@@ -338,7 +338,7 @@ impl Client {
         if self.timeout.is_none() && self.retry.is_none() {
             // One attempt and nothing to wait for: the attempt is the whole
             // client request, and the world's record of it is enough.
-            self.send(request, ctx);
+            send_attempt(self.entry, request, ctx);
         } else {
             if let Some(ratio) = self.retry.and_then(|r| r.budget) {
                 self.tokens = (self.tokens + ratio).min(BUDGET_CAP);
@@ -356,21 +356,6 @@ impl Client {
         self.schedule_next(ctx);
     }
 
-    /// Sends one attempt to the entry and returns its key in the world.
-    fn send(&mut self, request: Request, ctx: &mut Ctx<'_>) -> u32 {
-        ctx.shared.recorder.attempt(request.counted);
-        let req = ctx.shared.requests.insert(request) as u32;
-        let call = Call {
-            req,
-            reply_to: ctx.me(),
-            token: req,
-            replica: ANY_REPLICA,
-            zone: OUTSIDE,
-        };
-        ctx.send(self.entry, SimTime::ZERO, Msg::Call(call));
-        req
-    }
-
     /// Sends a new attempt of client request `o`.
     fn start_attempt(&mut self, o: u32, ctx: &mut Ctx<'_>) {
         let Some(origin) = self.origins.get_mut(o as usize) else {
@@ -378,20 +363,15 @@ impl Client {
         };
         origin.attempts += 1;
         origin.outstanding += 1;
-        let attempt = origin.attempts;
         let request = Request {
             arrived: ctx.now(),
             origin: o,
             ..origin.first
         };
-        let req = self.send(request, ctx);
-        if let Some(origin) = self.origins.get_mut(o as usize) {
-            origin.current = Some(req);
-        }
+        origin.current = Some(send_attempt(self.entry, request, ctx));
+        let attempt = origin.attempts;
         if let Some(timeout) = self.timeout {
-            if let Some(origin) = self.origins.get_mut(o as usize) {
-                origin.timers += 1;
-            }
+            origin.timers += 1;
             self.deadlines.push_back(Deadline {
                 due: ctx.now() + timeout,
                 origin: o,
@@ -559,6 +539,21 @@ impl Client {
             self.origins.remove(o as usize);
         }
     }
+}
+
+/// Sends one attempt to the entry; returns its key in the world's requests.
+fn send_attempt(entry: ComponentId, request: Request, ctx: &mut Ctx<'_>) -> u32 {
+    ctx.shared.recorder.attempt(request.counted);
+    let req = ctx.shared.requests.insert(request) as u32;
+    let call = Call {
+        req,
+        reply_to: ctx.me(),
+        token: req,
+        replica: ANY_REPLICA,
+        zone: OUTSIDE,
+    };
+    ctx.send(entry, SimTime::ZERO, Msg::Call(call));
+    req
 }
 
 impl Component<Msg, World> for Client {

@@ -56,8 +56,7 @@ impl Key {
     }
 
     fn with_seq(self, seq: u32) -> Self {
-        let cleared = self.0 & !(u128::from(u32::MAX) << 32);
-        Self(cleared | (u128::from(seq) << 32))
+        Self::new(self.time(), seq, self.slot() as u32)
     }
 }
 
@@ -128,6 +127,7 @@ impl<M> EventQueue<M> {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
+        // Slots fit in 32 bits: four billion pending events would not fit in memory.
         let slot = self.payloads.insert(Parcel { msg, target }) as u32;
         self.heap.push(Key::new(time, seq, slot));
     }
