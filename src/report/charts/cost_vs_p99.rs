@@ -102,16 +102,14 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
             .map_err(&fail)?;
     }
     let (_, y_top) = (y.at(y.lo), y.at(y.hi));
-    chart
-        .draw_series(std::iter::once(
-            EmptyElement::at((x.at(x.hi), y_top))
-                + Text::new(
-                    "lower left is better".to_string(),
-                    (-12, 10),
-                    style::anchored(style::NOTE_SIZE, style::GREY, HPos::Right, VPos::Top),
-                ),
-        ))
-        .map_err(&fail)?;
+    style::note(
+        &mut chart,
+        STEM,
+        (x.at(x.hi), y_top),
+        "lower left is better".to_string(),
+        (-12, 10),
+        style::anchored(style::NOTE_SIZE, style::GREY, HPos::Right, VPos::Top),
+    )?;
     let mut labels = Vec::new();
     for (i, r) in data.results.iter().enumerate() {
         let (cost, p99) = points[i];

@@ -61,16 +61,14 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
                 style::GREY.stroke_width(2),
             ))
             .map_err(&fail)?;
-        chart
-            .draw_series(std::iter::once(
-                EmptyElement::at((x0, level))
-                    + Text::new(
-                        label.to_string(),
-                        (10, -6),
-                        style::anchored(style::NOTE_SIZE, style::GREY, HPos::Left, VPos::Bottom),
-                    ),
-            ))
-            .map_err(&fail)?;
+        style::note(
+            &mut chart,
+            STEM,
+            (x0, level),
+            label.to_string(),
+            (10, -6),
+            style::anchored(style::NOTE_SIZE, style::GREY, HPos::Left, VPos::Bottom),
+        )?;
     }
     for (i, r) in data.results.iter().enumerate() {
         let points: Vec<(f64, f64)> = r

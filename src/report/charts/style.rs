@@ -284,6 +284,24 @@ pub fn error_bar<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Writes `text` by the point `at` (drawing coordinates), moved by `offset`
+/// pixels and anchored as `style` says: the value beside a bar or a dot.
+pub fn note<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    what: &str,
+    at: (f64, f64),
+    text: String,
+    offset: (i32, i32),
+    style: TextStyle<'static>,
+) -> Result<()> {
+    chart
+        .draw_series(std::iter::once(
+            EmptyElement::at(at) + Text::new(text, offset, style),
+        ))
+        .map_err(fail(what))?;
+    Ok(())
+}
+
 /// Draws `text` as up to three centred lines below `(x, y)`: scenario names are
 /// often longer than the space under one bar.
 pub fn wrapped_label<DB: DrawingBackend>(

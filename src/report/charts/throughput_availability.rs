@@ -50,6 +50,46 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
     Ok(())
 }
 
+/// The frame of one panel.
+struct Panel<'t> {
+    caption: &'t str,
+    /// The name of the y axis.
+    y_desc: &'t str,
+    /// Width of the band of y tick labels \[px\].
+    y_band: u32,
+    right_margin: u32,
+}
+
+/// Draws the frame of a panel with one column per scenario along x (`columns`
+/// of them) and `y` up the side; returns the chart to draw the columns in.
+fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    columns: usize,
+    y: &Axis,
+    frame: &Panel<'_>,
+) -> Result<style::Chart<'a, DB>> {
+    let fail = style::fail(STEM);
+    let x = Axis {
+        ticks: Vec::new(),
+        ..Axis::linear(-0.5, columns as f64 - 0.5)
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(frame.caption, style::text(style::AXIS_SIZE))
+        .margin(20)
+        .margin_right(frame.right_margin)
+        .x_label_area_size(NAMES_HEIGHT)
+        .y_label_area_size(frame.y_band)
+        .build_cartesian_2d(x.coord(), y.coord())
+        .map_err(&fail)?;
+    let y_label = |v: &f64| y.label(*v);
+    style::house_mesh(chart.configure_mesh().disable_x_mesh())
+        .y_label_formatter(&y_label)
+        .y_desc(frame.y_desc)
+        .draw()
+        .map_err(&fail)?;
+    Ok(chart)
+}
+
 /// Draws the throughput panel.
 fn throughput<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -68,23 +108,13 @@ fn throughput<DB: DrawingBackend>(
     }
     let (lo, hi) = style::zero_range(values, 1.18);
     let y = Axis::linear(lo, hi);
-    let x = Axis {
-        ticks: Vec::new(),
-        ..Axis::linear(-0.5, n as f64 - 0.5)
+    let frame = Panel {
+        caption: "Throughput",
+        y_desc: "requests per second",
+        y_band: 130,
+        right_margin: 20,
     };
-    let mut chart = ChartBuilder::on(area)
-        .caption("Throughput", style::text(style::AXIS_SIZE))
-        .margin(20)
-        .x_label_area_size(NAMES_HEIGHT)
-        .y_label_area_size(130)
-        .build_cartesian_2d(x.coord(), y.coord())
-        .map_err(&fail)?;
-    let y_label = |v: &f64| y.label(*v);
-    style::house_mesh(chart.configure_mesh().disable_x_mesh())
-        .y_label_formatter(&y_label)
-        .y_desc("requests per second")
-        .draw()
-        .map_err(&fail)?;
+    let mut chart = panel(area, n, &y, &frame)?;
 
     for (i, r) in data.results.iter().enumerate() {
         let c = i as f64;
@@ -118,16 +148,14 @@ fn throughput<DB: DrawingBackend>(
             .into_iter()
             .filter(|v| v.is_finite())
             .fold(0.0, f64::max);
-        chart
-            .draw_series(std::iter::once(
-                EmptyElement::at((c, top))
-                    + Text::new(
-                        format!("{}/s", style::sig(thr)),
-                        (0, -10),
-                        style::anchored(style::NOTE_SIZE, style::INK, HPos::Center, VPos::Bottom),
-                    ),
-            ))
-            .map_err(&fail)?;
+        style::note(
+            &mut chart,
+            STEM,
+            (c, top),
+            format!("{}/s", style::sig(thr)),
+            (0, -10),
+            style::anchored(style::NOTE_SIZE, style::INK, HPos::Center, VPos::Bottom),
+        )?;
     }
     names(root, &chart, data, lo)
 }
@@ -158,25 +186,14 @@ fn availability<DB: DrawingBackend>(
         ticks: style::linear_ticks(lo, 100.0, 5),
         ..Axis::linear(lo, 100.0 + nice * 0.1)
     };
-    let x = Axis {
-        ticks: Vec::new(),
-        ..Axis::linear(-0.5, n as f64 - 0.5)
-    };
-    let mut chart = ChartBuilder::on(area)
-        .caption("Availability", style::text(style::AXIS_SIZE))
-        .margin(20)
+    let frame = Panel {
+        caption: "Availability",
+        y_desc: "requests answered (%)",
+        y_band: 140,
         // Room for the label right of the last dot.
-        .margin_right(110)
-        .x_label_area_size(NAMES_HEIGHT)
-        .y_label_area_size(140)
-        .build_cartesian_2d(x.coord(), y.coord())
-        .map_err(&fail)?;
-    let y_label = |v: &f64| y.label(*v);
-    style::house_mesh(chart.configure_mesh().disable_x_mesh())
-        .y_label_formatter(&y_label)
-        .y_desc("requests answered (%)")
-        .draw()
-        .map_err(&fail)?;
+        right_margin: 110,
+    };
+    let mut chart = panel(area, n, &y, &frame)?;
 
     for (i, r) in data.results.iter().enumerate() {
         let Some(f) = r.figure("availability").filter(|f| f.value.is_finite()) else {
@@ -193,16 +210,14 @@ fn availability<DB: DrawingBackend>(
         chart
             .draw_series(std::iter::once(Circle::new((c, v), 14, colour.filled())))
             .map_err(&fail)?;
-        chart
-            .draw_series(std::iter::once(
-                EmptyElement::at((c, v))
-                    + Text::new(
-                        format!("{}%", style::percent(v)),
-                        (24, 0),
-                        style::anchored(style::NOTE_SIZE, style::INK, HPos::Left, VPos::Center),
-                    ),
-            ))
-            .map_err(&fail)?;
+        style::note(
+            &mut chart,
+            STEM,
+            (c, v),
+            format!("{}%", style::percent(v)),
+            (24, 0),
+            style::anchored(style::NOTE_SIZE, style::INK, HPos::Left, VPos::Center),
+        )?;
     }
     names(root, &chart, data, lo)
 }

@@ -106,21 +106,14 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
                 style::error_bar(&mut chart, STEM, centre, (*lo, *hi), style::INK, 18)?;
             }
             let above = ci.map_or(*v, |(_, hi)| hi.max(*v));
-            chart
-                .draw_series(std::iter::once(
-                    EmptyElement::at((centre, above))
-                        + Text::new(
-                            format!("{:.0}%", v),
-                            (0, -8),
-                            style::anchored(
-                                style::NOTE_SIZE,
-                                style::INK,
-                                HPos::Center,
-                                VPos::Bottom,
-                            ),
-                        ),
-                ))
-                .map_err(&fail)?;
+            style::note(
+                &mut chart,
+                STEM,
+                (centre, above),
+                format!("{:.0}%", v),
+                (0, -8),
+                style::anchored(style::NOTE_SIZE, style::INK, HPos::Center, VPos::Bottom),
+            )?;
         }
     }
     Ok(())
