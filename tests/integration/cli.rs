@@ -288,21 +288,32 @@ fn malformed_set_is_bad_input_naming_set() {
     }
 }
 
-#[test]
-fn scenarios_lists_every_bundled_scenario_by_name() {
+/// Returns each bundled scenario's name with its line in `scalesim scenarios`,
+/// failing if one is not listed.
+fn listed_scenarios() -> Vec<(String, String)> {
     let assert = scalesim().arg("scenarios").assert().success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    for file in bundled_files() {
-        let name = file
-            .strip_prefix("scenarios/")
-            .and_then(|f| f.strip_suffix(".yaml"))
-            .unwrap();
-        let line = stdout
-            .lines()
-            .find(|l| l.split_whitespace().next() == Some(name))
-            .unwrap_or_else(|| panic!("`scalesim scenarios` does not list {name}:\n{stdout}"));
+    bundled_files()
+        .iter()
+        .map(|file| {
+            let name = file
+                .strip_prefix("scenarios/")
+                .and_then(|f| f.strip_suffix(".yaml"))
+                .unwrap();
+            let line = stdout
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .unwrap_or_else(|| panic!("`scalesim scenarios` does not list {name}:\n{stdout}"));
+            (name.to_string(), line.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn scenarios_lists_every_bundled_scenario_by_name() {
+    for (name, line) in listed_scenarios() {
         assert!(
-            line.trim_start_matches(name).trim().len() > 10,
+            line.trim_start_matches(name.as_str()).trim().len() > 10,
             "{name} is listed without a lesson: {line:?}"
         );
     }
@@ -310,17 +321,7 @@ fn scenarios_lists_every_bundled_scenario_by_name() {
 
 #[test]
 fn scenarios_lists_whole_lessons() {
-    let assert = scalesim().arg("scenarios").assert().success();
-    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    for file in bundled_files() {
-        let name = file
-            .strip_prefix("scenarios/")
-            .and_then(|f| f.strip_suffix(".yaml"))
-            .unwrap();
-        let line = stdout
-            .lines()
-            .find(|l| l.split_whitespace().next() == Some(name))
-            .unwrap();
+    for (name, line) in listed_scenarios() {
         assert!(
             line.trim_end().ends_with('.'),
             "the lesson of {name} is cut short: {line:?}"
