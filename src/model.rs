@@ -171,7 +171,9 @@ pub struct Request {
     /// from it, so the same request needs the same work in every compared
     /// architecture (common random numbers down to each request).
     pub seed: u64,
-    /// The client request this is an attempt of (a key of the client's table).
+    /// The client request this is an attempt of: a key of the client's table,
+    /// or `u32::MAX` when this attempt is the whole client request (a client
+    /// without timeout or retries keeps no table).
     pub origin: u32,
     /// The key it reads or writes (0 when the scenario has no `traffic.keys`).
     pub key: u32,
