@@ -9,6 +9,7 @@ mod series;
 mod slo;
 mod summary;
 mod time_average;
+mod window_clock;
 
 pub use aggregate::{paired_difference, Figure, FlatFigure, FlatRun, ScenarioResult, REPORT_LEVEL};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::window_clock::WindowClock;
 use crate::engine::SimTime;
 
 /// Upper bound on the number of windows of a run.
@@ -26,6 +27,7 @@ struct WindowCounts {
 #[derive(Clone, Debug)]
 pub struct SeriesRecorder {
     width: SimTime,
+    clock: WindowClock,
     windows: Vec<WindowCounts>,
 }
 
@@ -73,6 +75,7 @@ impl SeriesRecorder {
         let width = seconds.div_ceil(MAX_WINDOWS).max(1) * second;
         Self {
             width: SimTime(width),
+            clock: WindowClock::new(SimTime::ZERO, SimTime(width)),
             windows: Vec::new(),
         }
     }
@@ -80,10 +83,11 @@ impl SeriesRecorder {
     /// Returns the window of time `t`, creating it if needed (none past the cap).
     #[inline]
     fn window(&mut self, t: SimTime) -> Option<&mut WindowCounts> {
-        let index = (t.0 / self.width.0) as usize;
-        if index as u64 >= MAX_WINDOWS + MAX_WINDOWS / 2 {
+        let index = self.clock.number(t)?;
+        if index >= MAX_WINDOWS + MAX_WINDOWS / 2 {
             return None;
         }
+        let index = index as usize;
         if index >= self.windows.len() {
             self.windows.resize(
                 index + 1,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::time_average::Window;
+use super::window_clock::WindowClock;
 use crate::engine::SimTime;
 
 /// A service-level objective: the success ratio each window must reach.
@@ -46,7 +47,7 @@ pub struct SloSummary {
 #[derive(Clone, Debug)]
 pub struct SloRecorder {
     slo: Slo,
-    window: Window,
+    clock: WindowClock,
     /// (successes, failures) per SLO window, from the start of the measured window.
     counts: Vec<(u32, u32)>,
 }
@@ -57,7 +58,7 @@ impl SloRecorder {
         let whole = (window.end - window.start).0 / slo.window.0.max(1);
         Self {
             slo,
-            window,
+            clock: WindowClock::new(window.start, slo.window),
             counts: vec![(0, 0); whole as usize],
         }
     }
@@ -65,11 +66,10 @@ impl SloRecorder {
     /// Notes a request that ended at `now`.
     #[inline]
     pub fn record(&mut self, now: SimTime, success: bool) {
-        if now < self.window.start {
+        let Some(index) = self.clock.number(now) else {
             return;
-        }
-        let index = ((now - self.window.start).0 / self.slo.window.0.max(1)) as usize;
-        if let Some((ok, bad)) = self.counts.get_mut(index) {
+        };
+        if let Some((ok, bad)) = self.counts.get_mut(index as usize) {
             if success {
                 *ok += 1;
             } else {
