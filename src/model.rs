@@ -234,6 +234,14 @@ impl World {
                 .any(|&(x, y)| (x == a && y == b) || (x == b && y == a))
     }
 
+    /// Returns true if the network between zone `from` and replica `replica`
+    /// of component `c` is cut (the replica's zone is looked up only while
+    /// some partition is in force).
+    #[inline]
+    pub fn cut_to(&self, from: u16, c: ComponentId, replica: u32) -> bool {
+        !self.partitions.is_empty() && self.cut(from, self.zone(c, replica))
+    }
+
     /// Returns the one-way latency of a message from `a` to `b`.
     #[inline]
     pub fn latency(&self, a: ComponentId, b: ComponentId) -> SimTime {

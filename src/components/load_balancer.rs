@@ -352,7 +352,7 @@ impl LoadBalancer {
                 return;
             }
         };
-        if ctx.shared.cut(call.zone, ctx.shared.zone(ctx.me(), member)) {
+        if ctx.shared.cut_to(call.zone, ctx.me(), member) {
             send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
             return;
         }

@@ -266,10 +266,7 @@ impl Server {
         } else {
             any_replica(replicas, &mut self.route_rng)
         };
-        if ctx
-            .shared
-            .cut(call.zone, ctx.shared.zone(ctx.me(), replica))
-        {
+        if ctx.shared.cut_to(call.zone, ctx.me(), replica) {
             send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
             return;
         }
