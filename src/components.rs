@@ -230,6 +230,17 @@ impl ComponentSpec {
         }
     }
 
+    /// Returns true if the component looks at the user id of a request (a
+    /// balancer that hashes it): the clients draw user ids only then.
+    pub fn uses_user_ids(&self) -> bool {
+        match self {
+            ComponentSpec::LoadBalancer(b) => b.strategy == load_balancer::StrategyKind::IpHash,
+            ComponentSpec::Server(_) | ComponentSpec::Cache(_) | ComponentSpec::Database(_) => {
+                false
+            }
+        }
+    }
+
     /// Returns the number of replicas (machines) of the component.
     pub fn replicas(&self) -> u32 {
         match self {

@@ -257,7 +257,11 @@ pub fn build(
     let streams = ClientStreams {
         arrivals: stream_rng(scenario.seed, replication, &["traffic", "arrivals"]),
         mix: stream_rng(scenario.seed, replication, &["traffic", "mix"]),
-        users: stream_rng(scenario.seed, replication, &["traffic", "users"]),
+        users: scenario
+            .components
+            .iter()
+            .any(|c| c.spec.uses_user_ids())
+            .then(|| stream_rng(scenario.seed, replication, &["traffic", "users"])),
         work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
         retries: stream_rng(scenario.seed, replication, &["traffic", "retries"]),
         keys: stream_rng(scenario.seed, replication, &["traffic", "keys"]),
@@ -536,6 +540,27 @@ mod tests {
             max_wall: None,
             max_in_flight,
         }
+    }
+
+    #[test]
+    fn ip_hash_spreads_the_users_over_the_clones() {
+        // Two requests a second of one second of work over four one-core
+        // clones: each is half busy if the users are spread, and one clone is
+        // swamped if every request carried the same user id.
+        let text = "name: sticky\nseed: 5\nduration: 2h\nwarmup: 0s\n\
+                    traffic: {rate: 2/s, users: 1000}\nentry: lb\n\
+                    network: {latency: 0ms}\ncomponents:\n\
+                    \x20 lb: {kind: load_balancer, strategy: ip_hash, targets: web}\n\
+                    \x20 web: {kind: server, replicas: 4, cores: 1, work: 1s, queue: unbounded}\n";
+        let scenario = crate::scenario::load_text(text, "sticky.yaml", &[]).unwrap();
+        let run = simulate(&scenario, 0);
+        let web = run.components.iter().find(|c| c.name == "web").unwrap();
+        assert!(web.utilization > 0.4, "utilization {}", web.utilization);
+        assert!(
+            run.latency_ms.mean < 10_000.0,
+            "mean {} ms",
+            run.latency_ms.mean
+        );
     }
 
     #[test]

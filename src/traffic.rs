@@ -247,7 +247,7 @@ pub struct Client {
     deadline_timer: bool,
     arrival_rng: SimRng,
     mix_rng: SimRng,
-    user_rng: SimRng,
+    user_rng: Option<SimRng>,
     work_rng: SimRng,
     retry_rng: SimRng,
     key_rng: SimRng,
@@ -260,8 +260,9 @@ pub struct ClientStreams {
     pub arrivals: SimRng,
     /// Request types.
     pub mix: SimRng,
-    /// User ids.
-    pub users: SimRng,
+    /// User ids, or none when no component looks at them (then every
+    /// request has user 0, and the draw per request is saved).
+    pub users: Option<SimRng>,
     /// Per-request seeds of the work drawn at each station.
     pub work: SimRng,
     /// Jitter of the waits before retries.
@@ -321,7 +322,10 @@ impl Client {
         let kind = self.mix.draw(&mut self.mix_rng);
         let request = Request {
             kind,
-            user: self.user_rng.random_range(0..self.users),
+            user: self
+                .user_rng
+                .as_mut()
+                .map_or(0, |rng| rng.random_range(0..self.users)),
             arrived: now,
             wait: SimTime::ZERO,
             counted,

@@ -1024,7 +1024,7 @@ components:
         let streams = ClientStreams {
             arrivals: stream_rng(1, 0, &["traffic", "arrivals"]),
             mix: stream_rng(1, 0, &["traffic", "mix"]),
-            users: stream_rng(1, 0, &["traffic", "users"]),
+            users: None,
             work: stream_rng(1, 0, &["traffic", "work"]),
             keys: stream_rng(1, 0, &["traffic", "keys"]),
             retries: stream_rng(1, 0, &["traffic", "retries"]),
