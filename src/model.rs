@@ -8,7 +8,7 @@
 use slab::Slab;
 
 use crate::engine::{self, ComponentId, SimTime};
-use crate::metrics::Recorder;
+use crate::metrics::{Ending, Recorder};
 
 /// Replica number meaning "any replica: the callee chooses".
 pub const ANY_REPLICA: u32 = u32::MAX;
@@ -172,14 +172,19 @@ pub struct Request {
     /// architecture (common random numbers down to each request).
     pub seed: u64,
     /// The client request this is an attempt of: a key of the client's table,
-    /// or `u32::MAX` when this attempt is the whole client request (a client
-    /// without timeout or retries keeps no table).
+    /// or [`SINGLE_ATTEMPT`] when this attempt is the whole client request (a
+    /// client without timeout or retries keeps no table).
     pub origin: u32,
     /// The key it reads or writes (0 when the scenario has no `traffic.keys`).
     pub key: u32,
     /// Whether it writes its key (its type has `op: write`).
     pub write: bool,
 }
+
+/// The `origin` of a request that is its client request's only attempt: the
+/// clients keep no record of it (no timeout, no retries), and its answer ends
+/// it in [`World::end_single_attempt`].
+pub const SINGLE_ATTEMPT: u32 = u32::MAX;
 
 /// State shared by every component of one run.
 pub struct World {
@@ -189,6 +194,8 @@ pub struct World {
     pub recorder: Recorder,
     /// Client requests not answered yet (retries pending included).
     pub open: u64,
+    /// The component that stands for the clients (none until the run sets it).
+    pub clients: ComponentId,
     /// One-way latency between components, row-major `n * n`.
     latency: Vec<SimTime>,
     n: usize,
@@ -207,6 +214,7 @@ impl World {
             requests: Slab::new(),
             recorder,
             open: 0,
+            clients: ComponentId(u32::MAX),
             latency,
             n,
             zones,
@@ -255,6 +263,41 @@ impl World {
         }
     }
 
+    /// Ends the client request whose only attempt is `req`, as its answer
+    /// `outcome` reaches the clients at `now`; returns false, and leaves the
+    /// request alone, if the clients keep a record of it (timeouts, retries).
+    ///
+    /// Such a request needs nothing from the clients' own state, and the way
+    /// back to them takes no time, so [`send_reply`] ends it here instead of
+    /// sending the clients an event: the results are those the event would
+    /// give, one event per request earlier in the same instant.
+    pub fn end_single_attempt(&mut self, req: u32, outcome: Outcome, now: SimTime) -> bool {
+        let single = self
+            .requests
+            .get(req as usize)
+            .is_some_and(|r| r.origin == SINGLE_ATTEMPT);
+        if !single {
+            return false;
+        }
+        let request = self.requests.remove(req as usize);
+        let ending = match outcome {
+            Outcome::Ok => Ending::Completed {
+                latency: now - request.arrived,
+                wait: request.wait,
+            },
+            Outcome::Rejected => Ending::Rejected,
+            Outcome::Failed(cause) => Ending::Failed(cause),
+        };
+        self.record_end(request.counted, ending, now);
+        true
+    }
+
+    /// Records how a client request ended, at `now`.
+    pub fn record_end(&mut self, counted: bool, ending: Ending, now: SimTime) {
+        self.open = self.open.saturating_sub(1);
+        self.recorder.finished(counted, ending, now);
+    }
+
     /// Returns the request behind a call.
     #[inline]
     pub fn request(&self, req: u32) -> Option<&Request> {
@@ -290,8 +333,17 @@ pub fn send_load(ctx: &mut Ctx<'_>, reply_to: ComponentId, replica: u32, load: u
 }
 
 /// Answers `call` with `outcome`, after the network latency back to the caller.
+///
+/// An answer to the clients about a single attempt ends the request at once
+/// ([`World::end_single_attempt`]); every other answer is a message.
 #[inline]
 pub fn send_reply(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome) {
+    if call.reply_to == ctx.shared.clients {
+        let now = ctx.now();
+        if ctx.shared.end_single_attempt(call.token, outcome, now) {
+            return;
+        }
+    }
     let delay = ctx.shared.latency(ctx.me(), call.reply_to);
     ctx.send(
         call.reply_to,

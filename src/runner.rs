@@ -270,6 +270,7 @@ pub fn build(
         sim.add(Part::Injector(Injector::new(scenario, replication)));
     }
     let entry = ComponentId(scenario.entry as u32);
+    sim.shared.clients = sim.next_id();
     sim.add(Part::Client(Client::new(
         &scenario.traffic,
         entry,
@@ -561,6 +562,35 @@ mod tests {
             "mean {} ms",
             run.latency_ms.mean
         );
+    }
+
+    #[test]
+    fn an_answer_ends_a_single_attempt_without_an_event_and_with_the_same_results() {
+        // The same M/M/1 queue with and without a client timeout that never
+        // fires: with it, the clients keep a record of each request and its
+        // answer is an event; without it, the answer ends the request at once.
+        let text = |timeout: &str| {
+            format!(
+                "name: m/m/1\nseed: 11\nduration: 10m\nwarmup: 0s\n\
+                 traffic: {{rate: 50/s{timeout}}}\nentry: web\n\
+                 components:\n  web: {{kind: server, cores: 1, work: 10ms, \
+                 service: exponential, queue: unbounded}}\n"
+            )
+        };
+        let load = |text: String| crate::scenario::load_text(&text, "mm1.yaml", &[]).unwrap();
+        let single = simulate(&load(text("")), 0);
+        let recorded = simulate(&load(text(", timeout: 1h")), 0);
+        let offered = single.requests.offered;
+        assert!(offered > 25_000, "offered {offered}");
+        assert_eq!(recorded.requests.offered, offered);
+        // Arrival, call and end of work; the answer is a fourth event only
+        // when the clients keep a record (and the timeout adds its timers).
+        assert_eq!(single.events, 3 * offered);
+        assert!(recorded.events >= 4 * offered, "{} events", recorded.events);
+        assert_eq!(single.requests.completed, recorded.requests.completed);
+        assert_eq!(single.latency_ms.mean, recorded.latency_ms.mean);
+        assert_eq!(single.latency_ms.p99, recorded.latency_ms.p99);
+        assert_eq!(single.wait_ms.mean, recorded.wait_ms.mean);
     }
 
     #[test]

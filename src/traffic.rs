@@ -11,7 +11,7 @@ use slab::Slab;
 
 use crate::keys::KeySampler;
 use crate::metrics::Ending;
-use crate::model::{Call, Ctx, Msg, Outcome, Request, World, ANY_REPLICA, OUTSIDE};
+use crate::model::{Call, Ctx, Msg, Outcome, Request, World, ANY_REPLICA, OUTSIDE, SINGLE_ATTEMPT};
 use crate::scenario::{ArrivalLaw, Op, RateSegment, Traffic};
 
 /// Arrival times from a piecewise rate schedule.
@@ -201,10 +201,6 @@ struct Origin {
     timers: u32,
 }
 
-/// The `origin` of a request that is its client request's only attempt: the
-/// client keeps no record of it (no timeout, no retries).
-const SINGLE_ATTEMPT: u32 = u32::MAX;
-
 /// When an attempt of a client request times out, unless answered before.
 #[derive(Clone, Copy, Debug)]
 struct Deadline {
@@ -387,22 +383,16 @@ impl Client {
 
     /// An attempt was answered.
     fn answered(&mut self, req: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        // Answers about single attempts normally end them on the way
+        // (`send_reply`); one that arrives as a message ends the same way.
+        let now = ctx.now();
+        if ctx.shared.end_single_attempt(req, outcome, now) {
+            return;
+        }
         let Some(request) = ctx.shared.requests.try_remove(req as usize) else {
             return;
         };
         let o = request.origin;
-        if o == SINGLE_ATTEMPT {
-            let ending = match outcome {
-                Outcome::Ok => Ending::Completed {
-                    latency: ctx.now() - request.arrived,
-                    wait: request.wait,
-                },
-                Outcome::Rejected => Ending::Rejected,
-                Outcome::Failed(cause) => Ending::Failed(cause),
-            };
-            Self::record_end(request.counted, ending, ctx);
-            return;
-        }
         let Some(origin) = self.origins.get_mut(o as usize) else {
             return;
         };
@@ -523,14 +513,8 @@ impl Client {
             return;
         };
         origin.resolved = true;
-        Self::record_end(origin.first.counted, ending, ctx);
-    }
-
-    /// A client request got its final answer (or gave up).
-    fn record_end(counted: bool, ending: Ending, ctx: &mut Ctx<'_>) {
-        ctx.shared.open = ctx.shared.open.saturating_sub(1);
         let now = ctx.now();
-        ctx.shared.recorder.finished(counted, ending, now);
+        ctx.shared.record_end(origin.first.counted, ending, now);
     }
 
     /// Frees a client request once nothing refers to it any more.
