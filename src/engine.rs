@@ -12,5 +12,5 @@ mod time;
 
 pub use queue::{Event, EventQueue};
 pub use rng::{fnv1a, request_rng, stream_rng, stream_seed, RequestRng, SimRng};
-pub use sim::{Component, ComponentId, Ctx, Simulation};
+pub use sim::{BatchEnd, Component, ComponentId, Ctx, Simulation};
 pub use time::SimTime;

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::components::{BuildContext, Part};
-use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
+use crate::engine::{stream_rng, BatchEnd, ComponentId, SimTime, Simulation};
 use crate::error::{Error, Result};
 use crate::failures::Injector;
 use crate::metrics::{Recorder, RunInfo, RunSummary, StopReason, Truncation, Window};
@@ -106,7 +106,7 @@ fn advance(
     guard: &mut Guard<'_>,
     done: impl Fn(&World) -> bool,
 ) -> Option<StopReason> {
-    // The loop of `Simulation::run_until`, with the guard also given the event count.
+    // Batches of events between two looks of the guard.
     loop {
         if done(&sim.shared) {
             return None;
@@ -114,8 +114,10 @@ fn advance(
         if let Some(reason) = guard.check(sim.events(), sim.shared.requests.len()) {
             return Some(reason);
         }
-        if !sim.step(until) {
-            return None;
+        let batch = guard.events_to_next_check(sim.events());
+        match sim.run_batch(until, batch, &done) {
+            BatchEnd::Limit => {}
+            BatchEnd::Stopped | BatchEnd::Idle => return None,
         }
     }
 }
@@ -166,8 +168,9 @@ impl<'a> Guard<'a> {
         }
     }
 
-    /// Called before each event with the events handled so far and the requests
-    /// in flight; returns the guard rail that says stop, if any.
+    /// Called with the events handled so far and the requests in flight,
+    /// after each batch of [`Guard::events_to_next_check`] events; returns the
+    /// guard rail that says stop, if any.
     ///
     /// Only the event count decides when the in-flight cap is looked at, so
     /// `max_events` and `max_in_flight` trip at the same event in every run of
@@ -193,6 +196,15 @@ impl<'a> Guard<'a> {
             return Some(StopReason::MaxWall);
         }
         None
+    }
+
+    /// Returns how many events may run after `events` before the next check:
+    /// up to the next multiple of [`CHECK_EVERY`], or to `max_events`.
+    fn events_to_next_check(&self, events: u64) -> u64 {
+        let to_multiple = CHECK_EVERY - events % CHECK_EVERY;
+        self.limits
+            .max_events
+            .map_or(to_multiple, |m| to_multiple.min(m.saturating_sub(events)))
     }
 }
 

@@ -66,6 +66,17 @@ impl<M, S> Component<M, S> for Box<dyn Component<M, S>> {
     }
 }
 
+/// Why [`Simulation::run_batch`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchEnd {
+    /// It handled as many events as it was allowed to.
+    Limit,
+    /// The caller's `stop` said so.
+    Stopped,
+    /// No event is due at or before the horizon.
+    Idle,
+}
+
 /// A set of components of type `C` and the events between them.
 ///
 /// `C` is any component: a boxed trait object (the default) when components
@@ -153,8 +164,32 @@ impl<M, S, C: Component<M, S>> Simulation<M, S, C> {
     }
 
     /// Handles events until none is due at or before `until`, or `stop` says so.
-    pub fn run_until(&mut self, until: SimTime, mut stop: impl FnMut(&S) -> bool) {
-        while !stop(&self.shared) && self.step(until) {}
+    pub fn run_until(&mut self, until: SimTime, stop: impl FnMut(&S) -> bool) {
+        self.run_batch(until, u64::MAX, stop);
+    }
+
+    /// Handles at most `limit` events, stopping early when none is due at or
+    /// before `until` or when `stop`, asked before each event, says so.
+    ///
+    /// A caller that must look at the run now and then (a wall-clock limit, a
+    /// cancel flag) calls this in batches, so that the loop over the events
+    /// of a batch does nothing else.
+    #[inline]
+    pub fn run_batch(
+        &mut self,
+        until: SimTime,
+        limit: u64,
+        mut stop: impl FnMut(&S) -> bool,
+    ) -> BatchEnd {
+        for _ in 0..limit {
+            if stop(&self.shared) {
+                return BatchEnd::Stopped;
+            }
+            if !self.step(until) {
+                return BatchEnd::Idle;
+            }
+        }
+        BatchEnd::Limit
     }
 
     /// Calls every component's `on_start`, in id order.
@@ -210,5 +245,23 @@ mod tests {
         assert_eq!(sim.shared, vec![(0, 0), (1, 1), (2, 2), (3, 3)]);
         assert_eq!(sim.events(), 4);
         assert_eq!(sim.pending(), 1);
+    }
+
+    #[test]
+    fn a_batch_ends_at_its_limit_at_the_callers_stop_or_when_nothing_is_due() {
+        let mut sim: Simulation<u32, Vec<(u64, u32)>> = Simulation::new(Vec::new());
+        let a = sim.add(Box::new(Ping {
+            peer: ComponentId(1),
+        }));
+        sim.add(Box::new(Ping { peer: a }));
+        sim.schedule(SimTime(0), a, 0);
+        assert_eq!(sim.run_batch(SimTime(10), 2, |_| false), BatchEnd::Limit);
+        assert_eq!(sim.events(), 2);
+        let stop = |seen: &Vec<(u64, u32)>| seen.len() == 3;
+        assert_eq!(sim.run_batch(SimTime(10), 10, stop), BatchEnd::Stopped);
+        assert_eq!(sim.events(), 3);
+        assert_eq!(sim.run_batch(SimTime(10), 10, |_| false), BatchEnd::Idle);
+        assert_eq!(sim.events(), 6);
+        assert_eq!(sim.shared.last(), Some(&(5, 5)));
     }
 }
