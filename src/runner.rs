@@ -577,10 +577,11 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_ends_a_single_attempt_without_an_event_and_with_the_same_results() {
+    fn clients_without_records_save_events_and_change_no_result() {
         // The same M/M/1 queue with and without a client timeout that never
-        // fires: with it, the clients keep a record of each request and its
-        // answer is an event; without it, the answer ends the request at once.
+        // fires: with it, the clients keep a record of each request, set a
+        // timer for each arrival, and the answer is an event; without it, they
+        // schedule arrivals ahead and the answer ends the request at once.
         let text = |timeout: &str| {
             format!(
                 "name: m/m/1\nseed: 11\nduration: 10m\nwarmup: 0s\n\
@@ -595,9 +596,14 @@ mod tests {
         let offered = single.requests.offered;
         assert!(offered > 25_000, "offered {offered}");
         assert_eq!(recorded.requests.offered, offered);
-        // Arrival, call and end of work; the answer is a fourth event only
-        // when the clients keep a record (and the timeout adds its timers).
-        assert_eq!(single.events, 3 * offered);
+        // Without records: the call and the end of work, and one arrival
+        // timer for every `AHEAD` requests scheduled ahead. With them: an
+        // arrival timer each, the call, the end of work and the answer (and
+        // the timeout adds its timers).
+        assert_eq!(
+            single.events,
+            2 * offered + offered.div_ceil(crate::traffic::AHEAD as u64)
+        );
         assert!(recorded.events >= 4 * offered, "{} events", recorded.events);
         assert_eq!(single.requests.completed, recorded.requests.completed);
         assert_eq!(single.latency_ms.mean, recorded.latency_ms.mean);
@@ -612,6 +618,48 @@ mod tests {
         let t = run.truncated.unwrap();
         assert_eq!(t.reason, StopReason::MaxEvents);
         assert_eq!(t.at_s, run.simulated_s);
+    }
+
+    #[test]
+    fn at_a_tie_the_system_finishes_its_work_before_a_new_arrival() {
+        // D/D/1/1 at exactly full load: each request ends at the very instant
+        // the next one arrives, and must find the core free, not be refused.
+        let text = "name: d/d/1/1\nseed: 1\nduration: 60s\nwarmup: 0s\n\
+                    traffic: {rate: 100/s, arrivals: constant}\nentry: web\n\
+                    components:\n  web: {kind: server, cores: 1, work: 10ms, \
+                    service: deterministic, queue: 0}\n";
+        let scenario = crate::scenario::load_text(text, "dd11.yaml", &[]).unwrap();
+        let run = simulate(&scenario, 0);
+        assert!(run.requests.offered > 5_000);
+        assert_eq!(run.requests.rejected, 0);
+        assert_eq!(run.requests.completed, run.requests.offered);
+        assert!(run.components[0].utilization > 0.99);
+    }
+
+    #[test]
+    fn a_run_stopped_early_counts_only_the_requests_that_arrived() {
+        // Constant arrivals every 0.5 ms, the first at 0.5 ms: the clients
+        // create requests ahead of their arrival, and those the run did not
+        // reach must not count as offered.
+        let text = "name: steady\nseed: 3\nduration: 1h\nwarmup: 0s\n\
+                    traffic: {rate: 2000/s, arrivals: constant}\nentry: web\n\
+                    components:\n  web: {kind: server, cores: 1, work: 1ms, \
+                    queue: unbounded}\n";
+        let scenario = crate::scenario::load_text(text, "steady.yaml", &[]).unwrap();
+        let run = simulate_guarded(&scenario, 0, &limits(Some(10_001), 1 << 40), None);
+        let stopped_ns = (run.truncated.unwrap().at_s * 1e9).round() as u64;
+        let arrived = stopped_ns / 500_000;
+        let counts = run.requests;
+        assert_eq!(counts.offered, arrived);
+        assert_eq!(counts.attempts, arrived);
+        assert_eq!(counts.completed + counts.unfinished, arrived);
+        let width_s = run.series.window_s;
+        let in_series: f64 = run.series.points.iter().map(|p| p.offered_rps).sum();
+        assert!(
+            (in_series * width_s - arrived as f64).abs() < 1e-6,
+            "{} in the time series",
+            in_series * width_s
+        );
     }
 
     #[test]

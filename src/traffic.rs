@@ -209,6 +209,12 @@ struct Deadline {
     attempt: u32,
 }
 
+/// How many arrivals [`Client::arrive_ahead`] schedules at a time: one client
+/// event per this many requests instead of one each. The requests wait as
+/// late events in time order, which costs O(1) each, and at most this many
+/// exist before their arrival.
+pub(crate) const AHEAD: usize = 64;
+
 /// Timer tags: the kind in the top two bits; a retry's tag also holds its origin.
 const ARRIVAL: u64 = 0;
 const TIMEOUT: u64 = 1 << 62;
@@ -306,15 +312,66 @@ impl Client {
             .map(|(_, o)| o.first.counted)
     }
 
-    fn schedule_next(&mut self, ctx: &mut Ctx<'_>) {
-        if let Some(at) = self.arrivals.next_after(ctx.now(), &mut self.arrival_rng) {
-            ctx.schedule_self(at - ctx.now(), Msg::Timer(ARRIVAL));
+    /// Sets the timer of the next arrival after `after` (the current time,
+    /// or the last arrival scheduled ahead), if there is one before the end.
+    ///
+    /// Arrivals are late events: at a tie with anything else (possible with
+    /// `arrivals: constant` and deterministic work), the system finishes what
+    /// it was doing at that instant before the new request comes in.
+    fn schedule_next(&mut self, after: SimTime, ctx: &mut Ctx<'_>) {
+        if let Some(at) = self.arrivals.next_after(after, &mut self.arrival_rng) {
+            let me = ctx.me();
+            ctx.send_late(me, at - ctx.now(), Msg::Timer(ARRIVAL));
         }
     }
 
+    /// The arrival timer fired.
     fn arrive(&mut self, ctx: &mut Ctx<'_>) {
+        if self.timeout.is_none() && self.retry.is_none() {
+            self.arrive_ahead(ctx);
+            return;
+        }
         let now = ctx.now();
-        let counted = ctx.shared.recorder.counts_arrival(now);
+        let request = self.new_request(now, ctx);
+        if let Some(ratio) = self.retry.and_then(|r| r.budget) {
+            self.tokens = (self.tokens + ratio).min(BUDGET_CAP);
+        }
+        let origin = self.origins.insert(Origin {
+            first: request,
+            attempts: 0,
+            current: None,
+            resolved: false,
+            outstanding: 0,
+            timers: 0,
+        }) as u32;
+        self.start_attempt(origin, ctx);
+        self.schedule_next(now, ctx);
+    }
+
+    /// Sends the request arriving now and the next [`AHEAD`] - 1, each
+    /// timed to reach the entry at its arrival, then sets the timer of the
+    /// one after: for clients that keep no record of their requests (no
+    /// timeout, no retries), whose requests need nothing from them until
+    /// they end.
+    fn arrive_ahead(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let mut at = now;
+        for _ in 0..AHEAD {
+            let request = self.new_request(at, ctx);
+            send_attempt(self.entry, at - now, request, ctx);
+            match self.arrivals.next_after(at, &mut self.arrival_rng) {
+                Some(next) => at = next,
+                None => return,
+            }
+        }
+        let me = ctx.me();
+        ctx.send_late(me, at - now, Msg::Timer(ARRIVAL));
+    }
+
+    /// Creates the request arriving at `at`, draws what it is about and
+    /// notes its arrival.
+    fn new_request(&mut self, at: SimTime, ctx: &mut Ctx<'_>) -> Request {
+        let counted = ctx.shared.recorder.counts_arrival(at);
         let kind = self.mix.draw(&mut self.mix_rng);
         let request = Request {
             kind,
@@ -322,7 +379,7 @@ impl Client {
                 .user_rng
                 .as_mut()
                 .map_or(0, |rng| rng.random_range(0..self.users)),
-            arrived: now,
+            arrived: at,
             wait: SimTime::ZERO,
             counted,
             seed: self.work_rng.random(),
@@ -333,27 +390,9 @@ impl Client {
                 .map_or(0, |keys| keys.draw(&mut self.key_rng)),
             write: self.writes.get(kind as usize).copied().unwrap_or(false),
         };
-        ctx.shared.recorder.arrival(now, counted);
+        ctx.shared.recorder.arrival(at, counted);
         ctx.shared.open += 1;
-        if self.timeout.is_none() && self.retry.is_none() {
-            // One attempt and nothing to wait for: the attempt is the whole
-            // client request, and the world's record of it is enough.
-            send_attempt(self.entry, request, ctx);
-        } else {
-            if let Some(ratio) = self.retry.and_then(|r| r.budget) {
-                self.tokens = (self.tokens + ratio).min(BUDGET_CAP);
-            }
-            let origin = self.origins.insert(Origin {
-                first: request,
-                attempts: 0,
-                current: None,
-                resolved: false,
-                outstanding: 0,
-                timers: 0,
-            }) as u32;
-            self.start_attempt(origin, ctx);
-        }
-        self.schedule_next(ctx);
+        request
     }
 
     /// Sends a new attempt of client request `o`.
@@ -368,7 +407,7 @@ impl Client {
             origin: o,
             ..origin.first
         };
-        origin.current = Some(send_attempt(self.entry, request, ctx));
+        origin.current = Some(send_attempt(self.entry, SimTime::ZERO, request, ctx));
         let attempt = origin.attempts;
         if let Some(timeout) = self.timeout {
             origin.timers += 1;
@@ -529,8 +568,9 @@ impl Client {
     }
 }
 
-/// Sends one attempt to the entry; returns its key in the world's requests.
-fn send_attempt(entry: ComponentId, request: Request, ctx: &mut Ctx<'_>) -> u32 {
+/// Sends one attempt to the entry, to arrive there after `delay` (as a late
+/// event when it is scheduled ahead); returns its key in the world's requests.
+fn send_attempt(entry: ComponentId, delay: SimTime, request: Request, ctx: &mut Ctx<'_>) -> u32 {
     ctx.shared.recorder.attempt(request.counted);
     let req = ctx.shared.requests.insert(request) as u32;
     let call = Call {
@@ -540,13 +580,17 @@ fn send_attempt(entry: ComponentId, request: Request, ctx: &mut Ctx<'_>) -> u32 
         replica: ANY_REPLICA,
         zone: OUTSIDE,
     };
-    ctx.send(entry, SimTime::ZERO, Msg::Call(call));
+    if delay == SimTime::ZERO {
+        ctx.send(entry, delay, Msg::Call(call));
+    } else {
+        ctx.send_late(entry, delay, Msg::Call(call));
+    }
     req
 }
 
 impl Component<Msg, World> for Client {
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
-        self.schedule_next(ctx);
+        self.schedule_next(SimTime::ZERO, ctx);
     }
 
     fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
@@ -560,17 +604,27 @@ impl Component<Msg, World> for Client {
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         // Single attempts in flight are only in the world's records; the
         // client requests that may take several attempts are in `origins`.
-        let single = ctx
+        let now = ctx.now();
+        let single: Vec<(SimTime, bool)> = ctx
             .shared
             .requests
             .iter()
             .filter(|(_, r)| r.origin == SINGLE_ATTEMPT)
-            .map(|(_, r)| r.counted);
-        let left: Vec<bool> = single.chain(self.unresolved()).collect();
-        for counted in left {
-            if counted {
-                ctx.shared.recorder.unfinished();
+            .map(|(_, r)| (r.arrived, r.counted))
+            .collect();
+        let mut unfinished = 0;
+        for (arrived, counted) in single {
+            if arrived > now {
+                // Scheduled ahead, and the run stopped early, before it arrived.
+                ctx.shared.recorder.withdraw_arrival(arrived, counted);
+                ctx.shared.open = ctx.shared.open.saturating_sub(1);
+            } else if counted {
+                unfinished += 1;
             }
+        }
+        unfinished += self.unresolved().filter(|&counted| counted).count();
+        for _ in 0..unfinished {
+            ctx.shared.recorder.unfinished();
         }
     }
 }

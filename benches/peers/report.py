@@ -64,7 +64,7 @@ def main():
     print("sim s:    wall time of the simulation alone, for every simulator (scalesim: --timing,")
     print("          the runs without loading the file or writing results; best of 3).")
     print("cpu s:    user + system time of the whole process, for every simulator.")
-    print("events/s: scalesim only (3 events per customer); SimPy and Ciw do not count events")
+    print("events/s: scalesim only (2.02 events per customer); SimPy and Ciw do not count events")
     print("          the same way, so the speed ratios compare customers per second.")
     if len({r["customers"] for r in runs}) > 1:
         print("Customer counts differ between runs: the ratios use per-customer rates.")

@@ -1,4 +1,5 @@
-//! The future-event list, ordered by `(time, sequence)`.
+//! The future-event list, ordered by `(time, sequence)`, with late events
+//! last at their instant.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -16,9 +17,20 @@ pub struct Event<M> {
     pub target: u32,
     /// The message itself.
     pub msg: M,
-    /// Its sequence number in the heap (none for a zero-delay event), kept so
-    /// that [`EventQueue::restore`] can put it back in its place.
-    seq: Option<u32>,
+    /// Where it waited, kept so that [`EventQueue::restore`] can put it back
+    /// in its place.
+    place: Place,
+}
+
+/// Where an event waited in the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// The heap, with its sequence number.
+    Heap(u32),
+    /// The FIFO of zero-delay events.
+    Immediate,
+    /// The lane of late events.
+    Late,
 }
 
 /// A message and the component it is addressed to, while it waits its turn.
@@ -82,6 +94,12 @@ impl Ord for Key {
 /// exact `(time, seq)` order while saving a heap push and pop for the many
 /// zero-latency hops of a model.
 ///
+/// Late events ([`EventQueue::push_late`]) come after every other event due
+/// at the same instant. They wait in a lane of their own, sorted by time and,
+/// at equal times, in the order they were pushed: pushed in time order, as a
+/// source of new work pushes them, each costs O(1) instead of a heap sift, and
+/// the heap stays as small as the work in progress.
+///
 /// Sequence numbers are 32 bits, to keep keys at 16 bytes. When they run out
 /// (every four billion events scheduled), the pending events are renumbered
 /// from zero in their order, which keeps every tie-break as it was.
@@ -90,6 +108,8 @@ pub struct EventQueue<M> {
     heap: BinaryHeap<Key>,
     /// The message of each event in the heap, by slot.
     payloads: Slab<Parcel<M>>,
+    /// Late events, by time, then in the order pushed.
+    late: VecDeque<(SimTime, Parcel<M>)>,
     immediate: VecDeque<Parcel<M>>,
     /// The time of every event in `immediate`: the current instant.
     immediate_time: SimTime,
@@ -101,6 +121,7 @@ impl<M> Default for EventQueue<M> {
         Self {
             heap: BinaryHeap::new(),
             payloads: Slab::new(),
+            late: VecDeque::new(),
             immediate: VecDeque::new(),
             immediate_time: SimTime::ZERO,
             next_seq: 0,
@@ -132,6 +153,20 @@ impl<M> EventQueue<M> {
         self.heap.push(Key::new(time, seq, slot));
     }
 
+    /// Schedules `msg` for `target` at `time` as a late event: after every
+    /// other event due at `time`, and after the late events pushed before it
+    /// for the same time. O(1) when pushed in time order.
+    #[inline]
+    pub fn push_late(&mut self, time: SimTime, target: u32, msg: M) {
+        let parcel = Parcel { msg, target };
+        if self.late.back().is_none_or(|(last, _)| *last <= time) {
+            self.late.push_back((time, parcel));
+        } else {
+            let at = self.late.partition_point(|(t, _)| *t <= time);
+            self.late.insert(at, (time, parcel));
+        }
+    }
+
     /// Gives the pending events the sequence numbers `0..n` in their order.
     #[cold]
     fn renumber(&mut self) {
@@ -147,41 +182,66 @@ impl<M> EventQueue<M> {
 
     /// Puts back an event just taken by [`EventQueue::pop`], keeping its place.
     pub fn restore(&mut self, event: Event<M>) {
-        match event.seq {
+        let parcel = Parcel {
+            msg: event.msg,
+            target: event.target,
+        };
+        match event.place {
             // Its key is still the smallest, so the heap returns it first.
-            Some(seq) => {
-                let slot = self.payloads.insert(Parcel {
-                    msg: event.msg,
-                    target: event.target,
-                });
+            Place::Heap(seq) => {
+                let slot = self.payloads.insert(parcel);
                 self.heap.push(Key::new(event.time, seq, slot as u32));
             }
-            None => self.immediate.push_front(Parcel {
-                msg: event.msg,
-                target: event.target,
-            }),
+            Place::Immediate => self.immediate.push_front(parcel),
+            Place::Late => self.late.push_front((event.time, parcel)),
         }
     }
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<Event<M>> {
+        let heap_time = self.heap.peek().map(|top| top.time());
         if !self.immediate.is_empty() {
-            let heap_first = self
-                .heap
-                .peek()
-                .is_some_and(|top| top.time() <= self.immediate_time);
-            if !heap_first {
-                let parcel = self.immediate.pop_front()?;
-                return Some(Event {
-                    time: self.immediate_time,
-                    target: parcel.target,
-                    msg: parcel.msg,
-                    seq: None,
-                });
-            }
+            // Heap events due now were scheduled before the zero-delay ones,
+            // so they go first; late events wait for both.
+            let heap_first = heap_time.is_some_and(|t| t <= self.immediate_time);
+            return if heap_first {
+                self.pop_heap()
+            } else {
+                self.pop_immediate()
+            };
         }
-        self.pop_heap()
+        let late_first = self
+            .late
+            .front()
+            .is_some_and(|(t, _)| heap_time.is_none_or(|h| *t < h));
+        if late_first {
+            self.pop_late()
+        } else {
+            self.pop_heap()
+        }
+    }
+
+    #[inline]
+    fn pop_immediate(&mut self) -> Option<Event<M>> {
+        let parcel = self.immediate.pop_front()?;
+        Some(Event {
+            time: self.immediate_time,
+            target: parcel.target,
+            msg: parcel.msg,
+            place: Place::Immediate,
+        })
+    }
+
+    #[inline]
+    fn pop_late(&mut self) -> Option<Event<M>> {
+        let (time, parcel) = self.late.pop_front()?;
+        Some(Event {
+            time,
+            target: parcel.target,
+            msg: parcel.msg,
+            place: Place::Late,
+        })
     }
 
     #[inline]
@@ -192,23 +252,21 @@ impl<M> EventQueue<M> {
             time: key.time(),
             target: parcel.target,
             msg: parcel.msg,
-            seq: Some(key.seq()),
+            place: Place::Heap(key.seq()),
         })
     }
 
     /// Returns the time of the earliest event without removing it.
     pub fn peek_time(&self) -> Option<SimTime> {
         let heap = self.heap.peek().map(|k| k.time());
-        if self.immediate.is_empty() {
-            heap
-        } else {
-            Some(heap.map_or(self.immediate_time, |t| t.min(self.immediate_time)))
-        }
+        let late = self.late.front().map(|(t, _)| *t);
+        let immediate = (!self.immediate.is_empty()).then_some(self.immediate_time);
+        [heap, late, immediate].into_iter().flatten().min()
     }
 
     /// Returns the number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.immediate.len()
+        self.heap.len() + self.late.len() + self.immediate.len()
     }
 
     /// Returns true when no event is pending.
@@ -261,6 +319,45 @@ mod tests {
         q.push(SimTime(0), SimTime(4), 3, "c");
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|e| e.msg)).collect();
         assert_eq!(order, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn late_events_come_last_at_their_instant_in_the_order_pushed() {
+        let mut q = EventQueue::default();
+        q.push_late(SimTime(5), 0, "late at 5, first");
+        q.push_late(SimTime(9), 0, "late at 9");
+        // Out of time order: sorted in, after the late event already at 5.
+        q.push_late(SimTime(5), 0, "late at 5, second");
+        q.push(SimTime(0), SimTime(5), 0, "heap at 5, pushed after");
+        q.push(SimTime(0), SimTime(7), 0, "heap at 7");
+        let first = q.pop().unwrap();
+        assert_eq!(first.msg, "heap at 5, pushed after");
+        // Handling it at 5 sends a zero-delay message: still before the late ones.
+        q.push(SimTime(5), SimTime(5), 0, "zero delay at 5");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|e| e.msg)).collect();
+        assert_eq!(
+            order,
+            [
+                "zero delay at 5",
+                "late at 5, first",
+                "late at 5, second",
+                "heap at 7",
+                "late at 9"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_late_event_put_back_comes_out_first_again() {
+        let mut q = EventQueue::default();
+        q.push_late(SimTime(3), 1, "a");
+        q.push_late(SimTime(3), 2, "b");
+        assert_eq!(q.peek_time(), Some(SimTime(3)));
+        assert_eq!(q.len(), 2);
+        let first = q.pop().unwrap();
+        q.restore(first);
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|e| (e.target, e.msg))).collect();
+        assert_eq!(order, [(1, "a"), (2, "b")]);
     }
 
     #[test]

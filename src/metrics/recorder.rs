@@ -175,6 +175,16 @@ impl Recorder {
         }
     }
 
+    /// Takes back the arrival at `at` and the attempt of a request created
+    /// ahead of its arrival, when the run stopped before it arrived.
+    pub fn withdraw_arrival(&mut self, at: SimTime, counted: bool) {
+        self.series.withdraw_offered(at);
+        if counted {
+            self.counts.offered = self.counts.offered.saturating_sub(1);
+            self.counts.attempts = self.counts.attempts.saturating_sub(1);
+        }
+    }
+
     /// Notes an attempt (the first try or a retry) of a request.
     #[inline]
     pub fn attempt(&mut self, counted: bool) {

@@ -110,6 +110,13 @@ impl SeriesRecorder {
         }
     }
 
+    /// Takes back an arrival noted at `t`.
+    pub fn withdraw_offered(&mut self, t: SimTime) {
+        if let Some(w) = self.window(t) {
+            w.offered = w.offered.saturating_sub(1);
+        }
+    }
+
     /// Notes a successful answer at `t` after `latency`.
     #[inline]
     pub fn completed(&mut self, t: SimTime, latency: SimTime) {
