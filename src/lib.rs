@@ -29,7 +29,9 @@
 //! Write `src/components/<kind>.rs` with its `Spec`, a `parse` function and a
 //! type implementing [`engine::Component`]; then add one variant to
 //! [`components::ComponentSpec`] and one arm to each of its `match`es. A new
-//! component must answer every `Msg::Call` with exactly one `Msg::Reply`.
+//! component must answer every `Msg::Call` exactly once, through
+//! [`model::send_reply`] (which sends a `Msg::Reply`, or ends the request
+//! when the answer goes to clients that keep no record of it).
 
 #![warn(missing_docs)]
 

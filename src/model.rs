@@ -1,9 +1,9 @@
 //! The vocabulary shared by the components of a simulated architecture: the
 //! messages they exchange, the request records, and the world they share.
 //!
-//! Every `Call` is answered by exactly one `Reply`, whatever happens on the way
-//! (rejected, failed...). Components rely on that invariant to free their
-//! per-call state, so a new component must keep it.
+//! Every `Call` is answered exactly once, through [`send_reply`], whatever
+//! happens on the way (rejected, failed...). Components rely on that
+//! invariant to free their per-call state, so a new component must keep it.
 
 use slab::Slab;
 
