@@ -244,14 +244,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn messages_flow_in_time_order_and_stop_at_the_horizon() {
-        let mut sim: Simulation<u32, Vec<(u64, u32)>> = Simulation::new(Vec::new());
+    /// Two pings bouncing a counter, the first message due at time zero.
+    fn ping_pair() -> Simulation<u32, Vec<(u64, u32)>> {
+        let mut sim = Simulation::new(Vec::new());
         let a = sim.add(Box::new(Ping {
             peer: ComponentId(1),
-        }));
+        }) as Box<dyn Component<u32, Vec<(u64, u32)>>>);
         sim.add(Box::new(Ping { peer: a }));
         sim.schedule(SimTime(0), a, 0);
+        sim
+    }
+
+    #[test]
+    fn messages_flow_in_time_order_and_stop_at_the_horizon() {
+        let mut sim = ping_pair();
         sim.run_until(SimTime(3), |_| false);
         assert_eq!(sim.shared, vec![(0, 0), (1, 1), (2, 2), (3, 3)]);
         assert_eq!(sim.events(), 4);
@@ -260,12 +266,7 @@ mod tests {
 
     #[test]
     fn a_batch_ends_at_its_limit_at_the_callers_stop_or_when_nothing_is_due() {
-        let mut sim: Simulation<u32, Vec<(u64, u32)>> = Simulation::new(Vec::new());
-        let a = sim.add(Box::new(Ping {
-            peer: ComponentId(1),
-        }));
-        sim.add(Box::new(Ping { peer: a }));
-        sim.schedule(SimTime(0), a, 0);
+        let mut sim = ping_pair();
         assert_eq!(sim.run_batch(SimTime(10), 2, |_| false), BatchEnd::Limit);
         assert_eq!(sim.events(), 2);
         let stop = |seen: &Vec<(u64, u32)>| seen.len() == 3;
