@@ -2,10 +2,12 @@
 //!
 //! Only `main.rs` prints errors and chooses exit codes; commands return errors.
 
+mod batch;
 pub mod compare;
 mod merge;
 pub mod run;
 mod scenarios;
+pub mod showcase;
 mod sweep;
 mod validate;
 
@@ -21,7 +23,7 @@ use crate::engine::SimTime;
 use crate::error::{Error, Result, ScenarioError};
 use crate::runner::{self, Limits};
 use crate::scenario::{self, Override, Scenario};
-use crate::shard::Shard;
+use crate::sweep::shard::Shard;
 
 /// The `scalesim` command line.
 #[derive(Debug, Parser)]
@@ -155,7 +157,7 @@ impl CommonArgs {
 
 /// Parses `--max-wall` with the units of scenario files.
 fn parse_wall(text: &str) -> std::result::Result<Duration, String> {
-    let time = scenario::units::parse_duration(text)?;
+    let time = crate::spec::units::parse_duration(text)?;
     if time == SimTime::ZERO {
         return Err("expected a positive duration".into());
     }
@@ -202,7 +204,7 @@ pub fn check_interrupted() -> Result<()> {
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        None => crate::showcase::run(&cli.common),
+        None => showcase::run(&cli.common),
         Some(Command::Run { files, common }) => run::run(&files, &common),
         Some(Command::Compare { files, common }) => compare::run(&files, &common),
         Some(Command::Sweep {

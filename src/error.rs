@@ -3,25 +3,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// One problem found in a scenario, before it is placed in the file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Issue {
-    /// Field path, like `components.web.cores` or `traffic.schedule[1].rate`.
-    pub path: String,
-    /// What was wrong and what was expected.
-    pub message: String,
-}
-
-impl Issue {
-    /// Creates an issue at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-}
-
 /// Where an issue sits in its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {

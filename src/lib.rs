@@ -3,20 +3,41 @@
 //! A discrete-event simulator of scaling architectures. A scenario file
 //! describes clients, load balancers, cloned servers, caches, databases and
 //! the network between them; scalesim simulates it request by request and
-//! reports latency, throughput, availability and consistency.
+//! reports latency, throughput, availability, consistency and cost.
 //!
-//! ## Concepts
+//! ## Module map
 //!
-//! - [`engine`]: a generic event loop (integer nanoseconds, events ordered by
-//!   time then insertion) that knows nothing about web architectures.
-//! - [`scenario`]: YAML files, parsed, overridden and validated into a [`scenario::Scenario`].
-//! - [`components`]: one module per kind (`server`, `load_balancer`, `cache`,
-//!   `database`...), each with its settings, its validation and its behaviour.
-//! - [`keys`]: the keys requests read and write, and their popularity (Zipf).
-//! - [`metrics`]: histograms and counters fed by the components, and summaries.
-//! - [`runner`]: replications in parallel; [`report`]: tables and JSON.
-//! - [`sweep`]: parameter grids; [`shard`]: a sweep split into slices that
-//!   run apart (on a cluster) and merge into the same results.
+//! The modules form layers. Each layer imports only from the layers above it
+//! in this list, never from its own layer or a later one, so that the
+//! dependencies have no circle (a test, `tests/layers.rs`, reads this block
+//! and fails on an import that breaks the rule):
+//!
+//! ```text
+//! layer  modules          what they hold
+//!  1     error engine     the errors every layer returns; a generic event loop
+//!  2     spec dist keys   the toolkit of scenario files (units, field paths,
+//!                         lenient parsing, limits); laws of random draws; keys
+//!                         and their popularity
+//!  3     model            the vocabulary of parts: messages, outcomes, requests
+//!  4     metrics          what runs record, declared figures, summaries,
+//!                         confidence intervals
+//!  5     parts            each kind of component, the traffic and the failures:
+//!                         YAML shape, validation and behaviour of each
+//!  6     scenario         the sections assembled into a checked scenario
+//!  7     theory runner    queueing formulas for a scenario; building and running
+//!                         simulations (the only user of the parts' enum)
+//!  8     report           table, JSON, CSV, charts, HTML report and reading
+//!  9     sweep bundled    grids, shards and their merge; the bundled scenarios
+//! 10     cli              the commands: the only code that prints
+//! ```
+//!
+//! - [`engine`]: orders events by time then insertion, and knows nothing of
+//!   web architectures.
+//! - [`parts`]: one module per kind (`server`, `load_balancer`, `cache`,
+//!   `database`...) in [`parts::kinds`], each listed once in its registry.
+//! - [`metrics`]: histograms and counters fed by the parts, and the
+//!   declaration of every figure ([`metrics::Measure`]), from which the
+//!   reports are built.
 //!
 //! ## A minimal example
 //!
@@ -26,32 +47,30 @@
 //!
 //! ## Adding a component kind
 //!
-//! Write `src/components/<kind>.rs` with its `Spec`, a `parse` function and a
-//! type implementing [`engine::Component`]; then add one variant to
-//! [`components::ComponentSpec`] and one arm to each of its `match`es. A new
-//! component must answer every `Msg::Call` exactly once, through
-//! [`model::send_reply`] (which sends a `Msg::Reply`, or ends the request
-//! when the answer goes to clients that keep no record of it).
+//! A kind is one module and one line in the registry of
+//! [`parts::kinds`]; a program can also add its own kinds without changing
+//! scalesim, through [`parts::Registry`]. The guide, [`guide`], walks through
+//! one.
 
 #![warn(missing_docs)]
 
 pub mod bundled;
 pub mod cli;
-pub mod components;
 pub mod dist;
 pub mod engine;
 pub mod error;
-pub mod failures;
 pub mod keys;
 pub mod metrics;
 pub mod model;
+pub mod parts;
 pub mod report;
 pub mod runner;
 pub mod scenario;
-pub mod shard;
-pub mod showcase;
+pub mod spec;
 pub mod sweep;
 pub mod theory;
-pub mod traffic;
+
+#[doc = include_str!("../docs/adding-a-kind.md")]
+pub mod guide {}
 
 pub use error::{Error, Result};

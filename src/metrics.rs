@@ -4,6 +4,7 @@
 
 mod aggregate;
 pub mod ci;
+pub mod measure;
 mod recorder;
 mod series;
 mod slo;
@@ -12,6 +13,7 @@ mod time_average;
 mod window_clock;
 
 pub use aggregate::{paired_difference, Figure, FlatFigure, FlatRun, ScenarioResult, REPORT_LEVEL};
+pub use measure::{Better, Measure, Reading, Unit};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};
 pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
 pub use slo::{Slo, SloSummary};

@@ -1,14 +1,11 @@
-//! The vocabulary shared by the components of a simulated architecture: the
-//! messages they exchange, the request records, and the world they share.
+//! The vocabulary shared by the parts of a simulated architecture: the
+//! messages they exchange, how a call ends, and the record of a request.
 //!
-//! Every `Call` is answered exactly once, through [`send_reply`], whatever
-//! happens on the way (rejected, failed...). Components rely on that
-//! invariant to free their per-call state, so a new component must keep it.
+//! Every `Call` is answered exactly once, whatever happens on the way
+//! (rejected, failed...). Parts rely on that invariant to free their per-call
+//! state, so a new kind must keep it.
 
-use slab::Slab;
-
-use crate::engine::{self, ComponentId, SimTime};
-use crate::metrics::{Ending, Recorder};
+use crate::engine::{ComponentId, SimTime};
 
 /// Replica number meaning "any replica: the callee chooses".
 pub const ANY_REPLICA: u32 = u32::MAX;
@@ -16,7 +13,7 @@ pub const ANY_REPLICA: u32 = u32::MAX;
 /// A request handed to a component, with the address its answer goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Call {
-    /// The client request this call serves (a key of [`World::requests`]).
+    /// The client request this call serves (a key of the world's request table).
     pub req: u32,
     /// Who gets the reply.
     pub reply_to: ComponentId,
@@ -106,6 +103,26 @@ pub enum Action {
     Normal,
 }
 
+/// An order for one replica of a component, or for all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// What happens.
+    pub action: Action,
+    /// Which replica ([`ANY_REPLICA`]: all).
+    pub replica: u32,
+}
+
+/// What a request type does to the data it is about, as written in `op:`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Reads its key (the default: most traffic reads).
+    #[default]
+    Read,
+    /// Writes its key: caches invalidate or update it, databases replicate it.
+    Write,
+}
+
 /// A message between components.
 ///
 /// `repr(u32)` gives the tag a word of its own and every field its natural
@@ -135,13 +152,8 @@ pub enum Msg {
         /// Which replica.
         replica: u32,
     },
-    /// An order from the failure schedule for one replica ([`ANY_REPLICA`]: all).
-    Control {
-        /// What happens.
-        action: Action,
-        /// Which replica.
-        replica: u32,
-    },
+    /// An order from the failure schedule.
+    Control(Order),
     /// A load report: requests in service or waiting at one replica.
     Load {
         /// The reporting component.
@@ -183,174 +195,5 @@ pub struct Request {
 
 /// The `origin` of a request that is its client request's only attempt: the
 /// clients keep no record of it (no timeout, no retries), and its answer ends
-/// it in [`World::end_single_attempt`].
+/// it as soon as the clients learn it.
 pub const SINGLE_ATTEMPT: u32 = u32::MAX;
-
-/// State shared by every component of one run.
-pub struct World {
-    /// Requests in flight; memory follows what is in flight, not what was simulated.
-    pub requests: Slab<Request>,
-    /// Where statistics go.
-    pub recorder: Recorder,
-    /// Client requests not answered yet (retries pending included).
-    pub open: u64,
-    /// The component that stands for the clients (none until the run sets it).
-    pub clients: ComponentId,
-    /// One-way latency between components, row-major `n * n`.
-    latency: Vec<SimTime>,
-    n: usize,
-    /// Zone id of each replica of each component.
-    zones: Vec<Vec<u16>>,
-    /// Pairs of zones currently cut from each other.
-    pub partitions: Vec<(u16, u16)>,
-}
-
-impl World {
-    /// Creates a world with the given latency matrix (`n * n`, row-major) and
-    /// the zone id of every replica of every component.
-    pub fn new(recorder: Recorder, latency: Vec<SimTime>, n: usize, zones: Vec<Vec<u16>>) -> Self {
-        debug_assert_eq!(latency.len(), n * n);
-        Self {
-            requests: Slab::new(),
-            recorder,
-            open: 0,
-            clients: ComponentId(u32::MAX),
-            latency,
-            n,
-            zones,
-            partitions: Vec::new(),
-        }
-    }
-
-    /// Returns the zone of `replica` of component `c` ([`OUTSIDE`] if unknown).
-    #[inline]
-    pub fn zone(&self, c: ComponentId, replica: u32) -> u16 {
-        self.zones
-            .get(c.0 as usize)
-            .and_then(|z| z.get(replica as usize))
-            .copied()
-            .unwrap_or(OUTSIDE)
-    }
-
-    /// Returns true if the network between zones `a` and `b` is cut.
-    #[inline]
-    pub fn cut(&self, a: u16, b: u16) -> bool {
-        !self.partitions.is_empty()
-            && self
-                .partitions
-                .iter()
-                .any(|&(x, y)| (x == a && y == b) || (x == b && y == a))
-    }
-
-    /// Returns true if the network between zone `from` and replica `replica`
-    /// of component `c` is cut (the replica's zone is looked up only while
-    /// some partition is in force).
-    #[inline]
-    pub fn cut_to(&self, from: u16, c: ComponentId, replica: u32) -> bool {
-        !self.partitions.is_empty() && self.cut(from, self.zone(c, replica))
-    }
-
-    /// Returns the one-way latency of a message from `a` to `b`.
-    #[inline]
-    pub fn latency(&self, a: ComponentId, b: ComponentId) -> SimTime {
-        let (a, b) = (a.0 as usize, b.0 as usize);
-        if a < self.n && b < self.n {
-            self.latency[a * self.n + b]
-        } else {
-            // The client side talks to the entry at no cost: latency is measured from
-            // the arrival at the entry.
-            SimTime::ZERO
-        }
-    }
-
-    /// Ends the client request whose only attempt is `req`, as its answer
-    /// `outcome` reaches the clients at `now`; returns false, and leaves the
-    /// request alone, if the clients keep a record of it (timeouts, retries).
-    ///
-    /// Such a request needs nothing from the clients' own state, and the way
-    /// back to them takes no time, so [`send_reply`] ends it here instead of
-    /// sending the clients an event: the results are those the event would
-    /// give, one event per request earlier in the same instant.
-    pub fn end_single_attempt(&mut self, req: u32, outcome: Outcome, now: SimTime) -> bool {
-        let single = self
-            .requests
-            .get(req as usize)
-            .is_some_and(|r| r.origin == SINGLE_ATTEMPT);
-        if !single {
-            return false;
-        }
-        let request = self.requests.remove(req as usize);
-        let ending = match outcome {
-            Outcome::Ok => Ending::Completed {
-                latency: now - request.arrived,
-                wait: request.wait,
-            },
-            Outcome::Rejected => Ending::Rejected,
-            Outcome::Failed(cause) => Ending::Failed(cause),
-        };
-        self.record_end(request.counted, ending, now);
-        true
-    }
-
-    /// Records how a client request ended, at `now`.
-    pub fn record_end(&mut self, counted: bool, ending: Ending, now: SimTime) {
-        self.open = self.open.saturating_sub(1);
-        self.recorder.finished(counted, ending, now);
-    }
-
-    /// Returns the request behind a call.
-    #[inline]
-    pub fn request(&self, req: u32) -> Option<&Request> {
-        self.requests.get(req as usize)
-    }
-}
-
-/// The engine context as the components of this model see it.
-pub type Ctx<'a> = engine::Ctx<'a, Msg, World>;
-
-/// Sends `call` to `to`, after the network latency between the two.
-#[inline]
-pub fn send_call(ctx: &mut Ctx<'_>, to: ComponentId, call: Call) {
-    let delay = ctx.shared.latency(ctx.me(), to);
-    ctx.send(to, delay, Msg::Call(call));
-}
-
-/// Answers a probe from `reply_to` with the `load` of `replica`, after the
-/// network latency back to the prober.
-#[inline]
-pub fn send_load(ctx: &mut Ctx<'_>, reply_to: ComponentId, replica: u32, load: u32) {
-    let delay = ctx.shared.latency(ctx.me(), reply_to);
-    let from = ctx.me();
-    ctx.send(
-        reply_to,
-        delay,
-        Msg::Load {
-            from,
-            replica,
-            load,
-        },
-    );
-}
-
-/// Answers `call` with `outcome`, after the network latency back to the caller.
-///
-/// An answer to the clients about a single attempt ends the request at once
-/// ([`World::end_single_attempt`]); every other answer is a message.
-#[inline]
-pub fn send_reply(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome) {
-    if call.reply_to == ctx.shared.clients {
-        let now = ctx.now();
-        if ctx.shared.end_single_attempt(call.token, outcome, now) {
-            return;
-        }
-    }
-    let delay = ctx.shared.latency(ctx.me(), call.reply_to);
-    ctx.send(
-        call.reply_to,
-        delay,
-        Msg::Reply {
-            token: call.token,
-            outcome,
-        },
-    );
-}

@@ -1,24 +1,26 @@
-//! Runs scenarios: builds the simulation of one replication, runs it, and
-//! spreads many replications over threads.
+//! Runs scenarios: builds the simulation of one replication, runs it within
+//! its guard rails, and spreads many replications over threads.
 //!
 //! Only the scenario and the replication number cross threads; each run builds
 //! its own simulation, and results are collected in input order, so they are
-//! the same whatever the number of threads.
+//! the same whatever the number of threads. The runner prints nothing: a
+//! caller learns of each finished run through [`RunOptions::on_run`].
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+mod batch;
+mod build;
+mod guard;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
+use std::sync::atomic::AtomicBool;
 
-use crate::components::{BuildContext, Part};
-use crate::engine::{stream_rng, BatchEnd, ComponentId, SimTime, Simulation};
-use crate::error::{Error, Result};
-use crate::failures::Injector;
-use crate::metrics::{Recorder, RunInfo, RunSummary, StopReason, Truncation, Window};
-use crate::model::{Msg, World};
+pub use batch::{run_all, run_batch, run_tasks, tasks, RunOptions, Task};
+pub use build::{build, cost_per_hour, Run};
+pub use guard::{Limits, DEFAULT_MAX_IN_FLIGHT};
+
+use crate::engine::{BatchEnd, SimTime};
+use crate::metrics::{RunInfo, RunSummary, StopReason, Truncation, Window};
+use crate::parts::World;
 use crate::scenario::Scenario;
-use crate::traffic::{Client, ClientStreams};
+use guard::Guard;
 
 /// Runs replication `replication` of `scenario` and returns its figures
 /// (with the default guard rails and no way to interrupt it).
@@ -101,7 +103,7 @@ fn rescale_time_averages(summary: &mut RunSummary, factor: f64) {
 /// Handles events until none is due at or before `until`, `done` says so, or a
 /// guard rail trips; returns the guard rail that tripped, if one did.
 fn advance(
-    sim: &mut Simulation<Msg, World, Part>,
+    sim: &mut Run,
     until: SimTime,
     guard: &mut Guard<'_>,
     done: impl Fn(&World) -> bool,
@@ -119,419 +121,6 @@ fn advance(
             BatchEnd::Limit => {}
             BatchEnd::Stopped | BatchEnd::Idle => return None,
         }
-    }
-}
-
-/// Default cap on requests in flight: far above any healthy system, and well
-/// below what would exhaust memory (a request in flight takes about 100 bytes).
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 1_000_000;
-
-/// How often, in events, the guard looks at the clock, the cancel flag and the
-/// requests in flight: rarely enough to cost nothing, often enough to react
-/// within milliseconds.
-const CHECK_EVERY: u64 = 4096;
-
-/// Guard rails that stop a run early.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Stop after this many events (deterministic).
-    pub max_events: Option<u64>,
-    /// Stop after this much wall-clock time (not deterministic).
-    pub max_wall: Option<Duration>,
-    /// Stop when more requests than this are in flight at once (deterministic).
-    pub max_in_flight: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_events: None,
-            max_wall: None,
-            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-        }
-    }
-}
-
-/// Watches one run for its guard rails.
-struct Guard<'a> {
-    limits: Limits,
-    cancel: Option<&'a AtomicBool>,
-    started: Instant,
-}
-
-impl<'a> Guard<'a> {
-    fn new(limits: Limits, cancel: Option<&'a AtomicBool>) -> Self {
-        Self {
-            limits,
-            cancel,
-            started: Instant::now(),
-        }
-    }
-
-    /// Called with the events handled so far and the requests in flight,
-    /// after each batch of [`Guard::events_to_next_check`] events; returns the
-    /// guard rail that says stop, if any.
-    ///
-    /// Only the event count decides when the in-flight cap is looked at, so
-    /// `max_events` and `max_in_flight` trip at the same event in every run of
-    /// the same file and seed.
-    fn check(&mut self, events: u64, in_flight: usize) -> Option<StopReason> {
-        if self.limits.max_events.is_some_and(|m| events >= m) {
-            return Some(StopReason::MaxEvents);
-        }
-        if events % CHECK_EVERY != 0 {
-            return None;
-        }
-        if in_flight > self.limits.max_in_flight {
-            return Some(StopReason::MaxInFlight);
-        }
-        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return Some(StopReason::Interrupted);
-        }
-        if self
-            .limits
-            .max_wall
-            .is_some_and(|w| self.started.elapsed() >= w)
-        {
-            return Some(StopReason::MaxWall);
-        }
-        None
-    }
-
-    /// Returns how many events may run after `events` before the next check:
-    /// up to the next multiple of [`CHECK_EVERY`], or to `max_events`.
-    fn events_to_next_check(&self, events: u64) -> u64 {
-        let to_multiple = CHECK_EVERY - events % CHECK_EVERY;
-        self.limits
-            .max_events
-            .map_or(to_multiple, |m| to_multiple.min(m.saturating_sub(events)))
-    }
-}
-
-/// Returns the price per hour of every machine of the scenario.
-pub fn cost_per_hour(scenario: &Scenario) -> f64 {
-    scenario
-        .components
-        .iter()
-        .map(|c| c.spec.cost_per_hour())
-        .sum()
-}
-
-/// Marks the moments a time series should show: the end of the warm-up and
-/// every change of the arrival rate.
-fn mark_schedule(scenario: &Scenario, recorder: &mut Recorder) {
-    if scenario.warmup > SimTime::ZERO {
-        recorder.mark(scenario.warmup, "end of warm-up");
-    }
-    for segment in scenario.traffic.schedule.iter().skip(1) {
-        if segment.start < scenario.duration {
-            let label = if segment.from == segment.to {
-                format!("rate {:.0}/s", segment.from)
-            } else {
-                format!("ramp to {:.0}/s", segment.to)
-            };
-            recorder.mark(segment.start, label);
-        }
-    }
-}
-
-/// Builds the simulation of one replication: components in file order, then the clients.
-pub fn build(
-    scenario: &Scenario,
-    replication: u64,
-    window: Window,
-) -> Simulation<Msg, World, Part> {
-    let n = scenario.components.len();
-    let mut recorder = Recorder::new(window, scenario.duration, scenario.slo);
-    mark_schedule(scenario, &mut recorder);
-    let zone_names = scenario.zone_names();
-    let zones = scenario
-        .components
-        .iter()
-        .map(|c| {
-            c.zones
-                .iter()
-                .map(|z| zone_names.iter().position(|n| n == z).unwrap_or(0) as u16)
-                .collect()
-        })
-        .collect();
-    let world = World::new(recorder, latency_matrix(scenario), n, zones);
-    let mut sim = Simulation::new(world);
-    for (index, decl) in scenario.components.iter().enumerate() {
-        let bx = BuildContext {
-            scenario,
-            index,
-            replication,
-            window,
-        };
-        sim.add(decl.spec.build(&bx));
-    }
-    let streams = ClientStreams {
-        arrivals: stream_rng(scenario.seed, replication, &["traffic", "arrivals"]),
-        mix: stream_rng(scenario.seed, replication, &["traffic", "mix"]),
-        users: scenario
-            .components
-            .iter()
-            .any(|c| c.spec.uses_user_ids())
-            .then(|| stream_rng(scenario.seed, replication, &["traffic", "users"])),
-        work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
-        retries: stream_rng(scenario.seed, replication, &["traffic", "retries"]),
-        keys: stream_rng(scenario.seed, replication, &["traffic", "keys"]),
-    };
-    if !scenario.failures.is_empty() {
-        sim.add(Part::Injector(Injector::new(scenario, replication)));
-    }
-    let entry = ComponentId(scenario.entry as u32);
-    sim.shared.clients = sim.next_id();
-    sim.add(Part::Client(Client::new(
-        &scenario.traffic,
-        entry,
-        scenario.duration,
-        streams,
-    )));
-    sim
-}
-
-/// One-way latency between every pair of components: IPC on a shared host,
-/// the network otherwise, and the per-link overrides last.
-fn latency_matrix(scenario: &Scenario) -> Vec<SimTime> {
-    let n = scenario.components.len();
-    let mut matrix = vec![scenario.network.latency; n * n];
-    for a in 0..n {
-        for b in 0..n {
-            let host_a = &scenario.components[a].host;
-            if a == b || (host_a.is_some() && *host_a == scenario.components[b].host) {
-                matrix[a * n + b] = scenario.network.ipc;
-            }
-        }
-    }
-    for &(a, b, latency) in &scenario.network.links {
-        matrix[a * n + b] = latency;
-        matrix[b * n + a] = latency;
-    }
-    matrix
-}
-
-/// How a batch of runs is carried out.
-#[derive(Clone, Copy, Debug)]
-pub struct RunOptions {
-    /// Independent replications per scenario.
-    pub replications: u64,
-    /// Threads (0: all cores).
-    pub jobs: usize,
-    /// Whether to draw a progress bar on stderr (hidden anyway when stderr is not a terminal).
-    pub progress: bool,
-    /// Whether to keep each run's time series and latency distribution (sweeps drop
-    /// them, so memory does not grow with the size of the grid).
-    pub keep_series: bool,
-    /// Guard rails of every run.
-    pub limits: Limits,
-    /// Set (by a Ctrl-C handler) to abandon the runs not finished yet.
-    pub cancel: Option<&'static AtomicBool>,
-    /// Whether to print a warning on stderr for each run stopped by a guard rail.
-    pub warn: bool,
-}
-
-impl RunOptions {
-    /// Returns options for `replications` replications on `jobs` threads, with
-    /// the default guard rails, no progress bar and no warnings.
-    pub fn new(replications: u64, jobs: usize) -> Self {
-        Self {
-            replications,
-            jobs,
-            progress: false,
-            keep_series: true,
-            limits: Limits::default(),
-            cancel: None,
-            warn: false,
-        }
-    }
-
-    /// Returns true if the batch was asked to stop.
-    pub fn cancelled(&self) -> bool {
-        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
-    }
-}
-
-/// Runs `replications` replications of every scenario on `jobs` threads (0: all cores).
-///
-/// Returns, for each scenario in order, its replications in order.
-pub fn run_all(
-    scenarios: &[Scenario],
-    replications: u64,
-    jobs: usize,
-) -> Result<Vec<Vec<RunSummary>>> {
-    run_batch(scenarios, RunOptions::new(replications, jobs))
-}
-
-/// One run of a batch: a replication of a scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Task {
-    /// Index of the scenario in the batch.
-    pub scenario: usize,
-    /// Replication number (0-based).
-    pub replication: u64,
-}
-
-/// Returns every run of `scenarios` scenarios with `replications` replications
-/// each, scenario-major: all replications of the first scenario, then of the
-/// second, and so on. A task's place in this list is its task number.
-pub fn tasks(scenarios: usize, replications: u64) -> Vec<Task> {
-    (0..scenarios)
-        .flat_map(|scenario| {
-            (0..replications).map(move |replication| Task {
-                scenario,
-                replication,
-            })
-        })
-        .collect()
-}
-
-/// Runs every scenario's replications in parallel, as `options` says.
-///
-/// Returns, for each scenario in order, its replications in order: the result
-/// does not depend on the number of threads or on which finished first. When
-/// `options.cancel` is set, the runs not finished by then are left out (a
-/// scenario may then have fewer replications, or none).
-pub fn run_batch(scenarios: &[Scenario], options: RunOptions) -> Result<Vec<Vec<RunSummary>>> {
-    let all = tasks(scenarios.len(), options.replications);
-    let mut grouped: Vec<Vec<RunSummary>> = vec![Vec::new(); scenarios.len()];
-    for (task, run) in run_tasks(scenarios, &all, options)? {
-        grouped[task.scenario].push(run);
-    }
-    Ok(grouped)
-}
-
-/// Runs the given tasks of `scenarios` in parallel, as `options` says
-/// (`options.replications` is not used: the tasks name their replications).
-///
-/// Returns each finished run with its task, in the order of `tasks`, whatever
-/// the number of threads. A run's seeds depend only on its scenario and its
-/// replication, so a task gives the same figures in any batch and any process:
-/// this is what lets a sweep be split into shards. When `options.cancel` is
-/// set, the runs not finished by then are left out.
-pub fn run_tasks(
-    scenarios: &[Scenario],
-    tasks: &[Task],
-    options: RunOptions,
-) -> Result<Vec<(Task, RunSummary)>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", options.jobs)))?;
-    let progress = Progress::new(tasks.len() as u64, options.progress);
-    let runs: Vec<Option<RunSummary>> = pool.install(|| {
-        tasks
-            .par_iter()
-            .map(|t| run_task(&scenarios[t.scenario], t.replication, &options, &progress))
-            .collect()
-    });
-    progress.finish();
-    let finished: Vec<(Task, RunSummary)> = tasks
-        .iter()
-        .zip(runs)
-        .filter_map(|(&task, run)| Some((task, run?)))
-        .collect();
-    if options.warn {
-        for (_, run) in &finished {
-            warn_truncated(run, &options.limits);
-        }
-    }
-    if options.cancelled() {
-        eprintln!(
-            "interrupted: keeping {} finished run(s), abandoning {}",
-            finished.len(),
-            tasks.len() - finished.len()
-        );
-    }
-    Ok(finished)
-}
-
-/// Runs one replication, unless the batch was cancelled before or during it.
-fn run_task(
-    scenario: &Scenario,
-    replication: u64,
-    options: &RunOptions,
-    progress: &Progress,
-) -> Option<RunSummary> {
-    if options.cancelled() {
-        return None;
-    }
-    let mut run = simulate_guarded(scenario, replication, &options.limits, options.cancel);
-    if run
-        .truncated
-        .is_some_and(|t| t.reason == StopReason::Interrupted)
-    {
-        return None;
-    }
-    if !options.keep_series {
-        run.series = Default::default();
-        run.cdf = Vec::new();
-    }
-    progress.done(run.events);
-    Some(run)
-}
-
-/// Prints a warning naming the run and the guard rail that stopped it, if one did.
-fn warn_truncated(run: &RunSummary, limits: &Limits) {
-    let Some(t) = run.truncated else { return };
-    let why = match t.reason {
-        StopReason::MaxEvents => format!(
-            "handled {} events (--max-events)",
-            limits.max_events.unwrap_or_default()
-        ),
-        StopReason::MaxWall => format!(
-            "ran for {:?} of wall-clock time (--max-wall)",
-            limits.max_wall.unwrap_or_default()
-        ),
-        StopReason::MaxInFlight => format!(
-            "more than {} requests were in flight (--max-in-flight): the system is overloaded",
-            limits.max_in_flight
-        ),
-        StopReason::Interrupted => "interrupted".to_string(),
-    };
-    eprintln!(
-        "warning: {} (replication {}): stopped at {:.3} s of simulated time: {why}; results cover that part only",
-        run.scenario, run.replication, t.at_s
-    );
-}
-
-/// One overall progress bar for a batch: runs done, events per second, time left.
-struct Progress {
-    bar: ProgressBar,
-    events: AtomicU64,
-    started: Instant,
-}
-
-impl Progress {
-    fn new(total: u64, visible: bool) -> Self {
-        let bar = if visible {
-            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
-        } else {
-            ProgressBar::hidden()
-        };
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {msg}  eta {eta}")
-        {
-            bar.set_style(style);
-        }
-        Self {
-            bar,
-            events: AtomicU64::new(0),
-            started: Instant::now(),
-        }
-    }
-
-    fn done(&self, events: u64) {
-        let total = self.events.fetch_add(events, Ordering::Relaxed) + events;
-        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
-        self.bar
-            .set_message(format!("{:.1} M events/s", total as f64 / secs / 1e6));
-        self.bar.inc(1);
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
     }
 }
 
@@ -602,7 +191,7 @@ mod tests {
         // the timeout adds its timers).
         assert_eq!(
             single.events,
-            2 * offered + offered.div_ceil(crate::traffic::AHEAD as u64)
+            2 * offered + offered.div_ceil(crate::parts::traffic::AHEAD as u64)
         );
         assert!(recorded.events >= 4 * offered, "{} events", recorded.events);
         assert_eq!(single.requests.completed, recorded.requests.completed);

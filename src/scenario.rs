@@ -1,33 +1,31 @@
-//! Scenario files: parsing, validation and the checked [`Scenario`] they become.
+//! Scenario files: the checked [`Scenario`] they become, and the way there.
 //!
 //! The path from text to a runnable model has three steps, each with its own type:
-//! the YAML text is read into a tree (with positions kept aside by [`locate`]),
-//! `--set` overrides edit that tree, and validation turns it into a [`Scenario`]
-//! whose every reference resolves and every value is in range. Errors at any step
-//! name the file, line, column and field path, and all of a file's errors are
-//! reported together.
+//! the YAML text is read into a tree (with positions kept aside by
+//! [`crate::spec::locate`]), `--set` overrides edit that tree, and the sections
+//! are assembled into a [`Scenario`] whose every reference resolves and every
+//! value is in range. Each part reads its own section ([`crate::parts`]);
+//! this module reads the top level, the network and the objective, and checks
+//! what involves several components at once. Errors at any step name the
+//! file, line, column and field path, and all of a file's errors are reported
+//! together.
 
-pub mod locate;
+mod assemble;
+mod load;
 mod overrides;
 mod raw;
-pub mod units;
-mod validate;
+mod topology;
 
 use std::path::Path;
 
-use crate::components::ComponentSpec;
 use crate::engine::SimTime;
 use crate::error::{Error, ScenarioError};
-use crate::failures::FailureSpec;
-use crate::keys::KeySpace;
 use crate::metrics::Slo;
-use crate::traffic::RetryPolicy;
+use crate::parts::failures::FailureSpec;
+use crate::parts::traffic::Traffic;
+use crate::parts::{ComponentDecl, Registry, Topology};
 
 pub use overrides::Override;
-pub use units::{Duration, Fraction, Price, Rate};
-pub use validate::{
-    explain, no_such_component, parse as parse_value, parse_all, parse_lenient, unknown_field,
-};
 
 /// A validated scenario, ready to be simulated.
 #[derive(Clone, Debug)]
@@ -50,103 +48,14 @@ pub struct Scenario {
     pub network: Network,
     /// The components, in file order.
     pub components: Vec<ComponentDecl>,
+    /// The facts of the components (names, machines, hosts, zones).
+    pub topology: Topology,
     /// Crashes, power losses and slow-downs to inflict.
     pub failures: Vec<FailureSpec>,
     /// The objective against which availability over time is judged.
     pub slo: Slo,
     /// Regions and the zones each one holds.
     pub regions: Vec<(String, Vec<String>)>,
-}
-
-/// One named component of a scenario.
-#[derive(Clone, Debug)]
-pub struct ComponentDecl {
-    /// Its name in the file.
-    pub name: String,
-    /// The machine it runs on; components with the same host talk by IPC.
-    pub host: Option<String>,
-    /// The zone (data centre, rack, power domain) of each replica.
-    pub zones: Vec<String>,
-    /// Time a replica takes to start after a repair.
-    pub boot: SimTime,
-    /// Its kind and settings.
-    pub spec: ComponentSpec,
-}
-
-/// How client requests arrive.
-#[derive(Clone, Debug)]
-pub struct Traffic {
-    /// Poisson or evenly spaced arrivals.
-    pub arrivals: ArrivalLaw,
-    /// The arrival rate over time, as consecutive segments; the last one never ends.
-    pub schedule: Vec<RateSegment>,
-    /// Number of distinct clients (user ids drawn uniformly).
-    pub users: u32,
-    /// Request types and their weights in the mix, in file order.
-    pub types: Vec<RequestType>,
-    /// How long a client waits for an answer before giving up on an attempt.
-    pub timeout: Option<SimTime>,
-    /// Retries after a failed, rejected or timed-out attempt.
-    pub retry: Option<RetryPolicy>,
-    /// The keys requests are about (`None`: requests carry no key, all key 0).
-    pub keys: Option<KeySpace>,
-}
-
-/// The law of the gaps between arrivals.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ArrivalLaw {
-    /// Exponential gaps: a (possibly time-varying) Poisson process.
-    Poisson,
-    /// Evenly spaced arrivals at the current rate.
-    Constant,
-}
-
-/// A stretch of time over which the rate is constant or changes linearly.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RateSegment {
-    /// Start of the segment.
-    pub start: SimTime,
-    /// End of the segment (`SimTime::MAX` for the last one).
-    pub end: SimTime,
-    /// Rate at the start, per second.
-    pub from: f64,
-    /// Rate at the end, per second (equal to `from` for a step).
-    pub to: f64,
-}
-
-impl RateSegment {
-    /// Returns the rate (per second) at time `t` inside the segment.
-    pub fn rate_at(&self, t: SimTime) -> f64 {
-        if self.from == self.to || self.end == SimTime::MAX {
-            return self.from;
-        }
-        let span = (self.end - self.start).0 as f64;
-        let x = (t - self.start).0 as f64 / span;
-        self.from + (self.to - self.from) * x.clamp(0.0, 1.0)
-    }
-}
-
-/// A kind of request in the mix.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RequestType {
-    /// Its name (`read`, `write`...).
-    pub name: String,
-    /// Its relative weight in the mix.
-    pub weight: f64,
-    /// Whether it reads or writes the data tier.
-    pub op: Op,
-}
-
-/// What a request type does to the data it is about, as written in `op:`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Op {
-    /// Reads its key (the default: most traffic reads).
-    #[default]
-    Read,
-    /// Writes its key: caches invalidate or update it, databases replicate it.
-    Write,
 }
 
 /// Latencies between components.
@@ -164,25 +73,6 @@ impl Scenario {
     /// Returns the index of the component called `name`.
     pub fn component_index(&self, name: &str) -> Option<usize> {
         self.components.iter().position(|c| c.name == name)
-    }
-
-    /// Returns every zone name, in order of first appearance: a zone's id is its index.
-    pub fn zone_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for zone in self.components.iter().flat_map(|c| &c.zones) {
-            if !names.contains(zone) {
-                names.push(zone.clone());
-            }
-        }
-        names
-    }
-
-    /// Returns the id of the zone called `name`.
-    pub fn zone_id(&self, name: &str) -> Option<u16> {
-        self.zone_names()
-            .iter()
-            .position(|z| z == name)
-            .map(|i| i as u16)
     }
 
     /// Returns the mean arrival rate (per second) over the measured window.
@@ -228,5 +118,16 @@ pub fn load_text(
     file: &str,
     overrides: &[Override],
 ) -> Result<Scenario, ScenarioError> {
-    validate::load(text, file, overrides)
+    load::load(text, file, overrides, &Registry::builtin())
+}
+
+/// Like [`load_text`], with the kinds of `registry` (which may add kinds
+/// defined outside the crate).
+pub fn load_text_with(
+    text: &str,
+    file: &str,
+    overrides: &[Override],
+    registry: &Registry,
+) -> Result<Scenario, ScenarioError> {
+    load::load(text, file, overrides, registry)
 }

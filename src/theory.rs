@@ -1,10 +1,11 @@
 //! Closed-form results of queueing theory: the references the simulator is
 //! validated against, and the analytic curves drawn beside simulated ones.
 
-use crate::components::load_balancer::StrategyKind;
-use crate::components::ComponentSpec;
 use crate::engine::SimTime;
-use crate::scenario::{ArrivalLaw, Scenario};
+use crate::parts::kinds::load_balancer::StrategyKind;
+use crate::parts::traffic::ArrivalLaw;
+use crate::parts::ComponentSpec;
+use crate::scenario::Scenario;
 
 /// Erlang B: blocking probability of an M/M/c/c system with offered load `a` = lambda / mu.
 pub fn erlang_b(c: u32, a: f64) -> f64 {

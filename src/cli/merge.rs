@@ -6,7 +6,7 @@ use super::sweep::{check_metrics, publish};
 use super::CommonArgs;
 use crate::error::{Error, Result};
 use crate::runner;
-use crate::shard::{self, Partial};
+use crate::sweep::shard::{self, Partial};
 
 /// Reads the shards in `dirs`, checks that they make one whole sweep, and
 /// writes its results, charts and report as `sweep` would have.

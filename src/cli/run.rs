@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 use crate::metrics::{RunSummary, ScenarioResult};
 use crate::report::data::Comparison;
 use crate::report::{self, charts, csv, html, json, table};
-use crate::runner::{self, RunOptions};
 use crate::scenario::Scenario;
 
 /// Runs the scenarios, prints the table (or JSON) and writes the results.
@@ -60,18 +59,7 @@ pub fn execute(
         return Err(Error::Usage("--replications must be at least 1".into()));
     }
     let started = Instant::now();
-    let runs = runner::run_batch(
-        scenarios,
-        RunOptions {
-            replications,
-            jobs: common.jobs.unwrap_or(0),
-            progress: !(common.quiet || common.json),
-            keep_series: true,
-            limits: common.limits(),
-            cancel: Some(super::interrupt_flag()),
-            warn: !common.quiet,
-        },
-    )?;
+    let runs = super::batch::run_all(scenarios, replications, true, common)?;
     report_timing(common, runs.iter().flatten(), started);
     Ok(runs)
 }

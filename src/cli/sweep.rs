@@ -10,9 +10,9 @@ use crate::error::{Error, Result};
 use crate::metrics::{FlatRun, ScenarioResult};
 use crate::report::data::SweepData;
 use crate::report::{self, charts, csv, html, json, table};
-use crate::runner::{self, RunOptions, Task};
+use crate::runner::{self, Task};
 use crate::scenario::{Override, Scenario};
-use crate::shard::{self, Partial, Shard};
+use crate::sweep::shard::{self, Partial, Shard};
 use crate::sweep::{grid, leading_number, Axis, Outline, PointOutline};
 use crate::theory;
 
@@ -94,23 +94,12 @@ fn plan(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs) ->
     Ok(Plan { scenarios, outline })
 }
 
-/// Returns how the sweep's runs are carried out.
-fn options(common: &CommonArgs, replications: u64) -> RunOptions {
-    RunOptions {
-        replications,
-        jobs: common.jobs.unwrap_or(0),
-        progress: !(common.quiet || common.json),
-        keep_series: false,
-        limits: common.limits(),
-        cancel: Some(super::interrupt_flag()),
-        warn: !common.quiet,
-    }
-}
-
 /// Runs every run of the sweep and publishes the results.
 fn run_whole(plan: &Plan, common: &CommonArgs) -> Result<()> {
     let started = Instant::now();
-    let runs = runner::run_batch(&plan.scenarios, options(common, plan.outline.replications))?;
+    // A sweep keeps no time series or latency distribution of its runs, so
+    // that memory does not grow with the size of the grid.
+    let runs = super::batch::run_all(&plan.scenarios, plan.outline.replications, false, common)?;
     report_timing(common, runs.iter().flatten(), started);
     if runs.iter().all(Vec::is_empty) {
         super::check_interrupted()?;
@@ -138,11 +127,8 @@ fn run_shard(plan: &Plan, shard: Shard, common: &CommonArgs) -> Result<()> {
         .filter(|&t| shard.takes(shard::task_number(t, outline.replications)))
         .collect();
     let started = Instant::now();
-    let finished = runner::run_tasks(
-        &plan.scenarios,
-        &tasks,
-        options(common, outline.replications),
-    )?;
+    let finished =
+        super::batch::run_tasks(&plan.scenarios, &tasks, outline.replications, false, common)?;
     report_timing(common, finished.iter().map(|(_, run)| run), started);
     let runs: Vec<(Task, FlatRun)> = finished
         .iter()

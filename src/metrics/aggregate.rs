@@ -1,6 +1,7 @@
 //! Combines the replications of one scenario into figures with confidence intervals.
 
 use super::ci::{mean_interval, Interval};
+use super::measure::{self, Measure, COMPONENT};
 use super::series::TimeSeries;
 use super::summary::{CdfPoint, RunSummary, Truncation};
 
@@ -18,6 +19,8 @@ pub struct Figure {
     pub ci: Option<Interval>,
     /// True for counts, which are summed over replications.
     pub total: bool,
+    /// What it means: its unit, which way is better, whether it is a lesson.
+    pub measure: &'static Measure,
 }
 
 /// Everything reported for one scenario.
@@ -50,6 +53,8 @@ pub struct FlatFigure {
     pub value: f64,
     /// True for counts, which are summed over replications.
     pub total: bool,
+    /// What it means: its unit, which way is better, whether it is a lesson.
+    pub measure: &'static Measure,
 }
 
 /// What aggregation needs of one run: its figures as a flat list, without the
@@ -122,6 +127,7 @@ impl ScenarioResult {
                         value: f64::NAN,
                         ci: None,
                         total: f.total,
+                        measure: f.measure,
                     }
                 } else if f.total {
                     Figure {
@@ -129,6 +135,7 @@ impl ScenarioResult {
                         value: samples.iter().sum(),
                         ci: None,
                         total: true,
+                        measure: f.measure,
                     }
                 } else {
                     let interval = mean_interval(&samples, REPORT_LEVEL);
@@ -137,6 +144,7 @@ impl ScenarioResult {
                         value: interval.mean,
                         ci: (runs.len() > 1).then_some(interval),
                         total: false,
+                        measure: f.measure,
                     }
                 }
             })
@@ -213,13 +221,21 @@ fn mean_cdf(runs: &[RunSummary]) -> Vec<CdfPoint> {
         .collect()
 }
 
-/// Lists the figures of one run, in report order.
+/// Lists the figures of one run, in report order, each with its declaration.
 fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
-    let p = |parts: &[&str]| parts.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let mut out = vec![
-        (p(&["simulated_s"]), run.simulated_s, false),
-        (p(&["events"]), run.events as f64, true),
-    ];
+    let mut out = Vec::new();
+    // A figure of every run: declared in `measure::CORE` (an undeclared path
+    // is a bug caught by the tests, shown meanwhile as a plain number).
+    let mut core = |path: &str, value: f64, total: bool| {
+        out.push(FlatFigure {
+            path: path.split('.').map(str::to_string).collect(),
+            value,
+            total,
+            measure: measure::core(path).unwrap_or(&measure::OTHER),
+        });
+    };
+    core("simulated_s", run.simulated_s, false);
+    core("events", run.events as f64, true);
     let c = &run.requests;
     for (name, v) in [
         ("offered", c.offered),
@@ -230,19 +246,19 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
         ("unfinished", c.unfinished),
         ("attempts", c.attempts),
     ] {
-        out.push((p(&["requests", name]), v as f64, true));
+        core(&format!("requests.{name}"), v as f64, true);
     }
     let amplification = if c.offered == 0 {
         1.0
     } else {
         c.attempts as f64 / c.offered as f64
     };
-    out.push((p(&["retry_amplification"]), amplification, false));
+    core("retry_amplification", amplification, false);
     for (name, v) in &run.errors {
-        out.push((p(&["errors", name]), *v as f64, true));
+        core(&format!("errors.{name}"), *v as f64, true);
     }
-    out.push((p(&["throughput_rps"]), run.throughput_rps, false));
-    out.push((p(&["availability"]), run.availability, false));
+    core("throughput_rps", run.throughput_rps, false);
+    core("availability", run.availability, false);
     let l = &run.latency_ms;
     for (name, v) in [
         ("mean", l.mean),
@@ -252,7 +268,7 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
         ("p999", l.p999),
         ("max", l.max),
     ] {
-        out.push((p(&["latency_ms", name]), v, false));
+        core(&format!("latency_ms.{name}"), v, false);
     }
     let w = &run.wait_ms;
     for (name, v) in [
@@ -261,7 +277,7 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
         ("p99", w.p99),
         ("p_wait", w.p_wait),
     ] {
-        out.push((p(&["wait_ms", name]), v, false));
+        core(&format!("wait_ms.{name}"), v, false);
     }
     let slo = &run.slo;
     for (name, v) in [
@@ -272,10 +288,10 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
         ("nines", slo.nines),
         ("downtime_per_year_h", slo.downtime_per_year_h),
     ] {
-        out.push((p(&["slo", name]), v, false));
+        core(&format!("slo.{name}"), v, false);
     }
-    out.push((p(&["cost_per_hour"]), run.cost_per_hour, false));
-    out.push((p(&["cost_per_million"]), run.cost_per_million, false));
+    core("cost_per_hour", run.cost_per_hour, false);
+    core("cost_per_million", run.cost_per_million, false);
     for comp in &run.components {
         let at = |field: &str| {
             vec![
@@ -284,17 +300,30 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
                 field.to_string(),
             ]
         };
-        out.push((at("utilization"), comp.utilization, false));
-        out.push((at("mean_queue"), comp.mean_queue, false));
-        out.push((at("completed"), comp.completed as f64, true));
-        out.push((at("rejected"), comp.rejected as f64, true));
-        for (name, v) in &comp.extra {
-            out.push((at(name), *v, false));
+        let common = [
+            (comp.utilization, false),
+            (comp.mean_queue, false),
+            (comp.completed as f64, true),
+            (comp.rejected as f64, true),
+        ];
+        for (measure, (value, total)) in COMPONENT.iter().zip(common) {
+            out.push(FlatFigure {
+                path: at(measure.key),
+                value,
+                total,
+                measure,
+            });
+        }
+        for reading in &comp.extra {
+            out.push(FlatFigure {
+                path: at(&reading.key()),
+                value: reading.value,
+                total: false,
+                measure: reading.measure,
+            });
         }
     }
-    out.into_iter()
-        .map(|(path, value, total)| FlatFigure { path, value, total })
-        .collect()
+    out
 }
 
 #[cfg(test)]

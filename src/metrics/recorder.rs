@@ -1,8 +1,8 @@
 //! The sink that components report to during a run.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
 
+use super::measure::Reading;
 use super::series::{Marker, SeriesRecorder};
 use super::slo::{Slo, SloRecorder};
 use super::summary::{CdfPoint, Counts, LatencySummary, RunSummary, WaitSummary};
@@ -16,7 +16,7 @@ const HISTOGRAM_MAX_NS: u64 = 86_400 * 1_000_000_000;
 const HISTOGRAM_DIGITS: u8 = 3;
 
 /// Statistics of one component over the measured window.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ComponentStats {
     /// Component name.
     pub name: String,
@@ -30,11 +30,17 @@ pub struct ComponentStats {
     pub completed: u64,
     /// Requests it refused.
     pub rejected: u64,
-    /// Kind-specific figures (name, value), in a fixed order.
-    pub extra: Vec<(&'static str, f64)>,
+    /// The figures of its kind, in the order the kind declares them.
+    pub extra: Vec<Reading>,
     /// Fraction of the window with exactly `i` replicas up, for each `i`.
-    #[serde(skip)]
     pub up_levels: Vec<f64>,
+}
+
+impl ComponentStats {
+    /// Returns the value of its kind's figure whose key is `key`.
+    pub fn reading(&self, key: &str) -> Option<f64> {
+        self.extra.iter().find(|r| r.key() == key).map(|r| r.value)
+    }
 }
 
 /// What the runner knows about a finished run.

@@ -56,7 +56,7 @@ pub struct WaitSummary {
 }
 
 /// Everything measured in one replication.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct RunSummary {
     /// Scenario name.
     pub scenario: String,
@@ -87,15 +87,12 @@ pub struct RunSummary {
     /// Price of a million successful answers at the measured throughput.
     pub cost_per_million: f64,
     /// Latency quantiles of completed requests, for the CDF chart.
-    #[serde(skip)]
     pub cdf: Vec<CdfPoint>,
     /// Per-window counts over the whole run, for the time-series chart.
-    #[serde(skip)]
     pub series: TimeSeries,
     /// Per-component statistics, in scenario order.
     pub components: Vec<ComponentStats>,
     /// Why and when the run stopped early, if a guard rail stopped it.
-    #[serde(skip)]
     pub truncated: Option<Truncation>,
 }
 

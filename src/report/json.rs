@@ -106,6 +106,7 @@ mod tests {
                     value: 10.0,
                     ci: None,
                     total: true,
+                    measure: &crate::metrics::measure::OTHER,
                 },
                 Figure {
                     path: vec!["latency_ms".into(), "p99".into()],
@@ -115,6 +116,7 @@ mod tests {
                         half_width: 0.5,
                     }),
                     total: false,
+                    measure: &crate::metrics::measure::OTHER,
                 },
             ],
             cdf: Vec::new(),

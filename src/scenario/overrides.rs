@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::error::Issue;
+use crate::spec::Issue;
 
 /// One `PATH=VALUE` override.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,6 @@
 //! Databases: uniform keys over hash shards are independent M/M/1 queues.
 
-use scalesim::components::database::{shard_of, Partitioning};
+use scalesim::parts::kinds::database::{shard_of, Partitioning};
 
 use crate::support::{assert_matches, replicate};
 

@@ -11,6 +11,9 @@ pub fn result(name: &str, figures: &[(&str, f64, Option<f64>)]) -> ScenarioResul
     let figures = figures
         .iter()
         .map(|&(path, value, hw)| Figure {
+            measure: crate::parts::kinds::measure_of(
+                &path.split('.').map(str::to_string).collect::<Vec<_>>(),
+            ),
             path: path.split('.').map(str::to_string).collect(),
             value,
             ci: hw.map(|half_width| Interval {

@@ -551,6 +551,7 @@ impl RunRecord {
                 .figures
                 .into_iter()
                 .map(|(path, bits, total)| FlatFigure {
+                    measure: crate::parts::kinds::measure_of(&path),
                     path,
                     value: f64::from_bits(bits),
                     total,
@@ -656,6 +657,17 @@ mod tests {
         }
     }
 
+    /// A figure at `path`, with its declaration.
+    fn flat(path: &str, value: f64, total: bool) -> FlatFigure {
+        let path: Vec<String> = path.split('.').map(str::to_string).collect();
+        FlatFigure {
+            measure: crate::parts::kinds::measure_of(&path),
+            path,
+            value,
+            total,
+        }
+    }
+
     #[test]
     fn the_partial_file_keeps_every_bit() {
         let run = FlatRun {
@@ -663,21 +675,9 @@ mod tests {
             seed: 42,
             replication: 1,
             figures: vec![
-                FlatFigure {
-                    path: vec!["latency_ms".into(), "p99".into()],
-                    value: 0.1 + 0.2,
-                    total: false,
-                },
-                FlatFigure {
-                    path: vec!["slo".into(), "nines".into()],
-                    value: f64::NAN,
-                    total: false,
-                },
-                FlatFigure {
-                    path: vec!["x".into()],
-                    value: -0.0,
-                    total: true,
-                },
+                flat("latency_ms.p99", 0.1 + 0.2, false),
+                flat("slo.nines", f64::NAN, false),
+                flat("x", -0.0, true),
             ],
             truncated: Some(Truncation {
                 reason: StopReason::MaxInFlight,

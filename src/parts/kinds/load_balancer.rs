@@ -22,16 +22,16 @@ use pair::Pair;
 use strategy::Strategy;
 pub use strategy::StrategyKind;
 
-use super::lifecycle::{Change, Lifecycle};
-use super::station::{Admission, RawStation, ServiceTime, Station, StationSpec};
-use super::{BuildContext, SpecContext};
 use crate::dist::RawShape;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::error::Issue;
-use crate::metrics::{ComponentStats, Window};
-use crate::model::{send_call, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World};
-use crate::scenario::locate::join_key;
-use crate::scenario::{parse_lenient, ComponentDecl, Duration, Price};
+use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
+use crate::model::{Call, Cause, Msg, Outcome};
+use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
+use crate::parts::station::{Admission, RawStation, ServiceTime, Station, StationSpec};
+use crate::parts::{
+    send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
+};
+use crate::spec::{join_key, parse_lenient, Duration, Issue, Price};
 
 /// Default interval between load reports for `least_loaded`.
 const DEFAULT_REPORT_INTERVAL: SimTime = SimTime(1_000_000_000);
@@ -90,8 +90,67 @@ pub struct Spec {
     pub takeover: SimTime,
 }
 
-/// Parses the fields of a load balancer (without `kind` and `host`).
-pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
+/// Requests sent on to a replica.
+pub const FORWARDED: Measure = Measure::new("forwarded", "forwarded", Unit::Count, Better::Neither);
+
+/// Load reports and health checks sent to the replicas.
+pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better::Neither);
+
+impl Kind for Spec {
+    const NAME: &'static str = "load_balancer";
+    const MEASURES: &'static [&'static Measure] = &[&FORWARDED, &UPTIME, &POOL_UPTIME, &PROBES];
+    type Part = LoadBalancer;
+
+    fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
+        parse(body, path, cx)
+    }
+
+    fn replicas(&self) -> u32 {
+        self.ha.members()
+    }
+
+    fn price_per_hour(&self) -> f64 {
+        self.station.price_per_hour
+    }
+
+    fn downstream(&self) -> Vec<usize> {
+        self.routes.clone()
+    }
+
+    fn uses_user_ids(&self) -> bool {
+        self.strategy == StrategyKind::IpHash
+    }
+
+    /// Checks that the weights match the replicas of every target.
+    fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue> {
+        let Some(weights) = &self.weights else {
+            return Vec::new();
+        };
+        let mut issues = Vec::new();
+        for &target in &self.routes {
+            let replicas = topology.replicas(target) as usize;
+            if replicas != weights.len() {
+                issues.push(Issue::new(
+                    join_key(path, "weights"),
+                    format!(
+                        "expected one weight per replica of `{}` ({replicas}), found {}",
+                        topology.name(target),
+                        weights.len()
+                    ),
+                ));
+                break;
+            }
+        }
+        issues
+    }
+
+    fn build(&self, bx: &BuildContext<'_>) -> LoadBalancer {
+        LoadBalancer::new(self, bx)
+    }
+}
+
+/// Parses the fields of a load balancer (without the fields every kind has).
+fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
     let mut issues = Vec::new();
     let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
     let strategy = raw.strategy.unwrap_or(StrategyKind::RoundRobin);
@@ -205,32 +264,6 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
     })
 }
 
-impl Spec {
-    /// Checks that the weights match the replicas of every target.
-    pub fn check_against(&self, path: &str, all: &[ComponentDecl]) -> Vec<Issue> {
-        let Some(weights) = &self.weights else {
-            return Vec::new();
-        };
-        let mut issues = Vec::new();
-        for &target in &self.routes {
-            let decl = &all[target];
-            let replicas = decl.spec.replicas() as usize;
-            if replicas != weights.len() {
-                issues.push(Issue::new(
-                    join_key(path, "weights"),
-                    format!(
-                        "expected one weight per replica of `{}` ({replicas}), found {}",
-                        decl.name,
-                        weights.len()
-                    ),
-                ));
-                break;
-            }
-        }
-        issues
-    }
-}
-
 /// The replicas of one target and the policy that chooses among them.
 struct Pool {
     target: ComponentId,
@@ -290,14 +323,14 @@ pub struct LoadBalancer {
 
 impl LoadBalancer {
     /// Builds the balancer described by `spec`.
-    pub fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+    fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
         let mut targets: Vec<usize> = spec.routes.clone();
         targets.sort_unstable();
         targets.dedup();
         let pools = targets
             .iter()
             .map(|&t| {
-                let replicas = bx.scenario.components[t].spec.replicas();
+                let replicas = bx.replicas_of(t);
                 Pool {
                     target: bx.id(t),
                     strategy: strategy::build(spec.strategy, replicas, spec.weights.as_deref()),
@@ -546,22 +579,8 @@ impl LoadBalancer {
         }
     }
 
-    /// Applies an order of the failure schedule to the balancer machines.
-    fn control(&mut self, action: Action, member: u32, ctx: &mut Ctx<'_>) {
-        let now = ctx.now();
-        for change in self.lifecycle.apply(action, member, now) {
-            match change {
-                Change::Down(m) => {
-                    self.pair.set(m, false, now);
-                    self.crash(m, ctx);
-                }
-                Change::Up(m) => self.pair.set(m, true, now),
-            }
-        }
-    }
-
     /// Member `m` crashed: the requests it held are lost.
-    fn crash(&mut self, m: u32, ctx: &mut Ctx<'_>) {
+    fn crash_member(&mut self, m: u32, ctx: &mut Ctx<'_>) {
         if let Some(station) = self.stations.get_mut(m as usize) {
             station.reset(ctx.now());
         }
@@ -619,8 +638,7 @@ impl Component<Msg, World> for LoadBalancer {
                 replica,
                 load,
             } => self.load_report(from, replica, load, ctx.now()),
-            Msg::Control { action, replica } => self.control(action, replica, ctx),
-            Msg::Probe { .. } => {}
+            Msg::Probe { .. } | Msg::Control(_) => {}
         }
     }
 
@@ -634,14 +652,10 @@ impl Component<Msg, World> for LoadBalancer {
         } else {
             self.stations.iter().map(|s| s.completed).sum()
         };
-        let (uptime, pool_uptime) = self.lifecycle.uptime(now);
-        let mut extra = vec![
-            ("forwarded", self.forwarded as f64),
-            ("uptime", uptime),
-            ("pool_uptime", pool_uptime),
-        ];
+        let mut extra = vec![Reading::of(&FORWARDED, self.forwarded as f64)];
+        extra.extend(self.lifecycle.readings(now));
         if self.reports.is_some() || self.health_check.is_some() {
-            extra.push(("probes", self.probes as f64));
+            extra.push(Reading::of(&PROBES, self.probes as f64));
         }
         let up_levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
@@ -658,5 +672,26 @@ impl Component<Msg, World> for LoadBalancer {
             extra,
             up_levels,
         });
+    }
+}
+
+impl Part for LoadBalancer {
+    fn replicas(&self) -> u32 {
+        self.lifecycle.replicas()
+    }
+
+    fn crash(&mut self, m: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        if self.lifecycle.set(m, false, now) {
+            self.pair.set(m, false, now);
+            self.crash_member(m, ctx);
+        }
+    }
+
+    fn recover(&mut self, m: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        if self.lifecycle.set(m, true, now) {
+            self.pair.set(m, true, now);
+        }
     }
 }

@@ -3,17 +3,18 @@
 //! crash.
 
 use crate::engine::SimTime;
-use crate::metrics::Window;
-use crate::model::{addressed, Action};
+use crate::metrics::{Better, Measure, Reading, Unit, Window};
 
-/// A change of state of one replica, as reported to the owning component.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
-    /// It went down: what it held is lost.
-    Down(u32),
-    /// It came back up, empty.
-    Up(u32),
-}
+/// The mean fraction of the replicas that were up over the measured window.
+pub const UPTIME: Measure = Measure::new("uptime", "replicas up", Unit::Share, Better::Higher);
+
+/// The fraction of the measured window during which at least one replica was up.
+pub const POOL_UPTIME: Measure = Measure::new(
+    "pool_uptime",
+    "time with a replica up",
+    Unit::Share,
+    Better::Higher,
+);
 
 /// Up/down state and speed of each replica, with time-weighted statistics.
 #[derive(Clone, Debug)]
@@ -52,28 +53,11 @@ impl Lifecycle {
         self.slow.get(replica as usize).copied().unwrap_or(1.0)
     }
 
-    /// Applies an order to `replica` (or to all of them) and returns the changes.
-    pub fn apply(&mut self, action: Action, replica: u32, now: SimTime) -> Vec<Change> {
-        let mut changes = Vec::new();
-        for r in addressed(replica, self.up.len() as u32) {
-            match action {
-                Action::Crash => {
-                    if self.set(r, false, now) {
-                        changes.push(Change::Down(r));
-                    }
-                }
-                Action::Recover => {
-                    if self.set(r, true, now) {
-                        changes.push(Change::Up(r));
-                    }
-                }
-                Action::Slow { factor_milli } => {
-                    self.slow[r as usize] = f64::from(factor_milli) / 1000.0
-                }
-                Action::Normal => self.slow[r as usize] = 1.0,
-            }
+    /// Makes `replica`'s work take `factor` times longer (1: its normal speed).
+    pub fn set_slowdown(&mut self, replica: u32, factor: f64) {
+        if let Some(slow) = self.slow.get_mut(replica as usize) {
+            *slow = factor;
         }
-        changes
     }
 
     /// Sets the state of one replica; returns true if it changed.
@@ -130,6 +114,15 @@ impl Lifecycle {
         (mean, pool)
     }
 
+    /// Returns the readings of [`UPTIME`] and [`POOL_UPTIME`] at `now`.
+    pub fn readings(&mut self, now: SimTime) -> [Reading; 2] {
+        let (uptime, pool) = self.uptime(now);
+        [
+            Reading::of(&UPTIME, uptime),
+            Reading::of(&POOL_UPTIME, pool),
+        ]
+    }
+
     /// Returns the number of replicas.
     pub fn replicas(&self) -> u32 {
         self.up.len() as u32
@@ -147,20 +140,14 @@ mod tests {
             end: SimTime(100),
         };
         let mut l = Lifecycle::new(2, window);
-        assert_eq!(
-            l.apply(Action::Crash, 0, SimTime(50)),
-            vec![Change::Down(0)]
-        );
-        assert!(l.apply(Action::Crash, 0, SimTime(60)).is_empty());
-        assert_eq!(
-            l.apply(Action::Crash, crate::model::ANY_REPLICA, SimTime(75)),
-            vec![Change::Down(1)]
-        );
+        assert!(l.set(0, false, SimTime(50)));
+        assert!(!l.set(0, false, SimTime(60)));
+        assert!(l.set(1, false, SimTime(75)));
         // 2 up over [0, 50), 1 up over [50, 75), none over [75, 100).
         assert_eq!(l.levels(SimTime(100)), vec![0.25, 0.25, 0.5]);
         let (mean, pool) = l.uptime(SimTime(100));
         assert!((mean - 0.625).abs() < 1e-12 && (pool - 0.75).abs() < 1e-12);
-        l.apply(Action::Slow { factor_milli: 2500 }, 1, SimTime(100));
+        l.set_slowdown(1, 2.5);
         assert_eq!(l.slowdown(1), 2.5);
     }
 }

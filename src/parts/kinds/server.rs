@@ -9,19 +9,19 @@ use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-use super::lifecycle::Lifecycle;
-use super::station::{any_replica, Admission, RawStation, ServiceTime, Station, StationSpec};
-use super::{BuildContext, SpecContext};
 use crate::dist::RawShape;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::error::Issue;
-use crate::metrics::ComponentStats;
-use crate::model::{
-    addressed, send_call, send_load, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World,
-    ANY_REPLICA,
+use crate::metrics::{ComponentStats, Measure};
+use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
+use crate::parts::station::{
+    any_replica, Admission, RawStation, ServiceTime, Station, StationSpec,
 };
-use crate::scenario::locate::{join_index, join_key};
-use crate::scenario::{parse_lenient, Duration, Price};
+use crate::parts::{
+    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
+};
+use crate::spec::limits::MAX_REPLICAS;
+use crate::spec::{join_index, join_key, parse_lenient, Duration, Issue, Price};
 
 /// How a server issues its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -38,10 +38,6 @@ const DEFAULT_SWITCHOVER: SimTime = SimTime(30_000_000_000);
 
 /// Timer tags at or above this value are switch-overs (the replica is in the low bits).
 const SWITCHOVER_TIMER: u64 = 1 << 63;
-
-/// Most replicas a component may have: each one holds its own queue and
-/// statistics, so this bounds the memory of the topology.
-pub const MAX_REPLICAS: u32 = 100_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,8 +73,38 @@ pub struct Spec {
     pub switchover: SimTime,
 }
 
-/// Parses the fields of a server (without `kind` and `host`).
-pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
+impl Kind for Spec {
+    const NAME: &'static str = "server";
+    const MEASURES: &'static [&'static Measure] = &[&UPTIME, &POOL_UPTIME];
+    type Part = Server;
+
+    fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
+        parse(body, path, cx)
+    }
+
+    fn replicas(&self) -> u32 {
+        self.replicas
+    }
+
+    fn price_per_hour(&self) -> f64 {
+        self.station.price_per_hour
+    }
+
+    fn downstream(&self) -> Vec<usize> {
+        self.calls.iter().flatten().copied().collect()
+    }
+
+    fn slows_down(&self) -> bool {
+        true
+    }
+
+    fn build(&self, bx: &BuildContext<'_>) -> Server {
+        Server::new(self, bx)
+    }
+}
+
+/// Parses the fields of a server (without the fields every kind has).
+fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
     let mut issues = Vec::new();
     let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
     let replicas = raw.replicas.unwrap_or(1);
@@ -231,7 +257,7 @@ pub struct Server {
 
 impl Server {
     /// Builds the server described by `spec`.
-    pub fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+    fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
         Self {
             name: bx.name().to_string(),
             fanout: spec.fanout,
@@ -422,39 +448,6 @@ impl Server {
         send_reply(ctx, &job.call, outcome);
     }
 
-    /// Applies an order of the failure schedule.
-    fn control(&mut self, action: Action, replica: u32, ctx: &mut Ctx<'_>) {
-        let now = ctx.now();
-        for r in addressed(replica, self.lifecycle.replicas()) {
-            match action {
-                Action::Crash if self.lifecycle.is_up(r) => {
-                    self.lifecycle.set(r, false, now);
-                    self.crash(r, ctx);
-                    if self.standby > 0 && !self.switching[r as usize] {
-                        self.standby -= 1;
-                        self.switching[r as usize] = true;
-                        ctx.schedule_self(
-                            self.switchover,
-                            Msg::Timer(SWITCHOVER_TIMER | u64::from(r)),
-                        );
-                    }
-                }
-                Action::Recover => {
-                    if self.switching[r as usize] || self.lifecycle.is_up(r) {
-                        // A backup took (or is taking) this place: the repaired
-                        // machine becomes a backup.
-                        self.standby += 1;
-                    } else {
-                        self.lifecycle.set(r, true, now);
-                    }
-                }
-                _ => {
-                    self.lifecycle.apply(action, r, now);
-                }
-            }
-        }
-    }
-
     /// A backup machine has taken the place of replica `r`.
     fn switched_over(&mut self, r: u32, ctx: &mut Ctx<'_>) {
         if let Some(switching) = self.switching.get_mut(r as usize) {
@@ -464,7 +457,7 @@ impl Server {
     }
 
     /// Replica `r` crashed: everything it held is lost.
-    fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+    fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
         self.stations[r as usize].reset(ctx.now());
         let held: Vec<u32> = self
             .jobs
@@ -493,7 +486,6 @@ impl Component<Msg, World> for Server {
             Msg::Call(call) => self.accept(call, ctx),
             Msg::Timer(tag) => self.timer(tag, ctx),
             Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
-            Msg::Control { action, replica } => self.control(action, replica, ctx),
             Msg::Probe {
                 reply_to,
                 zone,
@@ -507,7 +499,7 @@ impl Component<Msg, World> for Server {
                 let load = self.stations.get(replica as usize).map_or(0, Station::load);
                 send_load(ctx, reply_to, replica, load);
             }
-            Msg::Load { .. } => {}
+            Msg::Load { .. } | Msg::Control(_) => {}
         }
     }
 
@@ -516,7 +508,7 @@ impl Component<Msg, World> for Server {
         let cores: u32 = self.stations.iter().map(Station::cores).sum();
         let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
         let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
-        let (uptime, pool_uptime) = self.lifecycle.uptime(now);
+        let uptime = self.lifecycle.readings(now);
         let levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
@@ -525,8 +517,47 @@ impl Component<Msg, World> for Server {
             mean_queue: waiting,
             completed: self.stations.iter().map(|s| s.completed).sum(),
             rejected: self.stations.iter().map(|s| s.rejected).sum(),
-            extra: vec![("uptime", uptime), ("pool_uptime", pool_uptime)],
+            extra: uptime.to_vec(),
             up_levels: levels,
         });
+    }
+}
+impl Part for Server {
+    fn replicas(&self) -> u32 {
+        self.lifecycle.replicas()
+    }
+
+    fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        if !self.lifecycle.is_up(r) {
+            return;
+        }
+        self.lifecycle.set(r, false, ctx.now());
+        self.crash_replica(r, ctx);
+        if self.standby > 0 && !self.switching[r as usize] {
+            self.standby -= 1;
+            self.switching[r as usize] = true;
+            ctx.schedule_self(
+                self.switchover,
+                Msg::Timer(SWITCHOVER_TIMER | u64::from(r)),
+            );
+        }
+    }
+
+    fn recover(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        if self.switching[r as usize] || self.lifecycle.is_up(r) {
+            // A backup took (or is taking) this place: the repaired machine
+            // becomes a backup.
+            self.standby += 1;
+        } else {
+            self.lifecycle.set(r, true, ctx.now());
+        }
+    }
+
+    fn slow_down(&mut self, r: u32, factor: f64, _ctx: &mut Ctx<'_>) {
+        self.lifecycle.set_slowdown(r, factor);
+    }
+
+    fn normal_speed(&mut self, r: u32, _ctx: &mut Ctx<'_>) {
+        self.lifecycle.set_slowdown(r, 1.0);
     }
 }

@@ -1,187 +1,21 @@
-//! The client side: when requests arrive, what type they are, who sends them,
-//! and what happens to their answers.
+//! The population of clients as a part of the run: creates requests, sends
+//! them to the entry, times them out, retries them, and records how each one
+//! ended.
 
 use std::collections::VecDeque;
 
 use rand::RngExt;
-use rand_distr::{Distribution, Exp1};
-
-use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use slab::Slab;
 
+use super::arrivals::Arrivals;
+use super::mix::Mix;
+use super::retry::{RetryPolicy, BUDGET_CAP};
+use super::Traffic;
+use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::keys::KeySampler;
 use crate::metrics::Ending;
-use crate::model::{Call, Ctx, Msg, Outcome, Request, World, ANY_REPLICA, OUTSIDE, SINGLE_ATTEMPT};
-use crate::scenario::{ArrivalLaw, Op, RateSegment, Traffic};
-
-/// Arrival times from a piecewise rate schedule.
-///
-/// Poisson arrivals restart at each segment boundary, which is exact because
-/// the exponential law is memoryless; inside a ramp they are thinned from the
-/// segment's highest rate (Lewis and Shedler), so each arrival is exact too.
-#[derive(Clone, Debug)]
-pub struct Arrivals {
-    law: ArrivalLaw,
-    segments: Vec<RateSegment>,
-    /// Per segment, the mean gap at its highest rate, in nanoseconds: a
-    /// multiplication per arrival instead of a division.
-    mean_gaps_ns: Vec<f64>,
-    current: usize,
-    stop: SimTime,
-}
-
-impl Arrivals {
-    /// Creates the arrival process of `traffic`; no arrival happens at or after `stop`.
-    pub fn new(traffic: &Traffic, stop: SimTime) -> Self {
-        Self {
-            law: traffic.arrivals,
-            segments: traffic.schedule.clone(),
-            mean_gaps_ns: traffic
-                .schedule
-                .iter()
-                .map(|s| SimTime::NANOS_PER_SEC as f64 / s.from.max(s.to))
-                .collect(),
-            current: 0,
-            stop,
-        }
-    }
-
-    /// Returns the first arrival after `t`, or `None` when arrivals have stopped.
-    pub fn next_after(&mut self, mut t: SimTime, rng: &mut SimRng) -> Option<SimTime> {
-        loop {
-            let seg = *self.segments.get(self.current)?;
-            if t >= seg.end {
-                self.current += 1;
-                continue;
-            }
-            let peak = seg.from.max(seg.to);
-            if peak <= 0.0 {
-                t = seg.end;
-                continue;
-            }
-            let candidate = match self.law {
-                ArrivalLaw::Poisson => {
-                    let gap: f64 = Exp1.sample(rng);
-                    let mean_gap_ns = self.mean_gaps_ns.get(self.current).copied().unwrap_or(0.0);
-                    t + SimTime::from_nanos_f64(gap * mean_gap_ns)
-                }
-                ArrivalLaw::Constant => {
-                    let rate = seg.rate_at(t);
-                    if rate <= 0.0 {
-                        // Inside a ramp up from zero: step to where the rate is positive.
-                        t + SimTime::from_secs_f64(1.0 / peak)
-                    } else {
-                        t + SimTime::from_secs_f64(1.0 / rate)
-                    }
-                }
-            };
-            if candidate >= self.stop {
-                return None;
-            }
-            if candidate >= seg.end {
-                if self.law == ArrivalLaw::Poisson {
-                    t = seg.end;
-                    self.current += 1;
-                    continue;
-                }
-                return Some(candidate);
-            }
-            let thinned = self.law == ArrivalLaw::Poisson
-                && seg.from != seg.to
-                && rng.random::<f64>() * peak > seg.rate_at(candidate);
-            if thinned {
-                t = candidate;
-                continue;
-            }
-            return Some(candidate);
-        }
-    }
-}
-
-/// Draws request types by weight.
-#[derive(Clone, Debug)]
-pub struct Mix {
-    cumulative: Vec<f64>,
-}
-
-impl Mix {
-    /// Creates the mix of `traffic`'s request types.
-    pub fn new(traffic: &Traffic) -> Self {
-        let mut total = 0.0;
-        let cumulative = traffic
-            .types
-            .iter()
-            .map(|t| {
-                total += t.weight;
-                total
-            })
-            .collect();
-        Self { cumulative }
-    }
-
-    /// Draws a type index.
-    #[inline]
-    pub fn draw(&self, rng: &mut SimRng) -> u16 {
-        if self.cumulative.len() <= 1 {
-            return 0;
-        }
-        let total = self.cumulative.last().copied().unwrap_or(1.0);
-        let x = rng.random::<f64>() * total;
-        let index = self.cumulative.partition_point(|&c| c <= x);
-        index.min(self.cumulative.len() - 1) as u16
-    }
-}
-
-/// Retries of the client: how many, and how long to wait before each.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub retries: u32,
-    /// Wait before the first retry; doubles at each further retry.
-    pub base: SimTime,
-    /// Longest wait before a retry.
-    pub max: SimTime,
-    /// How the wait is randomised.
-    pub jitter: Jitter,
-    /// Retries allowed per request sent, over time (a retry budget, as in gRPC's
-    /// retry throttling): each new request earns this many tokens, each retry
-    /// spends one. `None`: no budget.
-    pub budget: Option<f64>,
-}
-
-/// Most tokens a retry budget can save up: enough for a burst of failures, not
-/// enough to sustain a storm.
-pub const BUDGET_CAP: f64 = 100.0;
-
-/// Randomisation of the wait before a retry, so that clients that failed
-/// together do not all retry together.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Jitter {
-    /// Exactly the backoff.
-    None,
-    /// Uniform between zero and the backoff.
-    Full,
-    /// Half the backoff plus a uniform draw up to the other half.
-    Equal,
-}
-
-impl RetryPolicy {
-    /// Returns the wait before retry number `retry` (1 for the first retry).
-    pub fn backoff(&self, retry: u32, rng: &mut SimRng) -> SimTime {
-        let doubled = self
-            .base
-            .0
-            .saturating_mul(1u64 << (retry.saturating_sub(1)).min(40));
-        let backoff = doubled.min(self.max.0) as f64;
-        let wait = match self.jitter {
-            Jitter::None => backoff,
-            Jitter::Full => backoff * rng.random::<f64>(),
-            Jitter::Equal => backoff / 2.0 + backoff / 2.0 * rng.random::<f64>(),
-        };
-        SimTime::from_nanos_f64(wait)
-    }
-}
+use crate::model::{Call, Msg, Op, Outcome, Request, ANY_REPLICA, OUTSIDE, SINGLE_ATTEMPT};
+use crate::parts::{Ctx, Part, World};
 
 /// A client request that may take several attempts (the client has a timeout
 /// or retries): alive from its arrival until its final answer and until every
@@ -213,7 +47,7 @@ struct Deadline {
 /// event per this many requests instead of one each. The requests wait as
 /// late events in time order, which costs O(1) each, and at most this many
 /// exist before their arrival.
-pub(crate) const AHEAD: usize = 64;
+pub const AHEAD: usize = 64;
 
 /// Timer tags: the kind in the top two bits; a retry's tag also holds its origin.
 const ARRIVAL: u64 = 0;
@@ -629,113 +463,5 @@ impl Component<Msg, World> for Client {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::stream_rng;
-    use crate::scenario::RequestType;
-
-    fn traffic(schedule: Vec<RateSegment>, law: ArrivalLaw) -> Traffic {
-        Traffic {
-            arrivals: law,
-            schedule,
-            users: 10,
-            types: vec![
-                RequestType {
-                    name: "a".into(),
-                    weight: 3.0,
-                    op: Op::Read,
-                },
-                RequestType {
-                    name: "b".into(),
-                    weight: 1.0,
-                    op: Op::Write,
-                },
-            ],
-            timeout: None,
-            retry: None,
-            keys: None,
-        }
-    }
-
-    fn count(arrivals: &mut Arrivals, from: SimTime, to: SimTime) -> usize {
-        let mut rng = stream_rng(3, 0, &["arrivals-test"]);
-        let mut t = SimTime::ZERO;
-        let mut n = 0;
-        while let Some(next) = arrivals.next_after(t, &mut rng) {
-            if next >= from && next < to {
-                n += 1;
-            }
-            t = next;
-        }
-        n
-    }
-
-    #[test]
-    fn poisson_counts_follow_a_step_then_a_ramp() {
-        let s = |a: f64, b: f64| SimTime::from_secs_f64(a.min(b));
-        let schedule = vec![
-            RateSegment {
-                start: s(0.0, 0.0),
-                end: s(100.0, 100.0),
-                from: 100.0,
-                to: 100.0,
-            },
-            RateSegment {
-                start: s(100.0, 100.0),
-                end: s(200.0, 200.0),
-                from: 100.0,
-                to: 300.0,
-            },
-            RateSegment {
-                start: s(200.0, 200.0),
-                end: SimTime::MAX,
-                from: 300.0,
-                to: 300.0,
-            },
-        ];
-        let t = traffic(schedule, ArrivalLaw::Poisson);
-        let mut arrivals = Arrivals::new(&t, SimTime::from_secs_f64(300.0));
-        let (step, ramp, top) = (
-            count(&mut arrivals.clone(), s(0.0, 0.0), s(100.0, 100.0)) as f64,
-            count(&mut arrivals.clone(), s(100.0, 100.0), s(200.0, 200.0)) as f64,
-            count(&mut arrivals, s(200.0, 200.0), s(300.0, 300.0)) as f64,
-        );
-        // Poisson counts: mean 10,000 / 20,000 / 30,000, sd about 1%: allow 5 sd.
-        assert!((step - 10_000.0).abs() < 500.0, "{step}");
-        assert!((ramp - 20_000.0).abs() < 710.0, "{ramp}");
-        assert!((top - 30_000.0).abs() < 870.0, "{top}");
-    }
-
-    #[test]
-    fn constant_arrivals_are_evenly_spaced() {
-        let schedule = vec![RateSegment {
-            start: SimTime::ZERO,
-            end: SimTime::MAX,
-            from: 4.0,
-            to: 4.0,
-        }];
-        let t = traffic(schedule, ArrivalLaw::Constant);
-        let mut arrivals = Arrivals::new(&t, SimTime::from_secs_f64(2.0));
-        let mut rng = stream_rng(3, 0, &["x"]);
-        let first = arrivals.next_after(SimTime::ZERO, &mut rng).unwrap();
-        let second = arrivals.next_after(first, &mut rng).unwrap();
-        assert_eq!(first, SimTime::from_secs_f64(0.25));
-        assert_eq!(second, SimTime::from_secs_f64(0.5));
-    }
-
-    #[test]
-    fn mix_follows_the_weights() {
-        let schedule = vec![RateSegment {
-            start: SimTime::ZERO,
-            end: SimTime::MAX,
-            from: 1.0,
-            to: 1.0,
-        }];
-        let mix = Mix::new(&traffic(schedule, ArrivalLaw::Poisson));
-        let mut rng = stream_rng(5, 0, &["mix"]);
-        let a = (0..100_000).filter(|_| mix.draw(&mut rng) == 0).count() as f64;
-        // Binomial sd = sqrt(100000 * 0.75 * 0.25) = 137: allow 5 sd.
-        assert!((a - 75_000.0).abs() < 685.0, "{a}");
-    }
-}
+/// The clients take no orders from the failure schedule.
+impl Part for Client {}

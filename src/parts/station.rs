@@ -12,10 +12,9 @@ use super::machine::{self, MAX_CORES, MAX_SPEED};
 use super::SpecContext;
 use crate::dist::{RawShape, Shape};
 use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
-use crate::error::Issue;
 use crate::metrics::{TimeAverage, Window};
-use crate::scenario::locate::join_key;
-use crate::scenario::units::{parse_duration, Price};
+use crate::spec::units::parse_duration;
+use crate::spec::{join_key, Issue, Price};
 
 /// The validated settings of a station.
 #[derive(Clone, Debug)]
@@ -180,15 +179,8 @@ fn parse_work(
     match value {
         Value::Object(map) => {
             for key in map.keys() {
-                if !cx.types.iter().any(|t| t.name == *key) {
-                    let names: Vec<&str> = cx.types.iter().map(|t| t.name.as_str()).collect();
-                    issues.push(Issue::new(
-                        join_key(path, key),
-                        format!(
-                            "`{key}` is not a request type; the types are {}",
-                            names.join(", ")
-                        ),
-                    ));
+                if let Err(issue) = cx.request_type(key, &join_key(path, key)) {
+                    issues.push(issue);
                 }
             }
             cx.types

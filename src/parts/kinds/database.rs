@@ -18,297 +18,104 @@
 
 mod replication;
 mod sharding;
+mod spec;
 
 use std::collections::VecDeque;
-use std::sync::OnceLock;
 
 use rand::RngExt;
-use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
 use replication::Replication;
 pub use sharding::{shard_of, Partitioning};
+pub use spec::{Mode, ReadsFrom, ReplicationMode, Spec, MAX_NODES_PER_SHARD, MAX_SHARDS};
 
-use super::server::MAX_REPLICAS;
-use super::station::{Admission, RawStation, ServiceTime, Station, StationSpec};
-use super::{BuildContext, SpecContext};
-use crate::dist::{RawShape, Shape};
 use crate::engine::{request_rng, stream_seed, Component, SimRng, SimTime};
-use crate::error::Issue;
 use crate::keys::mix;
-use crate::metrics::{ComponentStats, TimeAverage, Window};
-use crate::model::{
-    addressed, send_load, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World,
-};
-use crate::scenario::locate::join_key;
-use crate::scenario::{parse_lenient, Duration, Op, Price};
+use crate::metrics::{Better, ComponentStats, Measure, Reading, TimeAverage, Unit, Window};
+use crate::model::{Call, Cause, Msg, Outcome};
+use crate::parts::data::{READS, STALE_READS, STALE_READ_RATIO, WRITES};
+use crate::parts::station::{Admission, ServiceTime, Station};
+use crate::parts::{send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World};
+use crate::spec::Issue;
 
-/// Mean work of a read when `work` is not given: an indexed point query.
-const DEFAULT_READ_WORK: SimTime = SimTime(1_000_000);
-/// Mean work of a write when `work` is not given: a write also logs and
-/// updates indexes.
-const DEFAULT_WRITE_WORK: SimTime = SimTime(2_000_000);
-/// Mean replication lag when `lag` is not given: a replica in the same zone.
-const DEFAULT_LAG: SimTime = SimTime(10_000_000);
-/// Time to elect a new primary when `election` is not given.
-const DEFAULT_ELECTION: SimTime = SimTime(10_000_000_000);
-/// Most nodes in one shard (primaries, or a primary and its replicas).
-pub const MAX_NODES_PER_SHARD: u32 = 16;
-/// Most shards: each one reports its own utilisation.
-pub const MAX_SHARDS: u32 = 1024;
+/// Writes a client or another primary wrote at the same time as this one
+/// (multi-primary): each is a conflict to resolve.
+pub const CONFLICTS: Measure =
+    Measure::new("conflicts", "conflicting writes", Unit::Count, Better::Lower).lesson(Some(0.0));
+/// Busy share of the primaries' cores.
+pub const PRIMARY_UTILIZATION: Measure = Measure::new(
+    "primary_utilization",
+    "primary utilisation",
+    Unit::Share,
+    Better::Neither,
+);
+/// Busy share of the read replicas' cores.
+pub const REPLICA_UTILIZATION: Measure = Measure::new(
+    "replica_utilization",
+    "replica utilisation",
+    Unit::Share,
+    Better::Neither,
+);
+/// Writes acknowledged to the client, then lost when their primary failed
+/// before a replica had them (asynchronous replication).
+pub const LOST_WRITES: Measure =
+    Measure::new("lost_writes", "lost writes", Unit::Count, Better::Lower).lesson(Some(0.0));
+/// Queries waiting for a connection, time-averaged, over all nodes.
+pub const MEAN_CONNECTION_QUEUE: Measure = Measure::new(
+    "mean_connection_queue",
+    "mean connection queue",
+    Unit::Requests,
+    Better::Lower,
+);
+/// Busy share of the cores of the busiest shard: a hot shard is the bottleneck.
+pub const HOT_SHARD_UTILIZATION: Measure = Measure::new(
+    "hot_shard_utilization",
+    "hot shard utilisation",
+    Unit::Share,
+    Better::Lower,
+)
+.lesson(None);
+/// Busy share of the cores of each shard.
+pub const SHARD_UTILIZATION: Measure = Measure::new(
+    "shard_{i}_utilization",
+    "shard utilisation",
+    Unit::Share,
+    Better::Neither,
+);
 
-/// Which nodes accept writes, as written in `mode:`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// One primary takes the writes; replicas copy it.
-    SinglePrimary,
-    /// Every node takes writes and copies the others.
-    MultiPrimary,
-}
+impl Kind for Spec {
+    const NAME: &'static str = "database";
+    const MEASURES: &'static [&'static Measure] = &[
+        &READS,
+        &WRITES,
+        &STALE_READS,
+        &STALE_READ_RATIO,
+        &CONFLICTS,
+        &PRIMARY_UTILIZATION,
+        &REPLICA_UTILIZATION,
+        &LOST_WRITES,
+        &MEAN_CONNECTION_QUEUE,
+        &HOT_SHARD_UTILIZATION,
+        &SHARD_UTILIZATION,
+    ];
+    type Part = Database;
 
-/// Where reads go in single-primary mode, as written in `reads:`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReadsFrom {
-    /// To a replica drawn at random: more read capacity, possibly stale.
-    Replicas,
-    /// To the primary: never stale, but one node serves every query.
-    Primary,
-}
-
-/// When a write is acknowledged, as written in `replication:`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReplicationMode {
-    /// At commit on its node: fast, but replicas lag behind.
-    Async,
-    /// When the first replica has applied it.
-    SemiSync,
-    /// When every replica has applied it: slower writes, no stale reads.
-    Sync,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    cores: Option<u32>,
-    speed: Option<f64>,
-    work: Option<Value>,
-    service: Option<RawShape>,
-    queue: Option<Value>,
-    machine: Option<String>,
-    price: Option<Price>,
-    mode: Option<Mode>,
-    read_replicas: Option<u32>,
-    primaries: Option<u32>,
-    reads: Option<ReadsFrom>,
-    replication: Option<ReplicationMode>,
-    lag: Option<Duration>,
-    lag_law: Option<RawShape>,
-    election: Option<Duration>,
-    max_connections: Option<u32>,
-    shards: Option<u32>,
-    by: Option<Partitioning>,
-}
-
-/// The validated settings of a database.
-#[derive(Clone, Debug)]
-pub struct Spec {
-    /// Cores, speed, work per query type and queue of each node.
-    pub station: StationSpec,
-    /// Single or multi-primary.
-    pub mode: Mode,
-    /// Nodes per shard: the primary and its replicas, or the primaries.
-    pub nodes_per_shard: u32,
-    /// Where reads go (single-primary).
-    pub reads: ReadsFrom,
-    /// When writes are acknowledged.
-    pub replication: ReplicationMode,
-    /// Mean replication lag.
-    pub lag: SimTime,
-    /// Law of the lag around its mean.
-    pub lag_shape: Shape,
-    /// Time from a primary's failure to the promotion of a replica.
-    pub election: SimTime,
-    /// Connections per node beyond which queries wait (`None`: no limit).
-    pub max_connections: Option<u32>,
-    /// Number of shards.
-    pub shards: u32,
-    /// How keys are split over shards.
-    pub by: Partitioning,
-    /// Size of the key space (for range partitioning).
-    pub key_count: u32,
-}
-
-impl Spec {
-    /// Returns the number of nodes (machines) over all shards.
-    pub fn nodes(&self) -> u32 {
-        self.shards * self.nodes_per_shard
+    fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
+        spec::parse(body, path, cx)
     }
-}
 
-/// Parses the fields of a database (without `kind` and `host`).
-pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
-    let mut issues = Vec::new();
-    let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
-    let at = |field: &str| join_key(path, field);
-    let mode = raw.mode.unwrap_or(Mode::SinglePrimary);
-    let read_replicas = raw.read_replicas.unwrap_or(0);
-    let nodes_per_shard = match mode {
-        Mode::SinglePrimary => {
-            if raw.primaries.is_some() {
-                issues.push(Issue::new(
-                    at("primaries"),
-                    "`primaries` applies to `mode: multi_primary` (a single primary has replicas: use `read_replicas`)",
-                ));
-            }
-            if read_replicas >= MAX_NODES_PER_SHARD {
-                issues.push(Issue::new(
-                    at("read_replicas"),
-                    format!(
-                        "expected at most {} read replicas per shard, found {read_replicas}",
-                        MAX_NODES_PER_SHARD - 1
-                    ),
-                ));
-            }
-            (read_replicas + 1).min(MAX_NODES_PER_SHARD)
-        }
-        Mode::MultiPrimary => {
-            if raw.read_replicas.is_some() {
-                issues.push(Issue::new(
-                    at("read_replicas"),
-                    "read replicas of a multi-primary database are not modelled: every node is a primary (use `primaries`)",
-                ));
-            }
-            if raw.reads.is_some() {
-                issues.push(Issue::new(
-                    at("reads"),
-                    "`reads` applies to `mode: single_primary`: in multi-primary mode every primary serves reads",
-                ));
-            }
-            if raw.replication.is_some_and(|r| r != ReplicationMode::Async) {
-                issues.push(Issue::new(
-                    at("replication"),
-                    "a multi-primary database replicates asynchronously (`replication: async`): synchronous multi-primary certification is not modelled",
-                ));
-            }
-            let primaries = raw.primaries.unwrap_or(2);
-            if !(2..=MAX_NODES_PER_SHARD).contains(&primaries) {
-                issues.push(Issue::new(
-                    at("primaries"),
-                    format!(
-                        "expected from 2 to {MAX_NODES_PER_SHARD} primaries, found {primaries}"
-                    ),
-                ));
-            }
-            primaries.clamp(2, MAX_NODES_PER_SHARD)
-        }
-    };
-    let reads = match raw.reads {
-        Some(ReadsFrom::Replicas) if mode == Mode::SinglePrimary && read_replicas == 0 => {
-            issues.push(Issue::new(
-                at("reads"),
-                "`reads: replicas` needs `read_replicas` (this database has none)",
-            ));
-            ReadsFrom::Primary
-        }
-        Some(reads) => reads,
-        None if read_replicas > 0 => ReadsFrom::Replicas,
-        None => ReadsFrom::Primary,
-    };
-    let shards = raw.shards.unwrap_or(1);
-    if shards == 0 || shards > MAX_SHARDS {
-        issues.push(Issue::new(
-            at("shards"),
-            format!("expected a number of shards from 1 to {MAX_SHARDS}, found {shards}"),
-        ));
+    fn replicas(&self) -> u32 {
+        self.nodes()
     }
-    let shards = shards.clamp(1, MAX_SHARDS);
-    if u64::from(shards) * u64::from(nodes_per_shard) > u64::from(MAX_REPLICAS) {
-        issues.push(Issue::new(
-            at("shards"),
-            format!(
-                "{shards} shards of {nodes_per_shard} nodes is beyond what one simulation holds (at most {MAX_REPLICAS} nodes)"
-            ),
-        ));
-    }
-    if raw.max_connections == Some(0) {
-        issues.push(Issue::new(
-            at("max_connections"),
-            "expected a positive number of connections, found 0",
-        ));
-    }
-    let lag_shape = match raw
-        .lag_law
-        .as_ref()
-        .map_or(Ok(Shape::Exponential), RawShape::validate)
-    {
-        Ok(shape) => shape,
-        Err(message) => {
-            issues.push(Issue::new(at("lag_law"), message));
-            Shape::Exponential
-        }
-    };
-    if shards > 1 || nodes_per_shard > 1 {
-        let what = if shards > 1 {
-            "a sharded database"
-        } else {
-            "a replicated database"
-        };
-        if let Some(issue) = cx.require_keys(path, what) {
-            issues.push(issue);
-        }
-    }
-    let mut station = RawStation {
-        cores: raw.cores,
-        speed: raw.speed,
-        work: raw.work.as_ref(),
-        service: raw.service.as_ref(),
-        queue: raw.queue.as_ref(),
-        machine: raw.machine.as_deref(),
-        price: raw.price,
-    }
-    .validate(path, cx, Some(SimTime::ZERO), &mut issues);
-    if raw.work.is_none() {
-        station.work = cx
-            .types
-            .iter()
-            .map(|t| match t.op {
-                Op::Read => DEFAULT_READ_WORK,
-                Op::Write => DEFAULT_WRITE_WORK,
-            })
-            .collect();
-    }
-    if !issues.is_empty() {
-        return Err(issues);
-    }
-    Ok(Spec {
-        station,
-        mode,
-        nodes_per_shard,
-        reads,
-        replication: raw.replication.unwrap_or(ReplicationMode::Async),
-        lag: raw.lag.map_or(DEFAULT_LAG, |d| d.0),
-        lag_shape,
-        election: raw.election.map_or(DEFAULT_ELECTION, |d| d.0),
-        max_connections: raw.max_connections,
-        shards,
-        by: raw.by.unwrap_or(Partitioning::Hash),
-        key_count: cx.keys.map_or(1, |k| k.count),
-    })
-}
 
-/// Returns the results key of shard `i`'s utilisation.
-fn shard_figure(i: usize) -> &'static str {
-    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        (0..MAX_SHARDS)
-            .map(|i| format!("shard_{i}_utilization"))
-            .collect()
-    });
-    names.get(i).map_or("shard_utilization", String::as_str)
+    fn price_per_hour(&self) -> f64 {
+        self.station.price_per_hour
+    }
+
+    fn build(&self, bx: &BuildContext<'_>) -> Database {
+        Database::new(self, bx)
+    }
 }
 
 /// Timer purposes, in the top byte of the tag; the low bits carry a job token
@@ -375,7 +182,7 @@ pub struct Database {
 
 impl Database {
     /// Builds the database described by `spec`.
-    pub fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+    fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
         let nodes = (0..spec.nodes())
             .map(|_| Node {
                 station: Station::new(spec.station.cores, spec.station.queue, bx.window),
@@ -607,27 +414,13 @@ impl Database {
         }
     }
 
-    /// Applies an order of the failure schedule to node `replica` (or all),
-    /// numbered as in [`Database::node_failed`]. Slow-downs do not apply to
-    /// databases (the schedule refuses them).
-    fn control(&mut self, action: Action, replica: u32, ctx: &mut Ctx<'_>) {
-        for node in addressed(replica, self.nodes.len() as u32) {
-            match action {
-                Action::Crash => self.node_failed(node, ctx),
-                Action::Recover => self.node_recovered(node, ctx),
-                Action::Slow { .. } | Action::Normal => {}
-            }
-        }
-    }
-
     /// Node `node` (numbered over all shards: `shard * nodes_per_shard +
-    /// index`, the primary first) has failed, for the failure model to call
-    /// when its machine crashes. The queries on it fail; a failed primary is
+    /// index`, the primary first) has failed, its machine crashed. The queries on it fail; a failed primary is
     /// replaced as [`Database::primary_failed`] says; a failed replica (or one
     /// of several primaries) simply stops taking queries and receiving writes.
     /// A replica chosen for promotion that fails during the election leaves
     /// its shard without a primary until a node recovers.
-    pub fn node_failed(&mut self, node: u32, ctx: &mut Ctx<'_>) {
+    fn node_failed(&mut self, node: u32, ctx: &mut Ctx<'_>) {
         if !self.nodes.get(node as usize).is_some_and(|n| n.up) {
             return;
         }
@@ -650,7 +443,7 @@ impl Database {
     /// replica had not applied are lost. For the failure model to call when
     /// the primary's machine crashes; a shard without replicas stays without
     /// a primary until [`Database::node_recovered`].
-    pub fn primary_failed(&mut self, shard: u32, ctx: &mut Ctx<'_>) {
+    fn primary_failed(&mut self, shard: u32, ctx: &mut Ctx<'_>) {
         if self.spec.mode != Mode::SinglePrimary {
             return;
         }
@@ -672,7 +465,7 @@ impl Database {
     /// Node `node` (numbered over all shards) is back: it rejoins its shard as
     /// a replica, caught up, or as the primary if its shard has no node left
     /// to promote.
-    pub fn node_recovered(&mut self, node: u32, ctx: &mut Ctx<'_>) {
+    fn node_recovered(&mut self, node: u32, ctx: &mut Ctx<'_>) {
         let Some(n) = self.nodes.get_mut(node as usize) else {
             return;
         };
@@ -741,7 +534,6 @@ impl Component<Msg, World> for Database {
                 ELECTION => self.elected(tag as u32),
                 _ => {}
             },
-            Msg::Control { action, replica } => self.control(action, replica, ctx),
             Msg::Probe {
                 reply_to, replica, ..
             } => {
@@ -751,7 +543,7 @@ impl Component<Msg, World> for Database {
                     .map_or(0, |n| n.station.load() + n.waiting.len() as u32);
                 send_load(ctx, reply_to, replica, load);
             }
-            Msg::Reply { .. } | Msg::Load { .. } => {}
+            Msg::Reply { .. } | Msg::Load { .. } | Msg::Control(_) => {}
         }
     }
 
@@ -765,7 +557,10 @@ impl Component<Msg, World> for Database {
             .map(|n| n.station.mean_waiting(now))
             .sum();
         let c = self.counts;
-        let mut extra = vec![("reads", c.reads as f64), ("writes", c.writes as f64)];
+        let mut extra = vec![
+            Reading::of(&READS, c.reads as f64),
+            Reading::of(&WRITES, c.writes as f64),
+        ];
         let per_shard = self.per_shard() as usize;
         if per_shard > 1 {
             let ratio = if c.reads == 0 {
@@ -773,11 +568,11 @@ impl Component<Msg, World> for Database {
             } else {
                 c.stale as f64 / c.reads as f64
             };
-            extra.push(("stale_reads", c.stale as f64));
-            extra.push(("stale_read_ratio", ratio));
+            extra.push(Reading::of(&STALE_READS, c.stale as f64));
+            extra.push(Reading::of(&STALE_READ_RATIO, ratio));
         }
         match self.spec.mode {
-            Mode::MultiPrimary => extra.push(("conflicts", c.conflicts as f64)),
+            Mode::MultiPrimary => extra.push(Reading::of(&CONFLICTS, c.conflicts as f64)),
             Mode::SinglePrimary if per_shard > 1 => {
                 let primaries: Vec<usize> = self
                     .primary
@@ -788,9 +583,9 @@ impl Component<Msg, World> for Database {
                 let replicas: Vec<usize> = (0..all).filter(|i| !primaries.contains(i)).collect();
                 let primary_util = self.utilization(primaries.into_iter(), now);
                 let replica_util = self.utilization(replicas.into_iter(), now);
-                extra.push(("primary_utilization", primary_util));
-                extra.push(("replica_utilization", replica_util));
-                extra.push(("lost_writes", c.lost as f64));
+                extra.push(Reading::of(&PRIMARY_UTILIZATION, primary_util));
+                extra.push(Reading::of(&REPLICA_UTILIZATION, replica_util));
+                extra.push(Reading::of(&LOST_WRITES, c.lost as f64));
             }
             Mode::SinglePrimary => {}
         }
@@ -800,12 +595,16 @@ impl Component<Msg, World> for Database {
                 .iter_mut()
                 .map(|n| n.waiting_average.mean(now))
                 .sum();
-            extra.push(("mean_connection_queue", waiting));
+            extra.push(Reading::of(&MEAN_CONNECTION_QUEUE, waiting));
         }
         if self.spec.shards > 1 {
-            for shard in 0..self.spec.shards as usize {
-                let u = self.utilization(shard * per_shard..(shard + 1) * per_shard, now);
-                extra.push((shard_figure(shard), u));
+            let shards: Vec<f64> = (0..self.spec.shards as usize)
+                .map(|shard| self.utilization(shard * per_shard..(shard + 1) * per_shard, now))
+                .collect();
+            let hottest = shards.iter().copied().fold(0.0, f64::max);
+            extra.push(Reading::of(&HOT_SHARD_UTILIZATION, hottest));
+            for (shard, u) in shards.into_iter().enumerate() {
+                extra.push(Reading::indexed(&SHARD_UTILIZATION, shard as u32, u));
             }
         }
         ctx.shared.recorder.component(ComponentStats {
@@ -821,27 +620,35 @@ impl Component<Msg, World> for Database {
     }
 }
 
+impl Part for Database {
+    fn replicas(&self) -> u32 {
+        self.nodes.len() as u32
+    }
+
+    /// Node `node` is numbered as in [`Database::node_failed`].
+    fn crash(&mut self, node: u32, ctx: &mut Ctx<'_>) {
+        self.node_failed(node, ctx);
+    }
+
+    fn recover(&mut self, node: u32, ctx: &mut Ctx<'_>) {
+        self.node_recovered(node, ctx);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::components::ComponentSpec;
-    use crate::engine::{stream_rng, ComponentId, Simulation};
-    use crate::metrics::{Recorder, RunInfo, RunSummary};
+    use crate::metrics::RunSummary;
     use crate::runner;
     use crate::scenario::load_text;
-    use crate::traffic::{Client, ClientStreams};
 
     fn run(yaml: &str) -> RunSummary {
         runner::simulate(&load_text(yaml, "t", &[]).unwrap(), 0)
     }
 
     fn extra(run: &RunSummary, component: usize, name: &str) -> f64 {
-        run.components[component]
-            .extra
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
-            .unwrap_or_else(|| panic!("no `{name}` in {:?}", run.components[component]))
+        let c = &run.components[component];
+        c.reading(name)
+            .unwrap_or_else(|| panic!("no `{name}` in {c:?}"))
     }
 
     /// A database as the entry, with zero-time work and no network, so that
@@ -953,7 +760,7 @@ components:
         };
         let range = run(&yaml("range"));
         let hash = run(&yaml("hash"));
-        let util = |r: &RunSummary, s: usize| extra(r, 0, shard_figure(s));
+        let util = |r: &RunSummary, s: usize| extra(r, 0, &format!("shard_{s}_utilization"));
         // Zipf(1) over 10,000 keys: the first quarter holds about 85% of the load.
         assert!(util(&range, 0) > 0.6, "hot shard {}", util(&range, 0));
         assert!(util(&range, 3) < 0.05, "cold shard {}", util(&range, 3));
@@ -986,68 +793,12 @@ components:
         );
     }
 
-    /// Runs `yaml` (a database entry) with the primary of shard 0 failing at
-    /// `fail_at`, triggered inside the run as the failure model will do.
-    fn run_with_failure(yaml: &str, fail_at: SimTime) -> RunSummary {
-        /// Timer tag the database ignores, for the test to intercept.
-        const TRIGGER: u64 = 0xfe << 56;
-        struct Harness(Database);
-        impl Component<Msg, World> for Harness {
-            fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
-                match msg {
-                    Msg::Timer(TRIGGER) => self.0.primary_failed(0, ctx),
-                    other => self.0.on_event(other, ctx),
-                }
-            }
-            fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
-                self.0.on_finish(ctx);
-            }
-        }
-        let s = load_text(yaml, "t", &[]).unwrap();
-        let ComponentSpec::Database(spec) = &s.components[0].spec else {
-            panic!("not a database")
-        };
-        let window = Window {
-            start: s.warmup,
-            end: s.duration,
-        };
-        let bx = BuildContext {
-            scenario: &s,
-            index: 0,
-            replication: 0,
-            window,
-        };
-        let recorder = Recorder::new(window, s.duration, crate::metrics::Slo::default());
-        let mut sim: Simulation<Msg, World> =
-            Simulation::new(World::new(recorder, vec![SimTime::ZERO], 1, vec![vec![0]]));
-        let db = sim.add(Box::new(Harness(Database::new(spec, &bx))));
-        let streams = ClientStreams {
-            arrivals: stream_rng(1, 0, &["traffic", "arrivals"]),
-            mix: stream_rng(1, 0, &["traffic", "mix"]),
-            users: None,
-            work: stream_rng(1, 0, &["traffic", "work"]),
-            keys: stream_rng(1, 0, &["traffic", "keys"]),
-            retries: stream_rng(1, 0, &["traffic", "retries"]),
-        };
-        sim.add(Box::new(Client::new(
-            &s.traffic,
-            ComponentId(0),
-            s.duration,
-            streams,
-        )));
-        sim.schedule(fail_at, db, Msg::Timer(TRIGGER));
-        sim.start();
-        sim.run_until(s.duration + SimTime::from_secs_f64(5.0), |_| false);
-        sim.finish();
-        let events = sim.events();
-        sim.shared.recorder.summarize(RunInfo {
-            scenario: "failover",
-            seed: 1,
-            replication: 0,
-            events,
-            simulated: s.duration,
-            cost_per_hour: 0.0,
-        })
+    /// Runs `yaml` (a database entry) with the primary of shard 0 (node 0)
+    /// crashing at `at`, for good.
+    fn run_with_failure(yaml: &str, at: &str) -> RunSummary {
+        run(&format!(
+            "{yaml}failures:\n  - {{at: {at}, crash: db, replica: 0}}\n"
+        ))
     }
 
     #[test]
@@ -1064,9 +815,8 @@ components:
             )
             .replace("62s", "20s")
         };
-        let fail_at = SimTime::from_secs_f64(10.0);
-        let async_run = run_with_failure(&yaml("async"), fail_at);
-        let sync_run = run_with_failure(&yaml("sync"), fail_at);
+        let async_run = run_with_failure(&yaml("async"), "10s");
+        let sync_run = run_with_failure(&yaml("sync"), "10s");
         for (name, r) in [("async", &async_run), ("sync", &sync_run)] {
             // About 2 s of writes at 100/s fail during the election, plus the
             // queries on the primary when it died; reads go on at the replicas.

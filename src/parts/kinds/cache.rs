@@ -25,19 +25,17 @@ pub use eviction::EvictionKind;
 use ring::Ring;
 use store::{Lookup, Store};
 
-use super::machine;
-use super::server::MAX_REPLICAS;
-use super::{BuildContext, SpecContext};
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::error::Issue;
 use crate::keys::KeyMap;
-use crate::metrics::{ComponentStats, Window};
-use crate::model::{
-    addressed, send_call, send_load, send_reply, Action, Call, Cause, Ctx, Msg, Outcome, World,
-    ANY_REPLICA,
+use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
+use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::parts::data::{READS, STALE_READS, STALE_READ_RATIO, WRITES};
+use crate::parts::machine;
+use crate::parts::{
+    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
 };
-use crate::scenario::locate::join_key;
-use crate::scenario::{parse_lenient, Duration, Price};
+use crate::spec::limits::MAX_REPLICAS;
+use crate::spec::{join_key, parse_lenient, Duration, Issue, Price};
 
 /// Time a lookup takes when `hit_time` is not given: an in-memory store on
 /// the local network answers in about a tenth of a millisecond.
@@ -97,8 +95,60 @@ pub struct Spec {
     pub price_per_hour: f64,
 }
 
-/// Parses the fields of a cache (without `kind` and `host`).
-pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
+/// The share of reads answered from the cache.
+pub const HIT_RATIO: Measure =
+    Measure::new("hit_ratio", "hit ratio", Unit::Share, Better::Higher).lesson(None);
+/// Reads answered from the cache.
+pub const HITS: Measure = Measure::new("hits", "hits", Unit::Count, Better::Higher);
+/// Reads sent on to the backend.
+pub const MISSES: Measure = Measure::new("misses", "misses", Unit::Count, Better::Lower);
+/// Entries dropped to make room.
+pub const EVICTIONS: Measure = Measure::new("evictions", "evictions", Unit::Count, Better::Neither);
+/// Entries dropped because their time to live ran out.
+pub const EXPIRATIONS: Measure =
+    Measure::new("expirations", "expirations", Unit::Count, Better::Neither);
+/// Entries held at the end of the run, over all nodes.
+pub const ENTRIES: Measure = Measure::new("entries", "entries", Unit::Count, Better::Neither);
+
+impl Kind for Spec {
+    const NAME: &'static str = "cache";
+    const MEASURES: &'static [&'static Measure] = &[
+        &HIT_RATIO,
+        &STALE_READ_RATIO,
+        &READS,
+        &HITS,
+        &MISSES,
+        &STALE_READS,
+        &WRITES,
+        &EVICTIONS,
+        &EXPIRATIONS,
+        &ENTRIES,
+    ];
+    type Part = Cache;
+
+    fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
+        parse(body, path, cx)
+    }
+
+    fn replicas(&self) -> u32 {
+        self.replicas
+    }
+
+    fn price_per_hour(&self) -> f64 {
+        self.price_per_hour
+    }
+
+    fn downstream(&self) -> Vec<usize> {
+        vec![self.backend]
+    }
+
+    fn build(&self, bx: &BuildContext<'_>) -> Cache {
+        Cache::new(self, bx)
+    }
+}
+
+/// Parses the fields of a cache (without the fields every kind has).
+fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
     let mut issues = Vec::new();
     let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
     let replicas = raw.replicas.unwrap_or(1);
@@ -245,7 +295,7 @@ pub struct Cache {
 
 impl Cache {
     /// Builds the cache described by `spec`.
-    pub fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+    fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
         Self {
             name: bx.name().to_string(),
             backend: bx.id(spec.backend),
@@ -268,8 +318,8 @@ impl Cache {
 
     /// Takes node `node` out of the cluster: its entries are lost, its keys
     /// move to the next nodes on the ring, and the requests it was serving
-    /// fail. For the failure model to call when a cache node crashes.
-    pub fn node_failed(&mut self, node: u32, ctx: &mut Ctx<'_>) {
+    /// fail.
+    fn node_failed(&mut self, node: u32, ctx: &mut Ctx<'_>) {
         self.ring.set_up(node, false);
         if let Some(store) = self.nodes.get_mut(node as usize) {
             store.clear(self.eviction);
@@ -290,23 +340,11 @@ impl Cache {
 
     /// Puts node `node` back in the cluster, empty: it takes its keys back and
     /// misses on all of them at first (a cold cache).
-    pub fn node_recovered(&mut self, node: u32) {
+    fn node_recovered(&mut self, node: u32) {
         if let Some(store) = self.nodes.get_mut(node as usize) {
             store.clear(self.eviction);
         }
         self.ring.set_up(node, true);
-    }
-
-    /// Applies an order of the failure schedule: a crashed node loses its
-    /// entries and comes back cold. Slow-downs do not apply to caches.
-    fn control(&mut self, action: Action, replica: u32, ctx: &mut Ctx<'_>) {
-        for node in addressed(replica, self.nodes.len() as u32) {
-            match action {
-                Action::Crash => self.node_failed(node, ctx),
-                Action::Recover => self.node_recovered(node),
-                Action::Slow { .. } | Action::Normal => {}
-            }
-        }
     }
 
     fn counting(&self, ctx: &Ctx<'_>) -> bool {
@@ -490,7 +528,6 @@ impl Component<Msg, World> for Cache {
             Msg::Call(call) => self.accept(call, ctx),
             Msg::Timer(tag) => self.look_up(tag as u32, ctx),
             Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
-            Msg::Control { action, replica } => self.control(action, replica, ctx),
             Msg::Probe {
                 reply_to, replica, ..
             } => {
@@ -498,7 +535,7 @@ impl Component<Msg, World> for Cache {
                 let load = self.pending.len() as u32;
                 send_load(ctx, reply_to, replica, load);
             }
-            Msg::Load { .. } => {}
+            Msg::Load { .. } | Msg::Control(_) => {}
         }
     }
 
@@ -521,18 +558,33 @@ impl Component<Msg, World> for Cache {
             rejected: 0,
             up_levels: Vec::new(),
             extra: vec![
-                ("hit_ratio", ratio(c.hits)),
-                ("stale_read_ratio", ratio(c.stale)),
-                ("reads", c.reads as f64),
-                ("hits", c.hits as f64),
-                ("misses", (c.reads - c.hits) as f64),
-                ("stale_reads", c.stale as f64),
-                ("writes", c.writes as f64),
-                ("evictions", c.evictions as f64),
-                ("expirations", c.expirations as f64),
-                ("entries", entries as f64),
+                Reading::of(&HIT_RATIO, ratio(c.hits)),
+                Reading::of(&STALE_READ_RATIO, ratio(c.stale)),
+                Reading::of(&READS, c.reads as f64),
+                Reading::of(&HITS, c.hits as f64),
+                Reading::of(&MISSES, (c.reads - c.hits) as f64),
+                Reading::of(&STALE_READS, c.stale as f64),
+                Reading::of(&WRITES, c.writes as f64),
+                Reading::of(&EVICTIONS, c.evictions as f64),
+                Reading::of(&EXPIRATIONS, c.expirations as f64),
+                Reading::of(&ENTRIES, entries as f64),
             ],
         });
+    }
+}
+
+impl Part for Cache {
+    fn replicas(&self) -> u32 {
+        self.nodes.len() as u32
+    }
+
+    /// A crashed node loses its entries and comes back cold.
+    fn crash(&mut self, node: u32, ctx: &mut Ctx<'_>) {
+        self.node_failed(node, ctx);
+    }
+
+    fn recover(&mut self, node: u32, _ctx: &mut Ctx<'_>) {
+        self.node_recovered(node);
     }
 }
 
@@ -563,12 +615,7 @@ components:
     }
 
     fn extra(run: &crate::metrics::RunSummary, name: &str) -> f64 {
-        run.components[0]
-            .extra
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
-            .unwrap()
+        run.components[0].reading(name).unwrap()
     }
 
     fn run(yaml: &str) -> crate::metrics::RunSummary {
@@ -660,8 +707,8 @@ components:
         use std::rc::Rc;
 
         use super::*;
-        use crate::components::ComponentSpec;
         use crate::engine::Simulation;
+        use crate::parts::ComponentSpec;
         use crate::metrics::Recorder;
 
         let yaml = scenario(
@@ -678,10 +725,11 @@ components:
             end: s.duration,
         };
         let bx = BuildContext {
-            scenario: &s,
             index: 0,
+            seed: s.seed,
             replication: 0,
             window,
+            topology: &s.topology,
         };
 
         /// Fills the cache, puts a request in flight on the node of key 0,

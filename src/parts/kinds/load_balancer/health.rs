@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use crate::engine::SimTime;
-use crate::scenario::Duration;
+use crate::spec::Duration;
 
 /// `health_check:` as written.
 #[derive(Clone, Debug, Deserialize)]

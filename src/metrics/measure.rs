@@ -1,0 +1,367 @@
+//! What a figure means: its key in the results, how it reads, its unit and
+//! which way is better.
+//!
+//! Every figure scalesim reports is declared once: the figures of every run
+//! here ([`CORE`], [`COMPONENT`]), and each kind's own figures by the kind
+//! (`Kind::MEASURES`). The terminal table, the JSON and CSV, the charts, the
+//! HTML report and the automatic reading are built from these declarations,
+//! so a new kind's figures appear in all of them without touching the report.
+
+use std::borrow::Cow;
+
+/// The unit of a figure, which decides how it is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// A share in [0, 1], shown as a percentage.
+    Share,
+    /// A number of things: requests, probes, writes.
+    Count,
+    /// Milliseconds.
+    Ms,
+    /// Seconds.
+    Seconds,
+    /// Hours.
+    Hours,
+    /// Events per second.
+    PerSecond,
+    /// Dollars per hour.
+    DollarsPerHour,
+    /// Dollars.
+    Dollars,
+    /// Requests, averaged over time (a queue length).
+    Requests,
+    /// A plain number (a ratio that may exceed 1, a count of nines).
+    Number,
+}
+
+impl Unit {
+    /// Returns the unit as written after a value (`%`, `ms`...), or "".
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Unit::Share => "%",
+            Unit::Ms => "ms",
+            Unit::Seconds => "s",
+            Unit::Hours => "h",
+            Unit::PerSecond => "/s",
+            Unit::DollarsPerHour => "$/h",
+            Unit::Dollars => "$",
+            Unit::Requests => "requests",
+            Unit::Count | Unit::Number => "",
+        }
+    }
+
+    /// Returns the factor from the stored value to the shown one (100 for a share).
+    pub fn scale(self) -> f64 {
+        match self {
+            Unit::Share => 100.0,
+            _ => 1.0,
+        }
+    }
+}
+
+/// Which way a figure is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    /// More is better (availability, hit ratio).
+    Higher,
+    /// Less is better (latency, lost writes).
+    Lower,
+    /// Neither: a description of the run (requests offered, events).
+    Neither,
+}
+
+/// The declaration of one figure.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measure {
+    /// Its key in the results: a path for the figures of every run
+    /// (`latency_ms.p99`), the last key for a component's (`hit_ratio`). In a
+    /// family of figures, `{i}` stands for the index (`shard_{i}_utilization`).
+    pub key: &'static str,
+    /// How it reads in a table or on an axis (`hit ratio`).
+    pub label: &'static str,
+    /// Its unit.
+    pub unit: Unit,
+    /// Which way is better.
+    pub better: Better,
+    /// Whether it is a lesson figure: one a scenario is often about (lost
+    /// writes, hit ratio, retry amplification), shown in the table and first
+    /// in the report wherever it has something to say.
+    pub lesson: bool,
+    /// The value at which a lesson figure has nothing to say (no write lost,
+    /// no retry): a figure at this value in every compared scenario is not
+    /// put forward.
+    pub neutral: Option<f64>,
+}
+
+impl Measure {
+    /// Declares a figure.
+    pub const fn new(key: &'static str, label: &'static str, unit: Unit, better: Better) -> Self {
+        Self {
+            key,
+            label,
+            unit,
+            better,
+            lesson: false,
+            neutral: None,
+        }
+    }
+
+    /// Makes it a lesson figure, with nothing to say at `neutral` (if given).
+    pub const fn lesson(self, neutral: Option<f64>) -> Self {
+        Self {
+            lesson: true,
+            neutral,
+            ..self
+        }
+    }
+
+    /// Returns its key, with `index` in place of `{i}` for a family.
+    pub fn key_for(&self, index: Option<u32>) -> Cow<'static, str> {
+        match index {
+            Some(i) if self.key.contains("{i}") => {
+                Cow::Owned(self.key.replace("{i}", &i.to_string()))
+            }
+            _ => Cow::Borrowed(self.key),
+        }
+    }
+
+    /// Returns true if `key` is this figure's key, or one of its family's.
+    pub fn matches(&self, key: &str) -> bool {
+        match self.key.split_once("{i}") {
+            None => self.key == key,
+            Some((head, tail)) => key
+                .strip_prefix(head)
+                .and_then(|rest| rest.strip_suffix(tail))
+                .is_some_and(|digits| {
+                    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+                }),
+        }
+    }
+
+    /// Returns true if `value` has nothing to say (it is the neutral value).
+    pub fn is_neutral(&self, value: f64) -> bool {
+        self.neutral
+            .is_some_and(|n| (value - n).abs() <= 1e-12 * n.abs().max(1.0))
+    }
+}
+
+/// A figure of unknown meaning (read from a file that names a figure no kind
+/// declares): shown as a plain number.
+pub const OTHER: Measure = Measure::new("", "", Unit::Number, Better::Neither);
+
+/// The figures of every run, by their path in the results, in report order.
+pub const CORE: &[&Measure] = &[
+    &Measure::new(
+        "simulated_s",
+        "simulated time",
+        Unit::Seconds,
+        Better::Neither,
+    ),
+    &Measure::new("events", "events", Unit::Count, Better::Neither),
+    &Measure::new(
+        "requests.offered",
+        "offered requests",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "requests.completed",
+        "completed requests",
+        Unit::Count,
+        Better::Higher,
+    ),
+    &Measure::new(
+        "requests.rejected",
+        "rejected requests",
+        Unit::Count,
+        Better::Lower,
+    ),
+    &Measure::new(
+        "requests.timed_out",
+        "timed out requests",
+        Unit::Count,
+        Better::Lower,
+    ),
+    &Measure::new(
+        "requests.failed",
+        "failed requests",
+        Unit::Count,
+        Better::Lower,
+    ),
+    &Measure::new(
+        "requests.unfinished",
+        "unfinished requests",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "requests.attempts",
+        "attempts",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "retry_amplification",
+        "retry amplification",
+        Unit::Number,
+        Better::Lower,
+    )
+    .lesson(Some(1.0)),
+    &Measure::new(
+        "throughput_rps",
+        "throughput",
+        Unit::PerSecond,
+        Better::Higher,
+    ),
+    &Measure::new("availability", "availability", Unit::Share, Better::Higher),
+    &Measure::new("latency_ms.mean", "mean latency", Unit::Ms, Better::Lower),
+    &Measure::new("latency_ms.p50", "p50 latency", Unit::Ms, Better::Lower),
+    &Measure::new("latency_ms.p90", "p90 latency", Unit::Ms, Better::Lower),
+    &Measure::new("latency_ms.p99", "p99 latency", Unit::Ms, Better::Lower),
+    &Measure::new("latency_ms.p999", "p99.9 latency", Unit::Ms, Better::Lower),
+    &Measure::new("latency_ms.max", "max latency", Unit::Ms, Better::Lower),
+    &Measure::new("wait_ms.mean", "mean wait", Unit::Ms, Better::Lower),
+    &Measure::new("wait_ms.p50", "p50 wait", Unit::Ms, Better::Lower),
+    &Measure::new("wait_ms.p99", "p99 wait", Unit::Ms, Better::Lower),
+    &Measure::new(
+        "wait_ms.p_wait",
+        "share of requests that waited",
+        Unit::Share,
+        Better::Lower,
+    ),
+    &Measure::new("slo.target", "SLO target", Unit::Share, Better::Neither),
+    &Measure::new("slo.window_s", "SLO window", Unit::Seconds, Better::Neither),
+    &Measure::new(
+        "slo.availability",
+        "SLO availability",
+        Unit::Share,
+        Better::Higher,
+    ),
+    &Measure::new(
+        "slo.downtime_s",
+        "SLO downtime",
+        Unit::Seconds,
+        Better::Lower,
+    )
+    .lesson(Some(0.0)),
+    &Measure::new("slo.nines", "nines", Unit::Number, Better::Higher),
+    &Measure::new(
+        "slo.downtime_per_year_h",
+        "downtime per year",
+        Unit::Hours,
+        Better::Lower,
+    ),
+    &Measure::new(
+        "cost_per_hour",
+        "cost per hour",
+        Unit::DollarsPerHour,
+        Better::Lower,
+    ),
+    &Measure::new(
+        "cost_per_million",
+        "cost per million requests",
+        Unit::Dollars,
+        Better::Lower,
+    ),
+];
+
+/// The figures of every component, by their last key, in report order.
+pub const COMPONENT: &[&Measure] = &[
+    &Measure::new("utilization", "utilisation", Unit::Share, Better::Neither),
+    &Measure::new("mean_queue", "mean queue", Unit::Requests, Better::Lower),
+    &Measure::new("completed", "completed", Unit::Count, Better::Neither),
+    &Measure::new("rejected", "rejected", Unit::Count, Better::Lower),
+];
+
+/// Returns the declaration of the run figure at `path` (`latency_ms.p99`).
+pub fn core(path: &str) -> Option<&'static Measure> {
+    if let Some(cause) = path.strip_prefix("errors.") {
+        return (!cause.is_empty()).then_some(CORE_ERRORS);
+    }
+    CORE.iter().copied().find(|m| m.key == path)
+}
+
+/// The declaration shared by the unsuccessful endings (`errors.rejected`...).
+const CORE_ERRORS: &Measure = &Measure::new("errors.{cause}", "errors", Unit::Count, Better::Lower);
+
+/// A value one component reported for one of its kind's figures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reading {
+    /// The figure.
+    pub measure: &'static Measure,
+    /// Its index in a family (`Some(3)` for `shard_3_utilization`).
+    pub index: Option<u32>,
+    /// The value.
+    pub value: f64,
+}
+
+impl Reading {
+    /// Reads `value` for `measure`.
+    pub fn of(measure: &'static Measure, value: f64) -> Self {
+        Self {
+            measure,
+            index: None,
+            value,
+        }
+    }
+
+    /// Reads `value` for member `index` of the family `measure`.
+    pub fn indexed(measure: &'static Measure, index: u32, value: f64) -> Self {
+        Self {
+            measure,
+            index: Some(index),
+            value,
+        }
+    }
+
+    /// Returns its key in the results.
+    pub fn key(&self) -> Cow<'static, str> {
+        self.measure.key_for(self.index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_name_their_members_and_recognise_them() {
+        const SHARD: Measure = Measure::new(
+            "shard_{i}_utilization",
+            "shard utilisation",
+            Unit::Share,
+            Better::Neither,
+        );
+        assert_eq!(SHARD.key_for(Some(3)), "shard_3_utilization");
+        assert!(SHARD.matches("shard_12_utilization"));
+        assert!(!SHARD.matches("shard__utilization"));
+        assert!(!SHARD.matches("shard_x_utilization"));
+        let plain = Measure::new("hit_ratio", "hit ratio", Unit::Share, Better::Higher);
+        assert_eq!(plain.key_for(Some(1)), "hit_ratio");
+        assert!(plain.matches("hit_ratio") && !plain.matches("hit_ratios"));
+    }
+
+    #[test]
+    fn every_run_figure_is_declared_once() {
+        for (i, m) in CORE.iter().enumerate() {
+            assert!(
+                CORE[i + 1..].iter().all(|other| other.key != m.key),
+                "{} twice",
+                m.key
+            );
+        }
+        assert_eq!(
+            core("errors.lost_in_crash").map(|m| m.unit),
+            Some(Unit::Count)
+        );
+        assert_eq!(core("latency_ms.p99").map(|m| m.label), Some("p99 latency"));
+        assert!(core("latency_ms.p98").is_none());
+    }
+
+    #[test]
+    fn neutral_values_have_nothing_to_say() {
+        let m = Measure::new("x", "x", Unit::Number, Better::Lower).lesson(Some(1.0));
+        assert!(m.is_neutral(1.0) && !m.is_neutral(1.01));
+        assert!(!Measure::new("y", "y", Unit::Count, Better::Lower).is_neutral(0.0));
+    }
+}

@@ -1,0 +1,30 @@
+//! The parts of a simulated architecture: each kind of component, the clients
+//! (traffic) and the failure schedule. Each owns its YAML shape, its
+//! validation and its behaviour.
+//!
+//! - [`kind`]: the two traits a kind implements, [`Kind`] (its settings and
+//!   facts) and [`Part`] (its behaviour while it runs), and what each is given.
+//! - [`kinds`]: the registry, one line per kind, and one module per kind.
+//! - [`traffic`] and [`failures`]: the clients and the failure schedule.
+//! - [`world`]: the state every part of a run shares, and the helpers that
+//!   send messages between parts.
+//! - [`station`], [`lifecycle`], [`machine`], [`data`]: what kinds share (cores
+//!   and a queue; replicas that go down and up; machine sizes and prices; the
+//!   figures of data stores).
+//! - [`topology`]: the facts of the components that any part may read.
+
+pub mod data;
+pub mod failures;
+pub mod kind;
+pub mod kinds;
+pub mod lifecycle;
+pub mod machine;
+pub mod station;
+pub mod topology;
+pub mod traffic;
+pub mod world;
+
+pub use kind::{BuildContext, DynKind, Kind, Part, SpecContext};
+pub use kinds::{AnyPart, ComponentDecl, ComponentSpec, Registry, KINDS};
+pub use topology::Topology;
+pub use world::{send_call, send_load, send_reply, Ctx, World};

@@ -1,0 +1,280 @@
+//! What a kind of component is to the rest of scalesim: one trait for its
+//! settings ([`Kind`]) and one for its behaviour while it runs ([`Part`]).
+//!
+//! A kind's module implements both; the registry (`parts::kinds`) lists it
+//! once, and every per-kind dispatch is generated from that list.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::topology::Topology;
+use super::traffic::RequestType;
+use super::world::{Ctx, World};
+use crate::engine::{stream_rng, Component, ComponentId, SimRng};
+use crate::keys::KeySpace;
+use crate::metrics::{Measure, Window};
+use crate::model::{addressed, Action, Msg, Order};
+use crate::spec::{no_such_component, Issue};
+
+/// A kind of component: what `kind: NAME` means in a scenario file.
+///
+/// It is implemented by the kind's validated settings (its spec), and it says
+/// everything the rest of scalesim may know of the kind: its name, how to read
+/// it, its facts (machines, price, whom it calls), what it measures, and how
+/// to build the part that simulates it.
+pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
+    /// The name written in `kind:`.
+    const NAME: &'static str;
+    /// What it measures beyond the figures of every component (utilisation,
+    /// mean queue, completed, rejected), in report order.
+    const MEASURES: &'static [&'static Measure];
+    /// The part that simulates it.
+    type Part: Part + 'static;
+
+    /// Reads and checks its own fields; `kind`, `host`, `zone`, `zones` and
+    /// `boot` are read by the registry and are not in `body`.
+    fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>>;
+
+    /// Returns the number of its machines.
+    fn replicas(&self) -> u32;
+
+    /// Returns the price per hour of one of its machines.
+    fn price_per_hour(&self) -> f64;
+
+    /// Returns the components it sends requests to (their indices).
+    fn downstream(&self) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// Returns true if it looks at the user id of requests (the clients
+    /// draw user ids only when some component does).
+    fn uses_user_ids(&self) -> bool {
+        false
+    }
+
+    /// Returns true if a `slow:` failure (a gray failure) applies to it.
+    fn slows_down(&self) -> bool {
+        false
+    }
+
+    /// Checks the settings that depend on the facts of other components
+    /// (like one weight per replica of a target); `path` is its own.
+    fn check_against(&self, _path: &str, _topology: &Topology) -> Vec<Issue> {
+        Vec::new()
+    }
+
+    /// Builds the part that simulates it in one run.
+    fn build(&self, bx: &BuildContext<'_>) -> Self::Part;
+}
+
+/// A [`Kind`] behind a pointer: what the registry keeps of a kind defined
+/// outside the crate. Every [`Kind`] is one.
+pub trait DynKind: fmt::Debug + Send + Sync {
+    /// Returns [`Kind::NAME`].
+    fn name(&self) -> &'static str;
+    /// Returns [`Kind::MEASURES`].
+    fn measures(&self) -> &'static [&'static Measure];
+    /// Returns [`Kind::replicas`].
+    fn replicas(&self) -> u32;
+    /// Returns [`Kind::price_per_hour`].
+    fn price_per_hour(&self) -> f64;
+    /// Returns [`Kind::downstream`].
+    fn downstream(&self) -> Vec<usize>;
+    /// Returns [`Kind::uses_user_ids`].
+    fn uses_user_ids(&self) -> bool;
+    /// Returns [`Kind::slows_down`].
+    fn slows_down(&self) -> bool;
+    /// Returns [`Kind::check_against`].
+    fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue>;
+    /// Builds the part, boxed.
+    fn build_boxed(&self, bx: &BuildContext<'_>) -> Box<dyn Part>;
+}
+
+impl<K: Kind> DynKind for K {
+    fn name(&self) -> &'static str {
+        K::NAME
+    }
+    fn measures(&self) -> &'static [&'static Measure] {
+        K::MEASURES
+    }
+    fn replicas(&self) -> u32 {
+        Kind::replicas(self)
+    }
+    fn price_per_hour(&self) -> f64 {
+        Kind::price_per_hour(self)
+    }
+    fn downstream(&self) -> Vec<usize> {
+        Kind::downstream(self)
+    }
+    fn uses_user_ids(&self) -> bool {
+        Kind::uses_user_ids(self)
+    }
+    fn slows_down(&self) -> bool {
+        Kind::slows_down(self)
+    }
+    fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue> {
+        Kind::check_against(self, path, topology)
+    }
+    fn build_boxed(&self, bx: &BuildContext<'_>) -> Box<dyn Part> {
+        Box::new(Kind::build(self, bx))
+    }
+}
+
+/// A component while it runs: the engine's [`Component`], plus how it takes
+/// the orders of the failure schedule.
+///
+/// Every order has a default: a part that does not override `crash` ignores
+/// crashes, and so on. A new order (scaling, say) is a new method with a
+/// default here, and no kind has to change for it.
+pub trait Part: Component<Msg, World> {
+    /// Returns the number of replicas orders are addressed to.
+    fn replicas(&self) -> u32 {
+        0
+    }
+
+    /// Replica `replica` stops: it loses what it holds and refuses new work.
+    fn crash(&mut self, _replica: u32, _ctx: &mut Ctx<'_>) {}
+
+    /// Replica `replica` is back (after its repair and boot), empty.
+    fn recover(&mut self, _replica: u32, _ctx: &mut Ctx<'_>) {}
+
+    /// Replica `replica` stays up but works `factor` times slower.
+    fn slow_down(&mut self, _replica: u32, _factor: f64, _ctx: &mut Ctx<'_>) {}
+
+    /// Replica `replica` works at its normal speed again.
+    fn normal_speed(&mut self, _replica: u32, _ctx: &mut Ctx<'_>) {}
+
+    /// Carries out `order`, replica by replica.
+    fn obey(&mut self, order: Order, ctx: &mut Ctx<'_>) {
+        for replica in addressed(order.replica, self.replicas()) {
+            match order.action {
+                Action::Crash => self.crash(replica, ctx),
+                Action::Recover => self.recover(replica, ctx),
+                Action::Slow { factor_milli } => {
+                    self.slow_down(replica, f64::from(factor_milli) / 1000.0, ctx)
+                }
+                Action::Normal => self.normal_speed(replica, ctx),
+            }
+        }
+    }
+}
+
+impl Component<Msg, World> for Box<dyn Part> {
+    #[inline]
+    fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+        self.as_mut().on_event(msg, ctx);
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_>) {
+        self.as_mut().on_start(ctx);
+    }
+
+    fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
+        self.as_mut().on_finish(ctx);
+    }
+}
+
+impl Part for Box<dyn Part> {
+    fn replicas(&self) -> u32 {
+        self.as_ref().replicas()
+    }
+
+    fn obey(&mut self, order: Order, ctx: &mut Ctx<'_>) {
+        self.as_mut().obey(order, ctx);
+    }
+}
+
+/// What a kind may know of the rest of the scenario while it reads its
+/// settings: the request types, the component names and the key space.
+pub struct SpecContext<'a> {
+    /// The request types of the mix.
+    pub types: &'a [RequestType],
+    /// Every component name, in file order.
+    pub names: &'a [String],
+    /// The key space of the traffic, if it has one.
+    pub keys: Option<&'a KeySpace>,
+}
+
+impl SpecContext<'_> {
+    /// Resolves a component name written at `path` to its index.
+    pub fn resolve(&self, name: &str, path: &str) -> Result<usize, Issue> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Issue::new(path, no_such_component(name, self.names)))
+    }
+
+    /// Returns an issue at `path` when the traffic has no key space, which
+    /// `what` (like "a cache") needs to tell requests apart.
+    pub fn require_keys(&self, path: &str, what: &str) -> Option<Issue> {
+        self.keys.is_none().then(|| {
+            Issue::new(
+                path,
+                format!(
+                    "{what} needs requests with keys: add `traffic.keys`, like \
+                     keys: {{count: 100000, popularity: zipf, s: 0.9}}"
+                ),
+            )
+        })
+    }
+
+    /// Resolves a request type name written at `path` to its index.
+    pub fn request_type(&self, name: &str, path: &str) -> Result<usize, Issue> {
+        self.types
+            .iter()
+            .position(|t| t.name == name)
+            .ok_or_else(|| Issue::new(path, self.not_a_type(name)))
+    }
+
+    /// Returns the message for a request type name that is not in the mix.
+    pub fn not_a_type(&self, name: &str) -> String {
+        let names: Vec<&str> = self.types.iter().map(|t| t.name.as_str()).collect();
+        format!(
+            "`{name}` is not a request type; the types are {}",
+            names.join(", ")
+        )
+    }
+}
+
+/// What a part is given to build itself: its place, its random streams and
+/// the facts of the other components, never their settings.
+pub struct BuildContext<'a> {
+    /// The index of the component being built (its `ComponentId` too).
+    pub index: usize,
+    /// The scenario's seed.
+    pub seed: u64,
+    /// The replication number, for the random streams.
+    pub replication: u64,
+    /// The measured window.
+    pub window: Window,
+    /// The facts of every component.
+    pub topology: &'a Topology,
+}
+
+impl BuildContext<'_> {
+    /// Returns the component's name.
+    pub fn name(&self) -> &str {
+        self.topology.name(self.index)
+    }
+
+    /// Returns the component's random stream for `purpose`.
+    pub fn rng(&self, purpose: &str) -> SimRng {
+        stream_rng(self.seed, self.replication, &[self.name(), purpose])
+    }
+
+    /// Returns true when component `other` runs on the same host as this one.
+    pub fn colocated(&self, other: usize) -> bool {
+        self.topology.colocated(self.index, other)
+    }
+
+    /// Returns the id of component `index`.
+    pub fn id(&self, index: usize) -> ComponentId {
+        ComponentId(index as u32)
+    }
+
+    /// Returns the number of replicas of component `other`.
+    pub fn replicas_of(&self, other: usize) -> u32 {
+        self.topology.replicas(other)
+    }
+}

@@ -1,0 +1,149 @@
+//! The facts of a scenario's components that any part may read: names, kinds,
+//! machines, hosts and zones, never another component's settings.
+
+use super::kinds::ComponentDecl;
+use crate::engine::SimTime;
+
+/// The facts of one component.
+#[derive(Clone, Debug, PartialEq)]
+struct Node {
+    name: String,
+    kind: &'static str,
+    replicas: u32,
+    host: Option<String>,
+    zones: Vec<String>,
+    boot: SimTime,
+    slows_down: bool,
+}
+
+/// The facts of every component of a scenario, in file order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Topology {
+    nodes: Vec<Node>,
+    /// Every zone name, in order of first appearance: a zone's id is its index.
+    zone_names: Vec<String>,
+}
+
+impl Topology {
+    /// Collects the facts of `components`.
+    pub fn of(components: &[ComponentDecl]) -> Self {
+        let nodes: Vec<Node> = components
+            .iter()
+            .map(|c| Node {
+                name: c.name.clone(),
+                kind: c.spec.kind(),
+                replicas: c.spec.replicas(),
+                host: c.host.clone(),
+                zones: c.zones.clone(),
+                boot: c.boot,
+                slows_down: c.spec.slows_down(),
+            })
+            .collect();
+        let mut zone_names: Vec<String> = Vec::new();
+        for zone in nodes.iter().flat_map(|n| &n.zones) {
+            if !zone_names.contains(zone) {
+                zone_names.push(zone.clone());
+            }
+        }
+        Self { nodes, zone_names }
+    }
+
+    /// Returns the number of components.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Returns true when there is no component.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Returns the name of component `i`.
+    pub fn name(&self, i: usize) -> &str {
+        self.nodes.get(i).map_or("", |n| n.name.as_str())
+    }
+
+    /// Returns every component name, in file order.
+    pub fn names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+
+    /// Returns the index of the component called `name`.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
+    }
+
+    /// Returns the kind of component `i`.
+    pub fn kind(&self, i: usize) -> &'static str {
+        self.nodes.get(i).map_or("", |n| n.kind)
+    }
+
+    /// Returns the number of machines of component `i`.
+    pub fn replicas(&self, i: usize) -> u32 {
+        self.nodes.get(i).map_or(0, |n| n.replicas)
+    }
+
+    /// Returns the host component `i` runs on, if it names one.
+    pub fn host(&self, i: usize) -> Option<&str> {
+        self.nodes.get(i).and_then(|n| n.host.as_deref())
+    }
+
+    /// Returns true when components `a` and `b` run on the same named host.
+    pub fn colocated(&self, a: usize, b: usize) -> bool {
+        self.host(a).is_some() && self.host(a) == self.host(b)
+    }
+
+    /// Returns the time a machine of component `i` takes to start after a repair.
+    pub fn boot(&self, i: usize) -> SimTime {
+        self.nodes.get(i).map_or(SimTime::ZERO, |n| n.boot)
+    }
+
+    /// Returns true if a `slow:` failure applies to component `i`.
+    pub fn slows_down(&self, i: usize) -> bool {
+        self.nodes.get(i).is_some_and(|n| n.slows_down)
+    }
+
+    /// Returns the zone of each replica of component `i`.
+    pub fn zones(&self, i: usize) -> &[String] {
+        self.nodes.get(i).map_or(&[], |n| n.zones.as_slice())
+    }
+
+    /// Returns every zone name, in order of first appearance: a zone's id is its index.
+    pub fn zone_names(&self) -> &[String] {
+        &self.zone_names
+    }
+
+    /// Returns the id of the zone called `name`.
+    pub fn zone_id(&self, name: &str) -> Option<u16> {
+        self.zone_names
+            .iter()
+            .position(|z| z == name)
+            .map(|i| i as u16)
+    }
+
+    /// Returns the zone id of every replica of every component.
+    pub fn zone_ids(&self) -> Vec<Vec<u16>> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                n.zones
+                    .iter()
+                    .map(|z| self.zone_id(z).unwrap_or(0))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Returns the (component, replica) pairs placed in any of `zones`.
+    pub fn replicas_in(&self, zones: &[String]) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        for (c, node) in self.nodes.iter().enumerate() {
+            for (replica, zone) in node.zones.iter().enumerate() {
+                if zones.contains(zone) {
+                    out.push((c, replica as u32));
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,404 @@
+//! The `traffic:` section: its shape in the file, its checks, and the
+//! validated [`Traffic`] the clients are built from.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use super::retry::{Jitter, RetryPolicy};
+use crate::engine::SimTime;
+use crate::keys::{KeySpace, Popularity, PopularityName};
+use crate::model::Op;
+use crate::spec::{join_index, join_key, parse_lenient, Duration, Fraction, Issue, Rate};
+
+/// Highest arrival rate accepted: a mean gap of 100 ns between arrivals, far
+/// beyond any single entry point, and still coarse next to the 1 ns clock.
+const MAX_RATE: f64 = 1e7;
+
+/// Default client population when `traffic.users` is absent.
+const DEFAULT_USERS: u64 = 1000;
+
+/// Zipf exponent when `popularity: zipf` gives no `s`: the classic law, where
+/// the key of rank i is asked i times less often than the most popular one.
+const DEFAULT_ZIPF_S: f64 = 1.0;
+
+/// How client requests arrive.
+#[derive(Clone, Debug)]
+pub struct Traffic {
+    /// Poisson or evenly spaced arrivals.
+    pub arrivals: ArrivalLaw,
+    /// The arrival rate over time, as consecutive segments; the last one never ends.
+    pub schedule: Vec<RateSegment>,
+    /// Number of distinct clients (user ids drawn uniformly).
+    pub users: u32,
+    /// Request types and their weights in the mix, in file order.
+    pub types: Vec<RequestType>,
+    /// How long a client waits for an answer before giving up on an attempt.
+    pub timeout: Option<SimTime>,
+    /// Retries after a failed, rejected or timed-out attempt.
+    pub retry: Option<RetryPolicy>,
+    /// The keys requests are about (`None`: requests carry no key, all key 0).
+    pub keys: Option<KeySpace>,
+}
+
+/// The law of the gaps between arrivals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrivalLaw {
+    /// Exponential gaps: a (possibly time-varying) Poisson process.
+    Poisson,
+    /// Evenly spaced arrivals at the current rate.
+    Constant,
+}
+
+/// A stretch of time over which the rate is constant or changes linearly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateSegment {
+    /// Start of the segment.
+    pub start: SimTime,
+    /// End of the segment (`SimTime::MAX` for the last one).
+    pub end: SimTime,
+    /// Rate at the start, per second.
+    pub from: f64,
+    /// Rate at the end, per second (equal to `from` for a step).
+    pub to: f64,
+}
+
+impl RateSegment {
+    /// Returns the rate (per second) at time `t` inside the segment.
+    pub fn rate_at(&self, t: SimTime) -> f64 {
+        if self.from == self.to || self.end == SimTime::MAX {
+            return self.from;
+        }
+        let span = (self.end - self.start).0 as f64;
+        let x = (t - self.start).0 as f64 / span;
+        self.from + (self.to - self.from) * x.clamp(0.0, 1.0)
+    }
+}
+
+/// A kind of request in the mix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestType {
+    /// Its name (`read`, `write`...).
+    pub name: String,
+    /// Its relative weight in the mix.
+    pub weight: f64,
+    /// Whether it reads or writes the data tier.
+    pub op: Op,
+}
+
+/// The `traffic:` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTraffic {
+    rate: Option<Rate>,
+    schedule: Option<Vec<RawStep>>,
+    arrivals: Option<ArrivalLaw>,
+    users: Option<u64>,
+    requests: Option<IndexMap<String, RawRequestType>>,
+    timeout: Option<Duration>,
+    retries: Option<u32>,
+    keys: Option<RawKeys>,
+    backoff: Option<RawBackoff>,
+}
+
+/// `traffic.backoff`: the waits before retries.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackoff {
+    base: Option<Duration>,
+    max: Option<Duration>,
+    jitter: Option<Jitter>,
+    budget: Option<Fraction>,
+}
+
+/// The `traffic.keys` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeys {
+    count: u64,
+    popularity: Option<PopularityName>,
+    s: Option<f64>,
+}
+
+/// One step of `traffic.schedule`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    at: Duration,
+    rate: Rate,
+    ramp: Option<Duration>,
+}
+
+/// One entry of `traffic.requests`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequestType {
+    weight: f64,
+    op: Option<Op>,
+}
+
+/// Reads and checks the `traffic:` section (`None` when it is missing);
+/// returns `None` when something essential is wrong (already reported).
+pub fn parse(value: Option<&serde_json::Value>, issues: &mut Vec<Issue>) -> Option<Traffic> {
+    let Some(value) = value else {
+        issues.push(Issue::new("traffic", "missing field `traffic`"));
+        return None;
+    };
+    // A `rate: ~` reads as no rate at all, with no parse error to report: it
+    // counts as missing, not as written.
+    let rate_written = value.get("rate").is_some_and(|r| !r.is_null());
+    let raw: RawTraffic = parse_lenient(value, "traffic", issues)?;
+    check_traffic(raw, rate_written, issues)
+}
+
+/// Checks the traffic; `rate_written` says the file has a `rate` (possibly one
+/// that failed to parse and was already reported).
+fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -> Option<Traffic> {
+    let schedule = check_schedule(&raw, rate_written, issues);
+    let retry = check_retry(&raw, issues);
+    let users = raw.users.unwrap_or(DEFAULT_USERS);
+    if users == 0 || users > u64::from(u32::MAX) {
+        issues.push(Issue::new(
+            "traffic.users",
+            format!(
+                "expected a positive number of users (at most {}), found {users}",
+                u32::MAX
+            ),
+        ));
+    }
+    let types = match raw.requests {
+        None => vec![RequestType {
+            name: "request".into(),
+            weight: 1.0,
+            op: Op::Read,
+        }],
+        Some(requests) => {
+            let mut types = Vec::new();
+            for (name, t) in requests {
+                if !(t.weight.is_finite() && t.weight >= 0.0) {
+                    issues.push(Issue::new(
+                        format!("traffic.requests.{name}.weight"),
+                        format!("expected a non-negative weight, found {}", t.weight),
+                    ));
+                }
+                types.push(RequestType {
+                    name,
+                    weight: t.weight,
+                    op: t.op.unwrap_or_default(),
+                });
+            }
+            if types.is_empty() || types.iter().map(|t| t.weight).sum::<f64>() <= 0.0 {
+                issues.push(Issue::new(
+                    "traffic.requests",
+                    "expected at least one request type with a positive weight (the weights sum to zero)",
+                ));
+            }
+            types
+        }
+    };
+    if let Some(t) = raw.timeout {
+        if t.0 == SimTime::ZERO {
+            issues.push(Issue::new(
+                "traffic.timeout",
+                "expected a positive timeout, found 0",
+            ));
+        }
+    }
+    let keys = raw.keys.as_ref().map(|k| check_keys(k, issues));
+    Some(Traffic {
+        retry,
+        arrivals: raw.arrivals.unwrap_or(ArrivalLaw::Poisson),
+        schedule: schedule?,
+        users: users.clamp(1, u64::from(u32::MAX)) as u32,
+        types,
+        timeout: raw.timeout.map(|t| t.0),
+        keys,
+    })
+}
+
+/// Builds the retry policy from `retries` and `backoff`.
+fn check_retry(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<RetryPolicy> {
+    let retries = raw.retries.unwrap_or(0);
+    if retries > 100 {
+        issues.push(Issue::new(
+            "traffic.retries",
+            format!("expected at most 100 retries, found {retries}"),
+        ));
+    }
+    if raw.backoff.is_some() && retries == 0 {
+        issues.push(Issue::new(
+            "traffic.backoff",
+            "a backoff needs `retries` (how many times to retry)",
+        ));
+    }
+    let backoff = raw.backoff.as_ref();
+    let base = backoff
+        .and_then(|b| b.base)
+        .map_or(SimTime::from_millis(100), |d| d.0);
+    let max = backoff
+        .and_then(|b| b.max)
+        .map_or(SimTime::from_millis(10_000), |d| d.0);
+    if max < base {
+        issues.push(Issue::new(
+            "traffic.backoff.max",
+            "the longest wait must not be shorter than `base`",
+        ));
+    }
+    (retries > 0).then_some(RetryPolicy {
+        retries: retries.min(100),
+        base,
+        max,
+        jitter: backoff.and_then(|b| b.jitter).unwrap_or(Jitter::Full),
+        budget: backoff.and_then(|b| b.budget).map(|f| f.0),
+    })
+}
+
+/// Checks `traffic.keys`: a positive count that fits the key type, and a
+/// positive exponent given only to a Zipf law.
+fn check_keys(raw: &RawKeys, issues: &mut Vec<Issue>) -> KeySpace {
+    if raw.count == 0 || raw.count > u64::from(u32::MAX) {
+        issues.push(Issue::new(
+            "traffic.keys.count",
+            format!(
+                "expected a positive number of keys (at most {}), found {}",
+                u32::MAX,
+                raw.count
+            ),
+        ));
+    }
+    let popularity = match (raw.popularity.unwrap_or(PopularityName::Uniform), raw.s) {
+        (PopularityName::Uniform, None) => Popularity::Uniform,
+        (PopularityName::Uniform, Some(_)) => {
+            issues.push(Issue::new(
+                "traffic.keys.s",
+                "`s` applies only to `popularity: zipf`",
+            ));
+            Popularity::Uniform
+        }
+        (PopularityName::Zipf, s) => {
+            let s = s.unwrap_or(DEFAULT_ZIPF_S);
+            if !(s.is_finite() && s > 0.0) {
+                issues.push(Issue::new(
+                    "traffic.keys.s",
+                    format!(
+                        "expected a positive Zipf exponent, found {s} (for equally popular keys, use popularity: uniform)"
+                    ),
+                ));
+            }
+            Popularity::Zipf { s }
+        }
+    };
+    KeySpace {
+        count: raw.count.clamp(1, u64::from(u32::MAX)) as u32,
+        popularity,
+    }
+}
+
+/// Builds the rate segments from `rate` and `schedule`.
+fn check_schedule(
+    raw: &RawTraffic,
+    rate_written: bool,
+    issues: &mut Vec<Issue>,
+) -> Option<Vec<RateSegment>> {
+    if let Some(rate) = raw.rate {
+        if rate.per_sec <= 0.0 {
+            issues.push(Issue::new(
+                "traffic.rate",
+                "expected a positive rate, found 0",
+            ));
+        }
+    }
+    let rates = raw
+        .rate
+        .iter()
+        .map(|r| ("traffic.rate".to_string(), r.per_sec));
+    let step_rates = raw.schedule.iter().flatten().enumerate().map(|(i, s)| {
+        (
+            join_key(&join_index("traffic.schedule", i), "rate"),
+            s.rate.per_sec,
+        )
+    });
+    for (path, rate) in rates.chain(step_rates) {
+        if rate > MAX_RATE {
+            issues.push(Issue::new(
+                path,
+                format!("a rate of {rate:e}/s is beyond what one simulation can take (at most {MAX_RATE:e}/s)"),
+            ));
+        }
+    }
+    let steps: &[RawStep] = raw.schedule.as_deref().unwrap_or(&[]);
+    if raw.rate.is_none() && steps.is_empty() {
+        if rate_written {
+            return None;
+        }
+        issues.push(Issue::new(
+            "traffic.rate",
+            "missing field `rate` (or a `schedule` of rates)",
+        ));
+        return None;
+    }
+    let mut segments = Vec::new();
+    let mut current = raw.rate.map_or(0.0, |r| r.per_sec);
+    let mut start = SimTime::ZERO;
+    if let Some(first) = steps.first() {
+        if first.at.0 > SimTime::ZERO && raw.rate.is_none() {
+            issues.push(Issue::new(
+                "traffic.schedule[0].at",
+                "the schedule must start at 0s, or give `traffic.rate` for the time before it",
+            ));
+        }
+    }
+    for (i, step) in steps.iter().enumerate() {
+        let path = join_index("traffic.schedule", i);
+        let at = step.at.0;
+        if i > 0 && at <= steps[i - 1].at.0 {
+            issues.push(Issue::new(
+                join_key(&path, "at"),
+                "steps must be in increasing order of `at`",
+            ));
+            return None;
+        }
+        let ramp = step.ramp.map_or(SimTime::ZERO, |r| r.0);
+        if let Some(next) = steps.get(i + 1) {
+            // Steps out of order are reported at the next step, not as a ramp.
+            if next.at.0 > at && at + ramp > next.at.0 {
+                issues.push(Issue::new(
+                    join_key(&path, "ramp"),
+                    "the ramp must end before the next step begins",
+                ));
+            }
+        }
+        if at > start {
+            segments.push(RateSegment {
+                start,
+                end: at,
+                from: current,
+                to: current,
+            });
+        }
+        let target = step.rate.per_sec;
+        if ramp > SimTime::ZERO {
+            segments.push(RateSegment {
+                start: at,
+                end: at + ramp,
+                from: current,
+                to: target,
+            });
+        }
+        start = at + ramp;
+        current = target;
+    }
+    segments.push(RateSegment {
+        start,
+        end: SimTime::MAX,
+        from: current,
+        to: current,
+    });
+    if !steps.is_empty() && segments.iter().all(|s| s.from <= 0.0 && s.to <= 0.0) {
+        issues.push(Issue::new(
+            "traffic",
+            "every rate of the schedule is zero: nothing would arrive",
+        ));
+    }
+    Some(segments)
+}

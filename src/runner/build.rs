@@ -1,0 +1,109 @@
+//! Builds the simulation of one run from a scenario: the parts, the world
+//! they share, and the network between them.
+
+use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
+use crate::metrics::{Recorder, Window};
+use crate::model::Msg;
+use crate::parts::failures::Injector;
+use crate::parts::traffic::{Client, ClientStreams};
+use crate::parts::{AnyPart, BuildContext, World};
+use crate::scenario::Scenario;
+
+/// Returns the price per hour of every machine of the scenario.
+pub fn cost_per_hour(scenario: &Scenario) -> f64 {
+    scenario
+        .components
+        .iter()
+        .map(|c| c.spec.cost_per_hour())
+        .sum()
+}
+
+/// Marks the moments a time series should show: the end of the warm-up and
+/// every change of the arrival rate.
+fn mark_schedule(scenario: &Scenario, recorder: &mut Recorder) {
+    if scenario.warmup > SimTime::ZERO {
+        recorder.mark(scenario.warmup, "end of warm-up");
+    }
+    for segment in scenario.traffic.schedule.iter().skip(1) {
+        if segment.start < scenario.duration {
+            let label = if segment.from == segment.to {
+                format!("rate {:.0}/s", segment.from)
+            } else {
+                format!("ramp to {:.0}/s", segment.to)
+            };
+            recorder.mark(segment.start, label);
+        }
+    }
+}
+
+/// The simulation of one run, as the runner drives it.
+pub type Run = Simulation<Msg, World, AnyPart>;
+
+/// Builds the simulation of one replication: components in file order, then
+/// the failure schedule (if any), then the clients.
+pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
+    let n = scenario.components.len();
+    let mut recorder = Recorder::new(window, scenario.duration, scenario.slo);
+    mark_schedule(scenario, &mut recorder);
+    let topology = &scenario.topology;
+    let world = World::new(recorder, latency_matrix(scenario), n, topology.zone_ids());
+    let mut sim = Simulation::new(world);
+    for (index, decl) in scenario.components.iter().enumerate() {
+        let bx = BuildContext {
+            index,
+            seed: scenario.seed,
+            replication,
+            window,
+            topology,
+        };
+        sim.add(decl.spec.build(&bx));
+    }
+    let streams = ClientStreams {
+        arrivals: stream_rng(scenario.seed, replication, &["traffic", "arrivals"]),
+        mix: stream_rng(scenario.seed, replication, &["traffic", "mix"]),
+        users: scenario
+            .components
+            .iter()
+            .any(|c| c.spec.uses_user_ids())
+            .then(|| stream_rng(scenario.seed, replication, &["traffic", "users"])),
+        work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
+        retries: stream_rng(scenario.seed, replication, &["traffic", "retries"]),
+        keys: stream_rng(scenario.seed, replication, &["traffic", "keys"]),
+    };
+    if !scenario.failures.is_empty() {
+        sim.add(AnyPart::Injector(Injector::new(
+            &scenario.failures,
+            topology,
+            scenario.seed,
+            replication,
+        )));
+    }
+    let entry = ComponentId(scenario.entry as u32);
+    sim.shared.clients = sim.next_id();
+    sim.add(AnyPart::Client(Client::new(
+        &scenario.traffic,
+        entry,
+        scenario.duration,
+        streams,
+    )));
+    sim
+}
+
+/// One-way latency between every pair of components: IPC on a shared host,
+/// the network otherwise, and the per-link overrides last.
+fn latency_matrix(scenario: &Scenario) -> Vec<SimTime> {
+    let n = scenario.components.len();
+    let mut matrix = vec![scenario.network.latency; n * n];
+    for a in 0..n {
+        for b in 0..n {
+            if a == b || scenario.topology.colocated(a, b) {
+                matrix[a * n + b] = scenario.network.ipc;
+            }
+        }
+    }
+    for &(a, b, latency) in &scenario.network.links {
+        matrix[a * n + b] = latency;
+        matrix[b * n + a] = latency;
+    }
+    matrix
+}

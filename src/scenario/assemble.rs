@@ -1,0 +1,267 @@
+//! Assembles the sections of a scenario file into a [`Scenario`]: each part
+//! reads its own section, and this module reads the top level, the network
+//! and the objective, and hands the topology checks to `topology`.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::raw::{RawNetwork, RawSlo};
+use super::topology::{check_cycles, check_hosts, check_links, check_regions};
+use super::{Network, Scenario};
+use crate::engine::SimTime;
+use crate::keys::{KeySpace, Popularity};
+use crate::metrics::Slo;
+use crate::model::Op;
+use crate::parts::traffic::{self, RequestType, Traffic};
+use crate::parts::{failures, ComponentDecl, Registry, SpecContext, Topology};
+use crate::spec::{
+    join_index, join_key, no_such_component, parse_lenient, unknown_field, Duration, Issue,
+};
+
+/// Top-level fields, in the order the documentation lists them.
+const TOP_LEVEL: &[&str] = &[
+    "name",
+    "about",
+    "seed",
+    "duration",
+    "warmup",
+    "traffic",
+    "entry",
+    "network",
+    "components",
+    "failures",
+    "slo",
+    "regions",
+];
+
+/// Assembles the sections of the tree into a scenario, with the kinds of
+/// `registry`; returns `None` when something essential is missing.
+pub fn assemble(root: &Value, registry: &Registry, issues: &mut Vec<Issue>) -> Option<Scenario> {
+    let Some(map) = root.as_object() else {
+        issues.push(Issue::new(
+            "",
+            "expected a mapping with at least name, duration, traffic, entry and components",
+        ));
+        return None;
+    };
+    for key in map.keys() {
+        if !TOP_LEVEL.contains(&key.as_str()) {
+            issues.push(Issue::new(key, unknown_field(key, TOP_LEVEL)));
+        }
+    }
+    let name: Option<String> = required(map, "name", issues);
+    let about: String = optional(map, "about", issues).unwrap_or_default();
+    let seed: u64 = optional(map, "seed", issues).unwrap_or(1);
+    let duration = required::<Duration>(map, "duration", issues).map(|d| d.0);
+    let warmup = optional::<Duration>(map, "warmup", issues).map_or(SimTime::ZERO, |d| d.0);
+    if let Some(duration) = duration {
+        if duration == SimTime::ZERO {
+            issues.push(Issue::new(
+                "duration",
+                "expected a positive duration, found 0",
+            ));
+        } else if warmup >= duration {
+            issues.push(Issue::new(
+                "warmup",
+                format!("the warm-up ({warmup}) must be shorter than the duration ({duration})"),
+            ));
+        }
+    }
+    let traffic = traffic::parse(map.get("traffic"), issues);
+    let network = optional::<RawNetwork>(map, "network", issues);
+    let entry: Option<String> = required(map, "entry", issues);
+    let keys_written = map.get("traffic").and_then(|t| t.get("keys")).is_some();
+    let (names, components) = check_components(
+        map.get("components"),
+        traffic.as_ref(),
+        keys_written,
+        registry,
+        issues,
+    );
+    let network = check_network(network, &names, issues);
+    let entry = entry.and_then(|e| match names.iter().position(|n| *n == e) {
+        Some(i) => Some(i),
+        None => {
+            issues.push(Issue::new("entry", no_such_component(&e, &names)));
+            None
+        }
+    });
+    let components = components?;
+    let topology = Topology::of(&components);
+    let regions = check_regions(map.get("regions"), &topology, issues);
+    let failures = map
+        .get("failures")
+        .map(|f| failures::parse(f, &topology, &regions, issues))
+        .unwrap_or_default();
+    let slo = check_slo(optional::<RawSlo>(map, "slo", issues), issues);
+    check_links(&components, &topology, issues);
+    check_hosts(&components, issues);
+    check_cycles(&components, issues);
+    Some(Scenario {
+        name: name?,
+        about,
+        seed,
+        duration: duration?,
+        warmup,
+        traffic: traffic?,
+        entry: entry?,
+        network,
+        components,
+        topology,
+        failures,
+        slo,
+        regions,
+    })
+}
+
+/// Reads a field that must be present.
+fn required<T: DeserializeOwned>(
+    map: &Map<String, Value>,
+    key: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<T> {
+    if !map.contains_key(key) {
+        issues.push(Issue::new(key, format!("missing field `{key}`")));
+        return None;
+    }
+    optional(map, key, issues)
+}
+
+/// Reads a field that may be absent.
+fn optional<T: DeserializeOwned>(
+    map: &Map<String, Value>,
+    key: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<T> {
+    let value = map.get(key)?;
+    parse_lenient(value, key, issues)
+}
+
+/// Builds the service-level objective (99.9% per 10 s window by default).
+fn check_slo(raw: Option<RawSlo>, issues: &mut Vec<Issue>) -> Slo {
+    let default = Slo::default();
+    let Some(raw) = raw else { return default };
+    let window = raw.window.map_or(default.window, |w| w.0);
+    if window == SimTime::ZERO {
+        issues.push(Issue::new(
+            "slo.window",
+            "expected a positive window, found 0",
+        ));
+    }
+    Slo {
+        success: raw.success.map_or(default.success, |s| s.0),
+        window: window.max(SimTime(1)),
+    }
+}
+
+fn check_network(raw: Option<RawNetwork>, names: &[String], issues: &mut Vec<Issue>) -> Network {
+    let default_latency = SimTime(500_000);
+    let Some(raw) = raw else {
+        return Network {
+            latency: default_latency,
+            ipc: SimTime::ZERO,
+            links: Vec::new(),
+        };
+    };
+    let mut links = Vec::new();
+    for (i, link) in raw.links.unwrap_or_default().iter().enumerate() {
+        let path = join_key(&join_index("network.links", i), "between");
+        if link.between.len() != 2 || link.between[0] == link.between[1] {
+            issues.push(Issue::new(
+                path,
+                "expected two different component names, like [web, db]",
+            ));
+            continue;
+        }
+        let ends: Vec<Option<usize>> = link
+            .between
+            .iter()
+            .map(|n| {
+                let found = names.iter().position(|m| m == n);
+                if found.is_none() {
+                    issues.push(Issue::new(&path, no_such_component(n, names)));
+                }
+                found
+            })
+            .collect();
+        if let (Some(a), Some(b)) = (ends[0], ends[1]) {
+            links.push((a, b, link.latency.0));
+        }
+    }
+    Network {
+        latency: raw.latency.map_or(default_latency, |d| d.0),
+        ipc: raw.ipc.map_or(SimTime::ZERO, |d| d.0),
+        links,
+    }
+}
+
+/// Stands for the key space of a traffic section that failed validation.
+const PLACEHOLDER_KEYS: KeySpace = KeySpace {
+    count: 1,
+    popularity: Popularity::Uniform,
+};
+
+/// Parses every component; returns all names, and the components if all parsed.
+fn check_components(
+    value: Option<&Value>,
+    traffic: Option<&Traffic>,
+    keys_written: bool,
+    registry: &Registry,
+    issues: &mut Vec<Issue>,
+) -> (Vec<String>, Option<Vec<ComponentDecl>>) {
+    let Some(value) = value else {
+        issues.push(Issue::new("components", "missing field `components`"));
+        return (Vec::new(), None);
+    };
+    let Some(map) = value.as_object().filter(|m| !m.is_empty()) else {
+        issues.push(Issue::new(
+            "components",
+            "expected a mapping of component names to their settings",
+        ));
+        return (Vec::new(), None);
+    };
+    let names: Vec<String> = map.keys().cloned().collect();
+    for name in &names {
+        if !valid_name(name) {
+            issues.push(Issue::new(
+                join_key("components", name),
+                format!("`{name}` is not a valid component name: use letters, digits, `-` and `_`"),
+            ));
+        }
+    }
+    let default_types = [RequestType {
+        name: "request".into(),
+        weight: 1.0,
+        op: Op::Read,
+    }];
+    let cx = SpecContext {
+        types: traffic.map_or(&default_types[..], |t| &t.types),
+        names: &names,
+        // When the traffic section is broken (already reported) but has keys,
+        // components that need keys must not report their absence as well.
+        keys: match traffic {
+            Some(t) => t.keys.as_ref(),
+            None if keys_written => Some(&PLACEHOLDER_KEYS),
+            None => None,
+        },
+    };
+    let mut out = Vec::new();
+    for (name, body) in map {
+        let path = join_key("components", name);
+        match registry.parse(name, body, &path, &cx) {
+            Ok(decl) => out.push(decl),
+            Err(mut errs) => issues.append(&mut errs),
+        }
+    }
+    // With a component missing, indices would no longer match names.
+    let complete = out.len() == names.len();
+    (names, complete.then_some(out))
+}
+
+/// Returns true for names made of letters, digits, `-` and `_`.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+}
