@@ -9,7 +9,7 @@
 //!
 //! The modules form layers. Each layer imports only from the layers above it
 //! in this list, never from its own layer or a later one, so that the
-//! dependencies have no circle (a test, `tests/layers.rs`, reads this block
+//! dependencies have no circle (a test, `tests/integration/layers.rs`, reads this block
 //! and fails on an import that breaks the rule):
 //!
 //! ```text

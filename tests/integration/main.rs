@@ -11,6 +11,7 @@ mod cli;
 mod compare_sweep;
 mod determinism;
 mod guard_rails;
+mod layers;
 mod scenario_errors;
 mod shard;
 
