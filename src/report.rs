@@ -5,6 +5,7 @@ pub mod csv;
 pub mod data;
 pub mod html;
 pub mod json;
+pub mod lessons;
 pub mod reading;
 pub mod table;
 

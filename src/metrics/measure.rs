@@ -22,7 +22,7 @@ pub enum Unit {
     Seconds,
     /// Hours.
     Hours,
-    /// Events per second.
+    /// Requests per second.
     PerSecond,
     /// Dollars per hour.
     DollarsPerHour,
@@ -42,7 +42,7 @@ impl Unit {
             Unit::Ms => "ms",
             Unit::Seconds => "s",
             Unit::Hours => "h",
-            Unit::PerSecond => "/s",
+            Unit::PerSecond => "requests/s",
             Unit::DollarsPerHour => "$/h",
             Unit::Dollars => "$",
             Unit::Requests => "requests",
@@ -135,6 +135,19 @@ impl Measure {
                 .is_some_and(|digits| {
                     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
                 }),
+        }
+    }
+
+    /// Returns its label for the figure at `key`: in a family, with the
+    /// member's index in place of `{i}` (`shard 3 utilisation`).
+    pub fn label_for(&self, key: &str) -> Cow<'static, str> {
+        let index = self.key.split_once("{i}").and_then(|(head, tail)| {
+            key.strip_prefix(head)
+                .and_then(|rest| rest.strip_suffix(tail))
+        });
+        match index {
+            Some(i) if self.label.contains("{i}") => Cow::Owned(self.label.replace("{i}", i)),
+            _ => Cow::Borrowed(self.label),
         }
     }
 
@@ -333,6 +346,16 @@ mod tests {
             Better::Neither,
         );
         assert_eq!(SHARD.key_for(Some(3)), "shard_3_utilization");
+        // A label without `{i}` reads the same for every member.
+        assert_eq!(SHARD.label_for("shard_3_utilization"), "shard utilisation");
+        let labelled = Measure {
+            label: "shard {i} utilisation",
+            ..SHARD
+        };
+        assert_eq!(
+            labelled.label_for("shard_12_utilization"),
+            "shard 12 utilisation"
+        );
         assert!(SHARD.matches("shard_12_utilization"));
         assert!(!SHARD.matches("shard__utilization"));
         assert!(!SHARD.matches("shard_x_utilization"));

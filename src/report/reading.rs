@@ -4,7 +4,8 @@
 use super::charts::style::{metric, money, percent, sig};
 use super::charts::sweep::{lines, short_names, theory, Positions};
 use super::data::{Comparison, SweepData, SweepPoint};
-use crate::metrics::ScenarioResult;
+use super::lessons::{lessons, number, Lesson};
+use crate::metrics::{Better, ScenarioResult};
 
 /// Ratios closer to 1 than this read as "about the same".
 const SAME: f64 = 1.05;
@@ -19,7 +20,7 @@ pub fn comparison(data: &Comparison) -> Vec<String> {
     let Some(reference) = results.first() else {
         return Vec::new();
     };
-    let mut out = Vec::new();
+    let mut out = lesson_sentences(results);
     for other in results.iter().skip(1) {
         if let Some(sentence) = versus(other, reference) {
             out.push(sentence);
@@ -53,6 +54,75 @@ pub fn comparison(data: &Comparison) -> Vec<String> {
             .to_string()
     });
     out
+}
+
+/// Reads each lesson figure: its value in every scenario that has it, and,
+/// when several have it and it has a better direction, which one is best.
+fn lesson_sentences(results: &[ScenarioResult]) -> Vec<String> {
+    lessons(results)
+        .iter()
+        .filter_map(|lesson| {
+            let metric = lesson.metric();
+            let values: Vec<(&str, f64)> = results
+                .iter()
+                .filter_map(|r| {
+                    let value = r.figure(&lesson.path)?.value;
+                    value.is_finite().then_some((r.scenario.as_str(), value))
+                })
+                .collect();
+            let shown = |v: f64| {
+                let number = number(lesson.measure, v);
+                match metric.unit.as_str() {
+                    "" => number,
+                    "%" => format!("{number}%"),
+                    unit => format!("{number} {unit}"),
+                }
+            };
+            let mut sentence = match values.as_slice() {
+                [] => return None,
+                [(_, v)] if results.len() == 1 => format!("{}: {}", title(lesson), shown(*v)),
+                _ => format!(
+                    "{}: {}",
+                    title(lesson),
+                    values
+                        .iter()
+                        .map(|(name, v)| format!("{} in {name}", shown(*v)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let best = match lesson.measure.better {
+                Better::Lower => values.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1)),
+                Better::Higher => values.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1)),
+                Better::Neither => None,
+            };
+            let all_equal = values.iter().all(|(_, v)| *v == values[0].1);
+            if let Some((name, _)) = best.filter(|_| values.len() > 1 && !all_equal) {
+                sentence.push_str(&format!(" (best: {name})"));
+            }
+            sentence.push('.');
+            Some(sentence)
+        })
+        .collect()
+}
+
+/// Returns how a lesson figure opens a sentence: `Lost writes (db)`.
+fn title(lesson: &Lesson) -> String {
+    match lesson.path.split('.').collect::<Vec<_>>().as_slice() {
+        ["components", component, key] => {
+            format!("{} ({component})", capital(&lesson.measure.label_for(key)))
+        }
+        _ => capital(lesson.measure.label),
+    }
+}
+
+/// Returns `text` with its first letter in capitals.
+fn capital(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// Compares the p99 and the price of `s` with those of `reference`.
@@ -538,6 +608,23 @@ mod tests {
             ),
             "{text:#?}"
         );
+    }
+
+    #[test]
+    fn reads_the_lesson_figures_first_and_names_the_best() {
+        let lost = "components.db.lost_writes";
+        let mut data = sample::comparison();
+        data.results = vec![
+            sample::result("Async", &[(lost, 38.0, None)]),
+            sample::result("Sync", &[(lost, 0.0, None)]),
+        ];
+        let text = comparison(&data);
+        assert_eq!(
+            text[0], "Lost writes (db): 38 in Async, 0 in Sync (best: Sync).",
+            "{text:#?}"
+        );
+        data.results.truncate(1);
+        assert_eq!(comparison(&data)[0], "Lost writes (db): 38.");
     }
 
     #[test]

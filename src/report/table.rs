@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::lessons::{cell, lessons};
 use crate::metrics::ScenarioResult;
 
 /// Renders the results of several scenarios as an aligned text table.
@@ -25,6 +26,7 @@ pub fn render(results: &[ScenarioResult]) -> String {
         ]);
     }
     let mut out = align(&rows);
+    out.push_str(&lesson_table(results));
     for r in results {
         if let Some(first) = r.truncated.first() {
             let _ = writeln!(
@@ -74,6 +76,24 @@ pub fn render(results: &[ScenarioResult]) -> String {
         out.push_str(&align(&rows));
     }
     out
+}
+
+/// Renders the lesson figures of the results, one column each (nothing when
+/// no lesson figure has something to say).
+fn lesson_table(results: &[ScenarioResult]) -> String {
+    let found = lessons(results);
+    if found.is_empty() {
+        return String::new();
+    }
+    let mut header = vec!["lesson figures".to_string()];
+    header.extend(found.iter().map(|l| l.metric().axis()));
+    let mut rows = vec![header];
+    for r in results {
+        let mut row = vec![r.scenario.clone()];
+        row.extend(found.iter().map(|l| cell(r, &l.path)));
+        rows.push(row);
+    }
+    format!("\n{}", align(&rows))
 }
 
 /// Formats a figure as `value` or `value ±half-width`, scaled.

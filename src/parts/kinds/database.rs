@@ -79,7 +79,7 @@ pub const HOT_SHARD_UTILIZATION: Measure = Measure::new(
 /// Busy share of the cores of each shard.
 pub const SHARD_UTILIZATION: Measure = Measure::new(
     "shard_{i}_utilization",
-    "shard utilisation",
+    "shard {i} utilisation",
     Unit::Share,
     Better::Neither,
 );

@@ -12,6 +12,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
+use crate::metrics::Measure;
 
 /// Font family under which the embedded Noto Sans is registered.
 pub const FONT: &str = "sans-serif";
@@ -691,28 +692,31 @@ pub fn money(v: f64) -> String {
     }
 }
 
-/// Returns how to show the result at `path` (`latency_ms.p99`, `availability`...).
+/// Returns how to show the result at `path` (`latency_ms.p99`, `availability`...),
+/// from the declaration of its figure.
 pub fn metric(path: &str) -> Metric {
-    let m = |name: &str, unit: &str, scale: f64| Metric {
-        name: name.to_string(),
-        unit: unit.to_string(),
-        scale,
-    };
-    let parts: Vec<&str> = path.split('.').collect();
-    match parts.as_slice() {
-        ["availability"] => m("availability", "%", 100.0),
-        ["throughput_rps"] => m("throughput", "requests/s", 1.0),
-        ["cost_per_hour"] => m("cost per hour", "$/h", 1.0),
-        ["cost_per_million"] => m("cost per million requests", "$", 1.0),
-        ["simulated_s"] => m("simulated time", "s", 1.0),
-        ["latency_ms", q] => m(&format!("{} latency", quantile_name(q)), "ms", 1.0),
-        ["wait_ms", "p_wait"] => m("share of requests that waited", "%", 100.0),
-        ["wait_ms", q] => m(&format!("{} wait", quantile_name(q)), "ms", 1.0),
-        ["requests", what] => m(&format!("{} requests", what.replace('_', " ")), "", 1.0),
-        ["components", name, "utilization"] => m(&format!("{name} utilisation"), "%", 100.0),
-        ["components", name, "mean_queue"] => m(&format!("{name} mean queue"), "requests", 1.0),
-        ["components", name, field] => m(&format!("{name} {}", field.replace('_', " ")), "", 1.0),
-        _ => m(path, "", 1.0),
+    let parts: Vec<String> = path.split('.').map(str::to_string).collect();
+    Metric::of(path, crate::parts::kinds::measure_of(&parts))
+}
+
+impl Metric {
+    /// Returns how to show the figure at `path` declared by `measure`: its
+    /// label (with the component's name for a component's figure) and unit.
+    pub fn of(path: &str, measure: &Measure) -> Metric {
+        let parts: Vec<&str> = path.split('.').collect();
+        let name = match parts.as_slice() {
+            _ if measure.label.is_empty() => path.to_string(),
+            ["components", component, key] => {
+                format!("{component} {}", measure.label_for(key))
+            }
+            ["errors", cause] => format!("{} ({})", measure.label, cause.replace('_', " ")),
+            _ => measure.label.to_string(),
+        };
+        Metric {
+            name,
+            unit: measure.unit.symbol().to_string(),
+            scale: measure.unit.scale(),
+        }
     }
 }
 
