@@ -10,7 +10,7 @@ pub mod limits;
 pub mod locate;
 pub mod units;
 
-pub use lenient::{explain, parse, parse_all, parse_lenient};
+pub use lenient::{explain, fields_of, parse, parse_all, parse_lenient};
 pub use locate::{join_index, join_key};
 pub use units::{Duration, Fraction, Price, Rate};
 

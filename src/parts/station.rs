@@ -6,7 +6,9 @@
 use std::collections::VecDeque;
 
 use rand::RngExt;
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use super::machine::{self, MAX_CORES, MAX_SPEED};
 use super::SpecContext;
@@ -14,7 +16,7 @@ use crate::dist::{RawShape, Shape};
 use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
 use crate::metrics::{TimeAverage, Window};
 use crate::spec::units::parse_duration;
-use crate::spec::{join_key, Issue, Price};
+use crate::spec::{fields_of, join_key, parse_lenient, unknown_field, Issue, Price};
 
 /// The validated settings of a station.
 #[derive(Clone, Debug)]
@@ -33,25 +35,62 @@ pub struct StationSpec {
     pub price_per_hour: f64,
 }
 
-/// The raw station fields, as read by the component that owns them.
-pub struct RawStation<'a> {
+/// The fields of a station, as written among the fields of the kind that
+/// owns it (a server, a balancer with work, a database).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStation {
     /// `cores:`
     pub cores: Option<u32>,
     /// `speed:`
     pub speed: Option<f64>,
     /// `work:` (a duration, or a mapping of request type to duration)
-    pub work: Option<&'a Value>,
+    pub work: Option<Value>,
     /// `service:`
-    pub service: Option<&'a RawShape>,
+    pub service: Option<RawShape>,
     /// `queue:` (a number or `unbounded`)
-    pub queue: Option<&'a Value>,
+    pub queue: Option<Value>,
     /// `machine:` (a size of the catalogue)
-    pub machine: Option<&'a str>,
+    pub machine: Option<String>,
     /// `price:` (per machine)
     pub price: Option<Price>,
 }
 
-impl RawStation<'_> {
+/// Reads the fields of a kind whose machines are stations: the kind's own
+/// fields into `T`, the station fields into a [`RawStation`].
+///
+/// An unknown field is reported once, against every field the kind accepts.
+/// Returns `None` when `T` cannot be read (the issues say why).
+pub fn parse_with_station<T: DeserializeOwned>(
+    body: &Value,
+    path: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<(T, RawStation)> {
+    let Some(map) = body.as_object() else {
+        // Not a mapping: the kind's own parse says what was expected.
+        parse_lenient::<T>(body, path, issues)?;
+        return None;
+    };
+    let own = fields_of::<T>();
+    let station_fields = fields_of::<RawStation>();
+    let (mut mine, mut station) = (Map::new(), Map::new());
+    for (key, value) in map {
+        if station_fields.contains(&key.as_str()) {
+            station.insert(key.clone(), value.clone());
+        } else if own.contains(&key.as_str()) {
+            mine.insert(key.clone(), value.clone());
+        } else {
+            let known: Vec<&str> = own.iter().chain(station_fields).copied().collect();
+            issues.push(Issue::new(join_key(path, key), unknown_field(key, &known)));
+        }
+    }
+    let raw = parse_lenient::<T>(&Value::Object(mine), path, issues)?;
+    let station =
+        parse_lenient::<RawStation>(&Value::Object(station), path, issues).unwrap_or_default();
+    Some((raw, station))
+}
+
+impl RawStation {
     /// Validates the fields; `default_work` applies when `work` is absent (`None`: required).
     pub fn validate(
         &self,
@@ -60,7 +99,7 @@ impl RawStation<'_> {
         default_work: Option<SimTime>,
         issues: &mut Vec<Issue>,
     ) -> StationSpec {
-        let size = self.machine.and_then(|name| {
+        let size = self.machine.as_deref().and_then(|name| {
             let size = machine::size(name);
             if size.is_none() {
                 issues.push(Issue::new(
@@ -113,7 +152,7 @@ impl RawStation<'_> {
                 format!("no core is {speed}x fast: the fastest is {MAX_SPEED}x"),
             ));
         }
-        let work = match (self.work, default_work) {
+        let work = match (&self.work, default_work) {
             (Some(value), _) => parse_work(value, &join_key(path, "work"), cx, issues),
             (None, Some(default)) => vec![default; cx.types.len()],
             (None, None) => {
@@ -126,6 +165,7 @@ impl RawStation<'_> {
         };
         let shape = match self
             .service
+            .as_ref()
             .map_or(Ok(Shape::Exponential), RawShape::validate)
         {
             Ok(shape) => shape,
@@ -136,6 +176,7 @@ impl RawStation<'_> {
         };
         let queue = self
             .queue
+            .as_ref()
             .and_then(|q| parse_queue(q, &join_key(path, "queue"), issues));
         let cores = cores.clamp(1, MAX_CORES);
         let speed = if speed > 0.0 {

@@ -117,3 +117,79 @@ pub fn explain(message: &str) -> String {
     }
     text
 }
+
+/// Returns the field names of a struct that derives `Deserialize`, in the
+/// order it declares them, as serde's derive lists them.
+///
+/// Used to report an unknown field against every field a section accepts
+/// when one section is read by two structs.
+pub fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    let mut fields: &'static [&'static str] = &[];
+    // The derive hands the list to `deserialize_struct`; the grabber keeps
+    // it and stops there, so the error is expected.
+    let _ = T::deserialize(FieldGrabber(&mut fields));
+    fields
+}
+
+/// A deserializer that reads nothing: it keeps the field list a struct
+/// announces, then stops.
+struct FieldGrabber<'a>(&'a mut &'static [&'static str]);
+
+/// The stop of a [`FieldGrabber`].
+#[derive(Debug)]
+struct Grabbed;
+
+impl std::fmt::Display for Grabbed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field list taken")
+    }
+}
+
+impl std::error::Error for Grabbed {}
+
+impl serde::de::Error for Grabbed {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Grabbed
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for FieldGrabber<'_> {
+    type Error = Grabbed;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Grabbed> {
+        Err(Grabbed)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Grabbed> {
+        *self.0 = fields;
+        Err(Grabbed)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+        enum identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_struct_lists_its_fields_in_order() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Two {
+            first: u32,
+            #[serde(rename = "for")]
+            second: Option<String>,
+        }
+        assert_eq!(fields_of::<Two>(), ["first", "for"]);
+    }
+}

@@ -22,16 +22,17 @@ use pair::Pair;
 use strategy::Strategy;
 pub use strategy::StrategyKind;
 
-use crate::dist::RawShape;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
-use crate::parts::station::{Admission, RawStation, ServiceTime, Station, StationSpec};
+use crate::parts::station::{
+    parse_with_station, Admission, ServiceTime, Station, StationSpec,
+};
 use crate::parts::{
     send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
-use crate::spec::{join_key, parse_lenient, Duration, Issue, Price};
+use crate::spec::{join_key, Duration, Issue};
 
 /// Default interval between load reports for `least_loaded`.
 const DEFAULT_REPORT_INTERVAL: SimTime = SimTime(1_000_000_000);
@@ -44,6 +45,7 @@ const DEFAULT_HEARTBEAT: SimTime = SimTime(1_000_000_000);
 /// Default takeover time of an active-passive pair.
 const DEFAULT_TAKEOVER: SimTime = SimTime(5_000_000_000);
 
+/// The fields of a balancer beyond those of its station (its own processing).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -52,12 +54,6 @@ struct Raw {
     routes: Option<IndexMap<String, String>>,
     weights: Option<Vec<f64>>,
     report_interval: Option<Duration>,
-    work: Option<Value>,
-    service: Option<RawShape>,
-    cores: Option<u32>,
-    queue: Option<Value>,
-    machine: Option<String>,
-    price: Option<Price>,
     capacity: Option<u32>,
     health_check: Option<RawHealthCheck>,
     ha: Option<Ha>,
@@ -152,7 +148,9 @@ impl Kind for Spec {
 /// Parses the fields of a load balancer (without the fields every kind has).
 fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
     let mut issues = Vec::new();
-    let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
+    let Some((raw, station)) = parse_with_station::<Raw>(body, path, &mut issues) else {
+        return Err(issues);
+    };
     let strategy = raw.strategy.unwrap_or(StrategyKind::RoundRobin);
     let default_target = raw.targets.as_ref().and_then(|t| {
         cx.resolve(t, &join_key(path, "targets"))
@@ -219,16 +217,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             "expected a positive capacity, found 0",
         ));
     }
-    let station = RawStation {
-        cores: raw.cores,
-        speed: None,
-        work: raw.work.as_ref(),
-        service: raw.service.as_ref(),
-        queue: raw.queue.as_ref(),
-        machine: raw.machine.as_deref(),
-        price: raw.price,
-    }
-    .validate(path, cx, Some(SimTime::ZERO), &mut issues);
+    let station = station.validate(path, cx, Some(SimTime::ZERO), &mut issues);
     let health_check = raw.health_check.as_ref().and_then(|h| {
         h.validate()
             .map_err(|(field, message)| {

@@ -9,19 +9,18 @@ use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-use crate::dist::RawShape;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{ComponentStats, Measure};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    any_replica, Admission, RawStation, ServiceTime, Station, StationSpec,
+    any_replica, parse_with_station, Admission, ServiceTime, Station, StationSpec,
 };
 use crate::parts::{
     send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
 };
 use crate::spec::limits::MAX_REPLICAS;
-use crate::spec::{join_index, join_key, parse_lenient, Duration, Issue, Price};
+use crate::spec::{join_index, join_key, Duration, Issue};
 
 /// How a server issues its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -39,17 +38,11 @@ const DEFAULT_SWITCHOVER: SimTime = SimTime(30_000_000_000);
 /// Timer tags at or above this value are switch-overs (the replica is in the low bits).
 const SWITCHOVER_TIMER: u64 = 1 << 63;
 
+/// The fields of a server beyond those of its station.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
     replicas: Option<u32>,
-    cores: Option<u32>,
-    speed: Option<f64>,
-    work: Option<Value>,
-    service: Option<RawShape>,
-    queue: Option<Value>,
-    machine: Option<String>,
-    price: Option<Price>,
     calls: Option<Value>,
     fanout: Option<Fanout>,
     standby: Option<u32>,
@@ -106,7 +99,9 @@ impl Kind for Spec {
 /// Parses the fields of a server (without the fields every kind has).
 fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
     let mut issues = Vec::new();
-    let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
+    let Some((raw, station)) = parse_with_station::<Raw>(body, path, &mut issues) else {
+        return Err(issues);
+    };
     let replicas = raw.replicas.unwrap_or(1);
     if replicas == 0 {
         issues.push(Issue::new(
@@ -121,16 +116,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             ),
         ));
     }
-    let station = RawStation {
-        cores: raw.cores,
-        speed: raw.speed,
-        work: raw.work.as_ref(),
-        service: raw.service.as_ref(),
-        queue: raw.queue.as_ref(),
-        machine: raw.machine.as_deref(),
-        price: raw.price,
-    }
-    .validate(path, cx, None, &mut issues);
+    let station = station.validate(path, cx, None, &mut issues);
     let calls = match &raw.calls {
         None => vec![Vec::new(); cx.types.len()],
         Some(value) => parse_calls(value, &join_key(path, "calls"), cx, &mut issues),

@@ -7,10 +7,10 @@ use super::sharding::Partitioning;
 use crate::dist::{RawShape, Shape};
 use crate::engine::SimTime;
 use crate::model::Op;
-use crate::parts::station::{RawStation, StationSpec};
+use crate::parts::station::{parse_with_station, StationSpec};
 use crate::parts::SpecContext;
 use crate::spec::limits::MAX_REPLICAS;
-use crate::spec::{join_key, parse_lenient, Duration, Issue, Price};
+use crate::spec::{join_key, Duration, Issue};
 
 /// Mean work of a read when `work` is not given: an indexed point query.
 const DEFAULT_READ_WORK: SimTime = SimTime(1_000_000);
@@ -61,13 +61,6 @@ pub enum ReplicationMode {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
-    cores: Option<u32>,
-    speed: Option<f64>,
-    work: Option<Value>,
-    service: Option<RawShape>,
-    queue: Option<Value>,
-    machine: Option<String>,
-    price: Option<Price>,
     mode: Option<Mode>,
     read_replicas: Option<u32>,
     primaries: Option<u32>,
@@ -120,7 +113,9 @@ impl Spec {
 /// Parses the fields of a database (without the fields every kind has).
 pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
     let mut issues = Vec::new();
-    let raw: Raw = parse_lenient(body, path, &mut issues).ok_or_else(|| issues.clone())?;
+    let Some((raw, raw_station)) = parse_with_station::<Raw>(body, path, &mut issues) else {
+        return Err(issues);
+    };
     let at = |field: &str| join_key(path, field);
     let mode = raw.mode.unwrap_or(Mode::SinglePrimary);
     let read_replicas = raw.read_replicas.unwrap_or(0);
@@ -229,17 +224,8 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
             issues.push(issue);
         }
     }
-    let mut station = RawStation {
-        cores: raw.cores,
-        speed: raw.speed,
-        work: raw.work.as_ref(),
-        service: raw.service.as_ref(),
-        queue: raw.queue.as_ref(),
-        machine: raw.machine.as_deref(),
-        price: raw.price,
-    }
-    .validate(path, cx, Some(SimTime::ZERO), &mut issues);
-    if raw.work.is_none() {
+    let mut station = raw_station.validate(path, cx, Some(SimTime::ZERO), &mut issues);
+    if raw_station.work.is_none() {
         station.work = cx
             .types
             .iter()
