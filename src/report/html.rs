@@ -1,184 +1,331 @@
 //! The self-contained HTML report: one file with its styles and charts inline,
 //! so it opens offline, can be mailed as it is, and needs no script.
+//!
+//! The Rust code here decides *what* the page shows, as small view structs of
+//! text already formatted; the templates in `templates/` decide *how* it is
+//! laid out. The templates escape every value unless it is marked safe, and
+//! only the inline charts are.
 
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, Output, State, Value};
+use serde::Serialize;
+
 use super::charts::{self, style, sweep::short_names, Plot};
-use super::data::{Comparison, SweepData};
+use super::data::{Comparison, SweepData, SweepPoint};
 use super::reading;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::metrics::ScenarioResult;
 
-/// The page's styles: large readable type, tables with aligned digits, and
-/// charts that scale with the window.
-const CSS: &str = "
-:root { --ink: #222; --muted: #5f5f5f; --line: #dcdcdc; --accent: #0072b2; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #fff; color: var(--ink); line-height: 1.5; font-size: 17px;
-  font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Helvetica Neue', Arial, sans-serif; }
-main { max-width: 1240px; margin: 0 auto; padding: 32px 24px 64px; }
-h1 { font-size: 2.1rem; margin: 0 0 4px; }
-h2 { font-size: 1.4rem; margin: 44px 0 14px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
-h3 { font-size: 1.1rem; margin: 28px 0 8px; }
-.meta { color: var(--muted); margin: 0; }
-.reading { background: #f3f7fa; border-left: 6px solid var(--accent); padding: 14px 22px 14px 40px; margin: 0; }
-.reading li { margin: 5px 0; }
-dl { margin: 0; }
-dt { font-weight: 600; margin-top: 12px; }
-dd { margin: 2px 0 0 1.4em; white-space: pre-line; }
-.wide { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; font-size: 0.92rem; }
-th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
-th:first-child, td:first-child { text-align: left; white-space: normal; min-width: 11em; }
-th.label, td.label { text-align: left; min-width: 0; }
-thead th { background: #f0f0f0; vertical-align: bottom; }
-thead tr.group th { background: #fff; text-align: center; color: var(--muted); font-weight: 600; }
-tbody tr:nth-child(even) { background: #fafafa; }
-.swatch { display: inline-block; width: 0.85em; height: 0.85em; border-radius: 2px; margin-right: 0.45em; }
-.note { color: var(--muted); font-size: 0.92rem; }
-figure { margin: 26px 0 40px; }
-figure svg { display: block; width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
-figcaption { color: var(--muted); margin-top: 8px; }
-@media print { figure { break-inside: avoid; } main { max-width: none; } }
-";
+/// The templates, embedded in the binary: (name, source).
+const TEMPLATES: [(&str, &str); 5] = [
+    ("page.html", include_str!("templates/page.html")),
+    ("sections.html", include_str!("templates/sections.html")),
+    ("tables.html", include_str!("templates/tables.html")),
+    ("comparison.html", include_str!("templates/comparison.html")),
+    ("sweep.html", include_str!("templates/sweep.html")),
+];
+
+/// What the report of a comparison shows.
+#[derive(Serialize)]
+struct ComparisonPage {
+    title: String,
+    version: &'static str,
+    /// `2 scenarios`.
+    scenario_count: String,
+    /// `3 replications each`.
+    replication_count: String,
+    /// The automatic reading, one sentence an item.
+    sentences: Vec<String>,
+    scenarios: Vec<ScenarioView>,
+    results: Vec<ResultRow>,
+    /// Whether some figures carry confidence intervals.
+    intervals: bool,
+    components: Vec<ComponentRow>,
+    charts: Vec<Figure>,
+}
+
+/// A scenario in the list of scenarios.
+#[derive(Serialize)]
+struct ScenarioView {
+    name: String,
+    /// Its colour on the charts (`#rrggbb`).
+    colour: String,
+    /// Its `about` text, trimmed (empty when it has none).
+    about: String,
+}
+
+/// A scenario's row in the results table.
+#[derive(Serialize)]
+struct ResultRow {
+    scenario: String,
+    colour: String,
+    offered: String,
+    availability: String,
+    throughput: String,
+    mean: String,
+    p50: String,
+    p99: String,
+    p999: String,
+    cost_per_hour: String,
+    cost_per_million: String,
+}
+
+/// A component's row in the components table.
+#[derive(Serialize)]
+struct ComponentRow {
+    scenario: String,
+    colour: String,
+    component: String,
+    utilisation: String,
+    mean_queue: String,
+    completed: String,
+    rejected: String,
+}
+
+/// What the report of a sweep shows.
+#[derive(Serialize)]
+struct SweepPage {
+    title: String,
+    version: &'static str,
+    /// `12 points`.
+    point_count: String,
+    /// The varied field paths joined by ` × `.
+    parameter_list: String,
+    sentences: Vec<String>,
+    parameters: Vec<ParameterView>,
+    metrics: Vec<MetricView>,
+    points: Vec<PointView>,
+    intervals: bool,
+    charts: Vec<Figure>,
+}
+
+/// A varied parameter, as a column of the grid.
+#[derive(Serialize)]
+struct ParameterView {
+    /// Its short name (`rate`).
+    name: String,
+    /// Its field path (`traffic.rate`).
+    path: String,
+}
+
+/// A metric, as a column of the grid.
+#[derive(Serialize)]
+struct MetricView {
+    /// Its name with its unit (`p99 latency (ms)`).
+    axis: String,
+    /// Whether a column of values from queueing theory follows.
+    theory: bool,
+}
+
+/// A grid point, as a row of the grid.
+#[derive(Serialize)]
+struct PointView {
+    labels: Vec<String>,
+    cells: Vec<GridCell>,
+}
+
+/// A metric at a grid point.
+#[derive(Serialize)]
+struct GridCell {
+    value: String,
+    /// The value from queueing theory, when the metric's column has one.
+    theory: Option<String>,
+}
+
+/// A chart with its caption.
+#[derive(Serialize)]
+struct Figure {
+    id: String,
+    /// The inline SVG: trusted markup, marked safe.
+    svg: Value,
+    caption: String,
+}
 
 /// Writes `report.html` for a comparison into `out`; returns its path.
 pub fn comparison(out: &Path, data: &Comparison) -> Result<PathBuf> {
-    let mut body = String::new();
     let replications = data
         .results
         .iter()
         .map(|r| r.replications)
         .max()
         .unwrap_or(1);
-    let _ = writeln!(
-        body,
-        "<header><h1>{}</h1><p class=\"meta\">{} · {} · scalesim {}</p></header>",
-        esc(&data.title),
-        plural(data.results.len(), "scenario", "scenarios"),
-        plural(
+    let page = ComparisonPage {
+        title: data.title.clone(),
+        version: env!("CARGO_PKG_VERSION"),
+        scenario_count: plural(data.results.len(), "scenario", "scenarios"),
+        replication_count: plural(
             usize::try_from(replications).unwrap_or(usize::MAX),
             "replication each",
-            "replications each"
+            "replications each",
         ),
-        env!("CARGO_PKG_VERSION")
-    );
-    reading_section(&mut body, &reading::comparison(data));
-
-    body.push_str("<section id=\"scenarios\"><h2>Scenarios</h2><dl>\n");
-    for (i, r) in data.results.iter().enumerate() {
-        let about = data.abouts.get(i).map_or("", |a| a.trim());
-        let _ = writeln!(
-            body,
-            "<dt>{}{}</dt><dd>{}</dd>",
-            swatch(i),
-            esc(&r.scenario),
-            if about.is_empty() {
-                "<span class=\"note\">No description.</span>".to_string()
-            } else {
-                esc(about)
-            }
-        );
-    }
-    body.push_str("</dl></section>\n");
-
-    body.push_str("<section id=\"results\"><h2>Results</h2>\n");
-    results_table(&mut body, &data.results);
-    components_table(&mut body, &data.results);
-    body.push_str("</section>\n");
-
-    charts_section(&mut body, &charts::comparison_plots(data))?;
-    write_page(out, &data.title, &body)
+        sentences: reading::comparison(data),
+        scenarios: data
+            .results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ScenarioView {
+                name: r.scenario.clone(),
+                colour: swatch(i),
+                about: data.abouts.get(i).map_or("", |a| a.trim()).to_string(),
+            })
+            .collect(),
+        results: data
+            .results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| result_row(i, r))
+            .collect(),
+        intervals: data.results.iter().any(|r| r.replications > 1),
+        components: component_rows(&data.results),
+        charts: figures(&charts::comparison_plots(data))?,
+    };
+    write_page(out, "comparison.html", &page)
 }
 
 /// Writes `report.html` for a sweep into `out`; returns its path.
 pub fn sweep(out: &Path, data: &SweepData) -> Result<PathBuf> {
-    let title = format!("Sweep: {}", data.scenario);
-    let mut body = String::new();
-    let _ = writeln!(
-        body,
-        "<header><h1>{}</h1><p class=\"meta\">{} over {} · scalesim {}</p></header>",
-        esc(&title),
-        plural(data.points.len(), "point", "points"),
-        esc(&data.parameters.join(" × ")),
-        env!("CARGO_PKG_VERSION")
-    );
-    reading_section(&mut body, &reading::sweep(data));
-    body.push_str("<section id=\"grid\"><h2>Grid</h2>\n");
-    grid_table(&mut body, data);
-    body.push_str("</section>\n");
-    charts_section(&mut body, &charts::sweep_plots(data))?;
-    write_page(out, &title, &body)
+    let with_theory: Vec<bool> = data
+        .metrics
+        .iter()
+        .map(|m| {
+            data.points
+                .iter()
+                .any(|p| charts::sweep::theory(p, m).is_some())
+        })
+        .collect();
+    let page = SweepPage {
+        title: format!("Sweep: {}", data.scenario),
+        version: env!("CARGO_PKG_VERSION"),
+        point_count: plural(data.points.len(), "point", "points"),
+        parameter_list: data.parameters.join(" × "),
+        sentences: reading::sweep(data),
+        parameters: short_names(&data.parameters)
+            .into_iter()
+            .zip(&data.parameters)
+            .map(|(name, path)| ParameterView {
+                name,
+                path: path.clone(),
+            })
+            .collect(),
+        metrics: data
+            .metrics
+            .iter()
+            .zip(&with_theory)
+            .map(|(m, theory)| MetricView {
+                axis: style::metric(m).axis(),
+                theory: *theory,
+            })
+            .collect(),
+        points: data
+            .points
+            .iter()
+            .map(|p| PointView {
+                labels: p.labels.clone(),
+                cells: data
+                    .metrics
+                    .iter()
+                    .zip(&with_theory)
+                    .map(|(m, theory)| grid_cell(p, m, *theory))
+                    .collect(),
+            })
+            .collect(),
+        intervals: data.points.iter().any(|p| p.result.replications > 1),
+        charts: figures(&charts::sweep_plots(data))?,
+    };
+    write_page(out, "sweep.html", &page)
 }
 
-/// Wraps `body` in the page and writes it atomically.
-fn write_page(out: &Path, title: &str, body: &str) -> Result<PathBuf> {
-    let page = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}</main>\n\
-         </body>\n</html>\n",
-        esc(title)
-    );
+/// Renders template `name` with `page` and writes it atomically as
+/// `report.html` in `out`.
+fn write_page<T: Serialize>(out: &Path, name: &str, page: &T) -> Result<PathBuf> {
+    let html = render(name, page).map_err(|e| Error::Draw {
+        what: format!("the HTML report ({name})"),
+        message: describe(&e),
+    })?;
     let path = out.join("report.html");
-    super::write_atomic(&path, page.as_bytes())?;
+    super::write_atomic(&path, html.as_bytes())?;
     Ok(path)
 }
 
-/// Writes the automatic reading as a list.
-fn reading_section(body: &mut String, sentences: &[String]) {
-    if sentences.is_empty() {
-        return;
+/// Returns a template error with its causes (an error inside a macro or a
+/// parent template is the cause of the one its caller reports).
+fn describe(error: &minijinja::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        message.push_str(": ");
+        message.push_str(&e.to_string());
+        cause = e.source();
     }
-    body.push_str("<section id=\"reading\"><h2>Reading</h2><ul class=\"reading\">\n");
-    for s in sentences {
-        let _ = writeln!(body, "<li>{}</li>", esc(s));
-    }
-    body.push_str("</ul></section>\n");
+    message
 }
 
-/// Writes the comparison table: one row per scenario.
-fn results_table(body: &mut String, results: &[ScenarioResult]) {
-    body.push_str(
-        "<div class=\"wide\"><table>\n<thead>\n\
-         <tr class=\"group\"><th></th><th colspan=\"3\">Requests</th>\
-         <th colspan=\"4\">Latency (ms)</th><th colspan=\"2\">Cost ($)</th></tr>\n\
-         <tr><th>Scenario</th><th>offered</th><th>availability (%)</th><th>throughput (/s)</th>\
-         <th>mean</th><th>p50</th><th>p99</th><th>p99.9</th>\
-         <th>per hour</th><th>per million</th></tr>\n</thead>\n<tbody>\n",
+/// Renders template `name` with `page`.
+fn render<T: Serialize>(name: &str, page: &T) -> Result<String, minijinja::Error> {
+    environment()?.get_template(name)?.render(Serde(page))
+}
+
+/// Returns the templates' environment: HTML escaping for the `.html`
+/// templates (the default), block tags that leave no blank lines, and the
+/// page's final newline kept.
+fn environment() -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_syntax(
+        SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()?,
     );
-    for (i, r) in results.iter().enumerate() {
-        let _ = writeln!(
-            body,
-            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            swatch(i),
-            esc(&r.scenario),
-            r.figure("requests.offered")
-                .map_or("-".to_string(), |f| reading::count(f.value)),
-            cell(r, "availability", &|v| style::percent(v * 100.0)),
-            cell(r, "throughput_rps", &|v| format!("{v:.1}")),
-            cell(r, "latency_ms.mean", &style::sig),
-            cell(r, "latency_ms.p50", &style::sig),
-            cell(r, "latency_ms.p99", &style::sig),
-            cell(r, "latency_ms.p999", &style::sig),
-            cell(r, "cost_per_hour", &style::money),
-            cell(r, "cost_per_million", &style::money),
-        );
+    env.set_formatter(format_value);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)?;
     }
-    body.push_str("</tbody></table></div>\n");
-    if results.iter().any(|r| r.replications > 1) {
-        body.push_str(
-            "<p class=\"note\">± is the half-width of the 95% confidence interval \
-             over replications.</p>\n",
-        );
+    Ok(env)
+}
+
+/// Writes a value into a template's output. Unsafe text in an HTML template
+/// is escaped with [`esc`], which leaves `/` as it is (minijinja's own escaping
+/// writes `&#x2f;`); everything else goes through minijinja's formatter.
+fn format_value(
+    out: &mut Output,
+    state: &mut State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    match value.as_str() {
+        Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
+            out.write_str(&esc(text))?;
+            Ok(())
+        }
+        _ => minijinja::escape_formatter(out, state, value),
     }
 }
 
-/// Writes one row per component of each scenario.
-fn components_table(body: &mut String, results: &[ScenarioResult]) {
-    let mut rows = String::new();
+/// Returns the row of scenario `i` in the results table.
+fn result_row(i: usize, r: &ScenarioResult) -> ResultRow {
+    ResultRow {
+        scenario: r.scenario.clone(),
+        colour: swatch(i),
+        offered: r
+            .figure("requests.offered")
+            .map_or("-".to_string(), |f| reading::count(f.value)),
+        availability: cell(r, "availability", &|v| style::percent(v * 100.0)),
+        throughput: cell(r, "throughput_rps", &|v| format!("{v:.1}")),
+        mean: cell(r, "latency_ms.mean", &style::sig),
+        p50: cell(r, "latency_ms.p50", &style::sig),
+        p99: cell(r, "latency_ms.p99", &style::sig),
+        p999: cell(r, "latency_ms.p999", &style::sig),
+        cost_per_hour: cell(r, "cost_per_hour", &style::money),
+        cost_per_million: cell(r, "cost_per_million", &style::money),
+    }
+}
+
+/// Returns one row per component of each scenario, in the order of their figures.
+fn component_rows(results: &[ScenarioResult]) -> Vec<ComponentRow> {
+    let mut rows = Vec::new();
     for (i, r) in results.iter().enumerate() {
         let mut names: Vec<&str> = Vec::new();
         for f in &r.figures {
@@ -190,112 +337,53 @@ fn components_table(body: &mut String, results: &[ScenarioResult]) {
         }
         for name in names {
             let key = |field: &str| format!("components.{name}.{field}");
-            let _ = writeln!(
-                rows,
-                "<tr><td>{}{}</td><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td>{}</td></tr>",
-                swatch(i),
-                esc(&r.scenario),
-                esc(name),
-                cell(r, &key("utilization"), &|v| format!("{:.1}", v * 100.0)),
-                cell(r, &key("mean_queue"), &|v| format!("{v:.2}")),
-                r.figure(&key("completed"))
-                    .map_or("-".to_string(), |f| reading::count(f.value)),
-                r.figure(&key("rejected"))
-                    .map_or("-".to_string(), |f| reading::count(f.value)),
-            );
-        }
-    }
-    if rows.is_empty() {
-        return;
-    }
-    let _ = write!(
-        body,
-        "<h3>Components</h3>\n<div class=\"wide\"><table>\n<thead><tr><th>Scenario</th>\
-         <th class=\"label\">component</th><th>utilisation (%)</th>\
-         <th>mean queue</th><th>completed</th><th>rejected</th></tr></thead>\n\
-         <tbody>\n{rows}</tbody></table></div>\n"
-    );
-}
-
-/// Writes the sweep's grid: the parameters and the metrics of each point.
-fn grid_table(body: &mut String, data: &SweepData) {
-    let names = short_names(&data.parameters);
-    let with_theory: Vec<bool> = data
-        .metrics
-        .iter()
-        .map(|m| {
-            data.points
-                .iter()
-                .any(|p| charts::sweep::theory(p, m).is_some())
-        })
-        .collect();
-    body.push_str("<div class=\"wide\"><table>\n<thead><tr>");
-    for (name, full) in names.iter().zip(&data.parameters) {
-        let _ = write!(
-            body,
-            "<th class=\"label\" title=\"{}\">{}</th>",
-            esc(full),
-            esc(name)
-        );
-    }
-    for (m, theory) in data.metrics.iter().zip(&with_theory) {
-        let axis = style::metric(m).axis();
-        let _ = write!(body, "<th>{}</th>", esc(&axis));
-        if *theory {
-            let _ = write!(body, "<th>{} theory</th>", esc(&axis));
-        }
-    }
-    body.push_str("</tr></thead>\n<tbody>\n");
-    for p in &data.points {
-        body.push_str("<tr>");
-        for label in &p.labels {
-            let _ = write!(body, "<td class=\"label\">{}</td>", esc(label));
-        }
-        for (m, theory) in data.metrics.iter().zip(&with_theory) {
-            let shown = style::metric(m);
-            let number = |v: f64| {
-                if shown.unit == "%" {
-                    style::percent(v * shown.scale)
-                } else {
-                    style::sig(v * shown.scale)
-                }
+            let count = |field: &str| {
+                r.figure(&key(field))
+                    .map_or("-".to_string(), |f| reading::count(f.value))
             };
-            let _ = write!(body, "<td>{}</td>", cell(&p.result, m, &number));
-            if *theory {
-                let t = charts::sweep::theory(p, m).map_or("-".to_string(), number);
-                let _ = write!(body, "<td>{t}</td>");
-            }
+            rows.push(ComponentRow {
+                scenario: r.scenario.clone(),
+                colour: swatch(i),
+                component: name.to_string(),
+                utilisation: cell(r, &key("utilization"), &|v| format!("{:.1}", v * 100.0)),
+                mean_queue: cell(r, &key("mean_queue"), &|v| format!("{v:.2}")),
+                completed: count("completed"),
+                rejected: count("rejected"),
+            });
         }
-        body.push_str("</tr>\n");
     }
-    body.push_str("</tbody></table></div>\n");
-    if data.points.iter().any(|p| p.result.replications > 1) {
-        body.push_str(
-            "<p class=\"note\">± is the half-width of the 95% confidence interval \
-             over replications.</p>\n",
-        );
+    rows
+}
+
+/// Returns metric `m` at grid point `p`, with its value from queueing theory
+/// when its column has one.
+fn grid_cell(p: &SweepPoint, m: &str, with_theory: bool) -> GridCell {
+    let shown = style::metric(m);
+    let number = |v: f64| {
+        if shown.unit == "%" {
+            style::percent(v * shown.scale)
+        } else {
+            style::sig(v * shown.scale)
+        }
+    };
+    GridCell {
+        value: cell(&p.result, m, &number),
+        theory: with_theory.then(|| charts::sweep::theory(p, m).map_or("-".to_string(), number)),
     }
 }
 
-/// Writes every chart inline as SVG, each with a caption on how to read it.
-fn charts_section(body: &mut String, plots: &[Plot<'_>]) -> Result<()> {
-    if plots.is_empty() {
-        return Ok(());
-    }
-    body.push_str("<section id=\"charts\"><h2>Charts</h2>\n");
-    for plot in plots {
-        let svg = plot.svg()?;
-        let _ = writeln!(
-            body,
-            "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
-            esc(&plot.stem),
-            inline_svg(&svg, &plot.title),
-            esc(&caption(&plot.stem))
-        );
-    }
-    body.push_str("</section>\n");
-    Ok(())
+/// Draws every chart as inline SVG, with its caption.
+fn figures(plots: &[Plot<'_>]) -> Result<Vec<Figure>> {
+    plots
+        .iter()
+        .map(|plot| {
+            Ok(Figure {
+                id: plot.stem.clone(),
+                svg: Value::from_safe_string(inline_svg(&plot.svg()?, &plot.title)),
+                caption: caption(&plot.stem),
+            })
+        })
+        .collect()
 }
 
 /// Returns how to read the chart with file stem `stem`.
@@ -374,13 +462,10 @@ fn cell(r: &ScenarioResult, path: &str, show: &dyn Fn(f64) -> String) -> String 
     }
 }
 
-/// Returns a small square in the colour of scenario `i` on the charts.
+/// Returns the colour of scenario `i` on the charts, as `#rrggbb`.
 fn swatch(i: usize) -> String {
     let c = style::colour(i);
-    format!(
-        "<span class=\"swatch\" style=\"background:#{:02x}{:02x}{:02x}\"></span>",
-        c.0, c.1, c.2
-    )
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
 /// Returns `n` with the singular or plural noun.
@@ -392,7 +477,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML content and attribute values: `&`, `<`, `>`, `"` and `'`.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -472,6 +557,71 @@ mod tests {
             cell(&r, "availability", &|v| style::percent(v * 100.0)),
             "99.50 ± 0.100"
         );
+    }
+
+    #[test]
+    fn user_text_is_escaped_and_slashes_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut data = sample::comparison();
+        data.title = "Ours <vs> theirs".into();
+        data.results[0].scenario = "A <b>'big'</b> & \"bold\" box".into();
+        let html = std::fs::read_to_string(comparison(dir.path(), &data).unwrap()).unwrap();
+        let name = "A &lt;b&gt;&#39;big&#39;&lt;/b&gt; &amp; &quot;bold&quot; box";
+        assert!(html.contains("<title>Ours &lt;vs&gt; theirs</title>"));
+        assert!(html.contains("<h1>Ours &lt;vs&gt; theirs</h1>"));
+        assert!(
+            html.contains(&format!("</span>{name}</dt>")),
+            "scenario list"
+        );
+        assert!(
+            html.contains(&format!("</span>{name}</td><td>160,000</td>")),
+            "results"
+        );
+        assert!(!html.contains("<b>"));
+        assert!(!html.contains("&#x2f;"), "a slash stays a slash");
+        assert!(html.contains("<th>throughput (/s)</th>"));
+    }
+
+    #[test]
+    fn sweep_labels_are_escaped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut data = sample::sweep();
+        data.scenario = "<Clones>".into();
+        data.points[0].labels[1] = "a<b".into();
+        let html = std::fs::read_to_string(sweep(dir.path(), &data).unwrap()).unwrap();
+        assert!(html.contains("<h1>Sweep: &lt;Clones&gt;</h1>"));
+        assert!(html.contains("<td class=\"label\">a&lt;b</td>"));
+    }
+
+    #[test]
+    fn charts_are_the_only_markup_let_through() {
+        let figure = Figure {
+            id: "x".into(),
+            svg: Value::from_safe_string("<svg><rect/></svg>".into()),
+            caption: "<i>read</i>".into(),
+        };
+        let mut env = environment().unwrap();
+        let source = "{% from 'sections.html' import figures %}{{ figures(charts) }}";
+        env.add_template("test.html", source).unwrap();
+        let html = env
+            .get_template("test.html")
+            .unwrap()
+            .render(minijinja::context! { charts => Serde(vec![figure]) })
+            .unwrap();
+        assert!(html.contains("<svg><rect/></svg>"), "{html}");
+        assert!(html.contains("<figcaption>&lt;i&gt;read&lt;/i&gt;</figcaption>"));
+    }
+
+    #[test]
+    fn a_template_error_is_a_draw_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_page(dir.path(), "missing.html", &()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Draw { what, message }
+                if what.contains("missing.html") && message.contains("missing.html")),
+            "{err}"
+        );
+        assert!(!dir.path().join("report.html").exists());
     }
 
     #[test]
