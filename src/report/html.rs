@@ -15,8 +15,10 @@ use serde::Serialize;
 
 use super::charts::{self, style, sweep::short_names, Plot};
 use super::data::{Comparison, SweepData, SweepPoint};
+use super::lessons::{cell as lesson_cell, lessons};
 use super::reading;
 use crate::error::{Error, Result};
+use crate::metrics::measure::COMPONENT;
 use crate::metrics::ScenarioResult;
 
 /// The templates, embedded in the binary: (name, source).
@@ -43,8 +45,39 @@ struct ComparisonPage {
     results: Vec<ResultRow>,
     /// Whether some figures carry confidence intervals.
     intervals: bool,
+    /// The lesson figures, first in the results (empty: none has anything to say).
+    lessons: LessonTable,
     components: Vec<ComponentRow>,
+    /// The figures each component's kind declares, beyond the common ones.
+    kind_figures: Vec<KindFigureRow>,
     charts: Vec<Figure>,
+}
+
+/// The lesson figures of a comparison: one column each, one row per scenario.
+#[derive(Serialize)]
+struct LessonTable {
+    /// Each figure's name with its unit (`db lost writes`, `hit ratio (%)`).
+    columns: Vec<String>,
+    rows: Vec<LessonRow>,
+}
+
+/// A scenario's lesson figures.
+#[derive(Serialize)]
+struct LessonRow {
+    scenario: String,
+    colour: String,
+    cells: Vec<String>,
+}
+
+/// One figure a component's kind declares, in one scenario.
+#[derive(Serialize)]
+struct KindFigureRow {
+    scenario: String,
+    colour: String,
+    component: String,
+    /// Its label with its unit (`hit ratio (%)`).
+    figure: String,
+    value: String,
 }
 
 /// A scenario in the list of scenarios.
@@ -179,7 +212,9 @@ pub fn comparison(out: &Path, data: &Comparison) -> Result<PathBuf> {
             .map(|(i, r)| result_row(i, r))
             .collect(),
         intervals: data.results.iter().any(|r| r.replications > 1),
+        lessons: lesson_table(&data.results),
         components: component_rows(&data.results),
+        kind_figures: kind_figure_rows(&data.results),
         charts: figures(&charts::comparison_plots(data))?,
     };
     write_page(out, "comparison.html", &page)
@@ -321,6 +356,60 @@ fn result_row(i: usize, r: &ScenarioResult) -> ResultRow {
         cost_per_hour: cell(r, "cost_per_hour", &style::money),
         cost_per_million: cell(r, "cost_per_million", &style::money),
     }
+}
+
+/// Returns the table of the lesson figures of `results`.
+fn lesson_table(results: &[ScenarioResult]) -> LessonTable {
+    let found = lessons(results);
+    LessonTable {
+        columns: found.iter().map(|l| l.metric().axis()).collect(),
+        rows: if found.is_empty() {
+            Vec::new()
+        } else {
+            results
+                .iter()
+                .enumerate()
+                .map(|(i, r)| LessonRow {
+                    scenario: r.scenario.clone(),
+                    colour: swatch(i),
+                    cells: found.iter().map(|l| lesson_cell(r, &l.path)).collect(),
+                })
+                .collect()
+        },
+    }
+}
+
+/// Returns one row per figure a component's kind declares, for each scenario.
+fn kind_figure_rows(results: &[ScenarioResult]) -> Vec<KindFigureRow> {
+    let mut rows = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        for f in &r.figures {
+            let [head, component, key] = f.path.as_slice() else {
+                continue;
+            };
+            if head != "components" || COMPONENT.iter().any(|m| m.key == key) {
+                continue;
+            }
+            let unit = f.measure.unit.symbol();
+            let label = f.measure.label_for(key);
+            rows.push(KindFigureRow {
+                scenario: r.scenario.clone(),
+                colour: swatch(i),
+                component: component.clone(),
+                figure: if unit.is_empty() || f.measure.label.is_empty() {
+                    if f.measure.label.is_empty() {
+                        key.replace('_', " ")
+                    } else {
+                        label.to_string()
+                    }
+                } else {
+                    format!("{label} ({unit})")
+                },
+                value: lesson_cell(r, &f.path.join(".")),
+            });
+        }
+    }
+    rows
 }
 
 /// Returns one row per component of each scenario, in the order of their figures.
@@ -530,6 +619,25 @@ mod tests {
         assert!(html.contains("p99 latency (ms) theory"));
         assert!(html.contains("Availability drops below 99.9%"));
         assert!(!html.contains("http://") && !html.contains("https://"));
+    }
+
+    #[test]
+    fn lesson_figures_come_first_and_every_kind_figure_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut data = sample::comparison();
+        let lost = "components.db.lost_writes";
+        let hits = "components.cache.hit_ratio";
+        data.results = vec![
+            sample::result("Async", &[(lost, 38.0, None), (hits, 0.9, None)]),
+            sample::result("Sync", &[(lost, 0.0, None), (hits, 0.8, None)]),
+        ];
+        let html = std::fs::read_to_string(comparison(dir.path(), &data).unwrap()).unwrap();
+        let lessons = html.find("Lesson figures").expect("a lesson table");
+        let results = html.find("<th>offered</th>").expect("the results table");
+        assert!(lessons < results, "lesson figures first");
+        assert!(html.contains("<th>db lost writes</th>"), "{html}");
+        assert!(html.contains("<td>38</td>"));
+        assert!(html.contains("<td class=\"label\">hit ratio (%)</td><td>90.0</td>"));
     }
 
     #[test]
