@@ -265,6 +265,32 @@ mod tests {
     }
 
     #[test]
+    fn every_chart_draws_a_real_png_and_svg() {
+        // One check over every chart the samples have data for, so that a new
+        // chart is checked as soon as it is drawn.
+        let (comparison, sweep) = (sample::comparison(), sample::sweep());
+        let plots: Vec<_> = comparison_plots(&comparison)
+            .into_iter()
+            .chain(sweep_plots(&sweep))
+            .collect();
+        let stems: Vec<&str> = plots.iter().map(|p| p.stem.as_str()).collect();
+        assert_eq!(
+            stems,
+            [
+                "throughput_availability",
+                "latency_percentiles",
+                "latency_cdf",
+                "time_series",
+                "cost_vs_p99",
+                "utilization",
+                "sweep_latency_ms_p99",
+                "sweep_availability"
+            ]
+        );
+        plots.par_iter().for_each(sample::check_plot);
+    }
+
+    #[test]
     fn results_with_nothing_answered_still_draw() {
         // A scenario that refused everything: no latency, no series, no components.
         let dead = sample::result(

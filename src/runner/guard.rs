@@ -63,7 +63,7 @@ impl<'a> Guard<'a> {
         if self.limits.max_events.is_some_and(|m| events >= m) {
             return Some(StopReason::MaxEvents);
         }
-        if events % CHECK_EVERY != 0 {
+        if !events.is_multiple_of(CHECK_EVERY) {
             return None;
         }
         if in_flight > self.limits.max_in_flight {

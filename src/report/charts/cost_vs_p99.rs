@@ -208,13 +208,7 @@ fn place_labels<DB: DrawingBackend>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::sample;
     use super::frontier;
-
-    #[test]
-    fn draws_png_and_svg() {
-        sample::check_plot("cost_vs_p99");
-    }
 
     #[test]
     fn frontier_keeps_the_undominated() {

@@ -4,6 +4,7 @@
 
 use crate::metrics::ci::Interval;
 use crate::metrics::{CdfPoint, Figure, Marker, ScenarioResult, SeriesPoint, TimeSeries};
+use crate::report::charts::Plot;
 use crate::report::data::{Comparison, SweepData, SweepPoint};
 
 /// Returns a result with the figures given as (path, value, CI half-width).
@@ -203,19 +204,10 @@ pub fn sweep() -> SweepData {
     }
 }
 
-/// Writes the chart `stem` of the sample data into a temporary folder and
-/// checks that the PNG is a real, non-blank image and the SVG has text.
-pub fn check_plot(stem: &str) {
-    let comparison = comparison();
-    let sweep = sweep();
-    let plots: Vec<_> = super::comparison_plots(&comparison)
-        .into_iter()
-        .chain(super::sweep_plots(&sweep))
-        .collect();
-    let plot = plots
-        .iter()
-        .find(|p| p.stem == stem)
-        .unwrap_or_else(|| panic!("no plot {stem}"));
+/// Writes `plot` into a temporary folder and checks that the PNG is a real,
+/// non-blank image and the SVG has text.
+pub fn check_plot(plot: &Plot<'_>) {
+    let stem = &plot.stem;
     let dir = tempfile::tempdir().unwrap();
     let files = plot.write(dir.path()).unwrap();
     assert_eq!(files.len(), 2);

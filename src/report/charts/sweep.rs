@@ -378,11 +378,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn draws_png_and_svg() {
-        sample::check_plot("sweep_latency_ms_p99");
-    }
-
-    #[test]
     fn groups_by_the_other_parameters() {
         let data = sample::sweep();
         let lines = lines(&data);

@@ -250,13 +250,3 @@ fn names<DB: DrawingBackend>(
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::super::sample;
-
-    #[test]
-    fn draws_png_and_svg() {
-        sample::check_plot("throughput_availability");
-    }
-}

@@ -245,13 +245,7 @@ fn segments(points: impl Iterator<Item = (f64, f64)>) -> Vec<Vec<(f64, f64)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sample;
     use super::segments;
-
-    #[test]
-    fn draws_png_and_svg() {
-        sample::check_plot("time_series");
-    }
 
     #[test]
     fn lines_break_at_missing_values() {

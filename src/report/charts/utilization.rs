@@ -118,13 +118,3 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::super::sample;
-
-    #[test]
-    fn draws_png_and_svg() {
-        sample::check_plot("utilization");
-    }
-}
