@@ -625,7 +625,8 @@ impl Part for Database {
         self.nodes.len() as u32
     }
 
-    /// Node `node` is numbered as in [`Database::node_failed`].
+    /// Nodes are numbered over all shards: `shard * nodes_per_shard + index`,
+    /// the primary first.
     fn crash(&mut self, node: u32, ctx: &mut Ctx<'_>) {
         self.node_failed(node, ctx);
     }

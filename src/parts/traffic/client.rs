@@ -43,7 +43,7 @@ struct Deadline {
     attempt: u32,
 }
 
-/// How many arrivals [`Client::arrive_ahead`] schedules at a time: one client
+/// How many arrivals `Client::arrive_ahead` schedules at a time: one client
 /// event per this many requests instead of one each. The requests wait as
 /// late events in time order, which costs O(1) each, and at most this many
 /// exist before their arrival.
