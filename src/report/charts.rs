@@ -4,6 +4,7 @@
 //! backend. This module decides which charts a result has data for and renders
 //! each one twice: a PNG for slides and an SVG for the page and for editing.
 
+pub mod axes;
 pub mod cost_vs_p99;
 pub mod latency_cdf;
 pub mod latency_percentiles;

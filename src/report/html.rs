@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::charts::{self, style, sweep::short_names, Plot};
 use super::data::{Comparison, SweepData, SweepPoint};
+use super::format;
 use super::lessons::{cell as lesson_cell, lessons};
 use super::reading;
 use crate::error::{Error, Result};
@@ -250,7 +251,7 @@ pub fn sweep(out: &Path, data: &SweepData) -> Result<PathBuf> {
             .iter()
             .zip(&with_theory)
             .map(|(m, theory)| MetricView {
-                axis: style::metric(m).axis(),
+                axis: format::metric(m).axis(),
                 theory: *theory,
             })
             .collect(),
@@ -347,14 +348,14 @@ fn result_row(i: usize, r: &ScenarioResult) -> ResultRow {
         offered: r
             .figure("requests.offered")
             .map_or("-".to_string(), |f| reading::count(f.value)),
-        availability: cell(r, "availability", &|v| style::percent(v * 100.0)),
+        availability: cell(r, "availability", &|v| format::percent(v * 100.0)),
         throughput: cell(r, "throughput_rps", &|v| format!("{v:.1}")),
-        mean: cell(r, "latency_ms.mean", &style::sig),
-        p50: cell(r, "latency_ms.p50", &style::sig),
-        p99: cell(r, "latency_ms.p99", &style::sig),
-        p999: cell(r, "latency_ms.p999", &style::sig),
-        cost_per_hour: cell(r, "cost_per_hour", &style::money),
-        cost_per_million: cell(r, "cost_per_million", &style::money),
+        mean: cell(r, "latency_ms.mean", &format::sig),
+        p50: cell(r, "latency_ms.p50", &format::sig),
+        p99: cell(r, "latency_ms.p99", &format::sig),
+        p999: cell(r, "latency_ms.p999", &format::sig),
+        cost_per_hour: cell(r, "cost_per_hour", &format::money),
+        cost_per_million: cell(r, "cost_per_million", &format::money),
     }
 }
 
@@ -447,12 +448,12 @@ fn component_rows(results: &[ScenarioResult]) -> Vec<ComponentRow> {
 /// Returns metric `m` at grid point `p`, with its value from queueing theory
 /// when its column has one.
 fn grid_cell(p: &SweepPoint, m: &str, with_theory: bool) -> GridCell {
-    let shown = style::metric(m);
+    let shown = format::metric(m);
     let number = |v: f64| {
         if shown.unit == "%" {
-            style::percent(v * shown.scale)
+            format::percent(v * shown.scale)
         } else {
-            style::sig(v * shown.scale)
+            format::sig(v * shown.scale)
         }
     };
     GridCell {
@@ -540,10 +541,10 @@ fn cell(r: &ScenarioResult, path: &str, show: &dyn Fn(f64) -> String) -> String 
     match r.figure(path) {
         Some(f) if f.value.is_finite() => match f.ci {
             Some(ci) if ci.half_width > 0.0 => {
-                let scale = style::metric(path).scale;
+                let scale = format::metric(path).scale;
                 // The half-width is shown at the same scale as the value.
                 let half = ci.half_width * scale;
-                format!("{} ± {}", show(f.value), style::sig(half))
+                format!("{} ± {}", show(f.value), format::sig(half))
             }
             _ => show(f.value),
         },
@@ -662,7 +663,7 @@ mod tests {
     fn availability_half_width_is_in_percent() {
         let r = sample::result("A", &[("availability", 0.995, Some(0.001))]);
         assert_eq!(
-            cell(&r, "availability", &|v| style::percent(v * 100.0)),
+            cell(&r, "availability", &|v| format::percent(v * 100.0)),
             "99.50 ± 0.100"
         );
     }

@@ -3,7 +3,7 @@
 //! say in at least one of the results. The table, the report and the reading
 //! put them first.
 
-use super::charts::style::{money, percent, sig, Metric};
+use super::format::{money, percent, sig, Metric};
 use crate::metrics::{Measure, ScenarioResult, Unit};
 
 /// One lesson figure: where it is in the results, and what it means.

@@ -1,9 +1,9 @@
 //! The automatic reading of a result: a few plain sentences computed from the
 //! numbers, so a reader sees the outcome before reading the table.
 
-use super::charts::style::{metric, money, percent, sig};
 use super::charts::sweep::{lines, short_names, theory, Positions};
 use super::data::{Comparison, SweepData, SweepPoint};
+use super::format::{metric, money, percent, sig};
 use super::lessons::{lessons, number, Lesson};
 use crate::metrics::{Better, ScenarioResult};
 

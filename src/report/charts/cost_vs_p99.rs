@@ -4,9 +4,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Entry, Mark};
+use super::axes::{self, Axis};
+use super::style::{self, Entry, Mark};
 use crate::error::Result;
 use crate::report::data::Comparison;
+use crate::report::format;
 
 /// File stem of the chart.
 pub const STEM: &str = "cost_vs_p99";
@@ -58,7 +60,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
     let area = style::frame(root, STEM, TITLE, &legend)?;
 
     // Room to the right of the dearest point keeps its label inside the frame.
-    let (_, x_hi) = style::zero_range(points.iter().map(|p| p.0), 1.0);
+    let (_, x_hi) = axes::zero_range(points.iter().map(|p| p.0), 1.0);
     let x = Axis::linear(0.0, x_hi * 1.3);
     let mut latencies: Vec<f64> = points.iter().map(|p| p.1).collect();
     for r in &data.results {
@@ -78,7 +80,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         .map_err(&fail)?;
     let x_label = |v: &f64| format!("${}", x.label(*v));
     let y_label = |v: &f64| y.label(*v);
-    let y_desc = if y.scale == style::Scale::Log {
+    let y_desc = if y.scale == axes::Scale::Log {
         "p99 latency (ms, log scale)"
     } else {
         "p99 latency (ms)"
@@ -150,7 +152,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
 /// another label (scenarios of equal price sit on the same vertical).
 fn place_labels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    chart: &style::Chart<'_, DB>,
+    chart: &axes::Chart<'_, DB>,
     data: &Comparison,
     points: &[(f64, f64)],
     labels: &[(usize, f64, f64)],
@@ -170,8 +172,8 @@ fn place_labels<DB: DrawingBackend>(
         let label = format!(
             "{} ({} ms, ${}/h)",
             data.results[i].scenario,
-            style::sig(p99),
-            style::money(cost)
+            format::sig(p99),
+            format::money(cost)
         );
         let (w, _) = root.estimate_text_size(&label, &text).map_err(&fail)?;
         let w = i32::try_from(w).unwrap_or(0);

@@ -4,7 +4,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Mark};
+use super::axes::{self, Axis};
+use super::style::{self, Mark};
 use crate::error::Result;
 use crate::report::data::Comparison;
 
@@ -28,7 +29,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         .results
         .iter()
         .flat_map(|r| r.cdf.iter().map(|p| p.latency_ms));
-    let (lo, hi) = style::log_range(latencies).unwrap_or((0.1, 10.0));
+    let (lo, hi) = axes::log_range(latencies).unwrap_or((0.1, 10.0));
     let x = Axis::log(lo, hi);
     let y = Axis {
         ticks: vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0],

@@ -4,9 +4,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Mark};
+use super::axes::{self, Axis};
+use super::style::{self, Mark};
 use crate::error::Result;
 use crate::report::data::Comparison;
+use crate::report::format;
 
 /// File stem of the chart.
 pub const STEM: &str = "latency_percentiles";
@@ -61,7 +63,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
             .map_or(String::new(), |(_, l)| l.to_string())
     };
     let y_label = |v: &f64| y.label(*v);
-    let y_desc = if y.scale == style::Scale::Log {
+    let y_desc = if y.scale == axes::Scale::Log {
         "latency (ms, log scale)"
     } else {
         "latency (ms)"
@@ -124,7 +126,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
                 .draw_series(points.iter().map(|(px, py, _)| {
                     EmptyElement::at((*px, *py))
                         + Text::new(
-                            style::sig(y.value(*py)),
+                            format::sig(y.value(*py)),
                             (16, 0),
                             style::anchored(style::NOTE_SIZE, colour, HPos::Left, VPos::Center),
                         )

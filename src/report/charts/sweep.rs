@@ -3,9 +3,11 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{self, Axis, Entry, Mark};
+use super::axes::{self, Axis};
+use super::style::{self, Entry, Mark};
 use crate::error::Result;
 use crate::report::data::{SweepData, SweepPoint};
+use crate::report::format;
 
 /// Returns the file stem of the chart of `metric` (`sweep_latency_ms_p99`).
 pub fn stem(metric: &str) -> String {
@@ -19,7 +21,7 @@ pub fn title(data: &SweepData, metric: &str) -> String {
     format!(
         "{}: {} against {x}",
         data.scenario,
-        style::metric(metric).name
+        format::metric(metric).name
     )
 }
 
@@ -202,7 +204,7 @@ pub fn draw<DB: DrawingBackend>(
 ) -> Result<()> {
     let what = stem(metric);
     let fail = style::fail(&what);
-    let shown = style::metric(metric);
+    let shown = format::metric(metric);
     let scale = shown.scale;
     // A share cannot leave [0, 100%], though its interval's arithmetic can.
     let bound = |v: f64| {
@@ -268,7 +270,7 @@ pub fn draw<DB: DrawingBackend>(
     };
     let y_label = |v: &f64| y.label(*v);
     let log = |axis: &Axis, text: String| {
-        if axis.scale == style::Scale::Log {
+        if axis.scale == axes::Scale::Log {
             format!("{text}, log scale")
         } else {
             text

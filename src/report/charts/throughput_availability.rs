@@ -4,10 +4,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Entry, Mark};
+use super::axes::{self, Axis};
+use super::style::{self, Entry, Mark};
 use crate::error::Result;
 use crate::metrics::ScenarioResult;
 use crate::report::data::Comparison;
+use crate::report::format;
 
 /// File stem of the chart.
 pub const STEM: &str = "throughput_availability";
@@ -67,7 +69,7 @@ fn panel<'a, DB: DrawingBackend>(
     columns: usize,
     y: &Axis,
     frame: &Panel<'_>,
-) -> Result<style::Chart<'a, DB>> {
+) -> Result<axes::Chart<'a, DB>> {
     let fail = style::fail(STEM);
     let x = Axis {
         ticks: Vec::new(),
@@ -106,7 +108,7 @@ fn throughput<DB: DrawingBackend>(
             None => values.push(0.0),
         }
     }
-    let (lo, hi) = style::zero_range(values, 1.18);
+    let (lo, hi) = axes::zero_range(values, 1.18);
     let y = Axis::linear(lo, hi);
     let frame = Panel {
         caption: "Throughput",
@@ -152,7 +154,7 @@ fn throughput<DB: DrawingBackend>(
             &mut chart,
             STEM,
             (c, top),
-            format!("{}/s", style::sig(thr)),
+            format!("{}/s", format::sig(thr)),
             (0, -10),
             style::anchored(style::NOTE_SIZE, style::INK, HPos::Center, VPos::Bottom),
         )?;
@@ -183,7 +185,7 @@ fn availability<DB: DrawingBackend>(
         .unwrap_or(100.0);
     let lo = (100.0 - nice).max(0.0);
     let y = Axis {
-        ticks: style::linear_ticks(lo, 100.0, 5),
+        ticks: axes::linear_ticks(lo, 100.0, 5),
         ..Axis::linear(lo, 100.0 + nice * 0.1)
     };
     let frame = Panel {
@@ -214,7 +216,7 @@ fn availability<DB: DrawingBackend>(
             &mut chart,
             STEM,
             (c, v),
-            format!("{}%", style::percent(v)),
+            format!("{}%", format::percent(v)),
             (24, 0),
             style::anchored(style::NOTE_SIZE, style::INK, HPos::Left, VPos::Center),
         )?;
@@ -225,7 +227,7 @@ fn availability<DB: DrawingBackend>(
 /// Writes each scenario's name under its column, wrapped to the column's width.
 fn names<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    chart: &style::Chart<'_, DB>,
+    chart: &axes::Chart<'_, DB>,
     data: &Comparison,
     base: f64,
 ) -> Result<()> {

@@ -4,7 +4,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Mark};
+use super::axes::{self, Axis};
+use super::style::{self, Mark};
 use crate::error::Result;
 use crate::metrics::{Marker, SeriesPoint};
 use crate::report::data::Comparison;
@@ -77,7 +78,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         .fold(0.0_f64, f64::max);
     let end = if end > 0.0 { end } else { 1.0 };
     let x = Axis {
-        ticks: style::linear_ticks(0.0, end, 10),
+        ticks: axes::linear_ticks(0.0, end, 10),
         ..Axis::linear(0.0, end)
     };
     let markers: Vec<Marker> = markers(data)
@@ -113,7 +114,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
             .map_err(&fail)?;
         let x_label = |v: &f64| x.label(*v);
         let y_label = |v: &f64| y.label(*v);
-        let unit = if y.scale == style::Scale::Log {
+        let unit = if y.scale == axes::Scale::Log {
             format!("{}, log", spec.unit)
         } else {
             spec.unit.to_string()
@@ -187,7 +188,7 @@ fn markers(data: &Comparison) -> Vec<Marker> {
 /// row when it would run into an earlier one. A label that would run past the
 /// right edge of the plot goes on the left of its line instead.
 fn label_markers<DB: DrawingBackend>(
-    chart: &style::Chart<'_, DB>,
+    chart: &axes::Chart<'_, DB>,
     markers: &[Marker],
     top: f64,
 ) -> Result<()> {

@@ -4,7 +4,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{self, Axis, Mark};
+use super::axes::{self, Axis};
+use super::style::{self, Mark};
 use crate::error::Result;
 use crate::report::data::Comparison;
 
@@ -46,7 +47,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         .filter(|v| v.is_finite())
         .fold(100.0_f64, f64::max);
     let y = Axis {
-        ticks: style::linear_ticks(0.0, top, 5),
+        ticks: axes::linear_ticks(0.0, top, 5),
         ..Axis::linear(0.0, top * 1.12)
     };
     let x = Axis {

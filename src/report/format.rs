@@ -1,0 +1,140 @@
+//! How numbers and figures read in tables, sentences and on axes: a few
+//! significant digits, percentages that tell 99.9 from 99.99, money, and the
+//! name and unit of each figure from its declaration.
+
+use crate::metrics::Measure;
+
+/// Formats a number with about three significant digits (`0.412`, `3.07`, `41.2`, `1234`).
+pub fn sig(v: f64) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
+    let a = v.abs();
+    if a >= 100.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        let decimals = (-a.log10().floor()) as usize + 2;
+        format!("{v:.decimals$}")
+    }
+}
+
+/// What a metric is called on an axis and in sentences, and how to scale it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    /// A short name (`p99 latency`).
+    pub name: String,
+    /// Its unit (`ms`, `%`, `requests/s`), empty if it has none.
+    pub unit: String,
+    /// Factor from the stored value to the shown one (100 for fractions shown in %).
+    pub scale: f64,
+}
+
+impl Metric {
+    /// Returns the axis label: the name with its unit in brackets.
+    pub fn axis(&self) -> String {
+        if self.unit.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} ({})", self.name, self.unit)
+        }
+    }
+
+    /// Formats a stored value with its unit (`41.2 ms`, `99.95%`).
+    pub fn show(&self, v: f64) -> String {
+        let shown = v * self.scale;
+        match self.unit.as_str() {
+            "%" => format!("{}%", percent(shown)),
+            "$/h" => format!("${}/h", money(shown)),
+            "$" => format!("${}", money(shown)),
+            "" => sig(shown),
+            unit => format!("{} {unit}", sig(shown)),
+        }
+    }
+}
+
+/// Formats a percentage with enough decimals to tell 99.9 from 99.99.
+pub fn percent(p: f64) -> String {
+    if !p.is_finite() {
+        "-".into()
+    } else if (99.0..100.0).contains(&p) {
+        // Keep digits until the distance to 100% shows.
+        let gap = 100.0 - p;
+        let decimals = ((-gap.log10()).ceil() as usize).clamp(2, 5);
+        format!("{p:.decimals$}")
+    } else if p.abs() >= 10.0 || p == 0.0 {
+        format!("{p:.1}")
+    } else {
+        format!("{p:.2}")
+    }
+}
+
+/// Formats an amount of money with two decimals, or three below a cent.
+pub fn money(v: f64) -> String {
+    if v.abs() < 0.1 && v != 0.0 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// Returns how to show the result at `path` (`latency_ms.p99`, `availability`...),
+/// from the declaration of its figure.
+pub fn metric(path: &str) -> Metric {
+    let parts: Vec<String> = path.split('.').map(str::to_string).collect();
+    Metric::of(path, crate::parts::kinds::measure_of(&parts))
+}
+
+impl Metric {
+    /// Returns how to show the figure at `path` declared by `measure`: its
+    /// label (with the component's name for a component's figure) and unit.
+    pub fn of(path: &str, measure: &Measure) -> Metric {
+        let parts: Vec<&str> = path.split('.').collect();
+        let name = match parts.as_slice() {
+            _ if measure.label.is_empty() => path.to_string(),
+            ["components", component, key] => {
+                format!("{component} {}", measure.label_for(key))
+            }
+            ["errors", cause] => format!("{} ({})", measure.label, cause.replace('_', " ")),
+            _ => measure.label.to_string(),
+        };
+        Metric {
+            name,
+            unit: measure.unit.symbol().to_string(),
+            scale: measure.unit.scale(),
+        }
+    }
+}
+
+/// Returns how a percentile key reads (`p999` is p99.9).
+pub fn quantile_name(key: &str) -> String {
+    match key {
+        "p999" => "p99.9".into(),
+        "p9999" => "p99.99".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(sig(41.234), "41.2");
+        assert_eq!(sig(0.0412), "0.0412");
+        assert_eq!(sig(1234.0), "1234");
+        assert_eq!(percent(99.95), "99.95");
+        assert_eq!(percent(99.9993), "99.9993");
+        assert_eq!(percent(100.0), "100.0");
+        assert_eq!(metric("latency_ms.p999").axis(), "p99.9 latency (ms)");
+        assert_eq!(metric("availability").show(0.9995), "99.95%");
+        assert_eq!(
+            metric("components.web.utilization").axis(),
+            "web utilisation (%)"
+        );
+    }
+}
