@@ -69,40 +69,6 @@ pub struct Network {
     pub links: Vec<(usize, usize, SimTime)>,
 }
 
-impl Scenario {
-    /// Returns the index of the component called `name`.
-    pub fn component_index(&self, name: &str) -> Option<usize> {
-        self.components.iter().position(|c| c.name == name)
-    }
-
-    /// Returns the mean arrival rate (per second) over the measured window.
-    pub fn mean_rate(&self) -> f64 {
-        let (from, to) = (self.warmup, self.duration);
-        let span = (to - from).as_secs_f64();
-        if span <= 0.0 {
-            return 0.0;
-        }
-        // Integrate the piecewise-linear rate with a fine trapezoid rule.
-        let steps = 10_000u64;
-        let dt = (to - from).0 / steps;
-        let mut total = 0.0;
-        for i in 0..steps {
-            let t = SimTime(from.0 + i * dt + dt / 2);
-            total += self.rate_at(t) * SimTime(dt).as_secs_f64();
-        }
-        total / span
-    }
-
-    /// Returns the arrival rate (per second) at time `t`.
-    pub fn rate_at(&self, t: SimTime) -> f64 {
-        self.traffic
-            .schedule
-            .iter()
-            .find(|s| t >= s.start && t < s.end)
-            .map_or(0.0, |s| s.rate_at(t))
-    }
-}
-
 /// Reads, overrides and validates the scenario file at `path`.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {

@@ -109,15 +109,6 @@ impl Metric {
     }
 }
 
-/// Returns how a percentile key reads (`p999` is p99.9).
-pub fn quantile_name(key: &str) -> String {
-    match key {
-        "p999" => "p99.9".into(),
-        "p9999" => "p99.99".into(),
-        other => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
