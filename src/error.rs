@@ -39,6 +39,32 @@ pub struct ScenarioError {
     pub issues: Vec<LocatedIssue>,
 }
 
+impl ScenarioError {
+    /// Returns the error of a whole file, with no better place to point at.
+    pub fn whole(file: &str, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_string(),
+            issues: vec![LocatedIssue {
+                origin: Origin::File,
+                path: String::new(),
+                message: message.into(),
+            }],
+        }
+    }
+
+    /// Returns the error of one place of a file, at a line and column (1-based).
+    pub fn at(file: &str, line: usize, col: usize, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_string(),
+            issues: vec![LocatedIssue {
+                origin: Origin::Line { line, col },
+                path: String::new(),
+                message: message.into(),
+            }],
+        }
+    }
+}
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, issue) in self.issues.iter().enumerate() {

@@ -16,6 +16,7 @@ mod overrides;
 mod raw;
 mod topology;
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::engine::SimTime;
@@ -24,6 +25,7 @@ use crate::metrics::Slo;
 use crate::parts::failures::FailureSpec;
 use crate::parts::traffic::Traffic;
 use crate::parts::{ComponentDecl, Registry, Topology};
+use crate::spec::limits::MAX_FILE_BYTES;
 
 pub use overrides::Override;
 
@@ -71,11 +73,46 @@ pub struct Network {
 
 /// Reads, overrides and validates the scenario file at `path`.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+    let text = read_text(path)?;
+    Ok(load_text(&text, &path.display().to_string(), overrides)?)
+}
+
+/// Reads a scenario file as text: at most [`MAX_FILE_BYTES`] bytes (a
+/// device or a huge file is refused before it fills memory), in UTF-8 (the
+/// first invalid byte is named by its line and column).
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    let file_name = path.display().to_string();
+    let read_error = |source| Error::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    Ok(load_text(&text, &path.display().to_string(), overrides)?)
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::whole(
+            &file_name,
+            format!(
+                "the file holds more than {} MiB, the most a scenario file may hold",
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+        .into());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        ScenarioError::at(
+            &file_name,
+            line,
+            col,
+            "invalid text: a scenario file is UTF-8, and this byte is not",
+        )
+        .into()
+    })
 }
 
 /// Parses, overrides and validates scenario `text`; `file` names it in errors.

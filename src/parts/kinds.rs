@@ -23,6 +23,7 @@ use super::world::{Ctx, World};
 use crate::engine::{Component, SimTime};
 use crate::metrics::{measure, Measure};
 use crate::model::{Msg, Order};
+use crate::spec::lenient::EMPTY_FIELD;
 use crate::spec::{join_key, parse as parse_value, Duration, Issue};
 
 /// Fields every kind accepts, read here rather than by each kind.
@@ -343,6 +344,14 @@ impl Registry {
                 "expected a mapping with at least `kind`",
             )]);
         };
+        let empty: Vec<Issue> = COMMON_FIELDS
+            .iter()
+            .filter(|f| map.get(**f).is_some_and(Value::is_null))
+            .map(|f| Issue::new(join_key(path, f), EMPTY_FIELD))
+            .collect();
+        if !empty.is_empty() {
+            return Err(empty);
+        }
         let kind = match map.get("kind") {
             Some(Value::String(kind)) => kind.as_str(),
             Some(other) => {

@@ -39,8 +39,12 @@ pub fn parse_lenient<T: DeserializeOwned>(
     issues: &mut Vec<Issue>,
 ) -> Option<T> {
     const MAX_ROUNDS: usize = 32;
+    if value.is_null() {
+        issues.push(Issue::new(path, EMPTY_FIELD));
+        return None;
+    }
     let mut value = value.clone();
-    let mut removed: Vec<String> = Vec::new();
+    let mut removed: Vec<String> = drop_empty_fields(&mut value, path, issues);
     for _ in 0..MAX_ROUNDS {
         let error = match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(parsed) => return Some(parsed),
@@ -62,6 +66,38 @@ pub fn parse_lenient<T: DeserializeOwned>(
         }
     }
     None
+}
+
+/// The message of a field written with nothing after it (`cores:`, `cores: ~`).
+pub const EMPTY_FIELD: &str = "expected a value, found nothing (an empty field)";
+
+/// Reports and removes every field of `value` (at any depth) that was written
+/// with no value: an empty field is a mistake, never a way to ask for a
+/// default. Returns the names of the removed fields.
+fn drop_empty_fields(value: &mut Value, path: &str, issues: &mut Vec<Issue>) -> Vec<String> {
+    let mut removed = Vec::new();
+    match value {
+        Value::Object(map) => {
+            map.retain(|key, field| {
+                let here = join_key(path, key);
+                if field.is_null() {
+                    issues.push(Issue::new(here, EMPTY_FIELD));
+                    removed.push(key.clone());
+                    false
+                } else {
+                    drop_empty_fields(field, &here, issues);
+                    true
+                }
+            });
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                drop_empty_fields(item, &join_index(path, i), issues);
+            }
+        }
+        _ => {}
+    }
+    removed
 }
 
 /// Joins the base path and serde's path segments.

@@ -1,6 +1,70 @@
-//! The largest sizes a scenario may ask for, each checked before anything of
-//! that size is allocated.
+//! Every limit on what a scenario file or a flag can ask for, in one place.
+//!
+//! Each is checked before anything of that size is allocated, and each
+//! message that refuses a value states the limit. `docs/model.md` lists them
+//! (a test checks that it names every one).
+
+/// Largest scenario file read, in bytes: far above any hand-written scenario,
+/// and a bound on what the loader holds.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// Longest name (of a scenario, a component, a request type, a zone), in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Longest free text (`about`), in characters.
+pub const MAX_TEXT_CHARS: usize = 20_000;
 
 /// Most replicas (machines) one component may have: each holds its own queue
-/// and statistics, so this bounds the memory of the topology.
+/// and statistics.
 pub const MAX_REPLICAS: u32 = 100_000;
+
+/// Most machines a scenario may have, over all its components.
+pub const MAX_MACHINES: u64 = 1_000_000;
+
+/// Most components a scenario may have.
+pub const MAX_COMPONENTS: usize = 20_000;
+
+/// Most points on a cache's hash ring (nodes times virtual nodes).
+pub const MAX_RING_POINTS: u64 = 4_000_000;
+
+/// Most points per node on a cache's hash ring.
+pub const MAX_VIRTUAL_NODES: u32 = 10_000;
+
+/// Most nodes in one database shard (primaries, or a primary and its replicas).
+pub const MAX_NODES_PER_SHARD: u32 = 16;
+
+/// Most shards of one database.
+pub const MAX_SHARDS: u32 = 1024;
+
+/// Most SLO windows in the measured part of a run (each keeps two counters).
+pub const MAX_SLO_WINDOWS: u64 = 1_000_000;
+
+/// Highest arrival rate, per second: a mean gap of 100 ns between arrivals,
+/// far beyond any single entry point, and still coarse next to the 1 ns clock.
+pub const MAX_RATE: f64 = 1e7;
+
+/// Most retries of one request.
+pub const MAX_RETRIES: u32 = 100;
+
+/// Largest slow-down factor of a gray failure.
+pub const MAX_SLOWDOWN: f64 = 1e6;
+
+/// Slowest relative core speed: a core a hundred times slower than the
+/// reference (a run where nothing completes teaches nothing).
+pub const MIN_SPEED: f64 = 0.01;
+
+/// Highest price of one machine, in dollars per hour.
+pub const MAX_PRICE_PER_HOUR: f64 = 1e6;
+
+/// Most replications of a scenario in one command.
+pub const MAX_REPLICATIONS: u64 = 10_000;
+
+/// Most threads a command starts (it starts no more than it has runs, nor
+/// more than the machine has cores, whatever `--jobs` says).
+pub const MAX_JOBS: usize = 1024;
+
+/// Most points of a sweep's grid.
+pub const MAX_POINTS: usize = 100_000;
+
+/// Most runs of a sweep (points times replications).
+pub const MAX_RUNS: u64 = 10_000_000;

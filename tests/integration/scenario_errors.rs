@@ -221,7 +221,7 @@ const CASES: &[Case] = &[
         file: "null_rate.yaml",
         lines: &[5],
         path: "traffic.rate",
-        expected: "missing field `rate`",
+        expected: "expected a value, found nothing",
     },
     Case {
         file: "cache_without_backend.yaml",

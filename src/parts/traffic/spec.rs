@@ -144,9 +144,9 @@ pub fn parse(value: Option<&serde_json::Value>, issues: &mut Vec<Issue>) -> Opti
         issues.push(Issue::new("traffic", "missing field `traffic`"));
         return None;
     };
-    // A `rate: ~` reads as no rate at all, with no parse error to report: it
-    // counts as missing, not as written.
-    let rate_written = value.get("rate").is_some_and(|r| !r.is_null());
+    // A `rate` that is written but wrong (or empty) is reported as such, not
+    // as missing.
+    let rate_written = value.get("rate").is_some();
     let raw: RawTraffic = parse_lenient(value, "traffic", issues)?;
     check_traffic(raw, rate_written, issues)
 }
