@@ -23,6 +23,7 @@ use crate::engine::SimTime;
 use crate::error::{Error, Result, ScenarioError};
 use crate::runner::{self, Limits};
 use crate::scenario::{self, Override, Scenario};
+use crate::spec::limits::{MAX_JOBS, MAX_REPLICATIONS};
 use crate::sweep::shard::Shard;
 
 /// The `scalesim` command line.
@@ -114,8 +115,8 @@ pub struct CommonArgs {
     /// Seed for every scenario (overrides the files' `seed`).
     #[arg(long, global = true)]
     pub seed: Option<u64>,
-    /// Independent replications per scenario (figures get 95% confidence intervals).
-    #[arg(long, global = true)]
+    /// Independent replications per scenario (figures get 95% confidence intervals; at most 10000).
+    #[arg(long, global = true, value_parser = clap::value_parser!(u64).range(1..=MAX_REPLICATIONS))]
     pub replications: Option<u64>,
     /// Override one field: PATH=VALUE, like components.web.replicas=8 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
@@ -123,20 +124,20 @@ pub struct CommonArgs {
     /// Print machine-readable results on stdout instead of the table.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Threads to use (default: all cores).
-    #[arg(long, global = true)]
+    /// Threads to use (default: all cores; never more than the cores nor the runs).
+    #[arg(long, global = true, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Print nothing but errors (and --json output).
     #[arg(long, global = true)]
     pub quiet: bool,
     /// Stop each run after N events; its results are marked truncated.
-    #[arg(long, value_name = "N", global = true)]
+    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_events: Option<u64>,
     /// Stop each run after this much wall-clock time, like 30s or 5m (not deterministic).
     #[arg(long, value_name = "DURATION", value_parser = parse_wall, global = true)]
     pub max_wall: Option<Duration>,
     /// Stop a run when more requests than N are in flight at once (an overloaded system).
-    #[arg(long, value_name = "N", default_value_t = runner::DEFAULT_MAX_IN_FLIGHT, global = true)]
+    #[arg(long, value_name = "N", default_value_t = runner::DEFAULT_MAX_IN_FLIGHT, global = true, value_parser = parse_positive)]
     pub max_in_flight: usize,
     /// Print on stderr how long the simulation took and its events per second
     /// (loading the files and writing the results are not counted).
@@ -152,6 +153,22 @@ impl CommonArgs {
             max_wall: self.max_wall,
             max_in_flight: self.max_in_flight,
         }
+    }
+}
+
+/// Parses `--jobs`: from 1 to [`MAX_JOBS`].
+fn parse_jobs(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_JOBS).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number of threads from 1 to {MAX_JOBS}")),
+    }
+}
+
+/// Parses a positive whole number.
+fn parse_positive(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a positive whole number".to_string()),
     }
 }
 
@@ -225,6 +242,21 @@ pub fn parse_overrides(set: &[String]) -> Result<Vec<Override>> {
     set.iter()
         .map(|s| Override::parse(s).map_err(|e| Error::Usage(format!("--set {e}"))))
         .collect()
+}
+
+/// Prints on stderr, once each, the warnings of the scenarios (what a file
+/// asks for that it will not get), unless `quiet`.
+pub fn show_warnings(scenarios: &[Scenario], quiet: bool) {
+    if quiet {
+        return;
+    }
+    let mut shown: Vec<&str> = Vec::new();
+    for line in scenarios.iter().flat_map(|s| &s.warnings) {
+        if !shown.contains(&line.as_str()) {
+            eprintln!("warning: {line}");
+            shown.push(line);
+        }
+    }
 }
 
 /// Loads every named scenario, reporting the errors of all files at once.

@@ -77,7 +77,7 @@ impl fmt::Display for ScenarioError {
                 Origin::File => write!(f, "{}: ", self.file)?,
             }
             if !issue.path.is_empty() {
-                write!(f, "{}: ", issue.path)?;
+                write!(f, "{}: ", shortened(&issue.path))?;
             }
             write!(f, "{}", issue.message)?;
         }
@@ -86,6 +86,17 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// Returns a field path cut to a readable length: a path holds the names
+/// written in the file, and a file may hold a name of thousands of characters.
+fn shortened(path: &str) -> String {
+    const SHOWN: usize = 120;
+    if path.chars().count() <= SHOWN {
+        path.to_string()
+    } else {
+        format!("{}…", path.chars().take(SHOWN).collect::<String>())
+    }
+}
 
 /// Everything that can go wrong in scalesim.
 #[derive(Debug, thiserror::Error)]

@@ -110,6 +110,8 @@ pub struct Order {
     pub action: Action,
     /// Which replica ([`ANY_REPLICA`]: all).
     pub replica: u32,
+    /// How many replicas the component has (what [`ANY_REPLICA`] stands for).
+    pub replicas: u32,
 }
 
 /// What a request type does to the data it is about, as written in `op:`.

@@ -58,6 +58,10 @@ pub struct Scenario {
     pub slo: Slo,
     /// Regions and the zones each one holds.
     pub regions: Vec<(String, Vec<String>)>,
+    /// What the file asks for that it will not get (a failure after the end
+    /// of the run), one line each, placed like errors: for the command line
+    /// to show.
+    pub warnings: Vec<String>,
 }
 
 /// Latencies between components.

@@ -23,6 +23,7 @@ const DIFFERENCES: &[(&str, &str, f64)] = &[
 pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     let overrides = super::parse_overrides(&common.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
+    super::show_warnings(&scenarios, common.quiet);
     let seed = common.seed.or(scenarios.first().map(|s| s.seed));
     apply_seed(&mut scenarios, seed);
     let replications = common.replications.unwrap_or(DEFAULT_REPLICATIONS);

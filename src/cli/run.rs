@@ -15,6 +15,7 @@ use crate::scenario::Scenario;
 pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     let overrides = super::parse_overrides(&common.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
+    super::show_warnings(&scenarios, common.quiet);
     apply_seed(&mut scenarios, common.seed);
     let runs = execute(&scenarios, common.replications.unwrap_or(1), common)?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;

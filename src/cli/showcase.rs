@@ -27,6 +27,7 @@ pub fn run(common: &CommonArgs) -> Result<()> {
         let text = bundled::find(name).unwrap_or_default();
         scenarios.push(scenario::load_text(text, name, &overrides)?);
     }
+    crate::cli::show_warnings(&scenarios, common.quiet);
     let seed = common.seed.or(scenarios.first().map(|s| s.seed));
     apply_seed(&mut scenarios, seed);
     let runs = execute(

@@ -12,6 +12,7 @@ use crate::report::data::SweepData;
 use crate::report::{self, charts, csv, html, json, table};
 use crate::runner::{self, Task};
 use crate::scenario::{Override, Scenario};
+use crate::spec::limits::MAX_RUNS;
 use crate::sweep::shard::{self, Partial, Shard};
 use crate::sweep::{grid, leading_number, Axis, Outline, PointOutline};
 use crate::theory;
@@ -63,9 +64,14 @@ fn plan(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs) ->
         .iter()
         .map(|values| point_scenario(file, &base, &axes, values, common.seed))
         .collect::<Result<Vec<_>>>()?;
+    super::show_warnings(&scenarios, common.quiet);
     let replications = common.replications.unwrap_or(DEFAULT_REPLICATIONS);
-    if replications == 0 {
-        return Err(Error::Usage("--replications must be at least 1".into()));
+    let runs = points.len() as u64 * replications;
+    if runs > MAX_RUNS {
+        return Err(Error::Usage(format!(
+            "{} points of {replications} replications make {runs} runs; a sweep may have at most {MAX_RUNS}",
+            points.len()
+        )));
     }
     let metrics: Vec<String> = if metrics.is_empty() {
         DEFAULT_METRICS.iter().map(|m| m.to_string()).collect()

@@ -8,12 +8,15 @@ pub fn run(files: &[String], set: &[String]) -> Result<()> {
     let mut problems = Vec::new();
     for file in files {
         match super::load_one(file, &overrides) {
-            Ok(s) => println!(
-                "{file}: ok ({}, {} components, {} request types)",
-                s.name,
-                s.components.len(),
-                s.traffic.types.len()
-            ),
+            Ok(s) => {
+                println!(
+                    "{file}: ok ({}, {}, {})",
+                    s.name,
+                    count(s.components.len(), "component"),
+                    count(s.traffic.types.len(), "request type")
+                );
+                super::show_warnings(std::slice::from_ref(&s), false);
+            }
             Err(Error::Scenario(e)) => problems.push(e.to_string()),
             Err(Error::Read { path, source }) => {
                 problems.push(format!("{}: cannot read: {source}", path.display()))
@@ -28,5 +31,14 @@ pub fn run(files: &[String], set: &[String]) -> Result<()> {
             "invalid scenario\n{}",
             problems.join("\n")
         )))
+    }
+}
+
+/// Returns `n` with `noun`, in the plural unless `n` is one.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

@@ -53,7 +53,15 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
         false
     }
 
-    /// Returns true if a `slow:` failure (a gray failure) applies to it.
+    /// Returns true if its machines can crash (a `crash:`, `random:` or
+    /// `power_loss:` failure reaches its part's [`Part::crash`]); a kind that
+    /// says so implements `crash` and `recover`.
+    fn crashes(&self) -> bool {
+        false
+    }
+
+    /// Returns true if a `slow:` failure (a gray failure) applies to it; a
+    /// kind that says so implements `slow_down` and `normal_speed`.
     fn slows_down(&self) -> bool {
         false
     }
@@ -83,6 +91,8 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn downstream(&self) -> Vec<usize>;
     /// Returns [`Kind::uses_user_ids`].
     fn uses_user_ids(&self) -> bool;
+    /// Returns [`Kind::crashes`].
+    fn crashes(&self) -> bool;
     /// Returns [`Kind::slows_down`].
     fn slows_down(&self) -> bool;
     /// Returns [`Kind::check_against`].
@@ -110,6 +120,9 @@ impl<K: Kind> DynKind for K {
     fn uses_user_ids(&self) -> bool {
         Kind::uses_user_ids(self)
     }
+    fn crashes(&self) -> bool {
+        Kind::crashes(self)
+    }
     fn slows_down(&self) -> bool {
         Kind::slows_down(self)
     }
@@ -128,11 +141,6 @@ impl<K: Kind> DynKind for K {
 /// crashes, and so on. A new order (scaling, say) is a new method with a
 /// default here, and no kind has to change for it.
 pub trait Part: Component<Msg, World> {
-    /// Returns the number of replicas orders are addressed to.
-    fn replicas(&self) -> u32 {
-        0
-    }
-
     /// Replica `replica` stops: it loses what it holds and refuses new work.
     fn crash(&mut self, _replica: u32, _ctx: &mut Ctx<'_>) {}
 
@@ -147,7 +155,7 @@ pub trait Part: Component<Msg, World> {
 
     /// Carries out `order`, replica by replica.
     fn obey(&mut self, order: Order, ctx: &mut Ctx<'_>) {
-        for replica in addressed(order.replica, self.replicas()) {
+        for replica in addressed(order.replica, order.replicas) {
             match order.action {
                 Action::Crash => self.crash(replica, ctx),
                 Action::Recover => self.recover(replica, ctx),
@@ -176,10 +184,6 @@ impl Component<Msg, World> for Box<dyn Part> {
 }
 
 impl Part for Box<dyn Part> {
-    fn replicas(&self) -> u32 {
-        self.as_ref().replicas()
-    }
-
     fn obey(&mut self, order: Order, ctx: &mut Ctx<'_>) {
         self.as_mut().obey(order, ctx);
     }

@@ -223,6 +223,11 @@ impl ComponentSpec {
         self.facts().replicas()
     }
 
+    /// Returns true if the component's machines can crash.
+    pub fn crashes(&self) -> bool {
+        self.facts().crashes()
+    }
+
     /// Returns true if a `slow:` failure applies to the component.
     pub fn slows_down(&self) -> bool {
         self.facts().slows_down()

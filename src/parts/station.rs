@@ -15,6 +15,7 @@ use super::SpecContext;
 use crate::dist::{RawShape, Shape};
 use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
 use crate::metrics::{TimeAverage, Window};
+use crate::spec::limits::MIN_SPEED;
 use crate::spec::units::parse_duration;
 use crate::spec::{fields_of, join_key, parse_lenient, unknown_field, Issue, Price};
 
@@ -141,10 +142,12 @@ impl RawStation {
             ));
         }
         let speed = self.speed.unwrap_or(1.0);
-        if !(speed.is_finite() && speed > 0.0) {
+        if !(speed.is_finite() && speed >= MIN_SPEED) {
             issues.push(Issue::new(
                 join_key(path, "speed"),
-                format!("expected a positive speed, found {speed}"),
+                format!(
+                    "expected a relative core speed from {MIN_SPEED} to {MAX_SPEED}, found {speed}"
+                ),
             ));
         } else if speed > MAX_SPEED {
             issues.push(Issue::new(

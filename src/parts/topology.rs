@@ -13,6 +13,7 @@ struct Node {
     host: Option<String>,
     zones: Vec<String>,
     boot: SimTime,
+    crashes: bool,
     slows_down: bool,
 }
 
@@ -36,6 +37,7 @@ impl Topology {
                 host: c.host.clone(),
                 zones: c.zones.clone(),
                 boot: c.boot,
+                crashes: c.spec.crashes(),
                 slows_down: c.spec.slows_down(),
             })
             .collect();
@@ -96,6 +98,11 @@ impl Topology {
     /// Returns the time a machine of component `i` takes to start after a repair.
     pub fn boot(&self, i: usize) -> SimTime {
         self.nodes.get(i).map_or(SimTime::ZERO, |n| n.boot)
+    }
+
+    /// Returns true if the machines of component `i` can crash.
+    pub fn crashes(&self, i: usize) -> bool {
+        self.nodes.get(i).is_some_and(|n| n.crashes)
     }
 
     /// Returns true if a `slow:` failure applies to component `i`.

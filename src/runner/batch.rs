@@ -9,13 +9,14 @@ use super::{simulate_guarded, Limits};
 use crate::error::{Error, Result};
 use crate::metrics::{RunSummary, StopReason};
 use crate::scenario::Scenario;
+use crate::spec::limits::MAX_JOBS;
 
 /// How a batch of runs is carried out.
 #[derive(Clone, Copy)]
 pub struct RunOptions<'a> {
     /// Independent replications per scenario.
     pub replications: u64,
-    /// Threads (0: all cores).
+    /// Threads (0: all cores); never more than the runs or the cores.
     pub jobs: usize,
     /// Whether to keep each run's time series and latency distribution (sweeps drop
     /// them, so memory does not grow with the size of the grid).
@@ -111,10 +112,11 @@ pub fn run_tasks(
     tasks: &[Task],
     options: RunOptions<'_>,
 ) -> Result<Vec<(Task, RunSummary)>> {
+    let threads = threads(options.jobs, tasks.len());
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs)
+        .num_threads(threads)
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", options.jobs)))?;
+        .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
     let runs: Vec<Option<RunSummary>> = pool.install(|| {
         tasks
             .par_iter()
@@ -126,6 +128,15 @@ pub fn run_tasks(
         .zip(runs)
         .filter_map(|(&task, run)| Some((task, run?)))
         .collect())
+}
+
+/// Returns how many threads a batch of `runs` runs starts when asked for
+/// `jobs` (0: all cores): never more than the runs, the cores or [`MAX_JOBS`],
+/// and at least one.
+fn threads(jobs: usize, runs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wanted = if jobs == 0 { cores } else { jobs };
+    wanted.min(cores).min(runs).clamp(1, MAX_JOBS)
 }
 
 /// Runs one replication, unless the batch was cancelled before or during it.

@@ -14,6 +14,9 @@ use crate::metrics::Slo;
 use crate::model::Op;
 use crate::parts::traffic::{self, RequestType, Traffic};
 use crate::parts::{failures, ComponentDecl, Registry, SpecContext, Topology};
+use crate::spec::limits::{
+    MAX_COMPONENTS, MAX_MACHINES, MAX_NAME_CHARS, MAX_SLO_WINDOWS, MAX_TEXT_CHARS,
+};
 use crate::spec::{
     join_index, join_key, no_such_component, parse_lenient, unknown_field, Duration, Issue,
 };
@@ -36,7 +39,12 @@ const TOP_LEVEL: &[&str] = &[
 
 /// Assembles the sections of the tree into a scenario, with the kinds of
 /// `registry`; returns `None` when something essential is missing.
-pub fn assemble(root: &Value, registry: &Registry, issues: &mut Vec<Issue>) -> Option<Scenario> {
+pub fn assemble(
+    root: &Value,
+    registry: &Registry,
+    issues: &mut Vec<Issue>,
+    warnings: &mut Vec<Issue>,
+) -> Option<Scenario> {
     let Some(map) = root.as_object() else {
         issues.push(Issue::new(
             "",
@@ -50,7 +58,11 @@ pub fn assemble(root: &Value, registry: &Registry, issues: &mut Vec<Issue>) -> O
         }
     }
     let name: Option<String> = required(map, "name", issues);
+    if let Some(name) = &name {
+        check_length("name", name, MAX_NAME_CHARS, issues);
+    }
     let about: String = optional(map, "about", issues).unwrap_or_default();
+    check_length("about", &about, MAX_TEXT_CHARS, issues);
     let seed: u64 = optional(map, "seed", issues).unwrap_or(1);
     let duration = required::<Duration>(map, "duration", issues).map(|d| d.0);
     let warmup = optional::<Duration>(map, "warmup", issues).map_or(SimTime::ZERO, |d| d.0);
@@ -91,9 +103,13 @@ pub fn assemble(root: &Value, registry: &Registry, issues: &mut Vec<Issue>) -> O
     let regions = check_regions(map.get("regions"), &topology, issues);
     let failures = map
         .get("failures")
-        .map(|f| failures::parse(f, &topology, &regions, issues))
+        .map(|f| failures::parse(f, &topology, &regions, duration, issues, warnings))
         .unwrap_or_default();
     let slo = check_slo(optional::<RawSlo>(map, "slo", issues), issues);
+    if let Some(duration) = duration.filter(|d| *d > warmup) {
+        check_slo_windows(&slo, duration - warmup, issues);
+    }
+    check_machines(&components, issues);
     check_links(&components, &topology, issues);
     check_hosts(&components, issues);
     check_cycles(&components, issues);
@@ -111,6 +127,7 @@ pub fn assemble(root: &Value, registry: &Registry, issues: &mut Vec<Issue>) -> O
         failures,
         slo,
         regions,
+        warnings: Vec::new(),
     })
 }
 
@@ -135,6 +152,49 @@ fn optional<T: DeserializeOwned>(
 ) -> Option<T> {
     let value = map.get(key)?;
     parse_lenient(value, key, issues)
+}
+
+/// Refuses a text longer than `max` characters at `path`.
+fn check_length(path: &str, text: &str, max: usize, issues: &mut Vec<Issue>) {
+    let chars = text.chars().count();
+    if chars > max {
+        issues.push(Issue::new(
+            path,
+            format!("{chars} characters is too long: at most {max}"),
+        ));
+    }
+}
+
+/// Refuses an objective whose windows, over the measured time, would be more
+/// than [`MAX_SLO_WINDOWS`] (each keeps its counters for the whole run).
+fn check_slo_windows(slo: &Slo, measured: SimTime, issues: &mut Vec<Issue>) {
+    let windows = measured.0 / slo.window.0.max(1);
+    if windows > MAX_SLO_WINDOWS {
+        issues.push(Issue::new(
+            "slo.window",
+            format!(
+                "{} makes {windows} windows over the {measured} measured; the most is \
+                 {MAX_SLO_WINDOWS} (use a longer window)",
+                slo.window
+            ),
+        ));
+    }
+}
+
+/// Refuses a scenario with more than [`MAX_MACHINES`] machines in all.
+fn check_machines(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
+    let machines: u64 = components
+        .iter()
+        .map(|c| u64::from(c.spec.replicas()))
+        .sum();
+    if machines > MAX_MACHINES {
+        issues.push(Issue::new(
+            "components",
+            format!(
+                "{machines} machines in all is beyond what one simulation holds (at most {MAX_MACHINES})"
+            ),
+        ));
+    }
 }
 
 /// Builds the service-level objective (99.9% per 10 s window by default).
@@ -220,12 +280,26 @@ fn check_components(
         ));
         return (Vec::new(), None);
     };
+    if map.len() > MAX_COMPONENTS {
+        issues.push(Issue::new(
+            "components",
+            format!(
+                "{} components is beyond what one simulation holds (at most {MAX_COMPONENTS})",
+                map.len()
+            ),
+        ));
+        return (Vec::new(), None);
+    }
     let names: Vec<String> = map.keys().cloned().collect();
     for name in &names {
         if !valid_name(name) {
             issues.push(Issue::new(
                 join_key("components", name),
-                format!("`{name}` is not a valid component name: use letters, digits, `-` and `_`"),
+                format!(
+                    "`{}` is not a valid component name: use letters, digits, `-` and `_`, \
+                     at most {MAX_NAME_CHARS} of them",
+                    shorten(name)
+                ),
             ));
         }
     }
@@ -258,9 +332,21 @@ fn check_components(
     (names, complete.then_some(out))
 }
 
-/// Returns true for names made of letters, digits, `-` and `_`.
+/// Returns a name cut to a readable length for a message.
+fn shorten(name: &str) -> String {
+    const SHOWN: usize = 40;
+    if name.chars().count() <= SHOWN {
+        name.to_string()
+    } else {
+        format!("{}…", name.chars().take(SHOWN).collect::<String>())
+    }
+}
+
+/// Returns true for names of at most [`MAX_NAME_CHARS`] letters, digits, `-`
+/// and `_`.
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
+        && name.chars().count() <= MAX_NAME_CHARS
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || c == '-' || c == '_')

@@ -8,8 +8,9 @@ use super::assemble::assemble;
 use super::{Override, Scenario};
 use crate::error::{LocatedIssue, Origin, ScenarioError};
 use crate::parts::Registry;
+use crate::spec::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::spec::locate::Locator;
-use crate::spec::Issue;
+use crate::spec::{join_index, join_key, Issue};
 
 /// Parses `text`, applies the overrides and assembles a scenario with the
 /// kinds of `registry`.
@@ -29,10 +30,63 @@ pub fn load(
             issues.push(issue);
         }
     }
-    let scenario = assemble(&root, registry, &mut issues);
+    check_sizes(&root, "", &mut issues);
+    if !issues.is_empty() {
+        // An oversized key or text is not read any further.
+        return Err(place(file, text, overrides, issues));
+    }
+    let mut warnings = Vec::new();
+    let scenario = assemble(&root, registry, &mut issues, &mut warnings);
     match scenario {
-        Some(scenario) if issues.is_empty() => Ok(scenario),
+        Some(mut scenario) if issues.is_empty() => {
+            if !warnings.is_empty() {
+                scenario.warnings = place(file, text, overrides, warnings)
+                    .to_string()
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+            }
+            Ok(scenario)
+        }
         _ => Err(place(file, text, overrides, issues)),
+    }
+}
+
+/// Refuses, anywhere in the tree, a key longer than [`MAX_NAME_CHARS`] (every
+/// key is a field or a name) and a text longer than [`MAX_TEXT_CHARS`].
+fn check_sizes(value: &Value, path: &str, issues: &mut Vec<Issue>) {
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map {
+                let here = join_key(path, key);
+                let chars = key.chars().count();
+                if chars > MAX_NAME_CHARS {
+                    issues.push(Issue::new(
+                        here,
+                        format!(
+                            "a name of {chars} characters is too long: at most {MAX_NAME_CHARS}"
+                        ),
+                    ));
+                } else {
+                    check_sizes(field, &here, issues);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_sizes(item, &join_index(path, i), issues);
+            }
+        }
+        Value::String(text) => {
+            let chars = text.chars().count();
+            if chars > MAX_TEXT_CHARS {
+                issues.push(Issue::new(
+                    path,
+                    format!("a text of {chars} characters is too long: at most {MAX_TEXT_CHARS}"),
+                ));
+            }
+        }
+        _ => {}
     }
 }
 

@@ -25,6 +25,15 @@ pub fn check_regions(
     let mut seen: Vec<&String> = Vec::new();
     for (region, zones) in &raw {
         let path = join_key("regions", region);
+        if topology.zone_id(region).is_some() {
+            issues.push(Issue::new(
+                &path,
+                format!(
+                    "`{region}` is already the name of a zone: a region needs a name of its own \
+                     (a power loss naming it would be ambiguous)"
+                ),
+            ));
+        }
         if zones.is_empty() {
             issues.push(Issue::new(&path, "expected a list of zones"));
         }

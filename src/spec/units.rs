@@ -8,6 +8,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+use super::limits::MAX_PRICE_PER_HOUR;
 use crate::engine::SimTime;
 
 /// A span of simulated time written with a unit: `500us`, `4ms`, `2s`, `10m`, `1h`.
@@ -58,7 +59,13 @@ pub fn parse_price(text: &str) -> Result<f64, String> {
     if !value.is_finite() || value < 0.0 {
         return Err(format!("expected a non-negative price, found `{text}`"));
     }
-    Ok(value / hours)
+    let per_hour = value / hours;
+    if per_hour > MAX_PRICE_PER_HOUR {
+        return Err(format!(
+            "`{text}` is ${per_hour:e} an hour; the most a machine may cost is ${MAX_PRICE_PER_HOUR:e} an hour"
+        ));
+    }
+    Ok(per_hour)
 }
 
 const DURATION_EXPECTED: &str = "a duration with a unit, like 500us, 4ms, 2s, 10m or 1h";

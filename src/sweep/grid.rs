@@ -13,8 +13,7 @@ pub struct Axis {
     pub values: Vec<String>,
 }
 
-/// Most grid points a sweep may have (a guard against a mistyped step).
-pub const MAX_POINTS: usize = 100_000;
+pub use crate::spec::limits::MAX_POINTS;
 
 impl Axis {
     /// Parses `PATH=VALUES`; returns a usage message when the text does not fit.

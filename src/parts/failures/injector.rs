@@ -41,6 +41,8 @@ struct RandomSource {
 /// Carries out the failure schedule.
 pub struct Injector {
     orders: Vec<(SimTime, Pending)>,
+    /// The replicas of each component, which an order for all of them names.
+    replicas: Vec<u32>,
     pending: Slab<Pending>,
     sources: Vec<RandomSource>,
     names: Vec<String>,
@@ -147,6 +149,7 @@ impl Injector {
             pending: Slab::new(),
             sources,
             names: topology.names(),
+            replicas: (0..topology.len()).map(|c| topology.replicas(c)).collect(),
             boot,
             partition_labels,
         }
@@ -185,7 +188,11 @@ impl Injector {
         ctx.send(
             ComponentId(target as u32),
             SimTime::ZERO,
-            Msg::Control(Order { action, replica }),
+            Msg::Control(Order {
+                action,
+                replica,
+                replicas: self.replicas.get(target).copied().unwrap_or(0),
+            }),
         );
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::dist::{RawShape, Shape};
 use crate::engine::SimTime;
 use crate::parts::Topology;
+use crate::spec::limits::MAX_SLOWDOWN;
 use crate::spec::{join_index, join_key, no_such_component, parse_lenient, Duration, Issue};
 
 /// One entry of `failures:`, validated.
@@ -120,12 +121,31 @@ struct RawRandom {
 /// The kinds of entries, by the key that names them.
 const KINDS: &[&str] = &["crash", "power_loss", "slow", "partition", "random"];
 
-/// Parses and checks `failures:` against the components (and their zones).
+impl FailureSpec {
+    /// Returns when it strikes, for the entries that strike at a set time.
+    pub fn at(&self) -> Option<SimTime> {
+        match self {
+            FailureSpec::Crash { at, .. }
+            | FailureSpec::PowerLoss { at, .. }
+            | FailureSpec::Slow { at, .. }
+            | FailureSpec::Partition { at, .. } => Some(*at),
+            FailureSpec::Random { .. } => None,
+        }
+    }
+}
+
+/// Parses and checks `failures:` against the components (and their zones) of
+/// a run that stops at `end` (when known). A failure at or after the end would
+/// never happen: it is kept, with a warning (a run shortened with `--set
+/// duration=...` is a common way to look quickly, and the warning says why
+/// nothing fails).
 pub fn parse(
     value: &Value,
     topology: &Topology,
     regions: &[(String, Vec<String>)],
+    end: Option<SimTime>,
     issues: &mut Vec<Issue>,
+    warnings: &mut Vec<Issue>,
 ) -> Vec<FailureSpec> {
     let Some(list) = value.as_array() else {
         issues.push(Issue::new("failures", "expected a list of failures"));
@@ -135,6 +155,35 @@ pub fn parse(
     let mut out = Vec::new();
     for (i, entry) in list.iter().enumerate() {
         let path = join_index("failures", i);
+        let before = out.len();
+        parse_entry(entry, &path, topology, regions, &names, &mut out, issues);
+        let at = out.get(before).and_then(FailureSpec::at);
+        if let (Some(at), Some(end)) = (at, end) {
+            if at >= end {
+                warnings.push(Issue::new(
+                    join_key(&path, "at"),
+                    format!(
+                        "{at} is at or after the end of the run ({end}): this failure never happens"
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Parses one entry of `failures:` at `path` into `out`.
+fn parse_entry(
+    entry: &Value,
+    path: &str,
+    topology: &Topology,
+    regions: &[(String, Vec<String>)],
+    names: &[String],
+    out: &mut Vec<FailureSpec>,
+    issues: &mut Vec<Issue>,
+) {
+    {
+        let path = path.to_string();
         let kind = KINDS.iter().find(|k| entry.get(**k).is_some());
         let target = |name: &str, field: &str, issues: &mut Vec<Issue>| {
             let found = names.iter().position(|n| n == name);
@@ -145,6 +194,16 @@ pub fn parse(
                 ));
             }
             found
+        };
+        let refuse = |t: usize, field: &str, what: &str, issues: &mut Vec<Issue>| {
+            issues.push(Issue::new(
+                join_key(&path, field),
+                format!(
+                    "`{}` is a {}: {what} does not apply to it",
+                    names[t],
+                    topology.kind(t)
+                ),
+            ));
         };
         let check_replica = |t: usize, replica: Option<u32>, issues: &mut Vec<Issue>| {
             let replicas = topology.replicas(t);
@@ -158,9 +217,14 @@ pub fn parse(
         match kind {
             Some(&"crash") => {
                 let Some(raw) = parse_lenient::<RawCrash>(entry, &path, issues) else {
-                    continue;
+                    return;
                 };
-                if let Some(t) = target(&raw.crash, "crash", issues) {
+                let t = target(&raw.crash, "crash", issues);
+                if let Some(t) = t.filter(|&t| !topology.crashes(t)) {
+                    refuse(t, "crash", "a crash", issues);
+                    return;
+                }
+                if let Some(t) = t {
                     check_replica(t, raw.replica, issues);
                     out.push(FailureSpec::Crash {
                         at: raw.at.0,
@@ -172,7 +236,7 @@ pub fn parse(
             }
             Some(&"power_loss") => {
                 let Some(raw) = parse_lenient::<RawPowerLoss>(entry, &path, issues) else {
-                    continue;
+                    return;
                 };
                 let region = regions.iter().find(|(name, _)| *name == raw.power_loss);
                 let zones = match region {
@@ -190,7 +254,7 @@ pub fn parse(
                             zones.join(", ")
                         ),
                     ));
-                    continue;
+                    return;
                 }
                 out.push(FailureSpec::PowerLoss {
                     at: raw.at.0,
@@ -200,28 +264,21 @@ pub fn parse(
             }
             Some(&"slow") => {
                 let Some(raw) = parse_lenient::<RawSlow>(entry, &path, issues) else {
-                    continue;
+                    return;
                 };
-                if !(raw.factor.is_finite() && raw.factor >= 1.0 && raw.factor <= 1e6) {
+                if !(raw.factor.is_finite() && raw.factor >= 1.0 && raw.factor <= MAX_SLOWDOWN) {
                     issues.push(Issue::new(
                         join_key(&path, "factor"),
                         format!(
-                            "expected a slow-down factor of at least 1, found {}",
+                            "expected a slow-down factor from 1 to {MAX_SLOWDOWN:e}, found {}",
                             raw.factor
                         ),
                     ));
                 }
                 let t = target(&raw.slow, "slow", issues);
                 if let Some(t) = t.filter(|&t| !topology.slows_down(t)) {
-                    issues.push(Issue::new(
-                        join_key(&path, "slow"),
-                        format!(
-                            "`{}` is a {}: a slow-down does not apply to it",
-                            names[t],
-                            topology.kind(t)
-                        ),
-                    ));
-                    continue;
+                    refuse(t, "slow", "a slow-down", issues);
+                    return;
                 }
                 if let Some(t) = t {
                     check_replica(t, raw.replica, issues);
@@ -236,7 +293,7 @@ pub fn parse(
             }
             Some(&"partition") => {
                 let Some(raw) = parse_lenient::<RawPartition>(entry, &path, issues) else {
-                    continue;
+                    return;
                 };
                 let zone_names = topology.zone_names();
                 let id = |name: &String| topology.zone_id(name);
@@ -264,7 +321,7 @@ pub fn parse(
             }
             Some(_) => {
                 let Some(raw) = parse_lenient::<RawRandom>(entry, &path, issues) else {
-                    continue;
+                    return;
                 };
                 let law = match raw
                     .law
@@ -274,7 +331,7 @@ pub fn parse(
                     Ok(law) => law,
                     Err(message) => {
                         issues.push(Issue::new(join_key(&path, "law"), message));
-                        continue;
+                        return;
                     }
                 };
                 for (field, value) in [("mtbf", raw.mtbf.0), ("mttr", raw.mttr.0)] {
@@ -285,7 +342,12 @@ pub fn parse(
                         ));
                     }
                 }
-                if let Some(t) = target(&raw.random, "random", issues) {
+                let t = target(&raw.random, "random", issues);
+                if let Some(t) = t.filter(|&t| !topology.crashes(t)) {
+                    refuse(t, "random", "a crash", issues);
+                    return;
+                }
+                if let Some(t) = t {
                     out.push(FailureSpec::Random {
                         target: t,
                         mtbf: raw.mtbf.0,
@@ -303,5 +365,4 @@ pub fn parse(
             )),
         }
     }
-    out
 }

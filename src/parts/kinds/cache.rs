@@ -34,7 +34,7 @@ use crate::parts::machine;
 use crate::parts::{
     send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
 };
-use crate::spec::limits::MAX_REPLICAS;
+use crate::spec::limits::{MAX_REPLICAS, MAX_RING_POINTS, MAX_VIRTUAL_NODES};
 use crate::spec::{join_key, parse_lenient, Duration, Issue, Price};
 
 /// Time a lookup takes when `hit_time` is not given: an in-memory store on
@@ -43,8 +43,6 @@ const DEFAULT_HIT_TIME: SimTime = SimTime(100_000);
 /// Points per node on the hash ring when `virtual_nodes` is not given (the
 /// ketama default).
 const DEFAULT_VIRTUAL_NODES: u32 = 160;
-/// Most points per node: enough for an even spread, and a bound on the ring.
-const MAX_VIRTUAL_NODES: u32 = 10_000;
 
 /// What a cache does when a write of a key it may hold is acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -134,6 +132,10 @@ impl Kind for Spec {
         self.replicas
     }
 
+    fn crashes(&self) -> bool {
+        true
+    }
+
     fn price_per_hour(&self) -> f64 {
         self.price_per_hour
     }
@@ -208,6 +210,15 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             join_key(path, "virtual_nodes"),
             format!(
                 "expected from 1 to {MAX_VIRTUAL_NODES} points per node, found {virtual_nodes}"
+            ),
+        ));
+    } else if u64::from(replicas) * u64::from(virtual_nodes) > MAX_RING_POINTS {
+        issues.push(Issue::new(
+            join_key(path, "virtual_nodes"),
+            format!(
+                "{replicas} nodes of {virtual_nodes} points make a ring of {} points; \
+                 the most is {MAX_RING_POINTS} (use fewer virtual nodes)",
+                u64::from(replicas) * u64::from(virtual_nodes)
             ),
         ));
     }
@@ -574,10 +585,6 @@ impl Component<Msg, World> for Cache {
 }
 
 impl Part for Cache {
-    fn replicas(&self) -> u32 {
-        self.nodes.len() as u32
-    }
-
     /// A crashed node loses its entries and comes back cold.
     fn crash(&mut self, node: u32, ctx: &mut Ctx<'_>) {
         self.node_failed(node, ctx);

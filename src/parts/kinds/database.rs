@@ -109,6 +109,10 @@ impl Kind for Spec {
         self.nodes()
     }
 
+    fn crashes(&self) -> bool {
+        true
+    }
+
     fn price_per_hour(&self) -> f64 {
         self.station.price_per_hour
     }
@@ -621,10 +625,6 @@ impl Component<Msg, World> for Database {
 }
 
 impl Part for Database {
-    fn replicas(&self) -> u32 {
-        self.nodes.len() as u32
-    }
-
     /// Nodes are numbered over all shards: `shard * nodes_per_shard + index`,
     /// the primary first.
     fn crash(&mut self, node: u32, ctx: &mut Ctx<'_>) {

@@ -105,6 +105,10 @@ impl Kind for Spec {
         self.ha.members()
     }
 
+    fn crashes(&self) -> bool {
+        true
+    }
+
     fn price_per_hour(&self) -> f64 {
         self.station.price_per_hour
     }
@@ -665,10 +669,6 @@ impl Component<Msg, World> for LoadBalancer {
 }
 
 impl Part for LoadBalancer {
-    fn replicas(&self) -> u32 {
-        self.lifecycle.replicas()
-    }
-
     fn crash(&mut self, m: u32, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         if self.lifecycle.set(m, false, now) {

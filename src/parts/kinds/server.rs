@@ -79,6 +79,10 @@ impl Kind for Spec {
         self.replicas
     }
 
+    fn crashes(&self) -> bool {
+        true
+    }
+
     fn price_per_hour(&self) -> f64 {
         self.station.price_per_hour
     }
@@ -509,10 +513,6 @@ impl Component<Msg, World> for Server {
     }
 }
 impl Part for Server {
-    fn replicas(&self) -> u32 {
-        self.lifecycle.replicas()
-    }
-
     fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {
         if !self.lifecycle.is_up(r) {
             return;

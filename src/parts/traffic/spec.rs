@@ -8,11 +8,8 @@ use super::retry::{Jitter, RetryPolicy};
 use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity, PopularityName};
 use crate::model::Op;
+use crate::spec::limits::{MAX_RATE, MAX_RETRIES};
 use crate::spec::{join_index, join_key, parse_lenient, Duration, Fraction, Issue, Rate};
-
-/// Highest arrival rate accepted: a mean gap of 100 ns between arrivals, far
-/// beyond any single entry point, and still coarse next to the 1 ns clock.
-const MAX_RATE: f64 = 1e7;
 
 /// Default client population when `traffic.users` is absent.
 const DEFAULT_USERS: u64 = 1000;
@@ -219,10 +216,10 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
 /// Builds the retry policy from `retries` and `backoff`.
 fn check_retry(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<RetryPolicy> {
     let retries = raw.retries.unwrap_or(0);
-    if retries > 100 {
+    if retries > MAX_RETRIES {
         issues.push(Issue::new(
             "traffic.retries",
-            format!("expected at most 100 retries, found {retries}"),
+            format!("expected at most {MAX_RETRIES} retries, found {retries}"),
         ));
     }
     if raw.backoff.is_some() && retries == 0 {
@@ -245,7 +242,7 @@ fn check_retry(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<RetryPolicy>
         ));
     }
     (retries > 0).then_some(RetryPolicy {
-        retries: retries.min(100),
+        retries: retries.min(MAX_RETRIES),
         base,
         max,
         jitter: backoff.and_then(|b| b.jitter).unwrap_or(Jitter::Full),
@@ -341,6 +338,13 @@ fn check_schedule(
     let mut current = raw.rate.map_or(0.0, |r| r.per_sec);
     let mut start = SimTime::ZERO;
     if let Some(first) = steps.first() {
+        if first.at.0 == SimTime::ZERO && raw.rate.is_some() {
+            issues.push(Issue::new(
+                "traffic.rate",
+                "`rate` is never used: the schedule's first step is at 0s (remove `rate`, \
+                 or start the schedule later)",
+            ));
+        }
         if first.at.0 > SimTime::ZERO && raw.rate.is_none() {
             issues.push(Issue::new(
                 "traffic.schedule[0].at",

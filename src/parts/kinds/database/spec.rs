@@ -9,6 +9,7 @@ use crate::engine::SimTime;
 use crate::model::Op;
 use crate::parts::station::{parse_with_station, StationSpec};
 use crate::parts::SpecContext;
+pub use crate::spec::limits::{MAX_NODES_PER_SHARD, MAX_SHARDS};
 use crate::spec::limits::MAX_REPLICAS;
 use crate::spec::{join_key, Duration, Issue};
 
@@ -21,10 +22,6 @@ const DEFAULT_WRITE_WORK: SimTime = SimTime(2_000_000);
 const DEFAULT_LAG: SimTime = SimTime(10_000_000);
 /// Time to elect a new primary when `election` is not given.
 const DEFAULT_ELECTION: SimTime = SimTime(10_000_000_000);
-/// Most nodes in one shard (primaries, or a primary and its replicas).
-pub const MAX_NODES_PER_SHARD: u32 = 16;
-/// Most shards: each one reports its own utilisation.
-pub const MAX_SHARDS: u32 = 1024;
 
 /// Which nodes accept writes, as written in `mode:`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
