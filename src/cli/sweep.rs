@@ -156,6 +156,9 @@ fn run_shard(plan: &Plan, shard: Shard, common: &CommonArgs) -> Result<()> {
         fingerprint: shard::fingerprint(&plan.scenarios, outline, &common.limits()),
         version: env!("CARGO_PKG_VERSION").to_string(),
         outline: outline.clone(),
+        // Ctrl-C or a signal leaves runs out; the file says so, so that merge
+        // can tell a stopped shard from a file that lost runs afterwards.
+        stopped_early: runs.len() < tasks.len(),
         runs,
     };
     let path = partial.write(&common.out)?;

@@ -107,18 +107,29 @@ impl ScenarioResult {
     /// one), in replication order; the result has no latency distribution and
     /// no time series.
     ///
-    /// Every run is expected to list the same figures in the same order, as
-    /// runs of one scenario do; the first run's list decides.
+    /// The figures are those of the first run, in its order, and each is
+    /// matched in the other runs by its path, never by its position. Runs of
+    /// one scenario list the same figures; a figure that a run lacks is
+    /// undefined in the result (NaN, without an interval) rather than
+    /// aggregated from the runs that have it.
     pub fn from_flat(runs: &[FlatRun]) -> Self {
         let first = &runs[0];
         // Adding 0.0 turns the negative zero of an empty sum into a plain zero.
-        let value = |run: &FlatRun, i: usize| run.figures[i].value + 0.0;
+        let value = |run: &FlatRun, i: usize, path: &[String]| {
+            // Runs of one scenario list their figures in the same order, so
+            // the figure at the same index is almost always the one.
+            let found = match run.figures.get(i) {
+                Some(g) if g.path == path => Some(g),
+                _ => run.figures.iter().find(|g| g.path == path),
+            };
+            found.map_or(f64::NAN, |g| g.value + 0.0)
+        };
         let figures = first
             .figures
             .iter()
             .enumerate()
             .map(|(i, f)| {
-                let samples: Vec<f64> = runs.iter().map(|r| value(r, i)).collect();
+                let samples: Vec<f64> = runs.iter().map(|r| value(r, i, &f.path)).collect();
                 if samples.iter().any(|x| !x.is_finite()) {
                     // An undefined figure (the nines of a perfect availability)
                     // stays undefined: no mean, no interval.
@@ -392,6 +403,30 @@ mod tests {
             &ScenarioResult::from_runs(&runs),
             &ScenarioResult::from_flat(&flat)
         ));
+    }
+
+    #[test]
+    fn replications_are_matched_by_figure_name() {
+        let flat: Vec<FlatRun> = runs().iter().map(FlatRun::of).collect();
+        let whole = ScenarioResult::from_flat(&flat);
+        let mut shuffled = flat.clone();
+        shuffled[1].figures.reverse();
+        shuffled[2].figures.rotate_left(5);
+        assert!(same(
+            &whole.figures,
+            &ScenarioResult::from_flat(&shuffled).figures
+        ));
+        // A figure one run lacks is undefined, not aggregated from the others.
+        let mut lacking = flat;
+        lacking[2]
+            .figures
+            .retain(|f| f.path.join(".") != "latency_ms.p99");
+        let result = ScenarioResult::from_flat(&lacking);
+        assert!(result.value("latency_ms.p99").is_nan());
+        assert_eq!(
+            result.value("latency_ms.mean"),
+            whole.value("latency_ms.mean")
+        );
     }
 
     #[test]

@@ -91,6 +91,10 @@ pub struct Measure {
     /// no retry): a figure at this value in every compared scenario is not
     /// put forward.
     pub neutral: Option<f64>,
+    /// Whether a run may leave it undefined (NaN), as the nines of a run
+    /// that met its objective in every window. A figure without this is a
+    /// finite number in every run, and never infinite in any.
+    pub may_be_undefined: bool,
 }
 
 impl Measure {
@@ -103,6 +107,7 @@ impl Measure {
             better,
             lesson: false,
             neutral: None,
+            may_be_undefined: false,
         }
     }
 
@@ -113,6 +118,20 @@ impl Measure {
             neutral,
             ..self
         }
+    }
+
+    /// Declares that a run may leave it undefined (NaN).
+    pub const fn may_be_undefined(self) -> Self {
+        Self {
+            may_be_undefined: true,
+            ..self
+        }
+    }
+
+    /// Returns true if a run can give it `value`: a finite number, or NaN
+    /// where the figure may be undefined. No figure is ever infinite.
+    pub fn admits(&self, value: f64) -> bool {
+        value.is_finite() || (value.is_nan() && self.may_be_undefined)
     }
 
     /// Returns its key, with `index` in place of `{i}` for a family.
@@ -257,7 +276,9 @@ pub const CORE: &[&Measure] = &[
         Better::Lower,
     )
     .lesson(Some(0.0)),
-    &Measure::new("slo.nines", "nines", Unit::Number, Better::Higher),
+    // A run that met its objective in every window has no finite number of
+    // nines: its nines are written as undefined.
+    &Measure::new("slo.nines", "nines", Unit::Number, Better::Higher).may_be_undefined(),
     &Measure::new(
         "slo.downtime_per_year_h",
         "downtime per year",
@@ -379,6 +400,23 @@ mod tests {
         );
         assert_eq!(core("latency_ms.p99").map(|m| m.label), Some("p99 latency"));
         assert!(core("latency_ms.p98").is_none());
+    }
+
+    #[test]
+    fn only_figures_that_may_be_undefined_admit_nan_and_none_admits_infinity() {
+        let nines = core("slo.nines").unwrap();
+        let p99 = core("latency_ms.p99").unwrap();
+        assert!(nines.admits(f64::NAN) && nines.admits(2.5));
+        assert!(!nines.admits(f64::INFINITY));
+        assert!(p99.admits(0.0) && !p99.admits(f64::NAN));
+        assert!(!p99.admits(f64::NEG_INFINITY));
+        let undefined: Vec<&str> = CORE
+            .iter()
+            .chain(COMPONENT)
+            .filter(|m| m.may_be_undefined)
+            .map(|m| m.key)
+            .collect();
+        assert_eq!(undefined, ["slo.nines"]);
     }
 
     #[test]

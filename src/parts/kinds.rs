@@ -256,15 +256,21 @@ impl ComponentSpec {
 /// (a figure of every run, of every component, or of a built-in kind), or
 /// [`measure::OTHER`] for a path nobody declares.
 pub fn measure_of(path: &[String]) -> &'static Measure {
-    let found = match path {
+    declaration(path).unwrap_or(&measure::OTHER)
+}
+
+/// Returns the declaration of the figure at `path` in the results of a run
+/// (a figure of every run, of every component, or of a built-in kind), if
+/// there is one.
+pub fn declaration(path: &[String]) -> Option<&'static Measure> {
+    match path {
         [head, _, key] if head == "components" => measure::COMPONENT
             .iter()
             .copied()
             .find(|m| m.key == key)
             .or_else(|| builtin_measure(key)),
         _ => measure::core(&path.join(".")),
-    };
-    found.unwrap_or(&measure::OTHER)
+    }
 }
 
 /// Reads the settings of a kind defined outside the crate.

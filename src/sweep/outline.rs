@@ -31,9 +31,10 @@ pub struct PointOutline {
 }
 
 impl Outline {
-    /// Returns the number of runs of the sweep: points times replications.
+    /// Returns the number of runs of the sweep: points times replications
+    /// (at most `u64::MAX`, for an outline read from a damaged file).
     pub fn tasks(&self) -> u64 {
-        self.points.len() as u64 * self.replications
+        (self.points.len() as u64).saturating_mul(self.replications)
     }
 
     /// Returns the sweep's data, given each point's result in grid order

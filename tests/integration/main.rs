@@ -1,5 +1,6 @@
 //! Integration tests of the `scalesim` binary: its commands and exit codes, the
-//! gallery of bad scenario files in `tests/bad/`, and the determinism of results.
+//! gallery of bad scenario files in `tests/bad/`, the gallery of damaged and
+//! edited shard files, and the determinism of results.
 //!
 //! Every test runs the built binary in the crate's root folder, so file names in
 //! messages read as they do for a user (`tests/bad/zero_cores.yaml:11:5: ...`).
@@ -11,6 +12,7 @@ mod cli;
 mod compare_sweep;
 mod determinism;
 mod guard_rails;
+mod hostile_shards;
 mod layers;
 mod scenario_errors;
 mod shard;

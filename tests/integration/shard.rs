@@ -11,7 +11,7 @@ use tempfile::TempDir;
 use crate::scalesim;
 
 /// A small sweep: 2 points x 3 replications of short runs (about a second in all).
-const SWEEP: &[&str] = &[
+pub(crate) const SWEEP: &[&str] = &[
     "sweep",
     "scenarios/one-big-server.yaml",
     "--vary",
@@ -25,7 +25,7 @@ const SWEEP: &[&str] = &[
 ];
 
 /// Runs the small sweep with `extra` arguments, writing into `out`.
-fn sweep(extra: &[&str], out: &Path) {
+pub(crate) fn sweep(extra: &[&str], out: &Path) {
     scalesim()
         .args(SWEEP)
         .args(extra)
@@ -37,7 +37,7 @@ fn sweep(extra: &[&str], out: &Path) {
 }
 
 /// Runs `merge` on `inputs` (folders or partial files) into `out`.
-fn merge(inputs: &[&Path], out: &Path) -> assert_cmd::assert::Assert {
+pub(crate) fn merge(inputs: &[&Path], out: &Path) -> assert_cmd::assert::Assert {
     scalesim()
         .arg("merge")
         .args(inputs)
@@ -47,7 +47,7 @@ fn merge(inputs: &[&Path], out: &Path) -> assert_cmd::assert::Assert {
 }
 
 /// Runs shard `k` of `n` of the small sweep into `out`; returns its partial file.
-fn shard(k: u64, n: u64, extra: &[&str], out: &Path) -> PathBuf {
+pub(crate) fn shard(k: u64, n: u64, extra: &[&str], out: &Path) -> PathBuf {
     sweep(&[&["--shard", &format!("{k}/{n}")], extra].concat(), out);
     let file = out.join(format!("shard-{k}-of-{n}.json"));
     assert!(file.is_file(), "shard {k}/{n} wrote no {}", file.display());
@@ -55,7 +55,7 @@ fn shard(k: u64, n: u64, extra: &[&str], out: &Path) -> PathBuf {
 }
 
 /// Returns the names of the files in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
+pub(crate) fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -170,12 +170,14 @@ fn merge_names_a_shard_with_runs_missing() {
     let shards = tmp.path().join("shards");
     let one = shard(1, 2, &[], &shards);
     shard(2, 2, &[], &shards);
-    // What a shard stopped by Ctrl-C leaves: fewer runs than it was dealt.
+    // What a shard stopped by Ctrl-C leaves: fewer runs than it was dealt,
+    // and the file says it was stopped.
     let mut partial: Value = serde_json::from_slice(&std::fs::read(&one).unwrap()).unwrap();
     let runs = partial["runs"].as_array_mut().unwrap();
     assert_eq!(runs.len(), 3);
     runs.pop();
-    std::fs::write(&one, serde_json::to_vec(&partial).unwrap()).unwrap();
+    partial["stopped_early"] = Value::Bool(true);
+    crate::hostile_shards::write_sealed(&one, partial);
     merge(&[&shards], &tmp.path().join("merged"))
         .code(2)
         .stderr(predicate::str::contains(
