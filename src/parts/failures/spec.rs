@@ -190,7 +190,7 @@ fn parse_entry(
             if found.is_none() {
                 issues.push(Issue::new(
                     join_key(&path, field),
-                    no_such_component(name, &names),
+                    no_such_component(name, names),
                 ));
             }
             found
