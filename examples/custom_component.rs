@@ -238,6 +238,10 @@ fn main() -> Result<()> {
         Override::parse("components.payments.limit=50/s").expect("a valid override"),
         Override::parse("components.payments.price=900/month").expect("a valid override"),
         Override::parse("name=Checkout, 50 calls/s plan").expect("a valid override"),
+        Override::parse(
+            "about=Every checkout calls a payment API whose plan admits 50 calls a second.",
+        )
+        .expect("a valid override"),
     ];
     let big = scenario::load_text_with(SHOP, "shop.yaml", &bigger_plan, &kinds)?;
     let scenarios = [small, big];
