@@ -12,7 +12,9 @@ mod summary;
 mod time_average;
 mod window_clock;
 
-pub use aggregate::{paired_difference, Figure, FlatFigure, FlatRun, ScenarioResult, REPORT_LEVEL};
+pub use aggregate::{
+    paired_difference, Figure, FigureIndex, FlatFigure, FlatRun, ScenarioResult, REPORT_LEVEL,
+};
 pub use measure::{Better, Measure, Reading, Unit};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};
 pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};

@@ -18,7 +18,7 @@ pub use guard::{Limits, DEFAULT_MAX_IN_FLIGHT};
 
 use crate::engine::{BatchEnd, SimTime};
 use crate::metrics::{RunInfo, RunSummary, StopReason, Truncation, Window};
-use crate::parts::World;
+use crate::parts::{AnyPart, World};
 use crate::scenario::Scenario;
 use guard::Guard;
 
@@ -100,6 +100,13 @@ fn rescale_time_averages(summary: &mut RunSummary, factor: f64) {
     }
 }
 
+/// Returns what a run holds in flight: its requests, its pending events
+/// (messages, timers) and the per-request state its parts keep beyond them.
+fn in_flight(sim: &Run) -> usize {
+    let held: usize = sim.components().iter().map(AnyPart::held).sum();
+    sim.shared.requests.len() + sim.pending() + held
+}
+
 /// Handles events until none is due at or before `until`, `done` says so, or a
 /// guard rail trips; returns the guard rail that tripped, if one did.
 fn advance(
@@ -113,7 +120,7 @@ fn advance(
         if done(&sim.shared) {
             return None;
         }
-        if let Some(reason) = guard.check(sim.events(), sim.shared.requests.len()) {
+        if let Some(reason) = guard.check(sim.events(), || in_flight(sim)) {
             return Some(reason);
         }
         let batch = guard.events_to_next_check(sim.events());

@@ -79,7 +79,7 @@ fn warn_truncated(run: &RunSummary, limits: &Limits) {
             limits.max_wall.unwrap_or_default()
         ),
         StopReason::MaxInFlight => format!(
-            "more than {} requests were in flight (--max-in-flight): the system is overloaded",
+            "more than {} requests and the state kept for them were in flight (--max-in-flight): the system is overloaded",
             limits.max_in_flight
         ),
         StopReason::Interrupted => "interrupted".to_string(),

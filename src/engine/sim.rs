@@ -142,6 +142,11 @@ impl<M, S, C: Component<M, S>> Simulation<M, S, C> {
         self.events
     }
 
+    /// Returns the components, in id order.
+    pub fn components(&self) -> &[C] {
+        &self.components
+    }
+
     /// Returns the number of pending events.
     pub fn pending(&self) -> usize {
         self.queue.len()

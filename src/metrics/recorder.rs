@@ -247,9 +247,12 @@ impl Recorder {
         errors
     }
 
-    /// Notes a counted request still in flight when the run stopped.
-    pub fn unfinished(&mut self) {
+    /// Notes a counted request, arrived at `arrived`, still in flight when the
+    /// run stopped: for the objective, a failure in its arrival's window (an
+    /// answer that never came is no success).
+    pub fn unfinished(&mut self, arrived: SimTime) {
         self.counts.unfinished += 1;
+        self.slo.record(arrived, false);
     }
 
     /// Adds the end-of-run statistics of one component.

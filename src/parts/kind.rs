@@ -141,6 +141,14 @@ impl<K: Kind> DynKind for K {
 /// crashes, and so on. A new order (scaling, say) is a new method with a
 /// default here, and no kind has to change for it.
 pub trait Part: Component<Msg, World> {
+    /// Returns how many pieces of per-request state it holds beyond the
+    /// records of the requests in flight (jobs kept after their request was
+    /// answered, writes on their way to replicas, deadlines): counted against
+    /// the in-flight guard rail, so that memory stays bounded by it.
+    fn held(&self) -> usize {
+        0
+    }
+
     /// Replica `replica` stops: it loses what it holds and refuses new work.
     fn crash(&mut self, _replica: u32, _ctx: &mut Ctx<'_>) {}
 
@@ -184,6 +192,10 @@ impl Component<Msg, World> for Box<dyn Part> {
 }
 
 impl Part for Box<dyn Part> {
+    fn held(&self) -> usize {
+        self.as_ref().held()
+    }
+
     fn obey(&mut self, order: Order, ctx: &mut Ctx<'_>) {
         self.as_mut().obey(order, ctx);
     }

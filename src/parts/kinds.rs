@@ -180,6 +180,16 @@ macro_rules! kinds {
         }
 
         impl AnyPart {
+            /// Returns the per-request state the part holds beyond the request records.
+            pub fn held(&self) -> usize {
+                match self {
+                    $(AnyPart::$variant(part) => part.held(),)*
+                    AnyPart::Custom(part) => part.held(),
+                    AnyPart::Injector(part) => part.held(),
+                    AnyPart::Client(part) => part.held(),
+                }
+            }
+
             /// Carries out an order of the failure schedule.
             fn obey(&mut self, order: Order, ctx: &mut Ctx<'_>) {
                 match self {

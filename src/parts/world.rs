@@ -21,9 +21,8 @@ pub struct World {
     pub open: u64,
     /// The component that stands for the clients (none until the run sets it).
     pub clients: ComponentId,
-    /// One-way latency between components, row-major `n * n`.
-    latency: Vec<SimTime>,
-    n: usize,
+    /// One-way latencies between components.
+    latencies: Latencies,
     /// Zone id of each replica of each component.
     zones: Vec<Vec<u16>>,
     /// Pairs of zones currently cut from each other.
@@ -31,17 +30,15 @@ pub struct World {
 }
 
 impl World {
-    /// Creates a world with the given latency matrix (`n * n`, row-major) and
-    /// the zone id of every replica of every component.
-    pub fn new(recorder: Recorder, latency: Vec<SimTime>, n: usize, zones: Vec<Vec<u16>>) -> Self {
-        debug_assert_eq!(latency.len(), n * n);
+    /// Creates a world with the latencies between its components and the
+    /// zone id of every replica of every component.
+    pub fn new(recorder: Recorder, latencies: Latencies, zones: Vec<Vec<u16>>) -> Self {
         Self {
             requests: Slab::new(),
             recorder,
             open: 0,
             clients: ComponentId(u32::MAX),
-            latency,
-            n,
+            latencies,
             zones,
             partitions: Vec::new(),
         }
@@ -78,14 +75,7 @@ impl World {
     /// Returns the one-way latency of a message from `a` to `b`.
     #[inline]
     pub fn latency(&self, a: ComponentId, b: ComponentId) -> SimTime {
-        let (a, b) = (a.0 as usize, b.0 as usize);
-        if a < self.n && b < self.n {
-            self.latency[a * self.n + b]
-        } else {
-            // The client side talks to the entry at no cost: latency is measured from
-            // the arrival at the entry.
-            SimTime::ZERO
-        }
+        self.latencies.between(a.0, b.0)
     }
 
     /// Ends the client request whose only attempt is `req`, as its answer
@@ -127,6 +117,78 @@ impl World {
     #[inline]
     pub fn request(&self, req: u32) -> Option<&Request> {
         self.requests.get(req as usize)
+    }
+}
+
+/// The one-way latencies between the components of a run: the network's
+/// between machines, IPC's between components on one host (or a component
+/// and itself), and per-link overrides.
+///
+/// Kept as facts rather than as a matrix of every pair, so that memory and
+/// building time grow with the components, not with their square.
+#[derive(Clone, Debug, Default)]
+pub struct Latencies {
+    /// Between two machines.
+    network: SimTime,
+    /// Between two components on one host.
+    ipc: SimTime,
+    /// The host of each component, or [`NO_HOST`].
+    hosts: Vec<u32>,
+    /// Per-link overrides, by `(a << 32) | b`, sorted, both directions.
+    links: Vec<(u64, SimTime)>,
+}
+
+/// The host of a component that names none.
+pub const NO_HOST: u32 = u32::MAX;
+
+impl Latencies {
+    /// Creates the latencies of components placed on `hosts` (one entry each,
+    /// [`NO_HOST`] for none), with `links` overriding pairs (either way).
+    pub fn new(
+        network: SimTime,
+        ipc: SimTime,
+        hosts: Vec<u32>,
+        links: &[(usize, usize, SimTime)],
+    ) -> Self {
+        let mut pairs: Vec<(u64, SimTime)> = Vec::with_capacity(2 * links.len());
+        for &(a, b, latency) in links {
+            pairs.push(((a as u64) << 32 | b as u64, latency));
+            pairs.push(((b as u64) << 32 | a as u64, latency));
+        }
+        pairs.sort_by_key(|&(key, _)| key);
+        // A pair given twice keeps its last value, as a matrix written in order would.
+        pairs.reverse();
+        pairs.dedup_by_key(|&mut (key, _)| key);
+        pairs.reverse();
+        Self {
+            network,
+            ipc,
+            hosts,
+            links: pairs,
+        }
+    }
+
+    /// Returns the one-way latency of a message from component `a` to `b`.
+    #[inline]
+    pub fn between(&self, a: u32, b: u32) -> SimTime {
+        let n = self.hosts.len() as u32;
+        if a >= n || b >= n {
+            // The client side talks to the entry at no cost: latency is
+            // measured from the arrival at the entry.
+            return SimTime::ZERO;
+        }
+        if !self.links.is_empty() {
+            let key = u64::from(a) << 32 | u64::from(b);
+            if let Ok(i) = self.links.binary_search_by_key(&key, |&(k, _)| k) {
+                return self.links[i].1;
+            }
+        }
+        let host = self.hosts[a as usize];
+        if a == b || (host != NO_HOST && host == self.hosts[b as usize]) {
+            self.ipc
+        } else {
+            self.network
+        }
     }
 }
 

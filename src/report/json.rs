@@ -122,6 +122,7 @@ mod tests {
             cdf: Vec::new(),
             series: Default::default(),
             truncated: Vec::new(),
+            index: Default::default(),
         };
         let v = scenario_value(&result);
         assert_eq!(v["requests"]["offered"], Value::from(10u64));

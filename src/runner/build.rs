@@ -6,6 +6,7 @@ use crate::metrics::{Recorder, Window};
 use crate::model::Msg;
 use crate::parts::failures::Injector;
 use crate::parts::traffic::{Client, ClientStreams};
+use crate::parts::world::{Latencies, NO_HOST};
 use crate::parts::{AnyPart, BuildContext, World};
 use crate::scenario::Scenario;
 
@@ -42,11 +43,10 @@ pub type Run = Simulation<Msg, World, AnyPart>;
 /// Builds the simulation of one replication: components in file order, then
 /// the failure schedule (if any), then the clients.
 pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
-    let n = scenario.components.len();
     let mut recorder = Recorder::new(window, scenario.duration, scenario.slo);
     mark_schedule(scenario, &mut recorder);
     let topology = &scenario.topology;
-    let world = World::new(recorder, latency_matrix(scenario), n, topology.zone_ids());
+    let world = World::new(recorder, latencies(scenario), topology.zone_ids());
     let mut sim = Simulation::new(world);
     for (index, decl) in scenario.components.iter().enumerate() {
         let bx = BuildContext {
@@ -89,21 +89,27 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
     sim
 }
 
-/// One-way latency between every pair of components: IPC on a shared host,
-/// the network otherwise, and the per-link overrides last.
-fn latency_matrix(scenario: &Scenario) -> Vec<SimTime> {
-    let n = scenario.components.len();
-    let mut matrix = vec![scenario.network.latency; n * n];
-    for a in 0..n {
-        for b in 0..n {
-            if a == b || scenario.topology.colocated(a, b) {
-                matrix[a * n + b] = scenario.network.ipc;
-            }
-        }
-    }
-    for &(a, b, latency) in &scenario.network.links {
-        matrix[a * n + b] = latency;
-        matrix[b * n + a] = latency;
-    }
-    matrix
+/// The latencies between the components: IPC on a shared host, the network
+/// otherwise, and the per-link overrides first.
+fn latencies(scenario: &Scenario) -> Latencies {
+    let topology = &scenario.topology;
+    let mut hosts: Vec<&str> = Vec::new();
+    let host_ids = (0..topology.len())
+        .map(|c| match topology.host(c) {
+            None => NO_HOST,
+            Some(host) => match hosts.iter().position(|h| *h == host) {
+                Some(i) => i as u32,
+                None => {
+                    hosts.push(host);
+                    (hosts.len() - 1) as u32
+                }
+            },
+        })
+        .collect();
+    Latencies::new(
+        scenario.network.latency,
+        scenario.network.ipc,
+        host_ids,
+        &scenario.network.links,
+    )
 }

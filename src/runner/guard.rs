@@ -59,14 +59,18 @@ impl<'a> Guard<'a> {
     /// Only the event count decides when the in-flight cap is looked at, so
     /// `max_events` and `max_in_flight` trip at the same event in every run of
     /// the same file and seed.
-    pub(super) fn check(&mut self, events: u64, in_flight: usize) -> Option<StopReason> {
+    pub(super) fn check(
+        &mut self,
+        events: u64,
+        in_flight: impl FnOnce() -> usize,
+    ) -> Option<StopReason> {
         if self.limits.max_events.is_some_and(|m| events >= m) {
             return Some(StopReason::MaxEvents);
         }
         if !events.is_multiple_of(CHECK_EVERY) {
             return None;
         }
-        if in_flight > self.limits.max_in_flight {
+        if in_flight() > self.limits.max_in_flight {
             return Some(StopReason::MaxInFlight);
         }
         if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {

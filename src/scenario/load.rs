@@ -120,9 +120,47 @@ fn syntax_error(file: &str, error: &serde_saphyr::Error) -> ScenarioError {
         issues: vec![LocatedIssue {
             origin,
             path: String::new(),
-            message: format!("invalid YAML: {message}"),
+            message: format!("invalid YAML: {}", reword_parser(&message)),
         }],
     }
+}
+
+/// Says in the words of a scenario file what the YAML parser reports in the
+/// words of its own options.
+fn reword_parser(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("the key `{key}` is written twice in the same mapping");
+    }
+    if message.starts_with("multiple YAML documents detected") {
+        return "the file holds several YAML documents (separated by `---`); \
+                a scenario is one document"
+            .to_string();
+    }
+    if let Some(what) = message.strip_prefix("budget breached: ") {
+        return format!(
+            "the file is too large once its anchors and aliases are expanded \
+             (it passed the parser's limit on {}); a scenario is far smaller",
+            budget_name(what)
+        );
+    }
+    message.to_string()
+}
+
+/// Names the limit of the parser a budget message speaks of (`Nodes { nodes:
+/// 250001 }` is the number of values).
+fn budget_name(what: &str) -> String {
+    let kind = what.split([' ', '{']).next().unwrap_or(what);
+    let words = match kind {
+        "Nodes" => "the number of values",
+        "Depth" => "the depth of nesting",
+        "Aliases" => "the number of aliases",
+        "Anchors" => "the number of anchors",
+        "Events" => "the number of parser events",
+        "AliasAnchorRatio" => "aliases per anchor",
+        _ => return kind.to_lowercase(),
+    };
+    words.to_string()
 }
 
 /// Returns true if the issue at `path` comes from the override `o`: it is at or

@@ -131,6 +131,9 @@ fn remove_at(value: &mut Value, segments: &[Segment]) -> Option<String> {
 
 /// Rewords serde's messages in the words of a scenario file.
 pub fn explain(message: &str) -> String {
+    if let Some(text) = explain_number(message) {
+        return text;
+    }
     let mut text = message.to_string();
     // serde names the Rust type it expected; a user wants the YAML shape.
     if let Some(start) = text.find("expected struct ") {
@@ -152,6 +155,28 @@ pub fn explain(message: &str) -> String {
         text = text.replace(from, to);
     }
     text
+}
+
+/// Rewords serde's refusal of a number for a whole-number field, with the
+/// range the field takes: `invalid value: integer `-1`, expected u32`
+/// becomes `expected a whole number from 0 to 4294967295, found -1`.
+fn explain_number(message: &str) -> Option<String> {
+    let (found, expected) = message.split_once(", expected ")?;
+    let max = match expected {
+        "u8" => u64::from(u8::MAX),
+        "u16" => u64::from(u16::MAX),
+        "u32" => u64::from(u32::MAX),
+        "u64" | "usize" => u64::MAX,
+        _ => return None,
+    };
+    let value = found
+        .strip_prefix("invalid value: integer ")
+        .or_else(|| found.strip_prefix("invalid type: integer "))
+        .or_else(|| found.strip_prefix("invalid type: floating point "))?
+        .trim_matches('`');
+    Some(format!(
+        "expected a whole number from 0 to {max}, found {value}"
+    ))
 }
 
 /// Returns the field names of a struct that derives `Deserialize`, in the
@@ -216,6 +241,22 @@ impl<'de> serde::Deserializer<'de> for FieldGrabber<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_out_of_range_names_the_range() {
+        assert_eq!(
+            explain("invalid value: integer `4294967296`, expected u32"),
+            "expected a whole number from 0 to 4294967295, found 4294967296"
+        );
+        assert_eq!(
+            explain("invalid type: floating point `1.5`, expected u32"),
+            "expected a whole number from 0 to 4294967295, found 1.5"
+        );
+        assert_eq!(
+            explain("invalid type: string \"x\", expected u32"),
+            "invalid type: string \"x\", expected a whole number"
+        );
+    }
 
     #[test]
     fn a_struct_lists_its_fields_in_order() {

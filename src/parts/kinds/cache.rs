@@ -302,6 +302,9 @@ pub struct Cache {
     window: Window,
     rng: SimRng,
     counts: Counters,
+    /// Requests of a failed node, answered already, kept until their lookup
+    /// or their backend's answer comes back.
+    orphans: usize,
 }
 
 impl Cache {
@@ -324,6 +327,7 @@ impl Cache {
             window: bx.window,
             rng: bx.rng("evict"),
             counts: Counters::default(),
+            orphans: 0,
         }
     }
 
@@ -344,6 +348,7 @@ impl Cache {
                 p.call
             })
             .collect();
+        self.orphans += calls.len();
         for call in calls {
             self.answer(&call, Outcome::Failed(Cause::Crash), ctx);
         }
@@ -393,6 +398,7 @@ impl Cache {
         };
         if p.orphan {
             self.pending.remove(token as usize);
+            self.orphans -= 1;
             return;
         }
         let counting = self.counting(ctx);
@@ -453,6 +459,9 @@ impl Cache {
             return;
         }
         let p = self.pending.remove(token as usize);
+        if p.orphan {
+            self.orphans -= 1;
+        }
         if p.write {
             if outcome == Outcome::Ok {
                 self.write_acknowledged(p.key, ctx.now());
@@ -585,6 +594,10 @@ impl Component<Msg, World> for Cache {
 }
 
 impl Part for Cache {
+    fn held(&self) -> usize {
+        self.orphans
+    }
+
     /// A crashed node loses its entries and comes back cold.
     fn crash(&mut self, node: u32, ctx: &mut Ctx<'_>) {
         self.node_failed(node, ctx);
@@ -790,7 +803,7 @@ components:
         let failed = Rc::new(Cell::new(0));
         let recorder = Recorder::new(window, s.duration, crate::metrics::Slo::default());
         let mut sim: Simulation<Msg, World> =
-            Simulation::new(World::new(recorder, vec![], 0, vec![]));
+            Simulation::new(World::new(recorder, Default::default(), vec![]));
         let harness = sim.add(Box::new(Harness(Cache::new(spec, &bx))));
         sim.add(Box::new(Sink(failed.clone())));
         sim.schedule(SimTime(5), harness, Msg::Timer(0));

@@ -625,6 +625,12 @@ impl Component<Msg, World> for Database {
 }
 
 impl Part for Database {
+    /// The writes on their way to other nodes: a long replication lag under
+    /// load keeps many, and they count against the in-flight guard rail.
+    fn held(&self) -> usize {
+        self.replication.tracked()
+    }
+
     /// Nodes are numbered over all shards: `shard * nodes_per_shard + index`,
     /// the primary first.
     fn crash(&mut self, node: u32, ctx: &mut Ctx<'_>) {

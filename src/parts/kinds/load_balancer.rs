@@ -312,6 +312,8 @@ pub struct LoadBalancer {
     forwarded: u64,
     rejected: u64,
     probes: u64,
+    /// Jobs lost in a crash of their member, kept until their replica answers.
+    lost: usize,
 }
 
 impl LoadBalancer {
@@ -366,6 +368,7 @@ impl LoadBalancer {
             forwarded: 0,
             rejected: 0,
             probes: 0,
+            lost: 0,
         }
     }
 
@@ -426,7 +429,9 @@ impl LoadBalancer {
     /// Forgets a job and its place in its member's count.
     fn release(&mut self, token: u32) -> Option<Job> {
         let job = self.jobs.try_remove(token as usize)?;
-        if job.stage != Stage::Lost {
+        if job.stage == Stage::Lost {
+            self.lost -= 1;
+        } else {
             let count = &mut self.in_flight[job.member as usize];
             *count = count.saturating_sub(1);
         }
@@ -591,6 +596,7 @@ impl LoadBalancer {
                 // Keep it until the replica answers, so the answer finds it.
                 if let Some(j) = self.jobs.get_mut(token as usize) {
                     j.stage = Stage::Lost;
+                    self.lost += 1;
                 }
                 self.in_flight[m as usize] = self.in_flight[m as usize].saturating_sub(1);
             } else {
@@ -669,6 +675,10 @@ impl Component<Msg, World> for LoadBalancer {
 }
 
 impl Part for LoadBalancer {
+    fn held(&self) -> usize {
+        self.lost
+    }
+
     fn crash(&mut self, m: u32, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         if self.lifecycle.set(m, false, now) {

@@ -243,6 +243,8 @@ pub struct Server {
     switchover: SimTime,
     /// Replicas whose place a backup machine is taking over.
     switching: Vec<bool>,
+    /// Jobs lost in a crash, kept until their calls answer.
+    lost: usize,
 }
 
 impl Server {
@@ -272,6 +274,7 @@ impl Server {
             standby: spec.standby,
             switchover: spec.switchover,
             switching: vec![false; spec.replicas as usize],
+            lost: 0,
         }
     }
 
@@ -421,6 +424,7 @@ impl Server {
         }
         if job.stage == Stage::Lost {
             self.jobs.remove(token as usize);
+            self.lost -= 1;
             return;
         }
         let targets = self.calls[job.kind as usize].len();
@@ -462,6 +466,7 @@ impl Server {
             let call = job.call;
             if job.stage == Stage::Calling && job.pending > 0 {
                 job.stage = Stage::Lost;
+                self.lost += 1;
             } else {
                 self.jobs.remove(token as usize);
             }
@@ -513,6 +518,10 @@ impl Component<Msg, World> for Server {
     }
 }
 impl Part for Server {
+    fn held(&self) -> usize {
+        self.lost
+    }
+
     fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {
         if !self.lifecycle.is_up(r) {
             return;

@@ -139,11 +139,11 @@ impl Client {
 
     /// Returns, for each client request kept in `origins` and not yet
     /// answered, whether it counts in the statistics.
-    fn unresolved(&self) -> impl Iterator<Item = bool> + '_ {
+    fn unresolved(&self) -> impl Iterator<Item = (bool, SimTime)> + '_ {
         self.origins
             .iter()
             .filter(|(_, o)| !o.resolved)
-            .map(|(_, o)| o.first.counted)
+            .map(|(_, o)| (o.first.counted, o.first.arrived))
     }
 
     /// Sets the timer of the next arrival after `after` (the current time,
@@ -446,22 +446,32 @@ impl Component<Msg, World> for Client {
             .filter(|(_, r)| r.origin == SINGLE_ATTEMPT)
             .map(|(_, r)| (r.arrived, r.counted))
             .collect();
-        let mut unfinished = 0;
+        let mut unfinished = Vec::new();
         for (arrived, counted) in single {
             if arrived > now {
                 // Scheduled ahead, and the run stopped early, before it arrived.
                 ctx.shared.recorder.withdraw_arrival(arrived, counted);
                 ctx.shared.open = ctx.shared.open.saturating_sub(1);
             } else if counted {
-                unfinished += 1;
+                unfinished.push(arrived);
             }
         }
-        unfinished += self.unresolved().filter(|&counted| counted).count();
-        for _ in 0..unfinished {
-            ctx.shared.recorder.unfinished();
+        unfinished.extend(
+            self.unresolved()
+                .filter(|&(counted, _)| counted)
+                .map(|(_, arrived)| arrived),
+        );
+        for arrived in unfinished {
+            ctx.shared.recorder.unfinished(arrived);
         }
     }
 }
 
 /// The clients take no orders from the failure schedule.
-impl Part for Client {}
+impl Part for Client {
+    /// The deadlines they keep: one per attempt sent, until it falls due,
+    /// answered or not.
+    fn held(&self) -> usize {
+        self.deadlines.len()
+    }
+}

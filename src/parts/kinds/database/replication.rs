@@ -98,7 +98,6 @@ impl Replication {
     }
 
     /// Returns the number of writes remembered.
-    #[cfg(test)]
     pub fn tracked(&self) -> usize {
         self.records.len()
     }
