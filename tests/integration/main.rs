@@ -12,6 +12,7 @@ mod compare_sweep;
 mod determinism;
 mod guard_rails;
 mod layers;
+mod output_folder;
 mod scenario_errors;
 mod shard;
 
