@@ -10,6 +10,9 @@
 //! - It removes the previous run's manifest, then the files that manifest
 //!   lists (and no other: a file scalesim did not write stays), writes the new
 //!   files, and writes the new manifest, [`MANIFEST`], last.
+//! - Until the manifest is written, the names of the files that may be left
+//!   (the previous run's, and each new one once renamed) are kept in
+//!   [`JOURNAL`], so that the next write also removes what a stopped one left.
 //!
 //! So a folder with a manifest holds exactly one run's files; a write stopped
 //! part-way (an error, a full disk, Ctrl-C, a killed process) leaves some new
@@ -30,6 +33,10 @@ pub const MANIFEST: &str = "results.manifest.json";
 
 /// The lock file of a folder being written.
 pub const LOCK: &str = ".scalesim.lock";
+
+/// The names, one a line, of the files scalesim wrote into a folder whose
+/// writing has not reached its manifest yet; removed once it has.
+pub const JOURNAL: &str = ".scalesim.journal";
 
 /// How long [`publish`] waits for another process that writes the same folder.
 ///
@@ -139,6 +146,8 @@ fn publish_with(
         dir,
         previous.iter().map(String::as_str).chain(files.names()),
     );
+    let mut journal = Journal::open(dir)?;
+    journal.record(&previous)?;
     // From here on the folder changes: a failure leaves it incomplete.
     let incomplete = |source: Error| Error::Incomplete {
         dir: dir.to_path_buf(),
@@ -151,8 +160,53 @@ fn publish_with(
     for (name, bytes) in &files.entries {
         check(cancel).map_err(incomplete)?;
         write_atomic(&dir.join(name), bytes).map_err(incomplete)?;
+        journal
+            .record(std::slice::from_ref(name))
+            .map_err(incomplete)?;
     }
-    write_atomic(&dir.join(MANIFEST), manifest(files).as_bytes()).map_err(incomplete)
+    write_atomic(&dir.join(MANIFEST), manifest(files).as_bytes()).map_err(incomplete)?;
+    journal.close();
+    Ok(())
+}
+
+/// The journal of a folder being written: [`JOURNAL`], open for appending.
+struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// Opens the journal of `dir`, keeping what a stopped write recorded.
+    fn open(dir: &Path) -> Result<Journal> {
+        let path = dir.join(JOURNAL);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Journal { path, file })
+    }
+
+    /// Records that the files `names` may be in the folder.
+    fn record(&mut self, names: &[String]) -> Result<()> {
+        let text: String = names.iter().map(|n| format!("{n}\n")).collect();
+        self.file
+            .write_all(text.as_bytes())
+            .map_err(|source| Error::Write {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Removes the journal, once the manifest lists every file.
+    fn close(self) {
+        // Were it left, the next write would only remove files that this
+        // run's manifest lists anyway.
+        let _ = fs::remove_file(&self.path);
+    }
 }
 
 /// Returns the text of the manifest of `files`: the run (process id and time)
@@ -178,9 +232,23 @@ fn manifest(files: &Files) -> String {
     text
 }
 
-/// Returns the files the folder's manifest lists: only plain names, and never
-/// the manifest or the lock (a manifest that cannot be read lists nothing).
+/// Returns the files scalesim wrote into `dir` before: those its manifest
+/// lists, then those its journal names, each once; only plain names, and
+/// never the manifest (a manifest that cannot be read lists nothing).
 fn previous_files(dir: &Path) -> Vec<String> {
+    let journal = fs::read_to_string(dir.join(JOURNAL)).unwrap_or_default();
+    let mut names: Vec<String> = Vec::new();
+    let listed = manifest_files(dir);
+    for name in listed.iter().map(String::as_str).chain(journal.lines()) {
+        if is_plain(name) && name != MANIFEST && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// Returns the names the manifest of `dir` lists.
+fn manifest_files(dir: &Path) -> Vec<String> {
     let Ok(text) = fs::read_to_string(dir.join(MANIFEST)) else {
         return Vec::new();
     };
@@ -196,7 +264,6 @@ fn previous_files(dir: &Path) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter_map(|f| f.get("name").and_then(Value::as_str))
-        .filter(|name| is_plain(name) && *name != MANIFEST)
         .map(str::to_string)
         .collect()
 }
@@ -526,7 +593,7 @@ mod tests {
         assert!(err.to_string().contains(MANIFEST), "{err}");
         assert_eq!(
             listing(out),
-            ["a.json", "b.csv"],
+            [JOURNAL, "a.json", "b.csv"],
             "no manifest, old.png gone"
         );
         assert_eq!(fs::read_to_string(out.join("a.json")).unwrap(), "two");
@@ -544,6 +611,24 @@ mod tests {
             "{err}"
         );
         assert_eq!(listing(dir.path()), ["taken"]);
+    }
+
+    #[test]
+    fn the_next_write_removes_what_a_stopped_one_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join(".gitkeep"), "").unwrap();
+        publish(out, &files(&["a.json", "old.png"], "one"), None).unwrap();
+        // A write stopped after `new.png`: a folder stands where `blocked.csv` goes.
+        fs::create_dir(out.join("blocked.csv")).unwrap();
+        fs::write(out.join("blocked.csv/inside"), "x").unwrap();
+        let stopped = files(&["new.png", "blocked.csv", "c.svg"], "two");
+        assert!(publish(out, &stopped, None).is_err());
+        fs::remove_dir_all(out.join("blocked.csv")).unwrap();
+        assert_eq!(listing(out), [".gitkeep", JOURNAL, "new.png"]);
+        // Another run, of other files: nothing of the stopped write stays.
+        publish(out, &files(&["b.csv"], "three"), None).unwrap();
+        assert_eq!(listing(out), [".gitkeep", "b.csv", MANIFEST]);
     }
 
     #[test]

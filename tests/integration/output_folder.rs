@@ -17,6 +17,9 @@ use crate::{root, scalesim};
 /// The manifest's name.
 const MANIFEST: &str = "results.manifest.json";
 
+/// The hidden list of the files a write stopped part-way left.
+const JOURNAL: &str = ".scalesim.journal";
+
 /// A short run of a bundled scenario (about 0.1 s).
 const RUN: &[&str] = &[
     "run",
@@ -335,10 +338,11 @@ fn sigterm_while_writing_stops_within_a_second_and_mixes_nothing() {
     assert_eq!(status.code(), Some(130), "{seen}");
     assert!(took < Duration::from_secs(2), "stopped after {took:?}");
     assert!(seen.contains("interrupted"), "{seen}");
-    assert_no_leftovers(&out, &[".gitkeep"]);
+    assert_no_leftovers(&out, &[".gitkeep", JOURNAL]);
     if out.join(MANIFEST).exists() {
         // Stopped before any file changed: the previous run, whole.
         assert!(seen.contains("is unchanged"), "{seen}");
+        assert!(!out.join(JOURNAL).exists());
         let listed = assert_whole(&out, &[".gitkeep"]);
         assert_same_files(&out, &before, &listed);
     } else {
@@ -392,12 +396,18 @@ fn a_full_disk_fails_without_leftovers_or_a_mix() {
         )),
         "{stderr}"
     );
-    assert_no_leftovers(&out, &[".gitkeep"]);
+    assert_no_leftovers(&out, &[".gitkeep", JOURNAL]);
     let left = names(&out);
     assert!(!left.contains(&MANIFEST.to_string()), "{left:?}");
-    assert!(left.contains(&"results.json".to_string()), "{left:?}");
+    assert!(left.contains(&"timeseries.csv".to_string()), "{left:?}");
     assert!(!left.iter().any(|n| n.starts_with("sweep_")), "{left:?}");
-    // Run again with room: the folder is whole again.
-    write(RUN, &out);
-    assert_whole(&out, &[".gitkeep"]);
+    // Another command with room: the folder is whole again, and nothing the
+    // stopped run wrote (its `timeseries.csv`) stays beside the sweep.
+    write(SWEEP, &out);
+    let listed = assert_whole(&out, &[".gitkeep"]);
+    assert!(
+        !listed.contains(&"timeseries.csv".to_string()),
+        "{listed:?}"
+    );
+    assert_no_leftovers(&out, &[".gitkeep"]);
 }
