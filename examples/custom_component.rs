@@ -31,7 +31,7 @@ use scalesim::engine::{Component, SimTime};
 use scalesim::metrics::{Better, ComponentStats, Measure, Reading, ScenarioResult, Unit, Window};
 use scalesim::model::{Call, Msg, Outcome};
 use scalesim::parts::{send_reply, BuildContext, Ctx, Kind, Part, Registry, SpecContext, World};
-use scalesim::report::{charts, data::Comparison, html, table};
+use scalesim::report::{self, data::Comparison, folder, html, table};
 use scalesim::scenario::{self, Override};
 use scalesim::spec::{join_key, parse_lenient, Duration, Issue, Price, Rate};
 use scalesim::{runner, Result};
@@ -258,8 +258,7 @@ fn main() -> Result<()> {
         common_random_numbers: true,
     };
     let out = Path::new("output/custom-component");
-    charts::comparison(out, &data)?;
-    let report = html::comparison(out, &data)?;
-    println!("report: {}", report.display());
+    folder::publish(out, &report::comparison_files(&data, None)?, None)?;
+    println!("report: {}", out.join(html::FILE).display());
     Ok(())
 }

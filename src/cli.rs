@@ -21,6 +21,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::bundled;
 use crate::engine::SimTime;
 use crate::error::{Error, Result, ScenarioError};
+use crate::report::{folder, Files};
 use crate::runner::{self, Limits};
 use crate::scenario::{self, Override, Scenario};
 use crate::spec::limits::{MAX_JOBS, MAX_REPLICATIONS};
@@ -184,6 +185,13 @@ fn parse_wall(text: &str) -> std::result::Result<Duration, String> {
 /// Set by the first Ctrl-C: runs not finished yet are abandoned.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// Set once results are being written (charts drawn, files written).
+static WRITING: AtomicBool = AtomicBool::new(false);
+
+/// Set by a Ctrl-C that comes while results are being written: the writing
+/// stops within about a second.
+static STOP_WRITING: AtomicBool = AtomicBool::new(false);
+
 /// Installs the Ctrl-C handler and returns the flag it sets.
 ///
 /// The handler also catches `SIGTERM` and `SIGHUP`: a scheduler that stops a
@@ -192,10 +200,22 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 ///
 /// The first Ctrl-C sets the flag, so finished runs are kept and written; the
 /// second quits at once with status 130, for a user who does not want to wait.
+/// A Ctrl-C that comes while results are being written stops the writing
+/// instead (see [`write_results`]); a second one then quits at once.
 pub fn interrupt_flag() -> &'static AtomicBool {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
         let handler = ctrlc::set_handler(|| {
+            if WRITING.load(Ordering::SeqCst) {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+                if STOP_WRITING.swap(true, Ordering::SeqCst) {
+                    std::process::exit(130);
+                }
+                eprintln!(
+                    "\ninterrupting: the writing of results stops; press Ctrl-C again to quit now"
+                );
+                return;
+            }
             if INTERRUPTED.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
@@ -209,6 +229,36 @@ pub fn interrupt_flag() -> &'static AtomicBool {
     &INTERRUPTED
 }
 
+/// Renders the files of the results with `render` and writes them into
+/// `--out` as one run ([`folder::publish`]); returns them.
+///
+/// A Ctrl-C that came before, during the runs, does not stop the writing: the
+/// finished runs are written, as [`interrupt_flag`] promises. One that comes
+/// from now on sets the flag given to `render` and to the writing, which stop
+/// within about a second.
+pub fn write_results(
+    common: &CommonArgs,
+    render: impl FnOnce(&AtomicBool) -> Result<Files>,
+) -> Result<Files> {
+    interrupt_flag();
+    WRITING.store(true, Ordering::SeqCst);
+    if !(common.quiet || common.json) {
+        eprintln!("writing results to {}", common.out.display());
+    }
+    let cancel = &STOP_WRITING;
+    let written = render(cancel).and_then(|files| {
+        folder::publish(&common.out, &files, Some(cancel))?;
+        Ok(files)
+    });
+    // Stopped before the folder changed (a change makes the error `Incomplete`).
+    written.map_err(|e| match e {
+        Error::Interrupted => Error::NotWritten {
+            dir: common.out.clone(),
+        },
+        other => other,
+    })
+}
+
 /// Returns an error if Ctrl-C was pressed, once what was finished is written.
 pub fn check_interrupted() -> Result<()> {
     if INTERRUPTED.load(Ordering::SeqCst) {
@@ -218,8 +268,28 @@ pub fn check_interrupted() -> Result<()> {
     }
 }
 
+/// Refuses an `--out` that cannot be a folder (it, or a folder above it, is
+/// a file), before any run starts.
+pub fn check_out(out: &Path) -> Result<()> {
+    match out.ancestors().find(|p| p.exists()) {
+        Some(existing) if !existing.is_dir() => Err(Error::Usage(format!(
+            "--out {}: {} is a file, not a folder",
+            out.display(),
+            existing.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<()> {
+    if let Some(common) = cli
+        .command
+        .as_ref()
+        .map_or(Some(&cli.common), Command::common)
+    {
+        check_out(&common.out)?;
+    }
     match cli.command {
         None => showcase::run(&cli.common),
         Some(Command::Run { files, common }) => run::run(&files, &common),
@@ -234,6 +304,19 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Merge { dirs, common }) => merge::run(&dirs, &common),
         Some(Command::Validate { files, set }) => validate::run(&files, &set),
         Some(Command::Scenarios) => scenarios::run(),
+    }
+}
+
+impl Command {
+    /// Returns the shared options of a command that writes results.
+    fn common(&self) -> Option<&CommonArgs> {
+        match self {
+            Command::Run { common, .. }
+            | Command::Compare { common, .. }
+            | Command::Sweep { common, .. }
+            | Command::Merge { common, .. } => Some(common),
+            Command::Validate { .. } | Command::Scenarios => None,
+        }
     }
 }
 

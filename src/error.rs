@@ -134,6 +134,41 @@ pub enum Error {
     /// The user pressed Ctrl-C; what was finished was written (exit status 130).
     #[error("interrupted")]
     Interrupted,
+    /// Ctrl-C stopped the writing of results before any file changed: the
+    /// folder keeps what it had (exit status 130).
+    #[error("interrupted before the results were written: {} is unchanged", dir.display())]
+    NotWritten {
+        /// The folder of results.
+        dir: PathBuf,
+    },
+    /// Writing results stopped part-way, by an error or Ctrl-C: the folder has
+    /// some of the new files and no manifest (the exit status of `source`).
+    #[error(
+        "{source}\n{}: the results there are incomplete (no results.manifest.json)",
+        dir.display()
+    )]
+    Incomplete {
+        /// The folder of results.
+        dir: PathBuf,
+        /// What stopped the writing.
+        source: Box<Error>,
+    },
+    /// Another process kept writing results into the same folder for longer
+    /// than scalesim waits (exit status 1).
+    #[error(
+        "{}: another scalesim ({}) is still writing results there after {} s of waiting",
+        dir.display(),
+        holder.map_or("process unknown".to_string(), |pid| format!("process {pid}")),
+        waited.as_secs()
+    )]
+    Busy {
+        /// The folder of results.
+        dir: PathBuf,
+        /// The process id written in the folder's lock, when it could be read.
+        holder: Option<u32>,
+        /// How long scalesim waited.
+        waited: std::time::Duration,
+    },
 }
 
 impl Error {
@@ -142,8 +177,9 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Scenario(_) | Error::Read { .. } | Error::Usage(_) => 2,
-            Error::Interrupted => 130,
-            Error::Write { .. } | Error::Draw { .. } => 1,
+            Error::Interrupted | Error::NotWritten { .. } => 130,
+            Error::Incomplete { source, .. } => source.exit_code(),
+            Error::Write { .. } | Error::Draw { .. } | Error::Busy { .. } => 1,
         }
     }
 }

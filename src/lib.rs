@@ -26,7 +26,8 @@
 //!  6     scenario         the sections assembled into a checked scenario
 //!  7     theory runner    queueing formulas for a scenario; building and running
 //!                         simulations (the only user of the parts' enum)
-//!  8     report           table, JSON, CSV, charts, HTML report and reading
+//!  8     report           table, JSON, CSV, charts, HTML report and reading;
+//!                         the folder of results, written as one run
 //!  9     sweep bundled    grids, shards and their merge; the bundled scenarios
 //! 10     cli              the commands: the only code that prints
 //! ```

@@ -3,6 +3,7 @@
 pub mod charts;
 pub mod csv;
 pub mod data;
+pub mod folder;
 pub mod format;
 pub mod html;
 pub mod json;
@@ -10,21 +11,30 @@ pub mod lessons;
 pub mod reading;
 pub mod table;
 
-use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
-use crate::error::{Error, Result};
+pub use folder::{write_atomic, Files};
 
-/// Writes `bytes` to `path` atomically: a temporary file, then a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(err)?;
+use crate::error::Result;
+use data::Comparison;
+
+/// Returns every file of a comparison's results, in memory: `results.json`,
+/// `results.csv`, `timeseries.csv`, each chart as PNG and SVG, and
+/// `report.html` (write them with [`folder::publish`]).
+///
+/// Stops between charts once `cancel` is set
+/// ([`Error::Interrupted`](crate::Error::Interrupted)).
+pub fn comparison_files(data: &Comparison, cancel: Option<&AtomicBool>) -> Result<Files> {
+    let mut files = Files::new();
+    files.add("results.json", json::render(&data.results));
+    files.add("results.csv", csv::results(&data.results, &[], &[])?);
+    files.add("timeseries.csv", csv::time_series(&data.results)?);
+    folder::check(cancel)?;
+    let drawn = charts::comparison(data, cancel)?;
+    let page = html::comparison(data, &drawn)?;
+    for chart in drawn {
+        chart.add_to(&mut files);
     }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, bytes).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    files.add(html::FILE, page);
+    Ok(files)
 }

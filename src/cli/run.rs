@@ -8,7 +8,7 @@ use super::CommonArgs;
 use crate::error::{Error, Result};
 use crate::metrics::{RunSummary, ScenarioResult};
 use crate::report::data::Comparison;
-use crate::report::{self, charts, csv, html, json, table};
+use crate::report::{self, html, table};
 use crate::scenario::Scenario;
 
 /// Runs the scenarios, prints the table (or JSON) and writes the results.
@@ -107,21 +107,13 @@ pub fn comparison(
 
 /// Writes results, charts and the report; prints the table (plus `extra`) or the JSON.
 pub fn publish(data: &Comparison, extra: &str, common: &CommonArgs) -> Result<()> {
-    let text = json::render(&data.results);
     let out = &common.out;
-    report::write_atomic(&out.join("results.json"), text.as_bytes())?;
-    report::write_atomic(
-        &out.join("results.csv"),
-        &csv::results(&data.results, &[], &[])?,
-    )?;
-    report::write_atomic(
-        &out.join("timeseries.csv"),
-        &csv::time_series(&data.results)?,
-    )?;
-    charts::comparison(out, data)?;
-    let report = html::comparison(out, data)?;
+    let files = super::write_results(common, |cancel| {
+        report::comparison_files(data, Some(cancel))
+    })?;
     if common.json {
-        return print(&text);
+        let text = files.get("results.json").unwrap_or_default();
+        return print(&String::from_utf8_lossy(text));
     }
     if common.quiet {
         return Ok(());
@@ -130,7 +122,7 @@ pub fn publish(data: &Comparison, extra: &str, common: &CommonArgs) -> Result<()
         "{}{extra}\nresults: {}\nreport:  {}\n",
         table::render(&data.results),
         out.join("results.json").display(),
-        report.display()
+        out.join(html::FILE).display()
     ))
 }
 

@@ -9,7 +9,7 @@ use super::CommonArgs;
 use crate::error::{Error, Result};
 use crate::metrics::{FlatRun, ScenarioResult};
 use crate::report::data::SweepData;
-use crate::report::{self, charts, csv, html, json, table};
+use crate::report::{charts, csv, folder, html, json, table, Files};
 use crate::runner::{self, Task};
 use crate::scenario::{Override, Scenario};
 use crate::spec::limits::MAX_RUNS;
@@ -259,13 +259,22 @@ pub(super) fn publish(data: &SweepData, common: &CommonArgs) -> Result<()> {
     let values: Vec<Vec<String>> = data.points.iter().map(|p| p.labels.clone()).collect();
     let out = &common.out;
     let text = sweep_json(data);
-    report::write_atomic(&out.join("results.json"), text.as_bytes())?;
-    report::write_atomic(
-        &out.join("results.csv"),
-        &csv::results(&results, &data.parameters, &values)?,
-    )?;
-    charts::sweep(out, data)?;
-    let report = html::sweep(out, data)?;
+    super::write_results(common, |cancel| {
+        let mut files = Files::new();
+        files.add("results.json", text.as_bytes());
+        files.add(
+            "results.csv",
+            csv::results(&results, &data.parameters, &values)?,
+        );
+        folder::check(Some(cancel))?;
+        let drawn = charts::sweep(data, Some(cancel))?;
+        let page = html::sweep(data, &drawn)?;
+        for chart in drawn {
+            chart.add_to(&mut files);
+        }
+        files.add(html::FILE, page);
+        Ok(files)
+    })?;
     if common.json {
         return print(&text);
     }
@@ -276,7 +285,7 @@ pub(super) fn publish(data: &SweepData, common: &CommonArgs) -> Result<()> {
         "{}\nresults: {}\nreport:  {}\n",
         grid_table(data),
         out.join("results.csv").display(),
-        report.display()
+        out.join(html::FILE).display()
     ))
 }
 

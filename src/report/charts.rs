@@ -16,14 +16,15 @@ pub mod throughput_availability;
 pub mod time_series;
 pub mod utilization;
 
-use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rayon::prelude::*;
 
 use super::data::{Comparison, SweepData};
-use crate::error::{Error, Result};
+use super::folder::{self, Files};
+use crate::error::Result;
 
 /// Which figure a [`Plot`] draws.
 #[derive(Clone, Copy, Debug)]
@@ -104,13 +105,40 @@ impl<'a> Plot<'a> {
         encode_png(&pixels, self.size).map_err(style::fail(&self.stem))
     }
 
-    /// Writes `<stem>.png` and `<stem>.svg` into `out`; returns both paths.
-    pub fn write(&self, out: &Path) -> Result<Vec<PathBuf>> {
-        let png = out.join(format!("{}.png", self.stem));
-        super::write_atomic(&png, &self.png()?)?;
-        let svg = out.join(format!("{}.svg", self.stem));
-        super::write_atomic(&svg, self.svg()?.as_bytes())?;
-        Ok(vec![png, svg])
+    /// Draws the chart as PNG and as SVG; stops before either drawing once
+    /// `cancel` is set.
+    pub fn drawn(&self, cancel: Option<&AtomicBool>) -> Result<Drawn> {
+        folder::check(cancel)?;
+        let png = self.png()?;
+        folder::check(cancel)?;
+        let svg = self.svg()?;
+        Ok(Drawn {
+            stem: self.stem.clone(),
+            title: self.title.clone(),
+            png,
+            svg,
+        })
+    }
+}
+
+/// A chart drawn in both formats, in memory.
+#[derive(Clone, Debug)]
+pub struct Drawn {
+    /// File name without extension (`latency_cdf`).
+    pub stem: String,
+    /// What the chart shows, for captions.
+    pub title: String,
+    /// The PNG file's bytes.
+    pub png: Vec<u8>,
+    /// The SVG document.
+    pub svg: String,
+}
+
+impl Drawn {
+    /// Adds `<stem>.png` and `<stem>.svg` to `files`.
+    pub fn add_to(self, files: &mut Files) {
+        files.add(format!("{}.png", self.stem), self.png);
+        files.add(format!("{}.svg", self.stem), self.svg);
     }
 }
 
@@ -215,28 +243,21 @@ pub fn sweep_plots(data: &SweepData) -> Vec<Plot<'_>> {
         .collect()
 }
 
-/// Draws every chart of a comparison into `out`; returns the files written.
-pub fn comparison(out: &Path, data: &Comparison) -> Result<Vec<PathBuf>> {
-    write_all(out, &comparison_plots(data))
+/// Draws every chart of a comparison.
+pub fn comparison(data: &Comparison, cancel: Option<&AtomicBool>) -> Result<Vec<Drawn>> {
+    draw_all(&comparison_plots(data), cancel)
 }
 
-/// Draws the curves of a sweep into `out`; returns the files written.
-pub fn sweep(out: &Path, data: &SweepData) -> Result<Vec<PathBuf>> {
-    write_all(out, &sweep_plots(data))
+/// Draws the curves of a sweep.
+pub fn sweep(data: &SweepData, cancel: Option<&AtomicBool>) -> Result<Vec<Drawn>> {
+    draw_all(&sweep_plots(data), cancel)
 }
 
-/// Writes each plot as PNG and SVG into `out`, creating it if needed.
-fn write_all(out: &Path, plots: &[Plot<'_>]) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(out).map_err(|source| Error::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
+/// Draws each plot as PNG and SVG, in order; stops between drawings once
+/// `cancel` is set ([`Error::Interrupted`](crate::Error::Interrupted)).
+pub fn draw_all(plots: &[Plot<'_>], cancel: Option<&AtomicBool>) -> Result<Vec<Drawn>> {
     // Charts are independent: drawing them on every core shortens a run's tail.
-    let written: Vec<Vec<PathBuf>> = plots
-        .par_iter()
-        .map(|plot| plot.write(out))
-        .collect::<Result<_>>()?;
-    Ok(written.into_iter().flatten().collect())
+    plots.par_iter().map(|plot| plot.drawn(cancel)).collect()
 }
 
 #[cfg(test)]
@@ -245,15 +266,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_chart_of_the_samples_is_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let files = comparison(&dir.path().join("new"), &sample::comparison()).unwrap();
-        assert_eq!(files.len(), 12);
-        let files = sweep(dir.path(), &sample::sweep()).unwrap();
-        let names: Vec<String> = files
-            .iter()
-            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
+    fn every_chart_of_the_samples_is_drawn_in_both_formats() {
+        let drawn = comparison(&sample::comparison(), None).unwrap();
+        assert_eq!(drawn.len(), 6);
+        let mut files = Files::new();
+        for chart in sweep(&sample::sweep(), None).unwrap() {
+            chart.add_to(&mut files);
+        }
+        let names: Vec<&str> = files.names().collect();
         assert_eq!(
             names,
             [
@@ -263,6 +283,13 @@ mod tests {
                 "sweep_availability.svg"
             ]
         );
+    }
+
+    #[test]
+    fn drawing_stops_once_cancelled() {
+        let cancel = AtomicBool::new(true);
+        let result = comparison(&sample::comparison(), Some(&cancel));
+        assert!(matches!(result, Err(crate::Error::Interrupted)));
     }
 
     #[test]
@@ -314,13 +341,12 @@ mod tests {
         };
         let plots = comparison_plots(&data);
         assert_eq!(plots.len(), 1, "only throughput and availability have data");
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(comparison(dir.path(), &data).unwrap().len(), 2);
+        assert_eq!(comparison(&data, None).unwrap().len(), 1);
         let empty = Comparison {
             results: Vec::new(),
             ..data
         };
-        assert!(comparison(dir.path(), &empty).unwrap().is_empty());
+        assert!(comparison(&empty, None).unwrap().is_empty());
     }
 
     #[test]
@@ -328,7 +354,6 @@ mod tests {
         let mut data = sample::sweep();
         data.points.truncate(1);
         data.points[0].values = vec![None, None];
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(sweep(dir.path(), &data).unwrap().len(), 4);
+        assert_eq!(sweep(&data, None).unwrap().len(), 2);
     }
 }

@@ -6,14 +6,12 @@
 //! laid out. The templates escape every value unless it is marked safe, and
 //! only the inline charts are.
 
-use std::path::{Path, PathBuf};
-
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, Output, State, Value};
 use serde::Serialize;
 
-use super::charts::{self, style, sweep::short_names, Plot};
+use super::charts::{self, style, sweep::short_names, Drawn};
 use super::data::{Comparison, SweepData, SweepPoint};
 use super::format;
 use super::lessons::{cell as lesson_cell, lessons};
@@ -178,8 +176,12 @@ struct Figure {
     caption: String,
 }
 
-/// Writes `report.html` for a comparison into `out`; returns its path.
-pub fn comparison(out: &Path, data: &Comparison) -> Result<PathBuf> {
+/// The report's file name in a folder of results.
+pub const FILE: &str = "report.html";
+
+/// Returns the report of a comparison, with its charts inline (`drawn`, as
+/// [`charts::comparison`] draws them).
+pub fn comparison(data: &Comparison, drawn: &[Drawn]) -> Result<String> {
     let replications = data
         .results
         .iter()
@@ -216,13 +218,14 @@ pub fn comparison(out: &Path, data: &Comparison) -> Result<PathBuf> {
         lessons: lesson_table(&data.results),
         components: component_rows(&data.results),
         kind_figures: kind_figure_rows(&data.results),
-        charts: figures(&charts::comparison_plots(data))?,
+        charts: figures(drawn),
     };
-    write_page(out, "comparison.html", &page)
+    render_page("comparison.html", &page)
 }
 
-/// Writes `report.html` for a sweep into `out`; returns its path.
-pub fn sweep(out: &Path, data: &SweepData) -> Result<PathBuf> {
+/// Returns the report of a sweep, with its charts inline (`drawn`, as
+/// [`charts::sweep()`] draws them).
+pub fn sweep(data: &SweepData, drawn: &[Drawn]) -> Result<String> {
     let with_theory: Vec<bool> = data
         .metrics
         .iter()
@@ -269,21 +272,17 @@ pub fn sweep(out: &Path, data: &SweepData) -> Result<PathBuf> {
             })
             .collect(),
         intervals: data.points.iter().any(|p| p.result.replications > 1),
-        charts: figures(&charts::sweep_plots(data))?,
+        charts: figures(drawn),
     };
-    write_page(out, "sweep.html", &page)
+    render_page("sweep.html", &page)
 }
 
-/// Renders template `name` with `page` and writes it atomically as
-/// `report.html` in `out`.
-fn write_page<T: Serialize>(out: &Path, name: &str, page: &T) -> Result<PathBuf> {
-    let html = render(name, page).map_err(|e| Error::Draw {
+/// Renders template `name` with `page`.
+fn render_page<T: Serialize>(name: &str, page: &T) -> Result<String> {
+    render(name, page).map_err(|e| Error::Draw {
         what: format!("the HTML report ({name})"),
         message: describe(&e),
-    })?;
-    let path = out.join("report.html");
-    super::write_atomic(&path, html.as_bytes())?;
-    Ok(path)
+    })
 }
 
 /// Returns a template error with its causes (an error inside a macro or a
@@ -462,16 +461,14 @@ fn grid_cell(p: &SweepPoint, m: &str, with_theory: bool) -> GridCell {
     }
 }
 
-/// Draws every chart as inline SVG, with its caption.
-fn figures(plots: &[Plot<'_>]) -> Result<Vec<Figure>> {
-    plots
+/// Returns every chart as inline SVG, with its caption.
+fn figures(charts: &[Drawn]) -> Vec<Figure> {
+    charts
         .iter()
-        .map(|plot| {
-            Ok(Figure {
-                id: plot.stem.clone(),
-                svg: Value::from_safe_string(inline_svg(&plot.svg()?, &plot.title)),
-                caption: caption(&plot.stem),
-            })
+        .map(|chart| Figure {
+            id: chart.stem.clone(),
+            svg: Value::from_safe_string(inline_svg(&chart.svg, &chart.title)),
+            caption: caption(&chart.stem),
         })
         .collect()
 }
@@ -588,13 +585,19 @@ mod tests {
     use super::*;
     use crate::report::charts::sample;
 
+    /// Returns the report of a comparison, with its charts.
+    fn comparison_page(data: &Comparison) -> String {
+        comparison(data, &charts::comparison(data, None).unwrap()).unwrap()
+    }
+
+    /// Returns the report of a sweep, with its charts.
+    fn sweep_page(data: &SweepData) -> String {
+        sweep(data, &charts::sweep(data, None).unwrap()).unwrap()
+    }
+
     #[test]
     fn comparison_page_is_self_contained() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = sample::comparison();
-        let path = comparison(dir.path(), &data).unwrap();
-        assert_eq!(path, dir.path().join("report.html"));
-        let html = std::fs::read_to_string(&path).unwrap();
+        let html = comparison_page(&sample::comparison());
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert_eq!(
             html.matches("<svg").count(),
@@ -612,9 +615,7 @@ mod tests {
 
     #[test]
     fn sweep_page_has_grid_and_charts() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = sweep(dir.path(), &sample::sweep()).unwrap();
-        let html = std::fs::read_to_string(path).unwrap();
+        let html = sweep_page(&sample::sweep());
         assert_eq!(html.matches("<svg").count(), 2);
         assert!(html.contains("<th class=\"label\" title=\"traffic.rate\">rate</th>"));
         assert!(html.contains("p99 latency (ms) theory"));
@@ -624,7 +625,6 @@ mod tests {
 
     #[test]
     fn lesson_figures_come_first_and_every_kind_figure_is_listed() {
-        let dir = tempfile::tempdir().unwrap();
         let mut data = sample::comparison();
         let lost = "components.db.lost_writes";
         let hits = "components.cache.hit_ratio";
@@ -632,7 +632,7 @@ mod tests {
             sample::result("Async", &[(lost, 38.0, None), (hits, 0.9, None)]),
             sample::result("Sync", &[(lost, 0.0, None), (hits, 0.8, None)]),
         ];
-        let html = std::fs::read_to_string(comparison(dir.path(), &data).unwrap()).unwrap();
+        let html = comparison_page(&data);
         let lessons = html.find("Lesson figures").expect("a lesson table");
         let results = html.find("<th>offered</th>").expect("the results table");
         assert!(lessons < results, "lesson figures first");
@@ -643,7 +643,6 @@ mod tests {
 
     #[test]
     fn empty_and_failed_comparisons_still_write_a_page() {
-        let dir = tempfile::tempdir().unwrap();
         let mut data = sample::comparison();
         data.results = vec![sample::result(
             "Dead",
@@ -652,10 +651,10 @@ mod tests {
                 ("availability", 0.0, None),
             ],
         )];
-        let html = std::fs::read_to_string(comparison(dir.path(), &data).unwrap()).unwrap();
+        let html = comparison_page(&data);
         assert!(html.contains("Dead loses 100% of requests."), "{html}");
         data.results.clear();
-        let html = std::fs::read_to_string(comparison(dir.path(), &data).unwrap()).unwrap();
+        let html = comparison_page(&data);
         assert!(!html.contains("<svg"));
     }
 
@@ -670,11 +669,10 @@ mod tests {
 
     #[test]
     fn user_text_is_escaped_and_slashes_are_kept() {
-        let dir = tempfile::tempdir().unwrap();
         let mut data = sample::comparison();
         data.title = "Ours <vs> theirs".into();
         data.results[0].scenario = "A <b>'big'</b> & \"bold\" box".into();
-        let html = std::fs::read_to_string(comparison(dir.path(), &data).unwrap()).unwrap();
+        let html = comparison_page(&data);
         let name = "A &lt;b&gt;&#39;big&#39;&lt;/b&gt; &amp; &quot;bold&quot; box";
         assert!(html.contains("<title>Ours &lt;vs&gt; theirs</title>"));
         assert!(html.contains("<h1>Ours &lt;vs&gt; theirs</h1>"));
@@ -693,11 +691,10 @@ mod tests {
 
     #[test]
     fn sweep_labels_are_escaped() {
-        let dir = tempfile::tempdir().unwrap();
         let mut data = sample::sweep();
         data.scenario = "<Clones>".into();
         data.points[0].labels[1] = "a<b".into();
-        let html = std::fs::read_to_string(sweep(dir.path(), &data).unwrap()).unwrap();
+        let html = sweep_page(&data);
         assert!(html.contains("<h1>Sweep: &lt;Clones&gt;</h1>"));
         assert!(html.contains("<td class=\"label\">a&lt;b</td>"));
     }
@@ -723,14 +720,12 @@ mod tests {
 
     #[test]
     fn a_template_error_is_a_draw_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = write_page(dir.path(), "missing.html", &()).unwrap_err();
+        let err = render_page("missing.html", &()).unwrap_err();
         assert!(
             matches!(&err, Error::Draw { what, message }
                 if what.contains("missing.html") && message.contains("missing.html")),
             "{err}"
         );
-        assert!(!dir.path().join("report.html").exists());
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod determinism;
 mod guard_rails;
 mod hostile_shards;
 mod layers;
+mod output_folder;
 mod scenario_errors;
 mod shard;
 

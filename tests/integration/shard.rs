@@ -64,6 +64,15 @@ pub(crate) fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+/// The manifest of a folder of results.
+const MANIFEST: &str = "results.manifest.json";
+
+/// Returns the files (names and sizes) that the manifest in `dir` lists.
+fn manifest_files(dir: &Path) -> Value {
+    let text = std::fs::read(dir.join(MANIFEST)).unwrap();
+    serde_json::from_slice::<Value>(&text).unwrap()["files"].clone()
+}
+
 #[test]
 fn shards_in_separate_processes_merge_into_the_bytes_of_the_whole_sweep() {
     let tmp = TempDir::new().unwrap();
@@ -104,8 +113,10 @@ fn shards_in_separate_processes_merge_into_the_bytes_of_the_whole_sweep() {
     assert_eq!(charts, 8, "4 metrics x (PNG, SVG): {files:?}");
     assert_eq!(names(&merged), files, "merge wrote other files than sweep");
     // Every file is compared, the report included: nothing in them depends on
-    // the time or the machine, so none has to be skipped.
-    for file in &files {
+    // the time or the machine. Only the manifest names its run (process id and
+    // time); the files it lists, with their sizes, are the same.
+    assert_eq!(manifest_files(&whole), manifest_files(&merged));
+    for file in files.iter().filter(|f| *f != MANIFEST) {
         let a = std::fs::read(whole.join(file)).unwrap();
         let b = std::fs::read(merged.join(file)).unwrap();
         assert!(
@@ -139,7 +150,7 @@ fn shards_in_one_folder_merge_by_naming_the_folder() {
         .assert()
         .success()
         .stdout(predicate::str::is_empty());
-    for file in names(&whole) {
+    for file in names(&whole).into_iter().filter(|f| f != MANIFEST) {
         assert!(
             std::fs::read(whole.join(&file)).unwrap() == std::fs::read(merged.join(&file)).unwrap(),
             "{file} differs"

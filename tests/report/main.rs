@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use scalesim::metrics::ScenarioResult;
 use scalesim::report::data::Comparison;
-use scalesim::report::{charts, html};
+use scalesim::report::{self, folder, html};
 
 /// One machine with four cores; the load steps up halfway.
 const ONE_BOX: &str = "
@@ -77,18 +77,19 @@ fn comparison() -> Comparison {
     }
 }
 
-/// Writes the charts and the page for a fresh run into `dir`; returns the page.
-fn report(dir: &Path) -> PathBuf {
-    let data = comparison();
-    let files = charts::comparison(dir, &data).unwrap();
-    assert_eq!(files.len(), 2 * CHARTS.len(), "{files:?}");
-    html::comparison(dir, &data).unwrap()
+/// Writes the results of a fresh run into `dir`; returns the page.
+fn write_report(dir: &Path) -> PathBuf {
+    let files = report::comparison_files(&comparison(), None).unwrap();
+    let charts = files.names().filter(|n| n.ends_with(".png")).count();
+    assert_eq!(charts, CHARTS.len());
+    folder::publish(dir, &files, None).unwrap();
+    dir.join(html::FILE)
 }
 
 #[test]
 fn charts_and_page_are_written() {
     let dir = tempfile::tempdir().unwrap();
-    let page = report(dir.path());
+    let page = write_report(dir.path());
     for stem in CHARTS {
         for ext in ["png", "svg"] {
             let path = dir.path().join(format!("{stem}.{ext}"));
@@ -141,7 +142,7 @@ fn chromium() -> PathBuf {
 fn screenshot_shows_the_charts() {
     let browser = chromium();
     let dir = tempfile::tempdir().unwrap();
-    let page = report(dir.path());
+    let page = write_report(dir.path());
     let profile = dir.path().join("profile");
     let shot = dir.path().join("shot.png");
     let mut child = Command::new(&browser)
