@@ -1,6 +1,6 @@
 //! Combines the replications of one scenario into figures with confidence intervals.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use super::ci::{mean_interval, Interval};
@@ -197,6 +197,19 @@ impl ScenarioResult {
             // The figures changed since the index was built: look them over.
             _ => self.figures.iter().find(|f| at(f)),
         }
+    }
+
+    /// Returns the names of its components, in the order of their figures.
+    pub fn component_names(&self) -> Vec<&str> {
+        let mut seen = HashSet::new();
+        self.figures
+            .iter()
+            .filter_map(|f| match f.path.as_slice() {
+                [head, name, _] if head == "components" => Some(name.as_str()),
+                _ => None,
+            })
+            .filter(|name| seen.insert(*name))
+            .collect()
     }
 
     /// Returns the value at `path`, or NaN when there is none.

@@ -4,6 +4,7 @@
 //! A kind's module implements both; the registry (`parts::kinds`) lists it
 //! once, and every per-kind dispatch is generated from that list.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde_json::Value;
@@ -210,14 +211,31 @@ pub struct SpecContext<'a> {
     pub names: &'a [String],
     /// The key space of the traffic, if it has one.
     pub keys: Option<&'a KeySpace>,
+    /// The index of each component name, so that a name resolves at once.
+    index: HashMap<&'a str, usize>,
 }
 
-impl SpecContext<'_> {
+impl<'a> SpecContext<'a> {
+    /// Creates the context of a scenario with these request types, component
+    /// names (in file order) and key space.
+    pub fn new(types: &'a [RequestType], names: &'a [String], keys: Option<&'a KeySpace>) -> Self {
+        let mut index = HashMap::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            index.entry(name.as_str()).or_insert(i);
+        }
+        Self {
+            types,
+            names,
+            keys,
+            index,
+        }
+    }
+
     /// Resolves a component name written at `path` to its index.
     pub fn resolve(&self, name: &str, path: &str) -> Result<usize, Issue> {
-        self.names
-            .iter()
-            .position(|n| n == name)
+        self.index
+            .get(name)
+            .copied()
             .ok_or_else(|| Issue::new(path, no_such_component(name, self.names)))
     }
 

@@ -1,5 +1,7 @@
 //! Results as CSV: one row per scenario or grid point, and the time series.
 
+use std::collections::HashSet;
+
 use crate::error::{Error, Result};
 use crate::metrics::ScenarioResult;
 
@@ -13,10 +15,11 @@ pub fn results(
     // The union of all figure columns, in first-seen order: scenarios may have
     // different components.
     let mut columns: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for r in results {
         for f in &r.figures {
             let name = f.path.join(".");
-            if !columns.contains(&name) {
+            if seen.insert(name.clone()) {
                 columns.push(name.clone());
                 if f.ci.is_some() {
                     columns.push(format!("{name}_ci95_low"));

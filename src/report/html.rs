@@ -416,15 +416,7 @@ fn kind_figure_rows(results: &[ScenarioResult]) -> Vec<KindFigureRow> {
 fn component_rows(results: &[ScenarioResult]) -> Vec<ComponentRow> {
     let mut rows = Vec::new();
     for (i, r) in results.iter().enumerate() {
-        let mut names: Vec<&str> = Vec::new();
-        for f in &r.figures {
-            if let [head, name, _] = f.path.as_slice() {
-                if head == "components" && !names.contains(&name.as_str()) {
-                    names.push(name);
-                }
-            }
-        }
-        for name in names {
+        for name in r.component_names() {
             let key = |field: &str| format!("components.{name}.{field}");
             let count = |field: &str| {
                 r.figure(&key(field))

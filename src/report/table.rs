@@ -41,17 +41,7 @@ pub fn render(results: &[ScenarioResult]) -> String {
         }
     }
     for r in results {
-        let components: Vec<&str> = r
-            .figures
-            .iter()
-            .filter(|f| f.path.first().is_some_and(|p| p == "components") && f.path.len() == 3)
-            .map(|f| f.path[1].as_str())
-            .fold(Vec::new(), |mut names, n| {
-                if !names.contains(&n) {
-                    names.push(n);
-                }
-                names
-            });
+        let components = r.component_names();
         if components.is_empty() {
             continue;
         }

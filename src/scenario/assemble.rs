@@ -308,17 +308,18 @@ fn check_components(
         weight: 1.0,
         op: Op::Read,
     }];
-    let cx = SpecContext {
-        types: traffic.map_or(&default_types[..], |t| &t.types),
-        names: &names,
-        // When the traffic section is broken (already reported) but has keys,
-        // components that need keys must not report their absence as well.
-        keys: match traffic {
-            Some(t) => t.keys.as_ref(),
-            None if keys_written => Some(&PLACEHOLDER_KEYS),
-            None => None,
-        },
+    // When the traffic section is broken (already reported) but has keys,
+    // components that need keys must not report their absence as well.
+    let keys = match traffic {
+        Some(t) => t.keys.as_ref(),
+        None if keys_written => Some(&PLACEHOLDER_KEYS),
+        None => None,
     };
+    let cx = SpecContext::new(
+        traffic.map_or(&default_types[..], |t| &t.types),
+        &names,
+        keys,
+    );
     let mut out = Vec::new();
     for (name, body) in map {
         let path = join_key("components", name);

@@ -68,3 +68,25 @@ pub const MAX_POINTS: usize = 100_000;
 
 /// Most runs of a sweep (points times replications).
 pub const MAX_RUNS: u64 = 10_000_000;
+
+#[cfg(test)]
+mod tests {
+    /// Every limit is documented: docs/model.md names each constant of this file.
+    #[test]
+    fn docs_name_every_limit() {
+        let docs = include_str!("../../docs/model.md");
+        let source = include_str!("limits.rs");
+        let names: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub const "))
+            .filter_map(|l| l.split(':').next())
+            .collect();
+        assert!(names.len() > 15, "{names:?}");
+        for name in names {
+            assert!(
+                docs.contains(&format!("`{name}`")),
+                "docs/model.md does not name {name}"
+            );
+        }
+    }
+}

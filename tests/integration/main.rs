@@ -15,6 +15,7 @@ mod guard_rails;
 mod hostile_shards;
 mod layers;
 mod output_folder;
+mod robustness;
 mod scenario_errors;
 mod shard;
 

@@ -1,5 +1,7 @@
 //! Utilisation of each component, per scenario.
 
+use std::collections::HashSet;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -18,10 +20,11 @@ pub const TITLE: &str = "Utilisation per component";
 /// first appear across the scenarios.
 pub fn components(data: &Comparison) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for r in &data.results {
         for f in &r.figures {
             if let [head, name, field] = f.path.as_slice() {
-                if head == "components" && field == "utilization" && !names.contains(name) {
+                if head == "components" && field == "utilization" && seen.insert(name) {
                     names.push(name.clone());
                 }
             }
@@ -30,13 +33,50 @@ pub fn components(data: &Comparison) -> Vec<String> {
     names
 }
 
+/// Most components the chart draws: beyond it, bars would be too thin to
+/// read, so only the busiest are drawn.
+pub const MAX_BARS: usize = 24;
+
+/// Returns the components to draw: all of them, or the [`MAX_BARS`] busiest
+/// (by their highest utilisation in any scenario), in their order.
+fn busiest(data: &Comparison, names: Vec<String>) -> Vec<String> {
+    if names.len() <= MAX_BARS {
+        return names;
+    }
+    let peak = |name: &str| {
+        let path = format!("components.{name}.utilization");
+        data.results
+            .iter()
+            .filter_map(|r| r.figure(&path))
+            .map(|f| f.value)
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, f64::max)
+    };
+    let mut ranked: Vec<(usize, f64)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (i, peak(n)))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut kept: Vec<usize> = ranked.iter().take(MAX_BARS).map(|&(i, _)| i).collect();
+    kept.sort_unstable();
+    kept.into_iter().map(|i| names[i].clone()).collect()
+}
+
 /// Draws one group of bars per component, one bar per scenario that has it,
 /// each labelled with its percentage. A component near 100% is the bottleneck.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison) -> Result<()> {
     let fail = style::fail(STEM);
     let legend = style::scenario_legend(data, Mark::Swatch);
     let area = style::frame(root, STEM, TITLE, &legend)?;
-    let names = components(data);
+    let all = components(data);
+    let count = all.len();
+    let names = busiest(data, all);
+    let x_desc = if names.len() < count {
+        format!("component (the {} busiest of {count})", names.len())
+    } else {
+        "component".to_string()
+    };
     let path = |name: &str| format!("components.{name}.utilization");
 
     let top = data
@@ -72,7 +112,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         .x_label_style(style::text(style::AXIS_SIZE))
         .x_label_formatter(&x_label)
         .y_label_formatter(&y_label)
-        .x_desc("component")
+        .x_desc(x_desc)
         .y_desc("utilisation (%)")
         .draw()
         .map_err(&fail)?;

@@ -1,0 +1,238 @@
+//! Regression tests for inputs that once aborted, exhausted or hung scalesim:
+//! sizes asked for before they were checked, memory that grew with the
+//! requests, silent defaults and unclear messages. Each must now be a clear
+//! error (exit status 2), a warning, or a run that stops cleanly.
+
+use std::io::Write;
+
+use tempfile::TempDir;
+
+use crate::{number, run_json, scalesim};
+
+/// A small valid scenario; `extra` is appended to its top level and
+/// `web` to its server's settings.
+fn scenario(extra: &str, web: &str) -> String {
+    format!(
+        "name: small\nseed: 3\nduration: 30s\nwarmup: 0s\ntraffic: {{rate: 10/s}}\n\
+         entry: web\ncomponents:\n  web:\n    kind: server\n    work: 1ms\n{web}{extra}"
+    )
+}
+
+/// Writes `text` to a file in a new temporary folder; returns both.
+fn file(text: &str) -> (TempDir, std::path::PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("scenario.yaml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+/// Asserts that `validate` refuses `text` with exit status 2 and a message
+/// holding every one of `words`.
+fn refused(text: &str, words: &[&str]) {
+    let (_dir, path) = file(text);
+    let out = scalesim().arg("validate").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for w in words {
+        assert!(stderr.contains(w), "`{w}` not in: {stderr}");
+    }
+}
+
+#[test]
+fn slo_windows_beyond_the_limit_are_refused_before_any_allocation() {
+    // One window per nanosecond over 30 s once asked for 72 GB.
+    refused(
+        &scenario("slo: {window: 1ns}\n", ""),
+        &["slo.window", "the most is 1000000"],
+    );
+}
+
+#[test]
+fn replications_and_threads_out_of_range_are_bad_input() {
+    for args in [
+        ["--replications", "100000000"],
+        ["--replications", "0"],
+        ["--jobs", "20000"],
+        ["--jobs", "0"],
+    ] {
+        let out = scalesim()
+            .args([
+                "run",
+                "one-big-server",
+                "--out",
+                "/nonexistent-never-written",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(args[0]), "{stderr}");
+    }
+}
+
+#[test]
+fn a_cache_ring_beyond_the_limit_is_refused() {
+    // 100,000 nodes of 10,000 points each, each within its own limit, once took 15 GB.
+    let text = "name: ring\nduration: 10s\ntraffic: {rate: 1/s, keys: {count: 10}}\n\
+                entry: c\ncomponents:\n  c: {kind: cache, replicas: 100000, \
+                virtual_nodes: 10000, capacity: 10, backend: db}\n  db: {kind: database}\n";
+    refused(text, &["components.c.virtual_nodes", "the most is 4000000"]);
+}
+
+#[test]
+fn a_device_or_a_huge_file_is_not_read_to_the_end() {
+    let out = scalesim().args(["validate", "/dev/zero"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("more than 4 MiB"), "{stderr}");
+}
+
+#[test]
+fn a_name_of_a_million_characters_is_refused_at_once() {
+    // A 10-million-character name once made writing the results take minutes.
+    let long = "x".repeat(1_000_000);
+    refused(
+        &scenario("", "").replace("name: small", &format!("name: {long}")),
+        &["name: a text of 1000000 characters is too long: at most 20000"],
+    );
+}
+
+#[test]
+fn text_that_is_not_utf8_is_placed_at_its_line() {
+    let (_dir, path) = file("");
+    let mut f = std::fs::File::create(&path).unwrap();
+    f.write_all(b"name: caf\xe9\nduration: 10s\n").unwrap();
+    let out = scalesim().arg("validate").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains(":1:10: invalid text"), "{stderr}");
+}
+
+#[test]
+fn empty_fields_are_errors_not_defaults() {
+    for field in ["queue:", "cores:", "replicas:", "speed: ~"] {
+        refused(
+            &scenario("", &format!("    {field}\n")),
+            &["expected a value, found nothing"],
+        );
+    }
+    let out = scalesim()
+        .args([
+            "validate",
+            "one-big-server",
+            "--set",
+            "components.box.cores=",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("found nothing"));
+}
+
+#[test]
+fn impossible_values_are_refused_with_their_limit() {
+    refused(
+        &scenario("", "    speed: 1e-300\n"),
+        &["speed", "from 0.01 to 2"],
+    );
+    refused(
+        &scenario("", "    price: 1e300/h\n"),
+        &["price", "the most a machine may cost"],
+    );
+    refused(
+        &scenario("", "    cores: 4294967296\n"),
+        &["expected a whole number from 0 to 4294967295, found 4294967296"],
+    );
+    refused(
+        &scenario("failures:\n  - {at: 5s, slow: web, factor: 1000001}\n", ""),
+        &["factor", "from 1 to 1e6"],
+    );
+}
+
+#[test]
+fn a_rate_the_schedule_hides_and_a_region_named_like_a_zone_are_refused() {
+    refused(
+        &scenario("", "").replace(
+            "traffic: {rate: 10/s}",
+            "traffic: {rate: 10/s, schedule: [{at: 0s, rate: 5/s}]}",
+        ),
+        &["traffic.rate", "never used"],
+    );
+    refused(
+        &scenario("regions: {a: [a]}\n", "    zone: a\n"),
+        &["regions.a", "already the name of a zone"],
+    );
+}
+
+#[test]
+fn a_failure_after_the_end_of_the_run_is_a_warning() {
+    let (_dir, path) = file(&scenario(
+        "failures:\n  - {at: 1m, crash: web, for: 10s}\n",
+        "",
+    ));
+    let out = scalesim().arg("validate").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning:")
+            && stderr.contains("failures[0].at")
+            && stderr.contains("never happens"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn yaml_troubles_are_explained_in_the_words_of_a_scenario() {
+    refused("name: x\nname: y\n", &["the key `name` is written twice"]);
+    refused("---\nname: x\n---\nname: y\n", &["several YAML documents"]);
+    let mut bomb = String::from("a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n");
+    for i in 1..9 {
+        let p = i - 1;
+        let row = vec![format!("*a{p}"); 10].join(",");
+        bomb.push_str(&format!("a{i}: &a{i} [{row}]\n"));
+    }
+    refused(&bomb, &["anchors and aliases are expanded"]);
+}
+
+#[test]
+fn a_huge_replication_lag_stops_at_the_in_flight_cap() {
+    // Every unreplicated write is remembered: with a lag of ten hours under a
+    // steady write load, memory once grew past 5 GB and nothing stopped it.
+    let (_dir, path) = file(
+        "name: lag\nseed: 1\nduration: 1h\nwarmup: 0s\n\
+         traffic: {rate: 20000/s, keys: {count: 100000000}, requests: {put: {weight: 1, op: write}}}\n\
+         entry: db\ncomponents:\n  db: {kind: database, cores: 64, work: 0ms, \
+         read_replicas: 2, lag: 10h}\n",
+    );
+    let out = run_json(&[path.to_str().unwrap(), "--max-in-flight", "100000"]);
+    let first = &out.json[0];
+    assert_eq!(first["truncated"]["reason"], "max_in_flight", "{first}");
+    // Stopped within seconds of simulated time, not after an hour.
+    assert!(number(first, "truncated.at_s") < 30.0);
+}
+
+#[test]
+fn the_largest_chain_of_components_runs() {
+    // A chain of 15,000 servers once took six minutes and 2.4 GB, mostly to
+    // write its results; now building, running and writing are linear.
+    let mut text = String::from(
+        "name: chain\nduration: 2s\nwarmup: 0s\ntraffic: {rate: 1/s}\nentry: s0\n\
+         network: {latency: 0ms}\ncomponents:\n",
+    );
+    let n = 20_000;
+    for i in 0..n {
+        let calls = if i + 1 < n {
+            format!(", calls: [s{}]", i + 1)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!("  s{i}: {{kind: server, work: 1us{calls}}}\n"));
+    }
+    let (_dir, path) = file(&text);
+    let out = run_json(&[path.to_str().unwrap()]);
+    assert!(number(&out.json[0], "requests.completed") >= 1.0);
+    // One component more is beyond the limit.
+    text.push_str("  extra: {kind: server, work: 1us}\n");
+    refused(&text, &["components", "at most 20000"]);
+}
