@@ -1,4 +1,5 @@
-//! Property tests that feed random and mutated scenario files to the loader.
+//! Property tests that feed random and mutated scenario files to the loader,
+//! and random valid architectures to whole runs (`runs`).
 //!
 //! Whatever the text, `scenario::load_text` must return quickly, never panic,
 //! and reject bad input with a `ScenarioError` whose every issue names a field
@@ -8,6 +9,8 @@
 //! of `tests/fuzz/corpus/` (inputs that once broke the loader or come close);
 //! every corpus file is also replayed on its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod runs;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -246,11 +249,16 @@ fn apply(text: &str, m: &Mutation) -> String {
 }
 
 fn config() -> Config {
+    config_with(CASES)
+}
+
+/// Returns a configuration of `cases` cases, or of `FUZZ_CASES` when it is set.
+fn config_with(cases: u32) -> Config {
     Config {
         cases: std::env::var("FUZZ_CASES")
             .ok()
             .and_then(|n| n.parse().ok())
-            .unwrap_or(CASES),
+            .unwrap_or(cases),
         failure_persistence: None,
         ..Config::default()
     }
