@@ -571,7 +571,7 @@ impl Component<Msg, World> for Cache {
         let entries: usize = self.nodes.iter().map(Store::len).sum();
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
-            kind: "cache",
+            kind: <Spec as Kind>::NAME,
             utilization: 0.0,
             mean_queue: 0.0,
             completed: c.answered,

@@ -613,7 +613,7 @@ impl Component<Msg, World> for Database {
         }
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
-            kind: "database",
+            kind: <Spec as Kind>::NAME,
             utilization,
             mean_queue,
             completed: self.nodes.iter().map(|n| n.station.completed).sum(),

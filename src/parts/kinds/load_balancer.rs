@@ -659,7 +659,7 @@ impl Component<Msg, World> for LoadBalancer {
         let up_levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
-            kind: "load_balancer",
+            kind: <Spec as Kind>::NAME,
             utilization: if cores == 0 {
                 0.0
             } else {

@@ -507,7 +507,7 @@ impl Component<Msg, World> for Server {
         let levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
-            kind: "server",
+            kind: <Spec as Kind>::NAME,
             utilization: busy / f64::from(cores.max(1)),
             mean_queue: waiting,
             completed: self.stations.iter().map(|s| s.completed).sum(),
