@@ -16,11 +16,11 @@ pub const REPORT_LEVEL: f64 = 0.95;
 pub struct Figure {
     /// Path of keys in the JSON results.
     pub path: Vec<String>,
-    /// The mean over replications, or the total for counts.
+    /// The mean over replications (of counts too).
     pub value: f64,
-    /// The 95% interval of the mean (only with several replications, never for totals).
+    /// The 95% interval of the mean (only with several replications).
     pub ci: Option<Interval>,
-    /// True for counts, which are summed over replications.
+    /// True for counts: whole numbers in each run (not their mean).
     pub total: bool,
     /// What it means: its unit, which way is better, whether it is a lesson.
     pub measure: &'static Measure,
@@ -61,7 +61,7 @@ pub struct FlatFigure {
     pub path: Vec<String>,
     /// The value in this run.
     pub value: f64,
-    /// True for counts, which are summed over replications.
+    /// True for counts: whole numbers in each run.
     pub total: bool,
     /// What it means: its unit, which way is better, whether it is a lesson.
     pub measure: &'static Measure,
@@ -150,21 +150,17 @@ impl ScenarioResult {
                         total: f.total,
                         measure: f.measure,
                     }
-                } else if f.total {
-                    Figure {
-                        path: f.path.clone(),
-                        value: samples.iter().sum(),
-                        ci: None,
-                        total: true,
-                        measure: f.measure,
-                    }
                 } else {
+                    // One convention for every figure, counts included: the
+                    // mean of the replications, with its interval. A total
+                    // would grow with the number of replications and could
+                    // not be compared between two results.
                     let interval = mean_interval(&samples, REPORT_LEVEL);
                     Figure {
                         path: f.path.clone(),
                         value: interval.mean,
                         ci: (runs.len() > 1).then_some(interval),
-                        total: false,
+                        total: f.total,
                         measure: f.measure,
                     }
                 }

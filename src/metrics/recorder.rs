@@ -80,6 +80,9 @@ pub struct Recorder {
     wait_sum_ns: f64,
     /// Completed requests that waited at all.
     waited: u64,
+    /// Successful answers delivered inside the measured window, whenever
+    /// their request arrived: the throughput's numerator.
+    answered: u64,
     components: Vec<ComponentStats>,
     series: SeriesRecorder,
     markers: Vec<Marker>,
@@ -133,6 +136,7 @@ impl Recorder {
             latency_sum_ns: 0.0,
             wait_sum_ns: 0.0,
             waited: 0,
+            answered: 0,
             components: Vec::new(),
             series: SeriesRecorder::new(duration),
             markers: Vec::new(),
@@ -208,6 +212,9 @@ impl Recorder {
             _ => self.series.error(now),
         }
         self.slo.record(now, success);
+        if success && self.window.contains(now) {
+            self.answered += 1;
+        }
         if !counted {
             return;
         }
@@ -290,7 +297,7 @@ impl Recorder {
             simulated_s: simulated.as_secs_f64(),
             events,
             requests: c,
-            throughput_rps: c.completed as f64 / self.window.secs(),
+            throughput_rps: self.answered as f64 / self.window.secs(),
             availability: if c.offered == 0 {
                 1.0
             } else {
@@ -319,7 +326,7 @@ impl Recorder {
             cost_per_hour,
             cost_per_million: cost_per_million(
                 cost_per_hour,
-                c.completed as f64 / self.window.secs(),
+                self.answered as f64 / self.window.secs(),
             ),
             cdf: CDF_QUANTILES
                 .iter()

@@ -61,7 +61,7 @@ fn cell(r: &ScenarioResult, column: &str) -> String {
         return String::new();
     };
     match (end, f.ci) {
-        (None, _) if f.total => format!("{}", f.value.round()),
+        (None, _) if f.total && f.value.fract() == 0.0 => format!("{}", f.value),
         (None, _) => format!("{}", f.value),
         (Some(false), Some(ci)) => format!("{}", ci.low()),
         (Some(true), Some(ci)) => format!("{}", ci.high()),

@@ -56,7 +56,10 @@ fn insert(root: &mut Map<String, Value>, figure: &Figure) {
         let Value::Object(map) = entry else { return };
         node = map;
     }
-    node.insert(name.clone(), number(figure.value, figure.total));
+    // A count is written as a whole number where it is one (a single run, or
+    // replications that agree); a mean of counts keeps its decimals.
+    let whole = figure.total && figure.value.fract() == 0.0;
+    node.insert(name.clone(), number(figure.value, whole));
     if let Some(ci) = figure.ci {
         node.insert(
             format!("{name}_ci95"),

@@ -179,3 +179,28 @@ components:
         0.02,
     );
 }
+
+#[test]
+fn an_overloaded_mm1_answers_at_its_capacity() {
+    // Offered twice what one core serves, with a queue that never refuses:
+    // the core never idles after the first instants, so answers leave at the
+    // service rate, whatever arrived before the warm-up. Throughput counts
+    // the answers of the measured window, not only those of its arrivals.
+    let yaml = "name: overloaded
+seed: 5
+duration: 60s
+warmup: 10s
+traffic: {rate: 2000/s}
+entry: web
+components:
+  web: {kind: server, cores: 1, work: 1ms, service: exponential, queue: unbounded}
+";
+    let runs = replicate(yaml, 8);
+    assert_matches(
+        "overloaded M/M/1 throughput (/s)",
+        &runs,
+        |r| r.throughput_rps,
+        1000.0,
+        0.01,
+    );
+}
