@@ -256,6 +256,7 @@ fn main() -> Result<()> {
             .collect(),
         results,
         common_random_numbers: true,
+        differences: Vec::new(),
     };
     let out = Path::new("output/custom-component");
     folder::publish(out, &report::comparison_files(&data, None)?, None)?;

@@ -13,7 +13,8 @@ mod time_average;
 mod window_clock;
 
 pub use aggregate::{
-    paired_difference, Figure, FigureIndex, FlatFigure, FlatRun, ScenarioResult, REPORT_LEVEL,
+    paired_difference, paired_differences, Figure, FigureIndex, FlatFigure, FlatRun,
+    ScenarioResult, REPORT_LEVEL,
 };
 pub use measure::{Better, Measure, Reading, Unit};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};

@@ -26,7 +26,7 @@ use data::Comparison;
 /// ([`Error::Interrupted`](crate::Error::Interrupted)).
 pub fn comparison_files(data: &Comparison, cancel: Option<&AtomicBool>) -> Result<Files> {
     let mut files = Files::new();
-    files.add("results.json", json::render(&data.results));
+    files.add("results.json", json::render_comparison(data));
     files.add("results.csv", csv::results(&data.results, &[], &[])?);
     files.add("timeseries.csv", csv::time_series(&data.results)?);
     folder::check(cancel)?;

@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 
 use super::CommonArgs;
 use crate::error::{Error, Result};
+use crate::metrics::{paired_differences, REPORT_LEVEL};
 use crate::metrics::{RunSummary, ScenarioResult};
-use crate::report::data::Comparison;
+use crate::report::data::{Comparison, Differences, PairedFigure};
+use crate::report::lessons::lessons;
 use crate::report::{self, html, table};
 use crate::scenario::Scenario;
 
@@ -94,15 +96,64 @@ pub fn comparison(
     runs: &[Vec<RunSummary>],
     crn: bool,
 ) -> Comparison {
+    let results: Vec<ScenarioResult> = runs.iter().map(|r| ScenarioResult::from_runs(r)).collect();
+    let differences = if crn {
+        paired(&results, runs)
+    } else {
+        Vec::new()
+    };
     Comparison {
         title: title.to_string(),
-        results: runs.iter().map(|r| ScenarioResult::from_runs(r)).collect(),
+        results,
         abouts: scenarios
             .iter()
             .map(|s| s.about.trim().to_string())
             .collect(),
         common_random_numbers: crn,
+        differences,
     }
+}
+
+/// The figures whose paired differences a comparison reports, beside its
+/// lesson figures.
+const PAIRED: &[&str] = &[
+    "availability",
+    "goodput_rps",
+    "throughput_rps",
+    "latency_ms.mean",
+    "latency_ms.p99",
+    "cost_per_hour",
+];
+
+/// Returns the paired differences of every scenario from the first, on the
+/// figures of [`PAIRED`] and the lesson figures (nothing with fewer than two
+/// replications, which give no interval).
+fn paired(results: &[ScenarioResult], runs: &[Vec<RunSummary>]) -> Vec<Differences> {
+    let (Some(baseline), Some(first)) = (results.first(), runs.first()) else {
+        return Vec::new();
+    };
+    if runs.iter().any(|r| r.len() < 2) {
+        return Vec::new();
+    }
+    let mut paths: Vec<String> = PAIRED.iter().map(|p| p.to_string()).collect();
+    paths.extend(lessons(results).into_iter().map(|l| l.path));
+    results
+        .iter()
+        .zip(runs)
+        .skip(1)
+        .map(|(result, other)| Differences {
+            scenario: result.scenario.clone(),
+            baseline: baseline.scenario.clone(),
+            figures: paired_differences(first, other, &paths, REPORT_LEVEL)
+                .into_iter()
+                .map(|(path, measure, difference)| PairedFigure {
+                    path,
+                    measure,
+                    difference,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Writes results, charts and the report; prints the table (plus `extra`) or the JSON.

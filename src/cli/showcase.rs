@@ -37,10 +37,6 @@ pub fn run(common: &CommonArgs) -> Result<()> {
     )?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let data = comparison("Vertical vs horizontal vs hybrid", &scenarios, &runs, true);
-    publish(
-        &data,
-        &differences(&runs, &data.results[0].scenario),
-        common,
-    )?;
+    publish(&data, &differences(&data), common)?;
     crate::cli::check_interrupted()
 }

@@ -243,6 +243,48 @@ pub fn paired_difference(
     (!diffs.is_empty()).then(|| mean_interval(&diffs, level))
 }
 
+/// Returns the paired differences `b - a` of the figures at `paths`, over
+/// paired replications, each with its declaration and interval; a figure
+/// missing from a run is left out.
+///
+/// Each run is flattened once, whatever the number of paths.
+pub fn paired_differences(
+    a: &[RunSummary],
+    b: &[RunSummary],
+    paths: &[String],
+    level: f64,
+) -> Vec<(String, &'static Measure, Interval)> {
+    let index = |run: &RunSummary| -> HashMap<String, (f64, &'static Measure)> {
+        flatten(run)
+            .into_iter()
+            .map(|f| (f.path.join("."), (f.value, f.measure)))
+            .collect()
+    };
+    let pairs: Vec<_> = a.iter().zip(b).map(|(x, y)| (index(x), index(y))).collect();
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    paths
+        .iter()
+        .filter_map(|path| {
+            let mut measure = None;
+            let diffs: Vec<f64> = pairs
+                .iter()
+                .map(|(x, y)| {
+                    let (vx, _) = x.get(path)?;
+                    let (vy, m) = y.get(path)?;
+                    measure = Some(*m);
+                    Some(vy - vx)
+                })
+                .collect::<Option<_>>()?;
+            if diffs.iter().any(|d| !d.is_finite()) {
+                return None;
+            }
+            Some((path.clone(), measure?, mean_interval(&diffs, level)))
+        })
+        .collect()
+}
+
 /// Averages the latency at each quantile level over the runs that have one.
 fn mean_cdf(runs: &[RunSummary]) -> Vec<CdfPoint> {
     let with_cdf: Vec<&Vec<CdfPoint>> = runs
@@ -301,6 +343,7 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
         core(&format!("errors.{name}"), *v as f64, true);
     }
     core("throughput_rps", run.throughput_rps, false);
+    core("goodput_rps", run.goodput_rps, false);
     core("availability", run.availability, false);
     let l = &run.latency_ms;
     for (name, v) in [

@@ -245,6 +245,7 @@ pub const CORE: &[&Measure] = &[
         Unit::PerSecond,
         Better::Higher,
     ),
+    &Measure::new("goodput_rps", "goodput", Unit::PerSecond, Better::Higher),
     &Measure::new("availability", "availability", Unit::Share, Better::Higher),
     &Measure::new("latency_ms.mean", "mean latency", Unit::Ms, Better::Lower),
     &Measure::new("latency_ms.p50", "p50 latency", Unit::Ms, Better::Lower),

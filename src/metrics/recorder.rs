@@ -83,6 +83,10 @@ pub struct Recorder {
     /// Successful answers delivered inside the measured window, whenever
     /// their request arrived: the throughput's numerator.
     answered: u64,
+    /// Of those, the answers within the objective's latency: the goodput's.
+    good: u64,
+    /// The objective's latency (`None`: every answer is good).
+    good_latency: Option<SimTime>,
     components: Vec<ComponentStats>,
     series: SeriesRecorder,
     markers: Vec<Marker>,
@@ -137,6 +141,8 @@ impl Recorder {
             wait_sum_ns: 0.0,
             waited: 0,
             answered: 0,
+            good: 0,
+            good_latency: slo.latency,
             components: Vec::new(),
             series: SeriesRecorder::new(duration),
             markers: Vec::new(),
@@ -206,14 +212,21 @@ impl Recorder {
     /// Notes how a client request ended, at `now`.
     #[inline]
     pub fn finished(&mut self, counted: bool, ending: Ending, now: SimTime) {
-        let success = matches!(ending, Ending::Completed { .. });
-        match ending {
-            Ending::Completed { latency, .. } => self.series.completed(now, latency),
-            _ => self.series.error(now),
-        }
-        self.slo.record(now, success);
+        let (success, good) = match ending {
+            Ending::Completed { latency, .. } => {
+                self.series.completed(now, latency);
+                (true, self.good_latency.is_none_or(|l| latency <= l))
+            }
+            _ => {
+                self.series.error(now);
+                (false, false)
+            }
+        };
+        // Under an objective with a latency, a late answer misses it.
+        self.slo.record(now, good);
         if success && self.window.contains(now) {
             self.answered += 1;
+            self.good += u64::from(good);
         }
         if !counted {
             return;
@@ -298,6 +311,7 @@ impl Recorder {
             events,
             requests: c,
             throughput_rps: self.answered as f64 / self.window.secs(),
+            goodput_rps: self.good as f64 / self.window.secs(),
             availability: if c.offered == 0 {
                 1.0
             } else {

@@ -14,6 +14,9 @@ pub struct Slo {
     pub success: f64,
     /// Length of a window.
     pub window: SimTime,
+    /// The latency an answer must not pass to count as a success (`None`:
+    /// every answer does).
+    pub latency: Option<SimTime>,
 }
 
 impl Default for Slo {
@@ -22,6 +25,7 @@ impl Default for Slo {
         Self {
             success: 0.999,
             window: SimTime(10_000_000_000),
+            latency: None,
         }
     }
 }
@@ -121,6 +125,7 @@ mod tests {
             end: SimTime(40),
         };
         let slo = Slo {
+            latency: None,
             success: 0.9,
             window: SimTime(10),
         };

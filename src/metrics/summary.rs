@@ -70,8 +70,12 @@ pub struct RunSummary {
     pub events: u64,
     /// Request counts.
     pub requests: Counts,
-    /// Completed requests per second of measured window.
+    /// Successful answers delivered per second of measured window, whenever
+    /// their request arrived.
     pub throughput_rps: f64,
+    /// Successful answers within the objective's latency (all of them without
+    /// one) per second of measured window.
+    pub goodput_rps: f64,
     /// Completed divided by offered.
     pub availability: f64,
     /// Latency of completed requests.

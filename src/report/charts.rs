@@ -338,6 +338,7 @@ mod tests {
             results: vec![dead],
             abouts: Vec::new(),
             common_random_numbers: false,
+            differences: Vec::new(),
         };
         let plots = comparison_plots(&data);
         assert_eq!(plots.len(), 1, "only throughput and availability have data");

@@ -1,6 +1,7 @@
 //! What the charts and the HTML report are drawn from.
 
-use crate::metrics::ScenarioResult;
+use crate::metrics::ci::Interval;
+use crate::metrics::{Measure, ScenarioResult};
 
 /// A comparison of scenarios (from `run`, `compare` or the showcase).
 #[derive(Clone, Debug)]
@@ -13,6 +14,47 @@ pub struct Comparison {
     pub abouts: Vec<String>,
     /// Whether the scenarios ran on common random numbers (`compare`).
     pub common_random_numbers: bool,
+    /// The paired differences of each scenario from the first, over common
+    /// random numbers (empty without them, or with one replication).
+    pub differences: Vec<Differences>,
+}
+
+/// The paired differences of one scenario from the baseline: replication `i`
+/// of one against replication `i` of the other, which share their arrivals.
+#[derive(Clone, Debug)]
+pub struct Differences {
+    /// The scenario.
+    pub scenario: String,
+    /// The scenario it is compared with (the first of the comparison).
+    pub baseline: String,
+    /// The difference of each figure (scenario minus baseline), in order.
+    pub figures: Vec<PairedFigure>,
+}
+
+/// The paired difference of one figure.
+#[derive(Clone, Debug)]
+pub struct PairedFigure {
+    /// Its path in the results (`latency_ms.p99`).
+    pub path: String,
+    /// What it means.
+    pub measure: &'static Measure,
+    /// The mean difference with its 95% interval.
+    pub difference: Interval,
+}
+
+impl PairedFigure {
+    /// Returns true when the interval of the difference excludes zero: the
+    /// gap is beyond the noise of the replications.
+    pub fn significant(&self) -> bool {
+        self.difference.low() > 0.0 || self.difference.high() < 0.0
+    }
+}
+
+impl Differences {
+    /// Returns the difference of the figure at `path`, if it was compared.
+    pub fn figure(&self, path: &str) -> Option<&PairedFigure> {
+        self.figures.iter().find(|f| f.path == path)
+    }
 }
 
 /// A parameter sweep (from `sweep`).

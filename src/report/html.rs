@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::charts::{self, style, sweep::short_names, Drawn};
 use super::data::{Comparison, SweepData, SweepPoint};
-use super::format;
+use super::format::{self, Metric};
 use super::lessons::{cell as lesson_cell, lessons};
 use super::reading;
 use crate::error::{Error, Result};
@@ -49,6 +49,10 @@ struct ComparisonPage {
     components: Vec<ComponentRow>,
     /// The figures each component's kind declares, beyond the common ones.
     kind_figures: Vec<KindFigureRow>,
+    /// The baseline of the paired differences (empty: there are none).
+    baseline: String,
+    /// The paired differences from the baseline.
+    differences: Vec<DifferenceRow>,
     charts: Vec<Figure>,
 }
 
@@ -66,6 +70,20 @@ struct LessonRow {
     scenario: String,
     colour: String,
     cells: Vec<String>,
+}
+
+/// The paired difference of one figure of one scenario from the baseline.
+#[derive(Serialize)]
+struct DifferenceRow {
+    scenario: String,
+    colour: String,
+    /// The figure's name with its unit.
+    figure: String,
+    difference: String,
+    /// `[low, high]`.
+    interval: String,
+    /// Whether the interval excludes zero.
+    significant: bool,
 }
 
 /// One figure a component's kind declares, in one scenario.
@@ -218,6 +236,12 @@ pub fn comparison(data: &Comparison, drawn: &[Drawn]) -> Result<String> {
         lessons: lesson_table(&data.results),
         components: component_rows(&data.results),
         kind_figures: kind_figure_rows(&data.results),
+        baseline: data
+            .differences
+            .first()
+            .map(|d| d.baseline.clone())
+            .unwrap_or_default(),
+        differences: difference_rows(data),
         charts: figures(drawn),
     };
     render_page("comparison.html", &page)
@@ -377,6 +401,43 @@ fn lesson_table(results: &[ScenarioResult]) -> LessonTable {
                 .collect()
         },
     }
+}
+
+/// Returns one row per paired difference, scenario by scenario.
+fn difference_rows(data: &Comparison) -> Vec<DifferenceRow> {
+    let mut rows = Vec::new();
+    for d in &data.differences {
+        let i = data
+            .results
+            .iter()
+            .position(|r| r.scenario == d.scenario)
+            .unwrap_or(0);
+        for f in &d.figures {
+            let metric = Metric::of(&f.path, f.measure);
+            let shown = |v: f64| {
+                let v = v * metric.scale;
+                let text = format::sig(v.abs());
+                if v < 0.0 {
+                    format!("−{text}")
+                } else {
+                    format!("+{text}")
+                }
+            };
+            rows.push(DifferenceRow {
+                scenario: d.scenario.clone(),
+                colour: swatch(i),
+                figure: metric.axis(),
+                difference: shown(f.difference.mean),
+                interval: format!(
+                    "[{}, {}]",
+                    shown(f.difference.low()),
+                    shown(f.difference.high())
+                ),
+                significant: f.significant(),
+            });
+        }
+    }
+    rows
 }
 
 /// Returns one row per figure a component's kind declares, for each scenario.

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Number, Value};
 
+use super::data::{Comparison, Differences};
 use crate::metrics::{Figure, ScenarioResult, Truncation};
 
 /// Returns the JSON object of one scenario's results.
@@ -42,6 +43,53 @@ pub fn render(results: &[ScenarioResult]) -> String {
         serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_else(|_| "[]".into());
     text.push('\n');
     text
+}
+
+/// Returns the JSON array of a comparison's results: each scenario's object,
+/// and for each scenario after the first, its paired differences from the
+/// first under `differences` (when the comparison ran on common random
+/// numbers with replications).
+pub fn render_comparison(data: &Comparison) -> String {
+    let list: Vec<Value> = data
+        .results
+        .iter()
+        .map(|result| {
+            let mut value = scenario_value(result);
+            let paired = data
+                .differences
+                .iter()
+                .find(|d| d.scenario == result.scenario);
+            if let (Value::Object(map), Some(d)) = (&mut value, paired) {
+                map.insert("differences".into(), differences_value(d));
+            }
+            value
+        })
+        .collect();
+    let mut text =
+        serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_else(|_| "[]".into());
+    text.push('\n');
+    text
+}
+
+/// Returns `{"baseline": NAME, "figures": {PATH: {"difference": d, "ci95": [low, high]}}}`.
+fn differences_value(d: &Differences) -> Value {
+    let mut figures = Map::new();
+    for f in &d.figures {
+        let mut entry = Map::new();
+        entry.insert("difference".into(), number(f.difference.mean, false));
+        entry.insert(
+            "ci95".into(),
+            Value::Array(vec![
+                number(f.difference.low(), false),
+                number(f.difference.high(), false),
+            ]),
+        );
+        figures.insert(f.path.clone(), Value::Object(entry));
+    }
+    let mut map = Map::new();
+    map.insert("baseline".into(), Value::String(d.baseline.clone()));
+    map.insert("figures".into(), Value::Object(figures));
+    Value::Object(map)
 }
 
 fn insert(root: &mut Map<String, Value>, figure: &Figure) {

@@ -2,7 +2,7 @@
 //! numbers, so a reader sees the outcome before reading the table.
 
 use super::charts::sweep::{lines, short_names, theory, Positions};
-use super::data::{Comparison, SweepData, SweepPoint};
+use super::data::{Comparison, Differences, SweepData, SweepPoint};
 use super::format::{metric, money, percent, sig};
 use super::lessons::{lessons, number, Lesson};
 use crate::metrics::{Better, ScenarioResult};
@@ -22,7 +22,11 @@ pub fn comparison(data: &Comparison) -> Vec<String> {
     };
     let mut out = lesson_sentences(results);
     for other in results.iter().skip(1) {
-        if let Some(sentence) = versus(other, reference) {
+        let paired = data
+            .differences
+            .iter()
+            .find(|d| d.scenario == other.scenario);
+        if let Some(sentence) = versus(other, reference, paired) {
             out.push(sentence);
         }
     }
@@ -125,8 +129,29 @@ fn capital(text: &str) -> String {
     }
 }
 
-/// Compares the p99 and the price of `s` with those of `reference`.
-fn versus(s: &ScenarioResult, reference: &ScenarioResult) -> Option<String> {
+/// Returns true if `r` answered at least the share of requests its
+/// objective asks for (99.9% by default): only then does the latency of its
+/// answered requests speak for the whole of it.
+pub fn meets_objective(r: &ScenarioResult) -> bool {
+    let target = r.value("slo.target");
+    let target = if target.is_finite() {
+        target
+    } else {
+        THREE_NINES
+    };
+    r.value("availability") >= target
+}
+
+/// Compares the p99 and the price of `s` with those of `reference`, says
+/// when one of them misses the availability objective (a latency says
+/// nothing of the requests that got no answer), and whether the gap in p99
+/// is beyond noise: by the paired interval when there is one, otherwise by
+/// the overlap of the two intervals.
+fn versus(
+    s: &ScenarioResult,
+    reference: &ScenarioResult,
+    paired: Option<&Differences>,
+) -> Option<String> {
     let (p, q) = (s.value("latency_ms.p99"), reference.value("latency_ms.p99"));
     if !(p > 0.0 && q > 0.0) {
         return None;
@@ -162,17 +187,45 @@ fn versus(s: &ScenarioResult, reference: &ScenarioResult) -> Option<String> {
             sentence.push_str(&format!(" at {}× the cost", times(cost)));
         }
     }
-    let overlap = match (
-        s.figure("latency_ms.p99").and_then(|f| f.ci),
-        reference.figure("latency_ms.p99").and_then(|f| f.ci),
-    ) {
-        (Some(a), Some(b)) => a.low() <= b.high() && b.low() <= a.high(),
-        _ => false,
-    };
-    if overlap {
-        sentence.push_str(
-            "; the 95% confidence intervals of the two p99s overlap, so the gap may be noise",
-        );
+    let (a, b) = (s.value("availability"), reference.value("availability"));
+    match (meets_objective(s), meets_objective(reference)) {
+        (false, true) => sentence.push_str(&format!(
+            ", but it misses the availability objective: it answers {}% of requests against {}%",
+            percent(a * 100.0),
+            percent(b * 100.0)
+        )),
+        (true, false) => sentence.push_str(&format!(
+            ", and it meets the availability objective where {} does not ({}% against {}%)",
+            reference.scenario,
+            percent(a * 100.0),
+            percent(b * 100.0)
+        )),
+        _ if (a - b).abs() >= 0.01 => sentence.push_str(&format!(
+            ", answering {}% of requests against {}%",
+            percent(a * 100.0),
+            percent(b * 100.0)
+        )),
+        _ => {}
+    }
+    match paired.and_then(|d| d.figure("latency_ms.p99")) {
+        Some(d) if !d.significant() => sentence.push_str(
+            "; the paired 95% interval of the p99 difference includes zero, so the gap may be noise",
+        ),
+        Some(_) => {}
+        None => {
+            let overlap = match (
+                s.figure("latency_ms.p99").and_then(|f| f.ci),
+                reference.figure("latency_ms.p99").and_then(|f| f.ci),
+            ) {
+                (Some(a), Some(b)) => a.low() <= b.high() && b.low() <= a.high(),
+                _ => false,
+            };
+            if overlap {
+                sentence.push_str(
+                    "; the 95% confidence intervals of the two p99s overlap, so the gap may be noise",
+                );
+            }
+        }
     }
     sentence.push('.');
     Some(sentence)
@@ -181,8 +234,24 @@ fn versus(s: &ScenarioResult, reference: &ScenarioResult) -> Option<String> {
 /// Names the best scenario on p99, on price and on availability.
 fn bests(results: &[ScenarioResult]) -> Vec<String> {
     let mut out = Vec::new();
-    let best = |path: &str, lower: bool| -> Option<(Vec<&str>, f64)> {
-        let values: Vec<(&str, f64)> = results
+    // Latency is judged only among the scenarios that meet the availability
+    // objective (or, when none does, that answer the most): the latency of
+    // the requests that got an answer says nothing of those that did not.
+    let top_availability = results
+        .iter()
+        .map(|r| r.value("availability"))
+        .filter(|v| v.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let judged: Vec<&ScenarioResult> = if results.iter().any(meets_objective) {
+        results.iter().filter(|r| meets_objective(r)).collect()
+    } else {
+        results
+            .iter()
+            .filter(|r| r.value("availability") >= top_availability)
+            .collect()
+    };
+    let best = |path: &str, lower: bool, among: &[&ScenarioResult]| -> Option<(Vec<String>, f64)> {
+        let values: Vec<(&str, f64)> = among
             .iter()
             .map(|r| (r.scenario.as_str(), r.value(path)))
             .filter(|(_, v)| v.is_finite())
@@ -196,25 +265,74 @@ fn bests(results: &[ScenarioResult]) -> Vec<String> {
         let names = values
             .iter()
             .filter(|(_, v)| *v == top)
-            .map(|(n, _)| *n)
+            .map(|(n, _)| n.to_string())
             .collect();
         Some((names, top))
     };
-    if let Some((names, v)) = best("latency_ms.p99", true) {
+    let all: Vec<&ScenarioResult> = results.iter().collect();
+    let qualifier = if judged.len() < results.len() {
+        if results.iter().any(meets_objective) {
+            " among those that meet the availability objective"
+        } else {
+            " among those that answer the most requests"
+        }
+    } else {
+        ""
+    };
+    let judged_best = match judged.as_slice() {
+        [only] if results.len() > 1 => {
+            let v = only.value("latency_ms.p99");
+            let how = if results.iter().any(meets_objective) {
+                "meets the availability objective"
+            } else {
+                "answers the most requests"
+            };
+            if v.is_finite() {
+                out.push(format!(
+                    "{} is the only one that {how}; its p99 is {} ms.",
+                    only.scenario,
+                    sig(v)
+                ));
+            }
+            v.is_finite().then(|| (vec![only.scenario.clone()], v))
+        }
+        _ => best("latency_ms.p99", true, &judged),
+    };
+    if let Some((names, v)) = judged_best.as_ref().filter(|_| judged.len() > 1) {
         out.push(format!(
-            "{} the best p99 ({} ms).",
-            subject(&names, "has", "have"),
-            sig(v)
+            "{} the best p99{qualifier} ({} ms).",
+            subject(
+                &names.iter().map(String::as_str).collect::<Vec<_>>(),
+                "has",
+                "have"
+            ),
+            sig(*v)
         ));
     }
-    if let Some((names, v)) = best("cost_per_hour", true).filter(|(_, v)| *v > 0.0) {
+    if let Some((names, v)) = best("latency_ms.p99", true, &all) {
+        let lower = judged_best.as_ref().is_none_or(|(_, b)| v < *b);
+        for name in names.iter().filter(|_| lower) {
+            let Some(r) = results.iter().find(|r| r.scenario == *name) else {
+                continue;
+            };
+            out.push(format!(
+                "{name} has a lower p99 ({} ms), but it answers only {}% of requests: the \
+                 latency of the requests that got an answer is no verdict on those that did not.",
+                sig(v),
+                percent(r.value("availability") * 100.0)
+            ));
+        }
+    }
+    if let Some((names, v)) = best("cost_per_hour", true, &all).filter(|(_, v)| *v > 0.0) {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         out.push(format!(
             "{} the cheapest, at ${}/h.",
             subject(&names, "is", "are"),
             money(v)
         ));
     }
-    if let Some((names, v)) = best("availability", false) {
+    if let Some((names, v)) = best("availability", false, &all) {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         out.push(format!(
             "{} the best availability ({}%).",
             subject(&names, "has", "have"),
@@ -514,7 +632,8 @@ mod tests {
         assert!(
             text.contains(
                 &"Four clones, round robin has 3.1× lower p99 than One big server \
-                  (10.0 ms against 31.0 ms) at 1.4× the cost."
+                  (10.0 ms against 31.0 ms) at 1.4× the cost, and it meets the availability \
+                  objective where One big server does not (100.0% against 97.7%)."
                     .to_string()
             ),
             "{text:#?}"
@@ -528,7 +647,10 @@ mod tests {
         let text = comparison(&sample::comparison());
         let has = |s: &str| text.iter().any(|t| t == s);
         assert!(
-            has("Four clones, least connections has the best p99 (9.00 ms)."),
+            has(
+                "Four clones, least connections has the best p99 among those that meet the \
+                 availability objective (9.00 ms)."
+            ),
             "{text:#?}"
         );
         assert!(
@@ -553,6 +675,61 @@ mod tests {
     }
 
     #[test]
+    fn a_fast_setup_that_loses_requests_is_not_the_best() {
+        let storm = sample::result(
+            "Storm",
+            &[("latency_ms.p99", 54.0, None), ("availability", 0.27, None)],
+        );
+        let backoff = sample::result(
+            "Backoff",
+            &[
+                ("latency_ms.p99", 97.0, None),
+                ("availability", 0.9995, None),
+            ],
+        );
+        let text = bests(&[storm, backoff]);
+        assert!(
+            text.iter().any(|t| t.starts_with(
+                "Backoff is the only one that meets the availability objective; its p99 is 97.0 ms"
+            )),
+            "{text:#?}"
+        );
+        assert!(
+            text.iter().any(|t| t.starts_with(
+                "Storm has a lower p99 (54.0 ms), but it answers only 27.0% of requests"
+            )),
+            "{text:#?}"
+        );
+        assert!(
+            !text.iter().any(|t| t.starts_with("Storm has the best")),
+            "{text:#?}"
+        );
+    }
+
+    #[test]
+    fn a_paired_interval_decides_whether_a_gap_is_noise() {
+        let a = sample::result("A", &[("latency_ms.p99", 10.0, Some(2.0))]);
+        let b = sample::result("B", &[("latency_ms.p99", 11.0, Some(2.0))]);
+        let paired = |half_width: f64| Differences {
+            scenario: "B".into(),
+            baseline: "A".into(),
+            figures: vec![crate::report::data::PairedFigure {
+                path: "latency_ms.p99".into(),
+                measure: crate::parts::kinds::measure_of(&["latency_ms".into(), "p99".into()]),
+                difference: crate::metrics::ci::Interval {
+                    mean: 1.0,
+                    half_width,
+                },
+            }],
+        };
+        // The unpaired intervals overlap, but the pairs all moved the same way.
+        let beyond = versus(&b, &a, Some(&paired(0.2))).unwrap();
+        assert!(!beyond.contains("noise"), "{beyond}");
+        let within = versus(&b, &a, Some(&paired(1.5))).unwrap();
+        assert!(within.contains("paired 95% interval of the p99 difference includes zero"));
+    }
+
+    #[test]
     fn says_when_a_gap_is_within_the_noise() {
         let a = sample::result(
             "A",
@@ -568,7 +745,7 @@ mod tests {
                 ("cost_per_hour", 1.0, None),
             ],
         );
-        let text = versus(&b, &a).unwrap();
+        let text = versus(&b, &a, None).unwrap();
         assert_eq!(
             text,
             "B has 1.1× higher p99 than A (11.0 ms against 10.0 ms) at the same cost; \

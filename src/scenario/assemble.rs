@@ -208,9 +208,17 @@ fn check_slo(raw: Option<RawSlo>, issues: &mut Vec<Issue>) -> Slo {
             "expected a positive window, found 0",
         ));
     }
+    let latency = raw.latency.map(|d| d.0);
+    if latency == Some(SimTime::ZERO) {
+        issues.push(Issue::new(
+            "slo.latency",
+            "expected a positive latency, found 0",
+        ));
+    }
     Slo {
         success: raw.success.map_or(default.success, |s| s.0),
         window: window.max(SimTime(1)),
+        latency,
     }
 }
 

@@ -13,6 +13,7 @@ use crate::spec::{Duration, Fraction};
 pub struct RawSlo {
     pub success: Option<Fraction>,
     pub window: Option<Duration>,
+    pub latency: Option<Duration>,
 }
 
 /// The `network:` section.

@@ -74,6 +74,7 @@ fn comparison() -> Comparison {
         results: runs.iter().map(|r| ScenarioResult::from_runs(r)).collect(),
         abouts: scenarios.iter().map(|s| s.about.clone()).collect(),
         common_random_numbers: true,
+        differences: Vec::new(),
     }
 }
 

@@ -204,3 +204,21 @@ components:
         0.01,
     );
 }
+
+#[test]
+fn goodput_counts_the_answers_within_the_objectives_latency() {
+    // M/M/1 at half load: the response time is exponential with rate
+    // mu - lambda, so a share 1 - exp(-(mu - lambda) tau) of the answers
+    // come within tau.
+    let (lambda, mu, tau_ms) = (500.0, 1000.0, 2.0);
+    let yaml = single(lambda, "exponential", 200) + "slo: {latency: 2ms}\n";
+    let runs = replicate(&yaml, 10);
+    let share = 1.0 - (-(mu - lambda) * tau_ms / 1000.0_f64).exp();
+    assert_matches(
+        "M/M/1 goodput within 2 ms (/s)",
+        &runs,
+        |r| r.goodput_rps,
+        lambda * share,
+        0.01,
+    );
+}
