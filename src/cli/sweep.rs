@@ -8,8 +8,10 @@ use super::run::{print, report_timing};
 use super::CommonArgs;
 use crate::error::{Error, Result};
 use crate::metrics::{FlatRun, ScenarioResult};
+use crate::report::charts::sweep::short_names;
 use crate::report::data::SweepData;
 use crate::report::{charts, csv, folder, html, json, table, Files};
+use crate::report::{format, lessons};
 use crate::runner::{self, Task};
 use crate::scenario::{Override, Scenario};
 use crate::spec::limits::MAX_RUNS;
@@ -79,11 +81,9 @@ fn plan(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs) ->
         metrics.to_vec()
     };
     let outline = Outline {
-        // The points' names carry their parameters; the sweep is named after the file's scenario.
-        scenario: scenarios
-            .first()
-            .map(|s| s.name.split(" [").next().unwrap_or(&s.name).to_string())
-            .unwrap_or_default(),
+        // The points' names carry their parameters; the sweep is named after
+        // the file's scenario and what varies, never after one of its points.
+        scenario: sweep_name(&scenarios, &base, &axes),
         parameters: axes.iter().map(|a| a.path.clone()).collect(),
         metrics,
         replications,
@@ -205,18 +205,24 @@ fn point_scenario(
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
-    let label: Vec<String> = axes
-        .iter()
-        .zip(values)
-        .map(|(a, v)| format!("{}={v}", short(&a.path)))
-        .collect();
-    scenario.name = format!("{} [{}]", scenario.name, label.join(", "));
     Ok(scenario)
 }
 
-/// Returns the last part of a path (`components.web.replicas` -> `replicas`).
-fn short(path: &str) -> &str {
-    path.rsplit('.').next().unwrap_or(path)
+/// Returns the name of a sweep: the file's scenario, with the fixed `--set`
+/// changes and the varied fields (`Four clones [components.web.replicas varied]`).
+fn sweep_name(scenarios: &[Scenario], base: &[Override], axes: &[Axis]) -> String {
+    // The points' names are the file's name followed by their changes.
+    let name = scenarios
+        .first()
+        .map(|s| s.name.split(" [").next().unwrap_or(&s.name).to_string())
+        .unwrap_or_default();
+    let mut changes: Vec<String> = base
+        .iter()
+        .filter(|o| o.path != "name")
+        .map(Override::text)
+        .collect();
+    changes.extend(axes.iter().map(|a| format!("{} varied", a.path)));
+    format!("{name} [{}]", changes.join(", "))
 }
 
 /// Returns what theory predicts at a point, when the scenario is a pure queueing model.
@@ -314,27 +320,15 @@ fn sweep_json(data: &SweepData) -> String {
     text
 }
 
-/// Renders the grid with the charted metrics.
+/// Renders the grid with the charted metrics, each named and formatted from
+/// its declaration (`p99 latency (ms)`, `availability (%)`).
 fn grid_table(data: &SweepData) -> String {
-    let mut header: Vec<String> = data
-        .parameters
-        .iter()
-        .map(|p| short(p).to_string())
-        .collect();
-    header.extend(data.metrics.iter().cloned());
+    let mut header = short_names(&data.parameters);
+    header.extend(data.metrics.iter().map(|m| format::metric(m).axis()));
     let mut rows = vec![header];
     for p in &data.points {
         let mut row = p.labels.clone();
-        for m in &data.metrics {
-            let cell = match p.result.figure(m) {
-                Some(f) => match f.ci {
-                    Some(ci) => format!("{:.4} ±{:.4}", f.value, ci.half_width),
-                    None => format!("{:.4}", f.value),
-                },
-                None => "-".into(),
-            };
-            row.push(cell);
-        }
+        row.extend(data.metrics.iter().map(|m| lessons::cell(&p.result, m)));
         rows.push(row);
     }
     table::align(&rows)

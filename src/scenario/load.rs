@@ -39,6 +39,7 @@ pub fn load(
     let scenario = assemble(&root, registry, &mut issues, &mut warnings);
     match scenario {
         Some(mut scenario) if issues.is_empty() => {
+            label(&mut scenario, overrides);
             if !warnings.is_empty() {
                 scenario.warnings = place(file, text, overrides, warnings)
                     .to_string()
@@ -50,6 +51,18 @@ pub fn load(
         }
         _ => Err(place(file, text, overrides, issues)),
     }
+}
+
+/// Names what the overrides changed after the scenario's name, so that a
+/// result is never shown under the label of a setup it is not
+/// (`Four clones [components.web.replicas=8]`); an override of the name
+/// itself is the label the user chose.
+fn label(scenario: &mut Scenario, overrides: &[Override]) {
+    if overrides.is_empty() || overrides.iter().any(|o| o.path == "name") {
+        return;
+    }
+    let changes: Vec<String> = overrides.iter().map(Override::text).collect();
+    scenario.name = format!("{} [{}]", scenario.name, changes.join(", "));
 }
 
 /// Refuses, anywhere in the tree, a key longer than [`MAX_NAME_CHARS`] (every

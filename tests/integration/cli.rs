@@ -5,7 +5,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::{at, bundled_files, number, run_json, scalesim, SHORT};
+use crate::{at, bundled_files, number, run_json, scalesim, SHORT, SHORT_LABEL};
 
 /// Keys every scenario's results must have, from the spec.
 const SPEC_NUMBERS: &[&str] = &[
@@ -91,7 +91,10 @@ fn run_prints_the_spec_results_of_every_bundled_scenario() {
         args.extend(SHORT);
         let run = run_json(&args);
         let result = only(&run.json);
-        assert_eq!(at(result, "scenario"), &Value::from(scenario_name(&file)));
+        assert_eq!(
+            at(result, "scenario"),
+            &Value::from(scenario_name(&file) + SHORT_LABEL)
+        );
         assert_eq!(at(result, "seed"), &Value::from(scenario_seed(&file)));
         assert_eq!(at(result, "replications"), &Value::from(1));
         for key in SPEC_NUMBERS {
@@ -160,7 +163,8 @@ fn run_without_json_prints_a_table_and_writes_results() {
         .stdout(predicate::str::contains("results.json"));
     let text = std::fs::read(out.path().join("results.json")).unwrap();
     let results: Value = serde_json::from_slice(&text).unwrap();
-    assert_eq!(at(only(&results), "scenario"), "One big server");
+    let label = format!("One big server{SHORT_LABEL}");
+    assert_eq!(at(only(&results), "scenario"), label.as_str());
 }
 
 #[test]
@@ -342,7 +346,8 @@ fn a_bundled_scenario_runs_by_name_from_any_folder() {
         .assert()
         .success();
     let results: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
-    assert_eq!(at(only(&results), "scenario"), "One big server");
+    let label = format!("One big server{SHORT_LABEL}");
+    assert_eq!(at(only(&results), "scenario"), label.as_str());
     assert!(out.join("results.json").exists());
     scalesim()
         .current_dir(elsewhere.path())
@@ -469,5 +474,24 @@ fn the_showcase_runs_without_arguments_and_writes_to_output() {
             folder.path().join("output").join(file).exists(),
             "the showcase writes output/{file}"
         );
+    }
+}
+
+#[test]
+fn a_result_is_labelled_with_the_changes_made_to_its_file() {
+    let out = tempfile::TempDir::new().unwrap();
+    let assert = scalesim()
+        .args(["run", "four-clones-round-robin"])
+        .args(SHORT)
+        .args(["--set", "components.web.replicas=8", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let label = "Four clones, round robin [duration=20s, warmup=2s, components.web.replicas=8]";
+    let table = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(table.contains(label), "{table}");
+    for file in ["results.json", "results.csv", "report.html"] {
+        let text = std::fs::read_to_string(out.path().join(file)).unwrap();
+        assert!(text.contains(label), "{file} lacks the label");
     }
 }

@@ -50,7 +50,7 @@ fn compare_prints_differences_and_writes_every_output() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "Differences from `Four clones, round robin`",
+            "Differences from `Four clones, round robin [duration=20s, warmup=2s]`",
         ))
         .stdout(predicate::str::contains("p99 latency (ms)"));
     for file in [

@@ -28,6 +28,10 @@ use tempfile::TempDir;
 /// Overrides that shorten a run, so that the suite stays fast.
 pub const SHORT: [&str; 4] = ["--set", "duration=20s", "--set", "warmup=2s"];
 
+/// What [`SHORT`] adds to a scenario's name: a result is labelled with the
+/// changes made to its file.
+pub const SHORT_LABEL: &str = " [duration=20s, warmup=2s]";
+
 /// Returns the crate's root folder, where `scenarios/` and `tests/bad/` live.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
