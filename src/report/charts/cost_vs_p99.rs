@@ -9,6 +9,7 @@ use super::style::{self, Entry, Mark};
 use crate::error::Result;
 use crate::report::data::Comparison;
 use crate::report::format;
+use crate::report::reading::meets_objective;
 
 /// File stem of the chart.
 pub const STEM: &str = "cost_vs_p99";
@@ -47,7 +48,15 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         .iter()
         .map(|r| (r.value("cost_per_hour"), r.value("latency_ms.p99")))
         .collect();
-    let front = frontier(&points);
+    // A setup that misses the availability objective is drawn, hollow, but is
+    // never on the frontier: its p99 covers only the requests it answered.
+    let meets: Vec<bool> = data.results.iter().map(meets_objective).collect();
+    let eligible: Vec<(f64, f64)> = points
+        .iter()
+        .zip(&meets)
+        .map(|(&p, &ok)| if ok { p } else { (f64::NAN, f64::NAN) })
+        .collect();
+    let front = frontier(&eligible);
     let mut legend: Vec<Entry> = data
         .results
         .iter()
@@ -56,6 +65,13 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         .collect();
     if front.len() > 1 {
         legend.push(Entry::new("trade-off frontier", style::GREY, Mark::Dashed));
+    }
+    if meets.iter().any(|ok| !ok) {
+        legend.push(Entry::new(
+            "hollow: misses the availability objective",
+            style::GREY,
+            Mark::Ring,
+        ));
     }
     let area = style::frame(root, STEM, TITLE, &legend)?;
 
@@ -134,12 +150,13 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
                 22,
             )?;
         }
+        let marker = if meets[i] {
+            colour.filled()
+        } else {
+            colour.stroke_width(5)
+        };
         chart
-            .draw_series(std::iter::once(Circle::new(
-                (cost, at),
-                15,
-                colour.filled(),
-            )))
+            .draw_series(std::iter::once(Circle::new((cost, at), 15, marker)))
             .map_err(&fail)?;
         labels.push((i, cost, at));
     }
@@ -169,9 +186,18 @@ fn place_labels<DB: DrawingBackend>(
     order.sort_by(|a, b| b.2.total_cmp(&a.2));
     for &&(i, x, y) in &order {
         let (cost, p99) = points[i];
+        let result = &data.results[i];
+        let answered = if meets_objective(result) {
+            String::new()
+        } else {
+            format!(
+                ", {}% answered",
+                format::percent(result.value("availability") * 100.0)
+            )
+        };
         let label = format!(
-            "{} ({} ms, ${}/h)",
-            data.results[i].scenario,
+            "{} ({} ms, ${}/h{answered})",
+            result.scenario,
             format::sig(p99),
             format::money(cost)
         );

@@ -105,6 +105,8 @@ pub enum Mark {
     Dashed,
     /// A pale band (a confidence interval).
     Band,
+    /// A hollow circle (a point that qualifies less).
+    Ring,
 }
 
 /// One entry of a legend.
@@ -237,6 +239,7 @@ fn draw_mark<DB: DrawingBackend>(
             [(x, y - 14), (x + width, y + 14)],
             colour.mix(0.25).filled(),
         )),
+        Mark::Ring => root.draw(&Circle::new((x + width / 2, y), 12, colour.stroke_width(4))),
         Mark::Line => root.draw(&PathElement::new(
             vec![(x, y), (x + width, y)],
             colour.stroke_width(LINE_WIDTH + 1),
