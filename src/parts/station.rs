@@ -14,7 +14,7 @@ use super::machine::{self, MAX_CORES, MAX_SPEED};
 use super::SpecContext;
 use crate::dist::{RawShape, Shape};
 use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
-use crate::metrics::{TimeAverage, Window};
+use crate::metrics::{Better, Measure, TimeAverage, Unit, Window};
 use crate::spec::limits::MIN_SPEED;
 use crate::spec::units::parse_duration;
 use crate::spec::{fields_of, join_key, parse_lenient, unknown_field, Issue, Price};
@@ -270,6 +270,23 @@ fn parse_queue(value: &Value, path: &str, issues: &mut Vec<Issue>) -> Option<u32
             None
         }
     }
+}
+
+/// The busy share of the cores of a component's busiest machine: where the
+/// mean hides a bottleneck (one hot replica among idle ones), this shows it.
+pub const BUSIEST: Measure = Measure::new(
+    "busiest_utilization",
+    "busiest machine's utilisation",
+    Unit::Share,
+    Better::Neither,
+);
+
+/// Returns the busy share of the busiest of `stations` at `now`.
+pub fn busiest<'a>(stations: impl IntoIterator<Item = &'a mut Station>, now: SimTime) -> f64 {
+    stations
+        .into_iter()
+        .map(|s| s.mean_busy(now) / f64::from(s.cores().max(1)))
+        .fold(0.0, f64::max)
 }
 
 /// What happened to a request that reached a station.

@@ -130,6 +130,8 @@ struct ComponentRow {
     colour: String,
     component: String,
     utilisation: String,
+    /// The utilisation of its busiest machine, or `-` with one machine.
+    busiest: String,
     mean_queue: String,
     completed: String,
     rejected: String,
@@ -488,6 +490,9 @@ fn component_rows(results: &[ScenarioResult]) -> Vec<ComponentRow> {
                 colour: swatch(i),
                 component: name.to_string(),
                 utilisation: cell(r, &key("utilization"), &|v| format!("{:.1}", v * 100.0)),
+                busiest: cell(r, &key("busiest_utilization"), &|v| {
+                    format!("{:.1}", v * 100.0)
+                }),
                 mean_queue: cell(r, &key("mean_queue"), &|v| format!("{v:.2}")),
                 completed: count("completed"),
                 rejected: count("rejected"),

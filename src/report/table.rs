@@ -49,6 +49,7 @@ pub fn render(results: &[ScenarioResult]) -> String {
         let mut rows = vec![vec![
             "  component".to_string(),
             "utilization %".into(),
+            "busiest %".into(),
             "mean queue".into(),
             "completed".into(),
             "rejected".into(),
@@ -58,6 +59,7 @@ pub fn render(results: &[ScenarioResult]) -> String {
             rows.push(vec![
                 format!("  {name}"),
                 with_ci(r, &key("utilization"), 100.0, 1),
+                with_ci(r, &key("busiest_utilization"), 100.0, 1),
                 with_ci(r, &key("mean_queue"), 1.0, 2),
                 format!("{:.0}", r.value(&key("completed"))),
                 format!("{:.0}", r.value(&key("rejected"))),

@@ -35,7 +35,7 @@ use crate::keys::mix;
 use crate::metrics::{Better, ComponentStats, Measure, Reading, TimeAverage, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
 use crate::parts::data::{READS, STALE_READS, STALE_READ_RATIO, WRITES};
-use crate::parts::station::{Admission, ServiceTime, Station};
+use crate::parts::station::{busiest, Admission, ServiceTime, Station, BUSIEST};
 use crate::parts::{send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World};
 use crate::spec::Issue;
 
@@ -89,6 +89,7 @@ impl Kind for Spec {
     const MEASURES: &'static [&'static Measure] = &[
         &READS,
         &WRITES,
+        &BUSIEST,
         &STALE_READS,
         &STALE_READ_RATIO,
         &CONFLICTS,
@@ -555,6 +556,7 @@ impl Component<Msg, World> for Database {
         let now = ctx.now();
         let all = self.nodes.len();
         let utilization = self.utilization(0..all, now);
+        let hottest_node = busiest(self.nodes.iter_mut().map(|n| &mut n.station), now);
         let mean_queue: f64 = self
             .nodes
             .iter_mut()
@@ -565,6 +567,9 @@ impl Component<Msg, World> for Database {
             Reading::of(&READS, c.reads as f64),
             Reading::of(&WRITES, c.writes as f64),
         ];
+        if all > 1 {
+            extra.push(Reading::of(&BUSIEST, hottest_node));
+        }
         let per_shard = self.per_shard() as usize;
         if per_shard > 1 {
             let ratio = if c.reads == 0 {

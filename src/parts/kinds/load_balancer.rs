@@ -27,7 +27,7 @@ use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    parse_with_station, Admission, ServiceTime, Station, StationSpec,
+    busiest, parse_with_station, Admission, ServiceTime, Station, StationSpec, BUSIEST,
 };
 use crate::parts::{
     send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
@@ -94,7 +94,8 @@ pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better
 
 impl Kind for Spec {
     const NAME: &'static str = "load_balancer";
-    const MEASURES: &'static [&'static Measure] = &[&FORWARDED, &UPTIME, &POOL_UPTIME, &PROBES];
+    const MEASURES: &'static [&'static Measure] =
+        &[&FORWARDED, &UPTIME, &POOL_UPTIME, &BUSIEST, &PROBES];
     type Part = LoadBalancer;
 
     fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
@@ -653,6 +654,9 @@ impl Component<Msg, World> for LoadBalancer {
         };
         let mut extra = vec![Reading::of(&FORWARDED, self.forwarded as f64)];
         extra.extend(self.lifecycle.readings(now));
+        if self.stations.len() > 1 {
+            extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
+        }
         if self.reports.is_some() || self.health_check.is_some() {
             extra.push(Reading::of(&PROBES, self.probes as f64));
         }

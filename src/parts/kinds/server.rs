@@ -10,11 +10,12 @@ use serde_json::Value;
 use slab::Slab;
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{ComponentStats, Measure};
+use crate::metrics::{ComponentStats, Measure, Reading};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    any_replica, parse_with_station, Admission, ServiceTime, Station, StationSpec,
+    any_replica, busiest, parse_with_station, Admission, ServiceTime, Station, StationSpec,
+    BUSIEST,
 };
 use crate::parts::{
     send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
@@ -68,7 +69,7 @@ pub struct Spec {
 
 impl Kind for Spec {
     const NAME: &'static str = "server";
-    const MEASURES: &'static [&'static Measure] = &[&UPTIME, &POOL_UPTIME];
+    const MEASURES: &'static [&'static Measure] = &[&UPTIME, &POOL_UPTIME, &BUSIEST];
     type Part = Server;
 
     fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
@@ -503,7 +504,10 @@ impl Component<Msg, World> for Server {
         let cores: u32 = self.stations.iter().map(Station::cores).sum();
         let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
         let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
-        let uptime = self.lifecycle.readings(now);
+        let mut extra = self.lifecycle.readings(now).to_vec();
+        if self.stations.len() > 1 {
+            extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
+        }
         let levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
@@ -512,7 +516,7 @@ impl Component<Msg, World> for Server {
             mean_queue: waiting,
             completed: self.stations.iter().map(|s| s.completed).sum(),
             rejected: self.stations.iter().map(|s| s.rejected).sum(),
-            extra: uptime.to_vec(),
+            extra,
             up_levels: levels,
         });
     }

@@ -79,10 +79,16 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
     };
     let path = |name: &str| format!("components.{name}.utilization");
 
+    let peak_path = |name: &str| format!("components.{name}.busiest_utilization");
     let top = data
         .results
         .iter()
-        .flat_map(|r| names.iter().filter_map(move |n| r.figure(&path(n))))
+        .flat_map(|r| {
+            names
+                .iter()
+                .flat_map(move |n| [r.figure(&path(n)), r.figure(&peak_path(n))])
+                .flatten()
+        })
         .map(|f| f.ci.map_or(f.value, |ci| ci.high()) * 100.0)
         .filter(|v| v.is_finite())
         .fold(100.0_f64, f64::max);
@@ -119,7 +125,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
 
     let group = 0.8;
     for (k, name) in names.iter().enumerate() {
-        let bars: Vec<(usize, f64, style::Bar)> = data
+        let bars: Vec<(usize, f64, style::Bar, Option<f64>)> = data
             .results
             .iter()
             .enumerate()
@@ -128,13 +134,19 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
                 let ci =
                     f.ci.filter(|ci| ci.half_width > 0.0)
                         .map(|ci| ((ci.low() * 100.0).max(0.0), ci.high() * 100.0));
-                f.value.is_finite().then_some((i, f.value * 100.0, ci))
+                let peak = r
+                    .figure(&peak_path(name))
+                    .map(|p| p.value * 100.0)
+                    .filter(|p| p.is_finite());
+                f.value
+                    .is_finite()
+                    .then_some((i, f.value * 100.0, ci, peak))
             })
             .collect();
         // Bars keep one width even where fewer scenarios share a component.
         let width = (group / bars.len().max(1) as f64).min(0.3);
         let start = k as f64 - width * bars.len() as f64 / 2.0;
-        for (j, (i, v, ci)) in bars.iter().enumerate() {
+        for (j, (i, v, ci, peak)) in bars.iter().enumerate() {
             let left = start + j as f64 * width;
             let centre = left + width / 2.0;
             chart
@@ -145,6 +157,23 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
                 .map_err(&fail)?;
             if let Some((lo, hi)) = ci {
                 style::error_bar(&mut chart, STEM, centre, (*lo, *hi), style::INK, 18)?;
+            }
+            // The busiest machine, where the mean hides it: a bar across.
+            if let Some(peak) = peak {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(left, *peak), (left + width, *peak)],
+                        style::INK.stroke_width(4),
+                    )))
+                    .map_err(&fail)?;
+                style::note(
+                    &mut chart,
+                    STEM,
+                    (centre, *peak),
+                    format!("busiest {peak:.0}%"),
+                    (0, -8),
+                    style::anchored(style::NOTE_SIZE, style::GREY, HPos::Center, VPos::Bottom),
+                )?;
             }
             let above = ci.map_or(*v, |(_, hi)| hi.max(*v));
             style::note(
