@@ -40,7 +40,7 @@ def main():
 
     print(f"simulator: Ciw {ciw.__version__}")
     print(f"customers: {len(responses)}")
-    print(f"wall_s: {wall:.3f}")
+    print(f"sim_s: {wall:.4f}")
     print(f"customers_per_s: {len(responses) / wall:.0f}")
     print(f"mean_response_s: {sum(responses) / len(responses):.4f}")
 

@@ -59,7 +59,7 @@ def main():
 
     print(f"simulator: SimPy {simpy.__version__}")
     print(f"customers: {stats.customers}")
-    print(f"wall_s: {wall:.3f}")
+    print(f"sim_s: {wall:.4f}")
     print(f"customers_per_s: {stats.customers / wall:.0f}")
     print(f"mean_response_s: {stats.total_response / stats.customers:.4f}")
 
