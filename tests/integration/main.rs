@@ -1,6 +1,7 @@
 //! Integration tests of the `scalesim` binary: its commands and exit codes, the
 //! gallery of bad scenario files in `tests/bad/`, the gallery of damaged and
-//! edited shard files, and the determinism of results.
+//! edited shard files, the determinism of results, and the shape of the cluster
+//! examples.
 //!
 //! Every test runs the built binary in the crate's root folder, so file names in
 //! messages read as they do for a user (`tests/bad/zero_cores.yaml:11:5: ...`).
@@ -9,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod cluster_examples;
 mod compare_sweep;
 mod determinism;
 mod guard_rails;
