@@ -14,13 +14,19 @@ pub fn stem(metric: &str) -> String {
     format!("sweep_{}", metric.replace('.', "_"))
 }
 
-/// Returns the title of the chart of `metric`.
+/// Returns the title of the chart of `metric`: the swept scenario (without
+/// the list of its changes, which the report gives) and what varies.
 pub fn title(data: &SweepData, metric: &str) -> String {
     let names = short_names(&data.parameters);
     let x = names.first().map_or("", String::as_str);
+    let scenario = data.scenario.split(" [").next().unwrap_or(&data.scenario);
+    let others = if names.len() > 1 {
+        format!(" ({} as lines)", names[1..].join(", "))
+    } else {
+        String::new()
+    };
     format!(
-        "{}: {} against {x}",
-        data.scenario,
+        "{scenario}: {} against {x}{others}",
         format::metric(metric).name
     )
 }
@@ -206,16 +212,20 @@ pub fn draw<DB: DrawingBackend>(
     let fail = style::fail(&what);
     let shown = format::metric(metric);
     let scale = shown.scale;
-    // A share cannot leave [0, 100%], though its interval's arithmetic can.
+    // No figure swept here goes below zero, nor a share above 100%, though
+    // the arithmetic of an interval can.
     let bound = |v: f64| {
         if shown.unit == "%" {
             v.clamp(0.0, 100.0)
         } else {
-            v
+            v.max(0.0)
         }
     };
     let lines = lines(data);
     let positions = Positions::of(data);
+    // Categories (strategies, modes) have no order between them: their points
+    // get whiskers side by side, never a line or a band across them.
+    let categorical = matches!(positions, Positions::Categories(_));
     let has_ci = data
         .points
         .iter()
@@ -231,7 +241,7 @@ pub fn draw<DB: DrawingBackend>(
     } else {
         vec![Entry::new("simulation", style::colour(0), Mark::Line)]
     };
-    if has_ci {
+    if has_ci && !categorical {
         legend.push(Entry::new("95% confidence band", style::GREY, Mark::Band));
     }
     if has_theory {
@@ -289,13 +299,25 @@ pub fn draw<DB: DrawingBackend>(
 
     for (i, line) in lines.iter().enumerate() {
         let colour = style::colour(i);
+        // Side by side in a category's slot, one line after the other.
+        let offset = if categorical && lines.len() > 1 {
+            (i as f64 - (lines.len() - 1) as f64 / 2.0) * (0.6 / lines.len() as f64)
+        } else {
+            0.0
+        };
         let mut points: Vec<(f64, &SweepPoint)> = line
             .points
             .iter()
-            .map(|p| (x.at(positions.x(p)), *p))
+            .map(|p| (x.at(positions.x(p)) + offset, *p))
             .filter(|(px, _)| px.is_finite())
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if categorical {
+            draw_categories(
+                &mut chart, &what, &points, metric, colour, &y, scale, &bound,
+            )?;
+            continue;
+        }
 
         let band: Vec<(f64, f64, f64)> = points
             .iter()
@@ -374,6 +396,50 @@ pub fn draw<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Draws the points of one line over categories: each with the whisker of
+/// its 95% interval and, where theory has one, a cross at its value.
+#[allow(clippy::too_many_arguments)]
+fn draw_categories<DB: DrawingBackend>(
+    chart: &mut axes::Chart<'_, DB>,
+    what: &str,
+    points: &[(f64, &SweepPoint)],
+    metric: &str,
+    colour: RGBColor,
+    y: &Axis,
+    scale: f64,
+    bound: &dyn Fn(f64) -> f64,
+) -> Result<()> {
+    let fail = style::fail(what);
+    for (px, p) in points {
+        let Some(f) = p.result.figure(metric) else {
+            continue;
+        };
+        if let Some(ci) = f.ci.filter(|ci| ci.half_width > 0.0) {
+            let (lo, hi) = (
+                y.clamped(bound(ci.low() * scale)),
+                y.clamped(bound(ci.high() * scale)),
+            );
+            style::error_bar(chart, what, *px, (lo, hi), colour, 20)?;
+        }
+        if let Some(t) = theory(p, metric) {
+            chart
+                .draw_series(std::iter::once(Cross::new(
+                    (*px, y.at(t * scale)),
+                    12,
+                    style::INK.stroke_width(3),
+                )))
+                .map_err(&fail)?;
+        }
+        let v = y.at(f.value * scale);
+        if v.is_finite() {
+            chart
+                .draw_series(std::iter::once(Circle::new((*px, v), 10, colour.filled())))
+                .map_err(&fail)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::sample;
@@ -399,6 +465,31 @@ mod tests {
             short_names(&params),
             vec!["components.web.replicas", "components.db.replicas", "rate"]
         );
+    }
+
+    #[test]
+    fn a_sweep_over_categories_draws_whiskers_not_lines() {
+        // The sample's parameters swapped: the strategy first, across.
+        let mut data = sample::sweep();
+        data.parameters.reverse();
+        for p in &mut data.points {
+            p.labels.reverse();
+            p.values.reverse();
+        }
+        let plots = crate::report::charts::sweep_plots(&data);
+        let p99 = plots
+            .iter()
+            .find(|p| p.stem == "sweep_latency_ms_p99")
+            .unwrap();
+        let svg = p99.svg().unwrap();
+        assert!(!svg.contains("<polyline"), "a line across categories");
+        assert!(!svg.contains("<polygon"), "a band across categories");
+        assert!(svg.contains("least_connections"));
+        // Over numbers, the lines and bands are there.
+        let numbers = sample::sweep();
+        let numeric = crate::report::charts::sweep_plots(&numbers);
+        let svg = numeric[0].svg().unwrap();
+        assert!(svg.contains("<polyline") && svg.contains("<polygon"));
     }
 
     #[test]
