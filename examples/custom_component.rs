@@ -247,7 +247,7 @@ fn main() -> Result<()> {
     let scenarios = [small, big];
     let runs = runner::run_all(&scenarios, 3, 0)?;
     let results: Vec<ScenarioResult> = runs.iter().map(|r| ScenarioResult::from_runs(r)).collect();
-    print!("{}", table::render(&results));
+    print!("{}", table::render(&results, &[]));
     let data = Comparison {
         title: "A payment API's rate limit".to_string(),
         abouts: scenarios
@@ -257,6 +257,7 @@ fn main() -> Result<()> {
         results,
         common_random_numbers: true,
         differences: Vec::new(),
+        focus: Vec::new(),
     };
     let out = Path::new("output/custom-component");
     folder::publish(out, &report::comparison_files(&data, None)?, None)?;

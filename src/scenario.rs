@@ -11,6 +11,7 @@
 //! together.
 
 mod assemble;
+pub mod lesson;
 mod load;
 mod overrides;
 mod raw;
@@ -27,6 +28,7 @@ use crate::parts::traffic::Traffic;
 use crate::parts::{ComponentDecl, Registry, Topology};
 use crate::spec::limits::MAX_FILE_BYTES;
 
+pub use lesson::Lesson;
 pub use overrides::Override;
 
 /// A validated scenario, ready to be simulated.
@@ -58,6 +60,8 @@ pub struct Scenario {
     pub slo: Slo,
     /// Regions and the zones each one holds.
     pub regions: Vec<(String, Vec<String>)>,
+    /// What the scenario teaches: its lesson figures and its knobs.
+    pub lesson: Lesson,
     /// What the file asks for that it will not get (a failure after the end
     /// of the run), one line each, placed like errors: for the command line
     /// to show.

@@ -97,8 +97,14 @@ pub fn comparison(
     crn: bool,
 ) -> Comparison {
     let results: Vec<ScenarioResult> = runs.iter().map(|r| ScenarioResult::from_runs(r)).collect();
+    let mut focus: Vec<String> = Vec::new();
+    for figure in scenarios.iter().flat_map(|s| &s.lesson.figures) {
+        if !focus.contains(figure) {
+            focus.push(figure.clone());
+        }
+    }
     let differences = if crn {
-        paired(&results, runs)
+        paired(&results, runs, &focus)
     } else {
         Vec::new()
     };
@@ -111,6 +117,7 @@ pub fn comparison(
             .collect(),
         common_random_numbers: crn,
         differences,
+        focus,
     }
 }
 
@@ -128,7 +135,11 @@ const PAIRED: &[&str] = &[
 /// Returns the paired differences of every scenario from the first, on the
 /// figures of [`PAIRED`] and the lesson figures (nothing with fewer than two
 /// replications, which give no interval).
-fn paired(results: &[ScenarioResult], runs: &[Vec<RunSummary>]) -> Vec<Differences> {
+fn paired(
+    results: &[ScenarioResult],
+    runs: &[Vec<RunSummary>],
+    focus: &[String],
+) -> Vec<Differences> {
     let (Some(baseline), Some(first)) = (results.first(), runs.first()) else {
         return Vec::new();
     };
@@ -136,7 +147,7 @@ fn paired(results: &[ScenarioResult], runs: &[Vec<RunSummary>]) -> Vec<Differenc
         return Vec::new();
     }
     let mut paths: Vec<String> = PAIRED.iter().map(|p| p.to_string()).collect();
-    paths.extend(lessons(results).into_iter().map(|l| l.path));
+    paths.extend(lessons(results, focus).into_iter().map(|l| l.path));
     results
         .iter()
         .zip(runs)
@@ -171,7 +182,7 @@ pub fn publish(data: &Comparison, extra: &str, common: &CommonArgs) -> Result<()
     }
     print(&format!(
         "{}{extra}\nresults: {}\nreport:  {}\n",
-        table::render(&data.results),
+        table::render(&data.results, &data.focus),
         out.join("results.json").display(),
         out.join(html::FILE).display()
     ))

@@ -339,6 +339,7 @@ mod tests {
             abouts: Vec::new(),
             common_random_numbers: false,
             differences: Vec::new(),
+            focus: Vec::new(),
         };
         let plots = comparison_plots(&data);
         assert_eq!(plots.len(), 1, "only throughput and availability have data");

@@ -17,6 +17,8 @@ pub struct Comparison {
     /// The paired differences of each scenario from the first, over common
     /// random numbers (empty without them, or with one replication).
     pub differences: Vec<Differences>,
+    /// The lesson figures the scenarios name (`lesson.figures`), in order.
+    pub focus: Vec<String>,
 }
 
 /// The paired differences of one scenario from the baseline: replication `i`

@@ -235,7 +235,7 @@ pub fn comparison(data: &Comparison, drawn: &[Drawn]) -> Result<String> {
             .map(|(i, r)| result_row(i, r))
             .collect(),
         intervals: data.results.iter().any(|r| r.replications > 1),
-        lessons: lesson_table(&data.results),
+        lessons: lesson_table(&data.results, &data.focus),
         components: component_rows(&data.results),
         kind_figures: kind_figure_rows(&data.results),
         baseline: data
@@ -385,8 +385,8 @@ fn result_row(i: usize, r: &ScenarioResult) -> ResultRow {
 }
 
 /// Returns the table of the lesson figures of `results`.
-fn lesson_table(results: &[ScenarioResult]) -> LessonTable {
-    let found = lessons(results);
+fn lesson_table(results: &[ScenarioResult], focus: &[String]) -> LessonTable {
+    let found = lessons(results, focus);
     LessonTable {
         columns: found.iter().map(|l| l.metric().axis()).collect(),
         rows: if found.is_empty() {

@@ -22,11 +22,22 @@ impl Lesson {
     }
 }
 
-/// Returns the lesson figures of `results`, in report order: each lesson
-/// figure that some result has, unless every result that has it shows its
-/// neutral value (no write lost, no retry).
-pub fn lessons(results: &[ScenarioResult]) -> Vec<Lesson> {
+/// Returns the lesson figures of `results`: first the `focus` figures (those
+/// the scenarios name in their `lesson:` section) that some result has,
+/// shown even where nothing happens; then, in report order, each figure
+/// declared as a lesson that some result has, unless every result that has
+/// it shows its neutral value (no write lost, no retry).
+pub fn lessons(results: &[ScenarioResult], focus: &[String]) -> Vec<Lesson> {
     let mut out: Vec<Lesson> = Vec::new();
+    for path in focus {
+        let found = results.iter().find_map(|r| r.figure(path));
+        if let Some(f) = found.filter(|_| !out.iter().any(|l| l.path == *path)) {
+            out.push(Lesson {
+                path: path.clone(),
+                measure: f.measure,
+            });
+        }
+    }
     for result in results {
         for figure in result.figures.iter().filter(|f| f.measure.lesson) {
             let path = figure.path.join(".");
@@ -88,11 +99,18 @@ mod tests {
         let stale = "components.db.stale_read_ratio";
         let a = sample::result("Async", &[(lost, 38.0, None), (stale, 0.0, None)]);
         let b = sample::result("Sync", &[(lost, 0.0, None), (stale, 0.0, None)]);
-        let found = lessons(&[a.clone(), b.clone()]);
+        let found = lessons(&[a.clone(), b.clone()], &[]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, lost);
         assert_eq!(found[0].metric().name, "db lost writes");
-        assert!(lessons(&[b]).is_empty(), "nothing lost, nothing to say");
+        assert!(
+            lessons(std::slice::from_ref(&b), &[]).is_empty(),
+            "nothing lost, nothing to say"
+        );
+        // A figure the scenario names is shown all the same, first.
+        let named = lessons(&[b], &["components.db.stale_read_ratio".to_string()]);
+        assert_eq!(named.len(), 1);
+        assert_eq!(named[0].path, stale);
         assert_eq!(cell(&a, lost), "38");
         assert_eq!(cell(&a, "components.db.nothing"), "-");
     }

@@ -20,7 +20,7 @@ pub fn comparison(data: &Comparison) -> Vec<String> {
     let Some(reference) = results.first() else {
         return Vec::new();
     };
-    let mut out = lesson_sentences(results);
+    let mut out = lesson_sentences(results, &data.focus);
     for other in results.iter().skip(1) {
         let paired = data
             .differences
@@ -62,8 +62,8 @@ pub fn comparison(data: &Comparison) -> Vec<String> {
 
 /// Reads each lesson figure: its value in every scenario that has it, and,
 /// when several have it and it has a better direction, which one is best.
-fn lesson_sentences(results: &[ScenarioResult]) -> Vec<String> {
-    lessons(results)
+fn lesson_sentences(results: &[ScenarioResult], focus: &[String]) -> Vec<String> {
+    lessons(results, focus)
         .iter()
         .filter_map(|lesson| {
             let metric = lesson.metric();

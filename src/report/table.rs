@@ -6,7 +6,7 @@ use super::lessons::{cell, lessons};
 use crate::metrics::ScenarioResult;
 
 /// Renders the results of several scenarios as an aligned text table.
-pub fn render(results: &[ScenarioResult]) -> String {
+pub fn render(results: &[ScenarioResult], focus: &[String]) -> String {
     let header = [
         "scenario", "offered", "avail %", "thru/s", "mean ms", "p50 ms", "p99 ms", "p99.9 ms",
         "cost $/h",
@@ -26,7 +26,7 @@ pub fn render(results: &[ScenarioResult]) -> String {
         ]);
     }
     let mut out = align(&rows);
-    out.push_str(&lesson_table(results));
+    out.push_str(&lesson_table(results, focus));
     for r in results {
         if let Some(first) = r.truncated.first() {
             let _ = writeln!(
@@ -72,8 +72,8 @@ pub fn render(results: &[ScenarioResult]) -> String {
 
 /// Renders the lesson figures of the results, one column each (nothing when
 /// no lesson figure has something to say).
-fn lesson_table(results: &[ScenarioResult]) -> String {
-    let found = lessons(results);
+fn lesson_table(results: &[ScenarioResult], focus: &[String]) -> String {
+    let found = lessons(results, focus);
     if found.is_empty() {
         return String::new();
     }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::raw::{RawNetwork, RawSlo};
 use super::topology::{check_cycles, check_hosts, check_links, check_regions};
-use super::{Network, Scenario};
+use super::{lesson, Network, Scenario};
 use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity};
 use crate::metrics::Slo;
@@ -35,6 +35,7 @@ const TOP_LEVEL: &[&str] = &[
     "failures",
     "slo",
     "regions",
+    "lesson",
 ];
 
 /// Assembles the sections of the tree into a scenario, with the kinds of
@@ -110,6 +111,7 @@ pub fn assemble(
         check_slo_windows(&slo, duration - warmup, issues);
     }
     check_machines(&components, issues);
+    let lesson = lesson::parse(map.get("lesson"), &components, &topology, issues);
     check_links(&components, &topology, issues);
     check_hosts(&components, issues);
     check_cycles(&components, issues);
@@ -127,6 +129,7 @@ pub fn assemble(
         failures,
         slo,
         regions,
+        lesson,
         warnings: Vec::new(),
     })
 }

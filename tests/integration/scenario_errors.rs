@@ -23,6 +23,18 @@ struct Case {
 /// Files with exactly one mistake each.
 const CASES: &[Case] = &[
     Case {
+        file: "lesson_unknown_figure.yaml",
+        lines: &[12],
+        path: "lesson.figures[0]",
+        expected: "a server does not report `hit_ratio`",
+    },
+    Case {
+        file: "lesson_knob_wrong_direction.yaml",
+        lines: &[15],
+        path: "lesson.knobs[0].expect.latency.p99",
+        expected: "expected `up` or `down`",
+    },
+    Case {
         file: "cores_beyond_ceiling.yaml",
         lines: &[11],
         path: "components.web.cores",

@@ -75,6 +75,7 @@ fn comparison() -> Comparison {
         abouts: scenarios.iter().map(|s| s.about.clone()).collect(),
         common_random_numbers: true,
         differences: Vec::new(),
+        focus: Vec::new(),
     }
 }
 

@@ -171,6 +171,7 @@ pub fn comparison() -> Comparison {
         results: vec![big, clones, least],
         common_random_numbers: true,
         differences: Vec::new(),
+        focus: Vec::new(),
     }
 }
 
