@@ -279,20 +279,29 @@ fn bests(results: &[ScenarioResult]) -> Vec<String> {
     } else {
         ""
     };
+    // Set when the sentence on the only scenario judged already names the
+    // best availability, so that it is not said twice.
+    let mut availability_said = false;
     let judged_best = match judged.as_slice() {
         [only] if results.len() > 1 => {
             let v = only.value("latency_ms.p99");
-            let how = if results.iter().any(meets_objective) {
-                "meets the availability objective"
-            } else {
-                "answers the most requests"
-            };
             if v.is_finite() {
-                out.push(format!(
-                    "{} is the only one that {how}; its p99 is {} ms.",
-                    only.scenario,
-                    sig(v)
-                ));
+                let sentence = if results.iter().any(meets_objective) {
+                    format!(
+                        "{} is the only one that meets the availability objective; its p99 is {} ms.",
+                        only.scenario,
+                        sig(v)
+                    )
+                } else {
+                    availability_said = true;
+                    format!(
+                        "{} answers the most requests ({}%); its p99 is {} ms.",
+                        only.scenario,
+                        percent(only.value("availability") * 100.0),
+                        sig(v)
+                    )
+                };
+                out.push(sentence);
             }
             v.is_finite().then(|| (vec![only.scenario.clone()], v))
         }
@@ -331,7 +340,7 @@ fn bests(results: &[ScenarioResult]) -> Vec<String> {
             money(v)
         ));
     }
-    if let Some((names, v)) = best("availability", false, &all) {
+    if let Some((names, v)) = best("availability", false, &all).filter(|_| !availability_said) {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         out.push(format!(
             "{} the best availability ({}%).",

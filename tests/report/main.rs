@@ -145,47 +145,17 @@ fn screenshot_shows_the_charts() {
     let browser = chromium();
     let dir = tempfile::tempdir().unwrap();
     let page = write_report(dir.path());
-    let profile = dir.path().join("profile");
     let shot = dir.path().join("shot.png");
-    let mut child = Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--window-size=1280,2400")
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", page.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{} does not start: {e}", browser.display()));
-    // A browser that hangs must fail the test, not stall the suite.
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(180) {
-            child.kill().unwrap();
-            panic!("{} took more than 180 s", browser.display());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        status.success() && shot.exists(),
-        "{} failed ({status}): {}",
-        browser.display(),
-        String::from_utf8_lossy(&output.stderr)
+    headless(
+        &browser,
+        dir.path(),
+        &[
+            "--window-size=1280,2400".to_string(),
+            format!("--screenshot={}", shot.display()),
+            format!("file://{}", page.display()),
+        ],
     );
+    assert!(shot.exists(), "{} wrote no screenshot", browser.display());
     if let Some(keep) = std::env::var_os("SCALESIM_KEEP_SCREENSHOT") {
         std::fs::copy(&shot, keep).unwrap();
     }
@@ -227,6 +197,180 @@ fn screenshot_shows_the_charts() {
             "the charts' {name} shows in only {near} pixels"
         );
     }
+}
+
+/// Runs headless Chromium with `args` after the common flags (no sandbox, no
+/// network chatter, a fresh profile under `dir`); returns what it printed on
+/// stdout. A browser that fails or hangs fails the test.
+fn headless(browser: &Path, dir: &Path, args: &[String]) -> String {
+    let profile = dir.join("profile");
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} does not start: {e}", browser.display()));
+    // Read the pipes on threads so that a chatty browser never blocks on a
+    // full pipe while the test waits for it to exit.
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    // A browser that hangs must fail the test, not stall the suite.
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(180) {
+            child.kill().unwrap();
+            panic!("{} took more than 180 s", browser.display());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    assert!(
+        status.success(),
+        "{} failed ({status}): {err}",
+        browser.display()
+    );
+    out
+}
+
+/// The compare of the failover scenarios, whose lesson is the writes that
+/// asynchronous replication loses.
+const FAILOVER: [&str; 2] = [
+    "scenarios/database-failover-async.yaml",
+    "scenarios/database-failover-sync.yaml",
+];
+
+/// The first screen of a laptop: what a reader sees before scrolling.
+const FIRST_SCREEN: (u32, u32) = (1280, 800);
+
+/// Appended to a copy of the report: finds the first visible element whose
+/// own text names the lesson figure and writes its top and bottom edges, in
+/// CSS pixels from the top of the page, into an element the test reads back
+/// from the DOM that Chromium dumps.
+const PROBE: &str = r#"<script>
+(function () {
+  var found = null;
+  var all = document.body.getElementsByTagName("*");
+  for (var i = 0; i < all.length && !found; i++) {
+    var e = all[i];
+    for (var j = 0; j < e.childNodes.length; j++) {
+      var n = e.childNodes[j];
+      if (n.nodeType === 3 && /lost writes/i.test(n.textContent) && e.getClientRects().length) {
+        found = e;
+        break;
+      }
+    }
+  }
+  var out = document.createElement("pre");
+  out.id = "probe";
+  if (found) {
+    var r = found.getBoundingClientRect();
+    out.textContent = Math.round(r.top + window.scrollY) + " " + Math.round(r.bottom + window.scrollY);
+  } else {
+    out.textContent = "none";
+  }
+  document.body.appendChild(out);
+})();
+</script>"#;
+
+#[test]
+#[ignore = "needs Chromium (/usr/bin/chromium or SCALESIM_CHROMIUM); run by .ci/report-screenshot.sh"]
+fn the_lesson_figure_of_failover_is_in_the_first_screen() {
+    let browser = chromium();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(env!("CARGO_BIN_EXE_scalesim"))
+        .current_dir(root)
+        .arg("compare")
+        .args(FAILOVER)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "scalesim compare failed: {status}");
+    let page = std::fs::read_to_string(out.join(html::FILE)).unwrap();
+    assert!(page.contains("</body>"), "the report has a body");
+    let probe = dir.path().join("probe.html");
+    std::fs::write(
+        &probe,
+        page.replacen("</body>", &format!("{PROBE}</body>"), 1),
+    )
+    .unwrap();
+
+    let (width, height) = FIRST_SCREEN;
+    let dom = headless(
+        &browser,
+        dir.path(),
+        &[
+            format!("--window-size={width},{height}"),
+            "--dump-dom".to_string(),
+            format!("file://{}", probe.display()),
+        ],
+    );
+    let at = dom
+        .split("<pre id=\"probe\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| panic!("the probe did not run; the DOM ends: {}", tail(&dom)));
+    let edges: Vec<f64> = at.split(' ').filter_map(|v| v.parse().ok()).collect();
+    let [top, bottom] = edges[..] else {
+        panic!("the report never names lost writes (probe: {at})");
+    };
+    eprintln!("lost writes first shown at {top}..{bottom} px of a {height} px screen");
+    assert!(
+        top >= 0.0 && bottom <= f64::from(height),
+        "lost writes first shown at {top}..{bottom} px, below the first {height} px"
+    );
+
+    // The first screen itself: a page with its reading drawn, not a blank.
+    let shot = dir.path().join("first-screen.png");
+    headless(
+        &browser,
+        dir.path(),
+        &[
+            format!("--window-size={width},{height}"),
+            format!("--screenshot={}", shot.display()),
+            format!("file://{}", out.join(html::FILE).display()),
+        ],
+    );
+    if let Some(keep) = std::env::var_os("SCALESIM_KEEP_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+    let (w, h, pixels) = decode(&std::fs::read(&shot).unwrap());
+    assert_eq!((w, h), FIRST_SCREEN);
+    let inked = pixels.iter().filter(|p| p.iter().any(|c| *c < 128)).count();
+    assert!(
+        inked as f64 / pixels.len() as f64 > 0.01,
+        "the first screen shows almost no text"
+    );
+}
+
+/// The last characters of a long text, for a failure message.
+fn tail(text: &str) -> &str {
+    let start = text.len().saturating_sub(400);
+    let start = (start..text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    &text[start..]
 }
 
 /// Decodes a PNG into its size and RGB pixels.
