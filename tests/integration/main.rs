@@ -16,6 +16,7 @@ mod determinism;
 mod guard_rails;
 mod hostile_shards;
 mod layers;
+mod lessons;
 mod output_folder;
 mod robustness;
 mod scenario_errors;
