@@ -70,6 +70,15 @@ pub fn lesson(text: &str) -> String {
     words.join(" ")
 }
 
+/// Returns the figures a scenario's `lesson:` section names (none when it
+/// has no such section, or does not load: every bundled one does, which a
+/// test checks).
+pub fn figures(text: &str) -> Vec<String> {
+    crate::scenario::load_text(text, "scenario", &[])
+        .map(|s| s.lesson.figures)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

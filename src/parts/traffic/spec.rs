@@ -222,7 +222,10 @@ fn check_retry(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<RetryPolicy>
             format!("expected at most {MAX_RETRIES} retries, found {retries}"),
         ));
     }
-    if raw.backoff.is_some() && retries == 0 {
+    // Only a missing `retries` is a mistake: `retries: 0` turns retries off
+    // on purpose (a `--set` or a sweep from a file with a backoff), and the
+    // backoff then waits for nothing.
+    if raw.backoff.is_some() && raw.retries.is_none() {
         issues.push(Issue::new(
             "traffic.backoff",
             "a backoff needs `retries` (how many times to retry)",
@@ -405,4 +408,30 @@ fn check_schedule(
         ));
     }
     Some(segments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads a `traffic:` section written as JSON.
+    fn raw(value: serde_json::Value) -> RawTraffic {
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("a traffic section: {e}"))
+    }
+
+    #[test]
+    fn a_backoff_needs_retries_but_retries_may_be_turned_off() {
+        let mut issues = Vec::new();
+        let forgot = raw(serde_json::json!({"rate": "10/s", "backoff": {"base": "0ms"}}));
+        assert!(check_retry(&forgot, &mut issues).is_none());
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].path, "traffic.backoff");
+        issues.clear();
+        let off = raw(serde_json::json!({"rate": "10/s", "retries": 0, "backoff": {"base": "0ms"}}));
+        assert!(check_retry(&off, &mut issues).is_none());
+        assert!(issues.is_empty(), "{issues:?}");
+        let on = raw(serde_json::json!({"rate": "10/s", "retries": 2, "backoff": {"base": "0ms"}}));
+        assert_eq!(check_retry(&on, &mut issues).map(|p| p.retries), Some(2));
+        assert!(issues.is_empty(), "{issues:?}");
+    }
 }
