@@ -186,6 +186,7 @@ impl Component<Msg, World> for ExternalApi {
             name: self.name.clone(),
             kind: ApiSpec::NAME,
             utilization: 0.0,
+            cores: 0,
             mean_queue: 0.0,
             completed: self.calls - self.throttled,
             rejected: self.throttled,

@@ -5,6 +5,7 @@
 mod aggregate;
 pub mod ci;
 pub mod measure;
+mod presence;
 mod recorder;
 mod series;
 mod slo;
@@ -17,6 +18,7 @@ pub use aggregate::{
     ScenarioResult, REPORT_LEVEL,
 };
 pub use measure::{Better, Measure, Reading, Unit};
+pub use presence::{LittleTerms, Presence};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};
 pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
 pub use slo::{Slo, SloSummary};

@@ -8,6 +8,7 @@ pub mod format;
 pub mod html;
 pub mod json;
 pub mod lessons;
+pub mod little;
 pub mod reading;
 pub mod table;
 

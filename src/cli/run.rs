@@ -10,7 +10,7 @@ use crate::metrics::{paired_differences, REPORT_LEVEL};
 use crate::metrics::{RunSummary, ScenarioResult};
 use crate::report::data::{Comparison, Differences, PairedFigure};
 use crate::report::lessons::lessons;
-use crate::report::{self, html, table};
+use crate::report::{self, html, little, table};
 use crate::scenario::Scenario;
 
 /// Runs the scenarios, prints the table (or JSON) and writes the results.
@@ -22,7 +22,9 @@ pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     let runs = execute(&scenarios, common.replications.unwrap_or(1), common)?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let comparison = comparison("scalesim results", &scenarios, &runs, false);
-    publish(&comparison, "", common)?;
+    let checks = little::checks(&comparison.results);
+    let extra = little::summary_line(&checks).map_or(String::new(), |line| format!("\n{line}\n"));
+    publish(&comparison, &extra, common)?;
     super::check_interrupted()
 }
 

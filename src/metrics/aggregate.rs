@@ -26,6 +26,16 @@ pub struct Figure {
     pub measure: &'static Measure,
 }
 
+impl Figure {
+    /// Returns the bounds of its interval, clamped to the values the figure
+    /// can take (a count's interval stops at 0, a share's at 0 and 100%), or
+    /// `None` without an interval.
+    pub fn bounds(&self) -> Option<(f64, f64)> {
+        self.ci
+            .map(|ci| self.measure.clamp_bounds(ci.low(), ci.high()))
+    }
+}
+
 /// Everything reported for one scenario.
 #[derive(Clone, Debug)]
 pub struct ScenarioResult {
@@ -391,6 +401,7 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
             (comp.mean_queue, false),
             (comp.completed as f64, true),
             (comp.rejected as f64, true),
+            (f64::from(comp.cores), true),
         ];
         for (measure, (value, total)) in COMPONENT.iter().zip(common) {
             out.push(FlatFigure {

@@ -95,6 +95,10 @@ pub struct Measure {
     /// that met its objective in every window. A figure without this is a
     /// finite number in every run, and never infinite in any.
     pub may_be_undefined: bool,
+    /// Whether it may be negative (a difference). Every other figure is
+    /// nonnegative, and a share lies in [0, 1]: the bounds of its interval
+    /// are written clamped to that range ([`Measure::range`]).
+    pub signed: bool,
 }
 
 impl Measure {
@@ -108,6 +112,7 @@ impl Measure {
             lesson: false,
             neutral: None,
             may_be_undefined: false,
+            signed: false,
         }
     }
 
@@ -126,6 +131,36 @@ impl Measure {
             may_be_undefined: true,
             ..self
         }
+    }
+
+    /// Declares that it may be negative.
+    pub const fn signed(self) -> Self {
+        Self {
+            signed: true,
+            ..self
+        }
+    }
+
+    /// Returns the smallest and largest values it can take: any number for a
+    /// signed figure, [0, 1] for a share, [0, ∞) for every other.
+    pub fn range(&self) -> (f64, f64) {
+        match (self.signed, self.unit) {
+            (true, _) => (f64::NEG_INFINITY, f64::INFINITY),
+            (false, Unit::Share) => (0.0, 1.0),
+            (false, _) => (0.0, f64::INFINITY),
+        }
+    }
+
+    /// Returns the bounds of an interval of this figure, clamped to the
+    /// values it can take ([`Measure::range`]).
+    ///
+    /// A Student t interval is symmetric about the mean and can reach below
+    /// zero for a count near zero; the true mean cannot, so the clamped
+    /// interval holds it whenever the whole one does (the same coverage), and
+    /// it prints no impossible value.
+    pub fn clamp_bounds(&self, low: f64, high: f64) -> (f64, f64) {
+        let (min, max) = self.range();
+        (low.clamp(min, max), high.clamp(min, max))
     }
 
     /// Returns true if a run can give it `value`: a finite number, or NaN
@@ -306,6 +341,7 @@ pub const COMPONENT: &[&Measure] = &[
     &Measure::new("mean_queue", "mean queue", Unit::Requests, Better::Lower),
     &Measure::new("completed", "completed", Unit::Count, Better::Neither),
     &Measure::new("rejected", "rejected", Unit::Count, Better::Lower),
+    &Measure::new("cores", "cores", Unit::Count, Better::Neither),
 ];
 
 /// Returns the declaration of the run figure at `path` (`latency_ms.p99`).

@@ -22,8 +22,11 @@ pub struct ComponentStats {
     pub name: String,
     /// Component kind (`server`, `load_balancer`...).
     pub kind: &'static str,
-    /// Busy cores divided by all cores, time-averaged.
+    /// Busy cores divided by all cores, time-averaged (0 without cores).
     pub utilization: f64,
+    /// Cores of all its machines: 0 for a kind that serves on none (a cache,
+    /// a balancer without `work`), whose utilisation does not apply.
+    pub cores: u32,
     /// Requests waiting in its queues, time-averaged, summed over replicas.
     pub mean_queue: f64,
     /// Requests it finished serving.

@@ -14,7 +14,7 @@ use super::machine::{self, MAX_CORES, MAX_SPEED};
 use super::SpecContext;
 use crate::dist::{RawShape, Shape};
 use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
-use crate::metrics::{Better, Measure, TimeAverage, Unit, Window};
+use crate::metrics::{Better, LittleTerms, Measure, Reading, TimeAverage, Unit, Window};
 use crate::spec::limits::MIN_SPEED;
 use crate::spec::units::parse_duration;
 use crate::spec::{fields_of, join_key, parse_lenient, unknown_field, Issue, Price};
@@ -280,6 +280,52 @@ pub const BUSIEST: Measure = Measure::new(
     Unit::Share,
     Better::Neither,
 );
+
+/// L of Little's law: requests in the component's stations (waiting or in
+/// service), time-averaged over the window and summed over its machines.
+pub const IN_SYSTEM: Measure = Measure::new(
+    "in_system",
+    "L, requests in station",
+    Unit::Requests,
+    Better::Lower,
+);
+/// λ of Little's law: requests that left the component's stations inside the
+/// window (served, or lost with their machine), per second.
+pub const DEPARTURE_RPS: Measure = Measure::new(
+    "departure_rps",
+    "λ, requests leaving",
+    Unit::PerSecond,
+    Better::Neither,
+);
+/// W of Little's law: the mean time those requests spent in the station,
+/// waiting and in service.
+pub const SOJOURN_MS: Measure =
+    Measure::new("sojourn_ms", "W, time in station", Unit::Ms, Better::Lower);
+/// L − λW, measured exactly: only the requests at the window's edges make it
+/// differ from zero.
+pub const LITTLE_GAP: Measure =
+    Measure::new("little_gap", "L − λW", Unit::Requests, Better::Neither).signed();
+/// The largest |L − λW| that the requests present at the window's start or
+/// end can account for (docs/model.md derives it).
+pub const LITTLE_EDGE: Measure = Measure::new(
+    "little_edge",
+    "edge bound on |L − λW|",
+    Unit::Requests,
+    Better::Neither,
+);
+
+/// Returns the readings of Little's law's terms, in the order of
+/// [`IN_SYSTEM`], [`DEPARTURE_RPS`], [`SOJOURN_MS`], [`LITTLE_GAP`] and
+/// [`LITTLE_EDGE`], which a kind with stations declares in that order.
+pub fn little_readings(terms: LittleTerms) -> [Reading; 5] {
+    [
+        Reading::of(&IN_SYSTEM, terms.in_system),
+        Reading::of(&DEPARTURE_RPS, terms.departure_rps),
+        Reading::of(&SOJOURN_MS, terms.sojourn_ms),
+        Reading::of(&LITTLE_GAP, terms.gap),
+        Reading::of(&LITTLE_EDGE, terms.edge),
+    ]
+}
 
 /// Returns the busy share of the busiest of `stations` at `now`.
 pub fn busiest<'a>(stations: impl IntoIterator<Item = &'a mut Station>, now: SimTime) -> f64 {

@@ -60,11 +60,11 @@ fn cell(r: &ScenarioResult, column: &str) -> String {
     let Some(f) = r.figure(name) else {
         return String::new();
     };
-    match (end, f.ci) {
+    match (end, f.bounds()) {
         (None, _) if f.total && f.value.fract() == 0.0 => format!("{}", f.value),
         (None, _) => format!("{}", f.value),
-        (Some(false), Some(ci)) => format!("{}", ci.low()),
-        (Some(true), Some(ci)) => format!("{}", ci.high()),
+        (Some(false), Some((low, _))) => format!("{low}"),
+        (Some(true), Some((_, high))) => format!("{high}"),
         (Some(_), None) => String::new(),
     }
 }

@@ -2,7 +2,7 @@
 //! significant digits, percentages that tell 99.9 from 99.99, money, and the
 //! name and unit of each figure from its declaration.
 
-use crate::metrics::Measure;
+use crate::metrics::{Measure, ScenarioResult};
 
 /// Formats a number with about three significant digits (`0.412`, `3.07`, `41.2`, `1234`).
 pub fn sig(v: f64) -> String {
@@ -20,6 +20,19 @@ pub fn sig(v: f64) -> String {
         let decimals = (-a.log10().floor()) as usize + 2;
         format!("{v:.decimals$}")
     }
+}
+
+/// What a cell shows for a figure that does not apply: the utilisation of a
+/// component without cores, where 0 would be a false statement.
+pub const NOT_APPLICABLE: &str = "—";
+
+/// Returns false when component `name` of `result` serves on no cores (a
+/// cache, a balancer without `work`), so that its utilisation does not apply;
+/// true otherwise, also for results that do not say.
+pub fn has_cores(result: &ScenarioResult, name: &str) -> bool {
+    result
+        .figure(&format!("components.{name}.cores"))
+        .is_none_or(|f| f.value != 0.0)
 }
 
 /// What a metric is called on an axis and in sentences, and how to scale it.

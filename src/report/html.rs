@@ -15,6 +15,7 @@ use super::charts::{self, style, sweep::short_names, Drawn};
 use super::data::{Comparison, SweepData, SweepPoint};
 use super::format::{self, Metric};
 use super::lessons::{cell as lesson_cell, lessons};
+use super::little::{self, LittleCheck};
 use super::reading;
 use crate::error::{Error, Result};
 use crate::metrics::measure::COMPONENT;
@@ -54,6 +55,34 @@ struct ComparisonPage {
     /// The paired differences from the baseline.
     differences: Vec<DifferenceRow>,
     charts: Vec<Figure>,
+    /// Little's law at every station (empty: no component has stations).
+    little: Vec<LittleRow>,
+    /// Whether some gap of Little's law carries an interval over replications.
+    little_intervals: bool,
+}
+
+/// Little's law at one station of one scenario: the check's numbers, formatted.
+#[derive(Serialize)]
+struct LittleRow {
+    scenario: String,
+    colour: String,
+    component: String,
+    /// L (requests).
+    in_system: String,
+    /// λ (requests per second).
+    departure_rps: String,
+    /// W (ms).
+    sojourn_ms: String,
+    /// λ·W (requests).
+    lambda_w: String,
+    /// L − λW, with the half-width of its interval over replications.
+    gap: String,
+    /// |L − λW| relative to L (%).
+    relative_gap: String,
+    /// The edge bound relative to L (%).
+    relative_edge: String,
+    /// Whether the gap lies within the edge bound.
+    holds: bool,
 }
 
 /// The lesson figures of a comparison: one column each, one row per scenario.
@@ -129,6 +158,7 @@ struct ComponentRow {
     scenario: String,
     colour: String,
     component: String,
+    /// `—` for a component without cores, whose utilisation does not apply.
     utilisation: String,
     /// The utilisation of its busiest machine, or `-` with one machine.
     busiest: String,
@@ -245,6 +275,8 @@ pub fn comparison(data: &Comparison, drawn: &[Drawn]) -> Result<String> {
             .unwrap_or_default(),
         differences: difference_rows(data),
         charts: figures(drawn),
+        little: little_rows(data),
+        little_intervals: data.results.iter().any(|r| r.replications > 1),
     };
     render_page("comparison.html", &page)
 }
@@ -442,6 +474,39 @@ fn difference_rows(data: &Comparison) -> Vec<DifferenceRow> {
     rows
 }
 
+/// Returns one row per station of each scenario: Little's law checked.
+fn little_rows(data: &Comparison) -> Vec<LittleRow> {
+    little::checks(&data.results)
+        .iter()
+        .map(|c: &LittleCheck| {
+            let i = data
+                .results
+                .iter()
+                .position(|r| r.scenario == c.scenario)
+                .unwrap_or(0);
+            let share = |x: f64| format::sig(x * 100.0);
+            LittleRow {
+                scenario: c.scenario.clone(),
+                colour: swatch(i),
+                component: c.component.clone(),
+                in_system: format::sig(c.in_system),
+                departure_rps: format::sig(c.departure_rps),
+                sojourn_ms: format::sig(c.sojourn_ms),
+                lambda_w: format::sig(c.lambda_w()),
+                gap: match c.gap_ci {
+                    Some(ci) if ci.half_width > 0.0 => {
+                        format!("{} ± {}", format::sig(c.gap), format::sig(ci.half_width))
+                    }
+                    _ => format::sig(c.gap),
+                },
+                relative_gap: share(c.relative_gap()),
+                relative_edge: share(c.relative_edge()),
+                holds: c.holds(),
+            }
+        })
+        .collect()
+}
+
 /// Returns one row per figure a component's kind declares, for each scenario.
 fn kind_figure_rows(results: &[ScenarioResult]) -> Vec<KindFigureRow> {
     let mut rows = Vec::new();
@@ -450,7 +515,11 @@ fn kind_figure_rows(results: &[ScenarioResult]) -> Vec<KindFigureRow> {
             let [head, component, key] = f.path.as_slice() else {
                 continue;
             };
-            if head != "components" || COMPONENT.iter().any(|m| m.key == key) {
+            // The common figures have their own table, and Little's law's its section.
+            if head != "components"
+                || COMPONENT.iter().any(|m| m.key == key)
+                || little::KEYS.contains(&key.as_str())
+            {
                 continue;
             }
             let unit = f.measure.unit.symbol();
@@ -489,7 +558,11 @@ fn component_rows(results: &[ScenarioResult]) -> Vec<ComponentRow> {
                 scenario: r.scenario.clone(),
                 colour: swatch(i),
                 component: name.to_string(),
-                utilisation: cell(r, &key("utilization"), &|v| format!("{:.1}", v * 100.0)),
+                utilisation: if format::has_cores(r, name) {
+                    cell(r, &key("utilization"), &|v| format!("{:.1}", v * 100.0))
+                } else {
+                    format::NOT_APPLICABLE.to_string()
+                },
                 busiest: cell(r, &key("busiest_utilization"), &|v| {
                     format!("{:.1}", v * 100.0)
                 }),

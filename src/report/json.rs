@@ -1,7 +1,9 @@
 //! Results as JSON: one object per scenario, with the keys of the spec.
 //!
 //! A figure with a confidence interval gets a sibling key `<name>_ci95` holding
-//! `[low, high]`, so that every key of the spec stays a plain number.
+//! `[low, high]`, so that every key of the spec stays a plain number. The
+//! bounds are clamped to the values the figure can take: a count's interval
+//! stops at 0, a share's at 0 and 1 (docs/model.md gives the rule).
 
 use serde_json::{Map, Number, Value};
 
@@ -108,10 +110,10 @@ fn insert(root: &mut Map<String, Value>, figure: &Figure) {
     // replications that agree); a mean of counts keeps its decimals.
     let whole = figure.total && figure.value.fract() == 0.0;
     node.insert(name.clone(), number(figure.value, whole));
-    if let Some(ci) = figure.ci {
+    if let Some((low, high)) = figure.bounds() {
         node.insert(
             format!("{name}_ci95"),
-            Value::Array(vec![number(ci.low(), false), number(ci.high(), false)]),
+            Value::Array(vec![number(low, false), number(high, false)]),
         );
     }
 }
@@ -180,6 +182,40 @@ mod tests {
         assert_eq!(v["latency_ms"]["p99"].as_f64(), Some(4.12346));
         assert_eq!(v["latency_ms"]["p99_ci95"][0].as_f64(), Some(3.62346));
         assert!(v.get("truncated").is_none());
+    }
+
+    #[test]
+    fn interval_bounds_stop_where_the_figure_does() {
+        use crate::metrics::{Better, Measure, Unit};
+        static COUNT: Measure = Measure::new("lost", "lost", Unit::Count, Better::Lower);
+        static SHARE: Measure = Measure::new("hits", "hits", Unit::Share, Better::Higher);
+        static GAP: Measure = Measure::new("gap", "gap", Unit::Requests, Better::Neither).signed();
+        let figure = |name: &str, value: f64, half_width: f64, measure: &'static Measure| Figure {
+            path: vec![name.into()],
+            value,
+            ci: Some(Interval {
+                mean: value,
+                half_width,
+            }),
+            total: false,
+            measure,
+        };
+        let mut result = crate::report::charts::sample::result("s", &[]);
+        result.figures = vec![
+            figure("lost", 0.3, 0.5, &COUNT),
+            figure("hits", 0.99, 0.02, &SHARE),
+            figure("gap", 0.1, 0.5, &GAP),
+        ];
+        let v = scenario_value(&result);
+        let bounds = |key: &str| {
+            let pair = v[key].as_array().unwrap();
+            (pair[0].as_f64().unwrap(), pair[1].as_f64().unwrap())
+        };
+        assert_eq!(bounds("lost_ci95"), (0.0, 0.8));
+        assert_eq!(bounds("hits_ci95"), (0.97, 1.0));
+        assert_eq!(bounds("gap_ci95"), (-0.4, 0.6));
+        // The value itself is never moved.
+        assert_eq!(v["lost"].as_f64(), Some(0.3));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::format::{has_cores, NOT_APPLICABLE};
 use super::lessons::{cell, lessons};
 use crate::metrics::ScenarioResult;
 
@@ -56,9 +57,14 @@ pub fn render(results: &[ScenarioResult], focus: &[String]) -> String {
         ]];
         for name in components {
             let key = |f: &str| format!("components.{name}.{f}");
+            let utilisation = if has_cores(r, name) {
+                with_ci(r, &key("utilization"), 100.0, 1)
+            } else {
+                NOT_APPLICABLE.to_string()
+            };
             rows.push(vec![
                 format!("  {name}"),
-                with_ci(r, &key("utilization"), 100.0, 1),
+                utilisation,
                 with_ci(r, &key("busiest_utilization"), 100.0, 1),
                 with_ci(r, &key("mean_queue"), 1.0, 2),
                 format!("{:.0}", r.value(&key("completed"))),

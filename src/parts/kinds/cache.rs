@@ -573,6 +573,7 @@ impl Component<Msg, World> for Cache {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
             utilization: 0.0,
+            cores: 0,
             mean_queue: 0.0,
             completed: c.answered,
             rejected: 0,

@@ -32,10 +32,15 @@ pub use spec::{Mode, ReadsFrom, ReplicationMode, Spec, MAX_NODES_PER_SHARD, MAX_
 
 use crate::engine::{request_rng, stream_seed, Component, SimRng, SimTime};
 use crate::keys::mix;
-use crate::metrics::{Better, ComponentStats, Measure, Reading, TimeAverage, Unit, Window};
+use crate::metrics::{
+    Better, ComponentStats, Measure, Presence, Reading, TimeAverage, Unit, Window,
+};
 use crate::model::{Call, Cause, Msg, Outcome};
 use crate::parts::data::{READS, STALE_READS, STALE_READ_RATIO, WRITES};
-use crate::parts::station::{busiest, Admission, ServiceTime, Station, BUSIEST};
+use crate::parts::station::{
+    busiest, little_readings, Admission, ServiceTime, Station, BUSIEST, DEPARTURE_RPS, IN_SYSTEM,
+    LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
+};
 use crate::parts::{send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World};
 use crate::spec::Issue;
 
@@ -97,6 +102,11 @@ impl Kind for Spec {
         &REPLICA_UTILIZATION,
         &LOST_WRITES,
         &MEAN_CONNECTION_QUEUE,
+        &IN_SYSTEM,
+        &DEPARTURE_RPS,
+        &SOJOURN_MS,
+        &LITTLE_GAP,
+        &LITTLE_EDGE,
         &HOT_SHARD_UTILIZATION,
         &SHARD_UTILIZATION,
     ];
@@ -176,6 +186,9 @@ pub struct Database {
     primary: Vec<Option<u16>>,
     /// Per shard, the node an election in progress will promote.
     electing: Vec<Option<u16>>,
+    /// Queries at the nodes waiting for a connection or a core, or on a
+    /// core, over all nodes.
+    presence: Presence,
     service: ServiceTime,
     lag_salt: u64,
     jobs: Slab<Job>,
@@ -203,6 +216,7 @@ impl Database {
             nodes,
             primary: vec![Some(0); spec.shards as usize],
             electing: vec![None; spec.shards as usize],
+            presence: Presence::new(bx.window),
             service: ServiceTime::new(&spec.station, bx.name()),
             lag_salt: stream_seed(0, 0, &[bx.name(), "lag"]),
             jobs: Slab::new(),
@@ -276,6 +290,7 @@ impl Database {
             handle: None,
             doomed: false,
         }) as u32;
+        self.presence.enter(ctx.now());
         let n = &mut self.nodes[node as usize];
         if self
             .spec
@@ -302,7 +317,10 @@ impl Database {
         {
             Admission::Started => self.start(token, ctx),
             Admission::Queued => {}
-            Admission::Rejected => self.finish(token, Outcome::Rejected, ctx),
+            Admission::Rejected => {
+                self.presence.leave(ctx.now(), job.queued_at);
+                self.finish(token, Outcome::Rejected, ctx);
+            }
         }
     }
 
@@ -330,6 +348,7 @@ impl Database {
             return;
         };
         let now = ctx.now();
+        self.presence.leave(now, job.queued_at);
         if let Some(next) = self.nodes[job.node as usize].station.depart(now) {
             self.start(next, ctx);
         }
@@ -606,6 +625,9 @@ impl Component<Msg, World> for Database {
                 .sum();
             extra.push(Reading::of(&MEAN_CONNECTION_QUEUE, waiting));
         }
+        // A run stopped early has its window cut at the stop.
+        let end = ctx.shared.recorder.window().end;
+        extra.extend(little_readings(self.presence.terms(end)));
         if self.spec.shards > 1 {
             let shards: Vec<f64> = (0..self.spec.shards as usize)
                 .map(|shard| self.utilization(shard * per_shard..(shard + 1) * per_shard, now))
@@ -620,6 +642,7 @@ impl Component<Msg, World> for Database {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
             utilization,
+            cores: self.nodes.iter().map(|n| n.station.cores()).sum(),
             mean_queue,
             completed: self.nodes.iter().map(|n| n.station.completed).sum(),
             rejected: self.nodes.iter().map(|n| n.station.rejected).sum(),

@@ -23,11 +23,12 @@ use strategy::Strategy;
 pub use strategy::StrategyKind;
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
+use crate::metrics::{Better, ComponentStats, Measure, Presence, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    busiest, parse_with_station, Admission, ServiceTime, Station, StationSpec, BUSIEST,
+    busiest, little_readings, parse_with_station, Admission, ServiceTime, Station, StationSpec,
+    BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
     send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
@@ -94,8 +95,18 @@ pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better
 
 impl Kind for Spec {
     const NAME: &'static str = "load_balancer";
-    const MEASURES: &'static [&'static Measure] =
-        &[&FORWARDED, &UPTIME, &POOL_UPTIME, &BUSIEST, &PROBES];
+    const MEASURES: &'static [&'static Measure] = &[
+        &FORWARDED,
+        &UPTIME,
+        &POOL_UPTIME,
+        &BUSIEST,
+        &PROBES,
+        &IN_SYSTEM,
+        &DEPARTURE_RPS,
+        &SOJOURN_MS,
+        &LITTLE_GAP,
+        &LITTLE_EDGE,
+    ];
     type Part = LoadBalancer;
 
     fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
@@ -298,6 +309,8 @@ pub struct LoadBalancer {
     pool_of_type: Vec<u16>,
     /// The balancer's own processing, one station per member, when it has any.
     stations: Vec<Station>,
+    /// Requests in those stations (queued or on a core), over all members.
+    presence: Presence,
     service: Option<ServiceTime>,
     jobs: Slab<Job>,
     next_serial: u32,
@@ -354,6 +367,7 @@ impl LoadBalancer {
             pools,
             pool_of_type,
             stations,
+            presence: Presence::new(bx.window),
             service,
             jobs: Slab::new(),
             next_serial: 0,
@@ -411,8 +425,11 @@ impl LoadBalancer {
             return;
         };
         match station.arrive(token, now) {
-            Admission::Started => self.start(token, ctx),
-            Admission::Queued => {}
+            Admission::Started => {
+                self.presence.enter(now);
+                self.start(token, ctx);
+            }
+            Admission::Queued => self.presence.enter(now),
             Admission::Rejected => {
                 self.release(token);
                 self.refuse(&call, ctx);
@@ -464,10 +481,13 @@ impl LoadBalancer {
     fn processed(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
         let token = (tag & u64::from(u32::MAX)) as u32;
         let serial = (tag >> 32) as u32;
-        let member = match self.jobs.get(token as usize) {
-            Some(job) if job.serial == serial && job.stage == Stage::Processing => job.member,
+        let (member, queued_at) = match self.jobs.get(token as usize) {
+            Some(job) if job.serial == serial && job.stage == Stage::Processing => {
+                (job.member, job.queued_at)
+            }
             _ => return,
         };
+        self.presence.leave(ctx.now(), queued_at);
         if let Some(next) = self.stations[member as usize].depart(ctx.now()) {
             self.start(next, ctx);
         }
@@ -593,6 +613,10 @@ impl LoadBalancer {
             let Some(job) = self.jobs.get(token as usize).copied() else {
                 continue;
             };
+            if job.stage == Stage::Processing && !self.stations.is_empty() {
+                // It leaves the station unserved: its time there still counts.
+                self.presence.leave(ctx.now(), job.queued_at);
+            }
             if job.stage == Stage::Forwarded {
                 // Keep it until the replica answers, so the answer finds it.
                 if let Some(j) = self.jobs.get_mut(token as usize) {
@@ -660,6 +684,11 @@ impl Component<Msg, World> for LoadBalancer {
         if self.reports.is_some() || self.health_check.is_some() {
             extra.push(Reading::of(&PROBES, self.probes as f64));
         }
+        if !self.stations.is_empty() {
+            // A run stopped early has its window cut at the stop.
+            let end = ctx.shared.recorder.window().end;
+            extra.extend(little_readings(self.presence.terms(end)));
+        }
         let up_levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
@@ -669,6 +698,7 @@ impl Component<Msg, World> for LoadBalancer {
             } else {
                 busy / f64::from(cores)
             },
+            cores,
             mean_queue: waiting,
             completed,
             rejected: self.rejected,

@@ -10,12 +10,12 @@ use serde_json::Value;
 use slab::Slab;
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{ComponentStats, Measure, Reading};
+use crate::metrics::{ComponentStats, Measure, Presence, Reading};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    any_replica, busiest, parse_with_station, Admission, ServiceTime, Station, StationSpec,
-    BUSIEST,
+    any_replica, busiest, little_readings, parse_with_station, Admission, ServiceTime, Station,
+    StationSpec, BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
     send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
@@ -69,7 +69,16 @@ pub struct Spec {
 
 impl Kind for Spec {
     const NAME: &'static str = "server";
-    const MEASURES: &'static [&'static Measure] = &[&UPTIME, &POOL_UPTIME, &BUSIEST];
+    const MEASURES: &'static [&'static Measure] = &[
+        &UPTIME,
+        &POOL_UPTIME,
+        &BUSIEST,
+        &IN_SYSTEM,
+        &DEPARTURE_RPS,
+        &SOJOURN_MS,
+        &LITTLE_GAP,
+        &LITTLE_EDGE,
+    ];
     type Part = Server;
 
     fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
@@ -232,6 +241,8 @@ pub struct Server {
     name: String,
     fanout: Fanout,
     stations: Vec<Station>,
+    /// Requests in the stations (queued or on a core), over all replicas.
+    presence: Presence,
     service: ServiceTime,
     jobs: Slab<Job>,
     next_serial: u32,
@@ -257,6 +268,7 @@ impl Server {
             stations: (0..spec.replicas)
                 .map(|_| Station::new(spec.station.cores, spec.station.queue, bx.window))
                 .collect(),
+            presence: Presence::new(bx.window),
             service: ServiceTime::new(&spec.station, bx.name()),
             jobs: Slab::new(),
             next_serial: 0,
@@ -311,8 +323,11 @@ impl Server {
             failure: None,
         }) as u32;
         match self.stations[replica as usize].arrive(token, now) {
-            Admission::Started => self.start(token, ctx),
-            Admission::Queued => {}
+            Admission::Started => {
+                self.presence.enter(now);
+                self.start(token, ctx);
+            }
+            Admission::Queued => self.presence.enter(now),
             Admission::Rejected => {
                 self.jobs.remove(token as usize);
                 send_reply(ctx, &call, Outcome::Rejected);
@@ -365,6 +380,7 @@ impl Server {
         };
         job.stage = Stage::Calling;
         let job = *job;
+        self.presence.leave(ctx.now(), job.queued_at);
         if let Some(next) = self.stations[job.replica as usize].depart(ctx.now()) {
             self.start(next, ctx);
         }
@@ -465,6 +481,10 @@ impl Server {
                 continue;
             };
             let call = job.call;
+            if job.stage == Stage::Local {
+                // It leaves the station unserved: its time there still counts.
+                self.presence.leave(ctx.now(), job.queued_at);
+            }
             if job.stage == Stage::Calling && job.pending > 0 {
                 job.stage = Stage::Lost;
                 self.lost += 1;
@@ -508,11 +528,15 @@ impl Component<Msg, World> for Server {
         if self.stations.len() > 1 {
             extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
         }
+        // A run stopped early has its window cut at the stop.
+        let end = ctx.shared.recorder.window().end;
+        extra.extend(little_readings(self.presence.terms(end)));
         let levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
             utilization: busy / f64::from(cores.max(1)),
+            cores,
             mean_queue: waiting,
             completed: self.stations.iter().map(|s| s.completed).sum(),
             rejected: self.stations.iter().map(|s| s.rejected).sum(),

@@ -10,21 +10,26 @@ use super::axes::{self, Axis};
 use super::style::{self, Mark};
 use crate::error::Result;
 use crate::report::data::Comparison;
+use crate::report::format::has_cores;
 
 /// File stem of the chart.
 pub const STEM: &str = "utilization";
 /// Title of the chart.
 pub const TITLE: &str = "Utilisation per component";
 
-/// Returns the names of the components with a utilisation, in the order they
-/// first appear across the scenarios.
+/// Returns the names of the components with a utilisation (those with cores),
+/// in the order they first appear across the scenarios.
 pub fn components(data: &Comparison) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
     for r in &data.results {
         for f in &r.figures {
             if let [head, name, field] = f.path.as_slice() {
-                if head == "components" && field == "utilization" && seen.insert(name) {
+                if head == "components"
+                    && field == "utilization"
+                    && has_cores(r, name)
+                    && seen.insert(name)
+                {
                     names.push(name.clone());
                 }
             }
@@ -130,6 +135,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
             .iter()
             .enumerate()
             .filter_map(|(i, r)| {
+                // No bar where the utilisation does not apply: 0 would be false.
+                if !has_cores(r, name) {
+                    return None;
+                }
                 let f = r.figure(&path(name))?;
                 let ci =
                     f.ci.filter(|ci| ci.half_width > 0.0)
