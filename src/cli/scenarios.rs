@@ -43,7 +43,11 @@ mod tests {
             .iter()
             .position(|l| l.starts_with("database-failover-async "))
             .unwrap_or_else(|| panic!("database-failover-async is not listed:\n{text}"));
-        assert!(lines[at].contains("asynchronous replication"), "{}", lines[at]);
+        assert!(
+            lines[at].contains("asynchronous replication"),
+            "{}",
+            lines[at]
+        );
         let watch = lines[at + 1].trim_start();
         assert!(
             watch.starts_with("watch: components.db.lost_writes"),

@@ -427,7 +427,8 @@ mod tests {
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert_eq!(issues[0].path, "traffic.backoff");
         issues.clear();
-        let off = raw(serde_json::json!({"rate": "10/s", "retries": 0, "backoff": {"base": "0ms"}}));
+        let off =
+            raw(serde_json::json!({"rate": "10/s", "retries": 0, "backoff": {"base": "0ms"}}));
         assert!(check_retry(&off, &mut issues).is_none());
         assert!(issues.is_empty(), "{issues:?}");
         let on = raw(serde_json::json!({"rate": "10/s", "retries": 2, "backoff": {"base": "0ms"}}));
