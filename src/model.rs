@@ -63,17 +63,42 @@ pub enum Cause {
     Failover,
     /// The network between the two zones was cut.
     Partition,
+    /// A proxy's firewall dropped it as hostile traffic.
+    Firewall,
+    /// A proxy's auth check refused it: it carried no credentials.
+    Unauthorized,
+    /// A rate limit refused it: its user (or everyone) had no token left.
+    RateLimited,
+    /// The replica that served it had no session for its user, and the
+    /// server fails such requests rather than log the user in again.
+    SessionLost,
 }
 
 impl Cause {
     /// Every cause, in report order.
-    pub const ALL: [Cause; 5] = [
+    pub const ALL: [Cause; 9] = [
         Cause::Crash,
         Cause::Down,
         Cause::NoTarget,
         Cause::Failover,
         Cause::Partition,
+        Cause::Firewall,
+        Cause::Unauthorized,
+        Cause::RateLimited,
+        Cause::SessionLost,
     ];
+
+    /// Returns true if a client retries a request that failed this way: a
+    /// failure of the system may pass, while an answer about the request
+    /// itself (hostile, without credentials, without a session) would be the
+    /// same the next time. A rate limit's refusal (HTTP 429) is worth a retry
+    /// after the backoff.
+    pub fn worth_retrying(self) -> bool {
+        !matches!(
+            self,
+            Cause::Firewall | Cause::Unauthorized | Cause::SessionLost
+        )
+    }
 
     /// Returns the name used in results (`lost_in_crash`, `sent_to_down_node`...).
     pub fn name(self) -> &'static str {
@@ -83,6 +108,10 @@ impl Cause {
             Cause::NoTarget => "no_healthy_target",
             Cause::Failover => "during_failover",
             Cause::Partition => "network_partition",
+            Cause::Firewall => "firewall_dropped",
+            Cause::Unauthorized => "unauthorized",
+            Cause::RateLimited => "rate_limited",
+            Cause::SessionLost => "session_lost",
         }
     }
 }

@@ -17,4 +17,4 @@ pub use arrivals::Arrivals;
 pub use client::{Client, ClientStreams, AHEAD};
 pub use mix::Mix;
 pub use retry::{Jitter, RetryPolicy, BUDGET_CAP};
-pub use spec::{parse, ArrivalLaw, RateSegment, RequestType, Traffic};
+pub use spec::{origin_of, parse, ArrivalLaw, RateSegment, RequestType, Traffic};

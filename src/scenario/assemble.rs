@@ -6,12 +6,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::raw::{RawNetwork, RawSlo};
-use super::topology::{check_cycles, check_hosts, check_links, check_regions};
+use super::topology::{check_cycles, check_hosts, check_links, check_origins, check_regions};
 use super::{lesson, Network, Scenario};
 use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity};
 use crate::metrics::Slo;
-use crate::model::Op;
 use crate::parts::traffic::{self, RequestType, Traffic};
 use crate::parts::{failures, ComponentDecl, Registry, SpecContext, Topology};
 use crate::spec::limits::{
@@ -102,6 +101,9 @@ pub fn assemble(
     let components = components?;
     let topology = Topology::of(&components);
     let regions = check_regions(map.get("regions"), &topology, issues);
+    if let Some(traffic) = &traffic {
+        check_origins(&traffic.origins, &regions, issues);
+    }
     let failures = map
         .get("failures")
         .map(|f| failures::parse(f, &topology, &regions, duration, issues, warnings))
@@ -314,11 +316,7 @@ fn check_components(
             ));
         }
     }
-    let default_types = [RequestType {
-        name: "request".into(),
-        weight: 1.0,
-        op: Op::Read,
-    }];
+    let default_types = [RequestType::only()];
     // When the traffic section is broken (already reported) but has keys,
     // components that need keys must not report their absence as well.
     let keys = match traffic {

@@ -8,6 +8,29 @@ use crate::parts::{ComponentDecl, Topology};
 use crate::spec::{join_key, parse_lenient, Issue};
 
 /// Reads `regions: {eu: [zone-a, zone-b]}`: every zone named must hold a
+/// Checks that every region of `traffic.origins` is one of `regions:`.
+pub fn check_origins(
+    origins: &[(String, f64)],
+    regions: &[(String, Vec<String>)],
+    issues: &mut Vec<Issue>,
+) {
+    for (region, _) in origins {
+        if !regions.iter().any(|(r, _)| r == region) {
+            let known: Vec<&str> = regions.iter().map(|(r, _)| r.as_str()).collect();
+            let expected = if known.is_empty() {
+                "a `regions:` section that groups zones into regions, like regions: {eu: [zone-a]}"
+                    .to_string()
+            } else {
+                format!("one of the regions: {}", known.join(", "))
+            };
+            issues.push(Issue::new(
+                join_key("traffic.origins", region),
+                format!("no region is called `{region}`: expected {expected}"),
+            ));
+        }
+    }
+}
+
 /// component, and belong to one region only.
 pub fn check_regions(
     value: Option<&Value>,

@@ -95,6 +95,7 @@ pub(super) mod tests {
     use super::*;
     use crate::engine::stream_rng;
     use crate::model::Op;
+    use crate::keys::{KeySpace, Popularity};
     use crate::parts::traffic::RequestType;
 
     /// A traffic of two types (3:1, the second writes) on `schedule`.
@@ -105,17 +106,22 @@ pub(super) mod tests {
         Traffic {
             arrivals: law,
             schedule,
-            users: 10,
+            users: KeySpace {
+                count: 10,
+                popularity: Popularity::Uniform,
+            },
+            origins: Vec::new(),
             types: vec![
                 RequestType {
                     name: "a".into(),
                     weight: 3.0,
-                    op: Op::Read,
+                    ..RequestType::only()
                 },
                 RequestType {
                     name: "b".into(),
                     weight: 1.0,
                     op: Op::Write,
+                    ..RequestType::only()
                 },
             ],
             timeout: None,

@@ -60,7 +60,7 @@ const KIND_MASK: u64 = 3 << 62;
 pub struct Client {
     arrivals: Arrivals,
     mix: Mix,
-    users: u32,
+    users: KeySampler,
     /// Whether each request type writes.
     writes: Vec<bool>,
     keys: Option<KeySampler>,
@@ -118,7 +118,7 @@ impl Client {
         Self {
             arrivals: Arrivals::new(traffic, stop),
             mix: Mix::new(traffic),
-            users: traffic.users,
+            users: KeySampler::new(&traffic.users),
             writes: traffic.types.iter().map(|t| t.op == Op::Write).collect(),
             keys: traffic.keys.as_ref().map(KeySampler::new),
             entry,
@@ -212,7 +212,7 @@ impl Client {
             user: self
                 .user_rng
                 .as_mut()
-                .map_or(0, |rng| rng.random_range(0..self.users)),
+                .map_or(0, |rng| self.users.draw(rng)),
             arrived: at,
             wait: SimTime::ZERO,
             counted,
@@ -363,6 +363,12 @@ impl Client {
         let Some(origin) = self.origins.get_mut(o as usize) else {
             return;
         };
+        if let Ending::Failed(cause) = ending {
+            if !cause.worth_retrying() {
+                self.resolve(o, ending, ctx);
+                return;
+            }
+        }
         let budget_allows = match self.retry.and_then(|r| r.budget) {
             None => true,
             Some(_) if self.tokens >= 1.0 => {

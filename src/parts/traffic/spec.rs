@@ -9,7 +9,9 @@ use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity, PopularityName};
 use crate::model::Op;
 use crate::spec::limits::{MAX_RATE, MAX_RETRIES};
-use crate::spec::{join_index, join_key, parse_lenient, Duration, Fraction, Issue, Rate};
+use crate::spec::{
+    join_index, join_key, parse as parse_value, parse_lenient, Duration, Fraction, Issue, Rate,
+};
 
 /// Default client population when `traffic.users` is absent.
 const DEFAULT_USERS: u64 = 1000;
@@ -25,8 +27,12 @@ pub struct Traffic {
     pub arrivals: ArrivalLaw,
     /// The arrival rate over time, as consecutive segments; the last one never ends.
     pub schedule: Vec<RateSegment>,
-    /// Number of distinct clients (user ids drawn uniformly).
-    pub users: u32,
+    /// The users who send the requests: how many, and how active each one is
+    /// (user 0 is the most active under a Zipf law).
+    pub users: KeySpace,
+    /// The region each user lives in, as shares of the users in file order
+    /// (empty: users live nowhere in particular). See [`origin_of`].
+    pub origins: Vec<(String, f64)>,
     /// Request types and their weights in the mix, in file order.
     pub types: Vec<RequestType>,
     /// How long a client waits for an answer before giving up on an attempt.
@@ -81,6 +87,25 @@ pub struct RequestType {
     pub weight: f64,
     /// Whether it reads or writes the data tier.
     pub op: Op,
+    /// Whether it is hostile traffic, which a proxy's firewall drops.
+    pub hostile: bool,
+    /// Whether it carries credentials; a proxy's auth check refuses those
+    /// that do not.
+    pub authenticated: bool,
+}
+
+impl RequestType {
+    /// The one type of a mix that names none: `request`, a read with
+    /// credentials, weight 1.
+    pub fn only() -> Self {
+        RequestType {
+            name: "request".into(),
+            weight: 1.0,
+            op: Op::Read,
+            hostile: false,
+            authenticated: true,
+        }
+    }
 }
 
 /// The `traffic:` section.
@@ -90,7 +115,8 @@ struct RawTraffic {
     rate: Option<Rate>,
     schedule: Option<Vec<RawStep>>,
     arrivals: Option<ArrivalLaw>,
-    users: Option<u64>,
+    users: Option<serde_json::Value>,
+    origins: Option<IndexMap<String, Fraction>>,
     requests: Option<IndexMap<String, RawRequestType>>,
     timeout: Option<Duration>,
     retries: Option<u32>,
@@ -132,6 +158,17 @@ struct RawStep {
 struct RawRequestType {
     weight: f64,
     op: Option<Op>,
+    hostile: Option<bool>,
+    authenticated: Option<bool>,
+}
+
+/// `traffic.users` written as a mapping.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUsers {
+    count: u64,
+    activity: Option<PopularityName>,
+    s: Option<f64>,
 }
 
 /// Reads and checks the `traffic:` section (`None` when it is missing);
@@ -153,22 +190,10 @@ pub fn parse(value: Option<&serde_json::Value>, issues: &mut Vec<Issue>) -> Opti
 fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -> Option<Traffic> {
     let schedule = check_schedule(&raw, rate_written, issues);
     let retry = check_retry(&raw, issues);
-    let users = raw.users.unwrap_or(DEFAULT_USERS);
-    if users == 0 || users > u64::from(u32::MAX) {
-        issues.push(Issue::new(
-            "traffic.users",
-            format!(
-                "expected a positive number of users (at most {}), found {users}",
-                u32::MAX
-            ),
-        ));
-    }
+    let users = check_users(raw.users.as_ref(), issues);
+    let origins = check_origins(raw.origins.as_ref(), issues);
     let types = match raw.requests {
-        None => vec![RequestType {
-            name: "request".into(),
-            weight: 1.0,
-            op: Op::Read,
-        }],
+        None => vec![RequestType::only()],
         Some(requests) => {
             let mut types = Vec::new();
             for (name, t) in requests {
@@ -182,6 +207,8 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
                     name,
                     weight: t.weight,
                     op: t.op.unwrap_or_default(),
+                    hostile: t.hostile.unwrap_or(false),
+                    authenticated: t.authenticated.unwrap_or(true),
                 });
             }
             if types.is_empty() || types.iter().map(|t| t.weight).sum::<f64>() <= 0.0 {
@@ -206,7 +233,8 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
         retry,
         arrivals: raw.arrivals.unwrap_or(ArrivalLaw::Poisson),
         schedule: schedule?,
-        users: users.clamp(1, u64::from(u32::MAX)) as u32,
+        users,
+        origins,
         types,
         timeout: raw.timeout.map(|t| t.0),
         keys,
@@ -256,22 +284,77 @@ fn check_retry(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<RetryPolicy>
 /// Checks `traffic.keys`: a positive count that fits the key type, and a
 /// positive exponent given only to a Zipf law.
 fn check_keys(raw: &RawKeys, issues: &mut Vec<Issue>) -> KeySpace {
-    if raw.count == 0 || raw.count > u64::from(u32::MAX) {
+    check_population(
+        ("traffic.keys", "traffic.keys.count", "popularity", "keys"),
+        raw.count,
+        raw.popularity,
+        raw.s,
+        issues,
+    )
+}
+
+/// Checks `traffic.users`: a number of equally active users, or
+/// `{count, activity: uniform | zipf, s}`.
+fn check_users(value: Option<&serde_json::Value>, issues: &mut Vec<Issue>) -> KeySpace {
+    let path = "traffic.users";
+    let raw = match value {
+        None => RawUsers {
+            count: DEFAULT_USERS,
+            activity: None,
+            s: None,
+        },
+        Some(object @ serde_json::Value::Object(_)) => match parse_value::<RawUsers>(object, path) {
+            Ok(raw) => raw,
+            Err(issue) => {
+                issues.push(issue);
+                return KeySpace { count: 1, popularity: Popularity::Uniform };
+            }
+        },
+        Some(other) => match other.as_u64() {
+            Some(count) => {
+                // Written as a number, the count's path is the field itself.
+                return check_population((path, path, "activity", "users"), count, None, None, issues);
+            }
+            None => {
+                issues.push(Issue::new(
+                    path,
+                    format!(
+                        "expected a number of users, or {{count: 5000, activity: zipf, s: 1.0}}, found {other}"
+                    ),
+                ));
+                return KeySpace { count: 1, popularity: Popularity::Uniform };
+            }
+        },
+    };
+    let count_path = join_key(path, "count");
+    check_population((path, &count_path, "activity", "users"), raw.count, raw.activity, raw.s, issues)
+}
+
+/// Checks a population of keys or users at `path`: a positive count (at
+/// `count_path`) that fits in 32 bits, and a positive exponent given only to
+/// a Zipf law (the law's field is `law`, the things counted `what`).
+fn check_population(
+    (path, count_path, law, what): (&str, &str, &str, &str),
+    count: u64,
+    name: Option<PopularityName>,
+    s: Option<f64>,
+    issues: &mut Vec<Issue>,
+) -> KeySpace {
+    if count == 0 || count > u64::from(u32::MAX) {
         issues.push(Issue::new(
-            "traffic.keys.count",
+            count_path,
             format!(
-                "expected a positive number of keys (at most {}), found {}",
+                "expected a positive number of {what} (at most {}), found {count}",
                 u32::MAX,
-                raw.count
             ),
         ));
     }
-    let popularity = match (raw.popularity.unwrap_or(PopularityName::Uniform), raw.s) {
+    let popularity = match (name.unwrap_or(PopularityName::Uniform), s) {
         (PopularityName::Uniform, None) => Popularity::Uniform,
         (PopularityName::Uniform, Some(_)) => {
             issues.push(Issue::new(
-                "traffic.keys.s",
-                "`s` applies only to `popularity: zipf`",
+                join_key(path, "s"),
+                format!("`s` applies only to `{law}: zipf`"),
             ));
             Popularity::Uniform
         }
@@ -279,9 +362,9 @@ fn check_keys(raw: &RawKeys, issues: &mut Vec<Issue>) -> KeySpace {
             let s = s.unwrap_or(DEFAULT_ZIPF_S);
             if !(s.is_finite() && s > 0.0) {
                 issues.push(Issue::new(
-                    "traffic.keys.s",
+                    join_key(path, "s"),
                     format!(
-                        "expected a positive Zipf exponent, found {s} (for equally popular keys, use popularity: uniform)"
+                        "expected a positive Zipf exponent, found {s} (for {what} alike, use {law}: uniform)"
                     ),
                 ));
             }
@@ -289,9 +372,65 @@ fn check_keys(raw: &RawKeys, issues: &mut Vec<Issue>) -> KeySpace {
         }
     };
     KeySpace {
-        count: raw.count.clamp(1, u64::from(u32::MAX)) as u32,
+        count: count.clamp(1, u64::from(u32::MAX)) as u32,
         popularity,
     }
+}
+
+/// Checks `traffic.origins`: positive shares of the users that add up to
+/// 100%. Whether each names a region is checked with the `regions:` section.
+fn check_origins(
+    raw: Option<&IndexMap<String, Fraction>>,
+    issues: &mut Vec<Issue>,
+) -> Vec<(String, f64)> {
+    let Some(raw) = raw else {
+        return Vec::new();
+    };
+    if raw.is_empty() {
+        issues.push(Issue::new(
+            "traffic.origins",
+            "expected shares of users by region, like {eu: 70%, us: 30%}",
+        ));
+    }
+    for (region, share) in raw {
+        if !(share.0 > 0.0) {
+            issues.push(Issue::new(
+                join_key("traffic.origins", region),
+                format!("expected a positive share of the users, found {}", share.0),
+            ));
+        }
+    }
+    let total: f64 = raw.values().map(|f| f.0).sum();
+    if !raw.is_empty() && (total - 1.0).abs() > 1e-9 {
+        issues.push(Issue::new(
+            "traffic.origins",
+            format!(
+                "the shares must add up to 100%, found {}%",
+                (total * 1e6).round() / 1e4
+            ),
+        ));
+    }
+    raw.iter().map(|(r, f)| (r.clone(), f.0)).collect()
+}
+
+/// Returns the index (in `origins`) of the region user `user` lives in.
+///
+/// A user's region is a function of its id alone: the id is scrambled into a
+/// point of [0, 1) that falls in one region's share. So about each share of
+/// the *users* lives in each region, whatever their activity; under a Zipf
+/// activity the share of *requests* from a region varies with where the few
+/// heavy users happen to live.
+pub fn origin_of(user: u32, origins: &[(String, f64)]) -> usize {
+    const SALT: u64 = 0x6f72_6967_696e_7321;
+    let point = (crate::keys::mix(u64::from(user) ^ SALT) >> 11) as f64 / (1u64 << 53) as f64;
+    let mut below = 0.0;
+    for (i, (_, share)) in origins.iter().enumerate() {
+        below += share;
+        if point < below {
+            return i;
+        }
+    }
+    origins.len().saturating_sub(1)
 }
 
 /// Builds the rate segments from `rate` and `schedule`.
@@ -434,5 +573,79 @@ mod tests {
         let on = raw(serde_json::json!({"rate": "10/s", "retries": 2, "backoff": {"base": "0ms"}}));
         assert_eq!(check_retry(&on, &mut issues).map(|p| p.retries), Some(2));
         assert!(issues.is_empty(), "{issues:?}");
+    }
+}
+
+#[cfg(test)]
+mod population_tests {
+    use super::*;
+
+    /// Checks a `traffic:` section written as JSON; returns it and the issues.
+    fn check(value: serde_json::Value) -> (Option<Traffic>, Vec<Issue>) {
+        let mut issues = Vec::new();
+        let traffic = parse(Some(&value), &mut issues);
+        (traffic, issues)
+    }
+
+    #[test]
+    fn users_are_a_number_or_a_population_with_an_activity_law() {
+        let (t, issues) = check(serde_json::json!({"rate": "10/s", "users": 50}));
+        assert!(issues.is_empty(), "{issues:?}");
+        let users = t.unwrap().users;
+        assert_eq!((users.count, users.popularity), (50, Popularity::Uniform));
+        let (t, issues) = check(serde_json::json!(
+            {"rate": "10/s", "users": {"count": 5000, "activity": "zipf", "s": 1.2}}
+        ));
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(t.unwrap().users.popularity, Popularity::Zipf { s: 1.2 });
+        let (_, issues) = check(serde_json::json!({"rate": "10/s", "users": {"count": 0}}));
+        assert_eq!(issues[0].path, "traffic.users.count");
+        let (_, issues) = check(serde_json::json!({"rate": "10/s", "users": {"count": 9, "s": 1}}));
+        assert_eq!(issues[0].path, "traffic.users.s");
+        let (_, issues) = check(serde_json::json!({"rate": "10/s", "users": "many"}));
+        assert_eq!(issues[0].path, "traffic.users");
+    }
+
+    #[test]
+    fn request_types_may_be_hostile_or_without_credentials() {
+        let (t, issues) = check(serde_json::json!({"rate": "10/s", "requests": {
+            "page": {"weight": 90},
+            "attack": {"weight": 5, "hostile": true},
+            "anon": {"weight": 5, "authenticated": false},
+        }}));
+        assert!(issues.is_empty(), "{issues:?}");
+        let flags: Vec<(bool, bool)> = t
+            .unwrap()
+            .types
+            .iter()
+            .map(|t| (t.hostile, t.authenticated))
+            .collect();
+        assert_eq!(flags, [(false, true), (true, true), (false, false)]);
+    }
+
+    #[test]
+    fn origins_are_shares_that_add_up_to_all_the_users() {
+        let (t, issues) = check(serde_json::json!(
+            {"rate": "10/s", "origins": {"eu": "70%", "us": "30%"}}
+        ));
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(t.unwrap().origins.len(), 2);
+        let (_, issues) = check(serde_json::json!(
+            {"rate": "10/s", "origins": {"eu": "70%", "us": "20%"}}
+        ));
+        assert_eq!(issues[0].path, "traffic.origins");
+        assert!(issues[0].message.contains("90%"), "{}", issues[0].message);
+    }
+
+    #[test]
+    fn each_region_holds_its_share_of_the_users() {
+        let origins = vec![("eu".to_string(), 0.7), ("us".to_string(), 0.3)];
+        let n = 100_000u32;
+        let in_eu = (0..n).filter(|&u| origin_of(u, &origins) == 0).count() as f64;
+        // The ids are scrambled independently: a binomial count, whose
+        // standard deviation is sqrt(n p (1 - p)); five of them bound it.
+        let sd = (f64::from(n) * 0.7 * 0.3).sqrt();
+        assert!((in_eu - 0.7 * f64::from(n)).abs() < 5.0 * sd, "{in_eu}");
+        assert_eq!(origin_of(7, &origins), origin_of(7, &origins));
     }
 }
