@@ -17,6 +17,7 @@ mod guard_rails;
 mod hostile_shards;
 mod layers;
 mod output_folder;
+mod progress;
 mod robustness;
 mod scenario_errors;
 mod shard;
