@@ -59,6 +59,8 @@ pub fn run_tasks(
         limits,
         cancel: Some(super::interrupt_flag()),
         on_run: Some(&on_run),
+        // Published even when the bar is hidden: it costs nothing
+        // measurable, and every run then takes the path that was measured.
         progress: Some(&bar.progress),
     };
     let finished = bar.while_running(|| runner::run_tasks(scenarios, tasks, options))?;
