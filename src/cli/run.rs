@@ -22,7 +22,7 @@ pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     let runs = execute(&scenarios, common.replications.unwrap_or(1), common)?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let comparison = comparison("scalesim results", &scenarios, &runs, false);
-    publish(&comparison, "", common)?;
+    publish(&comparison, "", "scalesim run", common)?;
     super::check_interrupted()
 }
 
@@ -167,10 +167,11 @@ fn paired(
         .collect()
 }
 
-/// Writes results, charts and the report; prints the table (plus `extra`) or the JSON.
-pub fn publish(data: &Comparison, extra: &str, common: &CommonArgs) -> Result<()> {
+/// Writes the results of `command` (`scalesim compare`), its charts and its
+/// report; prints the table (plus `extra`) or the JSON.
+pub fn publish(data: &Comparison, extra: &str, command: &str, common: &CommonArgs) -> Result<()> {
     let out = &common.out;
-    let files = super::write_results(common, |cancel| {
+    let files = super::write_results(common, command, |cancel| {
         report::comparison_files(data, Some(cancel))
     })?;
     if common.json {
