@@ -261,7 +261,12 @@ fn main() -> Result<()> {
         focus: Vec::new(),
     };
     let out = Path::new("output/custom-component");
-    folder::publish(out, &report::comparison_files(&data, None)?, None)?;
+    folder::publish(
+        out,
+        &report::comparison_files(&data, None)?,
+        "cargo run --example custom_component",
+        None,
+    )?;
     println!("report: {}", out.join(html::FILE).display());
     Ok(())
 }

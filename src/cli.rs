@@ -21,7 +21,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::bundled;
 use crate::engine::SimTime;
 use crate::error::{Error, Result, ScenarioError};
-use crate::report::{folder, Files};
+use crate::report::folder::{self, Replaced};
+use crate::report::Files;
 use crate::runner::{self, Limits};
 use crate::scenario::{self, Override, Scenario};
 use crate::spec::limits::{MAX_JOBS, MAX_REPLICATIONS};
@@ -229,8 +230,11 @@ pub fn interrupt_flag() -> &'static AtomicBool {
     &INTERRUPTED
 }
 
-/// Renders the files of the results with `render` and writes them into
-/// `--out` as one run ([`folder::publish`]); returns them.
+/// Renders the files of the results of `command` (`scalesim sweep`, as a
+/// user types it) with `render` and writes them into `--out` as one run
+/// ([`folder::publish`]); returns them. Unless `--quiet`, warns once of
+/// the files of another command's run that the writing removed because this
+/// one does not write them ([`replaced_warning`]).
 ///
 /// A Ctrl-C that came before, during the runs, does not stop the writing: the
 /// finished runs are written, as [`interrupt_flag`] promises. One that comes
@@ -238,6 +242,7 @@ pub fn interrupt_flag() -> &'static AtomicBool {
 /// within about a second.
 pub fn write_results(
     common: &CommonArgs,
+    command: &str,
     render: impl FnOnce(&AtomicBool) -> Result<Files>,
 ) -> Result<Files> {
     interrupt_flag();
@@ -247,7 +252,11 @@ pub fn write_results(
     }
     let cancel = &STOP_WRITING;
     let written = render(cancel).and_then(|files| {
-        folder::publish(&common.out, &files, Some(cancel))?;
+        let replaced = folder::publish(&common.out, &files, command, Some(cancel))?;
+        let warning = replaced_warning(&common.out, command, &replaced);
+        if let Some(line) = warning.filter(|_| !common.quiet) {
+            eprintln!("warning: {line}");
+        }
         Ok(files)
     });
     // Stopped before the folder changed (a change makes the error `Incomplete`).
@@ -257,6 +266,42 @@ pub fn write_results(
         },
         other => other,
     })
+}
+
+/// Returns the warning of a write of `command` into `dir` that removed the
+/// files a run of another command had written there and this one does not
+/// write; `None` when it removed none, or when the previous run was of the
+/// same command (it rewrites its own results, as expected) or of an unnamed
+/// one (a manifest of an older scalesim).
+///
+/// Files scalesim did not write are never removed, so never named; the
+/// leftovers of a stopped write are not either, as that write already
+/// failed and said so.
+pub fn replaced_warning(dir: &Path, command: &str, replaced: &Replaced) -> Option<String> {
+    let previous = replaced.previous_command.as_deref()?;
+    if previous == command || replaced.stale.is_empty() {
+        return None;
+    }
+    let count = match replaced.stale.len() {
+        1 => "1 file".to_string(),
+        n => format!("{n} files"),
+    };
+    Some(format!(
+        "{}: removed {count} that `{previous}` wrote there and `{command}` does not write ({})",
+        dir.display(),
+        listed(&replaced.stale),
+    ))
+}
+
+/// Names the first few of `names`, and how many more there are.
+fn listed(names: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let shown = names.iter().take(SHOWN).map(String::as_str);
+    let mut text = shown.collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    text
 }
 
 /// Returns an error if Ctrl-C was pressed, once what was finished is written.
@@ -373,4 +418,55 @@ pub fn load_one(file: &str, overrides: &[Override]) -> Result<Scenario> {
         }
     }
     scenario::load(path, overrides)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a `sweep` removed after a run of `previous` that wrote `stale`.
+    fn replaced(previous: Option<&str>, stale: &[&str]) -> Replaced {
+        Replaced {
+            previous_command: previous.map(str::to_string),
+            stale: stale.iter().map(|n| n.to_string()).collect(),
+            leftovers: vec!["left.png".into()],
+        }
+    }
+
+    #[test]
+    fn another_command_is_named_with_the_files_removed() {
+        let dir = Path::new("out");
+        let stale = ["a.png", "a.svg", "b.png", "b.svg", "c.csv"];
+        let warning = replaced_warning(
+            dir,
+            "scalesim sweep",
+            &replaced(Some("scalesim compare"), &stale),
+        );
+        assert_eq!(
+            warning.as_deref(),
+            Some(
+                "out: removed 5 files that `scalesim compare` wrote there and \
+                 `scalesim sweep` does not write (a.png, a.svg, b.png and 2 more)"
+            )
+        );
+        let one = replaced_warning(dir, "scalesim", &replaced(Some("scalesim run"), &["a.png"]));
+        assert_eq!(
+            one.as_deref(),
+            Some("out: removed 1 file that `scalesim run` wrote there and `scalesim` does not write (a.png)")
+        );
+    }
+
+    #[test]
+    fn the_same_command_an_unnamed_one_or_nothing_removed_is_not_told() {
+        let dir = Path::new("out");
+        let sweep = "scalesim sweep";
+        for (previous, stale) in [
+            (Some(sweep), &["a.png"][..]),
+            (None, &["a.png"][..]),
+            (Some("scalesim compare"), &[][..]),
+        ] {
+            let warning = replaced_warning(dir, sweep, &replaced(previous, stale));
+            assert_eq!(warning, None, "{previous:?} {stale:?}");
+        }
+    }
 }

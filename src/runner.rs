@@ -4,23 +4,27 @@
 //! Only the scenario and the replication number cross threads; each run builds
 //! its own simulation, and results are collected in input order, so they are
 //! the same whatever the number of threads. The runner prints nothing: a
-//! caller learns of each finished run through [`RunOptions::on_run`].
+//! caller learns of each finished run through [`RunOptions::on_run`], and of
+//! how far the runs have got while they run through [`RunOptions::progress`].
 
 mod batch;
 mod build;
 mod guard;
+mod progress;
 
 use std::sync::atomic::AtomicBool;
 
 pub use batch::{run_all, run_batch, run_tasks, tasks, RunOptions, Task};
 pub use build::{build, cost_per_hour, Run};
 pub use guard::{Limits, DEFAULT_MAX_IN_FLIGHT};
+pub use progress::Progress;
 
 use crate::engine::{BatchEnd, SimTime};
 use crate::metrics::{RunInfo, RunSummary, StopReason, Truncation, Window};
 use crate::parts::{AnyPart, World};
 use crate::scenario::Scenario;
 use guard::Guard;
+use progress::Tracker;
 
 /// Runs replication `replication` of `scenario` and returns its figures
 /// (with the default guard rails and no way to interrupt it).
@@ -36,14 +40,34 @@ pub fn simulate_guarded(
     limits: &Limits,
     cancel: Option<&AtomicBool>,
 ) -> RunSummary {
+    simulate_tracked(scenario, replication, limits, cancel, None)
+}
+
+/// Does [`simulate_guarded`], and adds to `progress` the simulated time and
+/// the events of the run as it goes (once per batch of events, between two
+/// looks of the guard rails), and the rest of its duration when it ends.
+pub fn simulate_tracked(
+    scenario: &Scenario,
+    replication: u64,
+    limits: &Limits,
+    cancel: Option<&AtomicBool>,
+    progress: Option<&Progress>,
+) -> RunSummary {
     let window = Window {
         start: scenario.warmup,
         end: scenario.duration,
     };
     let mut guard = Guard::new(*limits, cancel);
+    let mut tracker = Tracker::new(progress, scenario.duration);
     let mut sim = build(scenario, replication, window);
     sim.start();
-    let mut stopped = advance(&mut sim, scenario.duration, &mut guard, |_| false);
+    let mut stopped = advance(
+        &mut sim,
+        scenario.duration,
+        &mut guard,
+        &mut tracker,
+        |_| false,
+    );
     if stopped.is_none() {
         // Let requests in flight finish, but not forever: an overloaded system would
         // never drain. The cap is the client timeout or the measured window.
@@ -51,10 +75,15 @@ pub fn simulate_guarded(
             .traffic
             .timeout
             .unwrap_or(window.end - window.start);
-        stopped = advance(&mut sim, scenario.duration + drain, &mut guard, |w| {
-            w.open == 0
-        });
+        stopped = advance(
+            &mut sim,
+            scenario.duration + drain,
+            &mut guard,
+            &mut tracker,
+            |w| w.open == 0,
+        );
     }
+    tracker.finish(sim.events());
     let now = sim.now();
     let truncated = stopped.map(|reason| Truncation {
         reason,
@@ -113,10 +142,13 @@ fn advance(
     sim: &mut Run,
     until: SimTime,
     guard: &mut Guard<'_>,
+    tracker: &mut Tracker<'_>,
     done: impl Fn(&World) -> bool,
 ) -> Option<StopReason> {
-    // Batches of events between two looks of the guard.
+    // Batches of events between two looks of the guard, and two
+    // publications of the progress.
     loop {
+        tracker.update(sim.now(), sim.events());
         if done(&sim.shared) {
             return None;
         }
@@ -302,6 +334,111 @@ mod tests {
         let runs = run_batch(&[overloaded()], options).unwrap();
         assert_eq!(runs[0].len(), 2);
         assert!(runs[0].iter().all(|r| r.events == 1_000));
+    }
+
+    /// An M/M/1 queue at half load for ten simulated minutes: about 600,000
+    /// events, so about 150 batches between two looks of the guard.
+    fn steady() -> Scenario {
+        let text = "name: steady\nseed: 9\nduration: 10m\nwarmup: 0s\n\
+                    traffic: {rate: 500/s}\nentry: web\ncomponents:\n  \
+                    web: {kind: server, cores: 1, work: 1ms, queue: unbounded}\n";
+        crate::scenario::load_text(text, "steady.yaml", &[]).unwrap()
+    }
+
+    #[test]
+    fn a_run_publishes_its_progress_as_it_goes() {
+        // Half-way through, the run has published part of its time and its
+        // events, one batch behind at most.
+        let scenario = steady();
+        let window = Window {
+            start: scenario.warmup,
+            end: scenario.duration,
+        };
+        let progress = Progress::new();
+        let mut guard = Guard::new(Limits::default(), None);
+        let mut tracker = Tracker::new(Some(&progress), scenario.duration);
+        let mut sim = build(&scenario, 0, window);
+        sim.start();
+        let half = SimTime(scenario.duration.0 / 2);
+        assert_eq!(
+            advance(&mut sim, half, &mut guard, &mut tracker, |_| false),
+            None
+        );
+        let (ms, events) = (progress.simulated_ms(), progress.events());
+        assert!(ms > 0 && ms <= Progress::share_ms(half), "{ms} ms");
+        assert!(events > 0 && events <= sim.events(), "{events} events");
+        assert!(
+            sim.events() - events <= 4096,
+            "{} behind",
+            sim.events() - events
+        );
+        tracker.finish(sim.events());
+        assert_eq!(
+            progress.simulated_ms(),
+            Progress::share_ms(scenario.duration)
+        );
+        assert_eq!(progress.events(), sim.events());
+    }
+
+    #[test]
+    fn progress_only_grows_and_ends_at_the_duration() {
+        let scenario = steady();
+        let progress = Progress::new();
+        let mut seen: Vec<(u64, u64)> = Vec::new();
+        let run = std::thread::scope(|s| {
+            let running = s.spawn(|| {
+                simulate_tracked(&scenario, 0, &Limits::default(), None, Some(&progress))
+            });
+            while !running.is_finished() {
+                seen.push((progress.simulated_ms(), progress.events()));
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            running.join().unwrap()
+        });
+        seen.push((progress.simulated_ms(), progress.events()));
+        assert!(
+            seen.windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1),
+            "went back: {seen:?}"
+        );
+        assert_eq!(progress.simulated_ms(), 600_000);
+        assert_eq!(progress.events(), run.events);
+    }
+
+    #[test]
+    fn a_run_stopped_early_still_counts_its_whole_duration() {
+        let progress = Progress::new();
+        let run = simulate_tracked(
+            &overloaded(),
+            0,
+            &limits(Some(10_000), 1 << 40),
+            None,
+            Some(&progress),
+        );
+        assert!(run.truncated.is_some());
+        assert_eq!(progress.simulated_ms(), 3_600_000);
+        assert_eq!(progress.events(), 10_000);
+    }
+
+    #[test]
+    fn progress_changes_no_result_and_sums_over_a_batch() {
+        let scenarios = [steady(), overloaded()];
+        let limits = limits(Some(200_000), DEFAULT_MAX_IN_FLIGHT);
+        let plain = RunOptions {
+            limits,
+            ..RunOptions::new(2, 2)
+        };
+        let progress = Progress::new();
+        let tracked = RunOptions {
+            progress: Some(&progress),
+            ..plain
+        };
+        let a = run_batch(&scenarios, plain).unwrap();
+        let b = run_batch(&scenarios, tracked).unwrap();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!(progress.simulated_ms(), 2 * 600_000 + 2 * 3_600_000);
+        let events: u64 = b.iter().flatten().map(|r| r.events).sum();
+        assert_eq!(progress.events(), events);
     }
 
     #[test]

@@ -2,16 +2,22 @@
 //! one progress bar, a warning for each run a guard rail stopped, and a line
 //! when Ctrl-C abandoned runs.
 
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CommonArgs;
 use crate::error::Result;
 use crate::metrics::{RunSummary, StopReason};
-use crate::runner::{self, Limits, RunOptions, Task};
+use crate::runner::{self, Limits, Progress, RunOptions, Task};
 use crate::scenario::Scenario;
+
+/// How often the progress bar reads the runs' progress and redraws: a few
+/// times a second, which a reader can follow and which costs nothing.
+const REDRAW_EVERY: Duration = Duration::from_millis(250);
 
 /// Runs `replications` replications of every scenario; returns, for each
 /// scenario in order, its finished replications in order.
@@ -38,8 +44,13 @@ pub fn run_tasks(
     keep_series: bool,
     common: &CommonArgs,
 ) -> Result<Vec<(Task, RunSummary)>> {
-    let progress = Progress::new(tasks.len() as u64, !(common.quiet || common.json));
-    let on_run = |run: &RunSummary| progress.done(run.events);
+    let total_ms = tasks
+        .iter()
+        .map(|t| Progress::share_ms(scenarios[t.scenario].duration))
+        .sum();
+    let visible = shows_progress(common, std::io::stderr().is_terminal());
+    let bar = Bar::new(tasks.len() as u64, total_ms, visible);
+    let on_run = |_: &RunSummary| bar.run_done();
     let limits = common.limits();
     let options = RunOptions {
         replications,
@@ -48,9 +59,11 @@ pub fn run_tasks(
         limits,
         cancel: Some(super::interrupt_flag()),
         on_run: Some(&on_run),
+        // Published even when the bar is hidden: it costs nothing
+        // measurable, and every run then takes the path that was measured.
+        progress: Some(&bar.progress),
     };
-    let finished = runner::run_tasks(scenarios, tasks, options)?;
-    progress.finish();
+    let finished = bar.while_running(|| runner::run_tasks(scenarios, tasks, options))?;
     if !common.quiet {
         for (_, run) in &finished {
             warn_truncated(run, &limits);
@@ -90,42 +103,141 @@ fn warn_truncated(run: &RunSummary, limits: &Limits) {
     );
 }
 
-/// One overall progress bar for a batch: runs done, events per second, time
-/// left. indicatif hides it by itself when stderr is not a terminal.
-struct Progress {
+/// Returns whether a command shows its progress bar: only on a terminal
+/// (`terminal`: stderr is one), and never under `--quiet` or `--json`.
+pub fn shows_progress(common: &CommonArgs, terminal: bool) -> bool {
+    terminal && !(common.quiet || common.json)
+}
+
+/// The progress bar of a batch: the simulated time reached over the
+/// simulated time of all its runs (so one long run moves it too), runs done,
+/// events per second and time left.
+struct Bar {
     bar: ProgressBar,
-    events: AtomicU64,
+    /// What the runs publish as they go.
+    progress: Progress,
+    runs: u64,
+    runs_done: AtomicU64,
+    total_ms: u64,
     started: Instant,
 }
 
-impl Progress {
-    fn new(total: u64, visible: bool) -> Self {
+impl Bar {
+    /// Creates the bar of `runs` runs whose durations add up to `total_ms`;
+    /// a bar not `visible` is hidden and never redrawn.
+    fn new(runs: u64, total_ms: u64, visible: bool) -> Self {
         let bar = if visible {
-            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+            ProgressBar::with_draw_target(Some(total_ms), ProgressDrawTarget::stderr())
         } else {
             ProgressBar::hidden()
         };
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {msg}  eta {eta}")
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {percent:>3}%  {msg}  eta {eta}")
         {
             bar.set_style(style);
         }
         Self {
             bar,
-            events: AtomicU64::new(0),
+            progress: Progress::new(),
+            runs,
+            runs_done: AtomicU64::new(0),
+            total_ms,
             started: Instant::now(),
         }
     }
 
-    fn done(&self, events: u64) {
-        let total = self.events.fetch_add(events, Ordering::Relaxed) + events;
-        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
-        self.bar
-            .set_message(format!("{:.1} M events/s", total as f64 / secs / 1e6));
-        self.bar.inc(1);
+    /// Counts a finished run.
+    fn run_done(&self) {
+        self.runs_done.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn finish(&self) {
+    /// Runs `work`, redrawing the bar every [`REDRAW_EVERY`] from another
+    /// thread meanwhile (when it is visible), then clears it.
+    fn while_running<T>(&self, work: impl FnOnce() -> T) -> T {
+        if self.bar.is_hidden() {
+            return work();
+        }
+        let (done, wait) = mpsc::channel::<()>();
+        let result = std::thread::scope(|s| {
+            s.spawn(move || {
+                // Until `done` is dropped, which ends the wait at once.
+                while let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(REDRAW_EVERY) {
+                    self.redraw();
+                }
+            });
+            let result = work();
+            drop(done);
+            result
+        });
         self.bar.finish_and_clear();
+        result
+    }
+
+    /// Moves the bar to what the runs have published.
+    fn redraw(&self) {
+        let (ms, events) = (self.progress.simulated_ms(), self.progress.events());
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        let runs_done = self.runs_done.load(Ordering::Relaxed);
+        // The position first: the message's draw then shows both.
+        self.bar.set_position(ms);
+        self.bar.set_message(format!(
+            "{runs_done}/{} runs  {} of {} simulated  {:.1} M events/s",
+            self.runs,
+            clock(ms),
+            clock(self.total_ms),
+            events as f64 / secs / 1e6
+        ));
+    }
+}
+
+/// Formats a simulated time for the bar: `12.3 s`, `4m 05s`, `2h 30m`, `3d 04h`.
+fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..60 => format!("{:.1} s", ms as f64 / 1000.0),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        3600..86_400 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d {:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    /// Returns the shared options of `scalesim run x.yaml ARGS`.
+    fn common(args: &[&str]) -> CommonArgs {
+        let cli = Cli::parse_from([&["scalesim", "run", "x.yaml"], args].concat());
+        match cli.command {
+            Some(super::super::Command::Run { common, .. }) => common,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn progress_shows_only_on_a_terminal_without_quiet_or_json() {
+        assert!(shows_progress(&common(&[]), true));
+        assert!(!shows_progress(&common(&[]), false));
+        for flags in [&["--quiet"][..], &["--json"], &["--quiet", "--json"]] {
+            assert!(!shows_progress(&common(flags), true), "{flags:?}");
+            assert!(!shows_progress(&common(flags), false), "{flags:?}");
+        }
+    }
+
+    #[test]
+    fn a_hidden_bar_runs_the_work_without_drawing() {
+        let bar = Bar::new(1, 1000, false);
+        assert!(bar.bar.is_hidden());
+        assert_eq!(bar.while_running(|| 7), 7);
+    }
+
+    #[test]
+    fn simulated_times_read_at_a_glance() {
+        assert_eq!(clock(0), "0.0 s");
+        assert_eq!(clock(12_345), "12.3 s");
+        assert_eq!(clock(245_000), "4m 05s");
+        assert_eq!(clock(2 * 3_600_000 + 30 * 60_000), "2h 30m");
+        assert_eq!(clock(3 * 86_400_000 + 4 * 3_600_000), "3d 04h");
     }
 }

@@ -23,7 +23,7 @@ pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     let runs = execute(&scenarios, replications, common)?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let data = comparison("scalesim comparison", &scenarios, &runs, true);
-    publish(&data, &differences(&data), common)?;
+    publish(&data, &differences(&data), "scalesim compare", common)?;
     super::check_interrupted()
 }
 

@@ -18,7 +18,7 @@ pub fn run(dirs: &[PathBuf], common: &CommonArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let data = shard::merge(&parts)?;
     check_metrics(&data)?;
-    publish(&data, common)
+    publish(&data, "scalesim merge", common)
 }
 
 /// Refuses the flags that decide a sweep's runs: the shards carry those, and

@@ -24,7 +24,7 @@ pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     let comparison = comparison("scalesim results", &scenarios, &runs, false);
     let checks = little::checks(&comparison.results);
     let extra = little::summary_line(&checks).map_or(String::new(), |line| format!("\n{line}\n"));
-    publish(&comparison, &extra, common)?;
+    publish(&comparison, &extra, "scalesim run", common)?;
     super::check_interrupted()
 }
 
@@ -169,10 +169,11 @@ fn paired(
         .collect()
 }
 
-/// Writes results, charts and the report; prints the table (plus `extra`) or the JSON.
-pub fn publish(data: &Comparison, extra: &str, common: &CommonArgs) -> Result<()> {
+/// Writes the results of `command` (`scalesim compare`), its charts and its
+/// report; prints the table (plus `extra`) or the JSON.
+pub fn publish(data: &Comparison, extra: &str, command: &str, common: &CommonArgs) -> Result<()> {
     let out = &common.out;
-    let files = super::write_results(common, |cancel| {
+    let files = super::write_results(common, command, |cancel| {
         report::comparison_files(data, Some(cancel))
     })?;
     if common.json {

@@ -37,6 +37,6 @@ pub fn run(common: &CommonArgs) -> Result<()> {
     )?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let data = comparison("Vertical vs horizontal vs hybrid", &scenarios, &runs, true);
-    publish(&data, &differences(&data), common)?;
+    publish(&data, &differences(&data), "scalesim", common)?;
     crate::cli::check_interrupted()
 }

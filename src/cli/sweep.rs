@@ -117,7 +117,7 @@ fn run_whole(plan: &Plan, common: &CommonArgs) -> Result<()> {
         .collect();
     let data = plan.outline.data(results);
     check_metrics(&data)?;
-    publish(&data, common)?;
+    publish(&data, "scalesim sweep", common)?;
     super::check_interrupted()
 }
 
@@ -258,14 +258,15 @@ pub(super) fn check_metrics(data: &SweepData) -> Result<()> {
     Ok(())
 }
 
-/// Writes the sweep's results, charts and report, and prints its table
-/// (or, under `--json`, the results).
-pub(super) fn publish(data: &SweepData, common: &CommonArgs) -> Result<()> {
+/// Writes the sweep's results, charts and report, as the results of
+/// `command` (`sweep` or `merge`), and prints its table (or, under `--json`,
+/// the results).
+pub(super) fn publish(data: &SweepData, command: &str, common: &CommonArgs) -> Result<()> {
     let results: Vec<ScenarioResult> = data.points.iter().map(|p| p.result.clone()).collect();
     let values: Vec<Vec<String>> = data.points.iter().map(|p| p.labels.clone()).collect();
     let out = &common.out;
     let text = sweep_json(data);
-    super::write_results(common, |cancel| {
+    super::write_results(common, command, |cancel| {
         let mut files = Files::new();
         files.add("results.json", text.as_bytes());
         files.add(

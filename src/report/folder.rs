@@ -9,7 +9,9 @@
 //!   once: the second waits for the first, up to [`LOCK_WAIT`].
 //! - It removes the previous run's manifest, then the files that manifest
 //!   lists (and no other: a file scalesim did not write stays), writes the new
-//!   files, and writes the new manifest, [`MANIFEST`], last.
+//!   files, and writes the new manifest, [`MANIFEST`], last. The manifest
+//!   names the command that wrote the run, so that a later run of another
+//!   command can say whose files it removed ([`Replaced`]).
 //! - Until the manifest is written, the names of the files that may be left
 //!   (the previous run's, and each new one once renamed) are kept in
 //!   [`JOURNAL`], so that the next write also removes what a stopped one left.
@@ -17,6 +19,14 @@
 //! So a folder with a manifest holds exactly one run's files; a write stopped
 //! part-way (an error, a full disk, Ctrl-C, a killed process) leaves some new
 //! files and no manifest, never old files beside new ones.
+//!
+//! The files of the previous run that the new one does not write (a
+//! `compare`'s charts, before a `sweep` that draws others) are removed in the
+//! same step as those it rewrites, after the old manifest and before the
+//! first new file, and not after the new manifest: in between, a manifest
+//! would list the new run while the old run's files still lay beside it,
+//! which is the very mix the folder must never show. Files no manifest and no
+//! journal lists are never removed, nor reported: they are the user's.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -48,8 +58,9 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// The `format` field of a manifest.
 const MANIFEST_FORMAT: &str = "scalesim-results";
 
-/// The version of the manifest's layout.
-const MANIFEST_VERSION: u32 = 1;
+/// The version of the manifest's layout: 2 adds `command`; a manifest of
+/// version 1 is read all the same, as a run of an unnamed command.
+const MANIFEST_VERSION: u32 = 2;
 
 /// How often a waiting process tries the lock again.
 const LOCK_POLL: Duration = Duration::from_millis(50);
@@ -108,25 +119,50 @@ pub fn check(cancel: Option<&AtomicBool>) -> Result<()> {
     }
 }
 
-/// Writes `files` into the folder `dir` as one run, replacing the previous
-/// run's files, and writes [`MANIFEST`] last.
+/// What a write removed besides the files it rewrote: files of earlier
+/// runs that it does not write itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Replaced {
+    /// The command that wrote the previous run, as its manifest names it
+    /// (`scalesim compare`); `None` without a manifest, with a manifest of
+    /// a version that did not name it, or with a name unfit for a terminal
+    /// (control characters, over 100 characters).
+    pub previous_command: Option<String>,
+    /// The files the previous run's manifest listed that this run does not
+    /// write, removed, in the manifest's order.
+    pub stale: Vec<String>,
+    /// The files a write stopped part-way had left (named by the journal
+    /// alone) that this run does not write, removed.
+    pub leftovers: Vec<String>,
+}
+
+/// Writes `files`, the results of `command` (`scalesim sweep`, as a user
+/// types it), into the folder `dir` as one run, replacing the previous run's
+/// files, and writes [`MANIFEST`] last; returns what it removed besides the
+/// files it rewrote.
 ///
 /// `cancel` is checked before each file: once it is set, writing stops with
 /// [`Error::Interrupted`] if nothing changed yet, or with
 /// [`Error::Incomplete`] if some files were replaced; any other failure after
 /// the first change is [`Error::Incomplete`] too. Another process that writes
 /// the same folder is waited for, up to [`LOCK_WAIT`] ([`Error::Busy`]).
-pub fn publish(dir: &Path, files: &Files, cancel: Option<&AtomicBool>) -> Result<()> {
-    publish_with(dir, files, cancel, LOCK_WAIT)
+pub fn publish(
+    dir: &Path,
+    files: &Files,
+    command: &str,
+    cancel: Option<&AtomicBool>,
+) -> Result<Replaced> {
+    publish_with(dir, files, command, cancel, LOCK_WAIT)
 }
 
 /// Does [`publish`], waiting up to `wait` for the lock.
 fn publish_with(
     dir: &Path,
     files: &Files,
+    command: &str,
     cancel: Option<&AtomicBool>,
     wait: Duration,
-) -> Result<()> {
+) -> Result<Replaced> {
     for name in files.names() {
         if !is_plain(name) {
             return Err(Error::Write {
@@ -141,21 +177,34 @@ fn publish_with(
     })?;
     let _lock = Lock::acquire(dir, cancel, wait)?;
     check(cancel)?;
-    let previous = previous_files(dir);
-    remove_stale_temporaries(
-        dir,
-        previous.iter().map(String::as_str).chain(files.names()),
-    );
+    let previous = Previous::read(dir);
+    let names = previous.names();
+    remove_stale_temporaries(dir, names.iter().map(String::as_str).chain(files.names()));
     let mut journal = Journal::open(dir)?;
-    journal.record(&previous)?;
+    journal.record(&names)?;
     // From here on the folder changes: a failure leaves it incomplete.
     let incomplete = |source: Error| Error::Incomplete {
         dir: dir.to_path_buf(),
         source: Box::new(source),
     };
+    let mut replaced = Replaced {
+        previous_command: previous.command.clone(),
+        ..Replaced::default()
+    };
     remove_if_present(&dir.join(MANIFEST)).map_err(incomplete)?;
-    for name in &previous {
-        remove_if_present(&dir.join(name)).map_err(incomplete)?;
+    // Every file of the runs before goes now, those this run rewrites and
+    // those it does not write alike: with the old manifest gone and before
+    // the first new file, so that no moment shows a manifest beside files
+    // of another run, and a stop leaves only names the journal holds.
+    for name in &names {
+        let removed = remove_if_present(&dir.join(name)).map_err(incomplete)?;
+        if removed && files.get(name).is_none() {
+            if previous.listed.contains(name) {
+                replaced.stale.push(name.clone());
+            } else {
+                replaced.leftovers.push(name.clone());
+            }
+        }
     }
     for (name, bytes) in &files.entries {
         check(cancel).map_err(incomplete)?;
@@ -164,9 +213,9 @@ fn publish_with(
             .record(std::slice::from_ref(name))
             .map_err(incomplete)?;
     }
-    write_atomic(&dir.join(MANIFEST), manifest(files).as_bytes()).map_err(incomplete)?;
+    write_atomic(&dir.join(MANIFEST), manifest(files, command).as_bytes()).map_err(incomplete)?;
     journal.close();
-    Ok(())
+    Ok(replaced)
 }
 
 /// The journal of a folder being written: [`JOURNAL`], open for appending.
@@ -209,9 +258,9 @@ impl Journal {
     }
 }
 
-/// Returns the text of the manifest of `files`: the run (process id and time)
-/// and each file with its size.
-fn manifest(files: &Files) -> String {
+/// Returns the text of the manifest of `files`: the command that wrote them,
+/// the run (process id and time) and each file with its size.
+fn manifest(files: &Files, command: &str) -> String {
     let unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -224,6 +273,7 @@ fn manifest(files: &Files) -> String {
         "format": MANIFEST_FORMAT,
         "version": MANIFEST_VERSION,
         "scalesim": env!("CARGO_PKG_VERSION"),
+        "command": command,
         "run": {"pid": std::process::id(), "written_unix_ms": unix_ms},
         "files": list,
     });
@@ -232,40 +282,74 @@ fn manifest(files: &Files) -> String {
     text
 }
 
-/// Returns the files scalesim wrote into `dir` before: those its manifest
-/// lists, then those its journal names, each once; only plain names, and
-/// never the manifest (a manifest that cannot be read lists nothing).
-fn previous_files(dir: &Path) -> Vec<String> {
-    let journal = fs::read_to_string(dir.join(JOURNAL)).unwrap_or_default();
-    let mut names: Vec<String> = Vec::new();
-    let listed = manifest_files(dir);
-    for name in listed.iter().map(String::as_str).chain(journal.lines()) {
-        if is_plain(name) && name != MANIFEST && !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
-        }
-    }
-    names
+/// What scalesim wrote into a folder before: the files its manifest lists,
+/// with the command the manifest names, and those its journal names.
+#[derive(Debug, Default)]
+struct Previous {
+    /// The command the manifest names, if it names one.
+    command: Option<String>,
+    /// The plain names the manifest lists, each once, never the manifest.
+    listed: Vec<String>,
+    /// The plain names the journal holds, each once.
+    journaled: Vec<String>,
 }
 
-/// Returns the names the manifest of `dir` lists.
-fn manifest_files(dir: &Path) -> Vec<String> {
-    let Ok(text) = fs::read_to_string(dir.join(MANIFEST)) else {
-        return Vec::new();
-    };
-    let Ok(value) = serde_json::from_str::<Value>(&text) else {
-        return Vec::new();
-    };
-    if value.get("format").and_then(Value::as_str) != Some(MANIFEST_FORMAT) {
-        return Vec::new();
+impl Previous {
+    /// Reads the manifest and the journal of `dir`; a manifest that cannot be
+    /// read, or is not one of scalesim's, lists nothing and names no command.
+    fn read(dir: &Path) -> Previous {
+        let manifest = fs::read_to_string(dir.join(MANIFEST))
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .filter(|v| v.get("format").and_then(Value::as_str) == Some(MANIFEST_FORMAT))
+            .unwrap_or(Value::Null);
+        let listed = manifest
+            .get("files")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.get("name").and_then(Value::as_str));
+        let journal = fs::read_to_string(dir.join(JOURNAL)).unwrap_or_default();
+        Previous {
+            command: manifest
+                .get("command")
+                .and_then(Value::as_str)
+                .filter(|c| is_command(c))
+                .map(str::to_string),
+            listed: ours(listed),
+            journaled: ours(journal.lines()),
+        }
     }
-    value
-        .get("files")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|f| f.get("name").and_then(Value::as_str))
-        .map(str::to_string)
-        .collect()
+
+    /// Returns every name, those the manifest lists first, each once.
+    fn names(&self) -> Vec<String> {
+        ours(
+            self.listed
+                .iter()
+                .chain(&self.journaled)
+                .map(String::as_str),
+        )
+    }
+}
+
+/// Returns the plain `names` that a run may have written, each once, in
+/// order: never the manifest, nor a path outside the folder.
+fn ours<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for name in names {
+        if is_plain(name) && name != MANIFEST && !kept.iter().any(|n| n == name) {
+            kept.push(name.to_string());
+        }
+    }
+    kept
+}
+
+/// Returns whether `text`, read from a manifest, may name a command: short
+/// and without control characters. The command is shown on a terminal, so a
+/// manifest edited by hand must not move its cursor or fill the screen.
+fn is_command(text: &str) -> bool {
+    const LONGEST: usize = 100;
+    !text.is_empty() && text.chars().count() <= LONGEST && !text.chars().any(char::is_control)
 }
 
 /// Returns whether `name` is a plain, visible file name: no folder, no `..`,
@@ -277,20 +361,19 @@ fn is_plain(name: &str) -> bool {
         && Path::new(name).file_name() == Some(name.as_ref())
 }
 
-/// Removes the file at `path`, if there is one (a folder there is left alone).
-fn remove_if_present(path: &Path) -> Result<()> {
+/// Removes the file at `path`, if there is one (a folder there is left
+/// alone); returns whether it removed one.
+fn remove_if_present(path: &Path) -> Result<bool> {
     match fs::symlink_metadata(path) {
-        Ok(meta) if !meta.is_dir() => fs::remove_file(path).or_else(|source| {
-            if source.kind() == ErrorKind::NotFound {
-                Ok(())
-            } else {
-                Err(Error::Write {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
-        }),
-        _ => Ok(()),
+        Ok(meta) if !meta.is_dir() => match fs::remove_file(path) {
+            Ok(()) => Ok(true),
+            Err(source) if source.kind() == ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(Error::Write {
+                path: path.to_path_buf(),
+                source,
+            }),
+        },
+        _ => Ok(false),
     }
 }
 
@@ -497,6 +580,9 @@ fn is_same_file(_file: &File, _path: &Path) -> bool {
 mod tests {
     use super::*;
 
+    /// The command the tests' runs name in their manifests.
+    const RUN: &str = "scalesim run";
+
     /// Returns the names in `dir`, sorted.
     fn listing(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
@@ -531,10 +617,13 @@ mod tests {
     fn a_run_writes_its_files_then_the_manifest_and_leaves_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        publish(&out, &files(&["a.json", "b.png"], "one"), None).unwrap();
+        let replaced = publish(&out, &files(&["a.json", "b.png"], "one"), RUN, None).unwrap();
+        assert_eq!(replaced, Replaced::default(), "nothing was there before");
         assert_eq!(listing(&out), ["a.json", "b.png", MANIFEST]);
         assert_eq!(manifest_names(&out), ["a.json", "b.png"]);
         let value: Value = serde_json::from_slice(&fs::read(out.join(MANIFEST)).unwrap()).unwrap();
+        assert_eq!(value["version"], 2);
+        assert_eq!(value["command"], RUN);
         assert_eq!(value["run"]["pid"], std::process::id());
         assert_eq!(value["files"][0]["bytes"], 3);
     }
@@ -545,14 +634,104 @@ mod tests {
         let out = dir.path();
         fs::write(out.join(".gitkeep"), "").unwrap();
         fs::write(out.join("notes.txt"), "mine").unwrap();
-        publish(out, &files(&["a.json", "old.png"], "one"), None).unwrap();
-        publish(out, &files(&["a.json", "new.png"], "two"), None).unwrap();
+        publish(out, &files(&["a.json", "old.png"], "one"), RUN, None).unwrap();
+        publish(out, &files(&["a.json", "new.png"], "two"), RUN, None).unwrap();
         assert_eq!(
             listing(out),
             [".gitkeep", "a.json", "new.png", "notes.txt", MANIFEST]
         );
         assert_eq!(fs::read_to_string(out.join("a.json")).unwrap(), "two");
         assert_eq!(manifest_names(out), ["a.json", "new.png"]);
+    }
+
+    #[test]
+    fn a_run_of_another_command_reports_the_files_it_removed_and_whose() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        let compare = files(&["results.json", "cost.png", "cost.svg"], "one");
+        publish(out, &compare, "scalesim compare", None).unwrap();
+        let sweep = files(&["results.json", "sweep_p99.png"], "two");
+        let replaced = publish(out, &sweep, "scalesim sweep", None).unwrap();
+        assert_eq!(
+            replaced,
+            Replaced {
+                previous_command: Some("scalesim compare".into()),
+                stale: vec!["cost.png".into(), "cost.svg".into()],
+                leftovers: vec![],
+            }
+        );
+        assert_eq!(
+            listing(out),
+            ["notes.txt", "results.json", MANIFEST, "sweep_p99.png"]
+        );
+        assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    }
+
+    #[test]
+    fn the_same_files_again_remove_nothing_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        publish(out, &files(&["a.json", "b.png"], "one"), RUN, None).unwrap();
+        let replaced = publish(out, &files(&["b.png", "a.json"], "two"), RUN, None).unwrap();
+        assert_eq!(
+            replaced,
+            Replaced {
+                previous_command: Some(RUN.into()),
+                ..Replaced::default()
+            }
+        );
+    }
+
+    #[test]
+    fn a_manifest_of_version_1_is_read_as_a_run_of_an_unnamed_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        for name in ["old.png", "a.json"] {
+            fs::write(out.join(name), "old").unwrap();
+        }
+        let old = json!({
+            "format": MANIFEST_FORMAT,
+            "version": 1,
+            "scalesim": "0.1.0",
+            "run": {"pid": 1, "written_unix_ms": 0},
+            "files": [{"name": "a.json", "bytes": 3}, {"name": "old.png", "bytes": 3}],
+        });
+        fs::write(out.join(MANIFEST), old.to_string()).unwrap();
+        let replaced = publish(out, &files(&["a.json"], "new"), RUN, None).unwrap();
+        assert_eq!(
+            replaced,
+            Replaced {
+                previous_command: None,
+                stale: vec!["old.png".into()],
+                leftovers: vec![],
+            }
+        );
+        assert_eq!(listing(out), ["a.json", MANIFEST]);
+    }
+
+    #[test]
+    fn a_command_a_terminal_would_obey_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        for command in ["scalesim \u{1b}[2J", "two\nlines", "", &"x".repeat(101)] {
+            publish(out, &files(&["a.json"], "one"), command, None).unwrap();
+            let replaced = publish(out, &files(&["a.json"], "two"), RUN, None).unwrap();
+            assert_eq!(replaced.previous_command, None, "{command:?}");
+        }
+        publish(out, &files(&["a.json"], "one"), "scalesim sweep", None).unwrap();
+        let replaced = publish(out, &files(&["a.json"], "two"), RUN, None).unwrap();
+        assert_eq!(replaced.previous_command.as_deref(), Some("scalesim sweep"));
+    }
+
+    #[test]
+    fn a_listed_file_already_gone_is_not_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        publish(out, &files(&["a.json", "old.png"], "one"), RUN, None).unwrap();
+        fs::remove_file(out.join("old.png")).unwrap();
+        let replaced = publish(out, &files(&["a.json"], "two"), RUN, None).unwrap();
+        assert!(replaced.stale.is_empty(), "{replaced:?}");
     }
 
     #[test]
@@ -569,7 +748,7 @@ mod tests {
                       {"name": "sub"}, {"name": LOCK}, {"name": ""}],
         });
         fs::write(out.join(MANIFEST), hostile.to_string()).unwrap();
-        publish(&out, &files(&["a.json"], "one"), None).unwrap();
+        publish(&out, &files(&["a.json"], "one"), RUN, None).unwrap();
         for path in [".gitkeep", "sub/x", "../outside"] {
             assert!(out.join(path).exists(), "{path} was removed");
         }
@@ -579,11 +758,12 @@ mod tests {
     fn a_failed_write_leaves_new_files_without_manifest_and_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        publish(out, &files(&["a.json", "old.png"], "one"), None).unwrap();
+        publish(out, &files(&["a.json", "old.png"], "one"), RUN, None).unwrap();
         // A folder where a file should go: its rename fails.
         fs::create_dir(out.join("b.csv")).unwrap();
         fs::write(out.join("b.csv/inside"), "x").unwrap();
-        let err = publish(out, &files(&["a.json", "b.csv", "c.svg"], "two"), None).unwrap_err();
+        let err =
+            publish(out, &files(&["a.json", "b.csv", "c.svg"], "two"), RUN, None).unwrap_err();
         assert!(
             matches!(&err, Error::Incomplete { source, .. }
             if matches!(**source, Error::Write { .. })),
@@ -597,6 +777,42 @@ mod tests {
             "no manifest, old.png gone"
         );
         assert_eq!(fs::read_to_string(out.join("a.json")).unwrap(), "two");
+    }
+
+    #[test]
+    fn a_failed_write_of_another_command_leaves_no_file_of_the_run_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        let compare = files(&["results.json", "cost.png", "cost.svg"], "one");
+        publish(out, &compare, "scalesim compare", None).unwrap();
+        // A folder where the sweep's second file should go: its rename fails.
+        fs::create_dir(out.join("sweep.svg")).unwrap();
+        fs::write(out.join("sweep.svg/inside"), "x").unwrap();
+        let sweep = files(&["results.json", "sweep.svg", "sweep.png"], "two");
+        let err = publish(out, &sweep, "scalesim sweep", None).unwrap_err();
+        assert!(matches!(err, Error::Incomplete { .. }), "{err}");
+        assert_eq!(
+            listing(out),
+            [JOURNAL, "notes.txt", "results.json", "sweep.svg"],
+            "the compare's charts went before the first new file, the manifest with them"
+        );
+        assert_eq!(fs::read_to_string(out.join("results.json")).unwrap(), "two");
+        fs::remove_dir_all(out.join("sweep.svg")).unwrap();
+        // The folder holds no manifest: the next write knows no command, and
+        // removes only names the journal holds.
+        let replaced = publish(out, &sweep, "scalesim sweep", None).unwrap();
+        assert_eq!(replaced, Replaced::default());
+        assert_eq!(
+            listing(out),
+            [
+                "notes.txt",
+                "results.json",
+                MANIFEST,
+                "sweep.png",
+                "sweep.svg"
+            ]
+        );
     }
 
     #[test]
@@ -618,17 +834,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
         fs::write(out.join(".gitkeep"), "").unwrap();
-        publish(out, &files(&["a.json", "old.png"], "one"), None).unwrap();
+        publish(out, &files(&["a.json", "old.png"], "one"), RUN, None).unwrap();
         // A write stopped after `new.png`: a folder stands where `blocked.csv` goes.
         fs::create_dir(out.join("blocked.csv")).unwrap();
         fs::write(out.join("blocked.csv/inside"), "x").unwrap();
         let stopped = files(&["new.png", "blocked.csv", "c.svg"], "two");
-        assert!(publish(out, &stopped, None).is_err());
+        assert!(publish(out, &stopped, RUN, None).is_err());
         fs::remove_dir_all(out.join("blocked.csv")).unwrap();
         assert_eq!(listing(out), [".gitkeep", JOURNAL, "new.png"]);
-        // Another run, of other files: nothing of the stopped write stays.
-        publish(out, &files(&["b.csv"], "three"), None).unwrap();
+        // Another run, of other files: nothing of the stopped write stays,
+        // and what it removed is told apart from the files of a whole run.
+        let replaced = publish(out, &files(&["b.csv"], "three"), RUN, None).unwrap();
         assert_eq!(listing(out), [".gitkeep", "b.csv", MANIFEST]);
+        assert_eq!(
+            replaced,
+            Replaced {
+                previous_command: None,
+                stale: vec![],
+                leftovers: vec!["new.png".into()],
+            }
+        );
     }
 
     #[test]
@@ -657,9 +882,9 @@ mod tests {
     fn a_cancelled_write_before_any_change_leaves_the_previous_run() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        publish(out, &files(&["a.json"], "one"), None).unwrap();
+        publish(out, &files(&["a.json"], "one"), RUN, None).unwrap();
         let cancel = AtomicBool::new(true);
-        let err = publish(out, &files(&["b.json"], "two"), Some(&cancel)).unwrap_err();
+        let err = publish(out, &files(&["b.json"], "two"), RUN, Some(&cancel)).unwrap_err();
         assert!(matches!(err, Error::Interrupted), "{err}");
         assert_eq!(listing(out), ["a.json", MANIFEST]);
     }
@@ -668,7 +893,7 @@ mod tests {
     fn leftovers_of_a_killed_writer_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        publish(out, &files(&["a.json"], "one"), None).unwrap();
+        publish(out, &files(&["a.json"], "one"), RUN, None).unwrap();
         for name in [
             ".a.json.99999999.3.tmp",
             ".b.json.1.2.tmp",
@@ -678,7 +903,7 @@ mod tests {
         }
         // A stale lock: its file exists, but no process holds it.
         fs::write(out.join(LOCK), "99999999\n").unwrap();
-        publish(out, &files(&["b.json"], "two"), None).unwrap();
+        publish(out, &files(&["b.json"], "two"), RUN, None).unwrap();
         assert_eq!(listing(out), [".other.1.2.tmp", "b.json", MANIFEST]);
     }
 
@@ -689,7 +914,7 @@ mod tests {
         let held = Lock::acquire(out, None, LOCK_WAIT).unwrap();
         let started = Instant::now();
         let wait = Duration::from_millis(200);
-        let err = publish_with(out, &files(&["a.json"], "one"), None, wait).unwrap_err();
+        let err = publish_with(out, &files(&["a.json"], "one"), RUN, None, wait).unwrap_err();
         assert!(started.elapsed() >= wait);
         let pid = std::process::id();
         assert!(
@@ -703,7 +928,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(150));
             drop(held);
         });
-        publish(out, &files(&["a.json"], "one"), None).unwrap();
+        publish(out, &files(&["a.json"], "one"), RUN, None).unwrap();
         release.join().unwrap();
         assert_eq!(listing(out), ["a.json", MANIFEST]);
     }
@@ -718,7 +943,8 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(100));
                 cancel.store(true, Ordering::SeqCst);
             });
-            let err = publish(dir.path(), &files(&["a.json"], "one"), Some(&cancel)).unwrap_err();
+            let err =
+                publish(dir.path(), &files(&["a.json"], "one"), RUN, Some(&cancel)).unwrap_err();
             assert!(matches!(err, Error::Interrupted), "{err}");
         });
     }
@@ -726,7 +952,7 @@ mod tests {
     #[test]
     fn a_file_name_with_a_folder_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let err = publish(dir.path(), &files(&["../a.json"], "one"), None).unwrap_err();
+        let err = publish(dir.path(), &files(&["../a.json"], "one"), RUN, None).unwrap_err();
         assert!(matches!(err, Error::Write { .. }), "{err}");
         assert!(listing(dir.path()).is_empty());
     }

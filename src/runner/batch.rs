@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use super::{simulate_guarded, Limits};
+use super::{simulate_tracked, Limits, Progress};
 use crate::error::{Error, Result};
 use crate::metrics::{RunSummary, StopReason};
 use crate::scenario::Scenario;
@@ -28,6 +28,9 @@ pub struct RunOptions<'a> {
     /// Called, from the thread that ran it, as each run finishes (for a
     /// progress bar).
     pub on_run: Option<&'a (dyn Fn(&RunSummary) + Sync)>,
+    /// Where every run adds, as it goes, the simulated time it reached and
+    /// the events it handled (for a progress bar within long runs).
+    pub progress: Option<&'a Progress>,
 }
 
 impl RunOptions<'_> {
@@ -41,6 +44,7 @@ impl RunOptions<'_> {
             limits: Limits::default(),
             cancel: None,
             on_run: None,
+            progress: None,
         }
     }
 
@@ -144,7 +148,13 @@ fn run_task(scenario: &Scenario, replication: u64, options: &RunOptions<'_>) -> 
     if options.cancelled() {
         return None;
     }
-    let mut run = simulate_guarded(scenario, replication, &options.limits, options.cancel);
+    let mut run = simulate_tracked(
+        scenario,
+        replication,
+        &options.limits,
+        options.cancel,
+        options.progress,
+    );
     if run
         .truncated
         .is_some_and(|t| t.reason == StopReason::Interrupted)

@@ -20,6 +20,7 @@ mod knobs;
 mod layers;
 mod lessons;
 mod output_folder;
+mod progress;
 mod robustness;
 mod scenario_errors;
 mod shard;

@@ -411,3 +411,107 @@ fn a_full_disk_fails_without_leftovers_or_a_mix() {
     );
     assert_no_leftovers(&out, &[".gitkeep"]);
 }
+
+/// A short comparison, whose files (`cost_vs_p99.png`, `timeseries.csv`...)
+/// are partly not a sweep's.
+const COMPARE: &[&str] = &[
+    "compare",
+    "scenarios/one-big-server.yaml",
+    "scenarios/four-clones-round-robin.yaml",
+    "--replications",
+    "2",
+    "--set",
+    "duration=20s",
+    "--set",
+    "warmup=2s",
+];
+
+/// Runs `scalesim ARGS --out OUT` (not quiet), checks that it succeeds and
+/// returns its stderr.
+fn write_loud(args: &[&str], out: &Path) -> String {
+    let output = scalesim()
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Returns the command `dir`'s manifest names.
+fn manifest_command(dir: &Path) -> String {
+    let value: Value = serde_json::from_slice(&std::fs::read(dir.join(MANIFEST)).unwrap()).unwrap();
+    value["command"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_sweep_after_a_compare_removes_the_compare_files_and_says_so() {
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    write_loud(COMPARE, out);
+    assert_eq!(manifest_command(out), "scalesim compare");
+    let (_, compared) = manifest(out);
+    let stderr = write_loud(SWEEP, out);
+    let swept = assert_whole(out, &["notes.txt"]);
+    assert_eq!(manifest_command(out), "scalesim sweep");
+    let gone: Vec<&String> = compared.iter().filter(|n| !swept.contains(n)).collect();
+    assert!(
+        gone.iter().any(|n| *n == "cost_vs_p99.png") && gone.iter().any(|n| *n == "timeseries.csv"),
+        "{gone:?}"
+    );
+    for name in &gone {
+        assert!(
+            !out.join(name).exists(),
+            "{name} of the compare is still there"
+        );
+    }
+    assert!(
+        stderr.contains(&format!(
+            "warning: {}: removed {} files that `scalesim compare` wrote there and `scalesim sweep` does not write",
+            out.display(),
+            gone.len()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("warning:").count(), 1, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(!stderr.contains("notes.txt"), "{stderr}");
+}
+
+#[test]
+fn the_same_command_twice_warns_of_nothing() {
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    for args in [COMPARE, SWEEP] {
+        write_loud(args, out);
+        let stderr = write_loud(args, out);
+        assert!(!stderr.contains("warning"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("removed"), "{args:?}: {stderr}");
+    }
+    assert_whole(out, &["notes.txt"]);
+}
+
+#[test]
+fn quiet_hides_the_warning_but_not_the_removal() {
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path();
+    write(COMPARE, out);
+    scalesim()
+        .args(SWEEP)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+    assert_eq!(manifest_command(out), "scalesim sweep");
+    assert!(!out.join("cost_vs_p99.png").exists());
+    assert_whole(out, &[]);
+}

@@ -84,7 +84,7 @@ fn write_report(dir: &Path) -> PathBuf {
     let files = report::comparison_files(&comparison(), None).unwrap();
     let charts = files.names().filter(|n| n.ends_with(".png")).count();
     assert_eq!(charts, CHARTS.len());
-    folder::publish(dir, &files, None).unwrap();
+    folder::publish(dir, &files, "scalesim compare", None).unwrap();
     dir.join(html::FILE)
 }
 
