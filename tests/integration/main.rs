@@ -1,7 +1,7 @@
 //! Integration tests of the `scalesim` binary: its commands and exit codes, the
 //! gallery of bad scenario files in `tests/bad/`, the gallery of damaged and
-//! edited shard files, the determinism of results, and the shape of the cluster
-//! examples.
+//! edited shard files, the determinism of results, the shape of the cluster
+//! examples, and the output shown in the README.
 //!
 //! Every test runs the built binary in the crate's root folder, so file names in
 //! messages read as they do for a user (`tests/bad/zero_cores.yaml:11:5: ...`).
@@ -17,6 +17,7 @@ mod guard_rails;
 mod hostile_shards;
 mod layers;
 mod output_folder;
+mod readme;
 mod robustness;
 mod scenario_errors;
 mod shard;
