@@ -7,6 +7,10 @@
 //! policy: drop the key (`invalidate`), store the new value (`write_through`),
 //! or leave the old value to expire (`ttl_only`).
 //!
+//! A cache starts empty (cold), or, with `warm_start: true`, holding what an
+//! LRU cache holds after serving the traffic for a long time: a run then
+//! measures the cache at work, not its first minutes.
+//!
 //! A read is stale when the value it gets is older than the last write of its
 //! key that this cache has seen acknowledged. Two ways make one: a write under
 //! `ttl_only` leaves the old value cached, and a miss that was sent to the
@@ -17,6 +21,9 @@ mod eviction;
 mod ring;
 mod store;
 
+use std::collections::BinaryHeap;
+
+use rand::RngExt;
 use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
@@ -26,7 +33,7 @@ use ring::Ring;
 use store::{Lookup, Store};
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::keys::KeyMap;
+use crate::keys::{KeyMap, KeySpace, Popularity};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::data::{READS, STALE_READS, STALE_READ_RATIO, WRITES};
@@ -34,7 +41,7 @@ use crate::parts::machine;
 use crate::parts::{
     send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
 };
-use crate::spec::limits::{MAX_REPLICAS, MAX_RING_POINTS, MAX_VIRTUAL_NODES};
+use crate::spec::limits::{MAX_REPLICAS, MAX_RING_POINTS, MAX_VIRTUAL_NODES, MAX_WARM_KEYS};
 use crate::spec::{join_key, parse_lenient, Duration, Issue, Price};
 
 /// Time a lookup takes when `hit_time` is not given: an in-memory store on
@@ -67,6 +74,7 @@ struct Raw {
     backend: Option<String>,
     write_policy: Option<WritePolicy>,
     virtual_nodes: Option<u32>,
+    warm_start: Option<bool>,
     price: Option<Price>,
 }
 
@@ -89,6 +97,10 @@ pub struct Spec {
     pub write_policy: WritePolicy,
     /// Points per node on the hash ring.
     pub virtual_nodes: u32,
+    /// The keys requests draw from when the cache starts warm (each node
+    /// holding what LRU would hold in the long run), `None` when it starts
+    /// empty.
+    pub warm_keys: Option<KeySpace>,
     /// Price of one node per hour.
     pub price_per_hour: f64,
 }
@@ -225,6 +237,21 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     if let Some(issue) = cx.require_keys(path, "a cache") {
         issues.push(issue);
     }
+    let warm_keys = match (raw.warm_start, cx.keys) {
+        (Some(true), Some(keys)) if keys.count > MAX_WARM_KEYS => {
+            issues.push(Issue::new(
+                join_key(path, "warm_start"),
+                format!(
+                    "a warm start looks at every key once: at most {MAX_WARM_KEYS} keys, \
+                     found {} in traffic.keys (start cold, with a longer warmup)",
+                    keys.count
+                ),
+            ));
+            None
+        }
+        (Some(true), Some(keys)) => Some(*keys),
+        _ => None,
+    };
     match (issues.is_empty(), backend) {
         (true, Some(backend)) => Ok(Spec {
             replicas,
@@ -235,6 +262,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             backend,
             write_policy,
             virtual_nodes,
+            warm_keys,
             price_per_hour: raw
                 .price
                 .map_or_else(|| machine::price(2, 1.0), |p| p.per_hour),
@@ -308,15 +336,20 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// Builds the cache described by `spec`.
+    /// Builds the cache described by `spec`, empty or warm.
     fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+        let ring = Ring::new(spec.replicas, spec.virtual_nodes);
+        let mut nodes: Vec<Store> = (0..spec.replicas)
+            .map(|_| Store::new(spec.capacity, spec.eviction))
+            .collect();
+        if let Some(keys) = &spec.warm_keys {
+            warm_up(&mut nodes, &ring, keys, spec.ttl, &mut bx.rng("warm"));
+        }
         Self {
             name: bx.name().to_string(),
             backend: bx.id(spec.backend),
-            nodes: (0..spec.replicas)
-                .map(|_| Store::new(spec.capacity, spec.eviction))
-                .collect(),
-            ring: Ring::new(spec.replicas, spec.virtual_nodes),
+            nodes,
+            ring,
             eviction: spec.eviction,
             policy: spec.write_policy,
             ttl: spec.ttl,
@@ -542,6 +575,57 @@ impl Cache {
     }
 }
 
+/// Fills `nodes` as LRU leaves a cache that has served requests for the
+/// keys of `keys` for a long time.
+///
+/// Under independent requests, the time since key i was last asked for is
+/// exponential with a rate proportional to its popularity p_i, independently
+/// of the other keys, and an LRU node holds the `capacity` keys asked for
+/// most recently. So each key owned by a node (on `ring`) gets an age
+/// `E / p_i`, E drawn from the exponential law from `rng` (the common factor,
+/// the node's request rate, changes no order), the node keeps the youngest,
+/// and they are filled oldest first, so that the recency order is theirs too.
+/// This is LRU's steady state exactly; other policies start from it and
+/// settle at their own. With a `ttl`, each entry's remaining life is drawn
+/// uniformly in (0, ttl], so that they do not all expire at once.
+fn warm_up(
+    nodes: &mut [Store],
+    ring: &Ring,
+    keys: &KeySpace,
+    ttl: Option<SimTime>,
+    rng: &mut SimRng,
+) {
+    // Per node, the youngest keys so far, oldest on top. An age is positive,
+    // so the order of its bits is the order of the numbers.
+    let mut youngest: Vec<BinaryHeap<(u64, u32)>> = vec![BinaryHeap::new(); nodes.len()];
+    for key in 0..keys.count {
+        let Some(node) = ring.node_of(key) else {
+            return;
+        };
+        let popularity = match keys.popularity {
+            Popularity::Uniform => 1.0,
+            // Key k has rank k + 1; the law's normalising sum changes no order.
+            Popularity::Zipf { s } => (f64::from(key) + 1.0).powf(-s),
+        };
+        let draw: f64 = rng.random();
+        // Subtracting from +0 keeps a zero age positive (its sign bit clear).
+        let age = ((0.0 - (1.0 - draw).ln()) / popularity.max(f64::MIN_POSITIVE)).to_bits();
+        let (heap, capacity) = (&mut youngest[node as usize], nodes[node as usize].capacity());
+        if heap.len() < capacity as usize {
+            heap.push((age, key));
+        } else if heap.peek().is_some_and(|&(oldest, _)| age < oldest) {
+            heap.pop();
+            heap.push((age, key));
+        }
+    }
+    for (store, heap) in nodes.iter_mut().zip(youngest) {
+        for (_, key) in heap.into_sorted_vec().into_iter().rev() {
+            let expires = ttl.map_or(SimTime::MAX, |ttl| SimTime(rng.random_range(1..=ttl.0)));
+            store.put(key, expires, false, rng);
+        }
+    }
+}
+
 impl Component<Msg, World> for Cache {
     fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
         match msg {
@@ -720,6 +804,95 @@ components:
         assert_eq!(extra(&r, "misses"), 50.0);
         assert_eq!(extra(&r, "entries"), 50.0);
         assert_eq!(extra(&r, "stale_reads"), 0.0);
+    }
+
+    #[test]
+    fn a_warm_cache_holds_every_key_it_can_from_the_start() {
+        let cold = "{kind: cache, capacity: 1000, backend: db}";
+        let warm = "{kind: cache, capacity: 1000, backend: db, warm_start: true}";
+        let yaml = |cache| {
+            scenario(cache, "{count: 50}", 0.0)
+                .replace("warmup: 2s", "warmup: 0s")
+                .replace("latency: 1ms", "latency: 0ms")
+        };
+        let r = run(&yaml(warm));
+        assert_eq!(extra(&r, "misses"), 0.0);
+        assert_eq!(extra(&r, "entries"), 50.0);
+        // The same run from cold misses each key once.
+        assert_eq!(extra(&run(&yaml(cold)), "misses"), 50.0);
+    }
+
+    #[test]
+    fn a_warm_start_fills_each_node_with_keys_it_owns_the_popular_ones_first() {
+        use super::*;
+        use crate::engine::stream_rng;
+
+        let ring = Ring::new(3, 40);
+        let mut rng = stream_rng(0, 0, &["t"]);
+        let keys = KeySpace {
+            count: 3000,
+            popularity: Popularity::Zipf { s: 1.0 },
+        };
+        let mut nodes: Vec<Store> = (0..3).map(|_| Store::new(300, EvictionKind::Lru)).collect();
+        warm_up(&mut nodes, &ring, &keys, None, &mut rng);
+        for (n, store) in nodes.iter_mut().enumerate() {
+            let owned: Vec<u32> = (0..3000).filter(|&k| ring.node_of(k) == Some(n as u32)).collect();
+            assert!(owned.len() > 300, "node {n} owns {} keys", owned.len());
+            assert_eq!(store.len(), 300, "node {n} is full");
+            let held = |store: &mut Store, k: u32| matches!(store.get(k, SimTime(1)), Lookup::Hit { .. });
+            // Its ten most popular keys are asked for hundreds of times as
+            // often as its least popular: they are held.
+            assert!(owned[..10].iter().all(|&k| held(store, k)), "node {n}");
+            // Only its own keys.
+            let others = (0..3000).filter(|&k| ring.node_of(k) != Some(n as u32));
+            assert!(others.into_iter().all(|k| !held(store, k)), "node {n}");
+        }
+        // A node owning fewer keys than it can hold holds them all.
+        let small = KeySpace {
+            count: 500,
+            popularity: Popularity::Uniform,
+        };
+        let mut nodes: Vec<Store> = (0..3).map(|_| Store::new(300, EvictionKind::Lru)).collect();
+        warm_up(&mut nodes, &ring, &small, None, &mut rng);
+        assert_eq!(nodes.iter().map(Store::len).sum::<usize>(), 500);
+    }
+
+    #[test]
+    fn a_warm_start_spreads_the_expiries_over_the_ttl() {
+        use super::*;
+        use crate::engine::stream_rng;
+
+        let ring = Ring::new(1, 1);
+        let mut rng = stream_rng(0, 0, &["t"]);
+        let mut nodes = vec![Store::new(1000, EvictionKind::Lru)];
+        let ttl = SimTime::from_millis(1000);
+        let keys = KeySpace {
+            count: 1000,
+            popularity: Popularity::Uniform,
+        };
+        warm_up(&mut nodes, &ring, &keys, Some(ttl), &mut rng);
+        // After a quarter of the ttl about a quarter of the entries have
+        // expired: 250 expected, binomial standard deviation 14.
+        let quarter = SimTime::from_millis(250);
+        let expired = (0..1000)
+            .filter(|&k| nodes[0].get(k, quarter) == Lookup::Expired)
+            .count();
+        assert!((180..=320).contains(&expired), "{expired} expired");
+        // None outlives the ttl.
+        assert!((0..1000).all(|k| nodes[0].get(k, ttl) != Lookup::Hit { stale: false }));
+    }
+
+    #[test]
+    fn a_warm_start_over_too_many_keys_is_refused() {
+        let yaml = scenario(
+            "{kind: cache, capacity: 10, backend: db, warm_start: true}",
+            "{count: 20000000}",
+            0.0,
+        );
+        let e = load_text(&yaml, "t", &[]).unwrap_err();
+        assert_eq!(e.issues.len(), 1, "{e}");
+        assert_eq!(e.issues[0].path, "components.cache.warm_start");
+        assert!(e.issues[0].message.contains("10000000"), "{e}");
     }
 
     #[test]

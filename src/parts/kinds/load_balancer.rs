@@ -565,19 +565,25 @@ impl LoadBalancer {
             return;
         };
         let now = ctx.now();
+        // The replicas whose verdict changed this round: [unhealthy, healthy again].
+        let mut changed: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
         for pool in &mut self.pools {
             for (replica, state) in pool.health.iter_mut().enumerate() {
                 if let Some(healthy) = state.close_round(&check) {
                     pool.strategy.set_available(replica as u32, healthy);
-                    let verdict = if healthy {
-                        "healthy again"
-                    } else {
-                        "unhealthy"
-                    };
-                    let label = format!("{} marks replica {replica} {verdict}", self.name);
-                    ctx.shared.recorder.mark(now, label);
+                    changed[usize::from(healthy)].push(replica);
                 }
             }
+        }
+        // One marker per verdict and round: a zone outage changes many at once.
+        for (replicas, verdict) in changed.iter().zip(["unhealthy", "healthy again"]) {
+            let which = match replicas.as_slice() {
+                [] => continue,
+                [replica] => format!("replica {replica}"),
+                many => format!("{} replicas", many.len()),
+            };
+            let label = format!("{} marks {which} {verdict}", self.name);
+            ctx.shared.recorder.mark(now, label);
         }
         self.probe_sent = now;
         self.probe_all(ctx);
