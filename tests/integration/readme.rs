@@ -18,6 +18,11 @@
 //! folder reads `output` (the default `--out`), and spaces at the ends of
 //! lines are dropped.
 //!
+//! A ```console block is an illustration that no single command prints (the
+//! progress bar as a terminal redraws it, the warning of a second command
+//! into a folder): the tests of those features check its text instead
+//! (`tests/integration/output_folder.rs` checks the warning word for word).
+//!
 //! `SCALESIM_BLESS=1 cargo test --release --test integration readme` writes
 //! the fresh output into the blocks instead of failing.
 
