@@ -274,6 +274,15 @@ pub const CORE: &[&Measure] = &[
         Better::Lower,
     )
     .lesson(Some(1.0)),
+    &Measure::new("sessions.logins", "logins", Unit::Count, Better::Neither),
+    &Measure::new(
+        "sessions.relogins",
+        "logins again",
+        Unit::Count,
+        Better::Lower,
+    )
+    .lesson(Some(0.0)),
+    &Measure::new("sessions.lost", "lost sessions", Unit::Count, Better::Lower).lesson(Some(0.0)),
     &Measure::new(
         "throughput_rps",
         "throughput",
