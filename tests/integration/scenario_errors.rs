@@ -287,7 +287,7 @@ const CASES: &[Case] = &[
         file: "sticky_unknown_kind.yaml",
         lines: &[11],
         path: "components.lb.sticky",
-        expected: "unknown variant `source_ip`, expected `cookie`",
+        expected: "unknown variant `source_ip`, expected `none` or `cookie`",
     },
     Case {
         file: "session_store_not_a_store.yaml",

@@ -35,7 +35,7 @@ use crate::keys::mix;
 use crate::metrics::{
     Better, ComponentStats, Measure, Presence, Reading, TimeAverage, Unit, Window,
 };
-use crate::model::{Call, Cause, Msg, Outcome};
+use crate::model::{About, Call, Cause, Msg, Outcome};
 use crate::parts::data::{READS, STALE_READS, STALE_READ_RATIO, WRITES};
 use crate::parts::station::{
     busiest, little_readings, Admission, ServiceTime, Station, BUSIEST, DEPARTURE_RPS, IN_SYSTEM,
@@ -377,7 +377,14 @@ impl Database {
                 self.counts.reads += 1;
                 self.counts.stale += u64::from(!fresh);
             }
-            self.finish(token, Outcome::Ok, ctx);
+            // A session read at a node that has not applied the user's last
+            // login yet does not find the session.
+            let outcome = if !fresh && job.call.about == About::SessionRead {
+                Outcome::Failed(Cause::SessionLost)
+            } else {
+                Outcome::Ok
+            };
+            self.finish(token, outcome, ctx);
             return;
         }
         if self.spec.mode == Mode::MultiPrimary

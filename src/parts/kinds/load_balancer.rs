@@ -57,9 +57,12 @@ const DEFAULT_TAKEOVER: SimTime = SimTime(5_000_000_000);
 const DEFAULT_COOKIE_TTL: SimTime = SimTime(30 * 60 * 1_000_000_000);
 
 /// How a balancer keeps a user on one replica, as written in `sticky:`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sticky {
+    /// Each request is placed by the strategy alone (the default).
+    #[default]
+    None,
     /// The balancer sends a user back to the replica it chose for the user
     /// last time, as a cookie the client carries would.
     Cookie,
@@ -106,7 +109,7 @@ pub struct Spec {
     /// Time for a passive member to take over once the failure is known.
     pub takeover: SimTime,
     /// Whether users are kept on one replica by a cookie.
-    pub sticky: Option<Sticky>,
+    pub sticky: Sticky,
 }
 
 /// Requests sent on to a replica.
@@ -152,7 +155,7 @@ impl Kind for Spec {
     }
 
     fn uses_user_ids(&self) -> bool {
-        self.strategy == StrategyKind::IpHash || self.sticky.is_some()
+        self.strategy == StrategyKind::IpHash || self.sticky == Sticky::Cookie
     }
 
     /// Checks that the weights match the replicas of every target.
@@ -274,7 +277,8 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             "expected a positive interval, found 0",
         ));
     }
-    if raw.sticky.is_some() && strategy == StrategyKind::IpHash {
+    let sticky = raw.sticky.unwrap_or_default();
+    if sticky == Sticky::Cookie && strategy == StrategyKind::IpHash {
         issues.push(Issue::new(
             join_key(path, "sticky"),
             "`strategy: ip_hash` is sticky already (a user's hash chooses its replica): \
@@ -295,7 +299,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         ha,
         heartbeat,
         takeover: raw.takeover.map_or(DEFAULT_TAKEOVER, |d| d.0),
-        sticky: raw.sticky,
+        sticky,
     })
 }
 
@@ -394,7 +398,7 @@ impl LoadBalancer {
                         salt,
                     ),
                     health: vec![ProbeState::default(); replicas as usize],
-                    cookies: spec.sticky.map(|_| ExpiringMap::new(ttl)),
+                    cookies: (spec.sticky == Sticky::Cookie).then(|| ExpiringMap::new(ttl)),
                 }
             })
             .collect();
@@ -853,5 +857,49 @@ impl Part for LoadBalancer {
         if self.lifecycle.set(m, true, now) {
             self.pair.set(m, true, now);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::metrics::RunSummary;
+
+    /// 400 users at 200 requests a second through `lb` to four clones with
+    /// local sessions; clone 1 crashes at 30 s, for good.
+    fn run(lb: &str) -> RunSummary {
+        let text = format!(
+            "name: sticky\nseed: 9\nduration: 1m\nwarmup: 10s\n\
+             traffic: {{rate: 200/s, users: 400}}\nentry: lb\n\
+             network: {{latency: 0.5ms}}\ncomponents:\n\
+             \x20 lb: {{kind: load_balancer, targets: web, {lb}}}\n\
+             \x20 web: {{kind: server, replicas: 4, cores: 4, work: 2ms, sessions: local}}\n\
+             failures:\n  - {{at: 30s, crash: web, replica: 1}}\n"
+        );
+        let scenario = crate::scenario::load_text(&text, "sticky.yaml", &[]).unwrap();
+        crate::runner::simulate(&scenario, 0)
+    }
+
+    fn error(run: &RunSummary, name: &str) -> u64 {
+        run.errors.iter().find(|(n, _)| *n == name).map_or(0, |e| e.1)
+    }
+
+    #[test]
+    fn a_cookie_whose_replica_refuses_is_sent_elsewhere_and_follows() {
+        // Without health checks a balancer keeps sending a quarter of the
+        // requests to the dead clone, which refuses them.
+        let plain = run("strategy: round_robin");
+        assert!(error(&plain, "sent_to_down_node") > 1000);
+        // With a cookie, a refused request goes to another clone, whose
+        // cookie the user then carries: nothing is refused to the clients.
+        let sticky = run("strategy: round_robin, sticky: cookie");
+        assert_eq!(error(&sticky, "sent_to_down_node"), 0);
+        assert_eq!(sticky.requests.failed, error(&sticky, "lost_in_crash"));
+        // Only the dead clone's users moved, each once: about a quarter.
+        let moved = sticky.sessions.relogins;
+        assert!((70..130).contains(&moved), "{moved} of 400 users moved");
+        // Each of them paid one refused hop: re-sent requests are forwarded twice.
+        let forwarded = sticky.figure("components.lb.forwarded").unwrap();
+        let extra = forwarded - sticky.requests.offered as f64;
+        assert!((extra - moved as f64).abs() <= 2.0, "{extra} re-sent");
     }
 }

@@ -425,4 +425,122 @@ mod tests {
         }
         assert_eq!(x.held(), 20);
     }
+
+    /// A run of `users` users at 200 requests a second (for 2 minutes, 30 s
+    /// of warm-up) through a round-robin balancer to two clones of `web`,
+    /// with `rest` appended to the components (stores) and the file.
+    fn run(web: &str, rest: &str) -> crate::metrics::RunSummary {
+        let text = format!(
+            "name: sessions\nseed: 3\nduration: 2m\nwarmup: 30s\n\
+             traffic: {{rate: 200/s, users: 500}}\nentry: lb\n\
+             network: {{latency: 0.5ms}}\ncomponents:\n\
+             \x20 lb: {{kind: load_balancer, targets: web}}\n\
+             \x20 web: {{kind: server, replicas: 2, cores: 4, work: 2ms, {web}}}\n{rest}"
+        );
+        let scenario = crate::scenario::load_text(&text, "sessions.yaml", &[]).unwrap();
+        crate::runner::simulate(&scenario, 0)
+    }
+
+    #[test]
+    fn a_store_keeps_sessions_for_every_clone() {
+        let local = run("sessions: local", "");
+        let store = run(
+            "sessions: {store: s}",
+            "  s: {kind: cache, capacity: 1000}\n",
+        );
+        // Round robin over two clones: with local sessions each user logged
+        // in on both during the warm-up; with a store, once.
+        // (A user that missed a clone for the whole warm-up, e^-6 of the
+        // pairs, logs in there in the window.)
+        assert!(local.sessions.logins + local.sessions.relogins < 10);
+        assert_eq!(store.sessions, SessionCounts::default());
+        // The store answers every request's read (counted when it reads, a
+        // hop after the arrival: the window's edges may differ by one), and
+        // was written once per user before the window opened.
+        let reads = store.figure("components.s.reads").unwrap();
+        assert!((reads - store.requests.offered as f64).abs() <= 2.0, "{reads}");
+        assert_eq!(store.figure("components.s.writes"), Some(0.0));
+        assert_eq!(store.figure("components.s.hit_ratio"), Some(1.0));
+        // One more hop each way.
+        assert!(store.latency_ms.mean > local.latency_ms.mean + 0.9);
+    }
+
+    #[test]
+    fn a_store_that_comes_back_empty_has_logged_everyone_out() {
+        let failure = "failures:\n  - {at: 1m, crash: s, for: 5s}\n";
+        let cache = format!("  s: {{kind: cache, capacity: 1000}}\n{failure}");
+        let r = run("sessions: {store: s}", &cache);
+        // During the outage every request loses its session and fails to
+        // keep the new one; after it, each active user logs in once more
+        // (a few twice: a second request that reads before the first one's
+        // login is written misses too).
+        let failed = r.requests.failed;
+        assert!((900..1100).contains(&failed), "failed {failed}");
+        let lost = r.sessions.lost;
+        assert!((failed + 490..failed + 520).contains(&lost), "lost {lost}, failed {failed}");
+        assert_eq!(r.sessions.relogins, lost);
+        // A database behind the cache still has them: only the sessions read
+        // during the outage are lost (a few of those logins, finished after
+        // it, kept their new session).
+        let backed = format!(
+            "  s: {{kind: cache, capacity: 1000, backend: db}}\n  db: {{kind: database}}\n{failure}"
+        );
+        let r = run("sessions: {store: s}", &backed);
+        let (lost, failed) = (r.sessions.lost, r.requests.failed);
+        assert!((failed..failed + 20).contains(&lost), "lost {lost}, failed {failed}");
+    }
+
+    #[test]
+    fn with_errors_a_lost_session_fails_its_request_and_the_next_one_logs_in() {
+        let r = run("sessions: local, session_miss: error, session_ttl: 10s", "");
+        let failed = r.errors.iter().find(|(n, _)| *n == "session_lost").unwrap().1;
+        assert!(failed > 100, "failed {failed}");
+        assert_eq!(failed, r.requests.failed);
+        assert_eq!(failed, r.sessions.lost);
+        // Each such user logs in again with its next request (but for the
+        // few whose next request came after the window or the ttl).
+        let again = r.sessions.relogins;
+        assert!(again <= failed && again + failed / 10 > failed, "{again} of {failed}");
+    }
+
+    #[test]
+    fn a_store_must_be_a_cache_or_a_database_and_a_cache_store_needs_no_keys() {
+        let text = |store: &str| {
+            format!(
+                "name: x\nduration: 10s\ntraffic: {{rate: 10/s}}\nentry: web\ncomponents:\n\
+                 \x20 web: {{kind: server, work: 1ms, sessions: {{store: s}}}}\n  s: {store}\n"
+            )
+        };
+        let load = |t: String| crate::scenario::load_text(&t, "x.yaml", &[]);
+        assert!(load(text("{kind: cache, capacity: 10}")).is_ok());
+        assert!(load(text("{kind: database, read_replicas: 2}")).is_ok());
+        let e = load(text("{kind: server, work: 1ms}")).unwrap_err();
+        assert_eq!(e.issues.len(), 1, "{e}");
+        assert_eq!(e.issues[0].path, "components.web.sessions.store");
+        // A cache that is not a store still needs a backend and keys.
+        let plain = "name: x\nduration: 10s\ntraffic: {rate: 10/s}\nentry: c\ncomponents:\n\
+                     \x20 c: {kind: cache, capacity: 10}\n";
+        let e = load(plain.to_string()).unwrap_err();
+        let messages: Vec<&str> = e.issues.iter().map(|i| i.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].contains("missing field `backend`"));
+        assert!(messages[1].contains("needs requests with keys"));
+    }
+
+    #[test]
+    fn stateless_servers_draw_no_user_ids_and_session_servers_do() {
+        let text = |web: &str| {
+            format!(
+                "name: x\nduration: 10s\ntraffic: {{rate: 10/s}}\nentry: web\ncomponents:\n\
+                 \x20 web: {{kind: server, work: 1ms{web}}}\n"
+            )
+        };
+        let uses = |web: &str| {
+            let s = crate::scenario::load_text(&text(web), "x.yaml", &[]).unwrap();
+            s.components.iter().any(|c| c.spec.uses_user_ids())
+        };
+        assert!(!uses(""));
+        assert!(!uses(", sessions: none"));
+        assert!(uses(", sessions: local"));
+    }
 }
