@@ -275,13 +275,7 @@ pub const CORE: &[&Measure] = &[
     )
     .lesson(Some(1.0)),
     &Measure::new("sessions.logins", "logins", Unit::Count, Better::Neither),
-    &Measure::new(
-        "sessions.relogins",
-        "logins again",
-        Unit::Count,
-        Better::Lower,
-    )
-    .lesson(Some(0.0)),
+    &Measure::new("sessions.relogins", "re-logins", Unit::Count, Better::Lower).lesson(Some(0.0)),
     &Measure::new("sessions.lost", "lost sessions", Unit::Count, Better::Lower).lesson(Some(0.0)),
     &Measure::new(
         "throughput_rps",

@@ -284,13 +284,8 @@ pub const BUSIEST: Measure = Measure::new(
 /// The busiest machine's utilisation over the machines' mean: 1 when the
 /// load is even, m when one machine of m does all the work. Sticky sessions
 /// and heavy users raise it.
-pub const LOAD_SPREAD: Measure = Measure::new(
-    "load_spread",
-    "load spread (busiest machine over the mean)",
-    Unit::Number,
-    Better::Lower,
-)
-.lesson(Some(1.0));
+pub const LOAD_SPREAD: Measure =
+    Measure::new("load_spread", "load spread", Unit::Number, Better::Lower).lesson(Some(1.0));
 
 /// L of Little's law: requests in the component's stations (waiting or in
 /// service), time-averaged over the window and summed over its machines.
