@@ -38,6 +38,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
     bundle!("balancer-lone"),
     bundle!("balancer-active-passive"),
     bundle!("balancer-active-active"),
+    bundle!("sessions-local"),
+    bundle!("sessions-sticky"),
+    bundle!("sessions-store"),
+    bundle!("sessions-store-replicated"),
     bundle!("retry-storm"),
     bundle!("retry-backoff"),
 ];

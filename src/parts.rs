@@ -8,12 +8,14 @@
 //! - [`traffic`] and [`failures`]: the clients and the failure schedule.
 //! - [`world`]: the state every part of a run shares, and the helpers that
 //!   send messages between parts.
-//! - [`station`], [`lifecycle`], [`machine`], [`data`]: what kinds share (cores
-//!   and a queue; replicas that go down and up; machine sizes and prices; the
-//!   figures of data stores).
+//! - [`station`], [`lifecycle`], [`machine`], [`data`], [`expiring`]: what
+//!   kinds share (cores and a queue; replicas that go down and up; machine
+//!   sizes and prices; the figures of data stores; per-user state that
+//!   expires when idle).
 //! - [`topology`]: the facts of the components that any part may read.
 
 pub mod data;
+pub mod expiring;
 pub mod failures;
 pub mod kind;
 pub mod kinds;
@@ -26,5 +28,5 @@ pub mod world;
 
 pub use kind::{BuildContext, DynKind, Kind, Part, SpecContext};
 pub use kinds::{AnyPart, ComponentDecl, ComponentSpec, Registry, KINDS};
-pub use topology::Topology;
+pub use topology::{SessionFacts, Topology};
 pub use world::{send_call, send_load, send_reply, Ctx, World};

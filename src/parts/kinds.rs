@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::failures::Injector;
 use super::kind::{BuildContext, DynKind, Kind, Part, SpecContext};
-use super::topology::Topology;
+use super::topology::{SessionFacts, Topology};
 use super::traffic::Client;
 use super::world::{Ctx, World};
 use crate::engine::{Component, SimTime};
@@ -231,6 +231,11 @@ impl ComponentSpec {
     /// Returns the number of replicas (machines) of the component.
     pub fn replicas(&self) -> u32 {
         self.facts().replicas()
+    }
+
+    /// Returns what the others may know of the sessions it keeps, if any.
+    pub fn sessions(&self) -> Option<SessionFacts> {
+        self.facts().sessions()
     }
 
     /// Returns true if the component's machines can crash.

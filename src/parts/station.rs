@@ -281,6 +281,12 @@ pub const BUSIEST: Measure = Measure::new(
     Better::Neither,
 );
 
+/// The busiest machine's utilisation over the machines' mean: 1 when the
+/// load is even, m when one machine of m does all the work. Sticky sessions
+/// and heavy users raise it.
+pub const LOAD_SPREAD: Measure =
+    Measure::new("load_spread", "load spread", Unit::Number, Better::Lower).lesson(Some(1.0));
+
 /// L of Little's law: requests in the component's stations (waiting or in
 /// service), time-averaged over the window and summed over its machines.
 pub const IN_SYSTEM: Measure = Measure::new(
@@ -333,6 +339,23 @@ pub fn busiest<'a>(stations: impl IntoIterator<Item = &'a mut Station>, now: Sim
         .into_iter()
         .map(|s| s.mean_busy(now) / f64::from(s.cores().max(1)))
         .fold(0.0, f64::max)
+}
+
+/// Returns the busiest station's utilisation over the mean utilisation of
+/// `stations` at `now` ([`LOAD_SPREAD`]); 1 when none was busy at all.
+pub fn load_spread<'a>(stations: impl IntoIterator<Item = &'a mut Station>, now: SimTime) -> f64 {
+    let (mut max, mut sum, mut n) = (0.0_f64, 0.0, 0u32);
+    for s in stations {
+        let u = s.mean_busy(now) / f64::from(s.cores().max(1));
+        max = max.max(u);
+        sum += u;
+        n += 1;
+    }
+    if sum > 0.0 {
+        max * f64::from(n) / sum
+    } else {
+        1.0
+    }
 }
 
 /// What happened to a request that reached a station.

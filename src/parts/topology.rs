@@ -4,6 +4,15 @@
 use super::kinds::ComponentDecl;
 use crate::engine::SimTime;
 
+/// What the other components may know of the sessions a component keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionFacts {
+    /// How long a session lasts idle.
+    pub ttl: SimTime,
+    /// The component that stores them (`None`: each machine keeps its own).
+    pub store: Option<usize>,
+}
+
 /// The facts of one component.
 #[derive(Clone, Debug, PartialEq)]
 struct Node {
@@ -15,6 +24,7 @@ struct Node {
     boot: SimTime,
     crashes: bool,
     slows_down: bool,
+    sessions: Option<SessionFacts>,
 }
 
 /// The facts of every component of a scenario, in file order.
@@ -39,6 +49,7 @@ impl Topology {
                 boot: c.boot,
                 crashes: c.spec.crashes(),
                 slows_down: c.spec.slows_down(),
+                sessions: c.spec.sessions(),
             })
             .collect();
         let mut zone_names: Vec<String> = Vec::new();
@@ -108,6 +119,19 @@ impl Topology {
     /// Returns true if a `slow:` failure applies to component `i`.
     pub fn slows_down(&self, i: usize) -> bool {
         self.nodes.get(i).is_some_and(|n| n.slows_down)
+    }
+
+    /// Returns the idle lifetime of the sessions component `i` keeps, if it
+    /// keeps any.
+    pub fn session_ttl(&self, i: usize) -> Option<SimTime> {
+        self.nodes.get(i).and_then(|n| n.sessions).map(|s| s.ttl)
+    }
+
+    /// Returns true if some component keeps its sessions in component `i`.
+    pub fn is_session_store(&self, i: usize) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| n.sessions.is_some_and(|s| s.store == Some(i)))
     }
 
     /// Returns the zone of each replica of component `i`.

@@ -278,6 +278,48 @@ const CASES: &[Case] = &[
         expected: "needs `read_replicas`",
     },
     Case {
+        file: "sticky_with_ip_hash.yaml",
+        lines: &[12],
+        path: "components.lb.sticky",
+        expected: "`strategy: ip_hash` is sticky already",
+    },
+    Case {
+        file: "sticky_unknown_kind.yaml",
+        lines: &[11],
+        path: "components.lb.sticky",
+        expected: "unknown variant `source_ip`, expected `none` or `cookie`",
+    },
+    Case {
+        file: "session_store_not_a_store.yaml",
+        lines: &[12],
+        path: "components.web.sessions.store",
+        expected: "must be a cache or a database, but `api` is a server",
+    },
+    Case {
+        file: "session_store_unknown_field.yaml",
+        lines: &[11],
+        path: "components.web.sessions.replicated",
+        expected: "unknown field `replicated`, expected `store`",
+    },
+    Case {
+        file: "session_miss_without_sessions.yaml",
+        lines: &[12],
+        path: "components.web.session_miss",
+        expected: "applies only to a server that keeps sessions",
+    },
+    Case {
+        file: "login_work_negative.yaml",
+        lines: &[13],
+        path: "components.web.login_work",
+        expected: "expected a non-negative duration, found `-5ms`",
+    },
+    Case {
+        file: "session_ttl_typo.yaml",
+        lines: &[12],
+        path: "components.web.session_tll",
+        expected: "unknown field `session_tll`",
+    },
+    Case {
         file: "empty.yaml",
         lines: &[1],
         path: "",

@@ -35,11 +35,12 @@ use store::{Lookup, Store};
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::keys::{KeyMap, KeySpace, Popularity};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
-use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::data::{READS, STALE_READS, STALE_READ_RATIO, WRITES};
 use crate::parts::machine;
+use crate::parts::kind::needs_keys;
 use crate::parts::{
-    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
+    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
 use crate::spec::limits::{MAX_REPLICAS, MAX_RING_POINTS, MAX_VIRTUAL_NODES, MAX_WARM_KEYS};
 use crate::spec::{join_key, parse_lenient, Duration, Issue, Price};
@@ -91,8 +92,12 @@ pub struct Spec {
     pub ttl: Option<SimTime>,
     /// Time a lookup takes, hit or miss.
     pub hit_time: SimTime,
-    /// Index of the component misses and writes go to.
-    pub backend: usize,
+    /// Index of the component misses and writes go to; `None` only for a
+    /// session store, which holds the sessions itself (a miss is no session).
+    pub backend: Option<usize>,
+    /// Whether the traffic gives requests keys: a cache that serves data
+    /// needs them, a session store does not (it is keyed by user).
+    pub keys_given: bool,
     /// What an acknowledged write does to the cached value.
     pub write_policy: WritePolicy,
     /// Points per node on the hash ring.
@@ -153,7 +158,24 @@ impl Kind for Spec {
     }
 
     fn downstream(&self) -> Vec<usize> {
-        vec![self.backend]
+        self.backend.into_iter().collect()
+    }
+
+    /// Checks what a cache needs unless it only keeps sessions: a backend
+    /// for its misses and writes, and requests with keys.
+    fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue> {
+        let name = path.rsplit('.').next().unwrap_or(path);
+        let session_store = topology
+            .index(name)
+            .is_some_and(|i| topology.is_session_store(i));
+        let mut issues = Vec::new();
+        if self.backend.is_none() && !session_store {
+            issues.push(Issue::new(path, MISSING_BACKEND));
+        }
+        if !self.keys_given && !session_store {
+            issues.push(Issue::new(path, needs_keys("a cache")));
+        }
+        issues
     }
 
     fn build(&self, bx: &BuildContext<'_>) -> Cache {
@@ -189,19 +211,13 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         }
         Some(c) => c.min(u32::MAX - 1),
     };
-    let backend = match &raw.backend {
-        None => {
-            issues.push(Issue::new(
-                path,
-                "missing field `backend` (the component a miss goes to, like a database)",
-            ));
-            None
-        }
-        Some(name) => cx
-            .resolve(name, &join_key(path, "backend"))
+    // A cache without a backend, or without keys, is refused when the
+    // scenario is checked as a whole, unless it is a session store.
+    let backend = raw.backend.as_ref().and_then(|name| {
+        cx.resolve(name, &join_key(path, "backend"))
             .map_err(|e| issues.push(e))
-            .ok(),
-    };
+            .ok()
+    });
     let ttl = raw.ttl.map(|d| d.0);
     if ttl == Some(SimTime::ZERO) {
         issues.push(Issue::new(
@@ -234,9 +250,6 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             ),
         ));
     }
-    if let Some(issue) = cx.require_keys(path, "a cache") {
-        issues.push(issue);
-    }
     let warm_keys = match (raw.warm_start, cx.keys) {
         (Some(true), Some(keys)) if keys.count > MAX_WARM_KEYS => {
             issues.push(Issue::new(
@@ -252,24 +265,28 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         (Some(true), Some(keys)) => Some(*keys),
         _ => None,
     };
-    match (issues.is_empty(), backend) {
-        (true, Some(backend)) => Ok(Spec {
-            replicas,
-            capacity,
-            eviction: raw.eviction.unwrap_or(EvictionKind::Lru),
-            ttl,
-            hit_time: raw.hit_time.map_or(DEFAULT_HIT_TIME, |d| d.0),
-            backend,
-            write_policy,
-            virtual_nodes,
-            warm_keys,
-            price_per_hour: raw
-                .price
-                .map_or_else(|| machine::price(2, 1.0), |p| p.per_hour),
-        }),
-        _ => Err(issues),
+    if !issues.is_empty() {
+        return Err(issues);
     }
+    Ok(Spec {
+        replicas,
+        capacity,
+        eviction: raw.eviction.unwrap_or(EvictionKind::Lru),
+        ttl,
+        hit_time: raw.hit_time.map_or(DEFAULT_HIT_TIME, |d| d.0),
+        backend,
+        keys_given: cx.keys.is_some(),
+        write_policy,
+        virtual_nodes,
+        warm_keys,
+        price_per_hour: raw
+            .price
+            .map_or_else(|| machine::price(2, 1.0), |p| p.per_hour),
+    })
 }
+
+/// Why a cache that is not a session store needs a backend.
+const MISSING_BACKEND: &str = "missing field `backend` (the component a miss goes to, like a database)";
 
 /// Timer tag of a lookup that has taken its `hit_time` (the low bits are the token).
 const LOOKUP: u64 = 0;
@@ -314,7 +331,7 @@ struct Counters {
 /// A cache while it runs.
 pub struct Cache {
     name: String,
-    backend: ComponentId,
+    backend: Option<ComponentId>,
     nodes: Vec<Store>,
     ring: Ring,
     eviction: EvictionKind,
@@ -347,7 +364,7 @@ impl Cache {
         }
         Self {
             name: bx.name().to_string(),
-            backend: bx.id(spec.backend),
+            backend: spec.backend.map(|b| bx.id(b)),
             nodes,
             ring,
             eviction: spec.eviction,
@@ -404,7 +421,7 @@ impl Cache {
         let (key, write) = ctx
             .shared
             .request(call.req)
-            .map_or((0, false), |r| (r.key, r.write));
+            .map_or((0, false), |r| call.about.key_and_op(r));
         let Some(node) = self.ring.node_of(key) else {
             self.answer(&call, Outcome::Failed(Cause::Down), ctx);
             return;
@@ -439,7 +456,14 @@ impl Cache {
             if counting {
                 self.counts.writes += 1;
             }
-            self.forward(token, ctx);
+            if self.backend.is_some() {
+                self.forward(token, ctx);
+            } else {
+                // The cache is the store: the write stores the value here.
+                self.pending.remove(token as usize);
+                self.fill(p.key, false, ctx.now());
+                self.answer(&p.call, Outcome::Ok, ctx);
+            }
             return;
         }
         let now = ctx.now();
@@ -463,6 +487,10 @@ impl Cache {
                 if counting && lookup == Lookup::Expired {
                     self.counts.expirations += 1;
                 }
+                if self.backend.is_none() {
+                    self.not_found(token, ctx);
+                    return;
+                }
                 self.in_flight.entry(p.key).or_default().misses += 1;
                 if let Some(p) = self.pending.get_mut(token as usize) {
                     p.writes_seen = self.write_acks;
@@ -472,8 +500,20 @@ impl Cache {
         }
     }
 
+    /// Answers a read that missed in a cache with no backend: a session that
+    /// is not there is lost; a data read is answered with nothing found.
+    fn not_found(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let p = self.pending.remove(token as usize);
+        let outcome = if p.call.about == About::SessionRead {
+            Outcome::Failed(Cause::SessionLost)
+        } else {
+            Outcome::Ok
+        };
+        self.answer(&p.call, outcome, ctx);
+    }
+
     fn forward(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(p) = self.pending.get(token as usize) else {
+        let (Some(p), Some(backend)) = (self.pending.get(token as usize), self.backend) else {
             return;
         };
         let call = Call {
@@ -482,8 +522,9 @@ impl Cache {
             token,
             replica: ANY_REPLICA,
             zone: ctx.shared.zone(ctx.me(), 0),
+            about: p.call.about,
         };
-        send_call(ctx, self.backend, call);
+        send_call(ctx, backend, call);
     }
 
     /// The backend answered a miss or a write.
@@ -945,6 +986,7 @@ components:
                         token: 7,
                         replica: ANY_REPLICA,
                         zone: crate::model::OUTSIDE,
+                        about: crate::model::About::Request,
                     },
                     key: 0,
                     write: false,

@@ -14,7 +14,7 @@ use super::Traffic;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::keys::KeySampler;
 use crate::metrics::Ending;
-use crate::model::{Call, Msg, Op, Outcome, Request, ANY_REPLICA, OUTSIDE, SINGLE_ATTEMPT};
+use crate::model::{About, Call, Msg, Op, Outcome, Request, ANY_REPLICA, OUTSIDE, SINGLE_ATTEMPT};
 use crate::parts::{Ctx, Part, World};
 
 /// A client request that may take several attempts (the client has a timeout
@@ -416,6 +416,7 @@ fn send_attempt(entry: ComponentId, delay: SimTime, request: Request, ctx: &mut 
         token: req,
         replica: ANY_REPLICA,
         zone: OUTSIDE,
+        about: About::Request,
     };
     if delay == SimTime::ZERO {
         ctx.send(entry, delay, Msg::Call(call));
