@@ -6,17 +6,15 @@
 //! processing time on its own cores), and refuses requests beyond `capacity`
 //! requests in flight, so that a balancer can itself be the bottleneck.
 
-mod health;
 mod heap;
 mod pair;
-mod strategy;
+pub(crate) mod strategy;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-use health::{HealthCheck, ProbeState, RawHealthCheck};
 pub use pair::Ha;
 use pair::Pair;
 use strategy::Strategy;
@@ -25,13 +23,15 @@ pub use strategy::StrategyKind;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Presence, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
+use crate::parts::health::{HealthCheck, ProbeState, RawHealthCheck};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     busiest, little_readings, parse_with_station, Admission, ServiceTime, Station, StationSpec,
     BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
-    send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
+    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology,
+    World,
 };
 use crate::spec::{join_key, Duration, Issue};
 
@@ -328,6 +328,9 @@ pub struct LoadBalancer {
     probes: u64,
     /// Jobs lost in a crash of their member, kept until their replica answers.
     lost: usize,
+    /// Whether its health checks know a healthy replica (true without them):
+    /// a balancer that knows none does not answer the probes of a DNS.
+    serving: bool,
 }
 
 impl LoadBalancer {
@@ -384,6 +387,7 @@ impl LoadBalancer {
             rejected: 0,
             probes: 0,
             lost: 0,
+            serving: true,
         }
     }
 
@@ -579,9 +583,27 @@ impl LoadBalancer {
                 }
             }
         }
+        self.serving = self
+            .pools
+            .iter()
+            .any(|pool| pool.health.iter().any(|h| h.healthy));
         self.probe_sent = now;
         self.probe_all(ctx);
         ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+    }
+
+    /// A prober (a DNS) asks whether member `member` can take requests: it
+    /// answers, with the requests in flight there, while that member is up,
+    /// reachable from the prober's zone, and knows a healthy replica to send
+    /// them to (the way a DNS health check through a balancer fails when
+    /// everything behind it is down).
+    fn probed(&self, reply_to: ComponentId, zone: u16, member: u32, ctx: &mut Ctx<'_>) {
+        let here = ctx.shared.zone(ctx.me(), member);
+        if !self.serving || !self.lifecycle.is_up(member) || ctx.shared.cut(zone, here) {
+            return;
+        }
+        let load = self.in_flight.get(member as usize).copied().unwrap_or(0);
+        send_load(ctx, reply_to, member, load);
     }
 
     /// A replica answered a probe.
@@ -662,7 +684,12 @@ impl Component<Msg, World> for LoadBalancer {
                 replica,
                 load,
             } => self.load_report(from, replica, load, ctx.now()),
-            Msg::Probe { .. } | Msg::Control(_) => {}
+            Msg::Probe {
+                reply_to,
+                zone,
+                replica,
+            } => self.probed(reply_to, zone, replica, ctx),
+            Msg::Control(_) => {}
         }
     }
 

@@ -1,6 +1,7 @@
-//! Health checks: a balancer probes every replica at an interval and stops
-//! sending traffic to one that missed `unhealthy_after` probes in a row, until
-//! it answers `healthy_after` in a row.
+//! Health checks: a balancer (or a DNS) probes every replica of its targets
+//! at an interval and stops sending traffic to one that missed
+//! `unhealthy_after` probes in a row, until it answers `healthy_after` in a
+//! row.
 
 use serde::Deserialize;
 
@@ -68,7 +69,7 @@ impl RawHealthCheck {
     }
 }
 
-/// What a balancer knows of one replica's health.
+/// What a balancer (or a DNS) knows of one replica's health.
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeState {
     /// Whether traffic goes to it.
