@@ -6,7 +6,11 @@
 use serde::Deserialize;
 
 use crate::engine::SimTime;
+use crate::metrics::{Better, Measure, Unit};
 use crate::spec::Duration;
+
+/// Load reports and health checks sent to the replicas of the targets.
+pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better::Neither);
 
 /// `health_check:` as written.
 #[derive(Clone, Debug, Deserialize)]

@@ -17,14 +17,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-use super::load_balancer::strategy::{self, Strategy, StrategyKind};
-use super::load_balancer::PROBES;
-use crate::engine::{Component, ComponentId, SimRng, SimTime};
+mod answers;
+
+use answers::Answers;
+
+use crate::engine::{Component, ComponentId, SimTime};
 use crate::keys::KeyMap;
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA, OUTSIDE};
 use crate::parts::geography::{Geography, Placement, NO_REGION};
-use crate::parts::health::{HealthCheck, ProbeState, RawHealthCheck};
+use crate::parts::health::{HealthCheck, ProbeState, RawHealthCheck, PROBES};
 use crate::parts::{
     send_reply, send_reply_after, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
@@ -346,19 +348,6 @@ struct Relayed {
     back: SimTime,
 }
 
-/// How the DNS picks a target at each resolution.
-enum Chooser {
-    /// Round robin or weighted round robin, over the healthy targets.
-    Turns(Box<dyn Strategy>),
-    /// The first healthy target in an order: the file's (failover), or per
-    /// user region, by distance (geo).
-    Ordered {
-        /// The order of the targets for the users of each region (for
-        /// failover, one order for everybody).
-        orders: Vec<Vec<u32>>,
-    },
-}
-
 /// A DNS while it runs.
 pub struct Dns {
     name: String,
@@ -366,7 +355,7 @@ pub struct Dns {
     target_names: Vec<String>,
     /// The index in `targets` of each component id (`u32::MAX` for others).
     target_of: Vec<u32>,
-    chooser: Chooser,
+    answers: Answers,
     /// Whether answers depend on the user's region.
     geo: bool,
     geography: Geography,
@@ -379,14 +368,12 @@ pub struct Dns {
     ttl: SimTime,
     resolve: SimTime,
     /// The unexpired answers, by user.
-    answers: KeyMap<Answer>,
+    held: KeyMap<Answer>,
     /// The answers' expiry times in order (every answer lives as long), so
     /// that expired ones are dropped in amortised O(1): memory follows the
     /// users active within a TTL, not every user ever seen.
     expiry: VecDeque<(SimTime, u32)>,
     relayed: Slab<Relayed>,
-    /// Unused: the strategies draw nothing, but their interface takes one.
-    rng: SimRng,
     window: Window,
     completed: u64,
     resolutions: u64,
@@ -412,19 +399,13 @@ impl Dns {
             })
             .collect();
         let geography = topology.geography().clone();
-        let chooser = match spec.strategy {
-            Answering::RoundRobin => {
-                Chooser::Turns(strategy::build(StrategyKind::RoundRobin, n, None))
-            }
-            Answering::Weighted => Chooser::Turns(strategy::build(
-                StrategyKind::WeightedRoundRobin,
-                n,
-                spec.weights.as_deref(),
-            )),
-            Answering::Failover => Chooser::Ordered {
+        let answers = match spec.strategy {
+            Answering::RoundRobin => Answers::RoundRobin { next: 0 },
+            Answering::Weighted => Answers::weighted(spec.weights.as_deref().unwrap_or(&[])),
+            Answering::Failover => Answers::Ordered {
                 orders: vec![(0..n).collect()],
             },
-            Answering::Geo => Chooser::Ordered {
+            Answering::Geo => Answers::Ordered {
                 orders: (0..geography.names().len() as u16)
                     .map(|r| nearest_first(r, &region_of_target, &geography))
                     .collect(),
@@ -439,7 +420,7 @@ impl Dns {
                 .map(|&t| topology.name(t).to_string())
                 .collect(),
             target_of,
-            chooser,
+            answers,
             geo: spec.strategy == Answering::Geo,
             geography,
             health: spec
@@ -452,10 +433,9 @@ impl Dns {
             probe_sent: SimTime::ZERO,
             ttl: spec.ttl,
             resolve: spec.resolve,
-            answers: KeyMap::default(),
+            held: KeyMap::default(),
             expiry: VecDeque::new(),
             relayed: Slab::new(),
-            rng: bx.rng("answers"),
             window: bx.window,
             completed: 0,
             resolutions: 0,
@@ -471,7 +451,7 @@ impl Dns {
         self.forget_expired(now);
         let user = ctx.shared.request(call.req).map_or(0, |r| r.user);
         let counted = self.window.contains(now);
-        let (target, ready, cached) = match self.answers.get(&user) {
+        let (target, ready, cached) = match self.held.get(&user) {
             Some(answer) => (answer.target, answer.ready, true),
             None => {
                 let Some(target) = self.choose(user) else {
@@ -482,7 +462,7 @@ impl Dns {
                 let ready = now + self.resolve;
                 if self.ttl > SimTime::ZERO {
                     let expires = ready + self.ttl;
-                    self.answers.insert(
+                    self.held.insert(
                         user,
                         Answer {
                             target,
@@ -521,29 +501,20 @@ impl Dns {
                 break;
             }
             self.expiry.pop_front();
-            if self.answers.get(&user).is_some_and(|a| a.expires == expires) {
-                self.answers.remove(&user);
+            if self.held.get(&user).is_some_and(|a| a.expires == expires) {
+                self.held.remove(&user);
             }
         }
     }
 
     /// Chooses the target of a resolution for `user`, among the healthy ones.
     fn choose(&mut self, user: u32) -> Option<u32> {
-        match &mut self.chooser {
-            Chooser::Turns(turns) => turns.pick(user, &mut self.rng),
-            Chooser::Ordered { orders } => {
-                let region = if self.geo {
-                    self.geography.user_region(user) as usize
-                } else {
-                    0
-                };
-                let order = orders.get(region).or_else(|| orders.first())?;
-                order
-                    .iter()
-                    .copied()
-                    .find(|&t| self.healthy[t as usize])
-            }
-        }
+        let order = if self.geo {
+            self.geography.user_region(user) as usize
+        } else {
+            0
+        };
+        self.answers.pick(order, &self.healthy)
     }
 
     /// A target answered a relayed request: pass the answer on to the user.
@@ -599,9 +570,6 @@ impl Dns {
             }
             if any != self.healthy[t] {
                 self.healthy[t] = any;
-                if let Chooser::Turns(turns) = &mut self.chooser {
-                    turns.set_available(t as u32, any);
-                }
                 let verdict = if any { "healthy again" } else { "unhealthy" };
                 let label = format!("{} marks {} {verdict}", self.name, self.target_names[t]);
                 ctx.shared.recorder.mark(now, label);
@@ -686,6 +654,157 @@ impl Component<Msg, World> for Dns {
 impl Part for Dns {
     /// The answers its users hold: per-user state, dropped when it expires.
     fn held(&self) -> usize {
-        self.answers.len()
+        self.held.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crate::runner::{self, Limits};
+    use crate::scenario::load_text;
+
+    /// A DNS over two one-machine servers, `a` and `b`, with `dns` settings
+    /// and extra top-level sections appended.
+    fn scenario(dns: &str, extra: &str) -> String {
+        format!(
+            "
+name: dns
+seed: 5
+duration: 60s
+warmup: 10s
+traffic: {{rate: 100/s, users: 500}}
+entry: dns
+network: {{latency: 0ms}}
+components:
+  dns: {{kind: dns, {dns}}}
+  a: {{kind: server, cores: 8, work: 1ms, service: deterministic}}
+  b: {{kind: server, cores: 8, work: 1ms, service: deterministic}}
+{extra}"
+        )
+    }
+
+    fn error(yaml: &str) -> String {
+        load_text(yaml, "t.yaml", &[]).unwrap_err().to_string()
+    }
+
+    fn reading(run: &crate::metrics::RunSummary, component: &str, key: &str) -> f64 {
+        let c = run.components.iter().find(|c| c.name == component).unwrap();
+        c.reading(key).unwrap()
+    }
+
+    #[test]
+    fn refuses_weights_that_do_not_fit_the_targets() {
+        let e = error(&scenario("strategy: weighted, targets: [a, b]", ""));
+        assert!(e.contains("components.dns: `strategy: weighted` needs `weights`"), "{e}");
+        let e = error(&scenario(
+            "strategy: weighted, targets: [a, b], weights: {a: 3, c: 1}",
+            "",
+        ));
+        assert!(e.contains("components.dns.weights.c: `c` is not one of the targets"), "{e}");
+        assert!(e.contains("no weight for target `b`"), "{e}");
+        let e = error(&scenario(
+            "strategy: weighted, targets: [a, b], weights: {a: 3, b: 0}",
+            "",
+        ));
+        assert!(e.contains("components.dns.weights.b: expected a positive weight"), "{e}");
+        let e = error(&scenario("targets: [a, b], weights: {a: 3, b: 1}", ""));
+        assert!(e.contains("weights apply only to `strategy: weighted`"), "{e}");
+    }
+
+    #[test]
+    fn refuses_targets_listed_twice_missing_or_without_machines() {
+        let e = error(&scenario("targets: [a, a]", ""));
+        assert!(e.contains("components.dns.targets[1]: `a` is already a target"), "{e}");
+        let e = error(&scenario("targets: [a, c]", ""));
+        assert!(e.contains("components.dns.targets[1]: no component is called `c`"), "{e}");
+        let e = error(&scenario("ttl: 10s", ""));
+        assert!(e.contains("components.dns: missing field `targets`"), "{e}");
+        let e = error(&scenario("targets: [a, dns2]", "  dns2: {kind: dns, targets: [b]}\n"));
+        assert!(e.contains("`dns2` has no machines to answer with"), "{e}");
+        let e = error(&scenario("targets: [a], tll: 5s", ""));
+        assert!(e.contains("components.dns.tll"), "{e}");
+    }
+
+    #[test]
+    fn a_dns_has_no_machine_and_only_the_clients_reach_it() {
+        let e = error(&scenario("targets: [a, b], zone: eu-a", ""));
+        assert!(e.contains("components.dns.zone: a dns has no machines"), "{e}");
+        let e = error(
+            &scenario("targets: [b]", "  front: {kind: server, work: 1ms, calls: [dns]}\n")
+                .replace("entry: dns", "entry: front"),
+        );
+        assert!(e.contains("`front` sends requests to `dns`, which has no machines"), "{e}");
+    }
+
+    #[test]
+    fn geo_needs_origins_and_targets_in_regions() {
+        let e = error(&scenario("strategy: geo, targets: [a, b]", ""));
+        assert!(e.contains("components.dns.strategy: `geo` answers each user"), "{e}");
+        assert!(e.contains("components.dns.targets[0]: `a`: its zone is in no region"), "{e}");
+    }
+
+    #[test]
+    fn without_caching_every_request_resolves_and_round_robin_alternates() {
+        let s = load_text(&scenario("targets: [a, b], ttl: 0s", ""), "t", &[]).unwrap();
+        let run = runner::simulate(&s, 0);
+        let completed = run.requests.completed as f64;
+        assert_eq!(reading(&run, "dns", "resolutions"), completed);
+        let (a, b) = (run.components[1].completed, run.components[2].completed);
+        assert!(a.abs_diff(b) <= 1, "{a} {b}");
+    }
+
+    #[test]
+    fn a_stale_answer_keeps_a_user_on_a_dead_target_until_it_expires() {
+        // Failover: everyone is on `a` until the checks find it dead (3 missed
+        // probes 1 s apart), and users who resolved before keep it for the TTL.
+        let dns = "strategy: failover, targets: [a, b], ttl: 20s, \
+                   health_check: {interval: 1s, unhealthy_after: 3}";
+        let s = load_text(
+            &scenario(dns, "failures:\n  - {at: 30.5s, crash: a}\n"),
+            "t",
+            &[],
+        )
+        .unwrap();
+        let run = runner::simulate(&s, 0);
+        let stale = reading(&run, "dns", "stale_answers");
+        let down = run
+            .errors
+            .iter()
+            .find(|(name, _)| *name == "sent_to_down_node")
+            .unwrap()
+            .1 as f64;
+        // Every request refused by `a` after it died went on a cached answer
+        // or on a fresh one given before detection (3.5 s).
+        assert!(stale > 0.0 && stale <= down, "{stale} {down}");
+        assert!(down - stale <= 100.0 * 3.5, "{stale} {down}");
+        // Nothing reaches `a` once every answer naming it has expired.
+        assert_eq!(run.requests.failed as f64, down);
+        assert!(down < 100.0 * (3.5 + 20.0 + 1.0), "{down}");
+    }
+
+    #[test]
+    fn expired_answers_are_dropped_so_memory_follows_the_active_users() {
+        // 200,000 users send 2,000 requests a second: about 2,000 of them hold
+        // an answer at a time with a TTL of 1 s, and 20,000 with 10 s. The
+        // answers count against the cap on what is in flight.
+        let yaml = |ttl: &str| {
+            scenario(&format!("targets: [a, b], ttl: {ttl}"), "")
+                .replace("rate: 100/s, users: 500", "rate: 2000/s, users: 200000")
+                .replace("duration: 60s", "duration: 20s")
+        };
+        let limits = Limits {
+            max_in_flight: 5_000,
+            ..Limits::default()
+        };
+        let short = load_text(&yaml("1s"), "t", &[]).unwrap();
+        assert!(runner::simulate_guarded(&short, 0, &limits, None)
+            .truncated
+            .is_none());
+        let long = load_text(&yaml("10s"), "t", &[]).unwrap();
+        assert!(runner::simulate_guarded(&long, 0, &limits, None)
+            .truncated
+            .is_some());
     }
 }

@@ -8,7 +8,7 @@
 
 mod heap;
 mod pair;
-pub(crate) mod strategy;
+mod strategy;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -23,7 +23,7 @@ pub use strategy::StrategyKind;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Presence, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
-use crate::parts::health::{HealthCheck, ProbeState, RawHealthCheck};
+use crate::parts::health::{HealthCheck, ProbeState, RawHealthCheck, PROBES};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     busiest, little_readings, parse_with_station, Admission, ServiceTime, Station, StationSpec,
@@ -89,9 +89,6 @@ pub struct Spec {
 
 /// Requests sent on to a replica.
 pub const FORWARDED: Measure = Measure::new("forwarded", "forwarded", Unit::Count, Better::Neither);
-
-/// Load reports and health checks sent to the replicas.
-pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better::Neither);
 
 impl Kind for Spec {
     const NAME: &'static str = "load_balancer";
