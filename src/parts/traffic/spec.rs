@@ -413,7 +413,7 @@ fn check_origins(
         ));
     }
     for (region, share) in raw {
-        if !(share.0 > 0.0) {
+        if share.0.is_nan() || share.0 <= 0.0 {
             issues.push(Issue::new(
                 join_key("traffic.origins", region),
                 format!("expected a positive share of the users, found {}", share.0),
