@@ -12,11 +12,16 @@
 //!   kinds share (cores and a queue; replicas that go down and up; machine
 //!   sizes and prices; the figures of data stores; per-user state that
 //!   expires when idle).
-//! - [`topology`]: the facts of the components that any part may read.
+//! - [`topology`] and [`geography`]: the facts of the components that any
+//!   part may read, and the regions they sit in.
+//! - [`health`]: probes that take dead machines out of rotation, shared by
+//!   balancers and DNS.
 
 pub mod data;
 pub mod expiring;
 pub mod failures;
+pub mod geography;
+pub mod health;
 pub mod kind;
 pub mod kinds;
 pub mod lifecycle;
@@ -29,4 +34,4 @@ pub mod world;
 pub use kind::{BuildContext, DynKind, Kind, Part, SpecContext};
 pub use kinds::{AnyPart, ComponentDecl, ComponentSpec, Registry, KINDS};
 pub use topology::{SessionFacts, Topology};
-pub use world::{send_call, send_load, send_reply, Ctx, World};
+pub use world::{send_call, send_load, send_reply, send_reply_after, Ctx, World};

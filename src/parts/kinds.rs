@@ -209,6 +209,7 @@ kinds! {
     LoadBalancer => load_balancer,
     Cache => cache,
     Database => database,
+    Dns => dns,
 }
 
 impl ComponentSpec {
@@ -408,6 +409,25 @@ impl Registry {
             rest.remove(*field);
         }
         let spec = self.parse_spec(kind, &Value::Object(rest), path, cx)?;
+        if spec.replicas() == 0 {
+            // A component without machines (a DNS) is the clients' side.
+            let placed: Vec<Issue> = ["host", "zone", "zones", "boot"]
+                .iter()
+                .filter(|f| map.contains_key(**f))
+                .map(|f| {
+                    Issue::new(
+                        join_key(path, f),
+                        format!(
+                            "a {kind} has no machines (it stands for the clients' side), \
+                             so it takes no `{f}`"
+                        ),
+                    )
+                })
+                .collect();
+            if !placed.is_empty() {
+                return Err(placed);
+            }
+        }
         let zones = placement(map, path, spec.replicas())?;
         let boot = match map.get("boot") {
             None => SimTime::ZERO,

@@ -1,6 +1,7 @@
 //! The facts of a scenario's components that any part may read: names, kinds,
 //! machines, hosts and zones, never another component's settings.
 
+use super::geography::{Geography, Placement};
 use super::kinds::ComponentDecl;
 use crate::engine::SimTime;
 
@@ -33,6 +34,8 @@ pub struct Topology {
     nodes: Vec<Node>,
     /// Every zone name, in order of first appearance: a zone's id is its index.
     zone_names: Vec<String>,
+    /// The regions, the latencies between them and the users' home regions.
+    geography: Geography,
 }
 
 impl Topology {
@@ -58,7 +61,35 @@ impl Topology {
                 zone_names.push(zone.clone());
             }
         }
-        Self { nodes, zone_names }
+        Self {
+            nodes,
+            zone_names,
+            geography: Geography::default(),
+        }
+    }
+
+    /// Sets the regions, their latencies and the users' home regions, once
+    /// the scenario has checked them.
+    pub fn set_geography(&mut self, geography: Geography) {
+        self.geography = geography;
+    }
+
+    /// Returns the regions, their latencies and the users' home regions.
+    pub fn geography(&self) -> &Geography {
+        &self.geography
+    }
+
+    /// Returns where the machines of component `i` are: in one region, in
+    /// several, or nowhere (no machine, or a zone in no region).
+    pub fn placement(&self, i: usize) -> Placement {
+        let Some(node) = self.nodes.get(i) else {
+            return Placement::Nowhere;
+        };
+        self.geography.placement(
+            node.zones
+                .iter()
+                .map(|z| self.zone_id(z).unwrap_or(u16::MAX)),
+        )
     }
 
     /// Returns the number of components.

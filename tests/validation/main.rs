@@ -18,6 +18,7 @@ mod theory;
 mod availability;
 mod cache;
 mod database;
+mod dns;
 mod loss;
 mod multi_server;
 mod networks;

@@ -12,7 +12,6 @@
 //! it refused the connection) the strategy chooses again and the cookie
 //! follows. A cookie lasts as long idle as its target's sessions do.
 
-mod health;
 mod heap;
 mod pair;
 mod strategy;
@@ -22,7 +21,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-use health::{HealthCheck, ProbeState, RawHealthCheck};
 pub use pair::Ha;
 use pair::Pair;
 use strategy::Strategy;
@@ -32,13 +30,15 @@ use crate::engine::{stream_seed, Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Presence, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
 use crate::parts::expiring::ExpiringMap;
+use crate::parts::health::{HealthCheck, ProbeState, RawHealthCheck, PROBES};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     busiest, little_readings, parse_with_station, Admission, ServiceTime, Station, StationSpec,
     BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
-    send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
+    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology,
+    World,
 };
 use crate::spec::{join_key, Duration, Issue};
 
@@ -114,9 +114,6 @@ pub struct Spec {
 
 /// Requests sent on to a replica.
 pub const FORWARDED: Measure = Measure::new("forwarded", "forwarded", Unit::Count, Better::Neither);
-
-/// Load reports and health checks sent to the replicas.
-pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better::Neither);
 
 impl Kind for Spec {
     const NAME: &'static str = "load_balancer";
@@ -375,6 +372,9 @@ pub struct LoadBalancer {
     probes: u64,
     /// Jobs lost in a crash of their member, kept until their replica answers.
     lost: usize,
+    /// Whether its health checks know a healthy replica (true without them):
+    /// a balancer that knows none does not answer the probes of a DNS.
+    serving: bool,
 }
 
 impl LoadBalancer {
@@ -439,6 +439,7 @@ impl LoadBalancer {
             rejected: 0,
             probes: 0,
             lost: 0,
+            serving: true,
         }
     }
 
@@ -709,9 +710,27 @@ impl LoadBalancer {
             let label = format!("{} marks {which} {verdict}", self.name);
             ctx.shared.recorder.mark(now, label);
         }
+        self.serving = self
+            .pools
+            .iter()
+            .any(|pool| pool.health.iter().any(|h| h.healthy));
         self.probe_sent = now;
         self.probe_all(ctx);
         ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+    }
+
+    /// A prober (a DNS) asks whether member `member` can take requests: it
+    /// answers, with the requests in flight there, while that member is up,
+    /// reachable from the prober's zone, and knows a healthy replica to send
+    /// them to (the way a DNS health check through a balancer fails when
+    /// everything behind it is down).
+    fn probed(&self, reply_to: ComponentId, zone: u16, member: u32, ctx: &mut Ctx<'_>) {
+        let here = ctx.shared.zone(ctx.me(), member);
+        if !self.serving || !self.lifecycle.is_up(member) || ctx.shared.cut(zone, here) {
+            return;
+        }
+        let load = self.in_flight.get(member as usize).copied().unwrap_or(0);
+        send_load(ctx, reply_to, member, load);
     }
 
     /// A replica answered a probe.
@@ -792,7 +811,12 @@ impl Component<Msg, World> for LoadBalancer {
                 replica,
                 load,
             } => self.load_report(from, replica, load, ctx.now()),
-            Msg::Probe { .. } | Msg::Control(_) => {}
+            Msg::Probe {
+                reply_to,
+                zone,
+                replica,
+            } => self.probed(reply_to, zone, replica, ctx),
+            Msg::Control(_) => {}
         }
     }
 

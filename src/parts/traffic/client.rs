@@ -406,8 +406,10 @@ impl Client {
 }
 
 /// Sends one attempt to the entry, to arrive there after `delay` (as a late
-/// event when it is scheduled ahead); returns its key in the world's requests.
+/// event when it is scheduled ahead) and the way from the user's region;
+/// returns its key in the world's requests.
 fn send_attempt(entry: ComponentId, delay: SimTime, request: Request, ctx: &mut Ctx<'_>) -> u32 {
+    let delay = delay + ctx.shared.client_hop(request.user, entry);
     ctx.shared.recorder.attempt(request.counted);
     let req = ctx.shared.requests.insert(request) as u32;
     let call = Call {

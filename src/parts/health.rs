@@ -1,11 +1,16 @@
-//! Health checks: a balancer probes every replica at an interval and stops
-//! sending traffic to one that missed `unhealthy_after` probes in a row, until
-//! it answers `healthy_after` in a row.
+//! Health checks: a balancer (or a DNS) probes every replica of its targets
+//! at an interval and stops sending traffic to one that missed
+//! `unhealthy_after` probes in a row, until it answers `healthy_after` in a
+//! row.
 
 use serde::Deserialize;
 
 use crate::engine::SimTime;
+use crate::metrics::{Better, Measure, Unit};
 use crate::spec::Duration;
+
+/// Load reports and health checks sent to the replicas of the targets.
+pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better::Neither);
 
 /// `health_check:` as written.
 #[derive(Clone, Debug, Deserialize)]
@@ -68,7 +73,7 @@ impl RawHealthCheck {
     }
 }
 
-/// What a balancer knows of one replica's health.
+/// What a balancer (or a DNS) knows of one replica's health.
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeState {
     /// Whether traffic goes to it.
