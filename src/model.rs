@@ -56,11 +56,6 @@ impl About {
             About::SessionWrite => (request.user, true),
         }
     }
-
-    /// Returns true for a call about a user's session.
-    pub fn is_session(self) -> bool {
-        self != About::Request
-    }
 }
 
 /// Returns the replicas an order for `replica` addresses among `count`: that

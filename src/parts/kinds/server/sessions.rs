@@ -543,4 +543,33 @@ mod tests {
         assert!(!uses(", sessions: none"));
         assert!(uses(", sessions: local"));
     }
+
+    #[test]
+    fn sessions_count_against_the_in_flight_guard_rail() {
+        // 5000 users, each seen once a minute or so, and sessions that last
+        // an hour: about 20,000 entries (directory and four replicas) by the
+        // end, far more than the few requests in flight.
+        let text = |sessions: &str| {
+            format!(
+                "name: x\nseed: 1\nduration: 10m\nwarmup: 0s\n\
+                 traffic: {{rate: 100/s, users: 5000}}\nentry: lb\ncomponents:\n\
+                 \x20 lb: {{kind: load_balancer, targets: web}}\n\
+                 \x20 web: {{kind: server, replicas: 4, cores: 8, work: 1ms{sessions}}}\n"
+            )
+        };
+        let limits = crate::runner::Limits {
+            max_in_flight: 5_000,
+            ..Default::default()
+        };
+        let run = |sessions: &str| {
+            let scenario = crate::scenario::load_text(&text(sessions), "x.yaml", &[]).unwrap();
+            crate::runner::simulate_guarded(&scenario, 0, &limits, None)
+        };
+        let stop = run(", sessions: local, session_ttl: 1h").truncated;
+        let stop = stop.expect("the sessions pass the cap");
+        assert_eq!(stop.reason, crate::metrics::StopReason::MaxInFlight);
+        // Without sessions the same traffic runs to its end.
+        let run = run("");
+        assert!(run.truncated.is_none());
+    }
 }
