@@ -228,18 +228,20 @@ impl Latencies {
             // are added apart, by `client_hop`).
             return SimTime::ZERO;
         }
-        let (host_a, host_b) = (self.hosts[a as usize], self.hosts[b as usize]);
-        if host_a == CLIENT_SIDE || host_b == CLIENT_SIDE {
-            return SimTime::ZERO;
-        }
         if !self.links.is_empty() {
+            // No link names a component without machines (the scenario
+            // refuses it).
             let key = u64::from(a) << 32 | u64::from(b);
             if let Ok(i) = self.links.binary_search_by_key(&key, |&(k, _)| k) {
                 return self.links[i].1;
             }
         }
+        let (host_a, host_b) = (self.hosts[a as usize], self.hosts[b as usize]);
         if a == b || (host_a != NO_HOST && host_a == host_b) {
+            // Two components without machines never talk to each other.
             self.ipc
+        } else if host_a == CLIENT_SIDE || host_b == CLIENT_SIDE {
+            SimTime::ZERO
         } else if self.regions.is_empty() {
             self.network
         } else {
@@ -296,12 +298,26 @@ pub fn send_load(ctx: &mut Ctx<'_>, reply_to: ComponentId, replica: u32, load: u
 /// answer is a message.
 #[inline]
 pub fn send_reply(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome) {
-    let delay = if call.reply_to == ctx.shared.clients {
-        ctx.shared.way_back(call.req, ctx.me())
-    } else {
-        ctx.shared.latency(ctx.me(), call.reply_to)
-    };
-    send_reply_after(ctx, call, outcome, delay);
+    if call.reply_to == ctx.shared.clients {
+        let back = ctx.shared.way_back(call.req, ctx.me());
+        if back != SimTime::ZERO {
+            send_reply_after(ctx, call, outcome, back);
+            return;
+        }
+        let now = ctx.now();
+        if ctx.shared.end_single_attempt(call.token, outcome, now) {
+            return;
+        }
+    }
+    let delay = ctx.shared.latency(ctx.me(), call.reply_to);
+    ctx.send(
+        call.reply_to,
+        delay,
+        Msg::Reply {
+            token: call.token,
+            outcome,
+        },
+    );
 }
 
 /// Answers `call` with `outcome`, to reach the caller after `delay`: for a

@@ -134,7 +134,7 @@ pub fn assemble(
     let lesson = lesson::parse(map.get("lesson"), &components, &topology, issues);
     check_links(&components, &topology, issues);
     check_hosts(&components, issues);
-    check_callees(&components, issues);
+    check_callees(&components, entry, issues);
     check_cycles(&components, issues);
     Some(Scenario {
         name: name?,

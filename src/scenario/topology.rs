@@ -166,8 +166,21 @@ pub fn check_geography(topology: &Topology, issues: &mut Vec<Issue>) {
 }
 
 /// Refuses calls to a component without machines (a DNS): it stands for
-/// the clients' side, so only the clients reach it, as the `entry`.
-pub fn check_callees(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
+/// the clients' side, so only the clients reach it, as the `entry` (one that
+/// is not the entry would never be used).
+pub fn check_callees(components: &[ComponentDecl], entry: Option<usize>, issues: &mut Vec<Issue>) {
+    for (i, c) in components.iter().enumerate() {
+        if c.spec.replicas() == 0 && entry.is_some_and(|e| e != i) {
+            issues.push(Issue::new(
+                join_key("components", &c.name),
+                format!(
+                    "a {} answers the clients only, so it must be the `entry` (entry: {})",
+                    c.spec.kind(),
+                    c.name
+                ),
+            ));
+        }
+    }
     for c in components {
         for d in c.spec.downstream() {
             let Some(callee) = components.get(d) else {

@@ -737,6 +737,7 @@ components:
                 .replace("entry: dns", "entry: front"),
         );
         assert!(e.contains("`front` sends requests to `dns`, which has no machines"), "{e}");
+        assert!(e.contains("components.dns: a dns answers the clients only, so it must be the `entry`"), "{e}");
     }
 
     #[test]
