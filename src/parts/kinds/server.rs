@@ -5,7 +5,7 @@
 //! components it calls, the core is free for others (cores model CPU, not
 //! threads). That is what makes a chain of servers a Jackson network.
 //!
-//! A server may keep its users' sessions (`sessions:`, in [`sessions`]): on
+//! A server may keep its users' sessions (`sessions:`, in the `sessions` module): on
 //! each replica, or in a store that every request reads first. A request
 //! whose user has no session where it is served logs the user in, which
 //! costs `login_work` on top of its own work (and, with a store, a write of
