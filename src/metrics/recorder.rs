@@ -2,6 +2,7 @@
 
 use hdrhistogram::Histogram;
 
+use super::gauge::{Gauge, GaugeId};
 use super::measure::Reading;
 use super::series::{Marker, SeriesRecorder};
 use super::slo::{Slo, SloRecorder};
@@ -167,6 +168,20 @@ impl Recorder {
             at_s: at.as_secs_f64(),
             label: label.into(),
         });
+    }
+
+    /// Returns the handle of `component`'s gauge `gauge` in the time series,
+    /// starting it at value 0 from time 0 the first time it is asked for
+    /// (a part asks when the run starts, and keeps the handle).
+    pub fn gauge(&mut self, component: &str, gauge: &'static Gauge) -> GaugeId {
+        self.series.gauge(component, gauge)
+    }
+
+    /// Sets the gauge `id` to `value` from `now` on (its time-weighted mean
+    /// per window goes into the time series).
+    #[inline]
+    pub fn set_gauge(&mut self, id: GaugeId, now: SimTime, value: f64) {
+        self.series.set_gauge(id, now, value);
     }
 
     /// Ends the measured window at `at` when a run stops early, so that rates

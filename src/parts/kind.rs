@@ -14,7 +14,7 @@ use super::traffic::RequestType;
 use super::world::{Ctx, World};
 use crate::engine::{stream_rng, Component, ComponentId, SimRng};
 use crate::keys::KeySpace;
-use crate::metrics::{Measure, Window};
+use crate::metrics::{Gauge, Measure, Window};
 use crate::model::{addressed, Action, Msg, Order};
 use crate::spec::{no_such_component, Issue};
 
@@ -30,6 +30,12 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
     /// What it measures beyond the figures of every component (utilisation,
     /// mean queue, completed, rejected), in report order.
     const MEASURES: &'static [&'static Measure];
+    /// The gauges its part puts into the time series (a queue's backlog, the
+    /// replicas of a group): stepwise values, kept as their time-weighted
+    /// mean per window. The part asks the recorder for a handle to each when
+    /// the run starts (`recorder.gauge(name, &GAUGE)`) and sets it whenever
+    /// the value changes (`recorder.set_gauge(id, now, value)`).
+    const GAUGES: &'static [&'static Gauge] = &[];
     /// The part that simulates it.
     type Part: Part + 'static;
 
@@ -92,6 +98,8 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn name(&self) -> &'static str;
     /// Returns [`Kind::MEASURES`].
     fn measures(&self) -> &'static [&'static Measure];
+    /// Returns [`Kind::GAUGES`].
+    fn gauges(&self) -> &'static [&'static Gauge];
     /// Returns [`Kind::replicas`].
     fn replicas(&self) -> u32;
     /// Returns [`Kind::price_per_hour`].
@@ -118,6 +126,9 @@ impl<K: Kind> DynKind for K {
     }
     fn measures(&self) -> &'static [&'static Measure] {
         K::MEASURES
+    }
+    fn gauges(&self) -> &'static [&'static Gauge] {
+        K::GAUGES
     }
     fn replicas(&self) -> u32 {
         Kind::replicas(self)

@@ -21,7 +21,7 @@ use super::topology::{SessionFacts, Topology};
 use super::traffic::Client;
 use super::world::{Ctx, World};
 use crate::engine::{Component, SimTime};
-use crate::metrics::{measure, Measure};
+use crate::metrics::{measure, Gauge, Measure};
 use crate::model::{Msg, Order};
 use crate::spec::lenient::EMPTY_FIELD;
 use crate::spec::{join_key, parse as parse_value, Duration, Issue};
@@ -107,6 +107,16 @@ macro_rules! kinds {
             $(
                 if kind == <$module::Spec as Kind>::NAME {
                     return Some(<$module::Spec as Kind>::MEASURES);
+                }
+            )*
+            None
+        }
+
+        /// Returns the gauges the built-in kind called `kind` puts into the time series.
+        pub fn builtin_gauges(kind: &str) -> Option<&'static [&'static Gauge]> {
+            $(
+                if kind == <$module::Spec as Kind>::NAME {
+                    return Some(<$module::Spec as Kind>::GAUGES);
                 }
             )*
             None
