@@ -68,6 +68,16 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// Returns the queue it consumes (its index), if it is a worker of one.
+    fn consumes(&self) -> Option<usize> {
+        None
+    }
+
+    /// Returns true if it is a message queue, which workers may consume.
+    fn is_queue(&self) -> bool {
+        false
+    }
+
     /// Returns true if its machines can crash (a `crash:`, `random:` or
     /// `power_loss:` failure reaches its part's [`Part::crash`]); a kind that
     /// says so implements `crash` and `recover`.
@@ -110,6 +120,10 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn uses_user_ids(&self) -> bool;
     /// Returns [`Kind::sessions`].
     fn sessions(&self) -> Option<SessionFacts>;
+    /// Returns [`Kind::consumes`].
+    fn consumes(&self) -> Option<usize>;
+    /// Returns [`Kind::is_queue`].
+    fn is_queue(&self) -> bool;
     /// Returns [`Kind::crashes`].
     fn crashes(&self) -> bool;
     /// Returns [`Kind::slows_down`].
@@ -144,6 +158,12 @@ impl<K: Kind> DynKind for K {
     }
     fn sessions(&self) -> Option<SessionFacts> {
         Kind::sessions(self)
+    }
+    fn consumes(&self) -> Option<usize> {
+        Kind::consumes(self)
+    }
+    fn is_queue(&self) -> bool {
+        Kind::is_queue(self)
     }
     fn crashes(&self) -> bool {
         Kind::crashes(self)

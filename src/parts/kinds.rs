@@ -220,6 +220,7 @@ kinds! {
     Cache => cache,
     Database => database,
     Dns => dns,
+    Queue => queue,
 }
 
 impl ComponentSpec {
@@ -247,6 +248,16 @@ impl ComponentSpec {
     /// Returns what the others may know of the sessions it keeps, if any.
     pub fn sessions(&self) -> Option<SessionFacts> {
         self.facts().sessions()
+    }
+
+    /// Returns the queue the component consumes, if it is a worker of one.
+    pub fn consumes(&self) -> Option<usize> {
+        self.facts().consumes()
+    }
+
+    /// Returns true if the component is a message queue.
+    pub fn is_queue(&self) -> bool {
+        self.facts().is_queue()
     }
 
     /// Returns true if the component's machines can crash.

@@ -120,7 +120,15 @@ fn differences_value(d: &Differences) -> Value {
 }
 
 fn insert(root: &mut Map<String, Value>, figure: &Figure) {
-    let Some((name, parents)) = figure.path.split_last() else {
+    // A kind's figure may be a family of keys (`job_latency_ms.p99`): nested
+    // like the run's own (`latency_ms.p99`).
+    let path: Vec<String> = figure
+        .path
+        .iter()
+        .flat_map(|p| p.split('.'))
+        .map(str::to_string)
+        .collect();
+    let Some((name, parents)) = path.split_last() else {
         return;
     };
     let mut node = root;

@@ -22,5 +22,6 @@ mod dns;
 mod loss;
 mod multi_server;
 mod networks;
+mod queue;
 mod sessions;
 mod single_server;
