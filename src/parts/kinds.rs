@@ -306,6 +306,10 @@ pub fn declaration(path: &[String]) -> Option<&'static Measure> {
             .copied()
             .find(|m| m.key == key)
             .or_else(|| builtin_measure(key)),
+        // A kind's family of keys (`job_latency_ms.p99`), split at its dot.
+        [head, _, rest @ ..] if head == "components" && rest.len() > 1 => {
+            builtin_measure(&rest.join("."))
+        }
         _ => measure::core(&path.join(".")),
     }
 }

@@ -227,7 +227,8 @@ pub fn check_consumers(
             issues.push(Issue::new(
                 &path,
                 format!(
-                    "`{}` takes its jobs from a queue, so it cannot be the `entry`: a worker                      has no other traffic",
+                    "`{}` takes its jobs from a queue, so it cannot be the `entry`: a worker \
+                     has no other traffic",
                     c.name
                 ),
             ));
@@ -239,7 +240,8 @@ pub fn check_consumers(
             issues.push(Issue::new(
                 &path,
                 format!(
-                    "`{}` sends requests to `{}`, which takes its jobs from a queue: a worker                      has no other traffic (publish to the queue instead)",
+                    "`{}` sends requests to `{}`, which takes its jobs from a queue: a worker \
+                     has no other traffic (publish to the queue instead)",
                     caller.name, c.name
                 ),
             ));
