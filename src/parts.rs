@@ -27,4 +27,4 @@ pub mod world;
 pub use kind::{BuildContext, DynKind, Kind, Part, SpecContext};
 pub use kinds::{AnyPart, ComponentDecl, ComponentSpec, Registry, KINDS};
 pub use topology::Topology;
-pub use world::{send_call, send_load, send_reply, Ctx, World};
+pub use world::{answer_probe, send_call, send_load, send_reply, Ctx, World};

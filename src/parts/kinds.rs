@@ -209,6 +209,7 @@ kinds! {
     LoadBalancer => load_balancer,
     Cache => cache,
     Database => database,
+    Proxy => proxy,
 }
 
 impl ComponentSpec {

@@ -15,7 +15,7 @@ use super::SpecContext;
 use crate::dist::{RawShape, Shape};
 use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
 use crate::metrics::{Better, LittleTerms, Measure, Reading, TimeAverage, Unit, Window};
-use crate::spec::limits::MIN_SPEED;
+use crate::spec::limits::{MAX_REPLICAS, MIN_SPEED};
 use crate::spec::units::parse_duration;
 use crate::spec::{fields_of, join_key, parse_lenient, unknown_field, Issue, Price};
 
@@ -89,6 +89,26 @@ pub fn parse_with_station<T: DeserializeOwned>(
     let station =
         parse_lenient::<RawStation>(&Value::Object(station), path, issues).unwrap_or_default();
     Some((raw, station))
+}
+
+/// Reads `replicas:` (default 1): a positive number of machines, no more
+/// than one simulation holds.
+pub fn parse_replicas(raw: Option<u32>, path: &str, issues: &mut Vec<Issue>) -> u32 {
+    let replicas = raw.unwrap_or(1);
+    if replicas == 0 {
+        issues.push(Issue::new(
+            join_key(path, "replicas"),
+            "expected a positive number of replicas, found 0",
+        ));
+    } else if replicas > MAX_REPLICAS {
+        issues.push(Issue::new(
+            join_key(path, "replicas"),
+            format!(
+                "{replicas} replicas is beyond what one simulation holds (at most {MAX_REPLICAS})"
+            ),
+        ));
+    }
+    replicas
 }
 
 impl RawStation {

@@ -219,6 +219,24 @@ pub fn send_load(ctx: &mut Ctx<'_>, reply_to: ComponentId, replica: u32, load: u
     );
 }
 
+/// Answers a probe of `replica` sent from a machine in zone `from`: a replica
+/// that is `up` and not cut off from the prober reports its `load`; one that
+/// is down or cut off stays silent, which is how health checks notice it.
+#[inline]
+pub fn answer_probe(
+    ctx: &mut Ctx<'_>,
+    up: bool,
+    reply_to: ComponentId,
+    from: u16,
+    replica: u32,
+    load: u32,
+) {
+    let here = ctx.shared.zone(ctx.me(), replica);
+    if up && !ctx.shared.cut(from, here) {
+        send_load(ctx, reply_to, replica, load);
+    }
+}
+
 /// Answers `call` with `outcome`, after the network latency back to the caller.
 ///
 /// An answer to the clients about a single attempt ends the request at once

@@ -43,6 +43,11 @@ pub const MAX_SLO_WINDOWS: u64 = 1_000_000;
 /// far beyond any single entry point, and still coarse next to the 1 ns clock.
 pub const MAX_RATE: f64 = 1e7;
 
+/// Largest burst of a proxy's rate limit, in tokens: a bucket is one
+/// floating-point number, exact far beyond it, and a burst this large is no
+/// limit at all.
+pub const MAX_BURST: u32 = 1_000_000_000;
+
 /// Most retries of one request.
 pub const MAX_RETRIES: u32 = 100;
 

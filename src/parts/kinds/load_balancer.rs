@@ -6,17 +6,17 @@
 //! processing time on its own cores), and refuses requests beyond `capacity`
 //! requests in flight, so that a balancer can itself be the bottleneck.
 
-mod health;
+pub(crate) mod health;
 mod heap;
 mod pair;
-mod strategy;
+pub(crate) mod strategy;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-use health::{HealthCheck, ProbeState, RawHealthCheck};
+use health::{close_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck};
 pub use pair::Ha;
 use pair::Pair;
 use strategy::Strategy;
@@ -31,7 +31,7 @@ use crate::parts::station::{
     BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
-    send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
+    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
 use crate::spec::{join_key, Duration, Issue};
 
@@ -168,44 +168,13 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         return Err(issues);
     };
     let strategy = raw.strategy.unwrap_or(StrategyKind::RoundRobin);
-    let default_target = raw.targets.as_ref().and_then(|t| {
-        cx.resolve(t, &join_key(path, "targets"))
-            .map_err(|e| issues.push(e))
-            .ok()
-    });
-    let mut routes: Vec<Option<usize>> = vec![default_target; cx.types.len()];
-    for (kind, target) in raw.routes.iter().flatten() {
-        let route_path = join_key(&join_key(path, "routes"), kind);
-        let t = cx
-            .request_type(kind, &route_path)
-            .map_err(|e| issues.push(e))
-            .ok();
-        let c = cx
-            .resolve(target, &route_path)
-            .map_err(|e| issues.push(e))
-            .ok();
-        if let (Some(t), Some(c)) = (t, c) {
-            routes[t] = Some(c);
-        }
-    }
-    if raw.targets.is_none() && raw.routes.is_none() {
-        issues.push(Issue::new(
-            path,
-            "missing field `targets` (the component to balance over) or `routes`",
-        ));
-    } else if issues.is_empty() {
-        for (t, route) in routes.iter().enumerate() {
-            if route.is_none() {
-                issues.push(Issue::new(
-                    join_key(path, "routes"),
-                    format!(
-                        "no route for request type `{}` (add it, or give `targets` as the default)",
-                        cx.types[t].name
-                    ),
-                ));
-            }
-        }
-    }
+    let routes = cx.routes(
+        raw.targets.as_deref(),
+        raw.routes.as_ref(),
+        path,
+        "the component to balance over",
+        &mut issues,
+    );
     if let Some(weights) = &raw.weights {
         if strategy != StrategyKind::WeightedRoundRobin {
             issues.push(Issue::new(
@@ -234,16 +203,10 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         ));
     }
     let station = station.validate(path, cx, Some(SimTime::ZERO), &mut issues);
-    let health_check = raw.health_check.as_ref().and_then(|h| {
-        h.validate()
-            .map_err(|(field, message)| {
-                issues.push(Issue::new(
-                    join_key(&join_key(path, "health_check"), field),
-                    message,
-                ))
-            })
-            .ok()
-    });
+    let health_check = raw
+        .health_check
+        .as_ref()
+        .and_then(|h| h.check(path, &mut issues));
     let ha = raw.ha.unwrap_or(Ha::None);
     let heartbeat = raw.heartbeat.map_or(DEFAULT_HEARTBEAT, |d| d.0);
     if heartbeat == SimTime::ZERO {
@@ -257,7 +220,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     }
     Ok(Spec {
         strategy,
-        routes: routes.into_iter().flatten().collect(),
+        routes,
         weights: raw.weights,
         report_interval,
         station,
@@ -536,25 +499,10 @@ impl LoadBalancer {
 
     /// Asks every replica of every pool for its load, then sets the next round.
     fn probe_all(&mut self, ctx: &mut Ctx<'_>) {
-        let me = ctx.me();
-        // Probes leave from the first balancer machine's zone.
-        let zone = ctx.shared.zone(me, 0);
         for pool in &self.pools {
-            let replicas = pool.strategy.replicas();
-            let delay = ctx.shared.latency(me, pool.target);
-            for replica in 0..replicas {
-                ctx.send(
-                    pool.target,
-                    delay,
-                    Msg::Probe {
-                        reply_to: me,
-                        zone,
-                        replica,
-                    },
-                );
-            }
+            let sent = probe_replicas(ctx, pool.target, pool.strategy.replicas());
             if self.window.contains(ctx.now()) {
-                self.probes += u64::from(replicas);
+                self.probes += sent;
             }
         }
     }
@@ -564,22 +512,13 @@ impl LoadBalancer {
         let Some(check) = self.health_check else {
             return;
         };
-        let now = ctx.now();
         for pool in &mut self.pools {
-            for (replica, state) in pool.health.iter_mut().enumerate() {
-                if let Some(healthy) = state.close_round(&check) {
-                    pool.strategy.set_available(replica as u32, healthy);
-                    let verdict = if healthy {
-                        "healthy again"
-                    } else {
-                        "unhealthy"
-                    };
-                    let label = format!("{} marks replica {replica} {verdict}", self.name);
-                    ctx.shared.recorder.mark(now, label);
-                }
-            }
+            let strategy = &mut pool.strategy;
+            close_round(&mut pool.health, &check, &self.name, ctx, |replica, healthy| {
+                strategy.set_available(replica, healthy)
+            });
         }
-        self.probe_sent = now;
+        self.probe_sent = ctx.now();
         self.probe_all(ctx);
         ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
     }
@@ -662,7 +601,18 @@ impl Component<Msg, World> for LoadBalancer {
                 replica,
                 load,
             } => self.load_report(from, replica, load, ctx.now()),
-            Msg::Probe { .. } | Msg::Control(_) => {}
+            Msg::Probe {
+                reply_to,
+                zone,
+                replica,
+            } => {
+                // A proxy in front may check the balancer's health: its load
+                // is the requests each machine has in flight.
+                let up = self.lifecycle.is_up(replica);
+                let load = self.in_flight.get(replica as usize).copied().unwrap_or(0);
+                answer_probe(ctx, up, reply_to, zone, replica, load);
+            }
+            Msg::Control(_) => {}
         }
     }
 

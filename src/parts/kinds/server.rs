@@ -14,13 +14,12 @@ use crate::metrics::{ComponentStats, Measure, Presence, Reading};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    any_replica, busiest, little_readings, parse_with_station, Admission, ServiceTime, Station,
+    any_replica, busiest, little_readings, parse_replicas, parse_with_station, Admission, ServiceTime, Station,
     StationSpec, BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
-    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
+    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
 };
-use crate::spec::limits::MAX_REPLICAS;
 use crate::spec::{join_index, join_key, Duration, Issue};
 
 /// How a server issues its calls.
@@ -116,20 +115,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     let Some((raw, station)) = parse_with_station::<Raw>(body, path, &mut issues) else {
         return Err(issues);
     };
-    let replicas = raw.replicas.unwrap_or(1);
-    if replicas == 0 {
-        issues.push(Issue::new(
-            join_key(path, "replicas"),
-            "expected a positive number of replicas, found 0",
-        ));
-    } else if replicas > MAX_REPLICAS {
-        issues.push(Issue::new(
-            join_key(path, "replicas"),
-            format!(
-                "{replicas} replicas is beyond what one simulation holds (at most {MAX_REPLICAS})"
-            ),
-        ));
-    }
+    let replicas = parse_replicas(raw.replicas, path, &mut issues);
     let station = station.validate(path, cx, None, &mut issues);
     let calls = match &raw.calls {
         None => vec![Vec::new(); cx.types.len()],
@@ -507,13 +493,9 @@ impl Component<Msg, World> for Server {
                 zone,
                 replica,
             } => {
-                // A machine that is down, or cut off, does not answer probes.
-                let here = ctx.shared.zone(ctx.me(), replica);
-                if !self.lifecycle.is_up(replica) || ctx.shared.cut(zone, here) {
-                    return;
-                }
+                let up = self.lifecycle.is_up(replica);
                 let load = self.stations.get(replica as usize).map_or(0, Station::load);
-                send_load(ctx, reply_to, replica, load);
+                answer_probe(ctx, up, reply_to, zone, replica, load);
             }
             Msg::Load { .. } | Msg::Control(_) => {}
         }

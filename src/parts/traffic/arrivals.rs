@@ -94,8 +94,8 @@ impl Arrivals {
 pub(super) mod tests {
     use super::*;
     use crate::engine::stream_rng;
-    use crate::model::Op;
     use crate::keys::{KeySpace, Popularity};
+    use crate::model::Op;
     use crate::parts::traffic::RequestType;
 
     /// A traffic of two types (3:1, the second writes) on `schedule`.

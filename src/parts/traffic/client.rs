@@ -209,10 +209,7 @@ impl Client {
         let kind = self.mix.draw(&mut self.mix_rng);
         let request = Request {
             kind,
-            user: self
-                .user_rng
-                .as_mut()
-                .map_or(0, |rng| self.users.draw(rng)),
+            user: self.user_rng.as_mut().map_or(0, |rng| self.users.draw(rng)),
             arrived: at,
             wait: SimTime::ZERO,
             counted,

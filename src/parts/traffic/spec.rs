@@ -303,17 +303,28 @@ fn check_users(value: Option<&serde_json::Value>, issues: &mut Vec<Issue>) -> Ke
             activity: None,
             s: None,
         },
-        Some(object @ serde_json::Value::Object(_)) => match parse_value::<RawUsers>(object, path) {
-            Ok(raw) => raw,
-            Err(issue) => {
-                issues.push(issue);
-                return KeySpace { count: 1, popularity: Popularity::Uniform };
+        Some(object @ serde_json::Value::Object(_)) => {
+            match parse_value::<RawUsers>(object, path) {
+                Ok(raw) => raw,
+                Err(issue) => {
+                    issues.push(issue);
+                    return KeySpace {
+                        count: 1,
+                        popularity: Popularity::Uniform,
+                    };
+                }
             }
-        },
+        }
         Some(other) => match other.as_u64() {
             Some(count) => {
                 // Written as a number, the count's path is the field itself.
-                return check_population((path, path, "activity", "users"), count, None, None, issues);
+                return check_population(
+                    (path, path, "activity", "users"),
+                    count,
+                    None,
+                    None,
+                    issues,
+                );
             }
             None => {
                 issues.push(Issue::new(
@@ -322,12 +333,21 @@ fn check_users(value: Option<&serde_json::Value>, issues: &mut Vec<Issue>) -> Ke
                         "expected a number of users, or {{count: 5000, activity: zipf, s: 1.0}}, found {other}"
                     ),
                 ));
-                return KeySpace { count: 1, popularity: Popularity::Uniform };
+                return KeySpace {
+                    count: 1,
+                    popularity: Popularity::Uniform,
+                };
             }
         },
     };
     let count_path = join_key(path, "count");
-    check_population((path, &count_path, "activity", "users"), raw.count, raw.activity, raw.s, issues)
+    check_population(
+        (path, &count_path, "activity", "users"),
+        raw.count,
+        raw.activity,
+        raw.s,
+        issues,
+    )
 }
 
 /// Checks a population of keys or users at `path`: a positive count (at

@@ -1,11 +1,14 @@
-//! Health checks: a balancer probes every replica at an interval and stops
-//! sending traffic to one that missed `unhealthy_after` probes in a row, until
-//! it answers `healthy_after` in a row.
+//! Health checks: a balancer (or a proxy) probes every replica of its
+//! targets at an interval and stops sending traffic to one that missed
+//! `unhealthy_after` probes in a row, until it answers `healthy_after` in a
+//! row.
 
 use serde::Deserialize;
 
-use crate::engine::SimTime;
-use crate::spec::Duration;
+use crate::engine::{ComponentId, SimTime};
+use crate::model::Msg;
+use crate::parts::Ctx;
+use crate::spec::{join_key, Duration, Issue};
 
 /// `health_check:` as written.
 #[derive(Clone, Debug, Deserialize)]
@@ -65,6 +68,66 @@ impl RawHealthCheck {
             unhealthy_after,
             healthy_after,
         })
+    }
+}
+
+impl RawHealthCheck {
+    /// Validates `health_check:` written at `path` (the component's own
+    /// path); a mistake goes to `issues`, under the field it is about.
+    pub fn check(&self, path: &str, issues: &mut Vec<Issue>) -> Option<HealthCheck> {
+        self.validate()
+            .map_err(|(field, message)| {
+                issues.push(Issue::new(
+                    join_key(&join_key(path, "health_check"), field),
+                    message,
+                ))
+            })
+            .ok()
+    }
+}
+
+/// Sends a probe to each of the `replicas` of `target`, from the zone of the
+/// prober's first machine; returns how many were sent.
+pub fn probe_replicas(ctx: &mut Ctx<'_>, target: ComponentId, replicas: u32) -> u64 {
+    let me = ctx.me();
+    let zone = ctx.shared.zone(me, 0);
+    let delay = ctx.shared.latency(me, target);
+    for replica in 0..replicas {
+        ctx.send(
+            target,
+            delay,
+            Msg::Probe {
+                reply_to: me,
+                zone,
+                replica,
+            },
+        );
+    }
+    u64::from(replicas)
+}
+
+/// Closes a round of checks of one target's replicas (`states`, by replica):
+/// each replica whose health changed is passed to `changed`, and the verdict
+/// is marked on the run's timeline in the name of `prober`.
+pub fn close_round(
+    states: &mut [ProbeState],
+    check: &HealthCheck,
+    prober: &str,
+    ctx: &mut Ctx<'_>,
+    mut changed: impl FnMut(u32, bool),
+) {
+    let now = ctx.now();
+    for (replica, state) in states.iter_mut().enumerate() {
+        if let Some(healthy) = state.close_round(check) {
+            changed(replica as u32, healthy);
+            let verdict = if healthy {
+                "healthy again"
+            } else {
+                "unhealthy"
+            };
+            let label = format!("{prober} marks replica {replica} {verdict}");
+            ctx.shared.recorder.mark(now, label);
+        }
     }
 }
 

@@ -1,0 +1,826 @@
+//! `kind: proxy`: a reverse proxy that screens requests, does its own work on
+//! them (TLS termination, parsing, an auth check), then forwards them to its
+//! target and relays the answer.
+//!
+//! Each request meets the proxy's checks in this order, each one only if the
+//! one before let it pass:
+//!
+//! 1. the firewall (`firewall: true`) drops a request of a `hostile` type, on
+//!    arrival, before any work (`firewall_dropped`);
+//! 2. the rate limit (`rate_limit:`) refuses a request that finds its bucket
+//!    empty, on arrival, before any work (`rate_limited`);
+//! 3. the work: the proxy's own `work` plus, with `auth:`, the auth check's,
+//!    on the proxy's cores, behind its queue (a full queue rejects);
+//! 4. the auth verdict (`auth:`): a request of a type with
+//!    `authenticated: false` is refused once its check's work is done
+//!    (`unauthorized`);
+//! 5. the forward: to a replica of its target (or of the target its type is
+//!    routed to), which its health checks, if any, believe healthy.
+//!
+//! Drops and refusals are answered at once and never reach the target: what
+//! the target sees is the stream thinned by every check.
+
+mod limit;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+use slab::Slab;
+
+pub use limit::{Per, RateLimit};
+use limit::Limiter;
+
+use super::load_balancer::health::{
+    close_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck,
+};
+use super::load_balancer::strategy::{self, Strategy, StrategyKind};
+use super::load_balancer::PROBES;
+use crate::engine::{Component, ComponentId, SimRng, SimTime};
+use crate::metrics::{Better, ComponentStats, Measure, Presence, Reading, Unit, Window};
+use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
+use crate::parts::station::{
+    any_replica, busiest, little_readings, parse_replicas, parse_with_station, Admission,
+    ServiceTime, Station, StationSpec, BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP,
+    SOJOURN_MS,
+};
+use crate::parts::{
+    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
+};
+use crate::spec::limits::{MAX_BURST, MAX_RATE};
+use crate::spec::{join_key, Duration, Issue, Rate};
+
+/// Timer tag of the periodic health checks (work timers use job tokens and
+/// serials of 30 bits, which never reach it).
+const HEALTH_TIMER: u64 = u64::MAX;
+/// Timer tag of the sweeps that drop refilled per-user buckets.
+const SWEEP_TIMER: u64 = u64::MAX - 1;
+
+/// The fields of a proxy beyond those of its station (its own work).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    replicas: Option<u32>,
+    targets: Option<String>,
+    routes: Option<IndexMap<String, String>>,
+    firewall: Option<bool>,
+    auth: Option<RawAuth>,
+    rate_limit: Option<RawRateLimit>,
+    health_check: Option<RawHealthCheck>,
+}
+
+/// `auth:` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    work: Duration,
+}
+
+/// `rate_limit:` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    rate: Rate,
+    burst: Option<u32>,
+    per: Option<Per>,
+}
+
+/// The validated settings of a proxy.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Number of identical proxy machines.
+    pub replicas: u32,
+    /// Cores, speed, own work and queue of each machine.
+    pub station: StationSpec,
+    /// The component each request type is forwarded to.
+    pub routes: Vec<usize>,
+    /// Whether requests of hostile types are dropped on arrival.
+    pub firewall: bool,
+    /// The work of the auth check, when there is one.
+    pub auth: Option<SimTime>,
+    /// The rate limit, if any.
+    pub rate_limit: Option<RateLimit>,
+    /// Probing of the targets' replicas, if any.
+    pub health_check: Option<HealthCheck>,
+    /// Per request type: whether it is hostile (`hostile: true`).
+    pub hostile: Vec<bool>,
+    /// Per request type: whether it carries no credentials (`authenticated: false`).
+    pub anonymous: Vec<bool>,
+}
+
+/// Requests forwarded to the target, per second of the measured window.
+pub const ADMITTED_RPS: Measure =
+    Measure::new("admitted_rps", "admitted", Unit::PerSecond, Better::Neither);
+/// Requests of hostile types the firewall dropped.
+pub const FIREWALL_DROPPED: Measure = Measure::new(
+    "firewall_dropped",
+    "dropped by the firewall",
+    Unit::Count,
+    Better::Neither,
+);
+/// Requests without credentials the auth check refused.
+pub const UNAUTHORIZED: Measure = Measure::new(
+    "unauthorized",
+    "refused by the auth check",
+    Unit::Count,
+    Better::Neither,
+);
+/// Requests the rate limit refused.
+pub const RATE_LIMITED: Measure = Measure::new(
+    "rate_limited",
+    "refused by the rate limit",
+    Unit::Count,
+    Better::Lower,
+);
+/// The share of the most active user's requests (user 0: the head of a Zipf
+/// activity) that the rate limit refused.
+pub const LIMITED_TOP_USER: Measure = Measure::new(
+    "rate_limited_top_user",
+    "rate-limited share, most active user",
+    Unit::Share,
+    Better::Neither,
+);
+/// The share of every other user's requests that the rate limit refused:
+/// what a limit costs the users it was not meant for.
+pub const LIMITED_OTHERS: Measure = Measure::new(
+    "rate_limited_others",
+    "rate-limited share, other users",
+    Unit::Share,
+    Better::Lower,
+)
+.lesson(Some(0.0));
+
+impl Kind for Spec {
+    const NAME: &'static str = "proxy";
+    const MEASURES: &'static [&'static Measure] = &[
+        &ADMITTED_RPS,
+        &FIREWALL_DROPPED,
+        &UNAUTHORIZED,
+        &RATE_LIMITED,
+        &LIMITED_TOP_USER,
+        &LIMITED_OTHERS,
+        &UPTIME,
+        &POOL_UPTIME,
+        &BUSIEST,
+        &PROBES,
+        &IN_SYSTEM,
+        &DEPARTURE_RPS,
+        &SOJOURN_MS,
+        &LITTLE_GAP,
+        &LITTLE_EDGE,
+    ];
+    type Part = Proxy;
+
+    fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
+        parse(body, path, cx)
+    }
+
+    fn replicas(&self) -> u32 {
+        self.replicas
+    }
+
+    fn price_per_hour(&self) -> f64 {
+        self.station.price_per_hour
+    }
+
+    fn downstream(&self) -> Vec<usize> {
+        self.routes.clone()
+    }
+
+    /// A per-user limit keys its buckets by user; any rate limit splits its
+    /// refusals between the most active user and the others.
+    fn uses_user_ids(&self) -> bool {
+        self.rate_limit.is_some()
+    }
+
+    fn crashes(&self) -> bool {
+        true
+    }
+
+    fn slows_down(&self) -> bool {
+        true
+    }
+
+    fn build(&self, bx: &BuildContext<'_>) -> Proxy {
+        Proxy::new(self, bx)
+    }
+}
+
+/// Parses the fields of a proxy (without the fields every kind has).
+fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
+    let mut issues = Vec::new();
+    let Some((raw, station)) = parse_with_station::<Raw>(body, path, &mut issues) else {
+        return Err(issues);
+    };
+    let replicas = parse_replicas(raw.replicas, path, &mut issues);
+    let routes = cx.routes(
+        raw.targets.as_deref(),
+        raw.routes.as_ref(),
+        path,
+        "the component to forward to",
+        &mut issues,
+    );
+    let station = station.validate(path, cx, Some(SimTime::ZERO), &mut issues);
+    let rate_limit = raw
+        .rate_limit
+        .as_ref()
+        .and_then(|r| check_rate_limit(r, &join_key(path, "rate_limit"), &mut issues));
+    let health_check = raw
+        .health_check
+        .as_ref()
+        .and_then(|h| h.check(path, &mut issues));
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    Ok(Spec {
+        replicas,
+        station,
+        routes,
+        firewall: raw.firewall.unwrap_or(false),
+        auth: raw.auth.map(|a| a.work.0),
+        rate_limit,
+        health_check,
+        hostile: cx.types.iter().map(|t| t.hostile).collect(),
+        anonymous: cx.types.iter().map(|t| !t.authenticated).collect(),
+    })
+}
+
+/// Checks `rate_limit:` (written at `path`): a positive rate no higher than
+/// any arrival rate can be, and a burst of at least one token.
+fn check_rate_limit(
+    raw: &RawRateLimit,
+    path: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<RateLimit> {
+    let before = issues.len();
+    let rate = raw.rate.per_sec;
+    if rate <= 0.0 {
+        issues.push(Issue::new(
+            join_key(path, "rate"),
+            format!("expected a positive rate (tokens per second, like 100/s), found {rate}/s"),
+        ));
+    } else if rate > MAX_RATE {
+        issues.push(Issue::new(
+            join_key(path, "rate"),
+            format!("a rate of {rate:e}/s is beyond what one simulation can take (at most {MAX_RATE:e}/s)"),
+        ));
+    }
+    // One token: no burst beyond the rate itself (documented in docs/model.md).
+    let burst = raw.burst.unwrap_or(1);
+    if burst == 0 {
+        issues.push(Issue::new(
+            join_key(path, "burst"),
+            "expected a burst of at least 1 token (a bucket of 0 tokens refuses everything), found 0",
+        ));
+    } else if burst > MAX_BURST {
+        issues.push(Issue::new(
+            join_key(path, "burst"),
+            format!("expected a burst of at most {MAX_BURST} tokens, found {burst}"),
+        ));
+    }
+    (issues.len() == before).then(|| RateLimit {
+        rate,
+        burst,
+        per: raw.per.unwrap_or(Per::Global),
+    })
+}
+
+/// The replicas of one target: where requests of the types routed to it go.
+struct Pool {
+    target: ComponentId,
+    /// Chooses among the replicas believed healthy, as a `random` balancer
+    /// does; `None` without health checks, when the target chooses itself.
+    strategy: Option<Box<dyn Strategy>>,
+    /// Health of each replica, as the probes tell it.
+    health: Vec<ProbeState>,
+}
+
+/// Where a request passing through the proxy is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// At the proxy's cores (waiting or being worked on).
+    Working,
+    /// Forwarded to the target, waiting for its answer.
+    Forwarded,
+    /// Its proxy machine crashed after forwarding it: already answered,
+    /// kept only until the target's answer comes back.
+    Lost,
+}
+
+/// A request passing through the proxy.
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    call: Call,
+    kind: u16,
+    /// The proxy machine that holds it.
+    replica: u32,
+    queued_at: SimTime,
+    /// Tells this job from earlier ones in the same slab slot, so that the
+    /// timer of a job lost in a crash cannot finish its successor.
+    serial: u32,
+    stage: Stage,
+}
+
+/// What a proxy counts inside the measured window.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    forwarded: u64,
+    firewall_dropped: u64,
+    unauthorized: u64,
+    rate_limited: u64,
+    probes: u64,
+    /// Requests of the most active user that met the rate limit, and those refused.
+    top_user: (u64, u64),
+    /// The same for every other user.
+    others: (u64, u64),
+}
+
+/// A proxy component while it runs.
+pub struct Proxy {
+    name: String,
+    /// One station per machine, when the proxy has work to do (none without).
+    stations: Vec<Station>,
+    /// Requests in those stations (queued or on a core), over all machines.
+    presence: Presence,
+    service: Option<ServiceTime>,
+    jobs: Slab<Job>,
+    next_serial: u32,
+    pools: Vec<Pool>,
+    pool_of_type: Vec<u16>,
+    firewall: bool,
+    hostile: Vec<bool>,
+    auth: bool,
+    anonymous: Vec<bool>,
+    limiter: Option<Limiter>,
+    /// Whether a sweep of the per-user buckets is due.
+    sweeping: bool,
+    health_check: Option<HealthCheck>,
+    probe_sent: SimTime,
+    lifecycle: Lifecycle,
+    window: Window,
+    /// Picks a machine for a call that names none.
+    route_rng: SimRng,
+    /// Picks a healthy replica of a target.
+    choose_rng: SimRng,
+    counts: Counts,
+    /// Jobs lost in a crash, kept until their target answers.
+    lost: usize,
+}
+
+impl Proxy {
+    /// Builds the proxy described by `spec`.
+    fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+        let mut targets = spec.routes.clone();
+        targets.sort_unstable();
+        targets.dedup();
+        let pools = targets
+            .iter()
+            .map(|&t| {
+                let replicas = bx.replicas_of(t);
+                Pool {
+                    target: bx.id(t),
+                    strategy: spec
+                        .health_check
+                        .map(|_| strategy::build(StrategyKind::Random, replicas, None)),
+                    health: vec![ProbeState::default(); replicas as usize],
+                }
+            })
+            .collect();
+        let pool_of_type = spec
+            .routes
+            .iter()
+            .map(|r| targets.iter().position(|t| t == r).unwrap_or(0) as u16)
+            .collect();
+        // The auth check's work is done on the same cores, right after the
+        // proxy's own: one draw of their sum from the `service` law.
+        let mut station = spec.station.clone();
+        if let Some(auth) = spec.auth {
+            for work in &mut station.work {
+                *work += auth;
+            }
+        }
+        let service = ServiceTime::new(&station, bx.name());
+        let (stations, service) = if service.is_zero() {
+            (Vec::new(), None)
+        } else {
+            let stations = (0..spec.replicas)
+                .map(|_| Station::new(station.cores, station.queue, bx.window))
+                .collect();
+            (stations, Some(service))
+        };
+        Self {
+            name: bx.name().to_string(),
+            stations,
+            presence: Presence::new(bx.window),
+            service,
+            jobs: Slab::new(),
+            next_serial: 0,
+            pools,
+            pool_of_type,
+            firewall: spec.firewall,
+            hostile: spec.hostile.clone(),
+            auth: spec.auth.is_some(),
+            anonymous: spec.anonymous.clone(),
+            limiter: spec.rate_limit.as_ref().map(Limiter::new),
+            sweeping: false,
+            health_check: spec.health_check,
+            probe_sent: SimTime::ZERO,
+            lifecycle: Lifecycle::new(spec.replicas, bx.window),
+            window: bx.window,
+            route_rng: bx.rng("route"),
+            choose_rng: bx.rng("choose"),
+            counts: Counts::default(),
+            lost: 0,
+        }
+    }
+
+    /// A call arrives: on a machine that is up and reachable, it meets the
+    /// firewall and the rate limit, then the proxy's work.
+    fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
+        let replicas = self.lifecycle.replicas();
+        let replica = if call.replica < replicas {
+            call.replica
+        } else {
+            any_replica(replicas, &mut self.route_rng)
+        };
+        if ctx.shared.cut_to(call.zone, ctx.me(), replica) {
+            send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
+            return;
+        }
+        if !self.lifecycle.is_up(replica) {
+            send_reply(ctx, &call, Outcome::Failed(Cause::Down));
+            return;
+        }
+        let (kind, user) = ctx
+            .shared
+            .request(call.req)
+            .map_or((0, 0), |r| (r.kind, r.user));
+        if let Some(cause) = self.screen(kind, user, ctx) {
+            send_reply(ctx, &call, Outcome::Failed(cause));
+            return;
+        }
+        let now = ctx.now();
+        self.next_serial = (self.next_serial + 1) & 0x3fff_ffff;
+        let token = self.jobs.insert(Job {
+            call,
+            kind,
+            replica,
+            queued_at: now,
+            serial: self.next_serial,
+            stage: Stage::Working,
+        }) as u32;
+        let Some(station) = self.stations.get_mut(replica as usize) else {
+            self.worked(token, ctx);
+            return;
+        };
+        match station.arrive(token, now) {
+            Admission::Started => {
+                self.presence.enter(now);
+                self.start(token, ctx);
+            }
+            Admission::Queued => self.presence.enter(now),
+            Admission::Rejected => {
+                self.jobs.remove(token as usize);
+                send_reply(ctx, &call, Outcome::Rejected);
+            }
+        }
+    }
+
+    /// The checks made on arrival, before any work: the firewall, then the
+    /// rate limit. Returns why the request is turned away, if it is.
+    fn screen(&mut self, kind: u16, user: u32, ctx: &mut Ctx<'_>) -> Option<Cause> {
+        let counted = self.window.contains(ctx.now());
+        if self.firewall && self.hostile.get(kind as usize).copied().unwrap_or(false) {
+            self.counts.firewall_dropped += u64::from(counted);
+            return Some(Cause::Firewall);
+        }
+        let limiter = self.limiter.as_mut()?;
+        let admitted = limiter.admit(user, ctx.now());
+        if limiter.per_user() && admitted && !self.sweeping {
+            self.sweeping = true;
+            let interval = limiter.sweep_interval();
+            ctx.schedule_self(interval, Msg::Timer(SWEEP_TIMER));
+        }
+        if counted {
+            let cohort = if user == 0 {
+                &mut self.counts.top_user
+            } else {
+                &mut self.counts.others
+            };
+            cohort.0 += 1;
+            cohort.1 += u64::from(!admitted);
+            self.counts.rate_limited += u64::from(!admitted);
+        }
+        (!admitted).then_some(Cause::RateLimited)
+    }
+
+    /// Drops the per-user buckets that have refilled, and sweeps again later
+    /// while any is left.
+    fn sweep(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(limiter) = self.limiter.as_mut() else {
+            return;
+        };
+        self.sweeping = limiter.sweep(ctx.now());
+        if self.sweeping {
+            let interval = limiter.sweep_interval();
+            ctx.schedule_self(interval, Msg::Timer(SWEEP_TIMER));
+        }
+    }
+
+    /// Puts a job on a core: notes its wait and schedules the end of its work.
+    fn start(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let (Some(service), Some(job)) = (self.service.as_ref(), self.jobs.get(token as usize))
+        else {
+            return;
+        };
+        let waited = ctx.now() - job.queued_at;
+        let seed = match ctx.shared.requests.get_mut(job.call.req as usize) {
+            Some(req) => {
+                req.wait += waited;
+                req.seed
+            }
+            None => 0,
+        };
+        let mut time = service.draw(job.kind, seed);
+        let slowdown = self.lifecycle.slowdown(job.replica);
+        if slowdown != 1.0 {
+            time = SimTime::from_nanos_f64(time.0 as f64 * slowdown);
+        }
+        let tag = u64::from(token) | (u64::from(job.serial) << 32);
+        ctx.schedule_self(time, Msg::Timer(tag));
+    }
+
+    /// The end of a job's work: frees its core for the next job.
+    fn processed(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
+        let token = (tag & u64::from(u32::MAX)) as u32;
+        let serial = (tag >> 32) as u32;
+        let (replica, queued_at) = match self.jobs.get(token as usize) {
+            Some(job) if job.serial == serial && job.stage == Stage::Working => {
+                (job.replica, job.queued_at)
+            }
+            _ => return,
+        };
+        self.presence.leave(ctx.now(), queued_at);
+        if let Some(next) = self.stations[replica as usize].depart(ctx.now()) {
+            self.start(next, ctx);
+        }
+        self.worked(token, ctx);
+    }
+
+    /// A job's work is done (or it had none): the auth verdict, then the forward.
+    fn worked(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get(token as usize) else {
+            return;
+        };
+        if self.auth && self.anonymous.get(job.kind as usize).copied().unwrap_or(false) {
+            let job = self.jobs.remove(token as usize);
+            self.counts.unauthorized += u64::from(self.window.contains(ctx.now()));
+            send_reply(ctx, &job.call, Outcome::Failed(Cause::Unauthorized));
+            return;
+        }
+        self.forward(token, ctx);
+    }
+
+    /// Sends a job on to a replica of its target.
+    fn forward(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(token as usize) else {
+            return;
+        };
+        let pool = &mut self.pools[self.pool_of_type[job.kind as usize] as usize];
+        let replica = match pool.strategy.as_mut() {
+            None => ANY_REPLICA,
+            Some(strategy) => match strategy.pick(0, &mut self.choose_rng) {
+                Some(replica) => replica,
+                None => {
+                    let job = self.jobs.remove(token as usize);
+                    send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
+                    return;
+                }
+            },
+        };
+        job.stage = Stage::Forwarded;
+        self.counts.forwarded += u64::from(self.window.contains(ctx.now()));
+        let call = Call {
+            req: job.call.req,
+            reply_to: ctx.me(),
+            token,
+            replica,
+            zone: ctx.shared.zone(ctx.me(), job.replica),
+        };
+        send_call(ctx, pool.target, call);
+    }
+
+    /// The target answered: relay the answer, unless the job was lost meanwhile.
+    fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        match self.jobs.get(token as usize) {
+            Some(job) if job.stage != Stage::Working => {}
+            _ => return,
+        }
+        let job = self.jobs.remove(token as usize);
+        if job.stage == Stage::Lost {
+            self.lost -= 1;
+        } else {
+            send_reply(ctx, &job.call, outcome);
+        }
+    }
+
+    /// Probes every replica of every target.
+    fn probe_all(&mut self, ctx: &mut Ctx<'_>) {
+        for pool in &self.pools {
+            let sent = probe_replicas(ctx, pool.target, pool.health.len() as u32);
+            if self.window.contains(ctx.now()) {
+                self.counts.probes += sent;
+            }
+        }
+    }
+
+    /// Closes a round of health checks, updates who gets traffic, and probes again.
+    fn health_round(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(check) = self.health_check else {
+            return;
+        };
+        for pool in &mut self.pools {
+            let Some(strategy) = pool.strategy.as_mut() else {
+                continue;
+            };
+            close_round(&mut pool.health, &check, &self.name, ctx, |replica, healthy| {
+                strategy.set_available(replica, healthy)
+            });
+        }
+        self.probe_sent = ctx.now();
+        self.probe_all(ctx);
+        ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+    }
+
+    /// A replica of a target answered a probe: it counts if in time.
+    fn load_report(&mut self, from: ComponentId, replica: u32, now: SimTime) {
+        let in_time = self
+            .health_check
+            .is_some_and(|c| now - self.probe_sent <= c.timeout);
+        if !in_time {
+            return;
+        }
+        for pool in self.pools.iter_mut().filter(|p| p.target == from) {
+            if let Some(state) = pool.health.get_mut(replica as usize) {
+                state.answer();
+            }
+        }
+    }
+
+    /// Machine `r` crashed: the requests it held are lost.
+    fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        if let Some(station) = self.stations.get_mut(r as usize) {
+            station.reset(ctx.now());
+        }
+        let held: Vec<u32> = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.replica == r && job.stage != Stage::Lost)
+            .map(|(token, _)| token as u32)
+            .collect();
+        for token in held {
+            let Some(job) = self.jobs.get_mut(token as usize) else {
+                continue;
+            };
+            let call = job.call;
+            if job.stage == Stage::Working {
+                // It leaves the station unserved: its time there still counts.
+                self.presence.leave(ctx.now(), job.queued_at);
+                self.jobs.remove(token as usize);
+            } else {
+                // Keep it until the target answers, so the answer finds it.
+                job.stage = Stage::Lost;
+                self.lost += 1;
+            }
+            send_reply(ctx, &call, Outcome::Failed(Cause::Crash));
+        }
+    }
+
+    /// Returns the readings of the checks' counts and of the rate limit's
+    /// split between the most active user and the others.
+    fn check_readings(&self) -> Vec<Reading> {
+        let c = &self.counts;
+        let secs = self.window.secs();
+        // A run stopped before its window opened measured no time.
+        let admitted_rps = if secs > 0.0 {
+            c.forwarded as f64 / secs
+        } else {
+            0.0
+        };
+        let mut out = vec![
+            Reading::of(&ADMITTED_RPS, admitted_rps),
+            Reading::of(&FIREWALL_DROPPED, c.firewall_dropped as f64),
+            Reading::of(&UNAUTHORIZED, c.unauthorized as f64),
+            Reading::of(&RATE_LIMITED, c.rate_limited as f64),
+        ];
+        if self.limiter.is_some() {
+            let share = |(met, refused): (u64, u64)| {
+                if met == 0 {
+                    0.0
+                } else {
+                    refused as f64 / met as f64
+                }
+            };
+            out.push(Reading::of(&LIMITED_TOP_USER, share(c.top_user)));
+            out.push(Reading::of(&LIMITED_OTHERS, share(c.others)));
+        }
+        out
+    }
+}
+
+impl Component<Msg, World> for Proxy {
+    fn on_start(&mut self, ctx: &mut Ctx<'_>) {
+        if let Some(check) = self.health_check {
+            self.probe_sent = ctx.now();
+            self.probe_all(ctx);
+            ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+        }
+    }
+
+    fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+        match msg {
+            Msg::Call(call) => self.accept(call, ctx),
+            Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
+            Msg::Timer(HEALTH_TIMER) => self.health_round(ctx),
+            Msg::Timer(SWEEP_TIMER) => self.sweep(ctx),
+            Msg::Timer(tag) => self.processed(tag, ctx),
+            Msg::Load { from, replica, .. } => self.load_report(from, replica, ctx.now()),
+            Msg::Probe {
+                reply_to,
+                zone,
+                replica,
+            } => {
+                let up = self.lifecycle.is_up(replica);
+                let load = self.stations.get(replica as usize).map_or(0, Station::load);
+                answer_probe(ctx, up, reply_to, zone, replica, load);
+            }
+            Msg::Control(_) => {}
+        }
+    }
+
+    fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        // A run stopped early has its window cut at the stop.
+        self.window = ctx.shared.recorder.window();
+        let cores: u32 = self.stations.iter().map(Station::cores).sum();
+        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
+        let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
+        let completed = if self.stations.is_empty() {
+            self.counts.forwarded
+        } else {
+            self.stations.iter().map(|s| s.completed).sum()
+        };
+        let mut extra = self.check_readings();
+        extra.extend(self.lifecycle.readings(now));
+        if self.stations.len() > 1 {
+            extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
+        }
+        if self.health_check.is_some() {
+            extra.push(Reading::of(&PROBES, self.counts.probes as f64));
+        }
+        if !self.stations.is_empty() {
+            extra.extend(little_readings(self.presence.terms(self.window.end)));
+        }
+        let up_levels = self.lifecycle.levels(now);
+        ctx.shared.recorder.component(ComponentStats {
+            name: self.name.clone(),
+            kind: <Spec as Kind>::NAME,
+            utilization: if cores == 0 {
+                0.0
+            } else {
+                busy / f64::from(cores)
+            },
+            cores,
+            mean_queue: waiting,
+            completed,
+            rejected: self.stations.iter().map(|s| s.rejected).sum(),
+            extra,
+            up_levels,
+        });
+    }
+}
+
+impl Part for Proxy {
+    /// Jobs lost in a crash, and the per-user buckets of the rate limit.
+    fn held(&self) -> usize {
+        self.lost + self.limiter.as_ref().map_or(0, Limiter::held)
+    }
+
+    fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        if self.lifecycle.set(r, false, ctx.now()) {
+            self.crash_replica(r, ctx);
+        }
+    }
+
+    fn recover(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        self.lifecycle.set(r, true, ctx.now());
+    }
+
+    fn slow_down(&mut self, r: u32, factor: f64, _ctx: &mut Ctx<'_>) {
+        self.lifecycle.set_slowdown(r, factor);
+    }
+
+    fn normal_speed(&mut self, r: u32, _ctx: &mut Ctx<'_>) {
+        self.lifecycle.set_slowdown(r, 1.0);
+    }
+}
