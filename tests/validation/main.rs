@@ -21,4 +21,5 @@ mod database;
 mod loss;
 mod multi_server;
 mod networks;
+mod proxy;
 mod single_server;

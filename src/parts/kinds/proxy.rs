@@ -824,3 +824,200 @@ impl Part for Proxy {
         self.lifecycle.set_slowdown(r, 1.0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::metrics::RunSummary;
+    use crate::runner::{self, Limits};
+    use crate::scenario::{load_text, Scenario};
+
+    fn load(yaml: &str) -> Scenario {
+        load_text(yaml, "t", &[]).unwrap()
+    }
+
+    fn run(yaml: &str) -> RunSummary {
+        runner::simulate(&load(yaml), 0)
+    }
+
+    fn reading(run: &RunSummary, component: usize, key: &str) -> f64 {
+        let c = &run.components[component];
+        c.reading(key).unwrap_or_else(|| panic!("no `{key}` in {c:?}"))
+    }
+
+    fn errors(run: &RunSummary, cause: &str) -> u64 {
+        run.errors
+            .iter()
+            .find(|(name, _)| *name == cause)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// A proxy in front of a server, 10 requests a second evenly spaced
+    /// for 10 s, with `types` as the request mix and `edge` as the proxy.
+    fn scenario(types: &str, edge: &str, rest: &str) -> String {
+        format!(
+            "name: proxy test
+seed: 4
+duration: 10s
+warmup: 0s
+traffic: {{rate: 10/s, arrivals: constant, requests: {types}}}
+entry: edge
+network: {{latency: 0ms}}
+components:
+  edge: {edge}
+  web: {{kind: server, cores: 4, work: 1ms, service: deterministic}}
+{rest}"
+        )
+    }
+
+    #[test]
+    fn the_firewall_drops_hostile_requests_before_the_rate_limit_sees_them() {
+        let types = "{attack: {weight: 1, hostile: true}}";
+        let with = run(&scenario(
+            types,
+            "{kind: proxy, targets: web, firewall: true, rate_limit: {rate: 1/s}}",
+            "",
+        ));
+        // Arrivals at 0.1 s, 0.2 s... 9.9 s.
+        assert_eq!(errors(&with, "firewall_dropped"), 99);
+        assert_eq!(errors(&with, "rate_limited"), 0);
+        assert_eq!(reading(&with, 0, "admitted_rps"), 0.0);
+        assert_eq!(with.components[1].completed, 0, "nothing reaches the server");
+        // Without the firewall the limit admits one a second: at 0.1 s,
+        // 1.1 s... 9.1 s.
+        let without = run(&scenario(
+            types,
+            "{kind: proxy, targets: web, rate_limit: {rate: 1/s}}",
+            "",
+        ));
+        assert_eq!(errors(&without, "firewall_dropped"), 0);
+        assert_eq!(without.requests.completed, 10);
+        assert_eq!(errors(&without, "rate_limited"), 89);
+        assert_eq!(reading(&without, 0, "admitted_rps"), 1.0);
+    }
+
+    #[test]
+    fn the_auth_check_refuses_after_its_work_and_authenticated_requests_pay_it_too() {
+        let edge = "{kind: proxy, targets: web, work: 1ms, auth: {work: 2ms}, \
+                    service: deterministic}";
+        let anon = run(&scenario("{anon: {weight: 1, authenticated: false}}", edge, ""));
+        assert_eq!(errors(&anon, "unauthorized"), 99);
+        assert_eq!(anon.components[1].completed, 0);
+        // Each refused request held the proxy's core for 1 + 2 ms.
+        assert!((anon.components[0].utilization - 9.9 * 0.003).abs() < 1e-9);
+        let page = run(&scenario("{page: {weight: 1}}", edge, ""));
+        assert_eq!(errors(&page, "unauthorized"), 0);
+        assert_eq!(page.requests.completed, 99);
+        // 3 ms at the proxy, then 1 ms at the server.
+        assert!((page.latency_ms.mean - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn health_checks_take_a_dead_replica_out_and_a_balancer_behind_answers_them() {
+        // Two replicas behind the proxy; replica 1 dies at 2 s for good. The
+        // proxy probes every 500 ms and gives up on it after 2 missed probes.
+        let yaml = |check: &str| {
+            format!(
+                "name: proxy health
+seed: 4
+duration: 20s
+warmup: 0s
+traffic: {{rate: 100/s}}
+entry: edge
+network: {{latency: 0ms}}
+components:
+  edge: {{kind: proxy, targets: web{check}}}
+  web: {{kind: server, replicas: 2, cores: 4, work: 1ms}}
+failures:
+  - {{at: 2s, crash: web, replica: 1}}
+"
+            )
+        };
+        let blind = run(&yaml(""));
+        let checked = run(&yaml(", health_check: {interval: 500ms, unhealthy_after: 2}"));
+        // Blind, half of 18 s of traffic goes to the dead replica; checked,
+        // only what it sends before it notices (1 to 1.5 s).
+        assert!(errors(&blind, "sent_to_down_node") > 800);
+        let lost = errors(&checked, "sent_to_down_node");
+        assert!((20..=100).contains(&lost), "{lost}");
+        assert_eq!(errors(&checked, "no_healthy_target"), 0);
+        assert!(reading(&checked, 0, "probes") > 70.0);
+        // A balancer answers the proxy's probes, so it is never taken out.
+        let lb = run(
+            "name: proxy lb
+seed: 4
+duration: 20s
+warmup: 0s
+traffic: {rate: 100/s}
+entry: edge
+components:
+  edge: {kind: proxy, targets: lb, health_check: {interval: 500ms}}
+  lb: {kind: load_balancer, targets: web}
+  web: {kind: server, replicas: 2, cores: 4, work: 1ms}
+",
+        );
+        assert_eq!(errors(&lb, "no_healthy_target"), 0);
+        assert_eq!(lb.requests.completed, lb.requests.offered);
+    }
+
+    #[test]
+    fn a_crashed_proxy_loses_what_it_holds_and_refuses_while_down() {
+        let yaml = scenario(
+            "{page: {weight: 1}}",
+            "{kind: proxy, targets: web, work: 250ms, cores: 8, service: deterministic}",
+            "failures:\n  - {at: 5s, crash: edge, for: 1s}\n",
+        );
+        let r = run(&yaml);
+        // At 5 s the proxy holds the requests of 4.8 and 4.9 s (250 ms of
+        // work each; the one of 5.0 s comes after the crash) and is down for
+        // the 10 that arrive until 6 s.
+        assert_eq!(errors(&r, "lost_in_crash"), 2);
+        assert_eq!(errors(&r, "sent_to_down_node"), 10);
+    }
+
+    #[test]
+    fn per_user_buckets_follow_the_active_users_not_every_user_seen() {
+        // A million users, each sending about once in 500 s: over 60 s some
+        // 120,000 users send, but only those of the last few seconds hold a
+        // bucket (refill 2 s, swept every 2 s): the run stays far below a cap
+        // of 20,000 pieces of state in flight.
+        let yaml = "name: many users
+seed: 4
+duration: 60s
+warmup: 0s
+traffic: {rate: 2000/s, users: 1000000}
+entry: edge
+network: {latency: 0ms}
+components:
+  edge: {kind: proxy, targets: web, rate_limit: {rate: 1/s, burst: 2, per: user}}
+  web: {kind: server, cores: 8, work: 1ms}
+";
+        let limits = Limits {
+            max_in_flight: 20_000,
+            ..Limits::default()
+        };
+        let r = runner::simulate_guarded(&load(yaml), 0, &limits, None);
+        assert!(r.truncated.is_none(), "{:?}", r.truncated);
+        assert!(r.requests.offered > 110_000);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_their_field() {
+        let refused = |edge: &str| -> String {
+            let yaml = scenario("{page: {weight: 1}}", edge, "");
+            load_text(&yaml, "t", &[]).unwrap_err().to_string()
+        };
+        let zero_rate = refused("{kind: proxy, targets: web, rate_limit: {rate: 0/s}}");
+        assert!(zero_rate.contains("components.edge.rate_limit.rate: expected a positive rate"));
+        let zero_burst = refused("{kind: proxy, targets: web, rate_limit: {rate: 5/s, burst: 0}}");
+        assert!(zero_burst.contains("components.edge.rate_limit.burst: expected a burst of at least 1"));
+        let per = refused("{kind: proxy, targets: web, rate_limit: {rate: 5/s, per: ip}}");
+        assert!(per.contains("components.edge.rate_limit.per"), "{per}");
+        assert!(per.contains("`user`"), "{per}");
+        let nothing = refused("{kind: proxy, work: 1ms}");
+        assert!(nothing.contains("missing field `targets` (the component to forward to)"));
+        let typo = refused("{kind: proxy, targets: web, firewal: true}");
+        assert!(typo.contains("unknown field `firewal`"), "{typo}");
+        let auth = refused("{kind: proxy, targets: web, auth: {}}");
+        assert!(auth.contains("components.edge.auth"), "{auth}");
+    }
+}
