@@ -38,6 +38,9 @@ pub const BUNDLED: &[(&str, &str)] = &[
     bundle!("balancer-lone"),
     bundle!("balancer-active-passive"),
     bundle!("balancer-active-active"),
+    bundle!("proxy-firewall-auth"),
+    bundle!("rate-limit-per-user"),
+    bundle!("rate-limit-global"),
     bundle!("retry-storm"),
     bundle!("retry-backoff"),
 ];
