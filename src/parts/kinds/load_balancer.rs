@@ -23,12 +23,12 @@ use strategy::Strategy;
 pub use strategy::StrategyKind;
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{Better, ComponentStats, Measure, Presence, Reading, Unit, Window};
+use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    busiest, little_readings, parse_with_station, Admission, ServiceTime, Station, StationSpec,
-    BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
+    parse_with_station, Admission, StationSpec, Stations, BUSIEST, DEPARTURE_RPS, IN_SYSTEM,
+    LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
     answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
@@ -271,10 +271,7 @@ pub struct LoadBalancer {
     pools: Vec<Pool>,
     pool_of_type: Vec<u16>,
     /// The balancer's own processing, one station per member, when it has any.
-    stations: Vec<Station>,
-    /// Requests in those stations (queued or on a core), over all members.
-    presence: Presence,
-    service: Option<ServiceTime>,
+    stations: Option<Stations>,
     jobs: Slab<Job>,
     next_serial: u32,
     in_flight: Vec<u32>,
@@ -315,23 +312,13 @@ impl LoadBalancer {
             .iter()
             .map(|r| targets.iter().position(|t| t == r).unwrap_or(0) as u16)
             .collect();
-        let service = ServiceTime::new(&spec.station, bx.name());
         let members = spec.ha.members();
-        let (stations, service) = if service.is_zero() {
-            (Vec::new(), None)
-        } else {
-            let stations = (0..members)
-                .map(|_| Station::new(spec.station.cores, spec.station.queue, bx.window))
-                .collect();
-            (stations, Some(service))
-        };
+        let stations = Stations::new(&spec.station, members, bx.name(), bx.window);
         Self {
             name: bx.name().to_string(),
             pools,
             pool_of_type,
-            stations,
-            presence: Presence::new(bx.window),
-            service,
+            stations: (!stations.is_idle()).then_some(stations),
             jobs: Slab::new(),
             next_serial: 0,
             in_flight: vec![0; members as usize],
@@ -383,16 +370,13 @@ impl LoadBalancer {
             stage: Stage::Processing,
         }) as u32;
         self.in_flight[member as usize] += 1;
-        let Some(station) = self.stations.get_mut(member as usize) else {
+        let Some(stations) = self.stations.as_mut() else {
             self.forward(token, ctx);
             return;
         };
-        match station.arrive(token, now) {
-            Admission::Started => {
-                self.presence.enter(now);
-                self.start(token, ctx);
-            }
-            Admission::Queued => self.presence.enter(now),
+        match stations.arrive(member, token, now) {
+            Admission::Started => self.start(token, ctx),
+            Admission::Queued => {}
             Admission::Rejected => {
                 self.release(token);
                 self.refuse(&call, ctx);
@@ -421,21 +405,12 @@ impl LoadBalancer {
 
     /// Starts the balancer's own processing of a request.
     fn start(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(service) = self.service.as_ref() else {
+        let (Some(stations), Some(job)) = (self.stations.as_ref(), self.jobs.get(token as usize))
+        else {
             return;
         };
-        let Some(job) = self.jobs.get(token as usize) else {
-            return;
-        };
-        let waited = ctx.now() - job.queued_at;
-        if let Some(req) = ctx.shared.requests.get_mut(job.call.req as usize) {
-            req.wait += waited;
-        }
-        let (kind, seed) = ctx
-            .shared
-            .request(job.call.req)
-            .map_or((0, 0), |r| (r.kind, r.seed));
-        let time = service.draw(kind, seed);
+        let kind = ctx.shared.request(job.call.req).map_or(0, |r| r.kind);
+        let time = stations.begin(ctx, job.call.req, kind, job.queued_at, 1.0);
         let tag = u64::from(token) | (u64::from(job.serial) << 32);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
@@ -450,8 +425,11 @@ impl LoadBalancer {
             }
             _ => return,
         };
-        self.presence.leave(ctx.now(), queued_at);
-        if let Some(next) = self.stations[member as usize].depart(ctx.now()) {
+        let next = self
+            .stations
+            .as_mut()
+            .and_then(|s| s.done(member, queued_at, ctx.now()));
+        if let Some(next) = next {
             self.start(next, ctx);
         }
         self.forward(token, ctx);
@@ -539,8 +517,8 @@ impl LoadBalancer {
 
     /// Member `m` crashed: the requests it held are lost.
     fn crash_member(&mut self, m: u32, ctx: &mut Ctx<'_>) {
-        if let Some(station) = self.stations.get_mut(m as usize) {
-            station.reset(ctx.now());
+        if let Some(stations) = self.stations.as_mut() {
+            stations.reset(m, ctx.now());
         }
         let held: Vec<u32> = self
             .jobs
@@ -552,9 +530,10 @@ impl LoadBalancer {
             let Some(job) = self.jobs.get(token as usize).copied() else {
                 continue;
             };
-            if job.stage == Stage::Processing && !self.stations.is_empty() {
-                // It leaves the station unserved: its time there still counts.
-                self.presence.leave(ctx.now(), job.queued_at);
+            if job.stage == Stage::Processing {
+                if let Some(stations) = self.stations.as_mut() {
+                    stations.abandon(job.queued_at, ctx.now());
+                }
             }
             if job.stage == Stage::Forwarded {
                 // Keep it until the replica answers, so the answer finds it.
@@ -618,39 +597,25 @@ impl Component<Msg, World> for LoadBalancer {
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
-        let cores: u32 = self.stations.iter().map(Station::cores).sum();
-        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
-        let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
-        let completed = if self.stations.is_empty() {
-            self.forwarded
-        } else {
-            self.stations.iter().map(|s| s.completed).sum()
-        };
+        // A run stopped early has its window cut at the stop.
+        let end = ctx.shared.recorder.window().end;
+        let cores = self.stations.as_mut().map(|s| s.figures(now, end));
         let mut extra = vec![Reading::of(&FORWARDED, self.forwarded as f64)];
         extra.extend(self.lifecycle.readings(now));
-        if self.stations.len() > 1 {
-            extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
-        }
+        extra.extend(cores.as_ref().and_then(|f| f.busiest));
         if self.reports.is_some() || self.health_check.is_some() {
             extra.push(Reading::of(&PROBES, self.probes as f64));
         }
-        if !self.stations.is_empty() {
-            // A run stopped early has its window cut at the stop.
-            let end = ctx.shared.recorder.window().end;
-            extra.extend(little_readings(self.presence.terms(end)));
-        }
+        extra.extend(cores.iter().flat_map(|f| f.little));
         let up_levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
-            utilization: if cores == 0 {
-                0.0
-            } else {
-                busy / f64::from(cores)
-            },
-            cores,
-            mean_queue: waiting,
-            completed,
+            utilization: cores.as_ref().map_or(0.0, |f| f.utilization),
+            cores: cores.as_ref().map_or(0, |f| f.cores),
+            mean_queue: cores.as_ref().map_or(0.0, |f| f.mean_queue),
+            // Without work, what it completes is what it forwards.
+            completed: cores.as_ref().map_or(self.forwarded, |f| f.completed),
             rejected: self.rejected,
             extra,
             up_levels,

@@ -36,13 +36,12 @@ use super::load_balancer::health::{
 use super::load_balancer::strategy::{self, Strategy, StrategyKind};
 use super::load_balancer::PROBES;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{Better, ComponentStats, Measure, Presence, Reading, Unit, Window};
+use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    any_replica, busiest, little_readings, parse_replicas, parse_with_station, Admission,
-    ServiceTime, Station, StationSpec, BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP,
-    SOJOURN_MS,
+    parse_replicas, parse_with_station, Admission, StationSpec, Stations, BUSIEST,
+    DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
     answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
@@ -338,11 +337,8 @@ struct Counts {
 /// A proxy component while it runs.
 pub struct Proxy {
     name: String,
-    /// One station per machine, when the proxy has work to do (none without).
-    stations: Vec<Station>,
-    /// Requests in those stations (queued or on a core), over all machines.
-    presence: Presence,
-    service: Option<ServiceTime>,
+    /// The cores of its machines, when it has work to do (none without).
+    stations: Option<Stations>,
     jobs: Slab<Job>,
     next_serial: u32,
     pools: Vec<Pool>,
@@ -399,20 +395,10 @@ impl Proxy {
                 *work += auth;
             }
         }
-        let service = ServiceTime::new(&station, bx.name());
-        let (stations, service) = if service.is_zero() {
-            (Vec::new(), None)
-        } else {
-            let stations = (0..spec.replicas)
-                .map(|_| Station::new(station.cores, station.queue, bx.window))
-                .collect();
-            (stations, Some(service))
-        };
+        let stations = Stations::new(&station, spec.replicas, bx.name(), bx.window);
         Self {
             name: bx.name().to_string(),
-            stations,
-            presence: Presence::new(bx.window),
-            service,
+            stations: (!stations.is_idle()).then_some(stations),
             jobs: Slab::new(),
             next_serial: 0,
             pools,
@@ -437,20 +423,13 @@ impl Proxy {
     /// A call arrives: on a machine that is up and reachable, it meets the
     /// firewall and the rate limit, then the proxy's work.
     fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
-        let replicas = self.lifecycle.replicas();
-        let replica = if call.replica < replicas {
-            call.replica
-        } else {
-            any_replica(replicas, &mut self.route_rng)
+        let replica = match self.lifecycle.machine_for(&call, &mut self.route_rng, ctx) {
+            Ok(replica) => replica,
+            Err(cause) => {
+                send_reply(ctx, &call, Outcome::Failed(cause));
+                return;
+            }
         };
-        if ctx.shared.cut_to(call.zone, ctx.me(), replica) {
-            send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
-            return;
-        }
-        if !self.lifecycle.is_up(replica) {
-            send_reply(ctx, &call, Outcome::Failed(Cause::Down));
-            return;
-        }
         let (kind, user) = ctx
             .shared
             .request(call.req)
@@ -469,16 +448,13 @@ impl Proxy {
             serial: self.next_serial,
             stage: Stage::Working,
         }) as u32;
-        let Some(station) = self.stations.get_mut(replica as usize) else {
+        let Some(stations) = self.stations.as_mut() else {
             self.worked(token, ctx);
             return;
         };
-        match station.arrive(token, now) {
-            Admission::Started => {
-                self.presence.enter(now);
-                self.start(token, ctx);
-            }
-            Admission::Queued => self.presence.enter(now),
+        match stations.arrive(replica, token, now) {
+            Admission::Started => self.start(token, ctx),
+            Admission::Queued => {}
             Admission::Rejected => {
                 self.jobs.remove(token as usize);
                 send_reply(ctx, &call, Outcome::Rejected);
@@ -529,23 +505,12 @@ impl Proxy {
 
     /// Puts a job on a core: notes its wait and schedules the end of its work.
     fn start(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let (Some(service), Some(job)) = (self.service.as_ref(), self.jobs.get(token as usize))
+        let (Some(stations), Some(job)) = (self.stations.as_ref(), self.jobs.get(token as usize))
         else {
             return;
         };
-        let waited = ctx.now() - job.queued_at;
-        let seed = match ctx.shared.requests.get_mut(job.call.req as usize) {
-            Some(req) => {
-                req.wait += waited;
-                req.seed
-            }
-            None => 0,
-        };
-        let mut time = service.draw(job.kind, seed);
         let slowdown = self.lifecycle.slowdown(job.replica);
-        if slowdown != 1.0 {
-            time = SimTime::from_nanos_f64(time.0 as f64 * slowdown);
-        }
+        let time = stations.begin(ctx, job.call.req, job.kind, job.queued_at, slowdown);
         let tag = u64::from(token) | (u64::from(job.serial) << 32);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
@@ -560,8 +525,11 @@ impl Proxy {
             }
             _ => return,
         };
-        self.presence.leave(ctx.now(), queued_at);
-        if let Some(next) = self.stations[replica as usize].depart(ctx.now()) {
+        let next = self
+            .stations
+            .as_mut()
+            .and_then(|s| s.done(replica, queued_at, ctx.now()));
+        if let Some(next) = next {
             self.start(next, ctx);
         }
         self.worked(token, ctx);
@@ -669,8 +637,8 @@ impl Proxy {
 
     /// Machine `r` crashed: the requests it held are lost.
     fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
-        if let Some(station) = self.stations.get_mut(r as usize) {
-            station.reset(ctx.now());
+        if let Some(stations) = self.stations.as_mut() {
+            stations.reset(r, ctx.now());
         }
         let held: Vec<u32> = self
             .jobs
@@ -684,8 +652,9 @@ impl Proxy {
             };
             let call = job.call;
             if job.stage == Stage::Working {
-                // It leaves the station unserved: its time there still counts.
-                self.presence.leave(ctx.now(), job.queued_at);
+                if let Some(stations) = self.stations.as_mut() {
+                    stations.abandon(job.queued_at, ctx.now());
+                }
                 self.jobs.remove(token as usize);
             } else {
                 // Keep it until the target answers, so the answer finds it.
@@ -751,7 +720,7 @@ impl Component<Msg, World> for Proxy {
                 replica,
             } => {
                 let up = self.lifecycle.is_up(replica);
-                let load = self.stations.get(replica as usize).map_or(0, Station::load);
+                let load = self.stations.as_ref().map_or(0, |s| s.load(replica));
                 answer_probe(ctx, up, reply_to, zone, replica, load);
             }
             Msg::Control(_) => {}
@@ -762,38 +731,24 @@ impl Component<Msg, World> for Proxy {
         let now = ctx.now();
         // A run stopped early has its window cut at the stop.
         self.window = ctx.shared.recorder.window();
-        let cores: u32 = self.stations.iter().map(Station::cores).sum();
-        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
-        let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
-        let completed = if self.stations.is_empty() {
-            self.counts.forwarded
-        } else {
-            self.stations.iter().map(|s| s.completed).sum()
-        };
+        let cores = self.stations.as_mut().map(|s| s.figures(now, self.window.end));
         let mut extra = self.check_readings();
         extra.extend(self.lifecycle.readings(now));
-        if self.stations.len() > 1 {
-            extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
-        }
+        extra.extend(cores.as_ref().and_then(|f| f.busiest));
         if self.health_check.is_some() {
             extra.push(Reading::of(&PROBES, self.counts.probes as f64));
         }
-        if !self.stations.is_empty() {
-            extra.extend(little_readings(self.presence.terms(self.window.end)));
-        }
+        extra.extend(cores.iter().flat_map(|f| f.little));
         let up_levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
-            utilization: if cores == 0 {
-                0.0
-            } else {
-                busy / f64::from(cores)
-            },
-            cores,
-            mean_queue: waiting,
-            completed,
-            rejected: self.stations.iter().map(|s| s.rejected).sum(),
+            utilization: cores.as_ref().map_or(0.0, |f| f.utilization),
+            cores: cores.as_ref().map_or(0, |f| f.cores),
+            mean_queue: cores.as_ref().map_or(0.0, |f| f.mean_queue),
+            // Without work, what it completes is what it forwards.
+            completed: cores.as_ref().map_or(self.counts.forwarded, |f| f.completed),
+            rejected: cores.as_ref().map_or(0, |f| f.rejected),
             extra,
             up_levels,
         });

@@ -10,12 +10,12 @@ use serde_json::Value;
 use slab::Slab;
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{ComponentStats, Measure, Presence, Reading};
+use crate::metrics::{ComponentStats, Measure};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    any_replica, busiest, little_readings, parse_replicas, parse_with_station, Admission, ServiceTime, Station,
-    StationSpec, BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
+    parse_replicas, parse_with_station, Admission, StationSpec, Stations, BUSIEST,
+    DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
     answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
@@ -226,10 +226,8 @@ struct Job {
 pub struct Server {
     name: String,
     fanout: Fanout,
-    stations: Vec<Station>,
-    /// Requests in the stations (queued or on a core), over all replicas.
-    presence: Presence,
-    service: ServiceTime,
+    /// The cores of its machines.
+    stations: Stations,
     jobs: Slab<Job>,
     next_serial: u32,
     /// Per request type: the called components and whether each is co-located.
@@ -251,11 +249,7 @@ impl Server {
         Self {
             name: bx.name().to_string(),
             fanout: spec.fanout,
-            stations: (0..spec.replicas)
-                .map(|_| Station::new(spec.station.cores, spec.station.queue, bx.window))
-                .collect(),
-            presence: Presence::new(bx.window),
-            service: ServiceTime::new(&spec.station, bx.name()),
+            stations: Stations::new(&spec.station, spec.replicas, bx.name(), bx.window),
             jobs: Slab::new(),
             next_serial: 0,
             calls: spec
@@ -278,21 +272,13 @@ impl Server {
     }
 
     fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
-        let replicas = self.stations.len() as u32;
-        let replica = if call.replica < replicas {
-            call.replica
-        } else {
-            any_replica(replicas, &mut self.route_rng)
+        let replica = match self.lifecycle.machine_for(&call, &mut self.route_rng, ctx) {
+            Ok(replica) => replica,
+            Err(cause) => {
+                send_reply(ctx, &call, Outcome::Failed(cause));
+                return;
+            }
         };
-        if ctx.shared.cut_to(call.zone, ctx.me(), replica) {
-            send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
-            return;
-        }
-        if !self.lifecycle.is_up(replica) {
-            // A machine that is down refuses the connection.
-            send_reply(ctx, &call, Outcome::Failed(Cause::Down));
-            return;
-        }
         let kind = ctx.shared.request(call.req).map_or(0, |r| r.kind);
         let now = ctx.now();
         // 31 bits: the top bit of a timer tag marks switch-overs.
@@ -308,12 +294,9 @@ impl Server {
             pending: 0,
             failure: None,
         }) as u32;
-        match self.stations[replica as usize].arrive(token, now) {
-            Admission::Started => {
-                self.presence.enter(now);
-                self.start(token, ctx);
-            }
-            Admission::Queued => self.presence.enter(now),
+        match self.stations.arrive(replica, token, now) {
+            Admission::Started => self.start(token, ctx),
+            Admission::Queued => {}
             Admission::Rejected => {
                 self.jobs.remove(token as usize);
                 send_reply(ctx, &call, Outcome::Rejected);
@@ -326,19 +309,8 @@ impl Server {
         let Some(job) = self.jobs.get(token as usize) else {
             return;
         };
-        let waited = ctx.now() - job.queued_at;
-        let seed = match ctx.shared.requests.get_mut(job.call.req as usize) {
-            Some(req) => {
-                req.wait += waited;
-                req.seed
-            }
-            None => 0,
-        };
-        let mut time = self.service.draw(job.kind, seed);
         let slowdown = self.lifecycle.slowdown(job.replica);
-        if slowdown != 1.0 {
-            time = SimTime::from_nanos_f64(time.0 as f64 * slowdown);
-        }
+        let time = self.stations.begin(ctx, job.call.req, job.kind, job.queued_at, slowdown);
         let tag = u64::from(token) | (u64::from(job.serial) << 32);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
@@ -366,8 +338,7 @@ impl Server {
         };
         job.stage = Stage::Calling;
         let job = *job;
-        self.presence.leave(ctx.now(), job.queued_at);
-        if let Some(next) = self.stations[job.replica as usize].depart(ctx.now()) {
+        if let Some(next) = self.stations.done(job.replica, job.queued_at, ctx.now()) {
             self.start(next, ctx);
         }
         let targets = self.calls.get(job.kind as usize).map_or(0, Vec::len);
@@ -455,7 +426,7 @@ impl Server {
 
     /// Replica `r` crashed: everything it held is lost.
     fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
-        self.stations[r as usize].reset(ctx.now());
+        self.stations.reset(r, ctx.now());
         let held: Vec<u32> = self
             .jobs
             .iter()
@@ -468,8 +439,7 @@ impl Server {
             };
             let call = job.call;
             if job.stage == Stage::Local {
-                // It leaves the station unserved: its time there still counts.
-                self.presence.leave(ctx.now(), job.queued_at);
+                self.stations.abandon(job.queued_at, ctx.now());
             }
             if job.stage == Stage::Calling && job.pending > 0 {
                 job.stage = Stage::Lost;
@@ -494,7 +464,7 @@ impl Component<Msg, World> for Server {
                 replica,
             } => {
                 let up = self.lifecycle.is_up(replica);
-                let load = self.stations.get(replica as usize).map_or(0, Station::load);
+                let load = self.stations.load(replica);
                 answer_probe(ctx, up, reply_to, zone, replica, load);
             }
             Msg::Load { .. } | Msg::Control(_) => {}
@@ -503,25 +473,21 @@ impl Component<Msg, World> for Server {
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
-        let cores: u32 = self.stations.iter().map(Station::cores).sum();
-        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
-        let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
-        let mut extra = self.lifecycle.readings(now).to_vec();
-        if self.stations.len() > 1 {
-            extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
-        }
         // A run stopped early has its window cut at the stop.
         let end = ctx.shared.recorder.window().end;
-        extra.extend(little_readings(self.presence.terms(end)));
+        let cores = self.stations.figures(now, end);
+        let mut extra = self.lifecycle.readings(now).to_vec();
+        extra.extend(cores.busiest);
+        extra.extend(cores.little);
         let levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
-            utilization: busy / f64::from(cores.max(1)),
-            cores,
-            mean_queue: waiting,
-            completed: self.stations.iter().map(|s| s.completed).sum(),
-            rejected: self.stations.iter().map(|s| s.rejected).sum(),
+            utilization: cores.utilization,
+            cores: cores.cores,
+            mean_queue: cores.mean_queue,
+            completed: cores.completed,
+            rejected: cores.rejected,
             extra,
             up_levels: levels,
         });
