@@ -8,13 +8,15 @@
 //! - [`traffic`] and [`failures`]: the clients and the failure schedule.
 //! - [`world`]: the state every part of a run shares, and the helpers that
 //!   send messages between parts.
-//! - [`station`], [`lifecycle`], [`machine`], [`data`]: what kinds share (cores
-//!   and a queue; replicas that go down and up; machine sizes and prices; the
-//!   figures of data stores).
+//! - [`station`], [`lifecycle`], [`machine`], [`data`], [`health`]: what kinds
+//!   share (cores and a queue; replicas that go down and up; machine sizes and
+//!   prices; the figures of data stores; health checks of the replicas a kind
+//!   forwards to).
 //! - [`topology`]: the facts of the components that any part may read.
 
 pub mod data;
 pub mod failures;
+pub mod health;
 pub mod kind;
 pub mod kinds;
 pub mod lifecycle;

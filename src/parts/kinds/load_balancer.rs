@@ -6,17 +6,15 @@
 //! processing time on its own cores), and refuses requests beyond `capacity`
 //! requests in flight, so that a balancer can itself be the bottleneck.
 
-pub(crate) mod health;
 mod heap;
 mod pair;
-pub(crate) mod strategy;
+mod strategy;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-use health::{close_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck};
 pub use pair::Ha;
 use pair::Pair;
 use strategy::Strategy;
@@ -25,6 +23,9 @@ pub use strategy::StrategyKind;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
+use crate::parts::health::{
+    close_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck, PROBES,
+};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     parse_with_station, Admission, StationSpec, Stations, BUSIEST, DEPARTURE_RPS, IN_SYSTEM,
@@ -90,8 +91,6 @@ pub struct Spec {
 /// Requests sent on to a replica.
 pub const FORWARDED: Measure = Measure::new("forwarded", "forwarded", Unit::Count, Better::Neither);
 
-/// Load reports and health checks sent to the replicas.
-pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better::Neither);
 
 impl Kind for Spec {
     const NAME: &'static str = "load_balancer";

@@ -30,14 +30,12 @@ use slab::Slab;
 pub use limit::{Per, RateLimit};
 use limit::Limiter;
 
-use super::load_balancer::health::{
-    close_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck,
-};
-use super::load_balancer::strategy::{self, Strategy, StrategyKind};
-use super::load_balancer::PROBES;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::parts::health::{
+    close_round, probe_replicas, HealthCheck, Members, ProbeState, RawHealthCheck, PROBES,
+};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     parse_replicas, parse_with_station, Admission, StationSpec, Stations, BUSIEST,
@@ -287,9 +285,10 @@ fn check_rate_limit(
 /// The replicas of one target: where requests of the types routed to it go.
 struct Pool {
     target: ComponentId,
-    /// Chooses among the replicas believed healthy, as a `random` balancer
-    /// does; `None` without health checks, when the target chooses itself.
-    strategy: Option<Box<dyn Strategy>>,
+    /// The replicas believed healthy, among which it chooses uniformly (as
+    /// a `random` balancer does); `None` without health checks, when the
+    /// target chooses itself.
+    healthy: Option<Members>,
     /// Health of each replica, as the probes tell it.
     health: Vec<ProbeState>,
 }
@@ -375,9 +374,7 @@ impl Proxy {
                 let replicas = bx.replicas_of(t);
                 Pool {
                     target: bx.id(t),
-                    strategy: spec
-                        .health_check
-                        .map(|_| strategy::build(StrategyKind::Random, replicas, None)),
+                    healthy: spec.health_check.map(|_| Members::new(replicas)),
                     health: vec![ProbeState::default(); replicas as usize],
                 }
             })
@@ -554,10 +551,11 @@ impl Proxy {
         let Some(job) = self.jobs.get_mut(token as usize) else {
             return;
         };
-        let pool = &mut self.pools[self.pool_of_type[job.kind as usize] as usize];
-        let replica = match pool.strategy.as_mut() {
+        let pool = self.pool_of_type.get(job.kind as usize).copied().unwrap_or(0);
+        let pool = &mut self.pools[pool as usize];
+        let replica = match pool.healthy.as_ref() {
             None => ANY_REPLICA,
-            Some(strategy) => match strategy.pick(0, &mut self.choose_rng) {
+            Some(healthy) => match healthy.draw(&mut self.choose_rng) {
                 Some(replica) => replica,
                 None => {
                     let job = self.jobs.remove(token as usize);
@@ -608,11 +606,11 @@ impl Proxy {
             return;
         };
         for pool in &mut self.pools {
-            let Some(strategy) = pool.strategy.as_mut() else {
+            let Some(members) = pool.healthy.as_mut() else {
                 continue;
             };
             close_round(&mut pool.health, &check, &self.name, ctx, |replica, healthy| {
-                strategy.set_available(replica, healthy)
+                members.set(replica, healthy)
             });
         }
         self.probe_sent = ctx.now();

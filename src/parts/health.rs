@@ -1,14 +1,19 @@
-//! Health checks: a balancer (or a proxy) probes every replica of its
-//! targets at an interval and stops sending traffic to one that missed
-//! `unhealthy_after` probes in a row, until it answers `healthy_after` in a
-//! row.
+//! Health checks, shared by the kinds that forward requests (balancers,
+//! proxies): they probe every replica of their targets at an interval and
+//! stop sending traffic to one that missed `unhealthy_after` probes in a row,
+//! until it answers `healthy_after` in a row.
 
+use rand::RngExt;
 use serde::Deserialize;
 
-use crate::engine::{ComponentId, SimTime};
+use super::Ctx;
+use crate::engine::{ComponentId, SimRng, SimTime};
+use crate::metrics::{Better, Measure, Unit};
 use crate::model::Msg;
-use crate::parts::Ctx;
 use crate::spec::{join_key, Duration, Issue};
+
+/// Load reports and health checks sent to the replicas.
+pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better::Neither);
 
 /// `health_check:` as written.
 #[derive(Clone, Debug, Deserialize)]
@@ -131,7 +136,88 @@ pub fn close_round(
     }
 }
 
-/// What a balancer knows of one replica's health.
+/// The set of available replicas: membership in O(1), a uniform draw in O(1).
+#[derive(Clone, Debug)]
+pub struct Members {
+    list: Vec<u32>,
+    /// Position of each replica in `list`, or `u32::MAX` when absent.
+    pos: Vec<u32>,
+}
+
+impl Members {
+    /// Creates the set of all `n` replicas.
+    pub fn new(n: u32) -> Self {
+        Self {
+            list: (0..n).collect(),
+            pos: (0..n).collect(),
+        }
+    }
+
+    /// Returns true if replica `r` is available.
+    pub fn contains(&self, r: u32) -> bool {
+        self.pos.get(r as usize).is_some_and(|&p| p != u32::MAX)
+    }
+
+    /// Makes replica `r` available or not.
+    pub fn set(&mut self, r: u32, present: bool) {
+        if present == self.contains(r) || r as usize >= self.pos.len() {
+            return;
+        }
+        if present {
+            self.pos[r as usize] = self.list.len() as u32;
+            self.list.push(r);
+        } else {
+            let at = self.pos[r as usize] as usize;
+            self.list.swap_remove(at);
+            if let Some(&moved) = self.list.get(at) {
+                self.pos[moved as usize] = at as u32;
+            }
+            self.pos[r as usize] = u32::MAX;
+        }
+    }
+
+    /// Draws an available replica uniformly; `None` when none is.
+    pub fn draw(&self, rng: &mut SimRng) -> Option<u32> {
+        match self.list.len() {
+            0 => None,
+            1 => Some(self.list[0]),
+            n => Some(self.list[rng.random_range(0..n)]),
+        }
+    }
+
+    /// Returns the `i`-th available replica, in the set's own order (for a
+    /// draw of its own, like two distinct replicas at once).
+    pub fn nth(&self, i: usize) -> Option<u32> {
+        self.list.get(i).copied()
+    }
+
+    /// Returns the number of available replicas.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Returns true when no replica is available.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Returns the number of replicas, available or not.
+    pub fn total(&self) -> u32 {
+        self.pos.len() as u32
+    }
+
+    /// Returns the first available replica at or after `start`, cyclically.
+    /// O(1) when all are available; the scan only happens while some are down.
+    pub fn next_from(&self, start: u32) -> Option<u32> {
+        let n = self.total();
+        if self.list.is_empty() {
+            return None;
+        }
+        (0..n).map(|i| (start + i) % n).find(|&r| self.contains(r))
+    }
+}
+
+/// What a balancer or a proxy knows of one replica's health.
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeState {
     /// Whether traffic goes to it.
