@@ -479,6 +479,22 @@ pub struct Stations {
     service: ServiceTime,
 }
 
+/// Returns the tag of the timer that ends the work of the job in slot
+/// `token` of its component's table; `serial` tells it from the earlier jobs
+/// of that slot, so that the timer of a job lost in a crash cannot end its
+/// successor's work.
+#[inline]
+pub fn work_tag(token: u32, serial: u32) -> u64 {
+    u64::from(token) | (u64::from(serial) << 32)
+}
+
+/// Returns the slot and serial of the job whose work a timer tagged `tag`
+/// ends (the inverse of [`work_tag`]).
+#[inline]
+pub fn work_of(tag: u64) -> (u32, u32) {
+    ((tag & u64::from(u32::MAX)) as u32, (tag >> 32) as u32)
+}
+
 /// What a component's stations measured over the window, for its
 /// [`ComponentStats`](crate::metrics::ComponentStats).
 #[derive(Clone, Debug)]

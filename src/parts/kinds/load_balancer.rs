@@ -28,6 +28,7 @@ use crate::parts::health::{
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
+    work_of, work_tag,
     parse_with_station, Admission, StationSpec, Stations, BUSIEST, DEPARTURE_RPS, IN_SYSTEM,
     LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
@@ -410,14 +411,13 @@ impl LoadBalancer {
         };
         let kind = ctx.shared.request(job.call.req).map_or(0, |r| r.kind);
         let time = stations.begin(ctx, job.call.req, kind, job.queued_at, 1.0);
-        let tag = u64::from(token) | (u64::from(job.serial) << 32);
+        let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
 
     /// Processing done: free the core and send the request on.
     fn processed(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
-        let token = (tag & u64::from(u32::MAX)) as u32;
-        let serial = (tag >> 32) as u32;
+        let (token, serial) = work_of(tag);
         let (member, queued_at) = match self.jobs.get(token as usize) {
             Some(job) if job.serial == serial && job.stage == Stage::Processing => {
                 (job.member, job.queued_at)

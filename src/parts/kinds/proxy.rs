@@ -38,6 +38,7 @@ use crate::parts::health::{
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
+    work_of, work_tag,
     parse_replicas, parse_with_station, Admission, StationSpec, Stations, BUSIEST,
     DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
@@ -508,14 +509,13 @@ impl Proxy {
         };
         let slowdown = self.lifecycle.slowdown(job.replica);
         let time = stations.begin(ctx, job.call.req, job.kind, job.queued_at, slowdown);
-        let tag = u64::from(token) | (u64::from(job.serial) << 32);
+        let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
 
     /// The end of a job's work: frees its core for the next job.
     fn processed(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
-        let token = (tag & u64::from(u32::MAX)) as u32;
-        let serial = (tag >> 32) as u32;
+        let (token, serial) = work_of(tag);
         let (replica, queued_at) = match self.jobs.get(token as usize) {
             Some(job) if job.serial == serial && job.stage == Stage::Working => {
                 (job.replica, job.queued_at)

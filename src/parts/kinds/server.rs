@@ -14,6 +14,7 @@ use crate::metrics::{ComponentStats, Measure};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
+    work_of, work_tag,
     parse_replicas, parse_with_station, Admission, StationSpec, Stations, BUSIEST,
     DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
@@ -311,7 +312,7 @@ impl Server {
         };
         let slowdown = self.lifecycle.slowdown(job.replica);
         let time = self.stations.begin(ctx, job.call.req, job.kind, job.queued_at, slowdown);
-        let tag = u64::from(token) | (u64::from(job.serial) << 32);
+        let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
 
@@ -321,8 +322,7 @@ impl Server {
             self.switched_over((tag & u64::from(u32::MAX)) as u32, ctx);
             return;
         }
-        let token = (tag & u64::from(u32::MAX)) as u32;
-        let serial = (tag >> 32) as u32;
+        let (token, serial) = work_of(tag);
         match self.jobs.get(token as usize) {
             Some(job) if job.stage == Stage::Local && job.serial == serial => {
                 self.served(token, ctx)
