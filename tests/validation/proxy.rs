@@ -1,9 +1,11 @@
 //! A reverse proxy: its token bucket against the M/D/1/K queue it is, per
-//! user and globally, and its firewall and auth check as thinnings of the
-//! Poisson stream.
+//! user and globally, and against its envelope whatever the arrivals; its
+//! firewall and auth check as thinnings of the Poisson stream.
 
+use proptest::prelude::*;
 use scalesim::keys::{probabilities, KeySpace, Popularity};
 use scalesim::metrics::RunSummary;
+use scalesim::parts::kinds::proxy::Bucket;
 
 use crate::support::{assert_matches, replicate};
 use crate::theory::{md1k_blocking, token_bucket_admitted};
@@ -214,4 +216,52 @@ components:
         utilisation,
         0.01,
     );
+}
+
+proptest! {
+    /// The envelope of a token bucket: whatever the arrivals, no stretch of
+    /// time t lets more than burst + rate × t requests through, and a burst of
+    /// arrivals at one instant on a full bucket reaches that bound.
+    #[test]
+    fn no_stretch_of_time_admits_more_than_burst_plus_rate_times_its_length(
+        rate in 0.5f64..2000.0,
+        burst in 1u32..20,
+        gaps in proptest::collection::vec(0u64..20_000_000, 1..300),
+    ) {
+        const SECOND: f64 = 1e9;
+        let bucket = Bucket::new(rate, burst);
+        let mut full_at = 0.0;
+        let mut now = 0u64;
+        let mut admitted: Vec<f64> = Vec::new();
+        for gap in gaps {
+            now += gap;
+            if let Some(next) = bucket.take(full_at, now as f64) {
+                full_at = next;
+                admitted.push(now as f64);
+            }
+        }
+        prop_assert!(!admitted.is_empty(), "the first request finds a full bucket");
+        for i in 0..admitted.len() {
+            for j in i..admitted.len() {
+                let count = (j - i + 1) as f64;
+                let span = (admitted[j] - admitted[i]) / SECOND;
+                // The bucket's half nanosecond of slack, at most, beyond the bound.
+                prop_assert!(
+                    count <= f64::from(burst) + rate * (span + 0.5e-9) + 1e-9,
+                    "{count} admitted in {span} s at rate {rate}, burst {burst}"
+                );
+            }
+        }
+        // Twice the burst at one instant, long after the last request: the
+        // bucket is full again, so exactly `burst` of them pass.
+        let later = now as f64 + 1e3 * SECOND;
+        let mut passed = 0;
+        for _ in 0..2 * burst {
+            if let Some(next) = bucket.take(full_at, later) {
+                full_at = next;
+                passed += 1;
+            }
+        }
+        prop_assert_eq!(passed, burst);
+    }
 }

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-pub use limit::{Per, RateLimit};
+pub use limit::{Bucket, Per, RateLimit};
 use limit::Limiter;
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
