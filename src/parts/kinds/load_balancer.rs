@@ -28,9 +28,8 @@ use crate::parts::health::{
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    work_of, work_tag,
-    parse_with_station, Admission, StationSpec, Stations, BUSIEST, DEPARTURE_RPS, IN_SYSTEM,
-    LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
+    parse_with_station, work_of, work_tag, Admission, StationSpec, Stations, BUSIEST,
+    DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
     answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
