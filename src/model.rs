@@ -24,6 +24,38 @@ pub struct Call {
     /// The zone of the caller's machine ([`OUTSIDE`] for the clients), so that
     /// a network partition between zones can cut the call.
     pub zone: u16,
+    /// What the call reads or writes: the request's own key, or its user's
+    /// session. It fits in the padding after `zone`, so a message is no larger.
+    pub about: About,
+}
+
+/// What a call is about, for the data stores that answer it.
+///
+/// A request names one key (`Request::key`) and one operation (its type's
+/// `op`); a server that keeps its sessions in a store also reads and writes
+/// the session of the request's user, which is keyed by the user's id and is
+/// a read or a write whatever the request's type says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum About {
+    /// The request's own key, read or written as its type says.
+    #[default]
+    Request,
+    /// A read of the session of the request's user.
+    SessionRead,
+    /// A write of the session of the request's user (after a login).
+    SessionWrite,
+}
+
+impl About {
+    /// Returns the key the call is about and whether it writes it.
+    #[inline]
+    pub fn key_and_op(self, request: &Request) -> (u32, bool) {
+        match self {
+            About::Request => (request.key, request.write),
+            About::SessionRead => (request.user, false),
+            About::SessionWrite => (request.user, true),
+        }
+    }
 }
 
 /// Returns the replicas an order for `replica` addresses among `count`: that

@@ -8,14 +8,19 @@
 //! - [`traffic`] and [`failures`]: the clients and the failure schedule.
 //! - [`world`]: the state every part of a run shares, and the helpers that
 //!   send messages between parts.
-//! - [`station`], [`lifecycle`], [`machine`], [`data`], [`health`]: what kinds
-//!   share (cores and a queue; replicas that go down and up; machine sizes and
-//!   prices; the figures of data stores; health checks of the replicas a kind
-//!   forwards to).
-//! - [`topology`]: the facts of the components that any part may read.
+//! - [`station`], [`lifecycle`], [`machine`], [`data`], [`expiring`]: what
+//!   kinds share (cores and a queue; replicas that go down and up; machine
+//!   sizes and prices; the figures of data stores; per-user state that
+//!   expires when idle).
+//! - [`topology`] and [`geography`]: the facts of the components that any
+//!   part may read, and the regions they sit in.
+//! - [`health`]: probes that take dead machines out of rotation, shared by
+//!   balancers, proxies and DNS.
 
 pub mod data;
+pub mod expiring;
 pub mod failures;
+pub mod geography;
 pub mod health;
 pub mod kind;
 pub mod kinds;
@@ -28,5 +33,5 @@ pub mod world;
 
 pub use kind::{BuildContext, DynKind, Kind, Part, SpecContext};
 pub use kinds::{AnyPart, ComponentDecl, ComponentSpec, Registry, KINDS};
-pub use topology::Topology;
-pub use world::{answer_probe, send_call, send_load, send_reply, Ctx, World};
+pub use topology::{SessionFacts, Topology};
+pub use world::{answer_probe, send_call, send_load, send_reply, send_reply_after, Ctx, World};

@@ -77,6 +77,9 @@ pub struct Network {
     pub ipc: SimTime,
     /// Per-link overrides: (component, component, one-way latency).
     pub links: Vec<(usize, usize, SimTime)>,
+    /// One-way latency between regions: (region, region, latency), by the
+    /// regions' indices in [`Scenario::regions`]; every pair or none.
+    pub regions: Vec<(usize, usize, SimTime)>,
 }
 
 /// Reads, overrides and validates the scenario file at `path`.

@@ -149,7 +149,13 @@ fn paired(
         return Vec::new();
     }
     let mut paths: Vec<String> = PAIRED.iter().map(|p| p.to_string()).collect();
-    paths.extend(lessons(results, focus).into_iter().map(|l| l.path));
+    // A lesson figure that is already among them (a scenario about
+    // availability, p99 or cost) is reported once.
+    for lesson in lessons(results, focus) {
+        if !paths.contains(&lesson.path) {
+            paths.push(lesson.path);
+        }
+    }
     results
         .iter()
         .zip(runs)

@@ -1,6 +1,7 @@
 //! The built-in comparison run by `scalesim` without arguments: one big
-//! machine (vertical), many small clones (horizontal) and a few medium clones
-//! (hybrid), under the same ramping traffic, on common random numbers.
+//! machine (vertical), many small clones (horizontal) and a few strong clones
+//! (hybrid), under the same ramping traffic and the same zone power outage,
+//! held to the same availability objective, on common random numbers.
 
 use crate::bundled;
 use crate::cli::compare::differences;

@@ -352,6 +352,10 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
     for (name, v) in &run.errors {
         core(&format!("errors.{name}"), *v as f64, true);
     }
+    let s = &run.sessions;
+    core("sessions.logins", s.logins as f64, true);
+    core("sessions.relogins", s.relogins as f64, true);
+    core("sessions.lost", s.lost as f64, true);
     core("throughput_rps", run.throughput_rps, false);
     core("goodput_rps", run.goodput_rps, false);
     core("availability", run.availability, false);

@@ -274,6 +274,9 @@ pub const CORE: &[&Measure] = &[
         Better::Lower,
     )
     .lesson(Some(1.0)),
+    &Measure::new("sessions.logins", "logins", Unit::Count, Better::Neither),
+    &Measure::new("sessions.relogins", "re-logins", Unit::Count, Better::Lower).lesson(Some(0.0)),
+    &Measure::new("sessions.lost", "lost sessions", Unit::Count, Better::Lower).lesson(Some(0.0)),
     &Measure::new(
         "throughput_rps",
         "throughput",

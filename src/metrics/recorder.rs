@@ -5,7 +5,7 @@ use hdrhistogram::Histogram;
 use super::measure::Reading;
 use super::series::{Marker, SeriesRecorder};
 use super::slo::{Slo, SloRecorder};
-use super::summary::{CdfPoint, Counts, LatencySummary, RunSummary, WaitSummary};
+use super::summary::{CdfPoint, Counts, LatencySummary, RunSummary, SessionCounts, WaitSummary};
 use super::time_average::Window;
 use crate::engine::SimTime;
 use crate::model::Cause;
@@ -95,6 +95,8 @@ pub struct Recorder {
     markers: Vec<Marker>,
     failures: [u64; Cause::ALL.len()],
     slo: SloRecorder,
+    /// Logins and lost sessions, over the servers that keep sessions.
+    sessions: SessionCounts,
 }
 
 /// Most markers kept for a time series.
@@ -151,6 +153,7 @@ impl Recorder {
             markers: Vec::new(),
             failures: [0; Cause::ALL.len()],
             slo: SloRecorder::new(slo, window),
+            sessions: SessionCounts::default(),
         }
     }
 
@@ -278,6 +281,12 @@ impl Recorder {
         self.slo.record(arrived, false);
     }
 
+    /// Adds the session counts of one server that keeps sessions (they are
+    /// summed over servers).
+    pub fn sessions(&mut self, counts: SessionCounts) {
+        self.sessions.add(counts);
+    }
+
     /// Adds the end-of-run statistics of one component.
     pub fn component(&mut self, stats: ComponentStats) {
         self.components.push(stats);
@@ -339,6 +348,7 @@ impl Recorder {
                 p_wait: self.waited as f64 / completed,
             },
             errors: self.errors(),
+            sessions: self.sessions,
             slo: self.slo.summarize(),
             cost_per_hour,
             cost_per_million: cost_per_million(

@@ -25,6 +25,30 @@ pub struct Counts {
     pub attempts: u64,
 }
 
+/// What happened to the users' sessions, over the measured window, summed
+/// over every server that keeps sessions (`docs/model.md`, "Sessions").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SessionCounts {
+    /// Logins of users who held no live session: a first visit, or a return
+    /// after the session expired idle.
+    pub logins: u64,
+    /// Logins of users whose session was lost: at once (`session_miss:
+    /// relogin`) or on the request after the one that failed (`error`).
+    pub relogins: u64,
+    /// Requests that did not find the live session their user had: not on
+    /// the machine that served them, or not in the store.
+    pub lost: u64,
+}
+
+impl SessionCounts {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: SessionCounts) {
+        self.logins += other.logins;
+        self.relogins += other.relogins;
+        self.lost += other.lost;
+    }
+}
+
 /// Latency percentiles of completed requests, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct LatencySummary {
@@ -84,6 +108,9 @@ pub struct RunSummary {
     pub wait_ms: WaitSummary,
     /// Unsuccessful endings by cause (rejected, timed out, lost in a crash...).
     pub errors: Vec<(&'static str, u64)>,
+    /// Logins and lost sessions, summed over the servers that keep sessions
+    /// (all zero when none does).
+    pub sessions: SessionCounts,
     /// Availability over time, judged window by window against the SLO.
     pub slo: SloSummary,
     /// Price of the machines per hour.

@@ -1,5 +1,5 @@
 //! Health checks, shared by the kinds that forward requests (balancers,
-//! proxies): they probe every replica of their targets at an interval and
+//! proxies, DNS): they probe every replica of their targets at an interval and
 //! stop sending traffic to one that missed `unhealthy_after` probes in a row,
 //! until it answers `healthy_after` in a row.
 
@@ -91,11 +91,11 @@ impl RawHealthCheck {
     }
 }
 
-/// Sends a probe to each of the `replicas` of `target`, from the zone of the
-/// prober's first machine; returns how many were sent.
-pub fn probe_replicas(ctx: &mut Ctx<'_>, target: ComponentId, replicas: u32) -> u64 {
+/// Sends a probe to each of the `replicas` of `target`, on behalf of a
+/// machine in zone `from` (where the probes start, for network partitions);
+/// returns how many were sent.
+pub fn probe_replicas(ctx: &mut Ctx<'_>, target: ComponentId, replicas: u32, from: u16) -> u64 {
     let me = ctx.me();
-    let zone = ctx.shared.zone(me, 0);
     let delay = ctx.shared.latency(me, target);
     for replica in 0..replicas {
         ctx.send(
@@ -103,7 +103,7 @@ pub fn probe_replicas(ctx: &mut Ctx<'_>, target: ComponentId, replicas: u32) -> 
             delay,
             Msg::Probe {
                 reply_to: me,
-                zone,
+                zone: from,
                 replica,
             },
         );
@@ -111,27 +111,51 @@ pub fn probe_replicas(ctx: &mut Ctx<'_>, target: ComponentId, replicas: u32) -> 
     u64::from(replicas)
 }
 
-/// Closes a round of checks of one target's replicas (`states`, by replica):
-/// each replica whose health changed is passed to `changed`, and the verdict
-/// is marked on the run's timeline in the name of `prober`.
-pub fn close_round(
-    states: &mut [ProbeState],
-    check: &HealthCheck,
-    prober: &str,
-    ctx: &mut Ctx<'_>,
-    mut changed: impl FnMut(u32, bool),
-) {
-    let now = ctx.now();
-    for (replica, state) in states.iter_mut().enumerate() {
-        if let Some(healthy) = state.close_round(check) {
-            changed(replica as u32, healthy);
-            let verdict = if healthy {
-                "healthy again"
-            } else {
-                "unhealthy"
+/// The replicas whose health changed in one round of checks, to be marked on
+/// the run's timeline together: a zone outage changes many at once, and one
+/// marker per verdict keeps the charts readable.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Verdicts {
+    /// How many turned unhealthy (index 0) and healthy again (index 1).
+    count: [u32; 2],
+    /// The first replica of each verdict, named when it is the only one.
+    first: [u32; 2],
+}
+
+impl Verdicts {
+    /// Closes the round of one target's replicas (`states`, by replica):
+    /// each replica whose health changed is passed to `changed`.
+    pub fn close(
+        &mut self,
+        states: &mut [ProbeState],
+        check: &HealthCheck,
+        mut changed: impl FnMut(u32, bool),
+    ) {
+        for (replica, state) in states.iter_mut().enumerate() {
+            if let Some(healthy) = state.close_round(check) {
+                let replica = replica as u32;
+                changed(replica, healthy);
+                let verdict = usize::from(healthy);
+                if self.count[verdict] == 0 {
+                    self.first[verdict] = replica;
+                }
+                self.count[verdict] += 1;
+            }
+        }
+    }
+
+    /// Marks the round's verdicts on the run's timeline in the name of `prober`.
+    pub fn mark(&self, prober: &str, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        for (verdict, label) in ["unhealthy", "healthy again"].iter().enumerate() {
+            let which = match self.count[verdict] {
+                0 => continue,
+                1 => format!("replica {}", self.first[verdict]),
+                many => format!("{many} replicas"),
             };
-            let label = format!("{prober} marks replica {replica} {verdict}");
-            ctx.shared.recorder.mark(now, label);
+            ctx.shared
+                .recorder
+                .mark(now, format!("{prober} marks {which} {label}"));
         }
     }
 }
@@ -217,7 +241,7 @@ impl Members {
     }
 }
 
-/// What a balancer or a proxy knows of one replica's health.
+/// What a balancer, a proxy or a DNS knows of one replica's health.
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeState {
     /// Whether traffic goes to it.

@@ -10,7 +10,7 @@ use std::fmt;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::topology::Topology;
+use super::topology::{SessionFacts, Topology};
 use super::traffic::RequestType;
 use super::world::{Ctx, World};
 use crate::engine::{stream_rng, Component, ComponentId, SimRng};
@@ -55,6 +55,14 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
         false
     }
 
+    /// Returns what the others may know of the sessions it keeps, if it
+    /// keeps any: how long they last idle, and the component that stores
+    /// them (a balancer in front keeps its cookies as long; a store needs no
+    /// request keys).
+    fn sessions(&self) -> Option<SessionFacts> {
+        None
+    }
+
     /// Returns true if its machines can crash (a `crash:`, `random:` or
     /// `power_loss:` failure reaches its part's [`Part::crash`]); a kind that
     /// says so implements `crash` and `recover`.
@@ -93,6 +101,8 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn downstream(&self) -> Vec<usize>;
     /// Returns [`Kind::uses_user_ids`].
     fn uses_user_ids(&self) -> bool;
+    /// Returns [`Kind::sessions`].
+    fn sessions(&self) -> Option<SessionFacts>;
     /// Returns [`Kind::crashes`].
     fn crashes(&self) -> bool;
     /// Returns [`Kind::slows_down`].
@@ -121,6 +131,9 @@ impl<K: Kind> DynKind for K {
     }
     fn uses_user_ids(&self) -> bool {
         Kind::uses_user_ids(self)
+    }
+    fn sessions(&self) -> Option<SessionFacts> {
+        Kind::sessions(self)
     }
     fn crashes(&self) -> bool {
         Kind::crashes(self)
@@ -243,15 +256,9 @@ impl<'a> SpecContext<'a> {
     /// Returns an issue at `path` when the traffic has no key space, which
     /// `what` (like "a cache") needs to tell requests apart.
     pub fn require_keys(&self, path: &str, what: &str) -> Option<Issue> {
-        self.keys.is_none().then(|| {
-            Issue::new(
-                path,
-                format!(
-                    "{what} needs requests with keys: add `traffic.keys`, like \
-                     keys: {{count: 100000, popularity: zipf, s: 0.9}}"
-                ),
-            )
-        })
+        self.keys
+            .is_none()
+            .then(|| Issue::new(path, needs_keys(what)))
     }
 
     /// Resolves a request type name written at `path` to its index.
@@ -330,6 +337,15 @@ impl<'a> SpecContext<'a> {
             names.join(", ")
         )
     }
+}
+
+/// Returns the message for `what` (like "a cache"), which needs requests
+/// with keys in a scenario whose traffic gives none.
+pub fn needs_keys(what: &str) -> String {
+    format!(
+        "{what} needs requests with keys: add `traffic.keys`, like \
+         keys: {{count: 100000, popularity: zipf, s: 0.9}}"
+    )
 }
 
 /// What a part is given to build itself: its place, its random streams and

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::failures::Injector;
 use super::kind::{BuildContext, DynKind, Kind, Part, SpecContext};
-use super::topology::Topology;
+use super::topology::{SessionFacts, Topology};
 use super::traffic::Client;
 use super::world::{Ctx, World};
 use crate::engine::{Component, SimTime};
@@ -210,6 +210,7 @@ kinds! {
     Cache => cache,
     Database => database,
     Proxy => proxy,
+    Dns => dns,
 }
 
 impl ComponentSpec {
@@ -232,6 +233,11 @@ impl ComponentSpec {
     /// Returns the number of replicas (machines) of the component.
     pub fn replicas(&self) -> u32 {
         self.facts().replicas()
+    }
+
+    /// Returns what the others may know of the sessions it keeps, if any.
+    pub fn sessions(&self) -> Option<SessionFacts> {
+        self.facts().sessions()
     }
 
     /// Returns true if the component's machines can crash.
@@ -404,6 +410,25 @@ impl Registry {
             rest.remove(*field);
         }
         let spec = self.parse_spec(kind, &Value::Object(rest), path, cx)?;
+        if spec.replicas() == 0 {
+            // A component without machines (a DNS) is the clients' side.
+            let placed: Vec<Issue> = ["host", "zone", "zones", "boot"]
+                .iter()
+                .filter(|f| map.contains_key(**f))
+                .map(|f| {
+                    Issue::new(
+                        join_key(path, f),
+                        format!(
+                            "a {kind} has no machines (it stands for the clients' side), \
+                             so it takes no `{f}`"
+                        ),
+                    )
+                })
+                .collect();
+            if !placed.is_empty() {
+                return Err(placed);
+            }
+        }
         let zones = placement(map, path, spec.replicas())?;
         let boot = match map.get("boot") {
             None => SimTime::ZERO,

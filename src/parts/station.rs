@@ -301,6 +301,12 @@ pub const BUSIEST: Measure = Measure::new(
     Better::Neither,
 );
 
+/// The busiest machine's utilisation over the machines' mean: 1 when the
+/// load is even, m when one machine of m does all the work. Sticky sessions
+/// and heavy users raise it.
+pub const LOAD_SPREAD: Measure =
+    Measure::new("load_spread", "load spread", Unit::Number, Better::Lower).lesson(Some(1.0));
+
 /// L of Little's law: requests in the component's stations (waiting or in
 /// service), time-averaged over the window and summed over its machines.
 pub const IN_SYSTEM: Measure = Measure::new(
@@ -353,6 +359,23 @@ pub fn busiest<'a>(stations: impl IntoIterator<Item = &'a mut Station>, now: Sim
         .into_iter()
         .map(|s| s.mean_busy(now) / f64::from(s.cores().max(1)))
         .fold(0.0, f64::max)
+}
+
+/// Returns the busiest station's utilisation over the mean utilisation of
+/// `stations` at `now` ([`LOAD_SPREAD`]); 1 when none was busy at all.
+pub fn load_spread<'a>(stations: impl IntoIterator<Item = &'a mut Station>, now: SimTime) -> f64 {
+    let (mut max, mut sum, mut n) = (0.0_f64, 0.0, 0u32);
+    for s in stations {
+        let u = s.mean_busy(now) / f64::from(s.cores().max(1));
+        max = max.max(u);
+        sum += u;
+        n += 1;
+    }
+    if sum > 0.0 {
+        max * f64::from(n) / sum
+    } else {
+        1.0
+    }
 }
 
 /// What happened to a request that reached a station.
@@ -511,6 +534,9 @@ pub struct StationFigures {
     pub rejected: u64,
     /// The busiest machine's utilisation, when there are several machines.
     pub busiest: Option<Reading>,
+    /// The busiest machine's utilisation over the mean, when there are
+    /// several machines.
+    pub load_spread: Option<Reading>,
     /// Little's law's terms, in the order the kinds declare them.
     pub little: [Reading; 5],
 }
@@ -553,10 +579,11 @@ impl Stations {
         admission
     }
 
-    /// Returns how long the job of request `req` (of type `kind`, with seed
-    /// `seed`), queued since `queued_at`, holds the core it starts on now:
-    /// its work drawn from its own seed, `slowdown` times longer on a slow
-    /// machine. Its wait is added to the request's.
+    /// Returns how long the job of request `req` (of type `kind`), queued
+    /// since `queued_at`, holds the core it starts on now: its work drawn
+    /// from the request's own seed, plus `extra` work (a login), all of it
+    /// `slowdown` times longer on a slow machine. Its wait is added to the
+    /// request's.
     #[inline]
     pub fn begin(
         &self,
@@ -564,6 +591,7 @@ impl Stations {
         req: u32,
         kind: u16,
         queued_at: SimTime,
+        extra: SimTime,
         slowdown: f64,
     ) -> SimTime {
         let waited = ctx.now() - queued_at;
@@ -574,7 +602,7 @@ impl Stations {
             }
             None => 0,
         };
-        let time = self.service.draw(kind, seed);
+        let time = self.service.draw(kind, seed) + extra;
         if slowdown == 1.0 {
             time
         } else {
@@ -621,6 +649,8 @@ impl Stations {
             rejected: self.stations.iter().map(|s| s.rejected).sum(),
             busiest: (self.stations.len() > 1)
                 .then(|| Reading::of(&BUSIEST, busiest(&mut self.stations, now))),
+            load_spread: (self.stations.len() > 1)
+                .then(|| Reading::of(&LOAD_SPREAD, load_spread(&mut self.stations, now))),
             little: little_readings(self.presence.terms(end)),
         }
     }

@@ -1,8 +1,18 @@
 //! The facts of a scenario's components that any part may read: names, kinds,
 //! machines, hosts and zones, never another component's settings.
 
+use super::geography::{Geography, Placement};
 use super::kinds::ComponentDecl;
 use crate::engine::SimTime;
+
+/// What the other components may know of the sessions a component keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionFacts {
+    /// How long a session lasts idle.
+    pub ttl: SimTime,
+    /// The component that stores them (`None`: each machine keeps its own).
+    pub store: Option<usize>,
+}
 
 /// The facts of one component.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,6 +25,7 @@ struct Node {
     boot: SimTime,
     crashes: bool,
     slows_down: bool,
+    sessions: Option<SessionFacts>,
 }
 
 /// The facts of every component of a scenario, in file order.
@@ -23,6 +34,8 @@ pub struct Topology {
     nodes: Vec<Node>,
     /// Every zone name, in order of first appearance: a zone's id is its index.
     zone_names: Vec<String>,
+    /// The regions, the latencies between them and the users' home regions.
+    geography: Geography,
 }
 
 impl Topology {
@@ -39,6 +52,7 @@ impl Topology {
                 boot: c.boot,
                 crashes: c.spec.crashes(),
                 slows_down: c.spec.slows_down(),
+                sessions: c.spec.sessions(),
             })
             .collect();
         let mut zone_names: Vec<String> = Vec::new();
@@ -47,7 +61,35 @@ impl Topology {
                 zone_names.push(zone.clone());
             }
         }
-        Self { nodes, zone_names }
+        Self {
+            nodes,
+            zone_names,
+            geography: Geography::default(),
+        }
+    }
+
+    /// Sets the regions, their latencies and the users' home regions, once
+    /// the scenario has checked them.
+    pub fn set_geography(&mut self, geography: Geography) {
+        self.geography = geography;
+    }
+
+    /// Returns the regions, their latencies and the users' home regions.
+    pub fn geography(&self) -> &Geography {
+        &self.geography
+    }
+
+    /// Returns where the machines of component `i` are: in one region, in
+    /// several, or nowhere (no machine, or a zone in no region).
+    pub fn placement(&self, i: usize) -> Placement {
+        let Some(node) = self.nodes.get(i) else {
+            return Placement::Nowhere;
+        };
+        self.geography.placement(
+            node.zones
+                .iter()
+                .map(|z| self.zone_id(z).unwrap_or(u16::MAX)),
+        )
     }
 
     /// Returns the number of components.
@@ -108,6 +150,19 @@ impl Topology {
     /// Returns true if a `slow:` failure applies to component `i`.
     pub fn slows_down(&self, i: usize) -> bool {
         self.nodes.get(i).is_some_and(|n| n.slows_down)
+    }
+
+    /// Returns the idle lifetime of the sessions component `i` keeps, if it
+    /// keeps any.
+    pub fn session_ttl(&self, i: usize) -> Option<SimTime> {
+        self.nodes.get(i).and_then(|n| n.sessions).map(|s| s.ttl)
+    }
+
+    /// Returns true if some component keeps its sessions in component `i`.
+    pub fn is_session_store(&self, i: usize) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| n.sessions.is_some_and(|s| s.store == Some(i)))
     }
 
     /// Returns the zone of each replica of component `i`.

@@ -7,6 +7,7 @@
 
 use slab::Slab;
 
+use super::geography::{Geography, NO_REGION};
 use crate::engine::{self, ComponentId, SimTime};
 use crate::metrics::{Ending, Recorder};
 use crate::model::{Call, Msg, Outcome, Request, OUTSIDE, SINGLE_ATTEMPT};
@@ -78,6 +79,25 @@ impl World {
         self.latencies.between(a.0, b.0)
     }
 
+    /// Returns the one-way latency between user `user` and component `c`:
+    /// nothing unless the user lives in another region than `c`'s machines
+    /// (see [`Geography::user_hop`]).
+    #[inline]
+    pub fn client_hop(&self, user: u32, c: ComponentId) -> SimTime {
+        self.latencies.client_hop(user, c.0)
+    }
+
+    /// Returns the time the answer to request `req` takes from component `c`
+    /// back to its user (as [`World::client_hop`]).
+    #[inline]
+    fn way_back(&self, req: u32, c: ComponentId) -> SimTime {
+        if !self.latencies.clients_travel {
+            return SimTime::ZERO;
+        }
+        self.request(req)
+            .map_or(SimTime::ZERO, |r| self.client_hop(r.user, c))
+    }
+
     /// Ends the client request whose only attempt is `req`, as its answer
     /// `outcome` reaches the clients at `now`; returns false, and leaves the
     /// request alone, if the clients keep a record of it (timeouts, retries).
@@ -122,7 +142,8 @@ impl World {
 
 /// The one-way latencies between the components of a run: the network's
 /// between machines, IPC's between components on one host (or a component
-/// and itself), and per-link overrides.
+/// and itself), the regions' between machines of two regions, and per-link
+/// overrides; and the latencies between the users and the components.
 ///
 /// Kept as facts rather than as a matrix of every pair, so that memory and
 /// building time grow with the components, not with their square.
@@ -132,14 +153,26 @@ pub struct Latencies {
     network: SimTime,
     /// Between two components on one host.
     ipc: SimTime,
-    /// The host of each component, or [`NO_HOST`].
+    /// The host of each component, [`NO_HOST`], or [`CLIENT_SIDE`].
     hosts: Vec<u32>,
     /// Per-link overrides, by `(a << 32) | b`, sorted, both directions.
     links: Vec<(u64, SimTime)>,
+    /// The region of each component, or empty when no latencies between
+    /// regions are given (every hop between machines is then ordinary).
+    regions: Vec<u16>,
+    /// The regions, their latencies and the users' home regions.
+    geography: Geography,
+    /// Whether a hop between a user and a component may take time (the
+    /// users live in regions and the regions are apart).
+    clients_travel: bool,
 }
 
 /// The host of a component that names none.
 pub const NO_HOST: u32 = u32::MAX;
+
+/// The host of a component without machines (a DNS): it stands for the
+/// clients' side, and messages between it and anything take no time.
+pub const CLIENT_SIDE: u32 = u32::MAX - 1;
 
 impl Latencies {
     /// Creates the latencies of components placed on `hosts` (one entry each,
@@ -165,7 +198,24 @@ impl Latencies {
             ipc,
             hosts,
             links: pairs,
+            regions: Vec::new(),
+            geography: Geography::default(),
+            clients_travel: false,
         }
+    }
+
+    /// Places the components in regions (one entry each, [`NO_REGION`] for
+    /// none) of `geography`: with latencies between regions, a hop between
+    /// machines of two regions takes that latency instead of the network's,
+    /// and with the users' home regions too, so does a hop between a user
+    /// and a machine of another region.
+    pub fn with_regions(mut self, regions: Vec<u16>, geography: Geography) -> Self {
+        if geography.has_latencies() {
+            self.regions = regions;
+        }
+        self.clients_travel = geography.has_latencies() && geography.has_origins();
+        self.geography = geography;
+        self
     }
 
     /// Returns the one-way latency of a message from component `a` to `b`.
@@ -174,21 +224,41 @@ impl Latencies {
         let n = self.hosts.len() as u32;
         if a >= n || b >= n {
             // The client side talks to the entry at no cost: latency is
-            // measured from the arrival at the entry.
+            // measured from the arrival at the entry (the users' regions
+            // are added apart, by `client_hop`).
             return SimTime::ZERO;
         }
         if !self.links.is_empty() {
+            // No link names a component without machines (the scenario
+            // refuses it).
             let key = u64::from(a) << 32 | u64::from(b);
             if let Ok(i) = self.links.binary_search_by_key(&key, |&(k, _)| k) {
                 return self.links[i].1;
             }
         }
-        let host = self.hosts[a as usize];
-        if a == b || (host != NO_HOST && host == self.hosts[b as usize]) {
+        let (host_a, host_b) = (self.hosts[a as usize], self.hosts[b as usize]);
+        if a == b || (host_a != NO_HOST && host_a == host_b) {
+            // Two components without machines never talk to each other.
             self.ipc
-        } else {
+        } else if host_a == CLIENT_SIDE || host_b == CLIENT_SIDE {
+            SimTime::ZERO
+        } else if self.regions.is_empty() {
             self.network
+        } else {
+            self.geography
+                .between(self.regions[a as usize], self.regions[b as usize])
+                .unwrap_or(self.network)
         }
+    }
+
+    /// Returns the one-way latency between user `user` and component `c`.
+    #[inline]
+    pub fn client_hop(&self, user: u32, c: u32) -> SimTime {
+        if !self.clients_travel {
+            return SimTime::ZERO;
+        }
+        let region = self.regions.get(c as usize).copied().unwrap_or(NO_REGION);
+        self.geography.user_hop(user, region)
     }
 }
 
@@ -237,19 +307,48 @@ pub fn answer_probe(
     }
 }
 
-/// Answers `call` with `outcome`, after the network latency back to the caller.
+/// Answers `call` with `outcome`, after the network latency back to the
+/// caller (to the clients: the way back to the user's region, if it lives in
+/// another).
 ///
-/// An answer to the clients about a single attempt ends the request at once
-/// ([`World::end_single_attempt`]); every other answer is a message.
+/// An answer to the clients about a single attempt that takes no time on its
+/// way ends the request at once ([`World::end_single_attempt`]); every other
+/// answer is a message.
 #[inline]
 pub fn send_reply(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome) {
     if call.reply_to == ctx.shared.clients {
+        let back = ctx.shared.way_back(call.req, ctx.me());
+        if back != SimTime::ZERO {
+            send_reply_after(ctx, call, outcome, back);
+            return;
+        }
         let now = ctx.now();
         if ctx.shared.end_single_attempt(call.token, outcome, now) {
             return;
         }
     }
     let delay = ctx.shared.latency(ctx.me(), call.reply_to);
+    ctx.send(
+        call.reply_to,
+        delay,
+        Msg::Reply {
+            token: call.token,
+            outcome,
+        },
+    );
+}
+
+/// Answers `call` with `outcome`, to reach the caller after `delay`: for a
+/// part that works out the way back itself (a DNS, whose answers travel to
+/// the user's region).
+#[inline]
+pub fn send_reply_after(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome, delay: SimTime) {
+    if delay == SimTime::ZERO && call.reply_to == ctx.shared.clients {
+        let now = ctx.now();
+        if ctx.shared.end_single_attempt(call.token, outcome, now) {
+            return;
+        }
+    }
     ctx.send(
         call.reply_to,
         delay,

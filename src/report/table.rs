@@ -76,10 +76,27 @@ pub fn render(results: &[ScenarioResult], focus: &[String]) -> String {
     out
 }
 
+/// The figures the first table shows in its columns.
+const IN_FIRST_TABLE: &[&str] = &[
+    "requests.offered",
+    "availability",
+    "throughput_rps",
+    "latency_ms.mean",
+    "latency_ms.p50",
+    "latency_ms.p99",
+    "latency_ms.p999",
+    "cost_per_hour",
+];
+
 /// Renders the lesson figures of the results, one column each (nothing when
-/// no lesson figure has something to say).
+/// no lesson figure has something to say). A lesson figure that the first
+/// table shows already (a scenario about availability, p99 or cost) is not
+/// shown twice.
 fn lesson_table(results: &[ScenarioResult], focus: &[String]) -> String {
-    let found = lessons(results, focus);
+    let found: Vec<_> = lessons(results, focus)
+        .into_iter()
+        .filter(|l| !IN_FIRST_TABLE.contains(&l.path.as_str()))
+        .collect();
     if found.is_empty() {
         return String::new();
     }
@@ -141,4 +158,33 @@ pub fn align(rows: &[Vec<String>]) -> String {
         let _ = writeln!(out, "{}", cells.join("  ").trim_end());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::report::charts::sample;
+
+    #[test]
+    fn a_lesson_figure_of_the_first_table_is_not_shown_twice() {
+        let figures = [
+            ("availability", 0.999, None),
+            ("latency_ms.p99", 20.0, None),
+            ("cost_per_hour", 1.5, None),
+            ("slo.downtime_s", 10.0, None),
+        ];
+        let a = sample::result("A", &figures);
+        let focus: Vec<String> = ["availability", "latency_ms.p99", "slo.downtime_s"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let table = render(&[a], &focus);
+        let lessons = table
+            .lines()
+            .find(|l| l.starts_with("lesson figures"))
+            .expect("a lesson table");
+        assert!(lessons.contains("SLO downtime"), "{table}");
+        assert!(!lessons.contains("availability"), "{table}");
+        assert!(!lessons.contains("p99"), "{table}");
+    }
 }

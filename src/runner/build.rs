@@ -5,8 +5,9 @@ use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
 use crate::metrics::{Recorder, Window};
 use crate::model::Msg;
 use crate::parts::failures::Injector;
+use crate::parts::geography::{Placement, NO_REGION};
 use crate::parts::traffic::{Client, ClientStreams};
-use crate::parts::world::{Latencies, NO_HOST};
+use crate::parts::world::{Latencies, CLIENT_SIDE, NO_HOST};
 use crate::parts::{AnyPart, BuildContext, World};
 use crate::scenario::Scenario;
 
@@ -61,11 +62,10 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
     let streams = ClientStreams {
         arrivals: stream_rng(scenario.seed, replication, &["traffic", "arrivals"]),
         mix: stream_rng(scenario.seed, replication, &["traffic", "mix"]),
-        users: scenario
-            .components
-            .iter()
-            .any(|c| c.spec.uses_user_ids())
-            .then(|| stream_rng(scenario.seed, replication, &["traffic", "users"])),
+        // Users living in regions make their requests' way depend on who sends them.
+        users: (scenario.components.iter().any(|c| c.spec.uses_user_ids())
+            || !scenario.traffic.origins.is_empty())
+        .then(|| stream_rng(scenario.seed, replication, &["traffic", "users"])),
         work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
         retries: stream_rng(scenario.seed, replication, &["traffic", "retries"]),
         keys: stream_rng(scenario.seed, replication, &["traffic", "keys"]),
@@ -90,12 +90,14 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
 }
 
 /// The latencies between the components: IPC on a shared host, the network
-/// otherwise, and the per-link overrides first.
+/// otherwise (or the regions' between regions), and the per-link overrides
+/// first; components without machines sit on the clients' side.
 fn latencies(scenario: &Scenario) -> Latencies {
     let topology = &scenario.topology;
     let mut hosts: Vec<&str> = Vec::new();
     let host_ids = (0..topology.len())
         .map(|c| match topology.host(c) {
+            _ if topology.replicas(c) == 0 => CLIENT_SIDE,
             None => NO_HOST,
             Some(host) => match hosts.iter().position(|h| *h == host) {
                 Some(i) => i as u32,
@@ -106,10 +108,17 @@ fn latencies(scenario: &Scenario) -> Latencies {
             },
         })
         .collect();
+    let regions = (0..topology.len())
+        .map(|c| match topology.placement(c) {
+            Placement::In(region) => region,
+            Placement::Nowhere | Placement::Spread => NO_REGION,
+        })
+        .collect();
     Latencies::new(
         scenario.network.latency,
         scenario.network.ipc,
         host_ids,
         &scenario.network.links,
     )
+    .with_regions(regions, topology.geography().clone())
 }

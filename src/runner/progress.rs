@@ -34,7 +34,7 @@ impl Progress {
         Self::default()
     }
 
-    /// Returns the simulated time reached, summed over the runs [ms].
+    /// Returns the simulated time reached, summed over the runs, in milliseconds.
     pub fn simulated_ms(&self) -> u64 {
         self.simulated_ms.load(Ordering::Relaxed)
     }
@@ -45,7 +45,7 @@ impl Progress {
     }
 
     /// Returns what a run of `duration` adds to [`Progress::simulated_ms`]
-    /// by its end [ms].
+    /// by its end, in milliseconds.
     pub fn share_ms(duration: SimTime) -> u64 {
         duration.0 / NANOS_PER_MS
     }

@@ -5,12 +5,16 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::raw::{RawNetwork, RawSlo};
-use super::topology::{check_cycles, check_hosts, check_links, check_origins, check_regions};
+use super::raw::{RawLink, RawNetwork, RawSlo};
+use super::topology::{
+    check_callees, check_cycles, check_geography, check_hosts, check_links, check_origins,
+    check_region_latencies, check_regions,
+};
 use super::{lesson, Network, Scenario};
 use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity};
 use crate::metrics::Slo;
+use crate::parts::geography::Geography;
 use crate::parts::traffic::{self, RequestType, Traffic};
 use crate::parts::{failures, ComponentDecl, Registry, SpecContext, Topology};
 use crate::spec::limits::{
@@ -90,7 +94,13 @@ pub fn assemble(
         registry,
         issues,
     );
-    let network = check_network(network, &names, issues);
+    // Components without machines (a DNS) stand for the clients' side.
+    let machineless: Vec<bool> = components
+        .iter()
+        .flatten()
+        .map(|c| c.spec.replicas() == 0)
+        .collect();
+    let (mut network, region_links) = check_network(network, &names, &machineless, issues);
     let entry = entry.and_then(|e| match names.iter().position(|n| *n == e) {
         Some(i) => Some(i),
         None => {
@@ -99,11 +109,19 @@ pub fn assemble(
         }
     });
     let components = components?;
-    let topology = Topology::of(&components);
+    let mut topology = Topology::of(&components);
     let regions = check_regions(map.get("regions"), &topology, issues);
     if let Some(traffic) = &traffic {
         check_origins(&traffic.origins, &regions, issues);
     }
+    network.regions = check_region_latencies(&region_links, &regions, issues);
+    topology.set_geography(Geography::new(
+        &regions,
+        topology.zone_names(),
+        &network.regions,
+        traffic.as_ref().map_or(&[], |t| &t.origins),
+    ));
+    check_geography(&topology, issues);
     let failures = map
         .get("failures")
         .map(|f| failures::parse(f, &topology, &regions, duration, issues, warnings))
@@ -116,6 +134,7 @@ pub fn assemble(
     let lesson = lesson::parse(map.get("lesson"), &components, &topology, issues);
     check_links(&components, &topology, issues);
     check_hosts(&components, issues);
+    check_callees(&components, entry, issues);
     check_cycles(&components, issues);
     Some(Scenario {
         name: name?,
@@ -227,14 +246,26 @@ fn check_slo(raw: Option<RawSlo>, issues: &mut Vec<Issue>) -> Slo {
     }
 }
 
-fn check_network(raw: Option<RawNetwork>, names: &[String], issues: &mut Vec<Issue>) -> Network {
+/// Reads the network section; returns it with the latencies between
+/// regions still to resolve (`network.regions`, as written), which need the
+/// `regions:` section.
+/// A link may not name a component without machines (`machineless`, by
+/// index): the way between the clients and it costs nothing.
+fn check_network(
+    raw: Option<RawNetwork>,
+    names: &[String],
+    machineless: &[bool],
+    issues: &mut Vec<Issue>,
+) -> (Network, Vec<RawLink>) {
     let default_latency = SimTime(500_000);
     let Some(raw) = raw else {
-        return Network {
+        let network = Network {
             latency: default_latency,
             ipc: SimTime::ZERO,
             links: Vec::new(),
+            regions: Vec::new(),
         };
+        return (network, Vec::new());
     };
     let mut links = Vec::new();
     for (i, link) in raw.links.unwrap_or_default().iter().enumerate() {
@@ -251,8 +282,19 @@ fn check_network(raw: Option<RawNetwork>, names: &[String], issues: &mut Vec<Iss
             .iter()
             .map(|n| {
                 let found = names.iter().position(|m| m == n);
-                if found.is_none() {
-                    issues.push(Issue::new(&path, no_such_component(n, names)));
+                match found {
+                    None => issues.push(Issue::new(&path, no_such_component(n, names))),
+                    Some(i) if machineless.get(i).copied().unwrap_or(false) => {
+                        issues.push(Issue::new(
+                            &path,
+                            format!(
+                                "`{n}` has no machines (it stands for the clients' side): \
+                                 a link joins two machines"
+                            ),
+                        ));
+                        return None;
+                    }
+                    Some(_) => {}
                 }
                 found
             })
@@ -261,11 +303,13 @@ fn check_network(raw: Option<RawNetwork>, names: &[String], issues: &mut Vec<Iss
             links.push((a, b, link.latency.0));
         }
     }
-    Network {
+    let network = Network {
         latency: raw.latency.map_or(default_latency, |d| d.0),
         ipc: raw.ipc.map_or(SimTime::ZERO, |d| d.0),
         links,
-    }
+        regions: Vec::new(),
+    };
+    (network, raw.regions.unwrap_or_default())
 }
 
 /// Stands for the key space of a traffic section that failed validation.

@@ -23,9 +23,11 @@ pub struct RawNetwork {
     pub latency: Option<Duration>,
     pub ipc: Option<Duration>,
     pub links: Option<Vec<RawLink>>,
+    pub regions: Option<Vec<RawLink>>,
 }
 
-/// One entry of `network.links`.
+/// One entry of `network.links` (two components) or `network.regions`
+/// (two regions).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {

@@ -4,10 +4,12 @@
 
 use serde_json::Value;
 
+use super::raw::RawLink;
+use crate::engine::SimTime;
+use crate::parts::geography::Placement;
 use crate::parts::{ComponentDecl, Topology};
-use crate::spec::{join_key, parse_lenient, Issue};
+use crate::spec::{join_index, join_key, parse_lenient, Issue};
 
-/// Reads `regions: {eu: [zone-a, zone-b]}`: every zone named must hold a
 /// Checks that every region of `traffic.origins` is one of `regions:`.
 pub fn check_origins(
     origins: &[(String, f64)],
@@ -16,21 +18,191 @@ pub fn check_origins(
 ) {
     for (region, _) in origins {
         if !regions.iter().any(|(r, _)| r == region) {
-            let known: Vec<&str> = regions.iter().map(|(r, _)| r.as_str()).collect();
-            let expected = if known.is_empty() {
-                "a `regions:` section that groups zones into regions, like regions: {eu: [zone-a]}"
-                    .to_string()
-            } else {
-                format!("one of the regions: {}", known.join(", "))
-            };
             issues.push(Issue::new(
                 join_key("traffic.origins", region),
-                format!("no region is called `{region}`: expected {expected}"),
+                no_such_region(region, regions),
             ));
         }
     }
 }
 
+/// Returns the message for a region name that `regions:` does not define.
+fn no_such_region(region: &str, regions: &[(String, Vec<String>)]) -> String {
+    let known: Vec<&str> = regions.iter().map(|(r, _)| r.as_str()).collect();
+    let expected = if known.is_empty() {
+        "a `regions:` section that groups zones into regions, like regions: {eu: [zone-a]}"
+            .to_string()
+    } else {
+        format!("one of the regions: {}", known.join(", "))
+    };
+    format!("no region is called `{region}`: expected {expected}")
+}
+
+/// Reads `network.regions: [{between: [eu, us], latency: 45ms}]` into
+/// (region, region, latency) by the regions' indices: each entry names two
+/// different regions of `regions:`, each pair once, and when any pair is
+/// given every pair must be, so that no hop between regions silently costs
+/// the ordinary latency.
+pub fn check_region_latencies(
+    raw: &[RawLink],
+    regions: &[(String, Vec<String>)],
+    issues: &mut Vec<Issue>,
+) -> Vec<(usize, usize, SimTime)> {
+    let mut out: Vec<(usize, usize, SimTime)> = Vec::new();
+    let mut given: Vec<(usize, usize, usize)> = Vec::new();
+    let before = issues.len();
+    for (i, link) in raw.iter().enumerate() {
+        let path = join_key(&join_index("network.regions", i), "between");
+        if link.between.len() != 2 || link.between[0] == link.between[1] {
+            issues.push(Issue::new(
+                path,
+                "expected two different region names, like [eu, us]",
+            ));
+            continue;
+        }
+        let ends: Vec<Option<usize>> = link
+            .between
+            .iter()
+            .map(|name| {
+                let found = regions.iter().position(|(r, _)| r == name);
+                if found.is_none() {
+                    issues.push(Issue::new(&path, no_such_region(name, regions)));
+                }
+                found
+            })
+            .collect();
+        let (Some(a), Some(b)) = (ends[0], ends[1]) else {
+            continue;
+        };
+        let pair = (a.min(b), a.max(b));
+        if let Some(&(_, _, first)) = given.iter().find(|g| (g.0, g.1) == pair) {
+            issues.push(Issue::new(
+                path,
+                format!(
+                    "the latency between `{}` and `{}` is already given by network.regions[{first}]",
+                    link.between[0], link.between[1]
+                ),
+            ));
+            continue;
+        }
+        given.push((pair.0, pair.1, i));
+        out.push((a, b, link.latency.0));
+    }
+    if raw.is_empty() || issues.len() > before {
+        return out;
+    }
+    for a in 0..regions.len() {
+        for b in a + 1..regions.len() {
+            if !given.iter().any(|g| (g.0, g.1) == (a, b)) {
+                let (x, y) = (&regions[a].0, &regions[b].0);
+                issues.push(Issue::new(
+                    "network.regions",
+                    format!(
+                        "no latency between `{x}` and `{y}`: give one for every pair of \
+                         regions, like {{between: [{x}, {y}], latency: 80ms}}"
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// With latencies between regions, checks that every component with
+/// machines sits in one region: each hop's latency is then known when it
+/// is sent, before the callee chooses which of its machines serves it.
+pub fn check_geography(topology: &Topology, issues: &mut Vec<Issue>) {
+    if !topology.geography().has_latencies() {
+        return;
+    }
+    let regions = topology.geography();
+    for c in 0..topology.len() {
+        let zones = topology.zones(c);
+        if zones.is_empty() {
+            continue;
+        }
+        let path = join_key("components", topology.name(c));
+        match topology.placement(c) {
+            Placement::In(_) => {}
+            Placement::Nowhere => {
+                let lost = zones
+                    .iter()
+                    .find(|z| {
+                        topology
+                            .zone_id(z)
+                            .is_none_or(|id| regions.region_of_zone(id) == u16::MAX)
+                    })
+                    .map_or("", String::as_str);
+                issues.push(Issue::new(
+                    path,
+                    format!(
+                        "zone `{lost}` is in no region: with latencies between regions \
+                         (network.regions) every machine's zone must be in one of `regions:`"
+                    ),
+                ));
+            }
+            Placement::Spread => {
+                let mut names: Vec<&str> = Vec::new();
+                for z in zones {
+                    let region = topology.zone_id(z).map(|id| regions.region_of_zone(id));
+                    if let Some(name) = region.and_then(|r| regions.names().get(r as usize)) {
+                        if !names.contains(&name.as_str()) {
+                            names.push(name);
+                        }
+                    }
+                }
+                issues.push(Issue::new(
+                    path,
+                    format!(
+                        "its machines are in regions {}: with latencies between regions \
+                         (network.regions) a component sits in one region; give each region \
+                         a component of its own",
+                        names.join(" and ")
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Refuses calls to a component without machines (a DNS): it stands for
+/// the clients' side, so only the clients reach it, as the `entry` (one that
+/// is not the entry would never be used).
+pub fn check_callees(components: &[ComponentDecl], entry: Option<usize>, issues: &mut Vec<Issue>) {
+    for (i, c) in components.iter().enumerate() {
+        if c.spec.replicas() == 0 && entry.is_some_and(|e| e != i) {
+            issues.push(Issue::new(
+                join_key("components", &c.name),
+                format!(
+                    "a {} answers the clients only, so it must be the `entry` (entry: {})",
+                    c.spec.kind(),
+                    c.name
+                ),
+            ));
+        }
+    }
+    for c in components {
+        for d in c.spec.downstream() {
+            let Some(callee) = components.get(d) else {
+                continue;
+            };
+            if callee.spec.replicas() == 0 {
+                issues.push(Issue::new(
+                    join_key("components", &c.name),
+                    format!(
+                        "`{}` sends requests to `{}`, which has no machines: a {} answers \
+                         the clients only (make it the `entry`)",
+                        c.name,
+                        callee.name,
+                        callee.spec.kind()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Reads `regions: {eu: [zone-a, zone-b]}`: every zone named must hold a
 /// component, and belong to one region only.
 pub fn check_regions(
     value: Option<&Value>,

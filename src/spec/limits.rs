@@ -30,6 +30,10 @@ pub const MAX_RING_POINTS: u64 = 4_000_000;
 /// Most points per node on a cache's hash ring.
 pub const MAX_VIRTUAL_NODES: u32 = 10_000;
 
+/// Most keys a cache that starts warm (`warm_start: true`) looks at to fill
+/// its nodes: it holds at most that many entries at the start.
+pub const MAX_WARM_KEYS: u32 = 10_000_000;
+
 /// Most nodes in one database shard (primaries, or a primary and its replicas).
 pub const MAX_NODES_PER_SHARD: u32 = 16;
 

@@ -1,5 +1,5 @@
-//! Property tests that drive whole runs: random valid scenarios (balancers,
-//! servers, caches, databases, failures, retries) are loaded and simulated
+//! Property tests that drive whole runs: random valid scenarios (a DNS,
+//! balancers, servers, caches, databases, failures, retries) are loaded and simulated
 //! under small guard rails. Whatever the architecture, a run must load, end
 //! within its event budget without a panic, stay under its in-flight cap, and
 //! account for every request it was offered.
@@ -31,6 +31,8 @@ struct Architecture {
     cache: Option<(u32, u32, usize)>,
     database: Option<(usize, u32, u32, usize)>,
     failures: Vec<(usize, u32, u32)>,
+    /// A DNS in front: strategy, TTL in seconds, lookup time in ms, health checks.
+    dns: Option<(usize, u32, u32, bool)>,
 }
 
 const STRATEGIES: &[&str] = &[
@@ -50,6 +52,7 @@ const LAWS: &[&str] = &[
 ];
 const EVICTIONS: &[&str] = &["lru", "lfu", "fifo", "random"];
 const REPLICATION: &[&str] = &["async", "semi_sync", "sync"];
+const ANSWERS: &[&str] = &["round_robin", "failover", "weighted"];
 
 fn architecture() -> impl Strategy<Value = Architecture> {
     (
@@ -75,6 +78,7 @@ fn architecture() -> impl Strategy<Value = Architecture> {
         prop::option::of((1u32..4, 10u32..2000, 0..EVICTIONS.len())),
         prop::option::of((0..REPLICATION.len(), 0u32..3, 1u32..4, 0usize..2)),
         prop::collection::vec((0usize..5, 0u32..100, 1u32..100), 0..4),
+        prop::option::of((0..ANSWERS.len(), 0u32..30, 0u32..50, any::<bool>())),
     )
         .prop_map(
             |(
@@ -85,6 +89,7 @@ fn architecture() -> impl Strategy<Value = Architecture> {
                 cache,
                 database,
                 failures,
+                dns,
             )| Architecture {
                 rate,
                 constant,
@@ -98,6 +103,7 @@ fn architecture() -> impl Strategy<Value = Architecture> {
                 cache,
                 database,
                 failures,
+                dns,
             },
         )
 }
@@ -133,8 +139,23 @@ impl Architecture {
             self.write_weight
         );
         let (replicas, cores, work, law, queue) = self.servers;
-        let entry = if self.balancer.is_some() { "lb" } else { "web" };
+        let front = if self.balancer.is_some() { "lb" } else { "web" };
+        let entry = if self.dns.is_some() { "dns" } else { front };
         let _ = writeln!(y, "entry: {entry}\ncomponents:");
+        if let Some((answers, ttl, resolve, health)) = self.dns {
+            let _ = write!(
+                y,
+                "  dns: {{kind: dns, strategy: {}, targets: [{front}], ttl: {ttl}s, resolve: {resolve}ms",
+                ANSWERS[answers]
+            );
+            if answers == 2 {
+                let _ = write!(y, ", weights: {{{front}: 2}}");
+            }
+            if health {
+                y.push_str(", health_check: {interval: 1s, unhealthy_after: 2}");
+            }
+            y.push_str("}\n");
+        }
         if let Some((strategy, ha, health)) = self.balancer {
             let _ = write!(
                 y,

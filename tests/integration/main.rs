@@ -1,8 +1,8 @@
 //! Integration tests of the `scalesim` binary: its commands and exit codes, the
 //! gallery of bad scenario files in `tests/bad/`, the gallery of damaged and
 //! edited shard files, the determinism of results, the shape of the cluster
-//! examples, and the lessons of the bundled scenarios (each knob moves its
-//! figures the way the scenario says).
+//! examples, the output shown in the README, and the lessons of the bundled
+//! scenarios (each knob moves its figures the way the scenario says).
 //!
 //! Every test runs the built binary in the crate's root folder, so file names in
 //! messages read as they do for a user (`tests/bad/zero_cores.yaml:11:5: ...`).
@@ -21,6 +21,7 @@ mod layers;
 mod lessons;
 mod output_folder;
 mod progress;
+mod readme;
 mod robustness;
 mod scenario_errors;
 mod shard;

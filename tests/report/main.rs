@@ -389,3 +389,49 @@ fn decode(bytes: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
         .collect();
     (info.width, info.height, pixels)
 }
+
+/// The bundled showcase, simulated as `scalesim` runs it (3 replications on
+/// common random numbers): the cost-against-p99 chart's frontier holds only
+/// setups that meet their availability objective, and the one big machine,
+/// dark for the whole outage, is not among them.
+#[test]
+fn the_showcase_frontier_holds_only_setups_that_meet_the_objective() {
+    use scalesim::cli::run::comparison;
+    use scalesim::cli::showcase::SHOWCASE;
+    use scalesim::report::charts::cost_vs_p99::frontier_of;
+    use scalesim::report::reading::meets_objective;
+
+    let scenarios: Vec<scalesim::scenario::Scenario> = SHOWCASE
+        .iter()
+        .map(|name| {
+            let text = scalesim::bundled::find(name).expect("a bundled scenario");
+            scalesim::scenario::load_text(text, name, &[]).expect("it loads")
+        })
+        .collect();
+    let runs = scalesim::runner::run_all(&scenarios, 3, 0).expect("the runs complete");
+    let data = comparison("showcase", &scenarios, &runs, true);
+    let front = frontier_of(&data);
+    let describe = |i: usize| {
+        let r = &data.results[i];
+        format!(
+            "{} (availability {:.5}, objective {:.5})",
+            r.scenario,
+            r.value("availability"),
+            r.value("slo.target")
+        )
+    };
+    assert!(!front.is_empty(), "no setup is on the frontier");
+    for &i in &front {
+        assert!(
+            meets_objective(&data.results[i]),
+            "{} is on the frontier",
+            describe(i)
+        );
+    }
+    assert!(
+        !meets_objective(&data.results[0]),
+        "the showcase's lesson needs the vertical setup to miss its objective: {}",
+        describe(0)
+    );
+    assert!(!front.contains(&0));
+}

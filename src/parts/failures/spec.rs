@@ -28,6 +28,8 @@ pub enum FailureSpec {
     PowerLoss {
         /// When.
         at: SimTime,
+        /// The zone or region as the file names it (for the time-series markers).
+        name: String,
         /// The zones that lose power.
         zones: Vec<String>,
         /// How long before power is back (`None`: never).
@@ -258,6 +260,7 @@ fn parse_entry(
                 }
                 out.push(FailureSpec::PowerLoss {
                     at: raw.at.0,
+                    name: raw.power_loss.clone(),
                     zones,
                     down: raw.down.map(|d| d.0),
                 });

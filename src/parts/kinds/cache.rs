@@ -7,6 +7,10 @@
 //! policy: drop the key (`invalidate`), store the new value (`write_through`),
 //! or leave the old value to expire (`ttl_only`).
 //!
+//! A cache starts empty (cold), or, with `warm_start: true`, holding what an
+//! LRU cache holds after serving the traffic for a long time: a run then
+//! measures the cache at work, not its first minutes.
+//!
 //! A read is stale when the value it gets is older than the last write of its
 //! key that this cache has seen acknowledged. Two ways make one: a write under
 //! `ttl_only` leaves the old value cached, and a miss that was sent to the
@@ -17,6 +21,9 @@ mod eviction;
 mod ring;
 mod store;
 
+use std::collections::BinaryHeap;
+
+use rand::RngExt;
 use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
@@ -26,15 +33,16 @@ use ring::Ring;
 use store::{Lookup, Store};
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::keys::KeyMap;
+use crate::keys::{KeyMap, KeySpace, Popularity};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
-use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::data::{READS, STALE_READS, STALE_READ_RATIO, WRITES};
 use crate::parts::machine;
+use crate::parts::kind::needs_keys;
 use crate::parts::{
-    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
+    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
-use crate::spec::limits::{MAX_REPLICAS, MAX_RING_POINTS, MAX_VIRTUAL_NODES};
+use crate::spec::limits::{MAX_REPLICAS, MAX_RING_POINTS, MAX_VIRTUAL_NODES, MAX_WARM_KEYS};
 use crate::spec::{join_key, parse_lenient, Duration, Issue, Price};
 
 /// Time a lookup takes when `hit_time` is not given: an in-memory store on
@@ -67,6 +75,7 @@ struct Raw {
     backend: Option<String>,
     write_policy: Option<WritePolicy>,
     virtual_nodes: Option<u32>,
+    warm_start: Option<bool>,
     price: Option<Price>,
 }
 
@@ -83,12 +92,20 @@ pub struct Spec {
     pub ttl: Option<SimTime>,
     /// Time a lookup takes, hit or miss.
     pub hit_time: SimTime,
-    /// Index of the component misses and writes go to.
-    pub backend: usize,
+    /// Index of the component misses and writes go to; `None` only for a
+    /// session store, which holds the sessions itself (a miss is no session).
+    pub backend: Option<usize>,
+    /// Whether the traffic gives requests keys: a cache that serves data
+    /// needs them, a session store does not (it is keyed by user).
+    pub keys_given: bool,
     /// What an acknowledged write does to the cached value.
     pub write_policy: WritePolicy,
     /// Points per node on the hash ring.
     pub virtual_nodes: u32,
+    /// The keys requests draw from when the cache starts warm (each node
+    /// holding what LRU would hold in the long run), `None` when it starts
+    /// empty.
+    pub warm_keys: Option<KeySpace>,
     /// Price of one node per hour.
     pub price_per_hour: f64,
 }
@@ -141,7 +158,24 @@ impl Kind for Spec {
     }
 
     fn downstream(&self) -> Vec<usize> {
-        vec![self.backend]
+        self.backend.into_iter().collect()
+    }
+
+    /// Checks what a cache needs unless it only keeps sessions: a backend
+    /// for its misses and writes, and requests with keys.
+    fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue> {
+        let name = path.rsplit('.').next().unwrap_or(path);
+        let session_store = topology
+            .index(name)
+            .is_some_and(|i| topology.is_session_store(i));
+        let mut issues = Vec::new();
+        if self.backend.is_none() && !session_store {
+            issues.push(Issue::new(path, MISSING_BACKEND));
+        }
+        if !self.keys_given && !session_store {
+            issues.push(Issue::new(path, needs_keys("a cache")));
+        }
+        issues
     }
 
     fn build(&self, bx: &BuildContext<'_>) -> Cache {
@@ -177,19 +211,13 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         }
         Some(c) => c.min(u32::MAX - 1),
     };
-    let backend = match &raw.backend {
-        None => {
-            issues.push(Issue::new(
-                path,
-                "missing field `backend` (the component a miss goes to, like a database)",
-            ));
-            None
-        }
-        Some(name) => cx
-            .resolve(name, &join_key(path, "backend"))
+    // A cache without a backend, or without keys, is refused when the
+    // scenario is checked as a whole, unless it is a session store.
+    let backend = raw.backend.as_ref().and_then(|name| {
+        cx.resolve(name, &join_key(path, "backend"))
             .map_err(|e| issues.push(e))
-            .ok(),
-    };
+            .ok()
+    });
     let ttl = raw.ttl.map(|d| d.0);
     if ttl == Some(SimTime::ZERO) {
         issues.push(Issue::new(
@@ -222,26 +250,43 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             ),
         ));
     }
-    if let Some(issue) = cx.require_keys(path, "a cache") {
-        issues.push(issue);
+    let warm_keys = match (raw.warm_start, cx.keys) {
+        (Some(true), Some(keys)) if keys.count > MAX_WARM_KEYS => {
+            issues.push(Issue::new(
+                join_key(path, "warm_start"),
+                format!(
+                    "a warm start looks at every key once: at most {MAX_WARM_KEYS} keys, \
+                     found {} in traffic.keys (start cold, with a longer warmup)",
+                    keys.count
+                ),
+            ));
+            None
+        }
+        (Some(true), Some(keys)) => Some(*keys),
+        _ => None,
+    };
+    if !issues.is_empty() {
+        return Err(issues);
     }
-    match (issues.is_empty(), backend) {
-        (true, Some(backend)) => Ok(Spec {
-            replicas,
-            capacity,
-            eviction: raw.eviction.unwrap_or(EvictionKind::Lru),
-            ttl,
-            hit_time: raw.hit_time.map_or(DEFAULT_HIT_TIME, |d| d.0),
-            backend,
-            write_policy,
-            virtual_nodes,
-            price_per_hour: raw
-                .price
-                .map_or_else(|| machine::price(2, 1.0), |p| p.per_hour),
-        }),
-        _ => Err(issues),
-    }
+    Ok(Spec {
+        replicas,
+        capacity,
+        eviction: raw.eviction.unwrap_or(EvictionKind::Lru),
+        ttl,
+        hit_time: raw.hit_time.map_or(DEFAULT_HIT_TIME, |d| d.0),
+        backend,
+        keys_given: cx.keys.is_some(),
+        write_policy,
+        virtual_nodes,
+        warm_keys,
+        price_per_hour: raw
+            .price
+            .map_or_else(|| machine::price(2, 1.0), |p| p.per_hour),
+    })
 }
+
+/// Why a cache that is not a session store needs a backend.
+const MISSING_BACKEND: &str = "missing field `backend` (the component a miss goes to, like a database)";
 
 /// Timer tag of a lookup that has taken its `hit_time` (the low bits are the token).
 const LOOKUP: u64 = 0;
@@ -286,7 +331,7 @@ struct Counters {
 /// A cache while it runs.
 pub struct Cache {
     name: String,
-    backend: ComponentId,
+    backend: Option<ComponentId>,
     nodes: Vec<Store>,
     ring: Ring,
     eviction: EvictionKind,
@@ -308,15 +353,20 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// Builds the cache described by `spec`.
+    /// Builds the cache described by `spec`, empty or warm.
     fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+        let ring = Ring::new(spec.replicas, spec.virtual_nodes);
+        let mut nodes: Vec<Store> = (0..spec.replicas)
+            .map(|_| Store::new(spec.capacity, spec.eviction))
+            .collect();
+        if let Some(keys) = &spec.warm_keys {
+            warm_up(&mut nodes, &ring, keys, spec.ttl, &mut bx.rng("warm"));
+        }
         Self {
             name: bx.name().to_string(),
-            backend: bx.id(spec.backend),
-            nodes: (0..spec.replicas)
-                .map(|_| Store::new(spec.capacity, spec.eviction))
-                .collect(),
-            ring: Ring::new(spec.replicas, spec.virtual_nodes),
+            backend: spec.backend.map(|b| bx.id(b)),
+            nodes,
+            ring,
             eviction: spec.eviction,
             policy: spec.write_policy,
             ttl: spec.ttl,
@@ -371,7 +421,7 @@ impl Cache {
         let (key, write) = ctx
             .shared
             .request(call.req)
-            .map_or((0, false), |r| (r.key, r.write));
+            .map_or((0, false), |r| call.about.key_and_op(r));
         let Some(node) = self.ring.node_of(key) else {
             self.answer(&call, Outcome::Failed(Cause::Down), ctx);
             return;
@@ -406,7 +456,14 @@ impl Cache {
             if counting {
                 self.counts.writes += 1;
             }
-            self.forward(token, ctx);
+            if self.backend.is_some() {
+                self.forward(token, ctx);
+            } else {
+                // The cache is the store: the write stores the value here.
+                self.pending.remove(token as usize);
+                self.fill(p.key, false, ctx.now());
+                self.answer(&p.call, Outcome::Ok, ctx);
+            }
             return;
         }
         let now = ctx.now();
@@ -430,6 +487,10 @@ impl Cache {
                 if counting && lookup == Lookup::Expired {
                     self.counts.expirations += 1;
                 }
+                if self.backend.is_none() {
+                    self.not_found(token, ctx);
+                    return;
+                }
                 self.in_flight.entry(p.key).or_default().misses += 1;
                 if let Some(p) = self.pending.get_mut(token as usize) {
                     p.writes_seen = self.write_acks;
@@ -439,8 +500,20 @@ impl Cache {
         }
     }
 
+    /// Answers a read that missed in a cache with no backend: a session that
+    /// is not there is lost; a data read is answered with nothing found.
+    fn not_found(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let p = self.pending.remove(token as usize);
+        let outcome = if p.call.about == About::SessionRead {
+            Outcome::Failed(Cause::SessionLost)
+        } else {
+            Outcome::Ok
+        };
+        self.answer(&p.call, outcome, ctx);
+    }
+
     fn forward(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(p) = self.pending.get(token as usize) else {
+        let (Some(p), Some(backend)) = (self.pending.get(token as usize), self.backend) else {
             return;
         };
         let call = Call {
@@ -449,8 +522,9 @@ impl Cache {
             token,
             replica: ANY_REPLICA,
             zone: ctx.shared.zone(ctx.me(), 0),
+            about: p.call.about,
         };
-        send_call(ctx, self.backend, call);
+        send_call(ctx, backend, call);
     }
 
     /// The backend answered a miss or a write.
@@ -539,6 +613,57 @@ impl Cache {
             self.counts.answered += 1;
         }
         send_reply(ctx, call, outcome);
+    }
+}
+
+/// Fills `nodes` as LRU leaves a cache that has served requests for the
+/// keys of `keys` for a long time.
+///
+/// Under independent requests, the time since key i was last asked for is
+/// exponential with a rate proportional to its popularity p_i, independently
+/// of the other keys, and an LRU node holds the `capacity` keys asked for
+/// most recently. So each key owned by a node (on `ring`) gets an age
+/// `E / p_i`, E drawn from the exponential law from `rng` (the common factor,
+/// the node's request rate, changes no order), the node keeps the youngest,
+/// and they are filled oldest first, so that the recency order is theirs too.
+/// This is LRU's steady state exactly; other policies start from it and
+/// settle at their own. With a `ttl`, each entry's remaining life is drawn
+/// uniformly in (0, ttl], so that they do not all expire at once.
+fn warm_up(
+    nodes: &mut [Store],
+    ring: &Ring,
+    keys: &KeySpace,
+    ttl: Option<SimTime>,
+    rng: &mut SimRng,
+) {
+    // Per node, the youngest keys so far, oldest on top. An age is positive,
+    // so the order of its bits is the order of the numbers.
+    let mut youngest: Vec<BinaryHeap<(u64, u32)>> = vec![BinaryHeap::new(); nodes.len()];
+    for key in 0..keys.count {
+        let Some(node) = ring.node_of(key) else {
+            return;
+        };
+        let popularity = match keys.popularity {
+            Popularity::Uniform => 1.0,
+            // Key k has rank k + 1; the law's normalising sum changes no order.
+            Popularity::Zipf { s } => (f64::from(key) + 1.0).powf(-s),
+        };
+        let draw: f64 = rng.random();
+        // Subtracting from +0 keeps a zero age positive (its sign bit clear).
+        let age = ((0.0 - (1.0 - draw).ln()) / popularity.max(f64::MIN_POSITIVE)).to_bits();
+        let (heap, capacity) = (&mut youngest[node as usize], nodes[node as usize].capacity());
+        if heap.len() < capacity as usize {
+            heap.push((age, key));
+        } else if heap.peek().is_some_and(|&(oldest, _)| age < oldest) {
+            heap.pop();
+            heap.push((age, key));
+        }
+    }
+    for (store, heap) in nodes.iter_mut().zip(youngest) {
+        for (_, key) in heap.into_sorted_vec().into_iter().rev() {
+            let expires = ttl.map_or(SimTime::MAX, |ttl| SimTime(rng.random_range(1..=ttl.0)));
+            store.put(key, expires, false, rng);
+        }
     }
 }
 
@@ -723,6 +848,95 @@ components:
     }
 
     #[test]
+    fn a_warm_cache_holds_every_key_it_can_from_the_start() {
+        let cold = "{kind: cache, capacity: 1000, backend: db}";
+        let warm = "{kind: cache, capacity: 1000, backend: db, warm_start: true}";
+        let yaml = |cache| {
+            scenario(cache, "{count: 50}", 0.0)
+                .replace("warmup: 2s", "warmup: 0s")
+                .replace("latency: 1ms", "latency: 0ms")
+        };
+        let r = run(&yaml(warm));
+        assert_eq!(extra(&r, "misses"), 0.0);
+        assert_eq!(extra(&r, "entries"), 50.0);
+        // The same run from cold misses each key once.
+        assert_eq!(extra(&run(&yaml(cold)), "misses"), 50.0);
+    }
+
+    #[test]
+    fn a_warm_start_fills_each_node_with_keys_it_owns_the_popular_ones_first() {
+        use super::*;
+        use crate::engine::stream_rng;
+
+        let ring = Ring::new(3, 40);
+        let mut rng = stream_rng(0, 0, &["t"]);
+        let keys = KeySpace {
+            count: 3000,
+            popularity: Popularity::Zipf { s: 1.0 },
+        };
+        let mut nodes: Vec<Store> = (0..3).map(|_| Store::new(300, EvictionKind::Lru)).collect();
+        warm_up(&mut nodes, &ring, &keys, None, &mut rng);
+        for (n, store) in nodes.iter_mut().enumerate() {
+            let owned: Vec<u32> = (0..3000).filter(|&k| ring.node_of(k) == Some(n as u32)).collect();
+            assert!(owned.len() > 300, "node {n} owns {} keys", owned.len());
+            assert_eq!(store.len(), 300, "node {n} is full");
+            let held = |store: &mut Store, k: u32| matches!(store.get(k, SimTime(1)), Lookup::Hit { .. });
+            // Its ten most popular keys are asked for hundreds of times as
+            // often as its least popular: they are held.
+            assert!(owned[..10].iter().all(|&k| held(store, k)), "node {n}");
+            // Only its own keys.
+            let others = (0..3000).filter(|&k| ring.node_of(k) != Some(n as u32));
+            assert!(others.into_iter().all(|k| !held(store, k)), "node {n}");
+        }
+        // A node owning fewer keys than it can hold holds them all.
+        let small = KeySpace {
+            count: 500,
+            popularity: Popularity::Uniform,
+        };
+        let mut nodes: Vec<Store> = (0..3).map(|_| Store::new(300, EvictionKind::Lru)).collect();
+        warm_up(&mut nodes, &ring, &small, None, &mut rng);
+        assert_eq!(nodes.iter().map(Store::len).sum::<usize>(), 500);
+    }
+
+    #[test]
+    fn a_warm_start_spreads_the_expiries_over_the_ttl() {
+        use super::*;
+        use crate::engine::stream_rng;
+
+        let ring = Ring::new(1, 1);
+        let mut rng = stream_rng(0, 0, &["t"]);
+        let mut nodes = vec![Store::new(1000, EvictionKind::Lru)];
+        let ttl = SimTime::from_millis(1000);
+        let keys = KeySpace {
+            count: 1000,
+            popularity: Popularity::Uniform,
+        };
+        warm_up(&mut nodes, &ring, &keys, Some(ttl), &mut rng);
+        // After a quarter of the ttl about a quarter of the entries have
+        // expired: 250 expected, binomial standard deviation 14.
+        let quarter = SimTime::from_millis(250);
+        let expired = (0..1000)
+            .filter(|&k| nodes[0].get(k, quarter) == Lookup::Expired)
+            .count();
+        assert!((180..=320).contains(&expired), "{expired} expired");
+        // None outlives the ttl.
+        assert!((0..1000).all(|k| nodes[0].get(k, ttl) != Lookup::Hit { stale: false }));
+    }
+
+    #[test]
+    fn a_warm_start_over_too_many_keys_is_refused() {
+        let yaml = scenario(
+            "{kind: cache, capacity: 10, backend: db, warm_start: true}",
+            "{count: 20000000}",
+            0.0,
+        );
+        let e = load_text(&yaml, "t", &[]).unwrap_err();
+        assert_eq!(e.issues.len(), 1, "{e}");
+        assert_eq!(e.issues[0].path, "components.cache.warm_start");
+        assert!(e.issues[0].message.contains("10000000"), "{e}");
+    }
+
+    #[test]
     fn a_failed_node_fails_its_requests_and_comes_back_cold() {
         use std::cell::Cell;
         use std::rc::Rc;
@@ -772,6 +986,7 @@ components:
                         token: 7,
                         replica: ANY_REPLICA,
                         zone: crate::model::OUTSIDE,
+                        about: crate::model::About::Request,
                     },
                     key: 0,
                     write: false,

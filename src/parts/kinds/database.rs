@@ -35,13 +35,15 @@ use crate::keys::mix;
 use crate::metrics::{
     Better, ComponentStats, Measure, Presence, Reading, TimeAverage, Unit, Window,
 };
-use crate::model::{Call, Cause, Msg, Outcome};
+use crate::model::{About, Call, Cause, Msg, Outcome};
 use crate::parts::data::{READS, STALE_READS, STALE_READ_RATIO, WRITES};
 use crate::parts::station::{
     busiest, little_readings, Admission, ServiceTime, Station, BUSIEST, DEPARTURE_RPS, IN_SYSTEM,
     LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
-use crate::parts::{send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World};
+use crate::parts::{
+    send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
+};
 use crate::spec::Issue;
 
 /// Writes a client or another primary wrote at the same time as this one
@@ -126,6 +128,16 @@ impl Kind for Spec {
 
     fn price_per_hour(&self) -> f64 {
         self.station.price_per_hour
+    }
+
+    /// Checks that a database with several nodes has requests with keys,
+    /// unless it only keeps sessions.
+    fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue> {
+        let name = path.rsplit('.').next().unwrap_or(path);
+        let session_store = topology
+            .index(name)
+            .is_some_and(|i| topology.is_session_store(i));
+        self.check_keys(path, session_store).into_iter().collect()
     }
 
     fn build(&self, bx: &BuildContext<'_>) -> Database {
@@ -274,8 +286,9 @@ impl Database {
             send_reply(ctx, &call, Outcome::Failed(Cause::Crash));
             return;
         };
-        let shard = shard_of(r.key, self.spec.shards, self.spec.by, self.spec.key_count);
-        let Some(node) = self.route(shard, r.write) else {
+        let (key, write) = call.about.key_and_op(&r);
+        let shard = shard_of(key, self.spec.shards, self.spec.by, self.spec.key_count);
+        let Some(node) = self.route(shard, write) else {
             send_reply(ctx, &call, Outcome::Failed(Cause::Failover));
             return;
         };
@@ -283,8 +296,8 @@ impl Database {
             call,
             node,
             kind: r.kind,
-            key: r.key,
-            write: r.write,
+            key,
+            write,
             seed: r.seed,
             queued_at: ctx.now(),
             handle: None,
@@ -364,7 +377,14 @@ impl Database {
                 self.counts.reads += 1;
                 self.counts.stale += u64::from(!fresh);
             }
-            self.finish(token, Outcome::Ok, ctx);
+            // A session read at a node that has not applied the user's last
+            // login yet does not find the session.
+            let outcome = if !fresh && job.call.about == About::SessionRead {
+                Outcome::Failed(Cause::SessionLost)
+            } else {
+                Outcome::Ok
+            };
+            self.finish(token, outcome, ctx);
             return;
         }
         if self.spec.mode == Mode::MultiPrimary

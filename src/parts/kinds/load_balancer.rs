@@ -5,6 +5,12 @@
 //! answer. It adds no time of its own unless given `work` (a per-request
 //! processing time on its own cores), and refuses requests beyond `capacity`
 //! requests in flight, so that a balancer can itself be the bottleneck.
+//!
+//! With `sticky: cookie` it remembers the replica each user was sent to, as
+//! the cookie a browser carries back, and sends the user's next requests
+//! there while that replica is healthy; when it is not (marked unhealthy, or
+//! it refused the connection) the strategy chooses again and the cookie
+//! follows. A cookie lasts as long idle as its target's sessions do.
 
 mod heap;
 mod pair;
@@ -20,11 +26,12 @@ use pair::Pair;
 use strategy::Strategy;
 pub use strategy::StrategyKind;
 
-use crate::engine::{Component, ComponentId, SimRng, SimTime};
+use crate::engine::{stream_seed, Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome};
+use crate::parts::expiring::ExpiringMap;
 use crate::parts::health::{
-    close_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck, PROBES,
+    probe_replicas, HealthCheck, ProbeState, RawHealthCheck, Verdicts, PROBES,
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
@@ -32,7 +39,8 @@ use crate::parts::station::{
     DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
-    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
+    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology,
+    World,
 };
 use crate::spec::{join_key, Duration, Issue};
 
@@ -46,6 +54,21 @@ const HEALTH_TIMER: u64 = u64::MAX - 1;
 const DEFAULT_HEARTBEAT: SimTime = SimTime(1_000_000_000);
 /// Default takeover time of an active-passive pair.
 const DEFAULT_TAKEOVER: SimTime = SimTime(5_000_000_000);
+/// Idle time after which a balancer forgets a user's replica, when its
+/// target keeps no sessions: the default session lifetime.
+const DEFAULT_COOKIE_TTL: SimTime = SimTime(30 * 60 * 1_000_000_000);
+
+/// How a balancer keeps a user on one replica, as written in `sticky:`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sticky {
+    /// Each request is placed by the strategy alone (the default).
+    #[default]
+    None,
+    /// The balancer sends a user back to the replica it chose for the user
+    /// last time, as a cookie the client carries would.
+    Cookie,
+}
 
 /// The fields of a balancer beyond those of its station (its own processing).
 #[derive(Deserialize)]
@@ -61,6 +84,7 @@ struct Raw {
     ha: Option<Ha>,
     heartbeat: Option<Duration>,
     takeover: Option<Duration>,
+    sticky: Option<Sticky>,
 }
 
 /// The validated settings of a load balancer.
@@ -86,11 +110,12 @@ pub struct Spec {
     pub heartbeat: SimTime,
     /// Time for a passive member to take over once the failure is known.
     pub takeover: SimTime,
+    /// Whether users are kept on one replica by a cookie.
+    pub sticky: Sticky,
 }
 
 /// Requests sent on to a replica.
 pub const FORWARDED: Measure = Measure::new("forwarded", "forwarded", Unit::Count, Better::Neither);
-
 
 impl Kind for Spec {
     const NAME: &'static str = "load_balancer";
@@ -129,7 +154,7 @@ impl Kind for Spec {
     }
 
     fn uses_user_ids(&self) -> bool {
-        self.strategy == StrategyKind::IpHash
+        self.strategy == StrategyKind::IpHash || self.sticky == Sticky::Cookie
     }
 
     /// Checks that the weights match the replicas of every target.
@@ -214,6 +239,14 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             "expected a positive interval, found 0",
         ));
     }
+    let sticky = raw.sticky.unwrap_or_default();
+    if sticky == Sticky::Cookie && strategy == StrategyKind::IpHash {
+        issues.push(Issue::new(
+            join_key(path, "sticky"),
+            "`strategy: ip_hash` is sticky already (a user's hash chooses its replica): \
+             remove `sticky`, or choose the strategy that places each user's first request",
+        ));
+    }
     if !issues.is_empty() {
         return Err(issues);
     }
@@ -228,6 +261,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         ha,
         heartbeat,
         takeover: raw.takeover.map_or(DEFAULT_TAKEOVER, |d| d.0),
+        sticky,
     })
 }
 
@@ -237,6 +271,16 @@ struct Pool {
     strategy: Box<dyn Strategy>,
     /// Health of each replica, as the probes tell it.
     health: Vec<ProbeState>,
+    /// With `sticky: cookie`, the replica of each user seen within the
+    /// cookie's idle lifetime.
+    cookies: Option<ExpiringMap<u32>>,
+}
+
+impl Pool {
+    /// Returns true if the balancer sends traffic to `replica`.
+    fn healthy(&self, replica: u32) -> bool {
+        self.health.get(replica as usize).is_some_and(|h| h.healthy)
+    }
 }
 
 /// Where a request passing through the balancer is.
@@ -262,6 +306,9 @@ struct Job {
     queued_at: SimTime,
     serial: u32,
     stage: Stage,
+    /// Sent to the replica its user's cookie names (and not sent elsewhere
+    /// yet): a refusal sends it to another replica.
+    by_cookie: bool,
 }
 
 /// A load balancer while it runs.
@@ -287,11 +334,15 @@ pub struct LoadBalancer {
     probes: u64,
     /// Jobs lost in a crash of their member, kept until their replica answers.
     lost: usize,
+    /// Whether its health checks know a healthy replica (true without them):
+    /// a balancer that knows none does not answer the probes of a DNS.
+    serving: bool,
 }
 
 impl LoadBalancer {
     /// Builds the balancer described by `spec`.
     fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+        let salt = stream_seed(bx.seed, bx.replication, &[bx.name(), "ip_hash"]);
         let mut targets: Vec<usize> = spec.routes.clone();
         targets.sort_unstable();
         targets.dedup();
@@ -299,10 +350,17 @@ impl LoadBalancer {
             .iter()
             .map(|&t| {
                 let replicas = bx.replicas_of(t);
+                let ttl = bx.topology.session_ttl(t).unwrap_or(DEFAULT_COOKIE_TTL);
                 Pool {
                     target: bx.id(t),
-                    strategy: strategy::build(spec.strategy, replicas, spec.weights.as_deref()),
+                    strategy: strategy::build(
+                        spec.strategy,
+                        replicas,
+                        spec.weights.as_deref(),
+                        salt,
+                    ),
                     health: vec![ProbeState::default(); replicas as usize],
+                    cookies: (spec.sticky == Sticky::Cookie).then(|| ExpiringMap::new(ttl)),
                 }
             })
             .collect();
@@ -333,6 +391,7 @@ impl LoadBalancer {
             rejected: 0,
             probes: 0,
             lost: 0,
+            serving: true,
         }
     }
 
@@ -367,6 +426,7 @@ impl LoadBalancer {
             queued_at: now,
             serial: self.next_serial,
             stage: Stage::Processing,
+            by_cookie: false,
         }) as u32;
         self.in_flight[member as usize] += 1;
         let Some(stations) = self.stations.as_mut() else {
@@ -409,7 +469,7 @@ impl LoadBalancer {
             return;
         };
         let kind = ctx.shared.request(job.call.req).map_or(0, |r| r.kind);
-        let time = stations.begin(ctx, job.call.req, kind, job.queued_at, 1.0);
+        let time = stations.begin(ctx, job.call.req, kind, job.queued_at, SimTime::ZERO, 1.0);
         let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
@@ -435,21 +495,48 @@ impl LoadBalancer {
 
     /// Chooses a replica and sends the request to it.
     fn forward(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(job) = self.jobs.get_mut(token as usize) else {
+        let Some(job) = self.jobs.get(token as usize) else {
             return;
         };
         let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
+        let now = ctx.now();
         let pool = &mut self.pools[job.pool as usize];
-        let Some(replica) = pool.strategy.pick(user, &mut self.rng) else {
+        let kept = match pool.cookies.as_mut() {
+            Some(cookies) => {
+                cookies.expire(now);
+                cookies.get(u64::from(user), now)
+            }
+            None => None,
+        };
+        let (replica, by_cookie) = match kept {
+            Some(replica) if pool.healthy(replica) => (Some(replica), true),
+            _ => (pool.strategy.pick(user, &mut self.rng), false),
+        };
+        let Some(replica) = replica else {
             if let Some(job) = self.release(token) {
                 send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
             }
             return;
         };
+        self.send_to(token, replica, by_cookie, user, ctx);
+    }
+
+    /// Sends the job to `replica` (the one its user's cookie names if
+    /// `by_cookie`), and sets the cookie.
+    fn send_to(&mut self, token: u32, replica: u32, by_cookie: bool, user: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let Some(job) = self.jobs.get_mut(token as usize) else {
+            return;
+        };
+        let pool = &mut self.pools[job.pool as usize];
         pool.strategy.assigned(replica);
+        if let Some(cookies) = pool.cookies.as_mut() {
+            cookies.touch(u64::from(user), replica, now);
+        }
         job.replica = replica;
         job.stage = Stage::Forwarded;
-        if self.window.contains(ctx.now()) {
+        job.by_cookie = by_cookie;
+        if self.window.contains(now) {
             self.forwarded += 1;
         }
         let call = Call {
@@ -458,12 +545,53 @@ impl LoadBalancer {
             token,
             replica,
             zone: ctx.shared.zone(ctx.me(), job.member),
+            about: job.call.about,
         };
         send_call(ctx, pool.target, call);
     }
 
-    /// A replica answered: relay the answer (unless the job was lost meanwhile).
+    /// The replica a user's cookie named refused the connection: the
+    /// strategy chooses another one, once. Returns false if there is none.
+    fn redispatch(&mut self, token: u32, ctx: &mut Ctx<'_>) -> bool {
+        let Some(job) = self.jobs.get(token as usize).copied() else {
+            return false;
+        };
+        let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
+        let pool = &mut self.pools[job.pool as usize];
+        pool.strategy.released(job.replica);
+        // The refusing replica is left out of this choice only.
+        let healthy = pool.healthy(job.replica);
+        if healthy {
+            pool.strategy.set_available(job.replica, false);
+        }
+        let other = pool.strategy.pick(user, &mut self.rng);
+        if healthy {
+            pool.strategy.set_available(job.replica, true);
+        }
+        match other {
+            Some(replica) => {
+                self.send_to(token, replica, false, user, ctx);
+                true
+            }
+            None => {
+                // Nowhere else to go: the refusal is relayed as it came.
+                pool.strategy.assigned(job.replica);
+                false
+            }
+        }
+    }
+
+    /// A replica answered: relay the answer (unless the job was lost
+    /// meanwhile), or send it elsewhere if its cookie's replica refused it.
     fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let refused_by_cookie = outcome == Outcome::Failed(Cause::Down)
+            && self
+                .jobs
+                .get(token as usize)
+                .is_some_and(|j| j.by_cookie && j.stage == Stage::Forwarded);
+        if refused_by_cookie && self.redispatch(token, ctx) {
+            return;
+        }
         let Some(job) = self.release(token) else {
             return;
         };
@@ -475,8 +603,10 @@ impl LoadBalancer {
 
     /// Asks every replica of every pool for its load, then sets the next round.
     fn probe_all(&mut self, ctx: &mut Ctx<'_>) {
+        // The probes leave from the zone of the balancer's first machine.
+        let zone = ctx.shared.zone(ctx.me(), 0);
         for pool in &self.pools {
-            let sent = probe_replicas(ctx, pool.target, pool.strategy.replicas());
+            let sent = probe_replicas(ctx, pool.target, pool.strategy.replicas(), zone);
             if self.window.contains(ctx.now()) {
                 self.probes += sent;
             }
@@ -488,15 +618,32 @@ impl LoadBalancer {
         let Some(check) = self.health_check else {
             return;
         };
+        let mut verdicts = Verdicts::default();
         for pool in &mut self.pools {
             let strategy = &mut pool.strategy;
-            close_round(&mut pool.health, &check, &self.name, ctx, |replica, healthy| {
+            verdicts.close(&mut pool.health, &check, |replica, healthy| {
                 strategy.set_available(replica, healthy)
             });
         }
+        verdicts.mark(&self.name, ctx);
+        self.serving = self
+            .pools
+            .iter()
+            .any(|pool| pool.health.iter().any(|h| h.healthy));
         self.probe_sent = ctx.now();
         self.probe_all(ctx);
         ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+    }
+
+    /// A prober (a DNS, a proxy) asks whether member `member` can take requests: it
+    /// answers, with the requests in flight there, while that member is up,
+    /// reachable from the prober's zone, and knows a healthy replica to send
+    /// them to (the way a DNS health check through a balancer fails when
+    /// everything behind it is down).
+    fn probed(&self, reply_to: ComponentId, zone: u16, member: u32, ctx: &mut Ctx<'_>) {
+        let up = self.serving && self.lifecycle.is_up(member);
+        let load = self.in_flight.get(member as usize).copied().unwrap_or(0);
+        answer_probe(ctx, up, reply_to, zone, member, load);
     }
 
     /// A replica answered a probe.
@@ -582,13 +729,7 @@ impl Component<Msg, World> for LoadBalancer {
                 reply_to,
                 zone,
                 replica,
-            } => {
-                // A proxy in front may check the balancer's health: its load
-                // is the requests each machine has in flight.
-                let up = self.lifecycle.is_up(replica);
-                let load = self.in_flight.get(replica as usize).copied().unwrap_or(0);
-                answer_probe(ctx, up, reply_to, zone, replica, load);
-            }
+            } => self.probed(reply_to, zone, replica, ctx),
             Msg::Control(_) => {}
         }
     }
@@ -622,8 +763,15 @@ impl Component<Msg, World> for LoadBalancer {
 }
 
 impl Part for LoadBalancer {
+    /// Jobs kept after a crash until their replica answers, and the cookies.
     fn held(&self) -> usize {
-        self.lost
+        let cookies: usize = self
+            .pools
+            .iter()
+            .filter_map(|p| p.cookies.as_ref())
+            .map(ExpiringMap::len)
+            .sum();
+        self.lost + cookies
     }
 
     fn crash(&mut self, m: u32, ctx: &mut Ctx<'_>) {
@@ -639,5 +787,49 @@ impl Part for LoadBalancer {
         if self.lifecycle.set(m, true, now) {
             self.pair.set(m, true, now);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::metrics::RunSummary;
+
+    /// 400 users at 200 requests a second through `lb` to four clones with
+    /// local sessions; clone 1 crashes at 30 s, for good.
+    fn run(lb: &str) -> RunSummary {
+        let text = format!(
+            "name: sticky\nseed: 9\nduration: 1m\nwarmup: 10s\n\
+             traffic: {{rate: 200/s, users: 400}}\nentry: lb\n\
+             network: {{latency: 0.5ms}}\ncomponents:\n\
+             \x20 lb: {{kind: load_balancer, targets: web, {lb}}}\n\
+             \x20 web: {{kind: server, replicas: 4, cores: 4, work: 2ms, sessions: local}}\n\
+             failures:\n  - {{at: 30s, crash: web, replica: 1}}\n"
+        );
+        let scenario = crate::scenario::load_text(&text, "sticky.yaml", &[]).unwrap();
+        crate::runner::simulate(&scenario, 0)
+    }
+
+    fn error(run: &RunSummary, name: &str) -> u64 {
+        run.errors.iter().find(|(n, _)| *n == name).map_or(0, |e| e.1)
+    }
+
+    #[test]
+    fn a_cookie_whose_replica_refuses_is_sent_elsewhere_and_follows() {
+        // Without health checks a balancer keeps sending a quarter of the
+        // requests to the dead clone, which refuses them.
+        let plain = run("strategy: round_robin");
+        assert!(error(&plain, "sent_to_down_node") > 1000);
+        // With a cookie, a refused request goes to another clone, whose
+        // cookie the user then carries: nothing is refused to the clients.
+        let sticky = run("strategy: round_robin, sticky: cookie");
+        assert_eq!(error(&sticky, "sent_to_down_node"), 0);
+        assert_eq!(sticky.requests.failed, error(&sticky, "lost_in_crash"));
+        // Only the dead clone's users moved, each once: about a quarter.
+        let moved = sticky.sessions.relogins;
+        assert!((70..130).contains(&moved), "{moved} of 400 users moved");
+        // Each of them paid one refused hop: re-sent requests are forwarded twice.
+        let forwarded = sticky.figure("components.lb.forwarded").unwrap();
+        let extra = forwarded - sticky.requests.offered as f64;
+        assert!((extra - moved as f64).abs() <= 2.0, "{extra} re-sent");
     }
 }

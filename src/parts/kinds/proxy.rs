@@ -34,7 +34,7 @@ use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::health::{
-    close_round, probe_replicas, HealthCheck, Members, ProbeState, RawHealthCheck, PROBES,
+    probe_replicas, HealthCheck, Members, ProbeState, RawHealthCheck, Verdicts, PROBES,
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
@@ -507,7 +507,7 @@ impl Proxy {
             return;
         };
         let slowdown = self.lifecycle.slowdown(job.replica);
-        let time = stations.begin(ctx, job.call.req, job.kind, job.queued_at, slowdown);
+        let time = stations.begin(ctx, job.call.req, job.kind, job.queued_at, SimTime::ZERO, slowdown);
         let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
@@ -571,6 +571,7 @@ impl Proxy {
             token,
             replica,
             zone: ctx.shared.zone(ctx.me(), job.replica),
+            about: job.call.about,
         };
         send_call(ctx, pool.target, call);
     }
@@ -591,8 +592,10 @@ impl Proxy {
 
     /// Probes every replica of every target.
     fn probe_all(&mut self, ctx: &mut Ctx<'_>) {
+        // The probes leave from the zone of the proxy's first machine.
+        let zone = ctx.shared.zone(ctx.me(), 0);
         for pool in &self.pools {
-            let sent = probe_replicas(ctx, pool.target, pool.health.len() as u32);
+            let sent = probe_replicas(ctx, pool.target, pool.health.len() as u32, zone);
             if self.window.contains(ctx.now()) {
                 self.counts.probes += sent;
             }
@@ -604,14 +607,16 @@ impl Proxy {
         let Some(check) = self.health_check else {
             return;
         };
+        let mut verdicts = Verdicts::default();
         for pool in &mut self.pools {
             let Some(members) = pool.healthy.as_mut() else {
                 continue;
             };
-            close_round(&mut pool.health, &check, &self.name, ctx, |replica, healthy| {
+            verdicts.close(&mut pool.health, &check, |replica, healthy| {
                 members.set(replica, healthy)
             });
         }
+        verdicts.mark(&self.name, ctx);
         self.probe_sent = ctx.now();
         self.probe_all(ctx);
         ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));

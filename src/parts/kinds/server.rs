@@ -4,6 +4,14 @@
 //! A request holds a core only for its own work; while it waits for the
 //! components it calls, the core is free for others (cores model CPU, not
 //! threads). That is what makes a chain of servers a Jackson network.
+//!
+//! A server may keep its users' sessions (`sessions:`, in the `sessions` module): on
+//! each replica, or in a store that every request reads first. A request
+//! whose user has no session where it is served logs the user in, which
+//! costs `login_work` on top of its own work (and, with a store, a write of
+//! the new session before its calls).
+
+mod sessions;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -11,15 +19,18 @@ use slab::Slab;
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{ComponentStats, Measure};
-use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     parse_replicas, parse_with_station, work_of, work_tag, Admission, StationSpec, Stations,
-    BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
+    BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, LOAD_SPREAD, SOJOURN_MS,
 };
 use crate::parts::{
-    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
+    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SessionFacts,
+    SpecContext, Topology, World,
 };
+pub use sessions::{Keeper, SessionMiss, SessionSpec};
+use sessions::{RawSessionFields, Sessions, Verdict};
 use crate::spec::{join_index, join_key, Duration, Issue};
 
 /// How a server issues its calls.
@@ -47,6 +58,10 @@ struct Raw {
     fanout: Option<Fanout>,
     standby: Option<u32>,
     switchover: Option<Duration>,
+    sessions: Option<Value>,
+    session_miss: Option<SessionMiss>,
+    login_work: Option<Duration>,
+    session_ttl: Option<Duration>,
 }
 
 /// The validated settings of a server.
@@ -64,6 +79,8 @@ pub struct Spec {
     pub standby: u32,
     /// Time for a backup machine to take over.
     pub switchover: SimTime,
+    /// The users' sessions, if it keeps any (`None`: stateless).
+    pub sessions: Option<SessionSpec>,
 }
 
 impl Kind for Spec {
@@ -72,6 +89,7 @@ impl Kind for Spec {
         &UPTIME,
         &POOL_UPTIME,
         &BUSIEST,
+        &LOAD_SPREAD,
         &IN_SYSTEM,
         &DEPARTURE_RPS,
         &SOJOURN_MS,
@@ -97,7 +115,25 @@ impl Kind for Spec {
     }
 
     fn downstream(&self) -> Vec<usize> {
-        self.calls.iter().flatten().copied().collect()
+        let store = self.sessions.and_then(|s| s.facts().store);
+        self.calls.iter().flatten().copied().chain(store).collect()
+    }
+
+    /// A server that keeps sessions knows its users.
+    fn uses_user_ids(&self) -> bool {
+        self.sessions.is_some()
+    }
+
+    fn sessions(&self) -> Option<SessionFacts> {
+        self.sessions.map(|s| s.facts())
+    }
+
+    /// Checks that a session store is a cache or a database.
+    fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue> {
+        self.sessions
+            .and_then(|s| s.check_store(path, topology))
+            .into_iter()
+            .collect()
     }
 
     fn slows_down(&self) -> bool {
@@ -121,6 +157,13 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         None => vec![Vec::new(); cx.types.len()],
         Some(value) => parse_calls(value, &join_key(path, "calls"), cx, &mut issues),
     };
+    let session_fields = RawSessionFields {
+        sessions: raw.sessions.as_ref(),
+        session_miss: raw.session_miss,
+        login_work: raw.login_work,
+        session_ttl: raw.session_ttl,
+    };
+    let sessions = sessions::parse(session_fields, path, cx, &mut issues);
     if issues.is_empty() {
         Ok(Spec {
             replicas,
@@ -129,6 +172,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             fanout: raw.fanout.unwrap_or(Fanout::Sequential),
             standby: raw.standby.unwrap_or(0),
             switchover: raw.switchover.map_or(DEFAULT_SWITCHOVER, |d| d.0),
+            sessions,
         })
     } else {
         Err(issues)
@@ -194,8 +238,12 @@ fn parse_calls(
 /// Where a job is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
+    /// Waiting for the session store to say whether it holds the user's session.
+    SessionRead,
     /// Waiting in the queue or on a core.
     Local,
+    /// Waiting for the session store to keep the session of a login.
+    SessionWrite,
     /// Waiting for the answers of its calls.
     Calling,
     /// Lost in a crash while calling: its answer was already sent; the job stays
@@ -214,12 +262,22 @@ struct Job {
     /// a timer of a job lost in a crash cannot complete its successor.
     serial: u32,
     stage: Stage,
+    /// Whether it logs its user in (its work includes the login).
+    login: bool,
     /// Index of the next call to issue (sequential fan-out).
     next_call: u16,
     /// Calls issued and not yet answered.
     pending: u16,
     /// The first unsuccessful answer of a downstream call, if any.
     failure: Option<Outcome>,
+}
+
+/// The session store of a server while it runs.
+#[derive(Clone, Copy, Debug)]
+struct Store {
+    id: ComponentId,
+    /// On the same host: the call goes to the store on this machine.
+    colocated: bool,
 }
 
 /// A server component while it runs.
@@ -241,11 +299,22 @@ pub struct Server {
     switching: Vec<bool>,
     /// Jobs lost in a crash, kept until their calls answer.
     lost: usize,
+    /// The users' sessions, if it keeps any.
+    sessions: Option<Sessions>,
+    /// Where they are stored, when not on the replicas.
+    store: Option<Store>,
 }
 
 impl Server {
     /// Builds the server described by `spec`.
     fn new(spec: &Spec, bx: &BuildContext<'_>) -> Self {
+        let store = spec.sessions.and_then(|s| match s.keeper {
+            Keeper::Local => None,
+            Keeper::Store(store) => Some(Store {
+                id: bx.id(store),
+                colocated: bx.colocated(store),
+            }),
+        });
         Self {
             name: bx.name().to_string(),
             fanout: spec.fanout,
@@ -268,6 +337,10 @@ impl Server {
             switchover: spec.switchover,
             switching: vec![false; spec.replicas as usize],
             lost: 0,
+            sessions: spec
+                .sessions
+                .map(|s| Sessions::new(&s, spec.station.speed, bx.window)),
+            store,
         }
     }
 
@@ -279,29 +352,124 @@ impl Server {
                 return;
             }
         };
-        let kind = ctx.shared.request(call.req).map_or(0, |r| r.kind);
+        let (kind, user) = ctx
+            .shared
+            .request(call.req)
+            .map_or((0, 0), |r| (r.kind, r.user));
         let now = ctx.now();
+        if self.store.is_some() {
+            // The session comes first: the work starts once the store has answered.
+            let token = self.new_job(call, kind, replica, Stage::SessionRead, now);
+            self.store_call(token, About::SessionRead, ctx);
+            return;
+        }
+        let verdict = match self.sessions.as_mut() {
+            Some(sessions) => sessions.judge_local(user, replica, now),
+            None => Verdict::Found,
+        };
+        if verdict == Verdict::Lost {
+            self.refuse_lost(&call, user, ctx);
+            return;
+        }
+        let token = self.new_job(call, kind, replica, Stage::Local, now);
+        self.admit(token, verdict, user, ctx);
+    }
+
+    /// Creates the job of `call` at `replica`, in `stage`; returns its token.
+    fn new_job(&mut self, call: Call, kind: u16, replica: u32, stage: Stage, now: SimTime) -> u32 {
         // 31 bits: the top bit of a timer tag marks switch-overs.
         self.next_serial = (self.next_serial + 1) & 0x7fff_ffff;
-        let token = self.jobs.insert(Job {
+        self.jobs.insert(Job {
             call,
             kind,
             replica,
             queued_at: now,
             serial: self.next_serial,
-            stage: Stage::Local,
+            stage,
+            login: false,
             next_call: 0,
             pending: 0,
             failure: None,
-        }) as u32;
+        }) as u32
+    }
+
+    /// Puts a job in its replica's station, with a login if `verdict` says
+    /// so; the session is noted once the job is in (a refused request logs
+    /// nobody in).
+    fn admit(&mut self, token: u32, verdict: Verdict, user: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let Some(job) = self.jobs.get_mut(token as usize) else {
+            return;
+        };
+        job.stage = Stage::Local;
+        job.queued_at = now;
+        job.login = verdict.logs_in();
+        let (call, replica) = (job.call, job.replica);
         match self.stations.arrive(replica, token, now) {
             Admission::Started => self.start(token, ctx),
             Admission::Queued => {}
             Admission::Rejected => {
                 self.jobs.remove(token as usize);
                 send_reply(ctx, &call, Outcome::Rejected);
+                return;
             }
         }
+        if let Some(sessions) = self.sessions.as_mut() {
+            let local = self.store.is_none().then_some(replica);
+            sessions.commit(verdict, user, local, now);
+        }
+    }
+
+    /// Fails `call` for want of a session (`session_miss: error`).
+    fn refuse_lost(&mut self, call: &Call, user: u32, ctx: &mut Ctx<'_>) {
+        if let Some(sessions) = self.sessions.as_mut() {
+            sessions.commit(Verdict::Lost, user, None, ctx.now());
+        }
+        send_reply(ctx, call, Outcome::Failed(Cause::SessionLost));
+    }
+
+    /// Sends the job's read or write of its user's session to the store.
+    fn store_call(&mut self, token: u32, about: About, ctx: &mut Ctx<'_>) {
+        let (Some(job), Some(store)) = (self.jobs.get_mut(token as usize), self.store) else {
+            return;
+        };
+        job.pending += 1;
+        let call = Call {
+            req: job.call.req,
+            reply_to: ctx.me(),
+            token,
+            replica: if store.colocated {
+                job.replica
+            } else {
+                ANY_REPLICA
+            },
+            zone: ctx.shared.zone(ctx.me(), job.replica),
+            about,
+        };
+        send_call(ctx, store.id, call);
+    }
+
+    /// The store answered the read of a job's session: judge it, then admit
+    /// the job (or fail it for want of a session).
+    fn session_read(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get(token as usize).copied() else {
+            return;
+        };
+        let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
+        let now = ctx.now();
+        // Any failure to read the session (none there, the store down or
+        // full) loses it.
+        let found = outcome == Outcome::Ok;
+        let verdict = match self.sessions.as_mut() {
+            Some(sessions) => sessions.judge_stored(user, found, now),
+            None => Verdict::Found,
+        };
+        if verdict == Verdict::Lost {
+            self.jobs.remove(token as usize);
+            self.refuse_lost(&job.call, user, ctx);
+            return;
+        }
+        self.admit(token, verdict, user, ctx);
     }
 
     /// Puts a job on a core: notes its wait and schedules the end of its work.
@@ -309,8 +477,14 @@ impl Server {
         let Some(job) = self.jobs.get(token as usize) else {
             return;
         };
+        // A login adds its work to the request's own.
+        let login = match (job.login, self.sessions.as_ref()) {
+            (true, Some(sessions)) => sessions.login_time,
+            _ => SimTime::ZERO,
+        };
         let slowdown = self.lifecycle.slowdown(job.replica);
-        let time = self.stations.begin(ctx, job.call.req, job.kind, job.queued_at, slowdown);
+        let (req, kind, queued_at) = (job.call.req, job.kind, job.queued_at);
+        let time = self.stations.begin(ctx, req, kind, queued_at, login, slowdown);
         let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
@@ -330,16 +504,32 @@ impl Server {
         }
     }
 
-    /// The local work of a job is done: free the core, then call downstream or answer.
+    /// The local work of a job is done: free the core, keep a new session in
+    /// the store, then call downstream or answer.
     fn served(&mut self, token: u32, ctx: &mut Ctx<'_>) {
         let Some(job) = self.jobs.get_mut(token as usize) else {
             return;
         };
-        job.stage = Stage::Calling;
         let job = *job;
         if let Some(next) = self.stations.done(job.replica, job.queued_at, ctx.now()) {
             self.start(next, ctx);
         }
+        if job.login && self.store.is_some() {
+            if let Some(j) = self.jobs.get_mut(token as usize) {
+                j.stage = Stage::SessionWrite;
+            }
+            self.store_call(token, About::SessionWrite, ctx);
+            return;
+        }
+        self.call_out(token, ctx);
+    }
+
+    /// Issues the job's calls, or answers if it has none.
+    fn call_out(&mut self, token: u32, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(token as usize) else {
+            return;
+        };
+        job.stage = Stage::Calling;
         let targets = self.calls.get(job.kind as usize).map_or(0, Vec::len);
         if targets == 0 {
             self.finish(token, Outcome::Ok, ctx);
@@ -369,6 +559,7 @@ impl Server {
             // A co-located callee is the one on this machine.
             replica: if colocated { job.replica } else { ANY_REPLICA },
             zone: ctx.shared.zone(ctx.me(), job.replica),
+            about: About::Request,
         };
         send_call(ctx, target, call);
     }
@@ -382,12 +573,27 @@ impl Server {
         self.call(token, index, ctx);
     }
 
-    /// A downstream call answered.
+    /// A downstream call answered: the session store, or a call of `calls`.
     fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
         let Some(job) = self.jobs.get_mut(token as usize) else {
             return;
         };
         job.pending = job.pending.saturating_sub(1);
+        match job.stage {
+            Stage::SessionRead => self.session_read(token, outcome, ctx),
+            // A session the store did not keep fails the request.
+            Stage::SessionWrite if outcome != Outcome::Ok => self.finish(token, outcome, ctx),
+            Stage::SessionWrite => self.call_out(token, ctx),
+            Stage::Local => {}
+            Stage::Lost | Stage::Calling => self.call_answered(token, outcome, ctx),
+        }
+    }
+
+    /// A call of `calls` answered (or any call of a job lost in a crash).
+    fn call_answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(token as usize) else {
+            return;
+        };
         if outcome != Outcome::Ok && job.failure.is_none() {
             job.failure = Some(outcome);
         }
@@ -423,9 +629,12 @@ impl Server {
         }
     }
 
-    /// Replica `r` crashed: everything it held is lost.
+    /// Replica `r` crashed: everything it held is lost, its sessions too.
     fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
         self.stations.reset(r, ctx.now());
+        if let Some(sessions) = self.sessions.as_mut() {
+            sessions.crash(r);
+        }
         let held: Vec<u32> = self
             .jobs
             .iter()
@@ -440,7 +649,8 @@ impl Server {
             if job.stage == Stage::Local {
                 self.stations.abandon(job.queued_at, ctx.now());
             }
-            if job.stage == Stage::Calling && job.pending > 0 {
+            if job.pending > 0 {
+                // Waiting for its calls or the store: kept until they answer.
                 job.stage = Stage::Lost;
                 self.lost += 1;
             } else {
@@ -477,8 +687,12 @@ impl Component<Msg, World> for Server {
         let cores = self.stations.figures(now, end);
         let mut extra = self.lifecycle.readings(now).to_vec();
         extra.extend(cores.busiest);
+        extra.extend(cores.load_spread);
         extra.extend(cores.little);
         let levels = self.lifecycle.levels(now);
+        if let Some(sessions) = &self.sessions {
+            ctx.shared.recorder.sessions(sessions.counts());
+        }
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
@@ -493,8 +707,9 @@ impl Component<Msg, World> for Server {
     }
 }
 impl Part for Server {
+    /// Jobs kept after a crash until their calls answer, and the sessions.
     fn held(&self) -> usize {
-        self.lost
+        self.lost + self.sessions.as_ref().map_or(0, Sessions::held)
     }
 
     fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {

@@ -14,7 +14,7 @@ use super::Traffic;
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::keys::KeySampler;
 use crate::metrics::Ending;
-use crate::model::{Call, Msg, Op, Outcome, Request, ANY_REPLICA, OUTSIDE, SINGLE_ATTEMPT};
+use crate::model::{About, Call, Msg, Op, Outcome, Request, ANY_REPLICA, OUTSIDE, SINGLE_ATTEMPT};
 use crate::parts::{Ctx, Part, World};
 
 /// A client request that may take several attempts (the client has a timeout
@@ -406,8 +406,10 @@ impl Client {
 }
 
 /// Sends one attempt to the entry, to arrive there after `delay` (as a late
-/// event when it is scheduled ahead); returns its key in the world's requests.
+/// event when it is scheduled ahead) and the way from the user's region;
+/// returns its key in the world's requests.
 fn send_attempt(entry: ComponentId, delay: SimTime, request: Request, ctx: &mut Ctx<'_>) -> u32 {
+    let delay = delay + ctx.shared.client_hop(request.user, entry);
     ctx.shared.recorder.attempt(request.counted);
     let req = ctx.shared.requests.insert(request) as u32;
     let call = Call {
@@ -416,6 +418,7 @@ fn send_attempt(entry: ComponentId, delay: SimTime, request: Request, ctx: &mut 
         token: req,
         replica: ANY_REPLICA,
         zone: OUTSIDE,
+        about: About::Request,
     };
     if delay == SimTime::ZERO {
         ctx.send(entry, delay, Msg::Call(call));

@@ -39,6 +39,22 @@ pub fn frontier(points: &[(f64, f64)]) -> Vec<usize> {
     out
 }
 
+/// Returns the setups of `data` on its trade-off frontier of price against
+/// p99, from the cheapest. A setup that misses the availability objective is
+/// never on it (the chart draws it hollow): its p99 covers only the requests
+/// it answered.
+pub fn frontier_of(data: &Comparison) -> Vec<usize> {
+    let eligible: Vec<(f64, f64)> = data
+        .results
+        .iter()
+        .map(|r| match meets_objective(r) {
+            true => (r.value("cost_per_hour"), r.value("latency_ms.p99")),
+            false => (f64::NAN, f64::NAN),
+        })
+        .collect();
+    frontier(&eligible)
+}
+
 /// Draws one labelled point per scenario, price across and p99 up, with the
 /// frontier dashed through the scenarios worth choosing: lower left is better.
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison) -> Result<()> {
@@ -48,15 +64,8 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         .iter()
         .map(|r| (r.value("cost_per_hour"), r.value("latency_ms.p99")))
         .collect();
-    // A setup that misses the availability objective is drawn, hollow, but is
-    // never on the frontier: its p99 covers only the requests it answered.
     let meets: Vec<bool> = data.results.iter().map(meets_objective).collect();
-    let eligible: Vec<(f64, f64)> = points
-        .iter()
-        .zip(&meets)
-        .map(|(&p, &ok)| if ok { p } else { (f64::NAN, f64::NAN) })
-        .collect();
-    let front = frontier(&eligible);
+    let front = frontier_of(data);
     let mut legend: Vec<Entry> = data
         .results
         .iter()

@@ -89,6 +89,10 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
     let (_, height) = area.dim_in_pixel();
     let panel = (height.saturating_sub(AXIS_HEIGHT) / 4) as i32;
     let panels = area.split_by_breakpoints([0_i32; 0], [panel, 2 * panel, 3 * panel]);
+    let label_headroom = match panels.first() {
+        Some(top) => label_headroom(top, &markers, &x)?,
+        None => MIN_LABEL_HEADROOM,
+    };
     for (k, (spec, panel_area)) in PANELS.iter().zip(panels.iter()).enumerate() {
         let bottom = k + 1 == PANELS.len();
         let values: Vec<f64> = data
@@ -97,7 +101,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
             .flat_map(|r| r.series.points.iter().map(spec.value))
             .collect();
         // The top panel keeps room above the data for the markers' labels.
-        let headroom = if k == 0 { 1.45 } else { 1.15 };
+        let headroom = if k == 0 { label_headroom } else { 1.15 };
         let y = if spec.may_be_log {
             Axis::fit(&values, 30.0, headroom)
         } else {
@@ -105,11 +109,11 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         };
         let mut chart = ChartBuilder::on(panel_area)
             .caption(spec.caption, style::text(style::AXIS_SIZE))
-            .margin_left(20)
-            .margin_right(50)
-            .margin_top(8)
+            .margin_left(PLOT_LEFT - Y_LABELS as i32)
+            .margin_right(PLOT_RIGHT)
+            .margin_top(PLOT_TOP)
             .x_label_area_size(if bottom { AXIS_HEIGHT } else { 0 })
-            .y_label_area_size(150)
+            .y_label_area_size(Y_LABELS)
             .build_cartesian_2d(x.coord(), y.coord())
             .map_err(&fail)?;
         let x_label = |v: &f64| x.label(*v);
@@ -184,39 +188,116 @@ fn markers(data: &Comparison) -> Vec<Marker> {
     all
 }
 
-/// Writes each marker's label at the top of its line, moving a label down a
-/// row when it would run into an earlier one. A label that would run past the
-/// right edge of the plot goes on the left of its line instead.
+/// Margins of a panel's plot inside its area \[px\]: left (margin and the
+/// y labels), right and top.
+const PLOT_LEFT: i32 = 20 + Y_LABELS as i32;
+/// Width of the y labels and unit of a panel \[px\].
+const Y_LABELS: u32 = 150;
+const PLOT_RIGHT: i32 = 50;
+const PLOT_TOP: i32 = 8;
+
+/// The least headroom of the top panel, which keeps room for one row of labels.
+const MIN_LABEL_HEADROOM: f64 = 1.45;
+/// The most: beyond it the data would be squeezed flat; labels may then cross it.
+const MAX_LABEL_HEADROOM: f64 = 4.0;
+
+/// Returns the headroom of the top panel (`area`): enough for the rows of
+/// marker labels to sit above its data, estimated from where its plot will
+/// be (the chart is not built yet).
+fn label_headroom<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    markers: &[Marker],
+    x: &Axis,
+) -> Result<f64> {
+    let fail = style::fail(STEM);
+    let text = label_style();
+    let (xs, ys) = area.get_pixel_range();
+    let (left, right) = (xs.start + PLOT_LEFT, xs.end - PLOT_RIGHT);
+    let (_, caption) = area
+        .estimate_text_size("Offered load", &style::text(style::AXIS_SIZE))
+        .map_err(&fail)?;
+    let plot = (ys.end - ys.start - PLOT_TOP - i32::try_from(caption).unwrap_or(0)).max(1);
+    let span = (x.hi - x.lo).max(f64::MIN_POSITIVE);
+    let mut widths = Vec::with_capacity(markers.len());
+    for m in markers {
+        let (w, _) = area.estimate_text_size(&m.label, &text).map_err(&fail)?;
+        let px = left + ((m.at_s - x.lo) / span * f64::from(right - left)) as i32;
+        widths.push((px, i32::try_from(w).unwrap_or(0)));
+    }
+    let rows = layout(&widths, right)
+        .iter()
+        .map(|&(row, _)| row + 1)
+        .max()
+        .unwrap_or(0);
+    // The labels' block, and a row's height of air between it and the data.
+    let block = label_dy(rows) + (style::NOTE_SIZE * 1.2) as i32;
+    let free = 1.0 - f64::from(block) / f64::from(plot);
+    Ok(if free > 1.0 / MAX_LABEL_HEADROOM {
+        (1.0 / free).clamp(MIN_LABEL_HEADROOM, MAX_LABEL_HEADROOM)
+    } else {
+        MAX_LABEL_HEADROOM
+    })
+}
+
+/// The style of the markers' labels.
+fn label_style() -> TextStyle<'static> {
+    style::anchored(style::NOTE_SIZE, style::GREY, HPos::Left, VPos::Top)
+}
+
+/// Returns the distance from the top of the plot to the top of label row `row` \[px\].
+fn label_dy(row: usize) -> i32 {
+    6 + row as i32 * (style::NOTE_SIZE * 1.2) as i32
+}
+
+/// Places labels, given each one's line (in pixels) and width: returns the
+/// row of each and the offset of its left end from its line. A label goes on
+/// the right of its line, or on the left when it would run past `right_edge`,
+/// and down a row when it would run into an earlier label.
+fn layout(labels: &[(i32, i32)], right_edge: i32) -> Vec<(usize, i32)> {
+    let mut row_ends: Vec<i32> = Vec::new();
+    labels
+        .iter()
+        .map(|&(px, w)| {
+            let left = if px + 12 + w > right_edge {
+                -(12 + w)
+            } else {
+                8
+            };
+            let (start, end) = (px + left, px + left + w);
+            let row = row_ends
+                .iter()
+                .position(|&row_end| start > row_end + 10)
+                .unwrap_or(row_ends.len());
+            if row == row_ends.len() {
+                row_ends.push(0);
+            }
+            row_ends[row] = end;
+            (row, left)
+        })
+        .collect()
+}
+
+/// Writes each marker's label at the top of its line, placed by [`layout`].
 fn label_markers<DB: DrawingBackend>(
     chart: &axes::Chart<'_, DB>,
     markers: &[Marker],
     top: f64,
 ) -> Result<()> {
     let fail = style::fail(STEM);
-    let text = style::anchored(style::NOTE_SIZE, style::GREY, HPos::Left, VPos::Top);
+    let text = label_style();
     let area = chart.plotting_area();
     let right_edge = area.get_pixel_range().0.end;
-    let mut row_ends: Vec<i32> = Vec::new();
+    let mut widths = Vec::with_capacity(markers.len());
     for m in markers {
         let (px, _) = chart.backend_coord(&(m.at_s, top));
         let (w, _) = area.estimate_text_size(&m.label, &text).map_err(&fail)?;
-        let w = i32::try_from(w).unwrap_or(0);
-        // Offset of the label's left end from the line.
-        let left = if px + 12 + w > right_edge {
-            -(12 + w)
-        } else {
-            8
-        };
-        let (start, end) = (px + left, px + left + w);
-        let row = row_ends
-            .iter()
-            .position(|&row_end| start > row_end + 10)
-            .unwrap_or(row_ends.len());
-        if row == row_ends.len() {
-            row_ends.push(0);
-        }
-        row_ends[row] = end;
-        let dy = 6 + row as i32 * (style::NOTE_SIZE * 1.2) as i32;
+        widths.push((px, i32::try_from(w).unwrap_or(0)));
+    }
+    for (m, ((row, left), (_, w))) in markers
+        .iter()
+        .zip(layout(&widths, right_edge).into_iter().zip(widths))
+    {
+        let dy = label_dy(row);
         // A white box behind the label keeps it legible over lines and grid.
         let h = (style::NOTE_SIZE * 0.95) as i32;
         let label = EmptyElement::at((m.at_s, top))
@@ -246,7 +327,15 @@ fn segments(points: impl Iterator<Item = (f64, f64)>) -> Vec<Vec<(f64, f64)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::segments;
+    use super::{layout, segments};
+
+    #[test]
+    fn labels_that_would_collide_go_down_a_row_and_overflow_to_the_left() {
+        // Two labels at the same line, a third far to the right, a fourth
+        // that would pass the right edge.
+        let rows = layout(&[(100, 200), (100, 200), (600, 100), (950, 100)], 1000);
+        assert_eq!(rows, vec![(0, 8), (1, 8), (0, 8), (0, -112)]);
+    }
 
     #[test]
     fn lines_break_at_missing_values() {

@@ -55,6 +55,11 @@ impl Store {
         }
     }
 
+    /// Returns the number of entries the node can hold.
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
     /// Returns the number of entries held (expired ones included until dropped).
     pub fn len(&self) -> usize {
         self.index.len()

@@ -8,6 +8,7 @@ use crate::dist::{RawShape, Shape};
 use crate::engine::SimTime;
 use crate::model::Op;
 use crate::parts::station::{parse_with_station, StationSpec};
+use crate::parts::kind::needs_keys;
 use crate::parts::SpecContext;
 pub use crate::spec::limits::{MAX_NODES_PER_SHARD, MAX_SHARDS};
 use crate::spec::limits::MAX_REPLICAS;
@@ -98,12 +99,29 @@ pub struct Spec {
     pub by: Partitioning,
     /// Size of the key space (for range partitioning).
     pub key_count: u32,
+    /// Whether the traffic gives requests keys: several nodes need them to
+    /// tell data apart, unless the database only keeps sessions (keyed by user).
+    pub keys_given: bool,
 }
 
 impl Spec {
     /// Returns the number of nodes (machines) over all shards.
     pub fn nodes(&self) -> u32 {
         self.shards * self.nodes_per_shard
+    }
+
+    /// Returns the issue of a sharded or replicated database at `path` whose
+    /// requests carry no keys, unless it only keeps sessions (`session_store`).
+    pub fn check_keys(&self, path: &str, session_store: bool) -> Option<Issue> {
+        if self.keys_given || session_store || (self.shards <= 1 && self.nodes_per_shard <= 1) {
+            return None;
+        }
+        let what = if self.shards > 1 {
+            "a sharded database"
+        } else {
+            "a replicated database"
+        };
+        Some(Issue::new(path, needs_keys(what)))
     }
 }
 
@@ -211,16 +229,6 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
             Shape::Exponential
         }
     };
-    if shards > 1 || nodes_per_shard > 1 {
-        let what = if shards > 1 {
-            "a sharded database"
-        } else {
-            "a replicated database"
-        };
-        if let Some(issue) = cx.require_keys(path, what) {
-            issues.push(issue);
-        }
-    }
     let mut station = raw_station.validate(path, cx, Some(SimTime::ZERO), &mut issues);
     if raw_station.work.is_none() {
         station.work = cx
@@ -248,6 +256,7 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
         shards,
         by: raw.by.unwrap_or(Partitioning::Hash),
         key_count: cx.keys.map_or(1, |k| k.count),
+        keys_given: cx.keys.is_some(),
     })
 }
 

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::heap::IndexedMinHeap;
 use crate::parts::health::Members;
 use crate::engine::SimRng;
+use crate::keys::mix;
 
 /// The strategies a balancer may use, as written in `strategy:`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -22,7 +23,8 @@ pub enum StrategyKind {
     LeastConnections,
     /// The less busy of two replicas drawn at random.
     PowerOfTwo,
-    /// By a hash of the client id: a client always lands on the same replica.
+    /// By a hash of the client id: a client always lands on the same replica
+    /// while it is available.
     IpHash,
     /// The replica with the smallest reported load (reports arrive periodically).
     LeastLoaded,
@@ -44,8 +46,15 @@ pub trait Strategy {
     fn replicas(&self) -> u32;
 }
 
-/// Builds the strategy `kind` over `replicas` replicas.
-pub fn build(kind: StrategyKind, replicas: u32, weights: Option<&[f64]>) -> Box<dyn Strategy> {
+/// Builds the strategy `kind` over `replicas` replicas; `salt` scrambles the
+/// hash of `ip_hash` (one per run: the users' addresses are not the same
+/// population from one run to the next).
+pub fn build(
+    kind: StrategyKind,
+    replicas: u32,
+    weights: Option<&[f64]>,
+    salt: u64,
+) -> Box<dyn Strategy> {
     let n = replicas.max(1);
     match kind {
         StrategyKind::RoundRobin => Box::new(RoundRobin {
@@ -63,6 +72,7 @@ pub fn build(kind: StrategyKind, replicas: u32, weights: Option<&[f64]>) -> Box<
         }),
         StrategyKind::IpHash => Box::new(IpHash {
             available: Members::new(n),
+            salt,
         }),
         StrategyKind::LeastLoaded => Box::new(LeastLoaded::new(n)),
     }
@@ -254,20 +264,39 @@ impl Strategy for PowerOfTwo {
     }
 }
 
-/// A client always lands on the same replica while it is available; when it is
-/// not, on the next available one.
+/// A client always lands on its home replica, its hash modulo all the
+/// replicas, while that one is available. When it is not, the hash is mixed
+/// again, up to [`IpHash::REHASHES`] times, until it names an available
+/// replica (as nginx's `ip_hash` does): the clients of a replica that is out
+/// spread evenly over the others, every other client stays where it is, and
+/// each goes back home when its replica returns.
 struct IpHash {
     available: Members,
+    /// Scrambles the hash, per run.
+    salt: u64,
+}
+
+impl IpHash {
+    /// Rehashes before falling back to the next available replica in turn.
+    const REHASHES: u32 = 20;
 }
 
 impl Strategy for IpHash {
     fn pick(&mut self, user: u32, _rng: &mut SimRng) -> Option<u32> {
+        if self.available.len() == 0 {
+            return None;
+        }
+        let n = u64::from(self.available.total());
         // Mix the id so that consecutive ids do not map to consecutive replicas.
-        let mut z = u64::from(user).wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        let home = ((z ^ (z >> 31)) % u64::from(self.available.total())) as u32;
-        self.available.next_from(home)
+        let mut z = mix(u64::from(user) ^ self.salt);
+        for _ in 0..Self::REHASHES {
+            let r = (z % n) as u32;
+            if self.available.contains(r) {
+                return Some(r);
+            }
+            z = mix(z);
+        }
+        self.available.next_from((z % n) as u32)
     }
 
     fn set_available(&mut self, replica: u32, available: bool) {
@@ -329,6 +358,10 @@ mod tests {
     use super::*;
     use crate::engine::stream_rng;
 
+    fn make(kind: StrategyKind, replicas: u32, weights: Option<&[f64]>) -> Box<dyn Strategy> {
+        build(kind, replicas, weights, 0x5eed)
+    }
+
     fn picks(strategy: &mut dyn Strategy, count: usize) -> Vec<u32> {
         let mut rng = stream_rng(1, 0, &["lb-test"]);
         (0..count as u32)
@@ -348,13 +381,13 @@ mod tests {
 
     #[test]
     fn round_robin_cycles() {
-        let mut s = build(StrategyKind::RoundRobin, 3, None);
+        let mut s = make(StrategyKind::RoundRobin, 3, None);
         assert_eq!(picks(s.as_mut(), 7), [0, 1, 2, 0, 1, 2, 0]);
     }
 
     #[test]
     fn weighted_round_robin_follows_the_weights() {
-        let mut s = build(StrategyKind::WeightedRoundRobin, 3, Some(&[3.0, 1.0, 1.0]));
+        let mut s = make(StrategyKind::WeightedRoundRobin, 3, Some(&[3.0, 1.0, 1.0]));
         let chosen = picks(s.as_mut(), 500);
         let count = |r| chosen.iter().filter(|&&c| c == r).count();
         assert_eq!((count(0), count(1), count(2)), (300, 100, 100));
@@ -362,7 +395,7 @@ mod tests {
 
     #[test]
     fn least_connections_avoids_busy_replicas() {
-        let mut s = build(StrategyKind::LeastConnections, 3, None);
+        let mut s = make(StrategyKind::LeastConnections, 3, None);
         let mut rng = stream_rng(1, 0, &["x"]);
         for _ in 0..3 {
             let r = s.pick(0, &mut rng).unwrap();
@@ -375,15 +408,58 @@ mod tests {
 
     #[test]
     fn ip_hash_is_sticky() {
-        let mut s = build(StrategyKind::IpHash, 8, None);
+        let mut s = make(StrategyKind::IpHash, 8, None);
         let mut rng = stream_rng(1, 0, &["x"]);
         let first = s.pick(42, &mut rng);
         assert!((0..10).all(|_| s.pick(42, &mut rng) == first));
     }
 
     #[test]
+    fn ip_hash_moves_only_the_clients_of_a_replica_that_is_out_and_spreads_them() {
+        let mut s = make(StrategyKind::IpHash, 4, None);
+        let mut rng = stream_rng(1, 0, &["x"]);
+        let users = 40_000u32;
+        let mut pick = |s: &mut Box<dyn Strategy>| -> Vec<u32> {
+            (0..users).map(|u| s.pick(u, &mut rng).unwrap()).collect()
+        };
+        let home = pick(&mut s);
+        s.set_available(2, false);
+        let away = pick(&mut s);
+        let mut moved_to = [0u32; 4];
+        for (h, a) in home.iter().zip(&away) {
+            if *h == 2 {
+                moved_to[*a as usize] += 1;
+            } else {
+                assert_eq!(h, a, "a client of an available replica moved");
+            }
+        }
+        assert_eq!(moved_to[2], 0);
+        // Each of the three others gets a third of them: binomial, within 5 sd.
+        let moved = f64::from(moved_to.iter().sum::<u32>());
+        let sd = (moved / 3.0 * 2.0 / 3.0).sqrt();
+        for r in [0, 1, 3] {
+            let got = f64::from(moved_to[r]);
+            assert!((got - moved / 3.0).abs() < 5.0 * sd, "{moved_to:?}");
+        }
+        s.set_available(2, true);
+        assert_eq!(pick(&mut s), home, "every client goes back home");
+    }
+
+    #[test]
+    fn the_ip_hash_salt_changes_the_homes() {
+        let mut rng = stream_rng(1, 0, &["x"]);
+        let mut a = build(StrategyKind::IpHash, 10, None, 1);
+        let mut b = build(StrategyKind::IpHash, 10, None, 2);
+        let same = (0..1000)
+            .filter(|&u| a.pick(u, &mut rng) == b.pick(u, &mut rng))
+            .count();
+        // Independent homes agree for a tenth of the users: 100, sd 9.5.
+        assert!((50..150).contains(&same), "{same}");
+    }
+
+    #[test]
     fn least_loaded_herds_on_the_idlest_report() {
-        let mut s = build(StrategyKind::LeastLoaded, 3, None);
+        let mut s = make(StrategyKind::LeastLoaded, 3, None);
         s.reported(0, 5);
         s.reported(1, 0);
         s.reported(2, 5);
@@ -392,7 +468,7 @@ mod tests {
 
     #[test]
     fn power_of_two_picks_the_less_loaded_of_two() {
-        let mut s = build(StrategyKind::PowerOfTwo, 2, None);
+        let mut s = make(StrategyKind::PowerOfTwo, 2, None);
         s.assigned(0);
         // With two replicas both are always drawn, so the idle one wins.
         assert!(picks(s.as_mut(), 10).iter().all(|&r| r == 1));
@@ -401,7 +477,7 @@ mod tests {
     #[test]
     fn every_strategy_skips_unavailable_replicas_and_takes_them_back() {
         for kind in ALL {
-            let mut s = build(kind, 4, Some(&[1.0; 4]));
+            let mut s = make(kind, 4, Some(&[1.0; 4]));
             s.set_available(1, false);
             s.set_available(3, false);
             let chosen = picks(s.as_mut(), 200);
