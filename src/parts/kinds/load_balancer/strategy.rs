@@ -283,7 +283,7 @@ impl IpHash {
 
 impl Strategy for IpHash {
     fn pick(&mut self, user: u32, _rng: &mut SimRng) -> Option<u32> {
-        if self.available.len() == 0 {
+        if self.available.is_empty() {
             return None;
         }
         let n = u64::from(self.available.total());
