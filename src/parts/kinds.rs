@@ -219,6 +219,7 @@ kinds! {
     LoadBalancer => load_balancer,
     Cache => cache,
     Database => database,
+    Proxy => proxy,
     Dns => dns,
     Queue => queue,
 }

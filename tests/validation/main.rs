@@ -22,6 +22,7 @@ mod dns;
 mod loss;
 mod multi_server;
 mod networks;
+mod proxy;
 mod queue;
 mod sessions;
 mod single_server;
