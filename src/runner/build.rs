@@ -6,7 +6,7 @@ use crate::metrics::{Recorder, Window};
 use crate::model::Msg;
 use crate::parts::failures::Injector;
 use crate::parts::geography::{Placement, NO_REGION};
-use crate::parts::traffic::{Client, ClientStreams};
+use crate::parts::traffic::{Client, ClientStreams, Source};
 use crate::parts::world::{Latencies, CLIENT_SIDE, NO_HOST};
 use crate::parts::{AnyPart, BuildContext, World};
 use crate::scenario::Scenario;
@@ -69,7 +69,13 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
         work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
         retries: stream_rng(scenario.seed, replication, &["traffic", "retries"]),
         keys: stream_rng(scenario.seed, replication, &["traffic", "keys"]),
+        think: stream_rng(scenario.seed, replication, &["traffic", "think"]),
     };
+    if let Source::Closed(closed) = scenario.traffic.source {
+        sim.shared
+            .recorder
+            .closed_loop(closed.users, closed.think);
+    }
     if !scenario.failures.is_empty() {
         sim.add(AnyPart::Injector(Injector::new(
             &scenario.failures,

@@ -42,9 +42,12 @@ const TOP_LEVEL: &[&str] = &[
 ];
 
 /// Assembles the sections of the tree into a scenario, with the kinds of
-/// `registry`; returns `None` when something essential is missing.
+/// `registry`; returns `None` when something essential is missing. `file`
+/// names the scenario file: the files it names (a trace) are relative to its
+/// folder.
 pub fn assemble(
     root: &Value,
+    file: &str,
     registry: &Registry,
     issues: &mut Vec<Issue>,
     warnings: &mut Vec<Issue>,
@@ -83,7 +86,10 @@ pub fn assemble(
             ));
         }
     }
-    let traffic = traffic::parse(map.get("traffic"), issues);
+    let base = std::path::Path::new(file)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    let traffic = traffic::parse(map.get("traffic"), base, issues);
     let network = optional::<RawNetwork>(map, "network", issues);
     let entry: Option<String> = required(map, "entry", issues);
     let keys_written = map.get("traffic").and_then(|t| t.get("keys")).is_some();

@@ -47,6 +47,24 @@ pub const MAX_SLO_WINDOWS: u64 = 1_000_000;
 /// far beyond any single entry point, and still coarse next to the 1 ns clock.
 pub const MAX_RATE: f64 = 1e7;
 
+/// Largest trace file replayed (`traffic.trace`), in bytes: checked before
+/// it is read.
+pub const MAX_TRACE_BYTES: u64 = 256 << 20;
+
+/// Most arrivals a trace may list: they are held in memory (ten bytes each at
+/// most), shared by every replication.
+pub const MAX_TRACE_ARRIVALS: usize = 10_000_000;
+
+/// Most closed-loop users (`traffic.closed.users`): each is always either
+/// thinking (one pending timer) or waiting for its request.
+pub const MAX_CLOSED_USERS: u32 = 1_000_000;
+
+/// Most cron entries of a scenario (`cron:`).
+pub const MAX_CRON_ENTRIES: usize = 1_000;
+
+/// Most jobs one cron batch is split into (`parallel`).
+pub const MAX_CRON_PARALLEL: u32 = 100_000;
+
 /// Most retries of one request.
 pub const MAX_RETRIES: u32 = 100;
 

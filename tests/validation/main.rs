@@ -17,6 +17,7 @@ mod theory;
 
 mod availability;
 mod cache;
+mod closed;
 mod database;
 mod dns;
 mod loss;
