@@ -374,6 +374,54 @@ const CASES: &[Case] = &[
         expected: "its machines are in regions eu and us",
     },
     Case {
+        file: "closed_with_rate.yaml",
+        lines: &[5],
+        path: "traffic.rate",
+        expected: "applies to an open loop, and this traffic has `closed`",
+    },
+    Case {
+        file: "closed_zero_users.yaml",
+        lines: &[5],
+        path: "traffic.closed.users",
+        expected: "expected a positive number of users",
+    },
+    Case {
+        file: "closed_with_users.yaml",
+        lines: &[5],
+        path: "traffic.users",
+        expected: "the users are the loop's",
+    },
+    Case {
+        file: "closed_unknown_field.yaml",
+        lines: &[5],
+        path: "traffic.closed.ramp",
+        expected: "unknown field `ramp`",
+    },
+    Case {
+        file: "trace_missing_file.yaml",
+        lines: &[5],
+        path: "traffic.trace",
+        expected: "cannot read the trace `tests/bad/traces/no-such-file.csv`",
+    },
+    Case {
+        file: "trace_unsorted.yaml",
+        lines: &[5],
+        path: "traffic.trace",
+        expected: "traces/unsorted.csv:4: the times must not decrease",
+    },
+    Case {
+        file: "trace_not_a_number.yaml",
+        lines: &[5],
+        path: "traffic.trace",
+        expected: "traces/not_a_number.csv:3: expected a time in seconds",
+    },
+    Case {
+        file: "trace_unknown_type.yaml",
+        lines: &[5],
+        path: "traffic.trace",
+        expected: "traces/unknown_type.csv:3: `buy` is not a request type",
+    },
+    Case {
         file: "empty.yaml",
         lines: &[1],
         path: "",
@@ -469,6 +517,8 @@ fn the_gallery_has_one_file_per_case_and_nothing_else() {
     on_disk.sort();
     let mut listed: Vec<String> = CASES.iter().map(|c| c.file.to_string()).collect();
     listed.push("several_mistakes.yaml".to_string());
+    // The trace files that the trace cases name.
+    listed.push("traces".to_string());
     listed.sort();
     assert_eq!(on_disk, listed, "every file in tests/bad/ must be checked");
     assert!(CASES.len() >= 18);

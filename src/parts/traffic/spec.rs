@@ -225,20 +225,26 @@ pub fn parse(
     };
     // A `rate` that is written but wrong (or empty) is reported as such, not
     // as missing.
-    let rate_written = value.get("rate").is_some();
+    // So is a `closed` or a `trace` that is written but wrong: the rate is
+    // then not missing either.
+    let rate_written = ["rate", "closed", "trace"]
+        .iter()
+        .any(|field| value.get(field).is_some());
+    let open_written = value.get("rate").is_some();
     let raw: RawTraffic = parse_lenient(value, "traffic", issues)?;
-    check_traffic(raw, rate_written, base, issues)
+    check_traffic(raw, (rate_written, open_written), base, issues)
 }
 
-/// Checks the traffic; `rate_written` says the file has a `rate` (possibly one
-/// that failed to parse and was already reported).
+/// Checks the traffic; `rate_written` says the file has a source of
+/// requests (`rate`, `closed` or `trace`, possibly one that failed to parse
+/// and was already reported), `open_written` that it has a `rate`.
 fn check_traffic(
     raw: RawTraffic,
-    rate_written: bool,
+    (rate_written, open_written): (bool, bool),
     base: &Path,
     issues: &mut Vec<Issue>,
 ) -> Option<Traffic> {
-    let open = check_exclusive(&raw, rate_written, issues);
+    let open = check_exclusive(&raw, open_written, issues);
     let schedule = if open {
         check_schedule(&raw, rate_written, issues)
     } else {
