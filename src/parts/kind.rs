@@ -174,9 +174,16 @@ pub trait Part: Component<Msg, World> {
 
     /// Replica `replica` works at its normal speed again.
     fn normal_speed(&mut self, _replica: u32, _ctx: &mut Ctx<'_>) {}
+    /// A batch job has rebuilt what it holds: it fills with the entries it
+    /// would hold in the long run (a cache; every other kind ignores it).
+    fn warm(&mut self, _ctx: &mut Ctx<'_>) {}
 
     /// Carries out `order`, replica by replica.
     fn obey(&mut self, order: Order, ctx: &mut Ctx<'_>) {
+        if order.action == Action::Warm {
+            self.warm(ctx);
+            return;
+        }
         for replica in addressed(order.replica, order.replicas) {
             match order.action {
                 Action::Crash => self.crash(replica, ctx),
@@ -185,6 +192,7 @@ pub trait Part: Component<Msg, World> {
                     self.slow_down(replica, f64::from(factor_milli) / 1000.0, ctx)
                 }
                 Action::Normal => self.normal_speed(replica, ctx),
+                Action::Warm => {}
             }
         }
     }

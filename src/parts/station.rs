@@ -483,6 +483,7 @@ pub struct ServiceTime {
     mean_ns: Vec<f64>,
     shape: Shape,
     salt: u64,
+    speed: f64,
 }
 
 impl ServiceTime {
@@ -492,7 +493,15 @@ impl ServiceTime {
             mean_ns: spec.work.iter().map(|w| w.0 as f64 / spec.speed).collect(),
             shape: spec.shape.clone(),
             salt: stream_seed(0, 0, &[name, "service"]),
+            speed: spec.speed,
         }
+    }
+
+    /// Returns the time a batch job of fixed `work_ns` (at speed 1) holds a
+    /// core: its work divided by the core's speed, with no draw.
+    #[inline]
+    pub fn fixed(&self, work_ns: u64) -> SimTime {
+        SimTime::from_nanos_f64(work_ns as f64 / self.speed)
     }
 
     /// Draws the time a request of type `kind` with seed `request_seed` holds a core.

@@ -4,6 +4,7 @@
 use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
 use crate::metrics::{Recorder, Window};
 use crate::model::Msg;
+use crate::parts::cron::Cron;
 use crate::parts::failures::Injector;
 use crate::parts::geography::{Placement, NO_REGION};
 use crate::parts::traffic::{Client, ClientStreams, Source};
@@ -42,7 +43,7 @@ fn mark_schedule(scenario: &Scenario, recorder: &mut Recorder) {
 pub type Run = Simulation<Msg, World, AnyPart>;
 
 /// Builds the simulation of one replication: components in file order, then
-/// the failure schedule (if any), then the clients.
+/// the failure schedule (if any), the batch jobs (if any), then the clients.
 pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
     let mut recorder = Recorder::new(window, scenario.duration, scenario.slo);
     mark_schedule(scenario, &mut recorder);
@@ -82,6 +83,14 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
             topology,
             scenario.seed,
             replication,
+        )));
+    }
+    if !scenario.cron.is_empty() {
+        sim.add(AnyPart::Cron(Cron::new(
+            &scenario.cron,
+            topology,
+            scenario.duration,
+            window,
         )));
     }
     let entry = ComponentId(scenario.entry as u32);

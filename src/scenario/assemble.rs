@@ -16,7 +16,7 @@ use crate::keys::{KeySpace, Popularity};
 use crate::metrics::Slo;
 use crate::parts::geography::Geography;
 use crate::parts::traffic::{self, RequestType, Traffic};
-use crate::parts::{failures, ComponentDecl, Registry, SpecContext, Topology};
+use crate::parts::{cron, failures, ComponentDecl, Registry, SpecContext, Topology};
 use crate::spec::limits::{
     MAX_COMPONENTS, MAX_MACHINES, MAX_NAME_CHARS, MAX_SLO_WINDOWS, MAX_TEXT_CHARS,
 };
@@ -36,6 +36,7 @@ const TOP_LEVEL: &[&str] = &[
     "network",
     "components",
     "failures",
+    "cron",
     "slo",
     "regions",
     "lesson",
@@ -132,6 +133,13 @@ pub fn assemble(
         .get("failures")
         .map(|f| failures::parse(f, &topology, &regions, duration, issues, warnings))
         .unwrap_or_default();
+    let cron = map
+        .get("cron")
+        .map(|c| {
+            let keys = traffic.as_ref().and_then(|t| t.keys.as_ref());
+            cron::parse(c, &topology, keys, issues)
+        })
+        .unwrap_or_default();
     let slo = check_slo(optional::<RawSlo>(map, "slo", issues), issues);
     if let Some(duration) = duration.filter(|d| *d > warmup) {
         check_slo_windows(&slo, duration - warmup, issues);
@@ -154,6 +162,7 @@ pub fn assemble(
         components,
         topology,
         failures,
+        cron,
         slo,
         regions,
         lesson,

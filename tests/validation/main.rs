@@ -18,6 +18,7 @@ mod theory;
 mod availability;
 mod cache;
 mod closed;
+mod cron;
 mod database;
 mod dns;
 mod loss;

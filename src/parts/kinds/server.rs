@@ -19,7 +19,7 @@ use slab::Slab;
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{ComponentStats, Measure, Presence, Reading};
-use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA, JOB_KIND};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     any_replica, busiest, little_readings, load_spread, parse_with_station, Admission,
@@ -386,6 +386,12 @@ impl Server {
             .request(call.req)
             .map_or((0, 0), |r| (r.kind, r.user));
         let now = ctx.now();
+        if kind == JOB_KIND {
+            // A batch job has no user and no session: straight to the cores.
+            let token = self.new_job(call, kind, replica, Stage::Local, now);
+            self.admit(token, Verdict::Found, user, ctx);
+            return;
+        }
         if self.store.is_some() {
             // The session comes first: the work starts once the store has answered.
             let token = self.new_job(call, kind, replica, Stage::SessionRead, now);
@@ -433,7 +439,7 @@ impl Server {
         job.stage = Stage::Local;
         job.queued_at = now;
         job.login = verdict.logs_in();
-        let (call, replica) = (job.call, job.replica);
+        let (call, replica, job_kind) = (job.call, job.replica, job.kind);
         match self.stations[replica as usize].arrive(token, now) {
             Admission::Started => {
                 self.presence.enter(now);
@@ -445,6 +451,9 @@ impl Server {
                 send_reply(ctx, &call, Outcome::Rejected);
                 return;
             }
+        }
+        if job_kind == JOB_KIND {
+            return;
         }
         if let Some(sessions) = self.sessions.as_mut() {
             let local = self.store.is_none().then_some(replica);
@@ -517,7 +526,11 @@ impl Server {
             }
             None => 0,
         };
-        let mut time = self.service.draw(job.kind, seed);
+        let mut time = if job.kind == JOB_KIND {
+            self.service.fixed(seed)
+        } else {
+            self.service.draw(job.kind, seed)
+        };
         if job.login {
             time += self.sessions.as_ref().map_or(SimTime::ZERO, |s| s.login_time);
         }
