@@ -422,6 +422,30 @@ const CASES: &[Case] = &[
         expected: "traces/unknown_type.csv:3: `buy` is not a request type",
     },
     Case {
+        file: "cron_every_shorter_than_work.yaml",
+        lines: &[7],
+        path: "cron[0].every",
+        expected: "the period must not be shorter than the work",
+    },
+    Case {
+        file: "cron_on_not_a_server.yaml",
+        lines: &[7],
+        path: "cron[0].on",
+        expected: "`pages` is a cache: batch jobs run on the cores of a server",
+    },
+    Case {
+        file: "cron_warms_not_a_cache.yaml",
+        lines: &[7],
+        path: "cron[0].warms",
+        expected: "`db` is a database: a batch job warms a cache",
+    },
+    Case {
+        file: "cron_unknown_field.yaml",
+        lines: &[7],
+        path: "cron[0].start",
+        expected: "unknown field `start`",
+    },
+    Case {
         file: "empty.yaml",
         lines: &[1],
         path: "",
