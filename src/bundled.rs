@@ -47,6 +47,11 @@ pub const BUNDLED: &[(&str, &str)] = &[
     bundle!("sessions-store-replicated"),
     bundle!("retry-storm"),
     bundle!("retry-backoff"),
+    bundle!("traffic-diurnal"),
+    bundle!("traffic-flash-crowd"),
+    bundle!("overload-open"),
+    bundle!("overload-closed"),
+    bundle!("cron-precompute"),
 ];
 
 /// Returns the text of the bundled scenario `name` (with or without `.yaml`).

@@ -163,8 +163,12 @@ pub enum Action {
     /// The replica works at its normal speed again.
     Normal,
     /// A batch job has just rebuilt what a cache holds: it fills with the
-    /// keys it would hold in the long run (the whole cache, once).
-    Warm,
+    /// keys it would hold in the long run (the whole cache, once), valid
+    /// until the next rebuild, `life_ms` from now.
+    Warm {
+        /// How long the rebuilt entries stay valid, in milliseconds.
+        life_ms: u32,
+    },
 }
 
 /// An order for one replica of a component, or for all of them.

@@ -379,8 +379,12 @@ impl Cron {
             tally.batch_ns += (now - batch.started).0 as f64;
         }
         if let (false, Some(cache)) = (batch.failed, self.entries[e].warms) {
+            // The rebuilt pages hold until the next rebuild.
+            let life_ms = self.entries[e].every.0 / 1_000_000;
             let order = Order {
-                action: Action::Warm,
+                action: Action::Warm {
+                    life_ms: u32::try_from(life_ms).unwrap_or(u32::MAX),
+                },
                 replica: ANY_REPLICA,
                 replicas: 0,
             };

@@ -652,19 +652,20 @@ fn warm_up(
 
 /// Empties every node and fills it with the keys LRU would hold in the long
 /// run, as a batch job that precomputes them does at `now`: every entry is
-/// fresh, and lives its whole `ttl` from now.
+/// fresh and stays valid until the next rebuild, `life` from now (a cache
+/// without a `ttl` keeps its entries until evicted, as always).
 fn refill(
     nodes: &mut [Store],
     ring: &Ring,
     keys: &KeySpace,
-    (ttl, now): (Option<SimTime>, SimTime),
+    (ttl, now, life): (Option<SimTime>, SimTime, SimTime),
     eviction: EvictionKind,
     rng: &mut SimRng,
 ) {
     for store in nodes.iter_mut() {
         store.clear(eviction);
     }
-    let expires = ttl.map_or(SimTime::MAX, |ttl| now + ttl);
+    let expires = ttl.map_or(SimTime::MAX, |_| now + life);
     fill(nodes, ring, keys, rng, |_| expires);
 }
 
@@ -766,8 +767,9 @@ impl Part for Cache {
     }
 
     /// A batch job rebuilt what the cache holds: every node up is emptied
-    /// and filled again with the keys LRU would hold in the long run, fresh.
-    fn warm(&mut self, ctx: &mut Ctx<'_>) {
+    /// and filled again with the keys LRU would hold in the long run, valid
+    /// for `life`.
+    fn warm(&mut self, life: SimTime, ctx: &mut Ctx<'_>) {
         let Some(keys) = self.keys else {
             return;
         };
@@ -776,7 +778,7 @@ impl Part for Cache {
             &mut self.nodes,
             &self.ring,
             &keys,
-            (self.ttl, now),
+            (self.ttl, now, life),
             self.eviction,
             &mut self.refill_rng,
         );
