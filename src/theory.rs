@@ -87,6 +87,57 @@ pub fn mva(demands: &[f64], think: f64, users: u32) -> Mva {
     }
 }
 
+/// Blocking probability of an M/G/1/K queue: Poisson arrivals, one server,
+/// room for `k` requests in all (the one in service included), offered load
+/// `rho` = λ·E[S], where `arrivals(n)` is the probability that `n` requests
+/// arrive during one service.
+///
+/// The number left behind by departures is a Markov chain on 0..k−1 (the
+/// embedded chain); its stationary law π gives the blocking probability
+/// `1 − 1 / (π₀ + ρ)` (Gross and Harris, *Fundamentals of Queueing Theory*,
+/// M/G/1/K): the server is busy a share `1 − p₀` of the time, so the
+/// admitted rate λ(1 − P_K) equals (1 − p₀)/E[S], and PASTA with the
+/// departures' view of the queue gives p₀ = π₀ (1 − P_K).
+pub fn mg1k_blocking(k: u32, rho: f64, arrivals: impl Fn(u32) -> f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    let k = k as usize;
+    let a: Vec<f64> = (0..k as u32).map(&arrivals).collect();
+    // Balance of state j (j < k − 1): π_j = π₀ a_j + Σ_{i=1}^{j+1} π_i a_{j−i+1},
+    // solved for π_{j+1} from π₀ = 1, then normalised.
+    let mut pi = vec![1.0];
+    for j in 0..k - 1 {
+        let inflow: f64 = (1..=j).map(|i| pi[i] * a[j - i + 1]).sum();
+        pi.push((pi[j] - pi[0] * a[j] - inflow) / a[0]);
+    }
+    let total: f64 = pi.iter().sum();
+    1.0 - 1.0 / (pi[0] / total + rho)
+}
+
+/// Blocking probability of an M/D/1/K queue with offered load `rho`: the
+/// arrivals during a service of fixed length are Poisson of mean `rho`.
+pub fn md1k_blocking(k: u32, rho: f64) -> f64 {
+    mg1k_blocking(k, rho, |n| {
+        // e^−ρ ρⁿ / n!, built up term by term.
+        (1..=n).fold((-rho).exp(), |p, i| p * rho / f64::from(i))
+    })
+}
+
+/// The rate a token bucket of `burst` tokens refilled continuously at `rate`
+/// lets through from Poisson arrivals at `lambda` (per second both).
+///
+/// The bucket's deficit (burst minus its tokens), counted in refill time, is
+/// the work in an M/D/1 queue whose requests each bring one token's refill
+/// time, 1/rate, and which admits a request only while the deficit is at most
+/// burst − 1 tokens: with deterministic service that is exactly while fewer
+/// than `burst` requests are in the system. So the bucket is an M/D/1/K queue
+/// with K = burst and ρ = λ/rate, and lets through λ(1 − P_K). With burst 1
+/// this is λ·rate/(λ + rate), as the M/G/1/1 loss system gives.
+pub fn token_bucket_admitted(lambda: f64, rate: f64, burst: u32) -> f64 {
+    lambda * (1.0 - md1k_blocking(burst, lambda / rate))
+}
+
 /// Solves `occupancy(T) = capacity` for the characteristic time `T` of a cache
 /// (in requests), where `occupancy` is increasing from 0 to the key count.
 fn characteristic_time(capacity: f64, occupancy: impl Fn(f64) -> f64) -> f64 {
@@ -264,6 +315,35 @@ mod tests {
         // Many users saturate the bottleneck: X -> 1 / D_max.
         let many = mva(&[0.1, 0.3], 2.0, 500);
         assert!((many.throughput - 1.0 / 0.3).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_m_g_1_k_chain_matches_known_cases() {
+        // Exponential service: n arrivals during a service with probability
+        // ρⁿ / (1 + ρ)^(n+1); the chain must give the M/M/1/K birth-death law.
+        for rho in [0.3f64, 1.0, 1.7] {
+            for k in 1..=8 {
+                let geometric = |n: u32| (rho / (1.0 + rho)).powi(n as i32) / (1.0 + rho);
+                let chain = mg1k_blocking(k, rho, geometric);
+                let exact = mmck_distribution(1, k, rho, 1.0)[k as usize];
+                assert!(
+                    (chain - exact).abs() < 1e-12,
+                    "ρ {rho}, K {k}: {chain} vs {exact}"
+                );
+            }
+        }
+        // K = 1 is the loss system, insensitive to the law of service.
+        assert!((md1k_blocking(1, 2.0) - 2.0 / 3.0).abs() < 1e-12);
+        // M/D/1/2 by hand: π₁/π₀ = (1 − a₀)/a₀ = e^ρ − 1, so
+        // P₂ = 1 − 1/(e^−ρ + ρ) at ρ = 1.
+        let by_hand = 1.0 - 1.0 / ((-1.0f64).exp() + 1.0);
+        assert!((md1k_blocking(2, 1.0) - by_hand).abs() < 1e-12);
+        // A deterministic server smooths: less blocking than an exponential one.
+        assert!(md1k_blocking(5, 1.0) < mmck_distribution(1, 5, 1.0, 1.0)[5]);
+        // The token bucket: burst 1 at λ = r = 100/s lets 50/s through, and a
+        // deep bucket under light load lets nearly everything through.
+        assert!((token_bucket_admitted(100.0, 100.0, 1) - 50.0).abs() < 1e-12);
+        assert!((token_bucket_admitted(50.0, 100.0, 40) - 50.0).abs() < 1e-9);
     }
 
     #[test]

@@ -342,8 +342,18 @@ pub const CORE: &[&Measure] = &[
 /// by their path: N and Z, and the response time law's R = N / X − Z from
 /// the measured throughput X, beside the measured mean latency.
 pub const CLOSED: &[&Measure] = &[
-    &Measure::new("closed.users", "closed-loop users (N)", Unit::Count, Better::Neither),
-    &Measure::new("closed.think_ms", "think time (Z)", Unit::Ms, Better::Neither),
+    &Measure::new(
+        "closed.users",
+        "closed-loop users (N)",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "closed.think_ms",
+        "think time (Z)",
+        Unit::Ms,
+        Better::Neither,
+    ),
     // Undefined when nothing was answered (X = 0).
     &Measure::new(
         "closed.law_latency_ms",
@@ -391,10 +401,7 @@ pub fn core(path: &str) -> Option<&'static Measure> {
             .then(|| CRON.iter().copied().find(|m| m.key == key))
             .flatten();
     }
-    CORE.iter()
-        .chain(CLOSED)
-        .copied()
-        .find(|m| m.key == path)
+    CORE.iter().chain(CLOSED).copied().find(|m| m.key == path)
 }
 
 /// The declaration shared by the unsuccessful endings (`errors.rejected`...).

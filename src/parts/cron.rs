@@ -23,9 +23,7 @@ use crate::model::{
     SINGLE_ATTEMPT,
 };
 use crate::parts::{Ctx, Part, Topology, World};
-use crate::spec::limits::{
-    MAX_CRON_ENTRIES, MAX_CRON_PARALLEL, MAX_NAME_CHARS, MAX_WARM_KEYS,
-};
+use crate::spec::limits::{MAX_CRON_ENTRIES, MAX_CRON_PARALLEL, MAX_NAME_CHARS, MAX_WARM_KEYS};
 use crate::spec::{join_index, join_key, no_such_component, parse_lenient, Duration, Issue};
 
 /// One entry of `cron:`, validated.
@@ -388,7 +386,11 @@ impl Cron {
                 replica: ANY_REPLICA,
                 replicas: 0,
             };
-            ctx.send(ComponentId(cache as u32), SimTime::ZERO, Msg::Control(order));
+            ctx.send(
+                ComponentId(cache as u32),
+                SimTime::ZERO,
+                Msg::Control(order),
+            );
         }
     }
 }

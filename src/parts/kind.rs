@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::topology::{SessionFacts, Topology};
@@ -16,7 +17,7 @@ use crate::engine::{stream_rng, Component, ComponentId, SimRng, SimTime};
 use crate::keys::KeySpace;
 use crate::metrics::{Measure, Window};
 use crate::model::{addressed, Action, Msg, Order};
-use crate::spec::{no_such_component, Issue};
+use crate::spec::{join_key, no_such_component, Issue};
 
 /// A kind of component: what `kind: NAME` means in a scenario file.
 ///
@@ -275,6 +276,66 @@ impl<'a> SpecContext<'a> {
             .iter()
             .position(|t| t.name == name)
             .ok_or_else(|| Issue::new(path, self.not_a_type(name)))
+    }
+
+    /// Resolves where each request type goes, for a kind that forwards
+    /// requests (a balancer, a proxy): `routes: {type: component}` (L7), with
+    /// `targets` as the component of every type it does not name.
+    ///
+    /// `what` says what `targets` is (`the component to balance over`) in the
+    /// message for a component that gives neither. Returns one component per
+    /// request type, or pushes the issues found and returns an empty list.
+    pub fn routes(
+        &self,
+        targets: Option<&str>,
+        routes: Option<&IndexMap<String, String>>,
+        path: &str,
+        what: &str,
+        issues: &mut Vec<Issue>,
+    ) -> Vec<usize> {
+        let before = issues.len();
+        let default_target = targets.and_then(|t| {
+            self.resolve(t, &join_key(path, "targets"))
+                .map_err(|e| issues.push(e))
+                .ok()
+        });
+        let mut chosen: Vec<Option<usize>> = vec![default_target; self.types.len()];
+        for (kind, target) in routes.into_iter().flatten() {
+            let route_path = join_key(&join_key(path, "routes"), kind);
+            let t = self
+                .request_type(kind, &route_path)
+                .map_err(|e| issues.push(e))
+                .ok();
+            let c = self
+                .resolve(target, &route_path)
+                .map_err(|e| issues.push(e))
+                .ok();
+            if let (Some(t), Some(c)) = (t, c) {
+                chosen[t] = Some(c);
+            }
+        }
+        if targets.is_none() && routes.is_none() {
+            issues.push(Issue::new(
+                path,
+                format!("missing field `targets` ({what}) or `routes`"),
+            ));
+        } else if issues.len() == before {
+            for (t, route) in chosen.iter().enumerate() {
+                if route.is_none() {
+                    issues.push(Issue::new(
+                        join_key(path, "routes"),
+                        format!(
+                            "no route for request type `{}` (add it, or give `targets` as the default)",
+                            self.types[t].name
+                        ),
+                    ));
+                }
+            }
+        }
+        if issues.len() > before {
+            return Vec::new();
+        }
+        chosen.into_iter().flatten().collect()
     }
 
     /// Returns the message for a request type name that is not in the mix.

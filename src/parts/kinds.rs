@@ -217,6 +217,7 @@ kinds! {
     LoadBalancer => load_balancer,
     Cache => cache,
     Database => database,
+    Proxy => proxy,
     Dns => dns,
 }
 

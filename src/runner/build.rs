@@ -73,9 +73,7 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
         think: stream_rng(scenario.seed, replication, &["traffic", "think"]),
     };
     if let Source::Closed(closed) = scenario.traffic.source {
-        sim.shared
-            .recorder
-            .closed_loop(closed.users, closed.think);
+        sim.shared.recorder.closed_loop(closed.users, closed.think);
     }
     if !scenario.failures.is_empty() {
         sim.add(AnyPart::Injector(Injector::new(

@@ -65,6 +65,11 @@ pub const MAX_CRON_ENTRIES: usize = 1_000;
 /// Most jobs one cron batch is split into (`parallel`).
 pub const MAX_CRON_PARALLEL: u32 = 100_000;
 
+/// Largest burst of a proxy's rate limit, in tokens: a bucket is one
+/// floating-point number, exact far beyond it, and a burst this large is no
+/// limit at all.
+pub const MAX_BURST: u32 = 1_000_000_000;
+
 /// Most retries of one request.
 pub const MAX_RETRIES: u32 = 100;
 

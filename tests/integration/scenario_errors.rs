@@ -451,6 +451,36 @@ const CASES: &[Case] = &[
         path: "",
         expected: "expected a mapping",
     },
+    Case {
+        file: "rate_limit_zero_rate.yaml",
+        lines: &[11],
+        path: "components.edge.rate_limit.rate",
+        expected: "expected a positive rate",
+    },
+    Case {
+        file: "rate_limit_zero_burst.yaml",
+        lines: &[13],
+        path: "components.edge.rate_limit.burst",
+        expected: "expected a burst of at least 1 token",
+    },
+    Case {
+        file: "rate_limit_unknown_per.yaml",
+        lines: &[13],
+        path: "components.edge.rate_limit.per",
+        expected: "`ip`, expected `user` or `global`",
+    },
+    Case {
+        file: "proxy_targets_missing_component.yaml",
+        lines: &[10],
+        path: "components.edge.targets",
+        expected: "no component is called `wbe`",
+    },
+    Case {
+        file: "proxy_unknown_field.yaml",
+        lines: &[13],
+        path: "components.edge.rate_limit.window",
+        expected: "unknown field `window`, expected one of `rate`, `burst`, `per`",
+    },
 ];
 
 /// Returns the file's path as given on the command line.

@@ -31,7 +31,11 @@ fn a_replay_offers_exactly_the_arrivals_listed_in_the_window() {
         .filter(in_window)
         .filter(|(_, k)| k.as_deref() == Some("api"))
         .count() as f64;
-    let drawn = all.iter().filter(in_window).filter(|(_, k)| k.is_none()).count() as f64;
+    let drawn = all
+        .iter()
+        .filter(in_window)
+        .filter(|(_, k)| k.is_none())
+        .count() as f64;
     let db = number(&run.json[0], "components.db.completed");
     assert!(db >= named_api && db <= named_api + drawn, "db served {db}");
     assert!(db > named_api, "no unnamed line was drawn as api");

@@ -55,7 +55,11 @@ fn a_batch_on_free_cores_runs_in_exact_waves() {
             // The jobs count in the worker's utilisation, not in the clients'.
             let busy = 6.0 * f64::from(jobs) / (3600.0 * f64::from(cores));
             let worker = &run.components[1];
-            assert!((worker.utilization - busy).abs() < 1e-9, "{}", worker.utilization);
+            assert!(
+                (worker.utilization - busy).abs() < 1e-9,
+                "{}",
+                worker.utilization
+            );
             assert_eq!(run.requests.offered, run.components[0].completed);
         }
     }

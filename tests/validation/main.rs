@@ -24,5 +24,6 @@ mod dns;
 mod loss;
 mod multi_server;
 mod networks;
+mod proxy;
 mod sessions;
 mod single_server;

@@ -18,21 +18,19 @@ use serde_json::Value;
 use slab::Slab;
 
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{ComponentStats, Measure, Presence, Reading};
+use crate::metrics::{ComponentStats, Measure};
 use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA, JOB_KIND};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    any_replica, busiest, little_readings, load_spread, parse_with_station, Admission,
-    ServiceTime, Station, StationSpec, BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE,
-    LITTLE_GAP, LOAD_SPREAD, SOJOURN_MS,
+    parse_replicas, parse_with_station, work_of, work_tag, Admission, StationSpec, Stations,
+    BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, LOAD_SPREAD, SOJOURN_MS,
 };
 use crate::parts::{
-    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SessionFacts, SpecContext,
-    Topology, World,
+    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SessionFacts,
+    SpecContext, Topology, World,
 };
 pub use sessions::{Keeper, SessionMiss, SessionSpec};
 use sessions::{RawSessionFields, Sessions, Verdict};
-use crate::spec::limits::MAX_REPLICAS;
 use crate::spec::{join_index, join_key, Duration, Issue};
 
 /// How a server issues its calls.
@@ -153,20 +151,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     let Some((raw, station)) = parse_with_station::<Raw>(body, path, &mut issues) else {
         return Err(issues);
     };
-    let replicas = raw.replicas.unwrap_or(1);
-    if replicas == 0 {
-        issues.push(Issue::new(
-            join_key(path, "replicas"),
-            "expected a positive number of replicas, found 0",
-        ));
-    } else if replicas > MAX_REPLICAS {
-        issues.push(Issue::new(
-            join_key(path, "replicas"),
-            format!(
-                "{replicas} replicas is beyond what one simulation holds (at most {MAX_REPLICAS})"
-            ),
-        ));
-    }
+    let replicas = parse_replicas(raw.replicas, path, &mut issues);
     let station = station.validate(path, cx, None, &mut issues);
     let calls = match &raw.calls {
         None => vec![Vec::new(); cx.types.len()],
@@ -299,10 +284,8 @@ struct Store {
 pub struct Server {
     name: String,
     fanout: Fanout,
-    stations: Vec<Station>,
-    /// Requests in the stations (queued or on a core), over all replicas.
-    presence: Presence,
-    service: ServiceTime,
+    /// The cores of its machines.
+    stations: Stations,
     jobs: Slab<Job>,
     next_serial: u32,
     /// Per request type: the called components and whether each is co-located.
@@ -335,11 +318,7 @@ impl Server {
         Self {
             name: bx.name().to_string(),
             fanout: spec.fanout,
-            stations: (0..spec.replicas)
-                .map(|_| Station::new(spec.station.cores, spec.station.queue, bx.window))
-                .collect(),
-            presence: Presence::new(bx.window),
-            service: ServiceTime::new(&spec.station, bx.name()),
+            stations: Stations::new(&spec.station, spec.replicas, bx.name(), bx.window),
             jobs: Slab::new(),
             next_serial: 0,
             calls: spec
@@ -366,21 +345,13 @@ impl Server {
     }
 
     fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
-        let replicas = self.stations.len() as u32;
-        let replica = if call.replica < replicas {
-            call.replica
-        } else {
-            any_replica(replicas, &mut self.route_rng)
+        let replica = match self.lifecycle.machine_for(&call, &mut self.route_rng, ctx) {
+            Ok(replica) => replica,
+            Err(cause) => {
+                send_reply(ctx, &call, Outcome::Failed(cause));
+                return;
+            }
         };
-        if ctx.shared.cut_to(call.zone, ctx.me(), replica) {
-            send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
-            return;
-        }
-        if !self.lifecycle.is_up(replica) {
-            // A machine that is down refuses the connection.
-            send_reply(ctx, &call, Outcome::Failed(Cause::Down));
-            return;
-        }
         let (kind, user) = ctx
             .shared
             .request(call.req)
@@ -440,12 +411,9 @@ impl Server {
         job.queued_at = now;
         job.login = verdict.logs_in();
         let (call, replica, job_kind) = (job.call, job.replica, job.kind);
-        match self.stations[replica as usize].arrive(token, now) {
-            Admission::Started => {
-                self.presence.enter(now);
-                self.start(token, ctx);
-            }
-            Admission::Queued => self.presence.enter(now),
+        match self.stations.arrive(replica, token, now) {
+            Admission::Started => self.start(token, ctx),
+            Admission::Queued => {}
             Admission::Rejected => {
                 self.jobs.remove(token as usize);
                 send_reply(ctx, &call, Outcome::Rejected);
@@ -518,27 +486,15 @@ impl Server {
         let Some(job) = self.jobs.get(token as usize) else {
             return;
         };
-        let waited = ctx.now() - job.queued_at;
-        let seed = match ctx.shared.requests.get_mut(job.call.req as usize) {
-            Some(req) => {
-                req.wait += waited;
-                req.seed
-            }
-            None => 0,
+        // A login adds its work to the request's own.
+        let login = match (job.login, self.sessions.as_ref()) {
+            (true, Some(sessions)) => sessions.login_time,
+            _ => SimTime::ZERO,
         };
-        let mut time = if job.kind == JOB_KIND {
-            self.service.fixed(seed)
-        } else {
-            self.service.draw(job.kind, seed)
-        };
-        if job.login {
-            time += self.sessions.as_ref().map_or(SimTime::ZERO, |s| s.login_time);
-        }
         let slowdown = self.lifecycle.slowdown(job.replica);
-        if slowdown != 1.0 {
-            time = SimTime::from_nanos_f64(time.0 as f64 * slowdown);
-        }
-        let tag = u64::from(token) | (u64::from(job.serial) << 32);
+        let (req, kind, queued_at) = (job.call.req, job.kind, job.queued_at);
+        let time = self.stations.begin(ctx, req, kind, queued_at, login, slowdown);
+        let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
 
@@ -548,8 +504,7 @@ impl Server {
             self.switched_over((tag & u64::from(u32::MAX)) as u32, ctx);
             return;
         }
-        let token = (tag & u64::from(u32::MAX)) as u32;
-        let serial = (tag >> 32) as u32;
+        let (token, serial) = work_of(tag);
         match self.jobs.get(token as usize) {
             Some(job) if job.stage == Stage::Local && job.serial == serial => {
                 self.served(token, ctx)
@@ -565,8 +520,7 @@ impl Server {
             return;
         };
         let job = *job;
-        self.presence.leave(ctx.now(), job.queued_at);
-        if let Some(next) = self.stations[job.replica as usize].depart(ctx.now()) {
+        if let Some(next) = self.stations.done(job.replica, job.queued_at, ctx.now()) {
             self.start(next, ctx);
         }
         if job.login && self.store.is_some() {
@@ -686,7 +640,7 @@ impl Server {
 
     /// Replica `r` crashed: everything it held is lost, its sessions too.
     fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
-        self.stations[r as usize].reset(ctx.now());
+        self.stations.reset(r, ctx.now());
         if let Some(sessions) = self.sessions.as_mut() {
             sessions.crash(r);
         }
@@ -702,8 +656,7 @@ impl Server {
             };
             let call = job.call;
             if job.stage == Stage::Local {
-                // It leaves the station unserved: its time there still counts.
-                self.presence.leave(ctx.now(), job.queued_at);
+                self.stations.abandon(job.queued_at, ctx.now());
             }
             if job.pending > 0 {
                 // Waiting for its calls or the store: kept until they answer.
@@ -728,13 +681,9 @@ impl Component<Msg, World> for Server {
                 zone,
                 replica,
             } => {
-                // A machine that is down, or cut off, does not answer probes.
-                let here = ctx.shared.zone(ctx.me(), replica);
-                if !self.lifecycle.is_up(replica) || ctx.shared.cut(zone, here) {
-                    return;
-                }
-                let load = self.stations.get(replica as usize).map_or(0, Station::load);
-                send_load(ctx, reply_to, replica, load);
+                let up = self.lifecycle.is_up(replica);
+                let load = self.stations.load(replica);
+                answer_probe(ctx, up, reply_to, zone, replica, load);
             }
             Msg::Load { .. } | Msg::Control(_) => {}
         }
@@ -742,17 +691,13 @@ impl Component<Msg, World> for Server {
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
-        let cores: u32 = self.stations.iter().map(Station::cores).sum();
-        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
-        let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
-        let mut extra = self.lifecycle.readings(now).to_vec();
-        if self.stations.len() > 1 {
-            extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
-            extra.push(Reading::of(&LOAD_SPREAD, load_spread(&mut self.stations, now)));
-        }
         // A run stopped early has its window cut at the stop.
         let end = ctx.shared.recorder.window().end;
-        extra.extend(little_readings(self.presence.terms(end)));
+        let cores = self.stations.figures(now, end);
+        let mut extra = self.lifecycle.readings(now).to_vec();
+        extra.extend(cores.busiest);
+        extra.extend(cores.load_spread);
+        extra.extend(cores.little);
         let levels = self.lifecycle.levels(now);
         if let Some(sessions) = &self.sessions {
             ctx.shared.recorder.sessions(sessions.counts());
@@ -760,11 +705,11 @@ impl Component<Msg, World> for Server {
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
-            utilization: busy / f64::from(cores.max(1)),
-            cores,
-            mean_queue: waiting,
-            completed: self.stations.iter().map(|s| s.completed).sum(),
-            rejected: self.stations.iter().map(|s| s.rejected).sum(),
+            utilization: cores.utilization,
+            cores: cores.cores,
+            mean_queue: cores.mean_queue,
+            completed: cores.completed,
+            rejected: cores.rejected,
             extra,
             up_levels: levels,
         });
