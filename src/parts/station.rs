@@ -454,6 +454,18 @@ impl Station {
         (self.busy.value() as usize + self.queue.len()) as u32
     }
 
+    /// Returns the cores busy now.
+    #[inline]
+    pub fn busy(&self) -> u32 {
+        self.busy.value() as u32
+    }
+
+    /// Returns the requests waiting now.
+    #[inline]
+    pub fn waiting(&self) -> u32 {
+        self.queue.len() as u32
+    }
+
     /// Returns the time-averaged number of busy cores.
     pub fn mean_busy(&mut self, now: SimTime) -> f64 {
         self.busy.mean(now)
@@ -504,6 +516,12 @@ impl ServiceTime {
         }
         let mut rng = request_rng(request_seed ^ self.salt);
         SimTime::from_nanos_f64(mean * self.shape.sample(&mut rng))
+    }
+
+    /// Returns the mean time a request of type `kind` holds a core [ns].
+    #[inline]
+    pub fn mean_ns(&self, kind: u16) -> f64 {
+        self.mean_ns.get(kind as usize).copied().unwrap_or(0.0)
     }
 
     /// Returns true when every type has zero work (the station adds no time).

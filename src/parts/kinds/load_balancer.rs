@@ -28,7 +28,7 @@ pub use strategy::StrategyKind;
 
 use crate::engine::{stream_seed, Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Presence, Reading, Unit, Window};
-use crate::model::{Call, Cause, Msg, Outcome};
+use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::expiring::ExpiringMap;
 use crate::parts::health::{HealthCheck, ProbeState, RawHealthCheck, PROBES};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
@@ -309,12 +309,49 @@ struct Pool {
     /// With `sticky: cookie`, the replica of each user seen within the
     /// cookie's idle lifetime.
     cookies: Option<ExpiringMap<u32>>,
+    /// Whether each replica is registered as taking work (an autoscaled
+    /// target registers and deregisters its replicas; the others keep all).
+    registered: Vec<bool>,
+    /// The generation of the target's registrations last read.
+    generation: u64,
 }
 
 impl Pool {
     /// Returns true if the balancer sends traffic to `replica`.
     fn healthy(&self, replica: u32) -> bool {
         self.health.get(replica as usize).is_some_and(|h| h.healthy)
+            && self.registered.get(replica as usize).copied().unwrap_or(false)
+    }
+
+    /// Reads the target's registrations again if they changed: a replica
+    /// that leaves is no longer chosen (whatever its health), and one that
+    /// joins starts healthy and empty, as a new machine does.
+    #[inline]
+    fn sync(&mut self, world: &World) {
+        let generation = world.fleet_generation(self.target);
+        if generation == self.generation {
+            return;
+        }
+        self.generation = generation;
+        for (r, registered) in self.registered.iter_mut().enumerate() {
+            let now = world.in_service(self.target, r as u32);
+            if now == *registered {
+                continue;
+            }
+            *registered = now;
+            if now {
+                self.health[r] = ProbeState::default();
+                self.strategy.reported(r as u32, 0);
+            }
+            self.strategy
+                .set_available(r as u32, now && self.health[r].healthy);
+        }
+    }
+
+    /// Returns true if `replica` is one the strategy counts (not the
+    /// "any replica" of a call to a target that wakes from zero).
+    fn counts(&self, replica: u32) -> bool {
+        replica < self.strategy.replicas()
     }
 }
 
@@ -399,6 +436,8 @@ impl LoadBalancer {
                     ),
                     health: vec![ProbeState::default(); replicas as usize],
                     cookies: (spec.sticky == Sticky::Cookie).then(|| ExpiringMap::new(ttl)),
+                    registered: vec![true; replicas as usize],
+                    generation: 0,
                 }
             })
             .collect();
@@ -559,6 +598,7 @@ impl LoadBalancer {
         let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
         let now = ctx.now();
         let pool = &mut self.pools[job.pool as usize];
+        pool.sync(ctx.shared);
         let kept = match pool.cookies.as_mut() {
             Some(cookies) => {
                 cookies.expire(now);
@@ -570,11 +610,17 @@ impl LoadBalancer {
             Some(replica) if pool.healthy(replica) => (Some(replica), true),
             _ => (pool.strategy.pick(user, &mut self.rng), false),
         };
-        let Some(replica) = replica else {
-            if let Some(job) = self.release(token) {
-                send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
+        let replica = match replica {
+            Some(replica) => replica,
+            // An autoscaled target with no replica in service that starts
+            // one on demand: the call goes to it, to wait for the boot.
+            None if ctx.shared.wakes(pool.target) => ANY_REPLICA,
+            None => {
+                if let Some(job) = self.release(token) {
+                    send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
+                }
+                return;
             }
-            return;
         };
         self.send_to(token, replica, by_cookie, user, ctx);
     }
@@ -587,9 +633,11 @@ impl LoadBalancer {
             return;
         };
         let pool = &mut self.pools[job.pool as usize];
-        pool.strategy.assigned(replica);
-        if let Some(cookies) = pool.cookies.as_mut() {
-            cookies.touch(u64::from(user), replica, now);
+        if pool.counts(replica) {
+            pool.strategy.assigned(replica);
+            if let Some(cookies) = pool.cookies.as_mut() {
+                cookies.touch(u64::from(user), replica, now);
+            }
         }
         job.replica = replica;
         job.stage = Stage::Forwarded;
@@ -616,6 +664,9 @@ impl LoadBalancer {
         };
         let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
         let pool = &mut self.pools[job.pool as usize];
+        if !pool.counts(job.replica) {
+            return false;
+        }
         pool.strategy.released(job.replica);
         // The refusing replica is left out of this choice only.
         let healthy = pool.healthy(job.replica);
@@ -653,7 +704,10 @@ impl LoadBalancer {
         let Some(job) = self.release(token) else {
             return;
         };
-        self.pools[job.pool as usize].strategy.released(job.replica);
+        let pool = &mut self.pools[job.pool as usize];
+        if pool.counts(job.replica) {
+            pool.strategy.released(job.replica);
+        }
         if job.stage != Stage::Lost {
             send_reply(ctx, &job.call, outcome);
         }
@@ -664,10 +718,17 @@ impl LoadBalancer {
         let me = ctx.me();
         // Probes leave from the first balancer machine's zone.
         let zone = ctx.shared.zone(me, 0);
-        for pool in &self.pools {
+        for pool in &mut self.pools {
+            pool.sync(ctx.shared);
             let replicas = pool.strategy.replicas();
             let delay = ctx.shared.latency(me, pool.target);
+            let mut sent = 0;
             for replica in 0..replicas {
+                // Replicas that are not registered are not probed.
+                if !pool.registered[replica as usize] {
+                    continue;
+                }
+                sent += 1;
                 ctx.send(
                     pool.target,
                     delay,
@@ -679,7 +740,7 @@ impl LoadBalancer {
                 );
             }
             if self.window.contains(ctx.now()) {
-                self.probes += u64::from(replicas);
+                self.probes += sent;
             }
         }
     }
@@ -693,7 +754,12 @@ impl LoadBalancer {
         // The replicas whose verdict changed this round: [unhealthy, healthy again].
         let mut changed: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
         for pool in &mut self.pools {
+            pool.sync(ctx.shared);
             for (replica, state) in pool.health.iter_mut().enumerate() {
+                if !pool.registered[replica] {
+                    // Not probed: its verdict waits for it to be registered.
+                    continue;
+                }
                 if let Some(healthy) = state.close_round(&check) {
                     pool.strategy.set_available(replica as u32, healthy);
                     changed[usize::from(healthy)].push(replica);
@@ -713,7 +779,7 @@ impl LoadBalancer {
         self.serving = self
             .pools
             .iter()
-            .any(|pool| pool.health.iter().any(|h| h.healthy));
+            .any(|pool| (0..pool.health.len() as u32).any(|r| pool.healthy(r)));
         self.probe_sent = now;
         self.probe_all(ctx);
         ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));

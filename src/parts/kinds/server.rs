@@ -11,7 +11,10 @@
 //! costs `login_work` on top of its own work (and, with a store, a write of
 //! the new session before its calls).
 
+pub mod autoscale;
 mod sessions;
+
+use std::collections::VecDeque;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -29,6 +32,10 @@ use crate::parts::station::{
 use crate::parts::{
     send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SessionFacts, SpecContext,
     Topology, World,
+};
+use autoscale::{
+    AutoscaleSpec, Decision, Fleet, Phase, OVER_PROVISIONED, REPLICAS_MAX, REPLICAS_MEAN,
+    REPLICA_HOURS, SCALE_INS, SCALE_OUTS, UNDER_PROVISIONED,
 };
 pub use sessions::{Keeper, SessionMiss, SessionSpec};
 use sessions::{RawSessionFields, Sessions, Verdict};
@@ -51,6 +58,18 @@ const DEFAULT_SWITCHOVER: SimTime = SimTime(30_000_000_000);
 /// Timer tags at or above this value are switch-overs (the replica is in the low bits).
 const SWITCHOVER_TIMER: u64 = 1 << 63;
 
+/// Timer tags with this bit are the autoscaler's: an evaluation, or with
+/// [`BOOT_TIMER`] too, the end of a replica's boot (the replica in the low
+/// bits, its boot epoch above them).
+const AUTOSCALE_TIMER: u64 = 1 << 62;
+
+/// See [`AUTOSCALE_TIMER`].
+const BOOT_TIMER: u64 = 1 << 61;
+
+/// Job serials take 29 bits (from bit 32 of a timer tag): the bits above
+/// mark the other timers.
+const SERIAL_MASK: u32 = 0x1fff_ffff;
+
 /// The fields of a server beyond those of its station.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +83,7 @@ struct Raw {
     session_miss: Option<SessionMiss>,
     login_work: Option<Duration>,
     session_ttl: Option<Duration>,
+    autoscale: Option<Value>,
 }
 
 /// The validated settings of a server.
@@ -83,6 +103,8 @@ pub struct Spec {
     pub switchover: SimTime,
     /// The users' sessions, if it keeps any (`None`: stateless).
     pub sessions: Option<SessionSpec>,
+    /// Its autoscaling group, if any (then `replicas` is its `max`).
+    pub autoscale: Option<AutoscaleSpec>,
 }
 
 impl Kind for Spec {
@@ -97,6 +119,13 @@ impl Kind for Spec {
         &SOJOURN_MS,
         &LITTLE_GAP,
         &LITTLE_EDGE,
+        &REPLICAS_MEAN,
+        &REPLICAS_MAX,
+        &SCALE_OUTS,
+        &SCALE_INS,
+        &REPLICA_HOURS,
+        &UNDER_PROVISIONED,
+        &OVER_PROVISIONED,
     ];
     type Part = Server;
 
@@ -153,7 +182,15 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     let Some((raw, station)) = parse_with_station::<Raw>(body, path, &mut issues) else {
         return Err(issues);
     };
-    let replicas = raw.replicas.unwrap_or(1);
+    let autoscale = raw.autoscale.as_ref().and_then(|value| {
+        autoscale::parse(value, &join_key(path, "autoscale"), raw.replicas, &mut issues)
+    });
+    // An autoscaled server holds `max` machines, of which some serve.
+    let replicas = match (&raw.autoscale, autoscale) {
+        (_, Some(a)) => a.max,
+        (Some(_), None) => 1,
+        (None, None) => raw.replicas.unwrap_or(1),
+    };
     if replicas == 0 {
         issues.push(Issue::new(
             join_key(path, "replicas"),
@@ -188,6 +225,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             standby: raw.standby.unwrap_or(0),
             switchover: raw.switchover.map_or(DEFAULT_SWITCHOVER, |d| d.0),
             sessions,
+            autoscale,
         })
     } else {
         Err(issues)
@@ -272,6 +310,8 @@ struct Job {
     call: Call,
     kind: u16,
     replica: u32,
+    /// When it reached this server (for the latency the autoscaler reads).
+    arrived: SimTime,
     queued_at: SimTime,
     /// Distinguishes this job from earlier jobs that used the same slab slot, so
     /// a timer of a job lost in a crash cannot complete its successor.
@@ -320,6 +360,20 @@ pub struct Server {
     sessions: Option<Sessions>,
     /// Where they are stored, when not on the replicas.
     store: Option<Store>,
+    /// Jobs on each replica, but those lost in a crash: a draining replica
+    /// leaves when it has none.
+    jobs_on: Vec<u32>,
+    /// The autoscaling group, if any.
+    fleet: Option<Fleet>,
+    /// With autoscaling, calls that found no replica in service while one
+    /// boots, and when they came: they go to the first one ready.
+    backlog: VecDeque<(Call, SimTime)>,
+    /// Waiting calls the backlog holds at most (the per-replica queue).
+    backlog_limit: Option<u32>,
+    /// Time a new replica takes before it serves.
+    boot: SimTime,
+    /// Price of one replica per hour.
+    price_per_hour: f64,
 }
 
 impl Server {
@@ -362,16 +416,232 @@ impl Server {
                 .sessions
                 .map(|s| Sessions::new(&s, spec.station.speed, bx.window)),
             store,
+            jobs_on: vec![0; spec.replicas as usize],
+            fleet: spec
+                .autoscale
+                .map(|a| Fleet::new(a, spec.station.cores, bx.window)),
+            backlog: VecDeque::new(),
+            backlog_limit: spec.station.queue,
+            boot: bx.topology.boot(bx.index),
+            price_per_hour: spec.station.price_per_hour,
+        }
+    }
+
+    /// Returns the replica a call goes to, or `None` if it was answered or
+    /// put in the backlog (an autoscaled server with no replica in service).
+    fn route(&mut self, call: &Call, ctx: &mut Ctx<'_>) -> Option<u32> {
+        let replicas = self.stations.len() as u32;
+        let Some(fleet) = self.fleet.as_mut() else {
+            return Some(if call.replica < replicas {
+                call.replica
+            } else {
+                any_replica(replicas, &mut self.route_rng)
+            });
+        };
+        let kind = ctx.shared.request(call.req).map_or(0, |r| r.kind);
+        fleet.arrived(self.service.mean_ns(kind));
+        // A draining replica still serves what was sent to it before it
+        // was taken out; a call for a replica that is off or booting goes
+        // to one in service, as the balancer's retry of a refused
+        // connection would.
+        if matches!(fleet.phase(call.replica), Phase::Serving | Phase::Draining) {
+            return Some(call.replica);
+        }
+        let serving = fleet.serving();
+        if !serving.is_empty() {
+            let pick = any_replica(serving.len() as u32, &mut self.route_rng);
+            return Some(serving[pick as usize]);
+        }
+        let now = ctx.now();
+        if fleet.booting() == 0 && fleet.spec.min == 0 {
+            // Scale from zero: a request that finds no replica starts one.
+            if let Some(r) = fleet.start(now) {
+                self.schedule_boot(r, ctx);
+            }
+        }
+        let fleet = self.fleet.as_ref()?;
+        if fleet.booting() == 0 {
+            send_reply(ctx, call, Outcome::Failed(Cause::Down));
+        } else if self
+            .backlog_limit
+            .is_some_and(|limit| self.backlog.len() >= limit as usize)
+        {
+            send_reply(ctx, call, Outcome::Rejected);
+        } else {
+            self.backlog.push_back((*call, now));
+        }
+        None
+    }
+
+    /// Schedules the end of replica `r`'s boot.
+    fn schedule_boot(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        let epoch = self.fleet.as_ref().map_or(0, |f| f.epoch(r));
+        let tag = AUTOSCALE_TIMER
+            | BOOT_TIMER
+            | (u64::from(epoch & SERIAL_MASK) << 32)
+            | u64::from(r);
+        ctx.schedule_self(self.boot, Msg::Timer(tag));
+    }
+
+    /// An autoscaler's timer fired.
+    fn autoscale_timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
+        if tag & BOOT_TIMER == 0 {
+            self.evaluate(ctx);
+            return;
+        }
+        let r = (tag & u64::from(u32::MAX)) as u32;
+        let epoch = ((tag >> 32) as u32) & SERIAL_MASK;
+        let Some(fleet) = self.fleet.as_mut() else {
+            return;
+        };
+        if fleet.phase(r) != Phase::Booting || fleet.epoch(r) & SERIAL_MASK != epoch {
+            return;
+        }
+        let now = ctx.now();
+        fleet.ready(r, now);
+        ctx.shared.set_in_service(ctx.me(), r, true);
+        let waiting: Vec<(Call, SimTime)> = self.backlog.drain(..).collect();
+        for (call, since) in waiting {
+            if let Some(req) = ctx.shared.requests.get_mut(call.req as usize) {
+                req.wait += now - since;
+            }
+            self.accept_at(call, r, ctx);
+        }
+        self.check_idle(r, ctx);
+    }
+
+    /// Returns the requests waiting for the serving replicas: the backlog
+    /// the `queue` metric divides among them.
+    ///
+    /// This is the one place that says what waits for this server: a
+    /// server that consumes a message queue would count the queue's backlog
+    /// here.
+    fn waiting_for_service(&self) -> u64 {
+        let Some(fleet) = self.fleet.as_ref() else {
+            return 0;
+        };
+        let queued: u64 = fleet
+            .serving()
+            .iter()
+            .map(|&r| u64::from(self.stations[r as usize].waiting()))
+            .sum();
+        queued + self.backlog.len() as u64
+    }
+
+    /// Evaluates the autoscaling policy, acts on it, and sets the next evaluation.
+    fn evaluate(&mut self, ctx: &mut Ctx<'_>) {
+        let waiting = self.waiting_for_service();
+        let now = ctx.now();
+        let Some(fleet) = self.fleet.as_mut() else {
+            return;
+        };
+        let interval = fleet.spec.interval;
+        match fleet.evaluate(waiting, interval, now) {
+            Decision::Hold => {}
+            Decision::Out(n) => {
+                for _ in 0..n {
+                    match self.fleet.as_mut().and_then(|f| f.start(now)) {
+                        Some(r) => self.schedule_boot(r, ctx),
+                        None => break,
+                    }
+                }
+            }
+            Decision::In(n) => self.scale_in(n, ctx),
+        }
+        ctx.schedule_self(interval, Msg::Timer(AUTOSCALE_TIMER));
+    }
+
+    /// Takes `n` replicas out: booting ones first, then the serving ones
+    /// with the fewest jobs (idle ones leave at once, the others drain).
+    fn scale_in(&mut self, n: u32, ctx: &mut Ctx<'_>) {
+        let Some(fleet) = self.fleet.as_mut() else {
+            return;
+        };
+        let now = ctx.now();
+        let mut candidates: Vec<(u8, u32, u32)> = (0..self.stations.len() as u32)
+            .filter_map(|r| match fleet.phase(r) {
+                Phase::Booting => Some((0, 0, u32::MAX - r)),
+                Phase::Serving => Some((1, self.jobs_on[r as usize], u32::MAX - r)),
+                Phase::Off | Phase::Draining => None,
+            })
+            .collect();
+        candidates.sort_unstable();
+        for &(rank, jobs, inverse) in candidates.iter().take(n as usize) {
+            let r = u32::MAX - inverse;
+            let left = fleet.stop(r, jobs == 0, now);
+            if rank == 1 {
+                ctx.shared.set_in_service(ctx.me(), r, false);
+            }
+            if left {
+                if let Some(sessions) = self.sessions.as_mut() {
+                    // The machine is gone, and the sessions it kept with it.
+                    sessions.crash(r);
+                }
+            }
+        }
+    }
+
+    /// A job left replica `r`: a draining replica with no job left stops,
+    /// and so does the last replica when it is idle and `min` is 0.
+    fn check_idle(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        let Some(fleet) = self.fleet.as_mut() else {
+            return;
+        };
+        if self.jobs_on[r as usize] > 0 {
+            return;
+        }
+        let now = ctx.now();
+        let left = match fleet.phase(r) {
+            Phase::Draining => {
+                fleet.drained(r, now);
+                true
+            }
+            Phase::Serving
+                if fleet.spec.min == 0 && fleet.held() == 1 && self.backlog.is_empty() =>
+            {
+                fleet.stop(r, true, now);
+                ctx.shared.set_in_service(ctx.me(), r, false);
+                true
+            }
+            _ => false,
+        };
+        if left {
+            if let Some(sessions) = self.sessions.as_mut() {
+                sessions.crash(r);
+            }
+        }
+    }
+
+    /// Removes a job, and its count on its replica (a job lost in a crash
+    /// no longer counts there).
+    fn release_job(&mut self, token: u32, ctx: &mut Ctx<'_>) -> Job {
+        let job = self.jobs.remove(token as usize);
+        if job.stage != Stage::Lost {
+            let count = &mut self.jobs_on[job.replica as usize];
+            *count = count.saturating_sub(1);
+            if *count == 0 && self.fleet.is_some() {
+                self.check_idle(job.replica, ctx);
+            }
+        }
+        job
+    }
+
+    /// Tells the autoscaler how many cores of replica `r` are busy.
+    #[inline]
+    fn note_busy(&mut self, r: u32, now: SimTime) {
+        if let Some(fleet) = self.fleet.as_mut() {
+            fleet.busy(r, self.stations[r as usize].busy(), now);
         }
     }
 
     fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
-        let replicas = self.stations.len() as u32;
-        let replica = if call.replica < replicas {
-            call.replica
-        } else {
-            any_replica(replicas, &mut self.route_rng)
-        };
+        if let Some(replica) = self.route(&call, ctx) {
+            self.accept_at(call, replica, ctx);
+        }
+    }
+
+    /// Takes `call` on `replica`.
+    fn accept_at(&mut self, call: Call, replica: u32, ctx: &mut Ctx<'_>) {
         if ctx.shared.cut_to(call.zone, ctx.me(), replica) {
             send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
             return;
@@ -406,12 +676,13 @@ impl Server {
 
     /// Creates the job of `call` at `replica`, in `stage`; returns its token.
     fn new_job(&mut self, call: Call, kind: u16, replica: u32, stage: Stage, now: SimTime) -> u32 {
-        // 31 bits: the top bit of a timer tag marks switch-overs.
-        self.next_serial = (self.next_serial + 1) & 0x7fff_ffff;
+        self.next_serial = (self.next_serial + 1) & SERIAL_MASK;
+        self.jobs_on[replica as usize] += 1;
         self.jobs.insert(Job {
             call,
             kind,
             replica,
+            arrived: now,
             queued_at: now,
             serial: self.next_serial,
             stage,
@@ -437,11 +708,12 @@ impl Server {
         match self.stations[replica as usize].arrive(token, now) {
             Admission::Started => {
                 self.presence.enter(now);
+                self.note_busy(replica, now);
                 self.start(token, ctx);
             }
             Admission::Queued => self.presence.enter(now),
             Admission::Rejected => {
-                self.jobs.remove(token as usize);
+                self.release_job(token, ctx);
                 send_reply(ctx, &call, Outcome::Rejected);
                 return;
             }
@@ -497,7 +769,7 @@ impl Server {
             None => Verdict::Found,
         };
         if verdict == Verdict::Lost {
-            self.jobs.remove(token as usize);
+            self.release_job(token, ctx);
             self.refuse_lost(&job.call, user, ctx);
             return;
         }
@@ -535,6 +807,10 @@ impl Server {
             self.switched_over((tag & u64::from(u32::MAX)) as u32, ctx);
             return;
         }
+        if tag & AUTOSCALE_TIMER != 0 {
+            self.autoscale_timer(tag, ctx);
+            return;
+        }
         let token = (tag & u64::from(u32::MAX)) as u32;
         let serial = (tag >> 32) as u32;
         match self.jobs.get(token as usize) {
@@ -555,6 +831,8 @@ impl Server {
         self.presence.leave(ctx.now(), job.queued_at);
         if let Some(next) = self.stations[job.replica as usize].depart(ctx.now()) {
             self.start(next, ctx);
+        } else {
+            self.note_busy(job.replica, ctx.now());
         }
         if job.login && self.store.is_some() {
             if let Some(j) = self.jobs.get_mut(token as usize) {
@@ -659,7 +937,12 @@ impl Server {
     }
 
     fn finish(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        let job = self.jobs.remove(token as usize);
+        let job = self.release_job(token, ctx);
+        if outcome == Outcome::Ok {
+            if let Some(fleet) = self.fleet.as_mut() {
+                fleet.answered(ctx.now() - job.arrived);
+            }
+        }
         send_reply(ctx, &job.call, outcome);
     }
 
@@ -674,6 +957,9 @@ impl Server {
     /// Replica `r` crashed: everything it held is lost, its sessions too.
     fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
         self.stations[r as usize].reset(ctx.now());
+        self.note_busy(r, ctx.now());
+        // Its jobs are lost: none counts on it any more.
+        self.jobs_on[r as usize] = 0;
         if let Some(sessions) = self.sessions.as_mut() {
             sessions.crash(r);
         }
@@ -705,6 +991,17 @@ impl Server {
 }
 
 impl Component<Msg, World> for Server {
+    fn on_start(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(fleet) = self.fleet.as_ref() else {
+            return;
+        };
+        let replicas = self.stations.len() as u32;
+        let wakes = fleet.spec.min == 0;
+        ctx.shared
+            .register_fleet(ctx.me(), replicas, fleet.serving(), wakes);
+        ctx.schedule_self(fleet.spec.interval, Msg::Timer(AUTOSCALE_TIMER));
+    }
+
     fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
         match msg {
             Msg::Call(call) => self.accept(call, ctx),
@@ -733,7 +1030,22 @@ impl Component<Msg, World> for Server {
         let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
         let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
         let mut extra = self.lifecycle.readings(now).to_vec();
-        if self.stations.len() > 1 {
+        // Cores held on average: all of them, or those of the replicas an
+        // autoscaler held.
+        let mut held_cores = f64::from(cores.max(1));
+        if let Some(fleet) = self.fleet.as_mut() {
+            let (readings, mean) = fleet.readings(now);
+            extra.extend(readings);
+            let allocated = self.stations.len() as f64;
+            ctx.shared
+                .recorder
+                .adjust_cost(self.price_per_hour * (mean - allocated));
+            let per_replica = self.stations.first().map_or(1, Station::cores);
+            held_cores = mean * f64::from(per_replica);
+        }
+        // Among replicas that come and go, the busiest and the spread
+        // would compare machines held for different times: left out.
+        if self.stations.len() > 1 && self.fleet.is_none() {
             extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
             extra.push(Reading::of(&LOAD_SPREAD, load_spread(&mut self.stations, now)));
         }
@@ -747,7 +1059,11 @@ impl Component<Msg, World> for Server {
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
-            utilization: busy / f64::from(cores.max(1)),
+            utilization: if held_cores > 0.0 {
+                busy / held_cores
+            } else {
+                0.0
+            },
             cores,
             mean_queue: waiting,
             completed: self.stations.iter().map(|s| s.completed).sum(),
@@ -758,9 +1074,10 @@ impl Component<Msg, World> for Server {
     }
 }
 impl Part for Server {
-    /// Jobs kept after a crash until their calls answer, and the sessions.
+    /// Jobs kept after a crash until their calls answer, the calls waiting
+    /// for a replica to boot, and the sessions.
     fn held(&self) -> usize {
-        self.lost + self.sessions.as_ref().map_or(0, Sessions::held)
+        self.lost + self.backlog.len() + self.sessions.as_ref().map_or(0, Sessions::held)
     }
 
     fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {
