@@ -34,7 +34,7 @@ use crate::parts::{
     Topology, World,
 };
 use autoscale::{
-    AutoscaleSpec, Decision, Fleet, Phase, OVER_PROVISIONED, REPLICAS_MAX, REPLICAS_MEAN,
+    AutoscaleSpec, Decision, Fleet, Phase, MISROUTED, OVER_PROVISIONED, REPLICAS_MAX, REPLICAS_MEAN,
     REPLICA_HOURS, SCALE_INS, SCALE_OUTS, UNDER_PROVISIONED,
 };
 pub use sessions::{Keeper, SessionMiss, SessionSpec};
@@ -126,6 +126,7 @@ impl Kind for Spec {
         &REPLICA_HOURS,
         &UNDER_PROVISIONED,
         &OVER_PROVISIONED,
+        &MISROUTED,
     ];
     type Part = Server;
 
@@ -444,8 +445,15 @@ impl Server {
         // was taken out; a call for a replica that is off or booting goes
         // to one in service, as the balancer's retry of a refused
         // connection would.
-        if matches!(fleet.phase(call.replica), Phase::Serving | Phase::Draining) {
-            return Some(call.replica);
+        let named = call.replica < replicas;
+        match fleet.phase(call.replica) {
+            Phase::Serving if named => return Some(call.replica),
+            Phase::Draining if named => {
+                fleet.misrouted(ctx.now());
+                return Some(call.replica);
+            }
+            _ if named => fleet.misrouted(ctx.now()),
+            _ => {}
         }
         let serving = fleet.serving();
         if !serving.is_empty() {

@@ -62,6 +62,13 @@ pub const OVER_PROVISIONED: Measure = Measure::new(
 )
 .lesson(Some(0.0));
 
+/// Calls that named a replica not in service (booting, draining or off):
+/// sent before it was taken out, across the network's latency, or by a part
+/// that did not follow the registrations. They are served by a replica in
+/// service (one draining serves them itself).
+pub const MISROUTED: Measure =
+    Measure::new("misrouted", "calls to a replica out of service", Unit::Count, Better::Lower);
+
 /// What the autoscaler tracks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -392,6 +399,7 @@ pub struct Fleet {
     last_tick: SimTime,
     scale_outs: u64,
     scale_ins: u64,
+    misrouted: u64,
 }
 
 impl Fleet {
@@ -436,6 +444,7 @@ impl Fleet {
             last_tick: SimTime::ZERO,
             scale_outs: 0,
             scale_ins: 0,
+            misrouted: 0,
         }
     }
 
@@ -470,6 +479,13 @@ impl Fleet {
     pub fn arrived(&mut self, work_ns: f64) {
         self.arrivals += 1;
         self.offered_work_ns += work_ns;
+    }
+
+    /// Notes a call, at `now`, that named a replica not in service.
+    pub fn misrouted(&mut self, now: SimTime) {
+        if self.window.contains(now) {
+            self.misrouted += 1;
+        }
     }
 
     /// Notes a successful answer `latency` after its arrival.
@@ -676,6 +692,7 @@ impl Fleet {
             Reading::of(&REPLICA_HOURS, mean * seconds / 3600.0),
             Reading::of(&UNDER_PROVISIONED, shares.under),
             Reading::of(&OVER_PROVISIONED, shares.over),
+            Reading::of(&MISROUTED, self.misrouted as f64),
         ];
         (readings, mean)
     }
