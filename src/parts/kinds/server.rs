@@ -464,6 +464,7 @@ impl Server {
         if fleet.booting() == 0 && fleet.spec.min == 0 {
             // Scale from zero: a request that finds no replica starts one.
             if let Some(r) = fleet.start(now) {
+                fleet.scaled(true, now);
                 self.schedule_boot(r, ctx);
             }
         }
@@ -608,6 +609,7 @@ impl Server {
                 if fleet.spec.min == 0 && fleet.held() == 1 && self.backlog.is_empty() =>
             {
                 fleet.stop(r, true, now);
+                fleet.scaled(false, now);
                 ctx.shared.set_in_service(ctx.me(), r, false);
                 true
             }

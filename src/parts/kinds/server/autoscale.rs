@@ -559,10 +559,19 @@ impl Fleet {
     pub fn start(&mut self, now: SimTime) -> Option<u32> {
         let replica = self.phase.iter().position(|&p| p == Phase::Off)? as u32;
         self.set_phase(replica, Phase::Booting, now);
-        if self.window.contains(now) {
-            self.scale_outs += 1;
-        }
         Some(replica)
+    }
+
+    /// Counts a scale event at `now`, out or in: one per decision, however
+    /// many replicas it starts or stops.
+    pub fn scaled(&mut self, out: bool, now: SimTime) {
+        if self.window.contains(now) {
+            if out {
+                self.scale_outs += 1;
+            } else {
+                self.scale_ins += 1;
+            }
+        }
     }
 
     /// A booting replica is ready at `now`.
@@ -575,9 +584,6 @@ impl Fleet {
     /// Takes `replica` out of service at `now`: it leaves at once if `idle`,
     /// or drains. Returns true if it left.
     pub fn stop(&mut self, replica: u32, idle: bool, now: SimTime) -> bool {
-        if self.window.contains(now) {
-            self.scale_ins += 1;
-        }
         let phase = if idle || self.phase(replica) == Phase::Booting {
             Phase::Off
         } else {
@@ -665,6 +671,7 @@ impl Fleet {
         };
         if decision != Decision::Hold {
             self.last_event = Some(now);
+            self.scaled(matches!(decision, Decision::Out(_)), now);
         }
         decision
     }
@@ -739,10 +746,12 @@ mod tests {
         let mut f = Fleet::new(spec(1, 3), 1, window);
         assert_eq!((f.serving().len(), f.held()), (1, 1));
         let r = f.start(SimTime(10)).unwrap();
+        f.scaled(true, SimTime(10));
         assert_eq!((r, f.booting(), f.held()), (1, 1, 2));
         f.ready(r, SimTime(20));
         assert_eq!(f.serving(), &[0, 1]);
         assert!(!f.stop(0, false, SimTime(50)));
+        f.scaled(false, SimTime(50));
         assert_eq!((f.phase(0), f.held()), (Phase::Draining, 2));
         f.drained(0, SimTime(60));
         assert_eq!((f.phase(0), f.held(), f.serving()), (Phase::Off, 1, &[1][..]));
