@@ -44,12 +44,18 @@ pub const BUNDLED: &[(&str, &str)] = &[
     bundle!("balancer-lone"),
     bundle!("balancer-active-passive"),
     bundle!("balancer-active-active"),
+    bundle!("proxy-firewall-auth"),
+    bundle!("rate-limit-per-user"),
+    bundle!("rate-limit-global"),
     bundle!("sessions-local"),
     bundle!("sessions-sticky"),
     bundle!("sessions-store"),
     bundle!("sessions-store-replicated"),
     bundle!("retry-storm"),
     bundle!("retry-backoff"),
+    bundle!("checkout-sync"),
+    bundle!("checkout-queue"),
+    bundle!("queue-worker-crash"),
 ];
 
 /// Returns the text of the bundled scenario `name` (with or without `.yaml`).

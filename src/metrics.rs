@@ -5,6 +5,7 @@
 mod aggregate;
 pub mod ci;
 mod elasticity;
+mod gauge;
 pub mod measure;
 mod presence;
 mod recorder;
@@ -19,6 +20,7 @@ pub use aggregate::{
     ScenarioResult, REPORT_LEVEL,
 };
 pub use elasticity::{elasticity, Elasticity, ElasticityMeter};
+pub use gauge::{Gauge, GaugeId, GaugeSeries};
 pub use measure::{Better, Measure, Reading, Unit};
 pub use presence::{LittleTerms, Presence};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};

@@ -15,7 +15,7 @@
 //! - [`topology`] and [`geography`]: the facts of the components that any
 //!   part may read, and the regions they sit in.
 //! - [`health`]: probes that take dead machines out of rotation, shared by
-//!   balancers and DNS.
+//!   balancers, proxies and DNS.
 
 pub mod data;
 pub mod expiring;
@@ -34,4 +34,4 @@ pub mod world;
 pub use kind::{BuildContext, DynKind, Kind, Part, SpecContext};
 pub use kinds::{AnyPart, ComponentDecl, ComponentSpec, Registry, KINDS};
 pub use topology::{SessionFacts, Topology};
-pub use world::{send_call, send_load, send_reply, send_reply_after, Ctx, World};
+pub use world::{answer_probe, send_call, send_load, send_reply, send_reply_after, Ctx, World};

@@ -25,6 +25,65 @@ pub fn mmc_wait(c: u32, lambda: f64, mu: f64) -> f64 {
     erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda)
 }
 
+/// Probability that the response time (wait plus service) of a stable FIFO
+/// M/M/c queue exceeds `t` (same unit as 1 / `mu`): the wait is 0 with
+/// probability 1 - C and exponential of rate theta = c mu - lambda otherwise
+/// (C from Erlang C), and the service is exponential of rate mu.
+pub fn mmc_response_tail(c: u32, lambda: f64, mu: f64, t: f64) -> f64 {
+    let wait = erlang_c(c, lambda / mu);
+    let theta = f64::from(c) * mu - lambda;
+    let tail_of_sum = if (theta - mu).abs() < 1e-12 * mu {
+        // The sum of two exponentials of one rate is an Erlang-2.
+        (1.0 + mu * t) * (-mu * t).exp()
+    } else {
+        (theta * (-mu * t).exp() - mu * (-theta * t).exp()) / (theta - mu)
+    };
+    (1.0 - wait) * (-mu * t).exp() + wait * tail_of_sum
+}
+
+/// The `q` quantile of the response time of a stable FIFO M/M/c queue (same
+/// unit as 1 / `mu`), by bisection on [`mmc_response_tail`].
+pub fn mmc_response_quantile(c: u32, lambda: f64, mu: f64, q: f64) -> f64 {
+    let target = 1.0 - q;
+    let mut high = 1.0 / mu;
+    while mmc_response_tail(c, lambda, mu, high) > target && high < 1e12 {
+        high *= 2.0;
+    }
+    let mut low = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if mmc_response_tail(c, lambda, mu, mid) > target {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    0.5 * (low + high)
+}
+
+/// The mean number of deliveries of a message whose every delivery fails
+/// with probability `p`, given up after `max` deliveries: (1 - p^max) / (1 - p).
+pub fn deliveries_per_message(p: f64, max: u32) -> f64 {
+    if p >= 1.0 {
+        return f64::from(max);
+    }
+    (1.0 - p.powi(max as i32)) / (1.0 - p)
+}
+
+/// The mean number of extra runs (duplicates) of a job of exponential work
+/// of mean `s` behind a visibility timeout `v`, with idle workers and no
+/// limit on deliveries: delivery k + 1 happens at time k v when the k
+/// earlier runs, started at 0, v, ..., (k - 1) v, are all still going, which
+/// has probability exp(-(v / s) k (k + 1) / 2); every run ends, so each
+/// redelivery is one duplicate. Its first term, exp(-v / s), is the
+/// probability that the job runs at least twice.
+pub fn duplicates_per_job(v: f64, s: f64) -> f64 {
+    (1..=1000)
+        .map(|k| (-(v / s) * f64::from(k * (k + 1)) / 2.0).exp())
+        .take_while(|term| *term > 0.0)
+        .sum()
+}
+
 /// Stationary distribution of the number in an M/M/c/K system (K = total capacity).
 pub fn mmck_distribution(c: u32, k: u32, lambda: f64, mu: f64) -> Vec<f64> {
     let mut p = vec![1.0];
@@ -42,6 +101,57 @@ pub fn mmck_distribution(c: u32, k: u32, lambda: f64, mu: f64) -> Vec<f64> {
 pub fn mg1_wait(lambda: f64, s: f64, scv: f64) -> f64 {
     let rho = lambda * s;
     rho * s * (1.0 + scv) / (2.0 * (1.0 - rho))
+}
+
+/// Blocking probability of an M/G/1/K queue: Poisson arrivals, one server,
+/// room for `k` requests in all (the one in service included), offered load
+/// `rho` = λ·E[S], where `arrivals(n)` is the probability that `n` requests
+/// arrive during one service.
+///
+/// The number left behind by departures is a Markov chain on 0..k−1 (the
+/// embedded chain); its stationary law π gives the blocking probability
+/// `1 − 1 / (π₀ + ρ)` (Gross and Harris, *Fundamentals of Queueing Theory*,
+/// M/G/1/K): the server is busy a share `1 − p₀` of the time, so the
+/// admitted rate λ(1 − P_K) equals (1 − p₀)/E[S], and PASTA with the
+/// departures' view of the queue gives p₀ = π₀ (1 − P_K).
+pub fn mg1k_blocking(k: u32, rho: f64, arrivals: impl Fn(u32) -> f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    let k = k as usize;
+    let a: Vec<f64> = (0..k as u32).map(&arrivals).collect();
+    // Balance of state j (j < k − 1): π_j = π₀ a_j + Σ_{i=1}^{j+1} π_i a_{j−i+1},
+    // solved for π_{j+1} from π₀ = 1, then normalised.
+    let mut pi = vec![1.0];
+    for j in 0..k - 1 {
+        let inflow: f64 = (1..=j).map(|i| pi[i] * a[j - i + 1]).sum();
+        pi.push((pi[j] - pi[0] * a[j] - inflow) / a[0]);
+    }
+    let total: f64 = pi.iter().sum();
+    1.0 - 1.0 / (pi[0] / total + rho)
+}
+
+/// Blocking probability of an M/D/1/K queue with offered load `rho`: the
+/// arrivals during a service of fixed length are Poisson of mean `rho`.
+pub fn md1k_blocking(k: u32, rho: f64) -> f64 {
+    mg1k_blocking(k, rho, |n| {
+        // e^−ρ ρⁿ / n!, built up term by term.
+        (1..=n).fold((-rho).exp(), |p, i| p * rho / f64::from(i))
+    })
+}
+
+/// The rate a token bucket of `burst` tokens refilled continuously at `rate`
+/// lets through from Poisson arrivals at `lambda` (per second both).
+///
+/// The bucket's deficit (burst minus its tokens), counted in refill time, is
+/// the work in an M/D/1 queue whose requests each bring one token's refill
+/// time, 1/rate, and which admits a request only while the deficit is at most
+/// burst − 1 tokens: with deterministic service that is exactly while fewer
+/// than `burst` requests are in the system. So the bucket is an M/D/1/K queue
+/// with K = burst and ρ = λ/rate, and lets through λ(1 − P_K). With burst 1
+/// this is λ·rate/(λ + rate), as the M/G/1/1 loss system gives.
+pub fn token_bucket_admitted(lambda: f64, rate: f64, burst: u32) -> f64 {
+    lambda * (1.0 - md1k_blocking(burst, lambda / rate))
 }
 
 /// Solves `occupancy(T) = capacity` for the characteristic time `T` of a cache
@@ -193,6 +303,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn mm10_at_load_8_gives_the_textbook_figures() {
+        // lambda 8/s, 1 s of work, 10 servers: P(wait) 0.4092, p99 4.946 s.
+        assert!((erlang_c(10, 8.0) - 0.4092).abs() < 1e-4);
+        let p99 = mmc_response_quantile(10, 8.0, 1.0, 0.99);
+        assert!((p99 - 4.946).abs() < 1e-3, "{p99}");
+        // The tail at 0 is 1; the median of one server's response is ln 2 / (mu - lambda).
+        assert!((mmc_response_tail(10, 8.0, 1.0, 0.0) - 1.0).abs() < 1e-12);
+        let median = mmc_response_quantile(1, 0.5, 1.0, 0.5);
+        assert!((median - 2f64.ln() / 0.5).abs() < 1e-9, "{median}");
+        assert!((deliveries_per_message(0.5, 3) - 1.75).abs() < 1e-12);
+        let d = duplicates_per_job(2.0, 1.0);
+        assert!((d - ((-2f64).exp() + (-6f64).exp() + (-12f64).exp())).abs() < 1e-6);
+    }
+
+    #[test]
     fn formulas_match_published_values() {
         // Erlang B(4, 3) = 3.375 / 16.375; Erlang C(2, 1) = 1/3.
         assert!((erlang_b(4, 3.0) - 3.375 / 16.375).abs() < 1e-12);
@@ -204,6 +329,35 @@ mod tests {
         assert!((p[1] - erlang_b(1, 2.0)).abs() < 1e-12);
         // M/D/1 at rho = 0.5 with s = 1: Wq = 0.5.
         assert!((mg1_wait(0.5, 1.0, 0.0) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_m_g_1_k_chain_matches_known_cases() {
+        // Exponential service: n arrivals during a service with probability
+        // ρⁿ / (1 + ρ)^(n+1); the chain must give the M/M/1/K birth-death law.
+        for rho in [0.3f64, 1.0, 1.7] {
+            for k in 1..=8 {
+                let geometric = |n: u32| (rho / (1.0 + rho)).powi(n as i32) / (1.0 + rho);
+                let chain = mg1k_blocking(k, rho, geometric);
+                let exact = mmck_distribution(1, k, rho, 1.0)[k as usize];
+                assert!(
+                    (chain - exact).abs() < 1e-12,
+                    "ρ {rho}, K {k}: {chain} vs {exact}"
+                );
+            }
+        }
+        // K = 1 is the loss system, insensitive to the law of service.
+        assert!((md1k_blocking(1, 2.0) - 2.0 / 3.0).abs() < 1e-12);
+        // M/D/1/2 by hand: π₁/π₀ = (1 − a₀)/a₀ = e^ρ − 1, so
+        // P₂ = 1 − 1/(e^−ρ + ρ) at ρ = 1.
+        let by_hand = 1.0 - 1.0 / ((-1.0f64).exp() + 1.0);
+        assert!((md1k_blocking(2, 1.0) - by_hand).abs() < 1e-12);
+        // A deterministic server smooths: less blocking than an exponential one.
+        assert!(md1k_blocking(5, 1.0) < mmck_distribution(1, 5, 1.0, 1.0)[5]);
+        // The token bucket: burst 1 at λ = r = 100/s lets 50/s through, and a
+        // deep bucket under light load lets nearly everything through.
+        assert!((token_bucket_admitted(100.0, 100.0, 1) - 50.0).abs() < 1e-12);
+        assert!((token_bucket_admitted(50.0, 100.0, 40) - 50.0).abs() < 1e-9);
     }
 
     #[test]

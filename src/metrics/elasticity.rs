@@ -57,7 +57,11 @@ impl ElasticityMeter {
             return;
         }
         let span = (to - from).0;
-        match self.levels.iter_mut().find(|(level, _)| *level == self.supply) {
+        match self
+            .levels
+            .iter_mut()
+            .find(|(level, _)| *level == self.supply)
+        {
             Some((_, time)) => *time += span,
             None => self.levels.push((self.supply, span)),
         }
@@ -105,7 +109,11 @@ impl ElasticityMeter {
 /// value holds until the next start, the last until the window's end. Demand
 /// steps are the windows the meter closes; supply may change anywhere. The
 /// first supply step is taken as the supply from time 0.
-pub fn elasticity(demand: &[(SimTime, u32)], supply: &[(SimTime, u32)], window: Window) -> Elasticity {
+pub fn elasticity(
+    demand: &[(SimTime, u32)],
+    supply: &[(SimTime, u32)],
+    window: Window,
+) -> Elasticity {
     let first = supply.first().map_or(0, |s| s.1);
     let mut meter = ElasticityMeter::new(window, first);
     let mut changes = supply.iter().skip(1).peekable();
@@ -134,8 +142,18 @@ mod tests {
     #[test]
     fn a_known_trace_matches_the_hand_computation() {
         // Windows of 10 s from 0 to 60 s; the measured part is [10 s, 60 s).
-        let window = Window { start: s(10), end: s(60) };
-        let demand = [(s(0), 2), (s(10), 2), (s(20), 5), (s(30), 5), (s(40), 3), (s(50), 1)];
+        let window = Window {
+            start: s(10),
+            end: s(60),
+        };
+        let demand = [
+            (s(0), 2),
+            (s(10), 2),
+            (s(20), 5),
+            (s(30), 5),
+            (s(40), 3),
+            (s(50), 1),
+        ];
         // Two replicas; a scale-out to 4 lands at 27 s and to 5 at 34 s; a
         // scale-in to 3 at 46 s, to 2 at 58 s.
         let supply = [(s(0), 2), (s(27), 4), (s(34), 5), (s(46), 3), (s(58), 2)];
@@ -149,8 +167,17 @@ mod tests {
 
     #[test]
     fn the_warm_up_is_left_out() {
-        let window = Window { start: s(10), end: s(20) };
+        let window = Window {
+            start: s(10),
+            end: s(20),
+        };
         let e = elasticity(&[(s(0), 3)], &[(s(0), 1), (s(10), 3)], window);
-        assert_eq!(e, Elasticity { under: 0.0, over: 0.0 });
+        assert_eq!(
+            e,
+            Elasticity {
+                under: 0.0,
+                over: 0.0
+            }
+        );
     }
 }

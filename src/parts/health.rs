@@ -1,15 +1,18 @@
-//! Health checks: a balancer (or a DNS) probes every replica of its targets
-//! at an interval and stops sending traffic to one that missed
-//! `unhealthy_after` probes in a row, until it answers `healthy_after` in a
-//! row.
+//! Health checks, shared by the kinds that forward requests (balancers,
+//! proxies, DNS): they probe every replica of their targets at an interval and
+//! stop sending traffic to one that missed `unhealthy_after` probes in a row,
+//! until it answers `healthy_after` in a row.
 
+use rand::RngExt;
 use serde::Deserialize;
 
-use crate::engine::SimTime;
+use super::Ctx;
+use crate::engine::{ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, Measure, Unit};
-use crate::spec::Duration;
+use crate::model::Msg;
+use crate::spec::{join_key, Duration, Issue};
 
-/// Load reports and health checks sent to the replicas of the targets.
+/// Load reports and health checks sent to the replicas.
 pub const PROBES: Measure = Measure::new("probes", "probes", Unit::Count, Better::Neither);
 
 /// `health_check:` as written.
@@ -73,7 +76,172 @@ impl RawHealthCheck {
     }
 }
 
-/// What a balancer (or a DNS) knows of one replica's health.
+impl RawHealthCheck {
+    /// Validates `health_check:` written at `path` (the component's own
+    /// path); a mistake goes to `issues`, under the field it is about.
+    pub fn check(&self, path: &str, issues: &mut Vec<Issue>) -> Option<HealthCheck> {
+        self.validate()
+            .map_err(|(field, message)| {
+                issues.push(Issue::new(
+                    join_key(&join_key(path, "health_check"), field),
+                    message,
+                ))
+            })
+            .ok()
+    }
+}
+
+/// Sends a probe to each of the `replicas` of `target`, on behalf of a
+/// machine in zone `from` (where the probes start, for network partitions);
+/// returns how many were sent.
+pub fn probe_replicas(ctx: &mut Ctx<'_>, target: ComponentId, replicas: u32, from: u16) -> u64 {
+    let me = ctx.me();
+    let delay = ctx.shared.latency(me, target);
+    for replica in 0..replicas {
+        ctx.send(
+            target,
+            delay,
+            Msg::Probe {
+                reply_to: me,
+                zone: from,
+                replica,
+            },
+        );
+    }
+    u64::from(replicas)
+}
+
+/// The replicas whose health changed in one round of checks, to be marked on
+/// the run's timeline together: a zone outage changes many at once, and one
+/// marker per verdict keeps the charts readable.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Verdicts {
+    /// How many turned unhealthy (index 0) and healthy again (index 1).
+    count: [u32; 2],
+    /// The first replica of each verdict, named when it is the only one.
+    first: [u32; 2],
+}
+
+impl Verdicts {
+    /// Closes the round of one target's replicas (`states`, by replica):
+    /// each replica whose health changed is passed to `changed`.
+    pub fn close(
+        &mut self,
+        states: &mut [ProbeState],
+        check: &HealthCheck,
+        mut changed: impl FnMut(u32, bool),
+    ) {
+        for (replica, state) in states.iter_mut().enumerate() {
+            if let Some(healthy) = state.close_round(check) {
+                let replica = replica as u32;
+                changed(replica, healthy);
+                let verdict = usize::from(healthy);
+                if self.count[verdict] == 0 {
+                    self.first[verdict] = replica;
+                }
+                self.count[verdict] += 1;
+            }
+        }
+    }
+
+    /// Marks the round's verdicts on the run's timeline in the name of `prober`.
+    pub fn mark(&self, prober: &str, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        for (verdict, label) in ["unhealthy", "healthy again"].iter().enumerate() {
+            let which = match self.count[verdict] {
+                0 => continue,
+                1 => format!("replica {}", self.first[verdict]),
+                many => format!("{many} replicas"),
+            };
+            ctx.shared
+                .recorder
+                .mark(now, format!("{prober} marks {which} {label}"));
+        }
+    }
+}
+
+/// The set of available replicas: membership in O(1), a uniform draw in O(1).
+#[derive(Clone, Debug)]
+pub struct Members {
+    list: Vec<u32>,
+    /// Position of each replica in `list`, or `u32::MAX` when absent.
+    pos: Vec<u32>,
+}
+
+impl Members {
+    /// Creates the set of all `n` replicas.
+    pub fn new(n: u32) -> Self {
+        Self {
+            list: (0..n).collect(),
+            pos: (0..n).collect(),
+        }
+    }
+
+    /// Returns true if replica `r` is available.
+    pub fn contains(&self, r: u32) -> bool {
+        self.pos.get(r as usize).is_some_and(|&p| p != u32::MAX)
+    }
+
+    /// Makes replica `r` available or not.
+    pub fn set(&mut self, r: u32, present: bool) {
+        if present == self.contains(r) || r as usize >= self.pos.len() {
+            return;
+        }
+        if present {
+            self.pos[r as usize] = self.list.len() as u32;
+            self.list.push(r);
+        } else {
+            let at = self.pos[r as usize] as usize;
+            self.list.swap_remove(at);
+            if let Some(&moved) = self.list.get(at) {
+                self.pos[moved as usize] = at as u32;
+            }
+            self.pos[r as usize] = u32::MAX;
+        }
+    }
+
+    /// Draws an available replica uniformly; `None` when none is.
+    pub fn draw(&self, rng: &mut SimRng) -> Option<u32> {
+        match self.list.len() {
+            0 => None,
+            1 => Some(self.list[0]),
+            n => Some(self.list[rng.random_range(0..n)]),
+        }
+    }
+
+    /// Returns the `i`-th available replica, in the set's own order (for a
+    /// draw of its own, like two distinct replicas at once).
+    pub fn nth(&self, i: usize) -> Option<u32> {
+        self.list.get(i).copied()
+    }
+
+    /// Returns the number of available replicas.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Returns true when no replica is available.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Returns the number of replicas, available or not.
+    pub fn total(&self) -> u32 {
+        self.pos.len() as u32
+    }
+
+    /// Returns the first available replica at or after `start`, cyclically.
+    /// O(1) when all are available; the scan only happens while some are down.
+    pub fn next_from(&self, start: u32) -> Option<u32> {
+        let n = self.total();
+        if self.list.is_empty() {
+            return None;
+        }
+        (0..n).map(|i| (start + i) % n).find(|&r| self.contains(r))
+    }
+}
+
+/// What a balancer, a proxy or a DNS knows of one replica's health.
 #[derive(Clone, Copy, Debug)]
 pub struct ProbeState {
     /// Whether traffic goes to it.

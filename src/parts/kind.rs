@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::topology::{SessionFacts, Topology};
@@ -14,9 +15,9 @@ use super::traffic::RequestType;
 use super::world::{Ctx, World};
 use crate::engine::{stream_rng, Component, ComponentId, SimRng};
 use crate::keys::KeySpace;
-use crate::metrics::{Measure, Window};
+use crate::metrics::{Gauge, Measure, Window};
 use crate::model::{addressed, Action, Msg, Order};
-use crate::spec::{no_such_component, Issue};
+use crate::spec::{join_key, no_such_component, Issue};
 
 /// A kind of component: what `kind: NAME` means in a scenario file.
 ///
@@ -30,6 +31,12 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
     /// What it measures beyond the figures of every component (utilisation,
     /// mean queue, completed, rejected), in report order.
     const MEASURES: &'static [&'static Measure];
+    /// The gauges its part puts into the time series (a queue's backlog, the
+    /// replicas of a group): stepwise values, kept as their time-weighted
+    /// mean per window. The part asks the recorder for a handle to each when
+    /// the run starts (`recorder.gauge(name, &GAUGE)`) and sets it whenever
+    /// the value changes (`recorder.set_gauge(id, now, value)`).
+    const GAUGES: &'static [&'static Gauge] = &[];
     /// The part that simulates it.
     type Part: Part + 'static;
 
@@ -62,6 +69,16 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// Returns the queue it consumes (its index), if it is a worker of one.
+    fn consumes(&self) -> Option<usize> {
+        None
+    }
+
+    /// Returns true if it is a message queue, which workers may consume.
+    fn is_queue(&self) -> bool {
+        false
+    }
+
     /// Returns true if its machines can crash (a `crash:`, `random:` or
     /// `power_loss:` failure reaches its part's [`Part::crash`]); a kind that
     /// says so implements `crash` and `recover`.
@@ -92,6 +109,8 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn name(&self) -> &'static str;
     /// Returns [`Kind::MEASURES`].
     fn measures(&self) -> &'static [&'static Measure];
+    /// Returns [`Kind::GAUGES`].
+    fn gauges(&self) -> &'static [&'static Gauge];
     /// Returns [`Kind::replicas`].
     fn replicas(&self) -> u32;
     /// Returns [`Kind::price_per_hour`].
@@ -102,6 +121,10 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn uses_user_ids(&self) -> bool;
     /// Returns [`Kind::sessions`].
     fn sessions(&self) -> Option<SessionFacts>;
+    /// Returns [`Kind::consumes`].
+    fn consumes(&self) -> Option<usize>;
+    /// Returns [`Kind::is_queue`].
+    fn is_queue(&self) -> bool;
     /// Returns [`Kind::crashes`].
     fn crashes(&self) -> bool;
     /// Returns [`Kind::slows_down`].
@@ -119,6 +142,9 @@ impl<K: Kind> DynKind for K {
     fn measures(&self) -> &'static [&'static Measure] {
         K::MEASURES
     }
+    fn gauges(&self) -> &'static [&'static Gauge] {
+        K::GAUGES
+    }
     fn replicas(&self) -> u32 {
         Kind::replicas(self)
     }
@@ -133,6 +159,12 @@ impl<K: Kind> DynKind for K {
     }
     fn sessions(&self) -> Option<SessionFacts> {
         Kind::sessions(self)
+    }
+    fn consumes(&self) -> Option<usize> {
+        Kind::consumes(self)
+    }
+    fn is_queue(&self) -> bool {
+        Kind::is_queue(self)
     }
     fn crashes(&self) -> bool {
         Kind::crashes(self)
@@ -266,6 +298,66 @@ impl<'a> SpecContext<'a> {
             .iter()
             .position(|t| t.name == name)
             .ok_or_else(|| Issue::new(path, self.not_a_type(name)))
+    }
+
+    /// Resolves where each request type goes, for a kind that forwards
+    /// requests (a balancer, a proxy): `routes: {type: component}` (L7), with
+    /// `targets` as the component of every type it does not name.
+    ///
+    /// `what` says what `targets` is (`the component to balance over`) in the
+    /// message for a component that gives neither. Returns one component per
+    /// request type, or pushes the issues found and returns an empty list.
+    pub fn routes(
+        &self,
+        targets: Option<&str>,
+        routes: Option<&IndexMap<String, String>>,
+        path: &str,
+        what: &str,
+        issues: &mut Vec<Issue>,
+    ) -> Vec<usize> {
+        let before = issues.len();
+        let default_target = targets.and_then(|t| {
+            self.resolve(t, &join_key(path, "targets"))
+                .map_err(|e| issues.push(e))
+                .ok()
+        });
+        let mut chosen: Vec<Option<usize>> = vec![default_target; self.types.len()];
+        for (kind, target) in routes.into_iter().flatten() {
+            let route_path = join_key(&join_key(path, "routes"), kind);
+            let t = self
+                .request_type(kind, &route_path)
+                .map_err(|e| issues.push(e))
+                .ok();
+            let c = self
+                .resolve(target, &route_path)
+                .map_err(|e| issues.push(e))
+                .ok();
+            if let (Some(t), Some(c)) = (t, c) {
+                chosen[t] = Some(c);
+            }
+        }
+        if targets.is_none() && routes.is_none() {
+            issues.push(Issue::new(
+                path,
+                format!("missing field `targets` ({what}) or `routes`"),
+            ));
+        } else if issues.len() == before {
+            for (t, route) in chosen.iter().enumerate() {
+                if route.is_none() {
+                    issues.push(Issue::new(
+                        join_key(path, "routes"),
+                        format!(
+                            "no route for request type `{}` (add it, or give `targets` as the default)",
+                            self.types[t].name
+                        ),
+                    ));
+                }
+            }
+        }
+        if issues.len() > before {
+            return Vec::new();
+        }
+        chosen.into_iter().flatten().collect()
     }
 
     /// Returns the message for a request type name that is not in the mix.

@@ -2,8 +2,11 @@
 //! they were up: the shared mechanics of failures, used by every kind that can
 //! crash.
 
-use crate::engine::SimTime;
+use super::station::any_replica;
+use super::Ctx;
+use crate::engine::{SimRng, SimTime};
 use crate::metrics::{Better, Measure, Reading, Unit, Window};
+use crate::model::{Call, Cause};
 
 /// The mean fraction of the replicas that were up over the measured window.
 pub const UPTIME: Measure = Measure::new("uptime", "replicas up", Unit::Share, Better::Higher);
@@ -45,6 +48,26 @@ impl Lifecycle {
     #[inline]
     pub fn is_up(&self, replica: u32) -> bool {
         self.up.get(replica as usize).copied().unwrap_or(false)
+    }
+
+    /// Returns the machine that serves `call`: the replica it names, or one
+    /// drawn uniformly from `rng`; or why it cannot be served there (the
+    /// network to it is cut, or the machine is down and refuses the
+    /// connection).
+    pub fn machine_for(&self, call: &Call, rng: &mut SimRng, ctx: &Ctx<'_>) -> Result<u32, Cause> {
+        let replicas = self.replicas();
+        let replica = if call.replica < replicas {
+            call.replica
+        } else {
+            any_replica(replicas, rng)
+        };
+        if ctx.shared.cut_to(call.zone, ctx.me(), replica) {
+            Err(Cause::Partition)
+        } else if !self.is_up(replica) {
+            Err(Cause::Down)
+        } else {
+            Ok(replica)
+        }
     }
 
     /// Returns the factor by which `replica`'s work takes longer (1 when healthy).

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::machine::{self, MAX_CORES, MAX_SPEED};
-use super::SpecContext;
+use super::{Ctx, SpecContext};
 use crate::dist::{RawShape, Shape};
 use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
-use crate::metrics::{Better, LittleTerms, Measure, Reading, TimeAverage, Unit, Window};
-use crate::spec::limits::MIN_SPEED;
+use crate::metrics::{Better, LittleTerms, Measure, Presence, Reading, TimeAverage, Unit, Window};
+use crate::spec::limits::{MAX_REPLICAS, MIN_SPEED};
 use crate::spec::units::parse_duration;
 use crate::spec::{fields_of, join_key, parse_lenient, unknown_field, Issue, Price};
 
@@ -89,6 +89,26 @@ pub fn parse_with_station<T: DeserializeOwned>(
     let station =
         parse_lenient::<RawStation>(&Value::Object(station), path, issues).unwrap_or_default();
     Some((raw, station))
+}
+
+/// Reads `replicas:` (default 1): a positive number of machines, no more
+/// than one simulation holds.
+pub fn parse_replicas(raw: Option<u32>, path: &str, issues: &mut Vec<Issue>) -> u32 {
+    let replicas = raw.unwrap_or(1);
+    if replicas == 0 {
+        issues.push(Issue::new(
+            join_key(path, "replicas"),
+            "expected a positive number of replicas, found 0",
+        ));
+    } else if replicas > MAX_REPLICAS {
+        issues.push(Issue::new(
+            join_key(path, "replicas"),
+            format!(
+                "{replicas} replicas is beyond what one simulation holds (at most {MAX_REPLICAS})"
+            ),
+        ));
+    }
+    replicas
 }
 
 impl RawStation {
@@ -479,6 +499,192 @@ impl Station {
     /// Returns the number of cores.
     pub fn cores(&self) -> u32 {
         self.cores
+    }
+}
+
+/// The stations of every machine of a component that works on cores (a
+/// server, a proxy, a balancer with `work`): one [`Station`] per machine, the
+/// requests present in them (the terms of Little's law) and the law of their
+/// work. The component keeps its jobs; this keeps what every such component
+/// does with them the same way.
+#[derive(Clone, Debug)]
+pub struct Stations {
+    stations: Vec<Station>,
+    presence: Presence,
+    service: ServiceTime,
+}
+
+/// Returns the tag of the timer that ends the work of the job in slot
+/// `token` of its component's table; `serial` tells it from the earlier jobs
+/// of that slot, so that the timer of a job lost in a crash cannot end its
+/// successor's work.
+#[inline]
+pub fn work_tag(token: u32, serial: u32) -> u64 {
+    u64::from(token) | (u64::from(serial) << 32)
+}
+
+/// Returns the slot and serial of the job whose work a timer tagged `tag`
+/// ends (the inverse of [`work_tag`]).
+#[inline]
+pub fn work_of(tag: u64) -> (u32, u32) {
+    ((tag & u64::from(u32::MAX)) as u32, (tag >> 32) as u32)
+}
+
+/// What a component's stations measured over the window, for its
+/// [`ComponentStats`](crate::metrics::ComponentStats).
+#[derive(Clone, Debug)]
+pub struct StationFigures {
+    /// Cores of all the machines.
+    pub cores: u32,
+    /// Busy core-time over all the cores.
+    pub utilization: f64,
+    /// Waiting requests, time-averaged and summed over the machines.
+    pub mean_queue: f64,
+    /// Services finished inside the window.
+    pub completed: u64,
+    /// Requests refused by a full queue inside the window.
+    pub rejected: u64,
+    /// The busiest machine's utilisation, when there are several machines.
+    pub busiest: Option<Reading>,
+    /// The busiest machine's utilisation over the mean, when there are
+    /// several machines.
+    pub load_spread: Option<Reading>,
+    /// Little's law's terms, in the order the kinds declare them.
+    pub little: [Reading; 5],
+}
+
+impl Stations {
+    /// Creates idle stations for `machines` machines described by `spec`,
+    /// drawing work as the station called `name` does.
+    pub fn new(spec: &StationSpec, machines: u32, name: &str, window: Window) -> Self {
+        Self {
+            stations: (0..machines)
+                .map(|_| Station::new(spec.cores, spec.queue, window))
+                .collect(),
+            presence: Presence::new(window),
+            service: ServiceTime::new(spec, name),
+        }
+    }
+
+    /// Returns true when every request type has zero work: the component
+    /// needs no cores.
+    pub fn is_idle(&self) -> bool {
+        self.service.is_zero()
+    }
+
+    /// Returns the number of machines.
+    pub fn machines(&self) -> u32 {
+        self.stations.len() as u32
+    }
+
+    /// Admits the job `token` at machine `machine`; a job started or queued
+    /// is present from `now` on.
+    #[inline]
+    pub fn arrive(&mut self, machine: u32, token: u32, now: SimTime) -> Admission {
+        let Some(station) = self.stations.get_mut(machine as usize) else {
+            return Admission::Rejected;
+        };
+        let admission = station.arrive(token, now);
+        if admission != Admission::Rejected {
+            self.presence.enter(now);
+        }
+        admission
+    }
+
+    /// Returns how long the job of request `req` (of type `kind`), queued
+    /// since `queued_at`, holds the core it starts on now: its work drawn
+    /// from the request's own seed, plus `extra` work (a login), all of it
+    /// `slowdown` times longer on a slow machine. Its wait is added to the
+    /// request's.
+    #[inline]
+    pub fn begin(
+        &self,
+        ctx: &mut Ctx<'_>,
+        req: u32,
+        kind: u16,
+        queued_at: SimTime,
+        extra: SimTime,
+        slowdown: f64,
+    ) -> SimTime {
+        let waited = ctx.now() - queued_at;
+        let seed = match ctx.shared.requests.get_mut(req as usize) {
+            Some(request) => {
+                request.wait += waited;
+                request.seed
+            }
+            None => 0,
+        };
+        let time = self.service.draw(kind, seed) + extra;
+        if slowdown == 1.0 {
+            time
+        } else {
+            SimTime::from_nanos_f64(time.0 as f64 * slowdown)
+        }
+    }
+
+    /// The job that entered at `queued_at` finished its work at `machine`:
+    /// it leaves, and the next job to start on its core is returned.
+    #[inline]
+    pub fn done(&mut self, machine: u32, queued_at: SimTime, now: SimTime) -> Option<u32> {
+        self.presence.leave(now, queued_at);
+        self.stations.get_mut(machine as usize)?.depart(now)
+    }
+
+    /// The job that entered at `queued_at` leaves unserved (its machine
+    /// crashed): its time there still counts.
+    pub fn abandon(&mut self, queued_at: SimTime, now: SimTime) {
+        self.presence.leave(now, queued_at);
+    }
+
+    /// Empties the station of `machine` (it crashed).
+    pub fn reset(&mut self, machine: u32, now: SimTime) {
+        if let Some(station) = self.stations.get_mut(machine as usize) {
+            station.reset(now);
+        }
+    }
+
+    /// Returns the cores busy now at `machine`.
+    #[inline]
+    pub fn busy(&self, machine: u32) -> u32 {
+        self.stations.get(machine as usize).map_or(0, Station::busy)
+    }
+
+    /// Returns the requests waiting now at `machine`.
+    #[inline]
+    pub fn waiting(&self, machine: u32) -> u32 {
+        self.stations
+            .get(machine as usize)
+            .map_or(0, Station::waiting)
+    }
+
+    /// Returns the mean time a request of type `kind` holds a core [ns].
+    #[inline]
+    pub fn mean_work_ns(&self, kind: u16) -> f64 {
+        self.service.mean_ns(kind)
+    }
+
+    /// Returns the requests in service and waiting at `machine`.
+    pub fn load(&self, machine: u32) -> u32 {
+        self.stations.get(machine as usize).map_or(0, Station::load)
+    }
+
+    /// Returns what the stations measured, at `now`, for a window that ends
+    /// at `end` (a run stopped early has its window cut at the stop).
+    pub fn figures(&mut self, now: SimTime, end: SimTime) -> StationFigures {
+        let cores: u32 = self.stations.iter().map(Station::cores).sum();
+        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
+        StationFigures {
+            cores,
+            utilization: busy / f64::from(cores.max(1)),
+            mean_queue: self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum(),
+            completed: self.stations.iter().map(|s| s.completed).sum(),
+            rejected: self.stations.iter().map(|s| s.rejected).sum(),
+            busiest: (self.stations.len() > 1)
+                .then(|| Reading::of(&BUSIEST, busiest(&mut self.stations, now))),
+            load_spread: (self.stations.len() > 1)
+                .then(|| Reading::of(&LOAD_SPREAD, load_spread(&mut self.stations, now))),
+            little: little_readings(self.presence.terms(end)),
+        }
     }
 }
 

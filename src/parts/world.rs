@@ -363,40 +363,45 @@ pub fn send_load(ctx: &mut Ctx<'_>, reply_to: ComponentId, replica: u32, load: u
     );
 }
 
+/// Answers a probe of `replica` sent from a machine in zone `from`: a replica
+/// that is `up` and not cut off from the prober reports its `load`; one that
+/// is down or cut off stays silent, which is how health checks notice it.
+#[inline]
+pub fn answer_probe(
+    ctx: &mut Ctx<'_>,
+    up: bool,
+    reply_to: ComponentId,
+    from: u16,
+    replica: u32,
+    load: u32,
+) {
+    let here = ctx.shared.zone(ctx.me(), replica);
+    if up && !ctx.shared.cut(from, here) {
+        send_load(ctx, reply_to, replica, load);
+    }
+}
+
 /// Answers `call` with `outcome`, after the network latency back to the
 /// caller (to the clients: the way back to the user's region, if it lives in
-/// another).
-///
-/// An answer to the clients about a single attempt that takes no time on its
-/// way ends the request at once ([`World::end_single_attempt`]); every other
-/// answer is a message.
+/// another; a hop to the clients takes no time otherwise, as latency is
+/// measured from the arrival at the entry).
 #[inline]
 pub fn send_reply(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome) {
-    if call.reply_to == ctx.shared.clients {
-        let back = ctx.shared.way_back(call.req, ctx.me());
-        if back != SimTime::ZERO {
-            send_reply_after(ctx, call, outcome, back);
-            return;
-        }
-        let now = ctx.now();
-        if ctx.shared.end_single_attempt(call.token, outcome, now) {
-            return;
-        }
-    }
-    let delay = ctx.shared.latency(ctx.me(), call.reply_to);
-    ctx.send(
-        call.reply_to,
-        delay,
-        Msg::Reply {
-            token: call.token,
-            outcome,
-        },
-    );
+    let delay = if call.reply_to == ctx.shared.clients {
+        ctx.shared.way_back(call.req, ctx.me())
+    } else {
+        ctx.shared.latency(ctx.me(), call.reply_to)
+    };
+    send_reply_after(ctx, call, outcome, delay);
 }
 
 /// Answers `call` with `outcome`, to reach the caller after `delay`: for a
 /// part that works out the way back itself (a DNS, whose answers travel to
 /// the user's region).
+///
+/// An answer to the clients about a single attempt that takes no time on its
+/// way ends the request at once ([`World::end_single_attempt`]); every other
+/// answer is a message.
 #[inline]
 pub fn send_reply_after(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome, delay: SimTime) {
     if delay == SimTime::ZERO && call.reply_to == ctx.shared.clients {

@@ -26,7 +26,7 @@ use crate::keys::KeyMap;
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA, OUTSIDE};
 use crate::parts::geography::{Geography, Placement, NO_REGION};
-use crate::parts::health::{HealthCheck, ProbeState, RawHealthCheck, PROBES};
+use crate::parts::health::{probe_replicas, HealthCheck, ProbeState, RawHealthCheck, PROBES};
 use crate::parts::{
     send_reply, send_reply_after, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
@@ -534,23 +534,11 @@ impl Dns {
 
     /// Probes every replica of every target.
     fn probe_all(&mut self, ctx: &mut Ctx<'_>) {
-        let me = ctx.me();
         for (t, &target) in self.targets.iter().enumerate() {
-            let replicas = self.health[t].len() as u32;
-            let delay = ctx.shared.latency(me, target);
-            for replica in 0..replicas {
-                ctx.send(
-                    target,
-                    delay,
-                    Msg::Probe {
-                        reply_to: me,
-                        zone: OUTSIDE,
-                        replica,
-                    },
-                );
-            }
+            // A DNS sits outside the zones of the system, as its users do.
+            let sent = probe_replicas(ctx, target, self.health[t].len() as u32, OUTSIDE);
             if self.window.contains(ctx.now()) {
-                self.probes += u64::from(replicas);
+                self.probes += sent;
             }
         }
     }

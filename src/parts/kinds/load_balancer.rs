@@ -27,17 +27,19 @@ use strategy::Strategy;
 pub use strategy::StrategyKind;
 
 use crate::engine::{stream_seed, Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{Better, ComponentStats, Measure, Presence, Reading, Unit, Window};
+use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::expiring::ExpiringMap;
-use crate::parts::health::{HealthCheck, ProbeState, RawHealthCheck, PROBES};
+use crate::parts::health::{
+    probe_replicas, HealthCheck, ProbeState, RawHealthCheck, Verdicts, PROBES,
+};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    busiest, little_readings, parse_with_station, Admission, ServiceTime, Station, StationSpec,
-    BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
+    parse_with_station, work_of, work_tag, Admission, StationSpec, Stations, BUSIEST,
+    DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
-    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology,
+    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology,
     World,
 };
 use crate::spec::{join_key, Duration, Issue};
@@ -190,44 +192,13 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         return Err(issues);
     };
     let strategy = raw.strategy.unwrap_or(StrategyKind::RoundRobin);
-    let default_target = raw.targets.as_ref().and_then(|t| {
-        cx.resolve(t, &join_key(path, "targets"))
-            .map_err(|e| issues.push(e))
-            .ok()
-    });
-    let mut routes: Vec<Option<usize>> = vec![default_target; cx.types.len()];
-    for (kind, target) in raw.routes.iter().flatten() {
-        let route_path = join_key(&join_key(path, "routes"), kind);
-        let t = cx
-            .request_type(kind, &route_path)
-            .map_err(|e| issues.push(e))
-            .ok();
-        let c = cx
-            .resolve(target, &route_path)
-            .map_err(|e| issues.push(e))
-            .ok();
-        if let (Some(t), Some(c)) = (t, c) {
-            routes[t] = Some(c);
-        }
-    }
-    if raw.targets.is_none() && raw.routes.is_none() {
-        issues.push(Issue::new(
-            path,
-            "missing field `targets` (the component to balance over) or `routes`",
-        ));
-    } else if issues.is_empty() {
-        for (t, route) in routes.iter().enumerate() {
-            if route.is_none() {
-                issues.push(Issue::new(
-                    join_key(path, "routes"),
-                    format!(
-                        "no route for request type `{}` (add it, or give `targets` as the default)",
-                        cx.types[t].name
-                    ),
-                ));
-            }
-        }
-    }
+    let routes = cx.routes(
+        raw.targets.as_deref(),
+        raw.routes.as_ref(),
+        path,
+        "the component to balance over",
+        &mut issues,
+    );
     if let Some(weights) = &raw.weights {
         if strategy != StrategyKind::WeightedRoundRobin {
             issues.push(Issue::new(
@@ -256,16 +227,10 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         ));
     }
     let station = station.validate(path, cx, Some(SimTime::ZERO), &mut issues);
-    let health_check = raw.health_check.as_ref().and_then(|h| {
-        h.validate()
-            .map_err(|(field, message)| {
-                issues.push(Issue::new(
-                    join_key(&join_key(path, "health_check"), field),
-                    message,
-                ))
-            })
-            .ok()
-    });
+    let health_check = raw
+        .health_check
+        .as_ref()
+        .and_then(|h| h.check(path, &mut issues));
     let ha = raw.ha.unwrap_or(Ha::None);
     let heartbeat = raw.heartbeat.map_or(DEFAULT_HEARTBEAT, |d| d.0);
     if heartbeat == SimTime::ZERO {
@@ -287,7 +252,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     }
     Ok(Spec {
         strategy,
-        routes: routes.into_iter().flatten().collect(),
+        routes,
         weights: raw.weights,
         report_interval,
         station,
@@ -355,6 +320,27 @@ impl Pool {
     }
 }
 
+/// Probes the replicas of `pool` registered as taking work, from zone
+/// `from`; returns how many probes were sent.
+fn probe_registered(ctx: &mut Ctx<'_>, pool: &Pool, from: u16) -> u64 {
+    let me = ctx.me();
+    let delay = ctx.shared.latency(me, pool.target);
+    let mut sent = 0;
+    for (replica, _) in pool.registered.iter().enumerate().filter(|(_, r)| **r) {
+        ctx.send(
+            pool.target,
+            delay,
+            Msg::Probe {
+                reply_to: me,
+                zone: from,
+                replica: replica as u32,
+            },
+        );
+        sent += 1;
+    }
+    sent
+}
+
 /// Where a request passing through the balancer is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
@@ -389,10 +375,7 @@ pub struct LoadBalancer {
     pools: Vec<Pool>,
     pool_of_type: Vec<u16>,
     /// The balancer's own processing, one station per member, when it has any.
-    stations: Vec<Station>,
-    /// Requests in those stations (queued or on a core), over all members.
-    presence: Presence,
-    service: Option<ServiceTime>,
+    stations: Option<Stations>,
     jobs: Slab<Job>,
     next_serial: u32,
     in_flight: Vec<u32>,
@@ -446,23 +429,13 @@ impl LoadBalancer {
             .iter()
             .map(|r| targets.iter().position(|t| t == r).unwrap_or(0) as u16)
             .collect();
-        let service = ServiceTime::new(&spec.station, bx.name());
         let members = spec.ha.members();
-        let (stations, service) = if service.is_zero() {
-            (Vec::new(), None)
-        } else {
-            let stations = (0..members)
-                .map(|_| Station::new(spec.station.cores, spec.station.queue, bx.window))
-                .collect();
-            (stations, Some(service))
-        };
+        let stations = Stations::new(&spec.station, members, bx.name(), bx.window);
         Self {
             name: bx.name().to_string(),
             pools,
             pool_of_type,
-            stations,
-            presence: Presence::new(bx.window),
-            service,
+            stations: (!stations.is_idle()).then_some(stations),
             jobs: Slab::new(),
             next_serial: 0,
             in_flight: vec![0; members as usize],
@@ -516,16 +489,13 @@ impl LoadBalancer {
             by_cookie: false,
         }) as u32;
         self.in_flight[member as usize] += 1;
-        let Some(station) = self.stations.get_mut(member as usize) else {
+        let Some(stations) = self.stations.as_mut() else {
             self.forward(token, ctx);
             return;
         };
-        match station.arrive(token, now) {
-            Admission::Started => {
-                self.presence.enter(now);
-                self.start(token, ctx);
-            }
-            Admission::Queued => self.presence.enter(now),
+        match stations.arrive(member, token, now) {
+            Admission::Started => self.start(token, ctx),
+            Admission::Queued => {}
             Admission::Rejected => {
                 self.release(token);
                 self.refuse(&call, ctx);
@@ -554,37 +524,30 @@ impl LoadBalancer {
 
     /// Starts the balancer's own processing of a request.
     fn start(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(service) = self.service.as_ref() else {
+        let (Some(stations), Some(job)) = (self.stations.as_ref(), self.jobs.get(token as usize))
+        else {
             return;
         };
-        let Some(job) = self.jobs.get(token as usize) else {
-            return;
-        };
-        let waited = ctx.now() - job.queued_at;
-        if let Some(req) = ctx.shared.requests.get_mut(job.call.req as usize) {
-            req.wait += waited;
-        }
-        let (kind, seed) = ctx
-            .shared
-            .request(job.call.req)
-            .map_or((0, 0), |r| (r.kind, r.seed));
-        let time = service.draw(kind, seed);
-        let tag = u64::from(token) | (u64::from(job.serial) << 32);
+        let kind = ctx.shared.request(job.call.req).map_or(0, |r| r.kind);
+        let time = stations.begin(ctx, job.call.req, kind, job.queued_at, SimTime::ZERO, 1.0);
+        let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
 
     /// Processing done: free the core and send the request on.
     fn processed(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
-        let token = (tag & u64::from(u32::MAX)) as u32;
-        let serial = (tag >> 32) as u32;
+        let (token, serial) = work_of(tag);
         let (member, queued_at) = match self.jobs.get(token as usize) {
             Some(job) if job.serial == serial && job.stage == Stage::Processing => {
                 (job.member, job.queued_at)
             }
             _ => return,
         };
-        self.presence.leave(ctx.now(), queued_at);
-        if let Some(next) = self.stations[member as usize].depart(ctx.now()) {
+        let next = self
+            .stations
+            .as_mut()
+            .and_then(|s| s.done(member, queued_at, ctx.now()));
+        if let Some(next) = next {
             self.start(next, ctx);
         }
         self.forward(token, ctx);
@@ -715,30 +678,15 @@ impl LoadBalancer {
 
     /// Asks every replica of every pool for its load, then sets the next round.
     fn probe_all(&mut self, ctx: &mut Ctx<'_>) {
-        let me = ctx.me();
-        // Probes leave from the first balancer machine's zone.
-        let zone = ctx.shared.zone(me, 0);
+        // The probes leave from the zone of the balancer's first machine.
+        let zone = ctx.shared.zone(ctx.me(), 0);
         for pool in &mut self.pools {
             pool.sync(ctx.shared);
-            let replicas = pool.strategy.replicas();
-            let delay = ctx.shared.latency(me, pool.target);
-            let mut sent = 0;
-            for replica in 0..replicas {
-                // Replicas that are not registered are not probed.
-                if !pool.registered[replica as usize] {
-                    continue;
-                }
-                sent += 1;
-                ctx.send(
-                    pool.target,
-                    delay,
-                    Msg::Probe {
-                        reply_to: me,
-                        zone,
-                        replica,
-                    },
-                );
-            }
+            let sent = if pool.generation == 0 {
+                probe_replicas(ctx, pool.target, pool.strategy.replicas(), zone)
+            } else {
+                probe_registered(ctx, pool, zone)
+            };
             if self.window.contains(ctx.now()) {
                 self.probes += sent;
             }
@@ -750,53 +698,44 @@ impl LoadBalancer {
         let Some(check) = self.health_check else {
             return;
         };
-        let now = ctx.now();
-        // The replicas whose verdict changed this round: [unhealthy, healthy again].
-        let mut changed: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        let mut verdicts = Verdicts::default();
         for pool in &mut self.pools {
             pool.sync(ctx.shared);
-            for (replica, state) in pool.health.iter_mut().enumerate() {
-                if !pool.registered[replica] {
-                    // Not probed: its verdict waits for it to be registered.
-                    continue;
-                }
-                if let Some(healthy) = state.close_round(&check) {
-                    pool.strategy.set_available(replica as u32, healthy);
-                    changed[usize::from(healthy)].push(replica);
-                }
+            // A replica that is not registered is not probed: its round
+            // counts as answered, so that it joins healthy.
+            for (state, _) in pool
+                .health
+                .iter_mut()
+                .zip(&pool.registered)
+                .filter(|(_, registered)| !**registered)
+            {
+                state.answer();
             }
+            let (strategy, registered) = (&mut pool.strategy, &pool.registered);
+            verdicts.close(&mut pool.health, &check, |replica, healthy| {
+                let registered = registered.get(replica as usize).copied().unwrap_or(false);
+                strategy.set_available(replica, healthy && registered)
+            });
         }
-        // One marker per verdict and round: a zone outage changes many at once.
-        for (replicas, verdict) in changed.iter().zip(["unhealthy", "healthy again"]) {
-            let which = match replicas.as_slice() {
-                [] => continue,
-                [replica] => format!("replica {replica}"),
-                many => format!("{} replicas", many.len()),
-            };
-            let label = format!("{} marks {which} {verdict}", self.name);
-            ctx.shared.recorder.mark(now, label);
-        }
+        verdicts.mark(&self.name, ctx);
         self.serving = self
             .pools
             .iter()
             .any(|pool| (0..pool.health.len() as u32).any(|r| pool.healthy(r)));
-        self.probe_sent = now;
+        self.probe_sent = ctx.now();
         self.probe_all(ctx);
         ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
     }
 
-    /// A prober (a DNS) asks whether member `member` can take requests: it
+    /// A prober (a DNS, a proxy) asks whether member `member` can take requests: it
     /// answers, with the requests in flight there, while that member is up,
     /// reachable from the prober's zone, and knows a healthy replica to send
     /// them to (the way a DNS health check through a balancer fails when
     /// everything behind it is down).
     fn probed(&self, reply_to: ComponentId, zone: u16, member: u32, ctx: &mut Ctx<'_>) {
-        let here = ctx.shared.zone(ctx.me(), member);
-        if !self.serving || !self.lifecycle.is_up(member) || ctx.shared.cut(zone, here) {
-            return;
-        }
+        let up = self.serving && self.lifecycle.is_up(member);
         let load = self.in_flight.get(member as usize).copied().unwrap_or(0);
-        send_load(ctx, reply_to, member, load);
+        answer_probe(ctx, up, reply_to, zone, member, load);
     }
 
     /// A replica answered a probe.
@@ -815,8 +754,8 @@ impl LoadBalancer {
 
     /// Member `m` crashed: the requests it held are lost.
     fn crash_member(&mut self, m: u32, ctx: &mut Ctx<'_>) {
-        if let Some(station) = self.stations.get_mut(m as usize) {
-            station.reset(ctx.now());
+        if let Some(stations) = self.stations.as_mut() {
+            stations.reset(m, ctx.now());
         }
         let held: Vec<u32> = self
             .jobs
@@ -828,9 +767,10 @@ impl LoadBalancer {
             let Some(job) = self.jobs.get(token as usize).copied() else {
                 continue;
             };
-            if job.stage == Stage::Processing && !self.stations.is_empty() {
-                // It leaves the station unserved: its time there still counts.
-                self.presence.leave(ctx.now(), job.queued_at);
+            if job.stage == Stage::Processing {
+                if let Some(stations) = self.stations.as_mut() {
+                    stations.abandon(job.queued_at, ctx.now());
+                }
             }
             if job.stage == Stage::Forwarded {
                 // Keep it until the replica answers, so the answer finds it.
@@ -888,39 +828,25 @@ impl Component<Msg, World> for LoadBalancer {
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
-        let cores: u32 = self.stations.iter().map(Station::cores).sum();
-        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
-        let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
-        let completed = if self.stations.is_empty() {
-            self.forwarded
-        } else {
-            self.stations.iter().map(|s| s.completed).sum()
-        };
+        // A run stopped early has its window cut at the stop.
+        let end = ctx.shared.recorder.window().end;
+        let cores = self.stations.as_mut().map(|s| s.figures(now, end));
         let mut extra = vec![Reading::of(&FORWARDED, self.forwarded as f64)];
         extra.extend(self.lifecycle.readings(now));
-        if self.stations.len() > 1 {
-            extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
-        }
+        extra.extend(cores.as_ref().and_then(|f| f.busiest));
         if self.reports.is_some() || self.health_check.is_some() {
             extra.push(Reading::of(&PROBES, self.probes as f64));
         }
-        if !self.stations.is_empty() {
-            // A run stopped early has its window cut at the stop.
-            let end = ctx.shared.recorder.window().end;
-            extra.extend(little_readings(self.presence.terms(end)));
-        }
+        extra.extend(cores.iter().flat_map(|f| f.little));
         let up_levels = self.lifecycle.levels(now);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
-            utilization: if cores == 0 {
-                0.0
-            } else {
-                busy / f64::from(cores)
-            },
-            cores,
-            mean_queue: waiting,
-            completed,
+            utilization: cores.as_ref().map_or(0.0, |f| f.utilization),
+            cores: cores.as_ref().map_or(0, |f| f.cores),
+            mean_queue: cores.as_ref().map_or(0.0, |f| f.mean_queue),
+            // Without work, what it completes is what it forwards.
+            completed: cores.as_ref().map_or(self.forwarded, |f| f.completed),
             rejected: self.rejected,
             extra,
             up_levels,

@@ -10,6 +10,12 @@
 //! whose user has no session where it is served logs the user in, which
 //! costs `login_work` on top of its own work (and, with a store, a write of
 //! the new session before its calls).
+//!
+//! A server that consumes a queue (`consumes: NAME`) is a worker: it has no
+//! other traffic, and each of its free cores pulls a message from the queue
+//! (a [`Msg::Load`] carrying the replica's incarnation, see `kinds::queue`).
+//! A job's success is its ack; `fail:` makes a share of the jobs fail at
+//! the end of their work (an error in the job), which the queue sees as no ack.
 
 pub mod autoscale;
 mod sessions;
@@ -20,27 +26,28 @@ use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-use crate::engine::{Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{ComponentStats, Measure, Presence, Reading};
+use rand::RngExt;
+
+use crate::engine::{request_rng, stream_seed, Component, ComponentId, SimRng, SimTime};
+use crate::metrics::{ComponentStats, Gauge, GaugeId, Measure};
 use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    any_replica, busiest, little_readings, load_spread, parse_with_station, Admission,
-    ServiceTime, Station, StationSpec, BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE,
-    LITTLE_GAP, LOAD_SPREAD, SOJOURN_MS,
+    any_replica, parse_replicas, parse_with_station, work_of, work_tag, Admission, StationSpec,
+    Stations,
+    BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, LOAD_SPREAD, SOJOURN_MS,
 };
 use crate::parts::{
-    send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SessionFacts, SpecContext,
-    Topology, World,
+    answer_probe, send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SessionFacts,
+    SpecContext, Topology, World,
 };
 use autoscale::{
-    AutoscaleSpec, Decision, Fleet, Phase, MISROUTED, OVER_PROVISIONED, REPLICAS_MAX, REPLICAS_MEAN,
-    REPLICA_HOURS, SCALE_INS, SCALE_OUTS, UNDER_PROVISIONED,
+    AutoscaleSpec, Decision, Fleet, Phase, MISROUTED, REPLICAS, OVER_PROVISIONED, REPLICAS_MAX,
+    REPLICAS_MEAN, REPLICA_HOURS, SCALE_INS, SCALE_OUTS, UNDER_PROVISIONED,
 };
 pub use sessions::{Keeper, SessionMiss, SessionSpec};
 use sessions::{RawSessionFields, Sessions, Verdict};
-use crate::spec::limits::MAX_REPLICAS;
-use crate::spec::{join_index, join_key, Duration, Issue};
+use crate::spec::{join_index, join_key, Duration, Fraction, Issue};
 
 /// How a server issues its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -83,6 +90,8 @@ struct Raw {
     session_miss: Option<SessionMiss>,
     login_work: Option<Duration>,
     session_ttl: Option<Duration>,
+    consumes: Option<String>,
+    fail: Option<Fraction>,
     autoscale: Option<Value>,
 }
 
@@ -103,6 +112,10 @@ pub struct Spec {
     pub switchover: SimTime,
     /// The users' sessions, if it keeps any (`None`: stateless).
     pub sessions: Option<SessionSpec>,
+    /// The queue whose jobs it takes, if it is a worker.
+    pub consumes: Option<usize>,
+    /// The share of its jobs that fail at the end of their work (workers only).
+    pub fail: f64,
     /// Its autoscaling group, if any (then `replicas` is its `max`).
     pub autoscale: Option<AutoscaleSpec>,
 }
@@ -128,6 +141,7 @@ impl Kind for Spec {
         &OVER_PROVISIONED,
         &MISROUTED,
     ];
+    const GAUGES: &'static [&'static Gauge] = &[&REPLICAS];
     type Part = Server;
 
     fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
@@ -140,6 +154,10 @@ impl Kind for Spec {
 
     fn crashes(&self) -> bool {
         true
+    }
+
+    fn consumes(&self) -> Option<usize> {
+        self.consumes
     }
 
     fn price_per_hour(&self) -> f64 {
@@ -190,19 +208,13 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     let replicas = match (&raw.autoscale, autoscale) {
         (_, Some(a)) => a.max,
         (Some(_), None) => 1,
-        (None, None) => raw.replicas.unwrap_or(1),
+        (None, None) => parse_replicas(raw.replicas, path, &mut issues),
     };
-    if replicas == 0 {
+    if raw.autoscale.is_some() && raw.consumes.is_some() {
         issues.push(Issue::new(
-            join_key(path, "replicas"),
-            "expected a positive number of replicas, found 0",
-        ));
-    } else if replicas > MAX_REPLICAS {
-        issues.push(Issue::new(
-            join_key(path, "replicas"),
-            format!(
-                "{replicas} replicas is beyond what one simulation holds (at most {MAX_REPLICAS})"
-            ),
+            join_key(path, "autoscale"),
+            "autoscaling a worker (a server with `consumes`) is not modelled yet: \
+             remove `autoscale` or `consumes`",
         ));
     }
     let station = station.validate(path, cx, None, &mut issues);
@@ -217,6 +229,18 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         session_ttl: raw.session_ttl,
     };
     let sessions = sessions::parse(session_fields, path, cx, &mut issues);
+    let consumes = raw.consumes.as_ref().and_then(|name| {
+        cx.resolve(name, &join_key(path, "consumes"))
+            .map_err(|e| issues.push(e))
+            .ok()
+    });
+    let fail = raw.fail.map_or(0.0, |f| f.0);
+    if fail > 0.0 && raw.consumes.is_none() {
+        issues.push(Issue::new(
+            join_key(path, "fail"),
+            "`fail` applies to the jobs of a worker: add `consumes: QUEUE`, or remove `fail`",
+        ));
+    }
     if issues.is_empty() {
         Ok(Spec {
             replicas,
@@ -226,6 +250,8 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             standby: raw.standby.unwrap_or(0),
             switchover: raw.switchover.map_or(DEFAULT_SWITCHOVER, |d| d.0),
             sessions,
+            consumes,
+            fail,
             autoscale,
         })
     } else {
@@ -340,10 +366,8 @@ struct Store {
 pub struct Server {
     name: String,
     fanout: Fanout,
-    stations: Vec<Station>,
-    /// Requests in the stations (queued or on a core), over all replicas.
-    presence: Presence,
-    service: ServiceTime,
+    /// The cores of its machines.
+    stations: Stations,
     jobs: Slab<Job>,
     next_serial: u32,
     /// Per request type: the called components and whether each is co-located.
@@ -361,6 +385,16 @@ pub struct Server {
     sessions: Option<Sessions>,
     /// Where they are stored, when not on the replicas.
     store: Option<Store>,
+    /// The queue it takes its jobs from, if it is a worker.
+    queue: Option<ComponentId>,
+    /// Cores per replica: the pulls a replica sends when it starts.
+    cores: u32,
+    /// Each replica's incarnation, counted up at each crash: the queue drops
+    /// the pulls of an earlier one.
+    incarnations: Vec<u32>,
+    /// The share of jobs that fail, and the salt of that draw.
+    fail: f64,
+    fail_salt: u64,
     /// Jobs on each replica, but those lost in a crash: a draining replica
     /// leaves when it has none.
     jobs_on: Vec<u32>,
@@ -375,6 +409,8 @@ pub struct Server {
     boot: SimTime,
     /// Price of one replica per hour.
     price_per_hour: f64,
+    /// The replicas held, in the time series (autoscaled servers only).
+    gauge: Option<GaugeId>,
 }
 
 impl Server {
@@ -390,11 +426,7 @@ impl Server {
         Self {
             name: bx.name().to_string(),
             fanout: spec.fanout,
-            stations: (0..spec.replicas)
-                .map(|_| Station::new(spec.station.cores, spec.station.queue, bx.window))
-                .collect(),
-            presence: Presence::new(bx.window),
-            service: ServiceTime::new(&spec.station, bx.name()),
+            stations: Stations::new(&spec.station, spec.replicas, bx.name(), bx.window),
             jobs: Slab::new(),
             next_serial: 0,
             calls: spec
@@ -417,6 +449,11 @@ impl Server {
                 .sessions
                 .map(|s| Sessions::new(&s, spec.station.speed, bx.window)),
             store,
+            queue: spec.consumes.map(|q| bx.id(q)),
+            cores: spec.station.cores,
+            incarnations: vec![0; spec.replicas as usize],
+            fail: spec.fail,
+            fail_salt: stream_seed(0, 0, &[bx.name(), "fail"]),
             jobs_on: vec![0; spec.replicas as usize],
             fleet: spec
                 .autoscale
@@ -425,13 +462,14 @@ impl Server {
             backlog_limit: spec.station.queue,
             boot: bx.topology.boot(bx.index),
             price_per_hour: spec.station.price_per_hour,
+            gauge: None,
         }
     }
 
     /// Returns the replica a call goes to, or `None` if it was answered or
     /// put in the backlog (an autoscaled server with no replica in service).
     fn route(&mut self, call: &Call, ctx: &mut Ctx<'_>) -> Option<u32> {
-        let replicas = self.stations.len() as u32;
+        let replicas = self.stations.machines();
         let Some(fleet) = self.fleet.as_mut() else {
             return Some(if call.replica < replicas {
                 call.replica
@@ -440,7 +478,7 @@ impl Server {
             });
         };
         let kind = ctx.shared.request(call.req).map_or(0, |r| r.kind);
-        fleet.arrived(self.service.mean_ns(kind));
+        fleet.arrived(self.stations.mean_work_ns(kind));
         // A draining replica still serves what was sent to it before it
         // was taken out; a call for a replica that is off or booting goes
         // to one in service, as the balancer's retry of a refused
@@ -466,6 +504,7 @@ impl Server {
             if let Some(r) = fleet.start(now) {
                 fleet.scaled(true, now);
                 self.schedule_boot(r, ctx);
+                self.show_replicas(ctx);
             }
         }
         let fleet = self.fleet.as_ref()?;
@@ -480,6 +519,16 @@ impl Server {
             self.backlog.push_back((*call, now));
         }
         None
+    }
+
+    /// Puts the replicas held into the time series.
+    fn show_replicas(&self, ctx: &mut Ctx<'_>) {
+        if let (Some(gauge), Some(fleet)) = (self.gauge, self.fleet.as_ref()) {
+            let now = ctx.now();
+            ctx.shared
+                .recorder
+                .set_gauge(gauge, now, f64::from(fleet.held()));
+        }
     }
 
     /// Schedules the end of replica `r`'s boot.
@@ -514,7 +563,7 @@ impl Server {
             if let Some(req) = ctx.shared.requests.get_mut(call.req as usize) {
                 req.wait += now - since;
             }
-            self.accept_at(call, r, ctx);
+            self.accept_on(Call { replica: r, ..call }, ctx);
         }
         self.check_idle(r, ctx);
     }
@@ -532,7 +581,7 @@ impl Server {
         let queued: u64 = fleet
             .serving()
             .iter()
-            .map(|&r| u64::from(self.stations[r as usize].waiting()))
+            .map(|&r| u64::from(self.stations.waiting(r)))
             .sum();
         queued + self.backlog.len() as u64
     }
@@ -557,6 +606,7 @@ impl Server {
             }
             Decision::In(n) => self.scale_in(n, ctx),
         }
+        self.show_replicas(ctx);
         ctx.schedule_self(interval, Msg::Timer(AUTOSCALE_TIMER));
     }
 
@@ -567,7 +617,7 @@ impl Server {
             return;
         };
         let now = ctx.now();
-        let mut candidates: Vec<(u8, u32, u32)> = (0..self.stations.len() as u32)
+        let mut candidates: Vec<(u8, u32, u32)> = (0..self.stations.machines())
             .filter_map(|r| match fleet.phase(r) {
                 Phase::Booting => Some((0, 0, u32::MAX - r)),
                 Phase::Serving => Some((1, self.jobs_on[r as usize], u32::MAX - r)),
@@ -619,6 +669,7 @@ impl Server {
             if let Some(sessions) = self.sessions.as_mut() {
                 sessions.crash(r);
             }
+            self.show_replicas(ctx);
         }
     }
 
@@ -640,27 +691,44 @@ impl Server {
     #[inline]
     fn note_busy(&mut self, r: u32, now: SimTime) {
         if let Some(fleet) = self.fleet.as_mut() {
-            fleet.busy(r, self.stations[r as usize].busy(), now);
+            fleet.busy(r, self.stations.busy(r), now);
+        }
+    }
+
+    /// Tells the queue, if it is a worker, that a core of replica `r` is free.
+    fn pull(&self, r: u32, ctx: &mut Ctx<'_>) {
+        let Some(queue) = self.queue else { return };
+        let incarnation = self.incarnations.get(r as usize).copied().unwrap_or(0);
+        send_load(ctx, queue, r, incarnation);
+    }
+
+    /// Pulls one message per core of replica `r` (it starts or is back).
+    fn pull_all(&self, r: u32, ctx: &mut Ctx<'_>) {
+        if self.queue.is_some() {
+            for _ in 0..self.cores {
+                self.pull(r, ctx);
+            }
         }
     }
 
     fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
-        if let Some(replica) = self.route(&call, ctx) {
-            self.accept_at(call, replica, ctx);
+        if self.fleet.is_none() {
+            self.accept_on(call, ctx);
+        } else if let Some(replica) = self.route(&call, ctx) {
+            // The replica is named: the checks below draw nothing.
+            self.accept_on(Call { replica, ..call }, ctx);
         }
     }
 
-    /// Takes `call` on `replica`.
-    fn accept_at(&mut self, call: Call, replica: u32, ctx: &mut Ctx<'_>) {
-        if ctx.shared.cut_to(call.zone, ctx.me(), replica) {
-            send_reply(ctx, &call, Outcome::Failed(Cause::Partition));
-            return;
-        }
-        if !self.lifecycle.is_up(replica) {
-            // A machine that is down refuses the connection.
-            send_reply(ctx, &call, Outcome::Failed(Cause::Down));
-            return;
-        }
+    /// Takes `call` on the replica it names, or on one drawn at random.
+    fn accept_on(&mut self, call: Call, ctx: &mut Ctx<'_>) {
+        let replica = match self.lifecycle.machine_for(&call, &mut self.route_rng, ctx) {
+            Ok(replica) => replica,
+            Err(cause) => {
+                send_reply(ctx, &call, Outcome::Failed(cause));
+                return;
+            }
+        };
         let (kind, user) = ctx
             .shared
             .request(call.req)
@@ -715,13 +783,12 @@ impl Server {
         job.queued_at = now;
         job.login = verdict.logs_in();
         let (call, replica) = (job.call, job.replica);
-        match self.stations[replica as usize].arrive(token, now) {
+        match self.stations.arrive(replica, token, now) {
             Admission::Started => {
-                self.presence.enter(now);
                 self.note_busy(replica, now);
                 self.start(token, ctx);
             }
-            Admission::Queued => self.presence.enter(now),
+            Admission::Queued => {}
             Admission::Rejected => {
                 self.release_job(token, ctx);
                 send_reply(ctx, &call, Outcome::Rejected);
@@ -791,23 +858,15 @@ impl Server {
         let Some(job) = self.jobs.get(token as usize) else {
             return;
         };
-        let waited = ctx.now() - job.queued_at;
-        let seed = match ctx.shared.requests.get_mut(job.call.req as usize) {
-            Some(req) => {
-                req.wait += waited;
-                req.seed
-            }
-            None => 0,
+        // A login adds its work to the request's own.
+        let login = match (job.login, self.sessions.as_ref()) {
+            (true, Some(sessions)) => sessions.login_time,
+            _ => SimTime::ZERO,
         };
-        let mut time = self.service.draw(job.kind, seed);
-        if job.login {
-            time += self.sessions.as_ref().map_or(SimTime::ZERO, |s| s.login_time);
-        }
         let slowdown = self.lifecycle.slowdown(job.replica);
-        if slowdown != 1.0 {
-            time = SimTime::from_nanos_f64(time.0 as f64 * slowdown);
-        }
-        let tag = u64::from(token) | (u64::from(job.serial) << 32);
+        let (req, kind, queued_at) = (job.call.req, job.kind, job.queued_at);
+        let time = self.stations.begin(ctx, req, kind, queued_at, login, slowdown);
+        let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));
     }
 
@@ -821,8 +880,7 @@ impl Server {
             self.autoscale_timer(tag, ctx);
             return;
         }
-        let token = (tag & u64::from(u32::MAX)) as u32;
-        let serial = (tag >> 32) as u32;
+        let (token, serial) = work_of(tag);
         match self.jobs.get(token as usize) {
             Some(job) if job.stage == Stage::Local && job.serial == serial => {
                 self.served(token, ctx)
@@ -838,11 +896,12 @@ impl Server {
             return;
         };
         let job = *job;
-        self.presence.leave(ctx.now(), job.queued_at);
-        if let Some(next) = self.stations[job.replica as usize].depart(ctx.now()) {
+        if let Some(next) = self.stations.done(job.replica, job.queued_at, ctx.now()) {
             self.start(next, ctx);
         } else {
             self.note_busy(job.replica, ctx.now());
+            // A worker's core is free: it asks the queue for the next job.
+            self.pull(job.replica, ctx);
         }
         if job.login && self.store.is_some() {
             if let Some(j) = self.jobs.get_mut(token as usize) {
@@ -953,7 +1012,21 @@ impl Server {
                 fleet.answered(ctx.now() - job.arrived);
             }
         }
+        let outcome = if outcome == Outcome::Ok && self.fail > 0.0 && self.job_fails(&job, ctx) {
+            // The queue only tells an ack from its absence; the cause is
+            // never reported, since no client waits for a job.
+            Outcome::Failed(Cause::Crash)
+        } else {
+            outcome
+        };
         send_reply(ctx, &job.call, outcome);
+    }
+
+    /// Draws whether a worker's job fails at its end, from the delivery's own
+    /// seed (each delivery of a message draws anew).
+    fn job_fails(&self, job: &Job, ctx: &Ctx<'_>) -> bool {
+        let seed = ctx.shared.request(job.call.req).map_or(0, |r| r.seed);
+        request_rng(seed ^ self.fail_salt).random::<f64>() < self.fail
     }
 
     /// A backup machine has taken the place of replica `r`.
@@ -961,12 +1034,13 @@ impl Server {
         if let Some(switching) = self.switching.get_mut(r as usize) {
             *switching = false;
             self.lifecycle.set(r, true, ctx.now());
+            self.pull_all(r, ctx);
         }
     }
 
     /// Replica `r` crashed: everything it held is lost, its sessions too.
     fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
-        self.stations[r as usize].reset(ctx.now());
+        self.stations.reset(r, ctx.now());
         self.note_busy(r, ctx.now());
         // Its jobs are lost: none counts on it any more.
         self.jobs_on[r as usize] = 0;
@@ -985,8 +1059,7 @@ impl Server {
             };
             let call = job.call;
             if job.stage == Stage::Local {
-                // It leaves the station unserved: its time there still counts.
-                self.presence.leave(ctx.now(), job.queued_at);
+                self.stations.abandon(job.queued_at, ctx.now());
             }
             if job.pending > 0 {
                 // Waiting for its calls or the store: kept until they answer.
@@ -1001,17 +1074,6 @@ impl Server {
 }
 
 impl Component<Msg, World> for Server {
-    fn on_start(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(fleet) = self.fleet.as_ref() else {
-            return;
-        };
-        let replicas = self.stations.len() as u32;
-        let wakes = fleet.spec.min == 0;
-        ctx.shared
-            .register_fleet(ctx.me(), replicas, fleet.serving(), wakes);
-        ctx.schedule_self(fleet.spec.interval, Msg::Timer(AUTOSCALE_TIMER));
-    }
-
     fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
         match msg {
             Msg::Call(call) => self.accept(call, ctx),
@@ -1022,46 +1084,60 @@ impl Component<Msg, World> for Server {
                 zone,
                 replica,
             } => {
-                // A machine that is down, or cut off, does not answer probes.
-                let here = ctx.shared.zone(ctx.me(), replica);
-                if !self.lifecycle.is_up(replica) || ctx.shared.cut(zone, here) {
-                    return;
-                }
-                let load = self.stations.get(replica as usize).map_or(0, Station::load);
-                send_load(ctx, reply_to, replica, load);
+                let up = self.lifecycle.is_up(replica);
+                let load = self.stations.load(replica);
+                answer_probe(ctx, up, reply_to, zone, replica, load);
             }
             Msg::Load { .. } | Msg::Control(_) => {}
         }
     }
 
+    fn on_start(&mut self, ctx: &mut Ctx<'_>) {
+        for r in 0..self.stations.machines() {
+            self.pull_all(r, ctx);
+        }
+        let Some(fleet) = self.fleet.as_ref() else {
+            return;
+        };
+        let replicas = self.stations.machines();
+        let wakes = fleet.spec.min == 0;
+        ctx.shared
+            .register_fleet(ctx.me(), replicas, fleet.serving(), wakes);
+        let gauge = ctx.shared.recorder.gauge(&self.name, &REPLICAS);
+        ctx.shared
+            .recorder
+            .set_gauge(gauge, ctx.now(), f64::from(fleet.held()));
+        self.gauge = Some(gauge);
+        ctx.schedule_self(fleet.spec.interval, Msg::Timer(AUTOSCALE_TIMER));
+    }
+
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
-        let cores: u32 = self.stations.iter().map(Station::cores).sum();
-        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
-        let waiting: f64 = self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum();
+        // A run stopped early has its window cut at the stop.
+        let end = ctx.shared.recorder.window().end;
+        let mut cores = self.stations.figures(now, end);
         let mut extra = self.lifecycle.readings(now).to_vec();
-        // Cores held on average: all of them, or those of the replicas an
-        // autoscaler held.
-        let mut held_cores = f64::from(cores.max(1));
         if let Some(fleet) = self.fleet.as_mut() {
             let (readings, mean) = fleet.readings(now);
             extra.extend(readings);
-            let allocated = self.stations.len() as f64;
+            let allocated = f64::from(self.stations.machines());
             ctx.shared
                 .recorder
                 .adjust_cost(self.price_per_hour * (mean - allocated));
-            let per_replica = self.stations.first().map_or(1, Station::cores);
-            held_cores = mean * f64::from(per_replica);
+            // Utilisation over the cores held on average, not all `max`;
+            // the busiest machine and the spread, which would compare
+            // machines held for different times, are left out.
+            cores.utilization = if mean > 0.0 {
+                cores.utilization * allocated / mean
+            } else {
+                0.0
+            };
+            cores.busiest = None;
+            cores.load_spread = None;
         }
-        // Among replicas that come and go, the busiest and the spread
-        // would compare machines held for different times: left out.
-        if self.stations.len() > 1 && self.fleet.is_none() {
-            extra.push(Reading::of(&BUSIEST, busiest(&mut self.stations, now)));
-            extra.push(Reading::of(&LOAD_SPREAD, load_spread(&mut self.stations, now)));
-        }
-        // A run stopped early has its window cut at the stop.
-        let end = ctx.shared.recorder.window().end;
-        extra.extend(little_readings(self.presence.terms(end)));
+        extra.extend(cores.busiest);
+        extra.extend(cores.load_spread);
+        extra.extend(cores.little);
         let levels = self.lifecycle.levels(now);
         if let Some(sessions) = &self.sessions {
             ctx.shared.recorder.sessions(sessions.counts());
@@ -1069,15 +1145,11 @@ impl Component<Msg, World> for Server {
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
-            utilization: if held_cores > 0.0 {
-                busy / held_cores
-            } else {
-                0.0
-            },
-            cores,
-            mean_queue: waiting,
-            completed: self.stations.iter().map(|s| s.completed).sum(),
-            rejected: self.stations.iter().map(|s| s.rejected).sum(),
+            utilization: cores.utilization,
+            cores: cores.cores,
+            mean_queue: cores.mean_queue,
+            completed: cores.completed,
+            rejected: cores.rejected,
             extra,
             up_levels: levels,
         });
@@ -1095,6 +1167,9 @@ impl Part for Server {
             return;
         }
         self.lifecycle.set(r, false, ctx.now());
+        if let Some(incarnation) = self.incarnations.get_mut(r as usize) {
+            *incarnation += 1;
+        }
         self.crash_replica(r, ctx);
         if self.standby > 0 && !self.switching[r as usize] {
             self.standby -= 1;
@@ -1113,6 +1188,7 @@ impl Part for Server {
             self.standby += 1;
         } else {
             self.lifecycle.set(r, true, ctx.now());
+            self.pull_all(r, ctx);
         }
     }
 

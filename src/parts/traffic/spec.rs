@@ -413,6 +413,7 @@ fn check_origins(
         ));
     }
     for (region, share) in raw {
+        // A share that is not a number is no positive share either.
         if share.0.is_nan() || share.0 <= 0.0 {
             issues.push(Issue::new(
                 join_key("traffic.origins", region),

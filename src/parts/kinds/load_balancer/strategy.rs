@@ -5,6 +5,7 @@ use rand::RngExt;
 use serde::Deserialize;
 
 use super::heap::IndexedMinHeap;
+use crate::parts::health::Members;
 use crate::engine::SimRng;
 use crate::keys::mix;
 
@@ -74,70 +75,6 @@ pub fn build(
             salt,
         }),
         StrategyKind::LeastLoaded => Box::new(LeastLoaded::new(n)),
-    }
-}
-
-/// The set of available replicas: membership in O(1), a uniform draw in O(1).
-#[derive(Clone, Debug)]
-struct Members {
-    list: Vec<u32>,
-    /// Position of each replica in `list`, or `u32::MAX` when absent.
-    pos: Vec<u32>,
-}
-
-impl Members {
-    fn new(n: u32) -> Self {
-        Self {
-            list: (0..n).collect(),
-            pos: (0..n).collect(),
-        }
-    }
-
-    fn contains(&self, r: u32) -> bool {
-        self.pos.get(r as usize).is_some_and(|&p| p != u32::MAX)
-    }
-
-    fn set(&mut self, r: u32, present: bool) {
-        if present == self.contains(r) || r as usize >= self.pos.len() {
-            return;
-        }
-        if present {
-            self.pos[r as usize] = self.list.len() as u32;
-            self.list.push(r);
-        } else {
-            let at = self.pos[r as usize] as usize;
-            self.list.swap_remove(at);
-            if let Some(&moved) = self.list.get(at) {
-                self.pos[moved as usize] = at as u32;
-            }
-            self.pos[r as usize] = u32::MAX;
-        }
-    }
-
-    fn draw(&self, rng: &mut SimRng) -> Option<u32> {
-        match self.list.len() {
-            0 => None,
-            1 => Some(self.list[0]),
-            n => Some(self.list[rng.random_range(0..n)]),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.list.len()
-    }
-
-    fn total(&self) -> u32 {
-        self.pos.len() as u32
-    }
-
-    /// Returns the first available replica at or after `start`, cyclically.
-    /// O(1) when all are available; the scan only happens while some are down.
-    fn next_from(&self, start: u32) -> Option<u32> {
-        let n = self.total();
-        if self.list.is_empty() {
-            return None;
-        }
-        (0..n).map(|i| (start + i) % n).find(|&r| self.contains(r))
     }
 }
 
@@ -299,7 +236,7 @@ impl Strategy for PowerOfTwo {
         let i = rng.random_range(0..n);
         // A second, different replica: draw from the n - 1 others.
         let j = (i + 1 + rng.random_range(0..n - 1)) % n;
-        let (a, b) = (self.available.list[i], self.available.list[j]);
+        let (a, b) = (self.available.nth(i)?, self.available.nth(j)?);
         Some(
             if self.connections[b as usize] < self.connections[a as usize] {
                 b
@@ -346,7 +283,7 @@ impl IpHash {
 
 impl Strategy for IpHash {
     fn pick(&mut self, user: u32, _rng: &mut SimRng) -> Option<u32> {
-        if self.available.len() == 0 {
+        if self.available.is_empty() {
             return None;
         }
         let n = u64::from(self.available.total());

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::engine::SimTime;
-use crate::metrics::{Better, ElasticityMeter, Measure, Reading, Unit, Window};
+use crate::metrics::{Better, ElasticityMeter, Gauge, Measure, Reading, Unit, Window};
 use crate::spec::limits::MAX_REPLICAS;
 use crate::spec::units::{parse_duration, parse_fraction, parse_rate};
 use crate::spec::{join_key, parse_lenient, Duration, Issue};
@@ -61,6 +61,9 @@ pub const OVER_PROVISIONED: Measure = Measure::new(
     Better::Lower,
 )
 .lesson(Some(0.0));
+
+/// The replicas held (booting, serving, draining), over time.
+pub const REPLICAS: Gauge = Gauge::new("replicas", "replicas held", "replicas");
 
 /// Calls that named a replica not in service (booting, draining or off):
 /// sent before it was taken out, across the network's latency, or by a part
