@@ -75,7 +75,7 @@ fn a_step_of_load_settles_where_target_tracking_says_within_boot_and_two_interva
     // cores)) replicas from at most boot + two intervals later, and keep
     // them. The measured window starts then, so the figures of the window
     // say it exactly: the mean and the most replicas held, and no event.
-    let (lambda2, work_s, target, cores) = (32.5, 0.1, 0.5, 1.0);
+    let (lambda2, work_s, target, cores): (f64, f64, f64, f64) = (32.5, 0.1, 0.5, 1.0);
     let (step_s, interval_s, boot_s) = (300.0, 120.0, 30.0);
     let settle_s = step_s + 2.0 * interval_s + boot_s;
     let yaml = format!(
@@ -99,7 +99,7 @@ components:
 ",
         work_ms = work_s * 1000.0
     );
-    let expected = (lambda2 * work_s / (target * cores) as f64).ceil();
+    let expected = (lambda2 * work_s / (target * cores)).ceil();
     assert_eq!(expected, 7.0);
     let runs = replicate(&yaml, 8);
     for run in &runs {

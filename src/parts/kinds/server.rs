@@ -398,8 +398,8 @@ pub struct Server {
     /// Jobs on each replica, but those lost in a crash: a draining replica
     /// leaves when it has none.
     jobs_on: Vec<u32>,
-    /// The autoscaling group, if any.
-    fleet: Option<Fleet>,
+    /// The autoscaling group, if any (boxed: most servers have none).
+    fleet: Option<Box<Fleet>>,
     /// With autoscaling, calls that found no replica in service while one
     /// boots, and when they came: they go to the first one ready.
     backlog: VecDeque<(Call, SimTime)>,
@@ -457,7 +457,7 @@ impl Server {
             jobs_on: vec![0; spec.replicas as usize],
             fleet: spec
                 .autoscale
-                .map(|a| Fleet::new(a, spec.station.cores, bx.window)),
+                .map(|a| Box::new(Fleet::new(a, spec.station.cores, bx.window))),
             backlog: VecDeque::new(),
             backlog_limit: spec.station.queue,
             boot: bx.topology.boot(bx.index),
