@@ -511,7 +511,7 @@ impl Fleet {
         let before = *old;
         *old = busy;
         if self.phase(replica) == Phase::Serving {
-            let total = self.busy_serving.value + u64::from(busy) - u64::from(before);
+            let total = (self.busy_serving.value + u64::from(busy)).saturating_sub(u64::from(before));
             self.busy_serving.set(now, total);
         }
     }
@@ -534,7 +534,7 @@ impl Fleet {
                     self.position[moved as usize] = at as u32;
                 }
                 self.position[r] = u32::MAX;
-                let total = self.busy_serving.value - u64::from(self.busy[r]);
+                let total = self.busy_serving.value.saturating_sub(u64::from(self.busy[r]));
                 self.busy_serving.set(now, total);
             }
             Phase::Off => {}
