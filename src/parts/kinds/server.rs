@@ -13,7 +13,7 @@
 //!
 //! A server that consumes a queue (`consumes: NAME`) is a worker: it has no
 //! other traffic, and each of its free cores pulls a message from the queue
-//! (a [`Msg::Load`] carrying the replica's incarnation, see `kinds::queue`).
+//! (a [`Msg::Load`] carrying the replica's incarnation, see the `queue` kind).
 //! A job's success is its ack; `fail:` makes a share of the jobs fail at
 //! the end of their work (an error in the job), which the queue sees as no ack.
 
