@@ -4,6 +4,7 @@
 
 mod aggregate;
 pub mod ci;
+mod elasticity;
 mod gauge;
 pub mod measure;
 mod presence;
@@ -18,6 +19,7 @@ pub use aggregate::{
     paired_difference, paired_differences, Figure, FigureIndex, FlatFigure, FlatRun,
     ScenarioResult, REPORT_LEVEL,
 };
+pub use elasticity::{elasticity, Elasticity, ElasticityMeter};
 pub use gauge::{Gauge, GaugeId, GaugeSeries};
 pub use measure::{Better, Measure, Reading, Unit};
 pub use presence::{LittleTerms, Presence};

@@ -274,7 +274,7 @@ pub struct Prediction {
 /// model: an open loop of Poisson arrivals at a constant rate, no timeout, and an entry that is
 /// one server with exponential work, the same mean for every request type and no
 /// calls, or a random balancer with no latency over replicas of such a server
-/// (random splitting makes each replica its own M/M/c). Returns `None` otherwise,
+/// (random splitting makes each replica its own M/M/c), not autoscaled. Returns `None` otherwise,
 /// or when the queue is unbounded and unstable.
 pub fn predict(scenario: &Scenario) -> Option<Prediction> {
     let traffic = &scenario.traffic;
@@ -304,7 +304,9 @@ pub fn predict(scenario: &Scenario) -> Option<Prediction> {
         _ => return None,
     };
     let work = server.station.work.first()?;
-    let pure = server.station.shape.is_exponential()
+    // An autoscaled server's replicas come and go: no fixed M/M/c.
+    let pure = server.autoscale.is_none()
+        && server.station.shape.is_exponential()
         && server.station.work.iter().all(|w| w == work)
         && server.calls.iter().all(Vec::is_empty)
         && *work > SimTime::ZERO;

@@ -100,6 +100,9 @@ pub struct Recorder {
     slo: SloRecorder,
     /// Logins and lost sessions, over the servers that keep sessions.
     sessions: SessionCounts,
+    /// What components whose machines come and go paid per hour beyond (or
+    /// below) the price of the machines the scenario lists.
+    cost_adjustment: f64,
     /// Messages of counted requests that queues gave up on (`None`: the run
     /// has no queue, and its errors no such line).
     dead_lettered: Option<u64>,
@@ -164,6 +167,7 @@ impl Recorder {
             failures: [0; Cause::ALL.len()],
             slo: SloRecorder::new(slo, window),
             sessions: SessionCounts::default(),
+            cost_adjustment: 0.0,
             dead_lettered: None,
             closed: None,
             figures: Vec::new(),
@@ -375,6 +379,13 @@ impl Recorder {
         self.sessions.add(counts);
     }
 
+    /// Adds `per_hour` to the run's cost per hour: an autoscaled component
+    /// pays for the replicas it held over time, not for the machines the
+    /// scenario allows it (which the runner prices).
+    pub fn adjust_cost(&mut self, per_hour: f64) {
+        self.cost_adjustment += per_hour;
+    }
+
     /// Adds the end-of-run statistics of one component.
     pub fn component(&mut self, stats: ComponentStats) {
         self.components.push(stats);
@@ -390,6 +401,7 @@ impl Recorder {
             simulated,
             cost_per_hour,
         } = run;
+        let cost_per_hour = (cost_per_hour + self.cost_adjustment).max(0.0);
         let c = self.counts;
         let ms = |ns: u64| ns as f64 / 1e6;
         let completed = c.completed.max(1) as f64;

@@ -475,6 +475,18 @@ impl Station {
         (self.busy.value() as usize + self.queue.len()) as u32
     }
 
+    /// Returns the cores busy now.
+    #[inline]
+    pub fn busy(&self) -> u32 {
+        self.busy.value() as u32
+    }
+
+    /// Returns the requests waiting now.
+    #[inline]
+    pub fn waiting(&self) -> u32 {
+        self.queue.len() as u32
+    }
+
     /// Returns the time-averaged number of busy cores.
     pub fn mean_busy(&mut self, now: SimTime) -> f64 {
         self.busy.mean(now)
@@ -638,6 +650,26 @@ impl Stations {
         }
     }
 
+    /// Returns the cores busy now at `machine`.
+    #[inline]
+    pub fn busy(&self, machine: u32) -> u32 {
+        self.stations.get(machine as usize).map_or(0, Station::busy)
+    }
+
+    /// Returns the requests waiting now at `machine`.
+    #[inline]
+    pub fn waiting(&self, machine: u32) -> u32 {
+        self.stations
+            .get(machine as usize)
+            .map_or(0, Station::waiting)
+    }
+
+    /// Returns the mean time a request of type `kind` holds a core [ns].
+    #[inline]
+    pub fn mean_work_ns(&self, kind: u16) -> f64 {
+        self.service.mean_ns(kind)
+    }
+
     /// Returns the requests in service and waiting at `machine`.
     pub fn load(&self, machine: u32) -> u32 {
         self.stations.get(machine as usize).map_or(0, Station::load)
@@ -706,6 +738,12 @@ impl ServiceTime {
         }
         let mut rng = request_rng(request_seed ^ self.salt);
         SimTime::from_nanos_f64(mean * self.shape.sample(&mut rng))
+    }
+
+    /// Returns the mean time a request of type `kind` holds a core [ns].
+    #[inline]
+    pub fn mean_ns(&self, kind: u16) -> f64 {
+        self.mean_ns.get(kind as usize).copied().unwrap_or(0.0)
     }
 
     /// Returns true when every type has zero work (the station adds no time).

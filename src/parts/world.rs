@@ -28,6 +28,23 @@ pub struct World {
     zones: Vec<Vec<u16>>,
     /// Pairs of zones currently cut from each other.
     pub partitions: Vec<(u16, u16)>,
+    /// The replicas that take new work, per component whose machines come
+    /// and go (an autoscaled server); empty for the others.
+    fleets: Vec<Fleet>,
+}
+
+/// Which replicas of one component take new work, as its autoscaler
+/// registers them, the way an autoscaling group registers its machines with
+/// the balancers in front of it.
+#[derive(Clone, Debug, Default)]
+pub struct Fleet {
+    /// Bumped at every change, so that a balancer looks again only then.
+    generation: u64,
+    /// Whether each replica takes new work.
+    in_service: Vec<bool>,
+    /// Whether a call sent while no replica takes work still reaches the
+    /// component, which then starts one (scale from zero).
+    wakes: bool,
 }
 
 impl World {
@@ -42,6 +59,63 @@ impl World {
             latencies,
             zones,
             partitions: Vec::new(),
+            fleets: Vec::new(),
+        }
+    }
+
+    /// Returns the generation of component `c`'s fleet: 0 for a component
+    /// whose replicas never come and go, so a balancer that has seen 0 has
+    /// nothing to look at.
+    #[inline]
+    pub fn fleet_generation(&self, c: ComponentId) -> u64 {
+        self.fleets.get(c.0 as usize).map_or(0, |f| f.generation)
+    }
+
+    /// Returns whether `replica` of component `c` takes new work (true for a
+    /// component whose replicas never come and go).
+    #[inline]
+    pub fn in_service(&self, c: ComponentId, replica: u32) -> bool {
+        self.fleets
+            .get(c.0 as usize)
+            .filter(|f| f.generation > 0)
+            .is_none_or(|f| f.in_service.get(replica as usize).copied().unwrap_or(false))
+    }
+
+    /// Returns true if a call to component `c` while none of its replicas
+    /// takes work wakes one up (it is sent with no replica named).
+    pub fn wakes(&self, c: ComponentId) -> bool {
+        self.fleets.get(c.0 as usize).is_some_and(|f| f.wakes)
+    }
+
+    /// Registers component `c` as one whose `replicas` machines come and
+    /// go, with the replicas `serving` taking work; `wakes` says whether a
+    /// call sent while none does starts one.
+    pub fn register_fleet(&mut self, c: ComponentId, replicas: u32, serving: &[u32], wakes: bool) {
+        let i = c.0 as usize;
+        if self.fleets.len() <= i {
+            self.fleets.resize_with(i + 1, Fleet::default);
+        }
+        let mut in_service = vec![false; replicas as usize];
+        for &r in serving {
+            if let Some(state) = in_service.get_mut(r as usize) {
+                *state = true;
+            }
+        }
+        let fleet = &mut self.fleets[i];
+        fleet.in_service = in_service;
+        fleet.wakes = wakes;
+        fleet.generation += 1;
+    }
+
+    /// Registers (`on`) or deregisters `replica` of component `c`, which
+    /// [`World::register_fleet`] registered.
+    pub fn set_in_service(&mut self, c: ComponentId, replica: u32, on: bool) {
+        let Some(fleet) = self.fleets.get_mut(c.0 as usize) else {
+            return;
+        };
+        if let Some(state) = fleet.in_service.get_mut(replica as usize) {
+            *state = on;
+            fleet.generation += 1;
         }
     }
 

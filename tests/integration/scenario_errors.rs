@@ -494,6 +494,48 @@ const CASES: &[Case] = &[
         expected: "expected a mapping",
     },
     Case {
+        file: "autoscale_min_above_max.yaml",
+        lines: &[12],
+        path: "components.web.autoscale.min",
+        expected: "expected at most `max` (2), found 5",
+    },
+    Case {
+        file: "autoscale_cpu_target_zero.yaml",
+        lines: &[15],
+        path: "components.web.autoscale.target",
+        expected: "a cpu target above 0% and at most 100%",
+    },
+    Case {
+        file: "autoscale_cpu_target_above_100.yaml",
+        lines: &[15],
+        path: "components.web.autoscale.target",
+        expected: "found 150%",
+    },
+    Case {
+        file: "autoscale_unknown_metric.yaml",
+        lines: &[14],
+        path: "components.web.autoscale.metric",
+        expected: "unknown variant `memory`",
+    },
+    Case {
+        file: "autoscale_max_over_limit.yaml",
+        lines: &[13],
+        path: "components.web.autoscale.max",
+        expected: "at most 100000",
+    },
+    Case {
+        file: "autoscale_replicas_outside_range.yaml",
+        lines: &[11],
+        path: "components.web.replicas",
+        expected: "`replicas` is the number serving at the start",
+    },
+    Case {
+        file: "autoscale_unknown_field.yaml",
+        lines: &[16],
+        path: "components.web.autoscale.cooldwn",
+        expected: "unknown field `cooldwn`",
+    },
+    Case {
         file: "rate_limit_zero_rate.yaml",
         lines: &[11],
         path: "components.edge.rate_limit.rate",

@@ -15,6 +15,7 @@
 mod support;
 mod theory;
 
+mod autoscale;
 mod availability;
 mod cache;
 mod closed;

@@ -28,7 +28,7 @@ pub use strategy::StrategyKind;
 
 use crate::engine::{stream_seed, Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
-use crate::model::{Call, Cause, Msg, Outcome};
+use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::expiring::ExpiringMap;
 use crate::parts::health::{
     probe_replicas, HealthCheck, ProbeState, RawHealthCheck, Verdicts, PROBES,
@@ -274,13 +274,71 @@ struct Pool {
     /// With `sticky: cookie`, the replica of each user seen within the
     /// cookie's idle lifetime.
     cookies: Option<ExpiringMap<u32>>,
+    /// Whether each replica is registered as taking work (an autoscaled
+    /// target registers and deregisters its replicas; the others keep all).
+    registered: Vec<bool>,
+    /// The generation of the target's registrations last read.
+    generation: u64,
 }
 
 impl Pool {
     /// Returns true if the balancer sends traffic to `replica`.
     fn healthy(&self, replica: u32) -> bool {
         self.health.get(replica as usize).is_some_and(|h| h.healthy)
+            && self.registered.get(replica as usize).copied().unwrap_or(false)
     }
+
+    /// Reads the target's registrations again if they changed: a replica
+    /// that leaves is no longer chosen (whatever its health), and one that
+    /// joins starts healthy and empty, as a new machine does.
+    #[inline]
+    fn sync(&mut self, world: &World) {
+        let generation = world.fleet_generation(self.target);
+        if generation == self.generation {
+            return;
+        }
+        self.generation = generation;
+        for (r, registered) in self.registered.iter_mut().enumerate() {
+            let now = world.in_service(self.target, r as u32);
+            if now == *registered {
+                continue;
+            }
+            *registered = now;
+            if now {
+                self.health[r] = ProbeState::default();
+                self.strategy.reported(r as u32, 0);
+            }
+            self.strategy
+                .set_available(r as u32, now && self.health[r].healthy);
+        }
+    }
+
+    /// Returns true if `replica` is one the strategy counts (not the
+    /// "any replica" of a call to a target that wakes from zero).
+    fn counts(&self, replica: u32) -> bool {
+        replica < self.strategy.replicas()
+    }
+}
+
+/// Probes the replicas of `pool` registered as taking work, from zone
+/// `from`; returns how many probes were sent.
+fn probe_registered(ctx: &mut Ctx<'_>, pool: &Pool, from: u16) -> u64 {
+    let me = ctx.me();
+    let delay = ctx.shared.latency(me, pool.target);
+    let mut sent = 0;
+    for (replica, _) in pool.registered.iter().enumerate().filter(|(_, r)| **r) {
+        ctx.send(
+            pool.target,
+            delay,
+            Msg::Probe {
+                reply_to: me,
+                zone: from,
+                replica: replica as u32,
+            },
+        );
+        sent += 1;
+    }
+    sent
 }
 
 /// Where a request passing through the balancer is.
@@ -361,6 +419,8 @@ impl LoadBalancer {
                     ),
                     health: vec![ProbeState::default(); replicas as usize],
                     cookies: (spec.sticky == Sticky::Cookie).then(|| ExpiringMap::new(ttl)),
+                    registered: vec![true; replicas as usize],
+                    generation: 0,
                 }
             })
             .collect();
@@ -501,6 +561,7 @@ impl LoadBalancer {
         let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
         let now = ctx.now();
         let pool = &mut self.pools[job.pool as usize];
+        pool.sync(ctx.shared);
         let kept = match pool.cookies.as_mut() {
             Some(cookies) => {
                 cookies.expire(now);
@@ -512,11 +573,17 @@ impl LoadBalancer {
             Some(replica) if pool.healthy(replica) => (Some(replica), true),
             _ => (pool.strategy.pick(user, &mut self.rng), false),
         };
-        let Some(replica) = replica else {
-            if let Some(job) = self.release(token) {
-                send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
+        let replica = match replica {
+            Some(replica) => replica,
+            // An autoscaled target with no replica in service that starts
+            // one on demand: the call goes to it, to wait for the boot.
+            None if ctx.shared.wakes(pool.target) => ANY_REPLICA,
+            None => {
+                if let Some(job) = self.release(token) {
+                    send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
+                }
+                return;
             }
-            return;
         };
         self.send_to(token, replica, by_cookie, user, ctx);
     }
@@ -529,9 +596,11 @@ impl LoadBalancer {
             return;
         };
         let pool = &mut self.pools[job.pool as usize];
-        pool.strategy.assigned(replica);
-        if let Some(cookies) = pool.cookies.as_mut() {
-            cookies.touch(u64::from(user), replica, now);
+        if pool.counts(replica) {
+            pool.strategy.assigned(replica);
+            if let Some(cookies) = pool.cookies.as_mut() {
+                cookies.touch(u64::from(user), replica, now);
+            }
         }
         job.replica = replica;
         job.stage = Stage::Forwarded;
@@ -558,6 +627,9 @@ impl LoadBalancer {
         };
         let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
         let pool = &mut self.pools[job.pool as usize];
+        if !pool.counts(job.replica) {
+            return false;
+        }
         pool.strategy.released(job.replica);
         // The refusing replica is left out of this choice only.
         let healthy = pool.healthy(job.replica);
@@ -595,7 +667,10 @@ impl LoadBalancer {
         let Some(job) = self.release(token) else {
             return;
         };
-        self.pools[job.pool as usize].strategy.released(job.replica);
+        let pool = &mut self.pools[job.pool as usize];
+        if pool.counts(job.replica) {
+            pool.strategy.released(job.replica);
+        }
         if job.stage != Stage::Lost {
             send_reply(ctx, &job.call, outcome);
         }
@@ -605,8 +680,13 @@ impl LoadBalancer {
     fn probe_all(&mut self, ctx: &mut Ctx<'_>) {
         // The probes leave from the zone of the balancer's first machine.
         let zone = ctx.shared.zone(ctx.me(), 0);
-        for pool in &self.pools {
-            let sent = probe_replicas(ctx, pool.target, pool.strategy.replicas(), zone);
+        for pool in &mut self.pools {
+            pool.sync(ctx.shared);
+            let sent = if pool.generation == 0 {
+                probe_replicas(ctx, pool.target, pool.strategy.replicas(), zone)
+            } else {
+                probe_registered(ctx, pool, zone)
+            };
             if self.window.contains(ctx.now()) {
                 self.probes += sent;
             }
@@ -620,16 +700,28 @@ impl LoadBalancer {
         };
         let mut verdicts = Verdicts::default();
         for pool in &mut self.pools {
-            let strategy = &mut pool.strategy;
+            pool.sync(ctx.shared);
+            // A replica that is not registered is not probed: its round
+            // counts as answered, so that it joins healthy.
+            for (state, _) in pool
+                .health
+                .iter_mut()
+                .zip(&pool.registered)
+                .filter(|(_, registered)| !**registered)
+            {
+                state.answer();
+            }
+            let (strategy, registered) = (&mut pool.strategy, &pool.registered);
             verdicts.close(&mut pool.health, &check, |replica, healthy| {
-                strategy.set_available(replica, healthy)
+                let registered = registered.get(replica as usize).copied().unwrap_or(false);
+                strategy.set_available(replica, healthy && registered)
             });
         }
         verdicts.mark(&self.name, ctx);
         self.serving = self
             .pools
             .iter()
-            .any(|pool| pool.health.iter().any(|h| h.healthy));
+            .any(|pool| (0..pool.health.len() as u32).any(|r| pool.healthy(r)));
         self.probe_sent = ctx.now();
         self.probe_all(ctx);
         ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));

@@ -17,7 +17,10 @@
 //! A job's success is its ack; `fail:` makes a share of the jobs fail at
 //! the end of their work (an error in the job), which the queue sees as no ack.
 
+pub mod autoscale;
 mod sessions;
+
+use std::collections::VecDeque;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -26,16 +29,21 @@ use slab::Slab;
 use rand::RngExt;
 
 use crate::engine::{request_rng, stream_seed, Component, ComponentId, SimRng, SimTime};
-use crate::metrics::{ComponentStats, Measure};
+use crate::metrics::{ComponentStats, Gauge, GaugeId, Measure};
 use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA, JOB_KIND};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
-    parse_replicas, parse_with_station, work_of, work_tag, Admission, StationSpec, Stations,
+    any_replica, parse_replicas, parse_with_station, work_of, work_tag, Admission, StationSpec,
+    Stations,
     BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, LOAD_SPREAD, SOJOURN_MS,
 };
 use crate::parts::{
     answer_probe, send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SessionFacts,
     SpecContext, Topology, World,
+};
+use autoscale::{
+    AutoscaleSpec, Decision, Fleet, Phase, MISROUTED, REPLICAS, OVER_PROVISIONED, REPLICAS_MAX,
+    REPLICAS_MEAN, REPLICA_HOURS, SCALE_INS, SCALE_OUTS, UNDER_PROVISIONED,
 };
 pub use sessions::{Keeper, SessionMiss, SessionSpec};
 use sessions::{RawSessionFields, Sessions, Verdict};
@@ -57,6 +65,18 @@ const DEFAULT_SWITCHOVER: SimTime = SimTime(30_000_000_000);
 /// Timer tags at or above this value are switch-overs (the replica is in the low bits).
 const SWITCHOVER_TIMER: u64 = 1 << 63;
 
+/// Timer tags with this bit are the autoscaler's: an evaluation, or with
+/// [`BOOT_TIMER`] too, the end of a replica's boot (the replica in the low
+/// bits, its boot epoch above them).
+const AUTOSCALE_TIMER: u64 = 1 << 62;
+
+/// See [`AUTOSCALE_TIMER`].
+const BOOT_TIMER: u64 = 1 << 61;
+
+/// Job serials take 29 bits (from bit 32 of a timer tag): the bits above
+/// mark the other timers.
+const SERIAL_MASK: u32 = 0x1fff_ffff;
+
 /// The fields of a server beyond those of its station.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,6 +92,7 @@ struct Raw {
     session_ttl: Option<Duration>,
     consumes: Option<String>,
     fail: Option<Fraction>,
+    autoscale: Option<Value>,
 }
 
 /// The validated settings of a server.
@@ -95,6 +116,8 @@ pub struct Spec {
     pub consumes: Option<usize>,
     /// The share of its jobs that fail at the end of their work (workers only).
     pub fail: f64,
+    /// Its autoscaling group, if any (then `replicas` is its `max`).
+    pub autoscale: Option<AutoscaleSpec>,
 }
 
 impl Kind for Spec {
@@ -109,7 +132,16 @@ impl Kind for Spec {
         &SOJOURN_MS,
         &LITTLE_GAP,
         &LITTLE_EDGE,
+        &REPLICAS_MEAN,
+        &REPLICAS_MAX,
+        &SCALE_OUTS,
+        &SCALE_INS,
+        &REPLICA_HOURS,
+        &UNDER_PROVISIONED,
+        &OVER_PROVISIONED,
+        &MISROUTED,
     ];
+    const GAUGES: &'static [&'static Gauge] = &[&REPLICAS];
     type Part = Server;
 
     fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Self, Vec<Issue>> {
@@ -169,7 +201,22 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     let Some((raw, station)) = parse_with_station::<Raw>(body, path, &mut issues) else {
         return Err(issues);
     };
-    let replicas = parse_replicas(raw.replicas, path, &mut issues);
+    let autoscale = raw.autoscale.as_ref().and_then(|value| {
+        autoscale::parse(value, &join_key(path, "autoscale"), raw.replicas, &mut issues)
+    });
+    // An autoscaled server holds `max` machines, of which some serve.
+    let replicas = match (&raw.autoscale, autoscale) {
+        (_, Some(a)) => a.max,
+        (Some(_), None) => 1,
+        (None, None) => parse_replicas(raw.replicas, path, &mut issues),
+    };
+    if raw.autoscale.is_some() && raw.consumes.is_some() {
+        issues.push(Issue::new(
+            join_key(path, "autoscale"),
+            "autoscaling a worker (a server with `consumes`) is not modelled yet: \
+             remove `autoscale` or `consumes`",
+        ));
+    }
     let station = station.validate(path, cx, None, &mut issues);
     let calls = match &raw.calls {
         None => vec![Vec::new(); cx.types.len()],
@@ -205,6 +252,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             sessions,
             consumes,
             fail,
+            autoscale,
         })
     } else {
         Err(issues)
@@ -289,6 +337,8 @@ struct Job {
     call: Call,
     kind: u16,
     replica: u32,
+    /// When it reached this server (for the latency the autoscaler reads).
+    arrived: SimTime,
     queued_at: SimTime,
     /// Distinguishes this job from earlier jobs that used the same slab slot, so
     /// a timer of a job lost in a crash cannot complete its successor.
@@ -345,6 +395,22 @@ pub struct Server {
     /// The share of jobs that fail, and the salt of that draw.
     fail: f64,
     fail_salt: u64,
+    /// Jobs on each replica, but those lost in a crash: a draining replica
+    /// leaves when it has none.
+    jobs_on: Vec<u32>,
+    /// The autoscaling group, if any (boxed: most servers have none).
+    fleet: Option<Box<Fleet>>,
+    /// With autoscaling, calls that found no replica in service while one
+    /// boots, and when they came: they go to the first one ready.
+    backlog: VecDeque<(Call, SimTime)>,
+    /// Waiting calls the backlog holds at most (the per-replica queue).
+    backlog_limit: Option<u32>,
+    /// Time a new replica takes before it serves.
+    boot: SimTime,
+    /// Price of one replica per hour.
+    price_per_hour: f64,
+    /// The replicas held, in the time series (autoscaled servers only).
+    gauge: Option<GaugeId>,
 }
 
 impl Server {
@@ -388,6 +454,244 @@ impl Server {
             incarnations: vec![0; spec.replicas as usize],
             fail: spec.fail,
             fail_salt: stream_seed(0, 0, &[bx.name(), "fail"]),
+            jobs_on: vec![0; spec.replicas as usize],
+            fleet: spec
+                .autoscale
+                .map(|a| Box::new(Fleet::new(a, spec.station.cores, bx.window))),
+            backlog: VecDeque::new(),
+            backlog_limit: spec.station.queue,
+            boot: bx.topology.boot(bx.index),
+            price_per_hour: spec.station.price_per_hour,
+            gauge: None,
+        }
+    }
+
+    /// Returns the replica a call goes to, or `None` if it was answered or
+    /// put in the backlog (an autoscaled server with no replica in service).
+    fn route(&mut self, call: &Call, ctx: &mut Ctx<'_>) -> Option<u32> {
+        let replicas = self.stations.machines();
+        let Some(fleet) = self.fleet.as_mut() else {
+            return Some(if call.replica < replicas {
+                call.replica
+            } else {
+                any_replica(replicas, &mut self.route_rng)
+            });
+        };
+        let kind = ctx.shared.request(call.req).map_or(0, |r| r.kind);
+        fleet.arrived(self.stations.mean_work_ns(kind));
+        // A draining replica still serves what was sent to it before it
+        // was taken out; a call for a replica that is off or booting goes
+        // to one in service, as the balancer's retry of a refused
+        // connection would.
+        let named = call.replica < replicas;
+        match fleet.phase(call.replica) {
+            Phase::Serving if named => return Some(call.replica),
+            Phase::Draining if named => {
+                fleet.misrouted(ctx.now());
+                return Some(call.replica);
+            }
+            _ if named => fleet.misrouted(ctx.now()),
+            _ => {}
+        }
+        let serving = fleet.serving();
+        if !serving.is_empty() {
+            let pick = any_replica(serving.len() as u32, &mut self.route_rng);
+            return Some(serving[pick as usize]);
+        }
+        let now = ctx.now();
+        if fleet.booting() == 0 && fleet.spec.min == 0 {
+            // Scale from zero: a request that finds no replica starts one.
+            if let Some(r) = fleet.start(now) {
+                fleet.scaled(true, now);
+                self.schedule_boot(r, ctx);
+                self.show_replicas(ctx);
+            }
+        }
+        let fleet = self.fleet.as_ref()?;
+        if fleet.booting() == 0 {
+            send_reply(ctx, call, Outcome::Failed(Cause::Down));
+        } else if self
+            .backlog_limit
+            .is_some_and(|limit| self.backlog.len() >= limit as usize)
+        {
+            send_reply(ctx, call, Outcome::Rejected);
+        } else {
+            self.backlog.push_back((*call, now));
+        }
+        None
+    }
+
+    /// Puts the replicas held into the time series.
+    fn show_replicas(&self, ctx: &mut Ctx<'_>) {
+        if let (Some(gauge), Some(fleet)) = (self.gauge, self.fleet.as_ref()) {
+            let now = ctx.now();
+            ctx.shared
+                .recorder
+                .set_gauge(gauge, now, f64::from(fleet.held()));
+        }
+    }
+
+    /// Schedules the end of replica `r`'s boot.
+    fn schedule_boot(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        let epoch = self.fleet.as_ref().map_or(0, |f| f.epoch(r));
+        let tag = AUTOSCALE_TIMER
+            | BOOT_TIMER
+            | (u64::from(epoch & SERIAL_MASK) << 32)
+            | u64::from(r);
+        ctx.schedule_self(self.boot, Msg::Timer(tag));
+    }
+
+    /// An autoscaler's timer fired.
+    fn autoscale_timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
+        if tag & BOOT_TIMER == 0 {
+            self.evaluate(ctx);
+            return;
+        }
+        let r = (tag & u64::from(u32::MAX)) as u32;
+        let epoch = ((tag >> 32) as u32) & SERIAL_MASK;
+        let Some(fleet) = self.fleet.as_mut() else {
+            return;
+        };
+        if fleet.phase(r) != Phase::Booting || fleet.epoch(r) & SERIAL_MASK != epoch {
+            return;
+        }
+        let now = ctx.now();
+        fleet.ready(r, now);
+        ctx.shared.set_in_service(ctx.me(), r, true);
+        let waiting: Vec<(Call, SimTime)> = self.backlog.drain(..).collect();
+        for (call, since) in waiting {
+            if let Some(req) = ctx.shared.requests.get_mut(call.req as usize) {
+                req.wait += now - since;
+            }
+            self.accept_on(Call { replica: r, ..call }, ctx);
+        }
+        self.check_idle(r, ctx);
+    }
+
+    /// Returns the requests waiting for the serving replicas: the backlog
+    /// the `queue` metric divides among them.
+    ///
+    /// This is the one place that says what waits for this server: a
+    /// server that consumes a message queue would count the queue's backlog
+    /// here.
+    fn waiting_for_service(&self) -> u64 {
+        let Some(fleet) = self.fleet.as_ref() else {
+            return 0;
+        };
+        let queued: u64 = fleet
+            .serving()
+            .iter()
+            .map(|&r| u64::from(self.stations.waiting(r)))
+            .sum();
+        queued + self.backlog.len() as u64
+    }
+
+    /// Evaluates the autoscaling policy, acts on it, and sets the next evaluation.
+    fn evaluate(&mut self, ctx: &mut Ctx<'_>) {
+        let waiting = self.waiting_for_service();
+        let now = ctx.now();
+        let Some(fleet) = self.fleet.as_mut() else {
+            return;
+        };
+        let interval = fleet.spec.interval;
+        match fleet.evaluate(waiting, interval, now) {
+            Decision::Hold => {}
+            Decision::Out(n) => {
+                for _ in 0..n {
+                    match self.fleet.as_mut().and_then(|f| f.start(now)) {
+                        Some(r) => self.schedule_boot(r, ctx),
+                        None => break,
+                    }
+                }
+            }
+            Decision::In(n) => self.scale_in(n, ctx),
+        }
+        self.show_replicas(ctx);
+        ctx.schedule_self(interval, Msg::Timer(AUTOSCALE_TIMER));
+    }
+
+    /// Takes `n` replicas out: booting ones first, then the serving ones
+    /// with the fewest jobs (idle ones leave at once, the others drain).
+    fn scale_in(&mut self, n: u32, ctx: &mut Ctx<'_>) {
+        let Some(fleet) = self.fleet.as_mut() else {
+            return;
+        };
+        let now = ctx.now();
+        let mut candidates: Vec<(u8, u32, u32)> = (0..self.stations.machines())
+            .filter_map(|r| match fleet.phase(r) {
+                Phase::Booting => Some((0, 0, u32::MAX - r)),
+                Phase::Serving => Some((1, self.jobs_on[r as usize], u32::MAX - r)),
+                Phase::Off | Phase::Draining => None,
+            })
+            .collect();
+        candidates.sort_unstable();
+        for &(rank, jobs, inverse) in candidates.iter().take(n as usize) {
+            let r = u32::MAX - inverse;
+            let left = fleet.stop(r, jobs == 0, now);
+            if rank == 1 {
+                ctx.shared.set_in_service(ctx.me(), r, false);
+            }
+            if left {
+                if let Some(sessions) = self.sessions.as_mut() {
+                    // The machine is gone, and the sessions it kept with it.
+                    sessions.crash(r);
+                }
+            }
+        }
+    }
+
+    /// A job left replica `r`: a draining replica with no job left stops,
+    /// and so does the last replica when it is idle and `min` is 0.
+    fn check_idle(&mut self, r: u32, ctx: &mut Ctx<'_>) {
+        let Some(fleet) = self.fleet.as_mut() else {
+            return;
+        };
+        if self.jobs_on[r as usize] > 0 {
+            return;
+        }
+        let now = ctx.now();
+        let left = match fleet.phase(r) {
+            Phase::Draining => {
+                fleet.drained(r, now);
+                true
+            }
+            Phase::Serving
+                if fleet.spec.min == 0 && fleet.held() == 1 && self.backlog.is_empty() =>
+            {
+                fleet.stop(r, true, now);
+                fleet.scaled(false, now);
+                ctx.shared.set_in_service(ctx.me(), r, false);
+                true
+            }
+            _ => false,
+        };
+        if left {
+            if let Some(sessions) = self.sessions.as_mut() {
+                sessions.crash(r);
+            }
+            self.show_replicas(ctx);
+        }
+    }
+
+    /// Removes a job, and its count on its replica (a job lost in a crash
+    /// no longer counts there).
+    fn release_job(&mut self, token: u32, ctx: &mut Ctx<'_>) -> Job {
+        let job = self.jobs.remove(token as usize);
+        if job.stage != Stage::Lost {
+            let count = &mut self.jobs_on[job.replica as usize];
+            *count = count.saturating_sub(1);
+            if *count == 0 && self.fleet.is_some() {
+                self.check_idle(job.replica, ctx);
+            }
+        }
+        job
+    }
+
+    /// Tells the autoscaler how many cores of replica `r` are busy.
+    #[inline]
+    fn note_busy(&mut self, r: u32, now: SimTime) {
+        if let Some(fleet) = self.fleet.as_mut() {
+            fleet.busy(r, self.stations.busy(r), now);
         }
     }
 
@@ -408,6 +712,16 @@ impl Server {
     }
 
     fn accept(&mut self, call: Call, ctx: &mut Ctx<'_>) {
+        if self.fleet.is_none() {
+            self.accept_on(call, ctx);
+        } else if let Some(replica) = self.route(&call, ctx) {
+            // The replica is named: the checks below draw nothing.
+            self.accept_on(Call { replica, ..call }, ctx);
+        }
+    }
+
+    /// Takes `call` on the replica it names, or on one drawn at random.
+    fn accept_on(&mut self, call: Call, ctx: &mut Ctx<'_>) {
         let replica = match self.lifecycle.machine_for(&call, &mut self.route_rng, ctx) {
             Ok(replica) => replica,
             Err(cause) => {
@@ -446,12 +760,13 @@ impl Server {
 
     /// Creates the job of `call` at `replica`, in `stage`; returns its token.
     fn new_job(&mut self, call: Call, kind: u16, replica: u32, stage: Stage, now: SimTime) -> u32 {
-        // 31 bits: the top bit of a timer tag marks switch-overs.
-        self.next_serial = (self.next_serial + 1) & 0x7fff_ffff;
+        self.next_serial = (self.next_serial + 1) & SERIAL_MASK;
+        self.jobs_on[replica as usize] += 1;
         self.jobs.insert(Job {
             call,
             kind,
             replica,
+            arrived: now,
             queued_at: now,
             serial: self.next_serial,
             stage,
@@ -475,10 +790,13 @@ impl Server {
         job.login = verdict.logs_in();
         let (call, replica, job_kind) = (job.call, job.replica, job.kind);
         match self.stations.arrive(replica, token, now) {
-            Admission::Started => self.start(token, ctx),
+            Admission::Started => {
+                self.note_busy(replica, now);
+                self.start(token, ctx);
+            }
             Admission::Queued => {}
             Admission::Rejected => {
-                self.jobs.remove(token as usize);
+                self.release_job(token, ctx);
                 send_reply(ctx, &call, Outcome::Rejected);
                 return;
             }
@@ -537,7 +855,7 @@ impl Server {
             None => Verdict::Found,
         };
         if verdict == Verdict::Lost {
-            self.jobs.remove(token as usize);
+            self.release_job(token, ctx);
             self.refuse_lost(&job.call, user, ctx);
             return;
         }
@@ -567,6 +885,10 @@ impl Server {
             self.switched_over((tag & u64::from(u32::MAX)) as u32, ctx);
             return;
         }
+        if tag & AUTOSCALE_TIMER != 0 {
+            self.autoscale_timer(tag, ctx);
+            return;
+        }
         let (token, serial) = work_of(tag);
         match self.jobs.get(token as usize) {
             Some(job) if job.stage == Stage::Local && job.serial == serial => {
@@ -586,6 +908,7 @@ impl Server {
         if let Some(next) = self.stations.done(job.replica, job.queued_at, ctx.now()) {
             self.start(next, ctx);
         } else {
+            self.note_busy(job.replica, ctx.now());
             // A worker's core is free: it asks the queue for the next job.
             self.pull(job.replica, ctx);
         }
@@ -692,7 +1015,12 @@ impl Server {
     }
 
     fn finish(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        let job = self.jobs.remove(token as usize);
+        let job = self.release_job(token, ctx);
+        if outcome == Outcome::Ok {
+            if let Some(fleet) = self.fleet.as_mut() {
+                fleet.answered(ctx.now() - job.arrived);
+            }
+        }
         let outcome = if outcome == Outcome::Ok && self.fail > 0.0 && self.job_fails(&job, ctx) {
             // The queue only tells an ack from its absence; the cause is
             // never reported, since no client waits for a job.
@@ -722,6 +1050,9 @@ impl Server {
     /// Replica `r` crashed: everything it held is lost, its sessions too.
     fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
         self.stations.reset(r, ctx.now());
+        self.note_busy(r, ctx.now());
+        // Its jobs are lost: none counts on it any more.
+        self.jobs_on[r as usize] = 0;
         if let Some(sessions) = self.sessions.as_mut() {
             sessions.crash(r);
         }
@@ -774,14 +1105,45 @@ impl Component<Msg, World> for Server {
         for r in 0..self.stations.machines() {
             self.pull_all(r, ctx);
         }
+        let Some(fleet) = self.fleet.as_ref() else {
+            return;
+        };
+        let replicas = self.stations.machines();
+        let wakes = fleet.spec.min == 0;
+        ctx.shared
+            .register_fleet(ctx.me(), replicas, fleet.serving(), wakes);
+        let gauge = ctx.shared.recorder.gauge(&self.name, &REPLICAS);
+        ctx.shared
+            .recorder
+            .set_gauge(gauge, ctx.now(), f64::from(fleet.held()));
+        self.gauge = Some(gauge);
+        ctx.schedule_self(fleet.spec.interval, Msg::Timer(AUTOSCALE_TIMER));
     }
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         // A run stopped early has its window cut at the stop.
         let end = ctx.shared.recorder.window().end;
-        let cores = self.stations.figures(now, end);
+        let mut cores = self.stations.figures(now, end);
         let mut extra = self.lifecycle.readings(now).to_vec();
+        if let Some(fleet) = self.fleet.as_mut() {
+            let (readings, mean) = fleet.readings(now);
+            extra.extend(readings);
+            let allocated = f64::from(self.stations.machines());
+            ctx.shared
+                .recorder
+                .adjust_cost(self.price_per_hour * (mean - allocated));
+            // Utilisation over the cores held on average, not all `max`;
+            // the busiest machine and the spread, which would compare
+            // machines held for different times, are left out.
+            cores.utilization = if mean > 0.0 {
+                cores.utilization * allocated / mean
+            } else {
+                0.0
+            };
+            cores.busiest = None;
+            cores.load_spread = None;
+        }
         extra.extend(cores.busiest);
         extra.extend(cores.load_spread);
         extra.extend(cores.little);
@@ -803,9 +1165,10 @@ impl Component<Msg, World> for Server {
     }
 }
 impl Part for Server {
-    /// Jobs kept after a crash until their calls answer, and the sessions.
+    /// Jobs kept after a crash until their calls answer, the calls waiting
+    /// for a replica to boot, and the sessions.
     fn held(&self) -> usize {
-        self.lost + self.sessions.as_ref().map_or(0, Sessions::held)
+        self.lost + self.backlog.len() + self.sessions.as_ref().map_or(0, Sessions::held)
     }
 
     fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {
