@@ -225,10 +225,17 @@ mod tests {
         assert_eq!(TRACKS.len(), BUNDLED.len());
         let grouped = by_track();
         let listed: usize = grouped.iter().map(|(_, members)| members.len()).sum();
-        assert_eq!(listed, BUNDLED.len(), "a scenario is listed twice or not at all");
+        assert_eq!(
+            listed,
+            BUNDLED.len(),
+            "a scenario is listed twice or not at all"
+        );
         assert!(grouped.windows(2).all(|w| w[0].0 < w[1].0));
         assert_eq!(grouped[0].0, Track::OneServer);
-        assert_eq!(track("scenarios/one-big-server.yaml"), Some(Track::Vertical));
+        assert_eq!(
+            track("scenarios/one-big-server.yaml"),
+            Some(Track::Vertical)
+        );
         assert_eq!(track("no-such-scenario"), None);
     }
 

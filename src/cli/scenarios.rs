@@ -73,6 +73,8 @@ mod tests {
         let vertical = heading("Vertical scaling");
         assert!(vertical < heading("Load balancing"));
         assert!(heading("Load balancing") < heading("Geography"));
-        assert!(lines[vertical + 1].trim_start().starts_with("one-big-server "));
+        assert!(lines[vertical + 1]
+            .trim_start()
+            .starts_with("one-big-server "));
     }
 }

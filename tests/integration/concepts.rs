@@ -44,8 +44,13 @@ const MARK: &str = "<!-- concepts -->";
 fn table() -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let mut lines = readme.lines().skip_while(|l| l.trim() != MARK).skip(1);
-    let header = lines.next().unwrap_or_else(|| panic!("README.md has no {MARK} table"));
-    assert_eq!(header, "| concept | bundled scenarios |", "the table's header");
+    let header = lines
+        .next()
+        .unwrap_or_else(|| panic!("README.md has no {MARK} table"));
+    assert_eq!(
+        header, "| concept | bundled scenarios |",
+        "the table's header"
+    );
     assert_eq!(lines.next(), Some("|---|---|"), "the table's separator");
     lines
         .take_while(|l| l.starts_with('|'))
@@ -85,7 +90,9 @@ fn row_problems(concept: &str, cell: &str) -> Vec<String> {
     let coming = COMING.iter().find(|(c, _)| *c == concept).map(|(_, t)| *t);
     let named = if cell == "coming" {
         if coming.is_none() {
-            return vec![format!("{concept}: only a part not built yet may be coming")];
+            return vec![format!(
+                "{concept}: only a part not built yet may be coming"
+            )];
         }
         Vec::new()
     } else {
