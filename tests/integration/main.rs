@@ -13,6 +13,7 @@
 mod cli;
 mod cluster_examples;
 mod compare_sweep;
+mod concepts;
 mod determinism;
 mod guard_rails;
 mod hostile_shards;
