@@ -420,7 +420,11 @@ pub fn check_out(out: &Path) -> Result<()> {
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<()> {
-    if let Some(out) = cli.command.as_ref().map_or(Some(&cli.common.output.out), Command::out) {
+    if let Some(out) = cli
+        .command
+        .as_ref()
+        .map_or(Some(&cli.common.output.out), Command::out)
+    {
         check_out(out)?;
     }
     match cli.command {

@@ -319,7 +319,8 @@ impl LruCache {
 pub const MAX_CHE_KEYS: u32 = 1 << 20;
 
 /// Returns the caches of `scenario` that Che's approximation describes: a
-/// single node with LRU eviction and no TTL, in a scenario whose requests
+/// single node with LRU eviction and no TTL, caching data for a backend (not
+/// keeping sessions, which are keyed by user), in a scenario whose requests
 /// all read (a write would invalidate entries) and draw keys from one key
 /// space of at most [`MAX_CHE_KEYS`] keys.
 pub fn lru_caches(scenario: &Scenario) -> Vec<LruCache> {
@@ -339,7 +340,9 @@ pub fn lru_caches(scenario: &Scenario) -> Vec<LruCache> {
                 if cache.replicas == 1
                     && cache.eviction == EvictionKind::Lru
                     && cache.ttl.is_none()
-                    && cache.keys_given =>
+                    && cache.keys_given
+                    && cache.backend.is_some()
+                    && !scenario.topology.is_session_store(i) =>
             {
                 Some(LruCache {
                     component: i,

@@ -60,7 +60,8 @@ pub struct Node {
     /// Its settings in a few words each.
     pub details: Vec<String>,
     /// True when it was drawn already higher in the tree (its callees are
-    /// not repeated), or is reached from nowhere (`depth` 0, not the entry).
+    /// not repeated). A root (`depth` 0) other than the first, the entry, is
+    /// called by nothing the entry reaches.
     pub repeated: bool,
 }
 
@@ -266,7 +267,7 @@ fn visit(scenario: &Scenario, i: usize, depth: usize, drawn: &mut [bool], nodes:
         regions,
         host: topology.host(i).map(str::to_string),
         details: spec.sketch(topology),
-        repeated: repeated || (depth == 0 && i != scenario.entry),
+        repeated,
     });
     if repeated {
         return;
@@ -284,12 +285,10 @@ fn knobs(scenario: &Scenario, tree: Option<&Value>) -> Vec<KnobView> {
         .iter()
         .map(|knob| KnobView {
             path: knob.path.clone(),
-            current: tree
-                .and_then(|t| value_at(t, &knob.path))
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                }),
+            current: tree.and_then(|t| value_at(t, &knob.path)).map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }),
             values: knob.values.clone(),
             try_value: knob.try_value.clone(),
             expect: knob
@@ -435,20 +434,21 @@ pub fn render(e: &Explanation) -> String {
             out.push_str(&format!("  {line}\n"));
         }
     }
-    for (label, text) in [
+    let headers = [
         ("Lesson", &e.lesson),
         ("Knob", &e.knob_comment),
         ("Watch", &e.watch_comment),
-    ] {
+    ];
+    if headers.iter().any(|(_, text)| !text.is_empty()) {
+        out.push('\n');
+    }
+    for (label, text) in headers {
         if !text.is_empty() {
-            out.push_str(&format!("\n{label}: {text}"));
+            out.push_str(&format!("{label}: {text}\n"));
         }
     }
-    out.push_str("\n\nArchitecture\n");
-    out.push_str(&format!("  clients: {}\n", e.traffic));
-    for node in &e.architecture {
-        out.push_str(&render_node(node));
-    }
+    out.push_str("\nArchitecture\n");
+    out.push_str(&render_architecture(e));
     if !e.knobs.is_empty() {
         out.push_str("\nKnobs (turn one with --set PATH=VALUE)\n");
         for knob in &e.knobs {
@@ -473,16 +473,58 @@ pub fn render(e: &Explanation) -> String {
     out
 }
 
-/// Renders one component as a line of the tree.
-fn render_node(node: &Node) -> String {
-    let indent = "   ".repeat(node.depth);
-    let arrow = if node.depth == 0 && node.repeated {
-        "·  "
-    } else {
-        "└→ "
+/// Draws the architecture: the entry's tree under the clients, then the
+/// trees of the components no request reaches from the entry.
+fn render_architecture(e: &Explanation) -> String {
+    let mut out = format!("  clients: {}\n", e.traffic);
+    // The first root after the entry starts the unreached components.
+    let split = e
+        .architecture
+        .iter()
+        .skip(1)
+        .position(|n| n.depth == 0)
+        .map_or(e.architecture.len(), |i| i + 1);
+    let (reached, unreached) = e.architecture.split_at(split);
+    out.push_str(&render_tree(reached, "  "));
+    if !unreached.is_empty() {
+        out.push_str("  not called from the entry:\n");
+        out.push_str(&render_tree(unreached, "  "));
+    }
+    out
+}
+
+/// Draws `nodes` (depth first, as [`architecture`] lists them) as a tree
+/// whose roots hang from an implicit root, each line after `margin`.
+fn render_tree(nodes: &[Node], margin: &str) -> String {
+    // Whether, after node k, another node comes at `depth` before the tree
+    // climbs above it: then the branch at that depth goes on below k.
+    let goes_on = |k: usize, depth: usize| {
+        nodes[k + 1..]
+            .iter()
+            .take_while(|n| n.depth >= depth)
+            .any(|n| n.depth == depth)
     };
-    let mut line = format!("  {indent}{arrow}{}: {}", node.name, node.kind);
-    if node.replicas != 1 {
+    let mut out = String::new();
+    for (k, node) in nodes.iter().enumerate() {
+        let mut line = margin.to_string();
+        for depth in 0..node.depth {
+            line.push_str(if goes_on(k, depth) { "│  " } else { "   " });
+        }
+        line.push_str(if goes_on(k, node.depth) {
+            "├→ "
+        } else {
+            "└→ "
+        });
+        line.push_str(&render_node(node));
+        out.push_str(&line);
+    }
+    out
+}
+
+/// Renders one component: its name, kind, machines and settings.
+fn render_node(node: &Node) -> String {
+    let mut line = format!("{}: {}", node.name, node.kind);
+    if node.replicas > 1 {
         line.push_str(&format!(" ×{}", node.replicas));
     }
     if node.repeated && node.depth > 0 {
@@ -501,9 +543,6 @@ fn render_node(node: &Node) -> String {
     }
     if !words.is_empty() {
         line.push_str(&format!(" ({})", words.join(", ")));
-    }
-    if node.depth == 0 && node.repeated {
-        line.push_str(" — not called from the entry");
     }
     line.push('\n');
     line

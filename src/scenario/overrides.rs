@@ -95,10 +95,13 @@ impl Override {
 /// Returns the value at `path` (as `--set` writes it) in `root`, if the
 /// tree has one there.
 pub fn value_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
-    steps(path).ok()?.iter().try_fold(root, |node, step| match step {
-        Step::Key(key) => node.get(*key),
-        Step::Index(index) => node.get(*index),
-    })
+    steps(path)
+        .ok()?
+        .iter()
+        .try_fold(root, |node, step| match step {
+            Step::Key(key) => node.get(*key),
+            Step::Index(index) => node.get(*index),
+        })
 }
 
 fn first_line(e: &impl std::fmt::Display) -> String {

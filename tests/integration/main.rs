@@ -14,6 +14,7 @@ mod cli;
 mod cluster_examples;
 mod compare_sweep;
 mod determinism;
+mod explain;
 mod guard_rails;
 mod hostile_shards;
 mod knobs;
