@@ -49,14 +49,14 @@ pub fn mg1_wait(lambda: f64, s: f64, scv: f64) -> f64 {
 
 /// Blocking probability of an M/G/1/K queue: Poisson arrivals, one server,
 /// room for `k` requests in all (the one in service included), offered load
-/// `rho` = λ·E[S], where `arrivals(n)` is the probability that `n` requests
+/// `rho` = λ·E\[S\], where `arrivals(n)` is the probability that `n` requests
 /// arrive during one service.
 ///
 /// The number left behind by departures is a Markov chain on 0..k−1 (the
 /// embedded chain); its stationary law π gives the blocking probability
 /// `1 − 1 / (π₀ + ρ)` (Gross and Harris, *Fundamentals of Queueing Theory*,
 /// M/G/1/K): the server is busy a share `1 − p₀` of the time, so the
-/// admitted rate λ(1 − P_K) equals (1 − p₀)/E[S], and PASTA with the
+/// admitted rate λ(1 − P_K) equals (1 − p₀)/E\[S\], and PASTA with the
 /// departures' view of the queue gives p₀ = π₀ (1 − P_K).
 pub fn mg1k_blocking(k: u32, rho: f64, arrivals: impl Fn(u32) -> f64) -> f64 {
     if k == 0 {
