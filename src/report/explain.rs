@@ -180,12 +180,16 @@ fn traffic(scenario: &Scenario) -> String {
         (Some(first), Some(_)) if t.schedule.len() == 1 && first.from == first.to => {
             words.push(format!("{}/s", sig(first.from)));
         }
-        (Some(first), Some(last)) => words.push(format!(
-            "from {}/s to {}/s in {} steps",
-            sig(first.from),
-            sig(last.to),
-            t.schedule.len()
-        )),
+        (Some(_), Some(_)) => {
+            let rates = t.schedule.iter().flat_map(|r| [r.from, r.to]);
+            let (low, high) = rates.fold((f64::INFINITY, 0.0f64), |(l, h), r| (l.min(r), h.max(r)));
+            words.push(format!(
+                "{}/s to {}/s over a schedule of {} segments",
+                sig(low),
+                sig(high),
+                t.schedule.len()
+            ));
+        }
         _ => {}
     }
     words.push(match t.arrivals {

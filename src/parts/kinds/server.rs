@@ -118,6 +118,9 @@ impl Kind for Spec {
 
     fn sketch(&self, topology: &crate::parts::Topology) -> Vec<String> {
         let mut words = self.station.sketch();
+        if let Some(queue) = self.consumes {
+            words.push(format!("consumes {}", topology.name(queue)));
+        }
         if self.standby > 0 {
             words.push(format!("{} standby", self.standby));
         }
