@@ -53,6 +53,11 @@ pub const BUNDLED: &[(&str, &str)] = &[
     bundle!("checkout-sync"),
     bundle!("checkout-queue"),
     bundle!("queue-worker-crash"),
+    bundle!("traffic-diurnal"),
+    bundle!("traffic-flash-crowd"),
+    bundle!("overload-open"),
+    bundle!("overload-closed"),
+    bundle!("cron-precompute"),
 ];
 
 /// Returns the text of the bundled scenario `name` (with or without `.yaml`).

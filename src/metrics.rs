@@ -25,7 +25,7 @@ pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, 
 pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
 pub use slo::{Slo, SloSummary};
 pub use summary::{
-    CdfPoint, Counts, LatencySummary, RunSummary, SessionCounts, StopReason, Truncation,
+    CdfPoint, Counts, LatencySummary, RunFigure, RunSummary, SessionCounts, StopReason, Truncation,
     WaitSummary,
 };
 pub use time_average::{TimeAverage, Window};

@@ -162,6 +162,13 @@ pub enum Action {
     },
     /// The replica works at its normal speed again.
     Normal,
+    /// A batch job has just rebuilt what a cache holds: it fills with the
+    /// keys it would hold in the long run (the whole cache, once), valid
+    /// until the next rebuild, `life_ms` from now.
+    Warm {
+        /// How long the rebuilt entries stay valid, in milliseconds.
+        life_ms: u32,
+    },
 }
 
 /// An order for one replica of a component, or for all of them.
@@ -257,6 +264,12 @@ pub struct Request {
     /// Whether it writes its key (its type has `op: write`).
     pub write: bool,
 }
+
+/// The `kind` of a request that is a batch job of a cron entry, not a
+/// client request: it holds a core of the server it is sent to, for the work
+/// carried in its `seed` (nanoseconds at speed 1, fixed rather than drawn),
+/// and counts in none of the clients' figures.
+pub const JOB_KIND: u16 = u16::MAX;
 
 /// The `origin` of a request that is its client request's only attempt: the
 /// clients keep no record of it (no timeout, no retries), and its answer ends

@@ -17,6 +17,7 @@
 //! - [`health`]: probes that take dead machines out of rotation, shared by
 //!   balancers, proxies and DNS.
 
+pub mod cron;
 pub mod data;
 pub mod expiring;
 pub mod failures;

@@ -23,6 +23,7 @@ use std::path::Path;
 use crate::engine::SimTime;
 use crate::error::{Error, ScenarioError};
 use crate::metrics::Slo;
+use crate::parts::cron::CronSpec;
 use crate::parts::failures::FailureSpec;
 use crate::parts::traffic::Traffic;
 use crate::parts::{ComponentDecl, Registry, Topology};
@@ -56,6 +57,8 @@ pub struct Scenario {
     pub topology: Topology,
     /// Crashes, power losses and slow-downs to inflict.
     pub failures: Vec<FailureSpec>,
+    /// Periodic batch jobs.
+    pub cron: Vec<CronSpec>,
     /// The objective against which availability over time is judged.
     pub slo: Slo,
     /// Regions and the zones each one holds.

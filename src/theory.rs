@@ -6,7 +6,7 @@ use crate::keys::{probabilities, KeySpace};
 use crate::model::Op;
 use crate::parts::kinds::cache::EvictionKind;
 use crate::parts::kinds::load_balancer::StrategyKind;
-use crate::parts::traffic::ArrivalLaw;
+use crate::parts::traffic::{ArrivalLaw, Source};
 use crate::parts::ComponentSpec;
 use crate::scenario::Scenario;
 
@@ -104,6 +104,49 @@ pub fn mmck_distribution(c: u32, k: u32, lambda: f64, mu: f64) -> Vec<f64> {
 pub fn mg1_wait(lambda: f64, s: f64, scv: f64) -> f64 {
     let rho = lambda * s;
     rho * s * (1.0 + scv) / (2.0 * (1.0 - rho))
+}
+
+/// What exact mean value analysis gives for a closed network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mva {
+    /// Mean response time over the queueing stations (think time excluded),
+    /// in the unit of the demands.
+    pub response: f64,
+    /// Throughput: requests answered per unit of time.
+    pub throughput: f64,
+    /// Mean number of requests at each station (waiting or in service).
+    pub queues: Vec<f64>,
+}
+
+/// Exact mean value analysis (Reiser and Lavenberg, 1980) of a closed
+/// network of `users` customers who think `think` on average between
+/// requests, each request visiting single-server FCFS stations with
+/// exponential service of total demand `demands[k]` at station k (product
+/// form, so the arrival theorem holds).
+///
+/// With n users: `R_k(n) = D_k (1 + Q_k(n - 1))`, `X(n) = n / (Z + sum_k
+/// R_k(n))`, `Q_k(n) = X(n) R_k(n)`, from `Q_k(0) = 0`.
+pub fn mva(demands: &[f64], think: f64, users: u32) -> Mva {
+    let mut queues = vec![0.0; demands.len()];
+    let mut response = 0.0;
+    let mut throughput = 0.0;
+    for n in 1..=users {
+        let times: Vec<f64> = demands
+            .iter()
+            .zip(&queues)
+            .map(|(d, q)| d * (1.0 + q))
+            .collect();
+        response = times.iter().sum();
+        throughput = f64::from(n) / (think + response);
+        for (q, r) in queues.iter_mut().zip(&times) {
+            *q = throughput * r;
+        }
+    }
+    Mva {
+        response,
+        throughput,
+        queues,
+    }
 }
 
 /// Blocking probability of an M/G/1/K queue: Poisson arrivals, one server,
@@ -268,7 +311,7 @@ impl Station {
     }
 }
 
-/// Returns the station a scenario is exactly, when it is one: Poisson
+/// Returns the station a scenario is exactly, when it is one: an open loop of Poisson
 /// arrivals at a constant rate, no timeout, and an entry that is one server
 /// with exponential work, the same mean for every request type and no calls,
 /// or a random balancer with no latency over replicas of such a server
@@ -276,7 +319,8 @@ impl Station {
 /// otherwise, whatever the load.
 pub fn station(scenario: &Scenario) -> Option<Station> {
     let traffic = &scenario.traffic;
-    if traffic.arrivals != ArrivalLaw::Poisson
+    if traffic.source != Source::Open
+        || traffic.arrivals != ArrivalLaw::Poisson
         || traffic.timeout.is_some()
         || traffic.schedule.len() != 1
     {
@@ -445,6 +489,24 @@ mod tests {
         assert!((p[1] - erlang_b(1, 2.0)).abs() < 1e-12);
         // M/D/1 at rho = 0.5 with s = 1: Wq = 0.5.
         assert!((mg1_wait(0.5, 1.0, 0.0) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn mva_gives_the_published_closed_loop_values() {
+        // One station of demand 0.1 s, 20 users thinking 1 s.
+        let m = mva(&[0.1], 1.0, 20);
+        assert!((m.response - 1.0037).abs() < 5e-5, "R {}", m.response);
+        assert!((m.throughput - 9.9813).abs() < 5e-5, "X {}", m.throughput);
+        // The response time law and Little's law hold exactly.
+        assert!((m.response - (20.0 / m.throughput - 1.0)).abs() < 1e-12);
+        assert!((m.queues[0] - m.throughput * m.response).abs() < 1e-12);
+        // One user never waits: R = D, X = 1 / (D + Z).
+        let one = mva(&[0.1, 0.3], 2.0, 1);
+        assert!((one.response - 0.4).abs() < 1e-12);
+        assert!((one.throughput - 1.0 / 2.4).abs() < 1e-12);
+        // Many users saturate the bottleneck: X -> 1 / D_max.
+        let many = mva(&[0.1, 0.3], 2.0, 500);
+        assert!((many.throughput - 1.0 / 0.3).abs() < 1e-6);
     }
 
     #[test]

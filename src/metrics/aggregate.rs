@@ -393,6 +393,14 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
     }
     core("cost_per_hour", run.cost_per_hour, false);
     core("cost_per_million", run.cost_per_million, false);
+    for f in &run.figures {
+        out.push(FlatFigure {
+            path: f.path.split('.').map(str::to_string).collect(),
+            value: f.value,
+            total: f.total,
+            measure: f.measure,
+        });
+    }
     for comp in &run.components {
         let at = |field: &str| {
             vec![

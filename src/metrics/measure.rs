@@ -338,6 +338,49 @@ pub const CORE: &[&Measure] = &[
     ),
 ];
 
+/// The figures of a run whose traffic is a closed loop (`traffic.closed`),
+/// by their path: N and Z, and the response time law's R = N / X − Z from
+/// the measured throughput X, beside the measured mean latency.
+pub const CLOSED: &[&Measure] = &[
+    &Measure::new(
+        "closed.users",
+        "closed-loop users (N)",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "closed.think_ms",
+        "think time (Z)",
+        Unit::Ms,
+        Better::Neither,
+    ),
+    // Undefined when nothing was answered (X = 0).
+    &Measure::new(
+        "closed.law_latency_ms",
+        "N / X − Z",
+        Unit::Ms,
+        Better::Neither,
+    )
+    .may_be_undefined(),
+    &Measure::new(
+        "closed.law_gap_ms",
+        "mean latency − (N / X − Z)",
+        Unit::Ms,
+        Better::Neither,
+    )
+    .may_be_undefined()
+    .signed(),
+];
+
+/// The figures of each cron entry, by their last key (the path is
+/// `cron.NAME.KEY`), in report order.
+pub const CRON: &[&Measure] = &[
+    &Measure::new("runs", "cron batches run", Unit::Count, Better::Neither),
+    &Measure::new("jobs", "cron jobs done", Unit::Count, Better::Neither),
+    &Measure::new("batch_ms", "cron batch duration", Unit::Ms, Better::Lower),
+    &Measure::new("job_wait_ms", "cron job wait", Unit::Ms, Better::Lower),
+];
+
 /// The figures of every component, by their last key, in report order.
 pub const COMPONENT: &[&Measure] = &[
     &Measure::new("utilization", "utilisation", Unit::Share, Better::Neither),
@@ -352,7 +395,13 @@ pub fn core(path: &str) -> Option<&'static Measure> {
     if let Some(cause) = path.strip_prefix("errors.") {
         return (!cause.is_empty()).then_some(CORE_ERRORS);
     }
-    CORE.iter().copied().find(|m| m.key == path)
+    if let Some(rest) = path.strip_prefix("cron.") {
+        let (name, key) = rest.split_once('.')?;
+        return (!name.is_empty() && !key.contains('.'))
+            .then(|| CRON.iter().copied().find(|m| m.key == key))
+            .flatten();
+    }
+    CORE.iter().chain(CLOSED).copied().find(|m| m.key == path)
 }
 
 /// The declaration shared by the unsuccessful endings (`errors.rejected`...).

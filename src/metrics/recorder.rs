@@ -3,10 +3,12 @@
 use hdrhistogram::Histogram;
 
 use super::gauge::{Gauge, GaugeId};
-use super::measure::Reading;
+use super::measure::{Measure, Reading, CLOSED};
 use super::series::{Marker, SeriesRecorder};
 use super::slo::{Slo, SloRecorder};
-use super::summary::{CdfPoint, Counts, LatencySummary, RunSummary, SessionCounts, WaitSummary};
+use super::summary::{
+    CdfPoint, Counts, LatencySummary, RunFigure, RunSummary, SessionCounts, WaitSummary,
+};
 use super::time_average::Window;
 use crate::engine::SimTime;
 use crate::model::Cause;
@@ -101,6 +103,10 @@ pub struct Recorder {
     /// Messages of counted requests that queues gave up on (`None`: the run
     /// has no queue, and its errors no such line).
     dead_lettered: Option<u64>,
+    /// The users and the mean think time of a closed loop, if the traffic is one.
+    closed: Option<(u32, SimTime)>,
+    /// Figures the parts report that only some runs have (a cron entry's).
+    figures: Vec<RunFigure>,
 }
 
 /// Most markers kept for a time series.
@@ -159,6 +165,8 @@ impl Recorder {
             slo: SloRecorder::new(slo, window),
             sessions: SessionCounts::default(),
             dead_lettered: None,
+            closed: None,
+            figures: Vec::new(),
         }
     }
 
@@ -172,6 +180,52 @@ impl Recorder {
     /// its last delivery: the request was answered, its job never done.
     pub fn dead_lettered(&mut self) {
         *self.dead_lettered.get_or_insert(0) += 1;
+    }
+
+    /// Notes that the traffic is a closed loop of `users` thinking `think`
+    /// on average: the summary then checks the response time law.
+    pub fn closed_loop(&mut self, users: u32, think: SimTime) {
+        self.closed = Some((users, think));
+    }
+
+    /// Adds the figure `measure` at `path` (`total`: a count).
+    pub fn figure(&mut self, path: String, measure: &'static Measure, value: f64, total: bool) {
+        self.figures.push(RunFigure {
+            path,
+            measure,
+            value,
+            total,
+        });
+    }
+
+    /// Returns the closed loop's figures, given the measured throughput and
+    /// mean latency: N, Z, and the response time law's N / X − Z (in ms)
+    /// and the mean latency's gap to it.
+    fn closed_figures(&self, throughput: f64, mean_ms: f64) -> Vec<RunFigure> {
+        let Some((users, think)) = self.closed else {
+            return Vec::new();
+        };
+        let law_ms = if throughput > 0.0 {
+            (f64::from(users) / throughput) * 1e3 - think.as_millis_f64()
+        } else {
+            f64::NAN
+        };
+        let values = [
+            (f64::from(users), true),
+            (think.as_millis_f64(), false),
+            (law_ms, false),
+            (mean_ms - law_ms, false),
+        ];
+        CLOSED
+            .iter()
+            .zip(values)
+            .map(|(m, (value, total))| RunFigure {
+                path: m.key.to_string(),
+                measure: m,
+                value,
+                total,
+            })
+            .collect()
     }
 
     /// Adds a moment to mark on the time series (at most [`MAX_MARKERS`], so
@@ -339,6 +393,9 @@ impl Recorder {
         let c = self.counts;
         let ms = |ns: u64| ns as f64 / 1e6;
         let completed = c.completed.max(1) as f64;
+        let throughput = self.answered as f64 / self.window.secs();
+        let mut figures = self.closed_figures(throughput, self.latency_sum_ns / completed / 1e6);
+        figures.append(&mut self.figures);
         // The zero waits, counted but not recorded, join the histogram now.
         self.wait
             .saturating_record_n(0, c.completed.saturating_sub(self.waited));
@@ -356,7 +413,7 @@ impl Recorder {
             simulated_s: simulated.as_secs_f64(),
             events,
             requests: c,
-            throughput_rps: self.answered as f64 / self.window.secs(),
+            throughput_rps: throughput,
             goodput_rps: self.good as f64 / self.window.secs(),
             availability: if c.offered == 0 {
                 1.0
@@ -399,6 +456,7 @@ impl Recorder {
                 .collect(),
             series: self.series.finish(self.window.end, self.markers),
             components: self.components,
+            figures,
             truncated: None,
         }
     }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::measure::Measure;
 use super::recorder::ComponentStats;
 use super::series::TimeSeries;
 use super::slo::SloSummary;
@@ -123,6 +124,9 @@ pub struct RunSummary {
     pub series: TimeSeries,
     /// Per-component statistics, in scenario order.
     pub components: Vec<ComponentStats>,
+    /// The figures of the run that only some scenarios have (a closed
+    /// loop's, each cron entry's), in report order.
+    pub figures: Vec<RunFigure>,
     /// Why and when the run stopped early, if a guard rail stopped it.
     pub truncated: Option<Truncation>,
 }
@@ -181,4 +185,18 @@ pub struct CdfPoint {
     pub latency_ms: f64,
     /// Fraction of completed requests at or below it.
     pub quantile: f64,
+}
+
+/// A figure of a run that only some scenarios have: a closed loop's, or a
+/// cron entry's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunFigure {
+    /// Its path in the results (`closed.users`, `cron.rebuild.runs`).
+    pub path: String,
+    /// Its declaration.
+    pub measure: &'static Measure,
+    /// Its value.
+    pub value: f64,
+    /// True for counts: whole numbers in each run.
+    pub total: bool,
 }

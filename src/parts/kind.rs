@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::topology::{SessionFacts, Topology};
 use super::traffic::RequestType;
 use super::world::{Ctx, World};
-use crate::engine::{stream_rng, Component, ComponentId, SimRng};
+use crate::engine::{stream_rng, Component, ComponentId, SimRng, SimTime};
 use crate::keys::KeySpace;
 use crate::metrics::{Gauge, Measure, Window};
 use crate::model::{addressed, Action, Msg, Order};
@@ -219,9 +219,17 @@ pub trait Part: Component<Msg, World> {
 
     /// Replica `replica` works at its normal speed again.
     fn normal_speed(&mut self, _replica: u32, _ctx: &mut Ctx<'_>) {}
+    /// A batch job has rebuilt what it holds: it fills with the entries it
+    /// would hold in the long run, valid for `life` (a cache; every other
+    /// kind ignores it).
+    fn warm(&mut self, _life: SimTime, _ctx: &mut Ctx<'_>) {}
 
     /// Carries out `order`, replica by replica.
     fn obey(&mut self, order: Order, ctx: &mut Ctx<'_>) {
+        if let Action::Warm { life_ms } = order.action {
+            self.warm(SimTime::from_millis(u64::from(life_ms)), ctx);
+            return;
+        }
         for replica in addressed(order.replica, order.replicas) {
             match order.action {
                 Action::Crash => self.crash(replica, ctx),
@@ -230,6 +238,7 @@ pub trait Part: Component<Msg, World> {
                     self.slow_down(replica, f64::from(factor_milli) / 1000.0, ctx)
                 }
                 Action::Normal => self.normal_speed(replica, ctx),
+                Action::Warm { .. } => {}
             }
         }
     }

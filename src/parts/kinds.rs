@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::cron::Cron;
 use super::failures::Injector;
 use super::kind::{BuildContext, DynKind, Kind, Part, SpecContext};
 use super::topology::{SessionFacts, Topology};
@@ -151,6 +152,8 @@ macro_rules! kinds {
             Injector(Injector),
             /// The clients.
             Client(Client),
+            /// The batch jobs of `cron:`.
+            Cron(Cron),
         }
 
         impl Component<Msg, World> for AnyPart {
@@ -167,6 +170,7 @@ macro_rules! kinds {
                     AnyPart::Custom(part) => part.on_event(msg, ctx),
                     AnyPart::Injector(part) => part.on_event(msg, ctx),
                     AnyPart::Client(part) => part.on_event(msg, ctx),
+                    AnyPart::Cron(part) => part.on_event(msg, ctx),
                 }
             }
 
@@ -176,6 +180,7 @@ macro_rules! kinds {
                     AnyPart::Custom(part) => part.on_start(ctx),
                     AnyPart::Injector(part) => part.on_start(ctx),
                     AnyPart::Client(part) => part.on_start(ctx),
+                    AnyPart::Cron(part) => part.on_start(ctx),
                 }
             }
 
@@ -185,6 +190,7 @@ macro_rules! kinds {
                     AnyPart::Custom(part) => part.on_finish(ctx),
                     AnyPart::Injector(part) => part.on_finish(ctx),
                     AnyPart::Client(part) => part.on_finish(ctx),
+                    AnyPart::Cron(part) => part.on_finish(ctx),
                 }
             }
         }
@@ -197,6 +203,7 @@ macro_rules! kinds {
                     AnyPart::Custom(part) => part.held(),
                     AnyPart::Injector(part) => part.held(),
                     AnyPart::Client(part) => part.held(),
+                    AnyPart::Cron(part) => part.held(),
                 }
             }
 
@@ -207,6 +214,7 @@ macro_rules! kinds {
                     AnyPart::Custom(part) => part.obey(order, ctx),
                     AnyPart::Injector(part) => part.obey(order, ctx),
                     AnyPart::Client(part) => part.obey(order, ctx),
+                    AnyPart::Cron(part) => part.obey(order, ctx),
                 }
             }
         }

@@ -15,6 +15,7 @@ use super::{Ctx, SpecContext};
 use crate::dist::{RawShape, Shape};
 use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
 use crate::metrics::{Better, LittleTerms, Measure, Presence, Reading, TimeAverage, Unit, Window};
+use crate::model::JOB_KIND;
 use crate::spec::limits::{MAX_REPLICAS, MIN_SPEED};
 use crate::spec::units::{format_duration, parse_duration};
 use crate::spec::{fields_of, join_key, parse_lenient, unknown_field, Issue, Price};
@@ -636,7 +637,13 @@ impl Stations {
             }
             None => 0,
         };
-        let time = self.service.draw(kind, seed) + extra;
+        // A batch job carries its fixed work in its seed.
+        let work = if kind == JOB_KIND {
+            self.service.fixed(seed)
+        } else {
+            self.service.draw(kind, seed)
+        };
+        let time = work + extra;
         if slowdown == 1.0 {
             time
         } else {
@@ -703,6 +710,7 @@ pub struct ServiceTime {
     mean_ns: Vec<f64>,
     shape: Shape,
     salt: u64,
+    speed: f64,
 }
 
 impl ServiceTime {
@@ -712,7 +720,15 @@ impl ServiceTime {
             mean_ns: spec.work.iter().map(|w| w.0 as f64 / spec.speed).collect(),
             shape: spec.shape.clone(),
             salt: stream_seed(0, 0, &[name, "service"]),
+            speed: spec.speed,
         }
+    }
+
+    /// Returns the time a batch job of fixed `work_ns` (at speed 1) holds a
+    /// core: its work divided by the core's speed, with no draw.
+    #[inline]
+    pub fn fixed(&self, work_ns: u64) -> SimTime {
+        SimTime::from_nanos_f64(work_ns as f64 / self.speed)
     }
 
     /// Draws the time a request of type `kind` with seed `request_seed` holds a core.

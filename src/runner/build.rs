@@ -4,9 +4,10 @@
 use crate::engine::{stream_rng, ComponentId, SimTime, Simulation};
 use crate::metrics::{Recorder, Window};
 use crate::model::Msg;
+use crate::parts::cron::Cron;
 use crate::parts::failures::Injector;
 use crate::parts::geography::{Placement, NO_REGION};
-use crate::parts::traffic::{Client, ClientStreams};
+use crate::parts::traffic::{Client, ClientStreams, Source};
 use crate::parts::world::{Latencies, CLIENT_SIDE, NO_HOST};
 use crate::parts::{AnyPart, BuildContext, World};
 use crate::scenario::Scenario;
@@ -42,7 +43,7 @@ fn mark_schedule(scenario: &Scenario, recorder: &mut Recorder) {
 pub type Run = Simulation<Msg, World, AnyPart>;
 
 /// Builds the simulation of one replication: components in file order, then
-/// the failure schedule (if any), then the clients.
+/// the failure schedule (if any), the batch jobs (if any), then the clients.
 pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
     let mut recorder = Recorder::new(window, scenario.duration, scenario.slo);
     mark_schedule(scenario, &mut recorder);
@@ -69,13 +70,25 @@ pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
         work: stream_rng(scenario.seed, replication, &["traffic", "work"]),
         retries: stream_rng(scenario.seed, replication, &["traffic", "retries"]),
         keys: stream_rng(scenario.seed, replication, &["traffic", "keys"]),
+        think: stream_rng(scenario.seed, replication, &["traffic", "think"]),
     };
+    if let Source::Closed(closed) = scenario.traffic.source {
+        sim.shared.recorder.closed_loop(closed.users, closed.think);
+    }
     if !scenario.failures.is_empty() {
         sim.add(AnyPart::Injector(Injector::new(
             &scenario.failures,
             topology,
             scenario.seed,
             replication,
+        )));
+    }
+    if !scenario.cron.is_empty() {
+        sim.add(AnyPart::Cron(Cron::new(
+            &scenario.cron,
+            topology,
+            scenario.duration,
+            window,
         )));
     }
     let entry = ComponentId(scenario.entry as u32);

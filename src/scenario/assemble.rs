@@ -16,7 +16,7 @@ use crate::keys::{KeySpace, Popularity};
 use crate::metrics::Slo;
 use crate::parts::geography::Geography;
 use crate::parts::traffic::{self, RequestType, Traffic};
-use crate::parts::{failures, ComponentDecl, Registry, SpecContext, Topology};
+use crate::parts::{cron, failures, ComponentDecl, Registry, SpecContext, Topology};
 use crate::spec::limits::{
     MAX_COMPONENTS, MAX_MACHINES, MAX_NAME_CHARS, MAX_SLO_WINDOWS, MAX_TEXT_CHARS,
 };
@@ -36,15 +36,19 @@ const TOP_LEVEL: &[&str] = &[
     "network",
     "components",
     "failures",
+    "cron",
     "slo",
     "regions",
     "lesson",
 ];
 
 /// Assembles the sections of the tree into a scenario, with the kinds of
-/// `registry`; returns `None` when something essential is missing.
+/// `registry`; returns `None` when something essential is missing. `file`
+/// names the scenario file: the files it names (a trace) are relative to its
+/// folder.
 pub fn assemble(
     root: &Value,
+    file: &str,
     registry: &Registry,
     issues: &mut Vec<Issue>,
     warnings: &mut Vec<Issue>,
@@ -83,7 +87,10 @@ pub fn assemble(
             ));
         }
     }
-    let traffic = traffic::parse(map.get("traffic"), issues);
+    let base = std::path::Path::new(file)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    let traffic = traffic::parse(map.get("traffic"), base, issues);
     let network = optional::<RawNetwork>(map, "network", issues);
     let entry: Option<String> = required(map, "entry", issues);
     let keys_written = map.get("traffic").and_then(|t| t.get("keys")).is_some();
@@ -126,6 +133,13 @@ pub fn assemble(
         .get("failures")
         .map(|f| failures::parse(f, &topology, &regions, duration, issues, warnings))
         .unwrap_or_default();
+    let cron = map
+        .get("cron")
+        .map(|c| {
+            let keys = traffic.as_ref().and_then(|t| t.keys.as_ref());
+            cron::parse(c, &topology, keys, issues)
+        })
+        .unwrap_or_default();
     let slo = check_slo(optional::<RawSlo>(map, "slo", issues), issues);
     if let Some(duration) = duration.filter(|d| *d > warmup) {
         check_slo_windows(&slo, duration - warmup, issues);
@@ -149,6 +163,7 @@ pub fn assemble(
         components,
         topology,
         failures,
+        cron,
         slo,
         regions,
         lesson,

@@ -36,7 +36,7 @@ pub fn load(
         return Err(place(file, text, overrides, issues));
     }
     let mut warnings = Vec::new();
-    let scenario = assemble(&root, registry, &mut issues, &mut warnings);
+    let scenario = assemble(&root, file, registry, &mut issues, &mut warnings);
     match scenario {
         Some(mut scenario) if issues.is_empty() => {
             label(&mut scenario, overrides);

@@ -53,6 +53,23 @@ pub const MAX_QUEUE_CAPACITY: u64 = 10_000_000;
 
 /// Most deliveries of one message before it is dead-lettered (`max_deliveries`).
 pub const MAX_DELIVERIES: u32 = 1000;
+/// Largest trace file replayed (`traffic.trace`), in bytes: checked before
+/// it is read.
+pub const MAX_TRACE_BYTES: u64 = 256 << 20;
+
+/// Most arrivals a trace may list: they are held in memory (ten bytes each at
+/// most), shared by every replication.
+pub const MAX_TRACE_ARRIVALS: usize = 10_000_000;
+
+/// Most closed-loop users (`traffic.closed.users`): each is always either
+/// thinking (one pending timer) or waiting for its request.
+pub const MAX_CLOSED_USERS: u32 = 1_000_000;
+
+/// Most cron entries of a scenario (`cron:`).
+pub const MAX_CRON_ENTRIES: usize = 1_000;
+
+/// Most jobs one cron batch is split into (`parallel`).
+pub const MAX_CRON_PARALLEL: u32 = 100_000;
 
 /// Largest burst of a proxy's rate limit, in tokens: a bucket is one
 /// floating-point number, exact far beyond it, and a burst this large is no

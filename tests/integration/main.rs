@@ -26,6 +26,7 @@ mod readme;
 mod robustness;
 mod scenario_errors;
 mod shard;
+mod traces;
 
 use std::path::Path;
 

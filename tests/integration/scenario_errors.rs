@@ -416,6 +416,78 @@ const CASES: &[Case] = &[
         expected: "its machines are in regions eu and us",
     },
     Case {
+        file: "closed_with_rate.yaml",
+        lines: &[5],
+        path: "traffic.rate",
+        expected: "applies to an open loop, and this traffic has `closed`",
+    },
+    Case {
+        file: "closed_zero_users.yaml",
+        lines: &[5],
+        path: "traffic.closed.users",
+        expected: "expected a positive number of users",
+    },
+    Case {
+        file: "closed_with_users.yaml",
+        lines: &[5],
+        path: "traffic.users",
+        expected: "the users are the loop's",
+    },
+    Case {
+        file: "closed_unknown_field.yaml",
+        lines: &[5],
+        path: "traffic.closed.ramp",
+        expected: "unknown field `ramp`",
+    },
+    Case {
+        file: "trace_missing_file.yaml",
+        lines: &[5],
+        path: "traffic.trace",
+        expected: "cannot read the trace `tests/bad/traces/no-such-file.csv`",
+    },
+    Case {
+        file: "trace_unsorted.yaml",
+        lines: &[5],
+        path: "traffic.trace",
+        expected: "traces/unsorted.csv:4: the times must not decrease",
+    },
+    Case {
+        file: "trace_not_a_number.yaml",
+        lines: &[5],
+        path: "traffic.trace",
+        expected: "traces/not_a_number.csv:3: expected a time in seconds",
+    },
+    Case {
+        file: "trace_unknown_type.yaml",
+        lines: &[5],
+        path: "traffic.trace",
+        expected: "traces/unknown_type.csv:3: `buy` is not a request type",
+    },
+    Case {
+        file: "cron_every_shorter_than_work.yaml",
+        lines: &[7],
+        path: "cron[0].every",
+        expected: "the period must not be shorter than the work",
+    },
+    Case {
+        file: "cron_on_not_a_server.yaml",
+        lines: &[7],
+        path: "cron[0].on",
+        expected: "`pages` is a cache: batch jobs run on the cores of a server",
+    },
+    Case {
+        file: "cron_warms_not_a_cache.yaml",
+        lines: &[7],
+        path: "cron[0].warms",
+        expected: "`db` is a database: a batch job warms a cache",
+    },
+    Case {
+        file: "cron_unknown_field.yaml",
+        lines: &[7],
+        path: "cron[0].start",
+        expected: "unknown field `start`",
+    },
+    Case {
         file: "empty.yaml",
         lines: &[1],
         path: "",
@@ -541,6 +613,8 @@ fn the_gallery_has_one_file_per_case_and_nothing_else() {
     on_disk.sort();
     let mut listed: Vec<String> = CASES.iter().map(|c| c.file.to_string()).collect();
     listed.push("several_mistakes.yaml".to_string());
+    // The trace files that the trace cases name.
+    listed.push("traces".to_string());
     listed.sort();
     assert_eq!(on_disk, listed, "every file in tests/bad/ must be checked");
     assert!(CASES.len() >= 18);

@@ -17,6 +17,8 @@ mod theory;
 
 mod availability;
 mod cache;
+mod closed;
+mod cron;
 mod database;
 mod dns;
 mod loss;

@@ -193,6 +193,7 @@ impl Injector {
                     Action::Recover => "back up",
                     Action::Slow { .. } => "slow",
                     Action::Normal => "normal speed",
+                    Action::Warm { .. } => "warmed",
                 };
                 let which = if replica == ANY_REPLICA {
                     String::new()

@@ -106,6 +106,9 @@ pub struct Spec {
     /// holding what LRU would hold in the long run), `None` when it starts
     /// empty.
     pub warm_keys: Option<KeySpace>,
+    /// The keys requests draw from, when a batch job may rebuild what the
+    /// cache holds (`cron:` with `warms:`): at most [`MAX_WARM_KEYS`] of them.
+    pub keys: Option<KeySpace>,
     /// Price of one node per hour.
     pub price_per_hour: f64,
 }
@@ -293,6 +296,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         write_policy,
         virtual_nodes,
         warm_keys,
+        keys: cx.keys.copied().filter(|k| k.count <= MAX_WARM_KEYS),
         price_per_hour: raw
             .price
             .map_or_else(|| machine::price(2, 1.0), |p| p.per_hour),
@@ -364,6 +368,10 @@ pub struct Cache {
     /// Requests of a failed node, answered already, kept until their lookup
     /// or their backend's answer comes back.
     orphans: usize,
+    /// The keys a batch job refills the cache with, if it may be refilled.
+    keys: Option<KeySpace>,
+    /// The draws of those refills.
+    refill_rng: SimRng,
 }
 
 impl Cache {
@@ -392,6 +400,8 @@ impl Cache {
             rng: bx.rng("evict"),
             counts: Counters::default(),
             orphans: 0,
+            keys: spec.keys,
+            refill_rng: bx.rng("refill"),
         }
     }
 
@@ -650,6 +660,38 @@ fn warm_up(
     ttl: Option<SimTime>,
     rng: &mut SimRng,
 ) {
+    let expiry = |rng: &mut SimRng| ttl.map_or(SimTime::MAX, |ttl| SimTime(rng.random_range(1..=ttl.0)));
+    fill(nodes, ring, keys, rng, expiry);
+}
+
+/// Empties every node and fills it with the keys LRU would hold in the long
+/// run, as a batch job that precomputes them does at `now`: every entry is
+/// fresh and stays valid until the next rebuild, `life` from now (a cache
+/// without a `ttl` keeps its entries until evicted, as always).
+fn refill(
+    nodes: &mut [Store],
+    ring: &Ring,
+    keys: &KeySpace,
+    (ttl, now, life): (Option<SimTime>, SimTime, SimTime),
+    eviction: EvictionKind,
+    rng: &mut SimRng,
+) {
+    for store in nodes.iter_mut() {
+        store.clear(eviction);
+    }
+    let expires = ttl.map_or(SimTime::MAX, |_| now + life);
+    fill(nodes, ring, keys, rng, |_| expires);
+}
+
+/// Fills each node on `ring` with the keys of `keys` that LRU would hold in
+/// the long run (see [`warm_up`]), each expiring at the time `expiry` draws.
+fn fill(
+    nodes: &mut [Store],
+    ring: &Ring,
+    keys: &KeySpace,
+    rng: &mut SimRng,
+    mut expiry: impl FnMut(&mut SimRng) -> SimTime,
+) {
     // Per node, the youngest keys so far, oldest on top. An age is positive,
     // so the order of its bits is the order of the numbers.
     let mut youngest: Vec<BinaryHeap<(u64, u32)>> = vec![BinaryHeap::new(); nodes.len()];
@@ -675,7 +717,7 @@ fn warm_up(
     }
     for (store, heap) in nodes.iter_mut().zip(youngest) {
         for (_, key) in heap.into_sorted_vec().into_iter().rev() {
-            let expires = ttl.map_or(SimTime::MAX, |ttl| SimTime(rng.random_range(1..=ttl.0)));
+            let expires = expiry(rng);
             store.put(key, expires, false, rng);
         }
     }
@@ -736,6 +778,24 @@ impl Component<Msg, World> for Cache {
 impl Part for Cache {
     fn held(&self) -> usize {
         self.orphans
+    }
+
+    /// A batch job rebuilt what the cache holds: every node up is emptied
+    /// and filled again with the keys LRU would hold in the long run, valid
+    /// for `life`.
+    fn warm(&mut self, life: SimTime, ctx: &mut Ctx<'_>) {
+        let Some(keys) = self.keys else {
+            return;
+        };
+        let now = ctx.now();
+        refill(
+            &mut self.nodes,
+            &self.ring,
+            &keys,
+            (self.ttl, now, life),
+            self.eviction,
+            &mut self.refill_rng,
+        );
     }
 
     /// A crashed node loses its entries and comes back cold.

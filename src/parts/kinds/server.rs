@@ -27,7 +27,7 @@ use rand::RngExt;
 
 use crate::engine::{request_rng, stream_seed, Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{ComponentStats, Measure};
-use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA, JOB_KIND};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     parse_replicas, parse_with_station, work_of, work_tag, Admission, StationSpec, Stations,
@@ -441,6 +441,12 @@ impl Server {
             .request(call.req)
             .map_or((0, 0), |r| (r.kind, r.user));
         let now = ctx.now();
+        if kind == JOB_KIND {
+            // A batch job has no user and no session: straight to the cores.
+            let token = self.new_job(call, kind, replica, Stage::Local, now);
+            self.admit(token, Verdict::Found, user, ctx);
+            return;
+        }
         if self.store.is_some() {
             // The session comes first: the work starts once the store has answered.
             let token = self.new_job(call, kind, replica, Stage::SessionRead, now);
@@ -488,7 +494,7 @@ impl Server {
         job.stage = Stage::Local;
         job.queued_at = now;
         job.login = verdict.logs_in();
-        let (call, replica) = (job.call, job.replica);
+        let (call, replica, job_kind) = (job.call, job.replica, job.kind);
         match self.stations.arrive(replica, token, now) {
             Admission::Started => self.start(token, ctx),
             Admission::Queued => {}
@@ -497,6 +503,9 @@ impl Server {
                 send_reply(ctx, &call, Outcome::Rejected);
                 return;
             }
+        }
+        if job_kind == JOB_KIND {
+            return;
         }
         if let Some(sessions) = self.sessions.as_mut() {
             let local = self.store.is_none().then_some(replica);

@@ -1,12 +1,14 @@
-//! Arrival times from a piecewise rate schedule.
+//! Arrival times from a piecewise rate schedule, or from a trace.
+
+use std::sync::Arc;
 
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
-use super::{ArrivalLaw, RateSegment, Traffic};
+use super::{ArrivalLaw, RateSegment, Source, Trace, Traffic};
 use crate::engine::{SimRng, SimTime};
 
-/// Arrival times from a piecewise rate schedule.
+/// Arrival times from a piecewise rate schedule, or replayed from a trace.
 ///
 /// Poisson arrivals restart at each segment boundary, which is exact because
 /// the exponential law is memoryless; inside a ramp they are thinned from the
@@ -20,6 +22,10 @@ pub struct Arrivals {
     mean_gaps_ns: Vec<f64>,
     current: usize,
     stop: SimTime,
+    /// The trace replayed instead of the schedule, if any.
+    trace: Option<Arc<Trace>>,
+    /// The type the trace gives the arrival last returned, if it gives one.
+    kind: Option<u16>,
 }
 
 impl Arrivals {
@@ -35,11 +41,35 @@ impl Arrivals {
                 .collect(),
             current: 0,
             stop,
+            trace: match &traffic.source {
+                Source::Trace(trace) => Some(Arc::clone(trace)),
+                Source::Open | Source::Closed(_) => None,
+            },
+            kind: None,
         }
     }
 
+    /// Returns the type the trace gives the arrival last returned by
+    /// [`Arrivals::next_after`] (`None`: the mix decides).
+    #[inline]
+    pub fn kind(&self) -> Option<u16> {
+        self.kind
+    }
+
     /// Returns the first arrival after `t`, or `None` when arrivals have stopped.
+    ///
+    /// A trace gives its arrivals in its order, each once, whatever `t` (the
+    /// time of the previous one): arrivals at one instant are kept apart.
     pub fn next_after(&mut self, mut t: SimTime, rng: &mut SimRng) -> Option<SimTime> {
+        if let Some(trace) = &self.trace {
+            let (at, kind) = trace.get(self.current)?;
+            if at >= self.stop {
+                return None;
+            }
+            self.current += 1;
+            self.kind = kind;
+            return Some(at);
+        }
         loop {
             let seg = *self.segments.get(self.current)?;
             if t >= seg.end {
@@ -127,6 +157,7 @@ pub(super) mod tests {
             timeout: None,
             retry: None,
             keys: None,
+            source: crate::parts::traffic::Source::Open,
         }
     }
 

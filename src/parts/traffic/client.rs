@@ -5,12 +5,13 @@
 use std::collections::VecDeque;
 
 use rand::RngExt;
+use rand_distr::{Distribution, Exp1};
 use slab::Slab;
 
 use super::arrivals::Arrivals;
 use super::mix::Mix;
 use super::retry::{RetryPolicy, BUDGET_CAP};
-use super::Traffic;
+use super::{ClosedLoop, Source, Traffic};
 use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::keys::KeySampler;
 use crate::metrics::Ending;
@@ -49,10 +50,12 @@ struct Deadline {
 /// exist before their arrival.
 pub const AHEAD: usize = 64;
 
-/// Timer tags: the kind in the top two bits; a retry's tag also holds its origin.
+/// Timer tags: the kind in the top two bits; a retry's tag also holds its
+/// origin, and the end of a closed-loop user's think time its user.
 const ARRIVAL: u64 = 0;
 const TIMEOUT: u64 = 1 << 62;
 const RETRY: u64 = 2 << 62;
+const THOUGHT: u64 = 3 << 62;
 const KIND_MASK: u64 = 3 << 62;
 
 /// The population of clients: creates requests, sends them to the entry,
@@ -87,6 +90,11 @@ pub struct Client {
     work_rng: SimRng,
     retry_rng: SimRng,
     key_rng: SimRng,
+    /// The users of a closed loop, if the traffic is one.
+    closed: Option<ClosedLoop>,
+    /// When the users of a closed loop stop sending.
+    stop: SimTime,
+    think_rng: SimRng,
 }
 
 /// The random streams of the client side, named so that every compared
@@ -105,6 +113,8 @@ pub struct ClientStreams {
     pub retries: SimRng,
     /// The key each request is about.
     pub keys: SimRng,
+    /// The think times of closed-loop users.
+    pub think: SimRng,
 }
 
 impl Client {
@@ -134,7 +144,49 @@ impl Client {
             work_rng: streams.work,
             retry_rng: streams.retries,
             key_rng: streams.keys,
+            closed: match traffic.source {
+                Source::Closed(closed) => Some(closed),
+                Source::Open | Source::Trace(_) => None,
+            },
+            stop,
+            think_rng: streams.think,
         }
+    }
+
+    /// Schedules the end of the think time of closed-loop user `user`,
+    /// starting now: an exponential draw of mean `think`.
+    fn think(&mut self, user: u32, think: SimTime, ctx: &mut Ctx<'_>) {
+        let draw: f64 = Exp1.sample(&mut self.think_rng);
+        let time = SimTime::from_nanos_f64(draw * think.0 as f64);
+        ctx.schedule_self(time, Msg::Timer(THOUGHT | u64::from(user)));
+    }
+
+    /// Closed-loop user `user` has thought: it sends its next request, unless
+    /// the run no longer takes new ones.
+    fn thought(&mut self, user: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        if now >= self.stop {
+            return;
+        }
+        let request = self.new_request(now, Some(user), ctx);
+        self.track(request, ctx);
+    }
+
+    /// Keeps a record of the client request `request`, arrived now, and
+    /// sends its first attempt.
+    fn track(&mut self, request: Request, ctx: &mut Ctx<'_>) {
+        if let Some(ratio) = self.retry.and_then(|r| r.budget) {
+            self.tokens = (self.tokens + ratio).min(BUDGET_CAP);
+        }
+        let origin = self.origins.insert(Origin {
+            first: request,
+            attempts: 0,
+            current: None,
+            resolved: false,
+            outstanding: 0,
+            timers: 0,
+        }) as u32;
+        self.start_attempt(origin, ctx);
     }
 
     /// Returns, for each client request kept in `origins` and not yet
@@ -166,19 +218,8 @@ impl Client {
             return;
         }
         let now = ctx.now();
-        let request = self.new_request(now, ctx);
-        if let Some(ratio) = self.retry.and_then(|r| r.budget) {
-            self.tokens = (self.tokens + ratio).min(BUDGET_CAP);
-        }
-        let origin = self.origins.insert(Origin {
-            first: request,
-            attempts: 0,
-            current: None,
-            resolved: false,
-            outstanding: 0,
-            timers: 0,
-        }) as u32;
-        self.start_attempt(origin, ctx);
+        let request = self.new_request(now, None, ctx);
+        self.track(request, ctx);
         self.schedule_next(now, ctx);
     }
 
@@ -191,7 +232,7 @@ impl Client {
         let now = ctx.now();
         let mut at = now;
         for _ in 0..AHEAD {
-            let request = self.new_request(at, ctx);
+            let request = self.new_request(at, None, ctx);
             send_attempt(self.entry, at - now, request, ctx);
             match self.arrivals.next_after(at, &mut self.arrival_rng) {
                 Some(next) => at = next,
@@ -202,14 +243,22 @@ impl Client {
         ctx.send_late(me, at - now, Msg::Timer(ARRIVAL));
     }
 
-    /// Creates the request arriving at `at`, draws what it is about and
-    /// notes its arrival.
-    fn new_request(&mut self, at: SimTime, ctx: &mut Ctx<'_>) -> Request {
+    /// Creates the request arriving at `at`, sent by `user` (`None`: drawn
+    /// from the users), draws what it is about and notes its arrival. A
+    /// trace may give its type.
+    fn new_request(&mut self, at: SimTime, user: Option<u32>, ctx: &mut Ctx<'_>) -> Request {
         let counted = ctx.shared.recorder.counts_arrival(at);
-        let kind = self.mix.draw(&mut self.mix_rng);
+        let kind = match self.arrivals.kind() {
+            Some(kind) => kind,
+            None => self.mix.draw(&mut self.mix_rng),
+        };
+        let user = match user {
+            Some(user) => user,
+            None => self.user_rng.as_mut().map_or(0, |rng| self.users.draw(rng)),
+        };
         let request = Request {
             kind,
-            user: self.user_rng.as_mut().map_or(0, |rng| self.users.draw(rng)),
+            user,
             arrived: at,
             wait: SimTime::ZERO,
             counted,
@@ -290,6 +339,7 @@ impl Client {
         let o = (tag & u64::from(u32::MAX)) as u32;
         match tag & KIND_MASK {
             ARRIVAL => self.arrive(ctx),
+            THOUGHT => self.thought(o, ctx),
             TIMEOUT => {
                 self.deadline_timer = false;
                 self.expire_deadlines(ctx);
@@ -389,8 +439,13 @@ impl Client {
             return;
         };
         origin.resolved = true;
+        let (counted, user) = (origin.first.counted, origin.first.user);
         let now = ctx.now();
-        ctx.shared.record_end(origin.first.counted, ending, now);
+        ctx.shared.record_end(counted, ending, now);
+        if let Some(closed) = self.closed {
+            // Its user has its answer (or gave up): it thinks, then sends again.
+            self.think(user, closed.think, ctx);
+        }
     }
 
     /// Frees a client request once nothing refers to it any more.
@@ -430,7 +485,16 @@ fn send_attempt(entry: ComponentId, delay: SimTime, request: Request, ctx: &mut 
 
 impl Component<Msg, World> for Client {
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
-        self.schedule_next(SimTime::ZERO, ctx);
+        match self.closed {
+            // Every user starts thinking at 0: the first requests spread
+            // over about one think time instead of arriving all at once.
+            Some(closed) => {
+                for user in 0..closed.users {
+                    self.think(user, closed.think, ctx);
+                }
+            }
+            None => self.schedule_next(SimTime::ZERO, ctx),
+        }
     }
 
     fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {

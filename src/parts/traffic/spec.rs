@@ -1,14 +1,18 @@
 //! The `traffic:` section: its shape in the file, its checks, and the
 //! validated [`Traffic`] the clients are built from.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::retry::{Jitter, RetryPolicy};
+use super::trace::Trace;
 use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity, PopularityName};
 use crate::model::Op;
-use crate::spec::limits::{MAX_RATE, MAX_RETRIES};
+use crate::spec::limits::{MAX_CLOSED_USERS, MAX_RATE, MAX_RETRIES};
 use crate::spec::{
     join_index, join_key, parse as parse_value, parse_lenient, Duration, Fraction, Issue, Rate,
 };
@@ -41,6 +45,32 @@ pub struct Traffic {
     pub retry: Option<RetryPolicy>,
     /// The keys requests are about (`None`: requests carry no key, all key 0).
     pub keys: Option<KeySpace>,
+    /// Where the requests come from: an open stream at the rates of
+    /// `schedule`, a closed loop of users, or a trace.
+    pub source: Source,
+}
+
+/// Where the client requests come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// An open loop: arrivals at the rates of the schedule, whatever the
+    /// answers.
+    Open,
+    /// A closed loop (`traffic.closed`): each user sends a request, waits
+    /// for its end, thinks, and sends the next.
+    Closed(ClosedLoop),
+    /// Arrivals replayed from a file (`traffic.trace`).
+    Trace(Arc<Trace>),
+}
+
+/// The users of a closed loop.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClosedLoop {
+    /// How many users (N); user `i` has the id `i`.
+    pub users: u32,
+    /// Mean think time between the end of a request and the next (Z),
+    /// drawn from the exponential law.
+    pub think: SimTime,
 }
 
 /// The law of the gaps between arrivals.
@@ -122,6 +152,16 @@ struct RawTraffic {
     retries: Option<u32>,
     keys: Option<RawKeys>,
     backoff: Option<RawBackoff>,
+    closed: Option<RawClosed>,
+    trace: Option<String>,
+}
+
+/// `traffic.closed`: a closed loop of users.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClosed {
+    users: u64,
+    think: Duration,
 }
 
 /// `traffic.backoff`: the waits before retries.
@@ -172,23 +212,49 @@ struct RawUsers {
 }
 
 /// Reads and checks the `traffic:` section (`None` when it is missing);
-/// returns `None` when something essential is wrong (already reported).
-pub fn parse(value: Option<&serde_json::Value>, issues: &mut Vec<Issue>) -> Option<Traffic> {
+/// returns `None` when something essential is wrong (already reported). A
+/// trace file is read relative to `base`, the folder of the scenario file.
+pub fn parse(
+    value: Option<&serde_json::Value>,
+    base: &Path,
+    issues: &mut Vec<Issue>,
+) -> Option<Traffic> {
     let Some(value) = value else {
         issues.push(Issue::new("traffic", "missing field `traffic`"));
         return None;
     };
     // A `rate` that is written but wrong (or empty) is reported as such, not
     // as missing.
-    let rate_written = value.get("rate").is_some();
+    // So is a `closed` or a `trace` that is written but wrong: the rate is
+    // then not missing either.
+    let rate_written = ["rate", "closed", "trace"]
+        .iter()
+        .any(|field| value.get(field).is_some());
+    let open_written = value.get("rate").is_some();
     let raw: RawTraffic = parse_lenient(value, "traffic", issues)?;
-    check_traffic(raw, rate_written, issues)
+    check_traffic(raw, (rate_written, open_written), base, issues)
 }
 
-/// Checks the traffic; `rate_written` says the file has a `rate` (possibly one
-/// that failed to parse and was already reported).
-fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -> Option<Traffic> {
-    let schedule = check_schedule(&raw, rate_written, issues);
+/// Checks the traffic; `rate_written` says the file has a source of
+/// requests (`rate`, `closed` or `trace`, possibly one that failed to parse
+/// and was already reported), `open_written` that it has a `rate`.
+fn check_traffic(
+    raw: RawTraffic,
+    (rate_written, open_written): (bool, bool),
+    base: &Path,
+    issues: &mut Vec<Issue>,
+) -> Option<Traffic> {
+    let open = check_exclusive(&raw, open_written, issues);
+    let schedule = if open {
+        check_schedule(&raw, rate_written, issues)
+    } else {
+        Some(vec![RateSegment {
+            start: SimTime::ZERO,
+            end: SimTime::MAX,
+            from: 0.0,
+            to: 0.0,
+        }])
+    };
     let retry = check_retry(&raw, issues);
     let users = check_users(raw.users.as_ref(), issues);
     let origins = check_origins(raw.origins.as_ref(), issues);
@@ -229,7 +295,26 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
         }
     }
     let keys = raw.keys.as_ref().map(|k| check_keys(k, issues));
+    let (source, users) = match (&raw.closed, &raw.trace) {
+        (Some(closed), _) => {
+            let closed = check_closed(closed, issues);
+            let users = KeySpace {
+                count: closed.users,
+                popularity: Popularity::Uniform,
+            };
+            (Source::Closed(closed), users)
+        }
+        (None, Some(file)) => match Trace::read(file, base, &types) {
+            Ok(trace) => (Source::Trace(Arc::new(trace)), users),
+            Err(message) => {
+                issues.push(Issue::new("traffic.trace", message));
+                return None;
+            }
+        },
+        (None, None) => (Source::Open, users),
+    };
     Some(Traffic {
+        source,
         retry,
         arrivals: raw.arrivals.unwrap_or(ArrivalLaw::Poisson),
         schedule: schedule?,
@@ -239,6 +324,66 @@ fn check_traffic(raw: RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -
         timeout: raw.timeout.map(|t| t.0),
         keys,
     })
+}
+
+/// Checks that the traffic has one source of requests: rates (`rate`,
+/// `schedule`, `arrivals`), `closed` or `trace`; with `closed`, the users are
+/// the loop's, so `users` is refused too. Returns true for an open loop.
+fn check_exclusive(raw: &RawTraffic, rate_written: bool, issues: &mut Vec<Issue>) -> bool {
+    let (closed, trace) = (raw.closed.is_some(), raw.trace.is_some());
+    if closed && trace {
+        issues.push(Issue::new(
+            "traffic.trace",
+            "give either `closed` users or a `trace`, not both",
+        ));
+    }
+    if !(closed || trace) {
+        return true;
+    }
+    let source = if closed { "closed" } else { "trace" };
+    let open_fields = [
+        ("rate", rate_written),
+        ("schedule", raw.schedule.is_some()),
+        ("arrivals", raw.arrivals.is_some()),
+    ];
+    for (field, written) in open_fields {
+        if written {
+            issues.push(Issue::new(
+                join_key("traffic", field),
+                format!(
+                    "`{field}` applies to an open loop, and this traffic has `{source}`: \
+                     give one source of requests (rate or schedule, closed, or trace)"
+                ),
+            ));
+        }
+    }
+    if closed && raw.users.is_some() {
+        issues.push(Issue::new(
+            "traffic.users",
+            "with `closed`, the users are the loop's (`closed.users`, each with its own id): \
+             remove `users`",
+        ));
+    }
+    false
+}
+
+/// Checks `traffic.closed`: a positive number of users (at most
+/// [`MAX_CLOSED_USERS`]) and a think time (zero allowed: users that send
+/// again at once).
+fn check_closed(raw: &RawClosed, issues: &mut Vec<Issue>) -> ClosedLoop {
+    if raw.users == 0 || raw.users > u64::from(MAX_CLOSED_USERS) {
+        issues.push(Issue::new(
+            "traffic.closed.users",
+            format!(
+                "expected a positive number of users (at most {MAX_CLOSED_USERS}), found {}",
+                raw.users
+            ),
+        ));
+    }
+    ClosedLoop {
+        users: raw.users.clamp(1, u64::from(MAX_CLOSED_USERS)) as u32,
+        think: raw.think.0,
+    }
 }
 
 /// Builds the retry policy from `retries` and `backoff`.
@@ -604,7 +749,7 @@ mod population_tests {
     /// Checks a `traffic:` section written as JSON; returns it and the issues.
     fn check(value: serde_json::Value) -> (Option<Traffic>, Vec<Issue>) {
         let mut issues = Vec::new();
-        let traffic = parse(Some(&value), &mut issues);
+        let traffic = parse(Some(&value), Path::new("."), &mut issues);
         (traffic, issues)
     }
 
