@@ -188,22 +188,45 @@ pub fn find(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// Returns the bundled scenario whose name is closest to `name` (with or
+/// without a folder and `.yaml`), if one is close enough to be a typo of it:
+/// at most a third of its letters (and at least two) added, removed or
+/// changed.
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let name = name.strip_suffix(".yaml").unwrap_or(name);
+    let name = name.rsplit('/').next().unwrap_or(name);
+    let allowed = (name.chars().count() / 3).max(2);
+    BUNDLED
+        .iter()
+        .map(|(n, _)| (edit_distance(name, n), *n))
+        .filter(|(d, _)| *d <= allowed)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Returns the Levenshtein distance between `a` and `b`: the fewest
+/// characters to add, remove or change to turn one into the other.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    // One row of the dynamic-programming table at a time.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            let change = diagonal + usize::from(ca != *cb);
+            row[j + 1] = change.min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// Returns the lesson of a scenario: its `# Lesson:` comment, with the comment
 /// lines that continue it, joined into one line.
 pub fn lesson(text: &str) -> String {
-    let mut lines = text.lines().skip_while(|l| !l.starts_with("# Lesson:"));
-    let Some(first) = lines.next() else {
-        return String::new();
-    };
-    let mut words: Vec<&str> = vec![first.trim_start_matches("# Lesson:").trim()];
-    // Continuation lines are indented comments; the next `# Label:` ends the lesson.
-    for line in lines {
-        match line.strip_prefix('#') {
-            Some(rest) if rest.starts_with("  ") => words.push(rest.trim()),
-            _ => break,
-        }
-    }
-    words.join(" ")
+    crate::report::explain::header(text, "Lesson")
 }
 
 /// Returns the figures a scenario's `lesson:` section names (none when it
@@ -257,5 +280,15 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(names.len(), before);
+    }
+
+    #[test]
+    fn a_typo_of_a_bundled_name_is_suggested_and_nonsense_is_not() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(suggest("one-big-servr"), Some("one-big-server"));
+        assert_eq!(suggest("scenarios/retry-strom.yaml"), Some("retry-storm"));
+        assert_eq!(suggest("sessions-stiky"), Some("sessions-sticky"));
+        assert_eq!(suggest("my-own-architecture"), None);
     }
 }

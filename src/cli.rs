@@ -4,6 +4,8 @@
 
 mod batch;
 pub mod compare;
+mod explain;
+mod manual;
 mod merge;
 pub mod run;
 mod scenarios;
@@ -11,6 +13,7 @@ pub mod showcase;
 mod sweep;
 mod validate;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
@@ -87,73 +90,161 @@ pub enum Command {
     },
     /// Merge the shards of a sweep (`sweep --shard K/N`) into the results,
     /// charts and report of the whole sweep.
+    #[command(
+        after_help = "The seed, replications, overrides and guard rails come from the shards: \
+                      give them to each `scalesim sweep ... --shard K/N`."
+    )]
     Merge {
         /// Folders holding shard-K-of-N.json files, or such files.
         #[arg(required = true, value_name = "DIR")]
         dirs: Vec<PathBuf>,
-        /// Shared options (only --out, --json and --quiet apply).
+        /// Where the results go and what is printed.
         #[command(flatten)]
-        common: CommonArgs,
+        output: OutputArgs,
     },
     /// Check scenario files without running them.
     Validate {
         /// Scenario files, or names of bundled scenarios.
         #[arg(required = true)]
         files: Vec<String>,
-        /// Override one field before checking: PATH=VALUE (repeatable).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<String>,
+        /// Overrides, checked like the file.
+        #[command(flatten)]
+        overrides: SetArgs,
+        /// Print one object per file on stdout: its name, and `ok` or its errors.
+        #[arg(long)]
+        json: bool,
+        /// Print nothing for valid files (errors and warnings are still shown).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Explain a scenario: its lesson, its architecture, its knobs, what to
+    /// watch and what queueing theory predicts where a formula applies.
+    Explain {
+        /// A scenario file, or the name of a bundled scenario.
+        file: String,
+        /// Overrides, applied before the scenario is explained.
+        #[command(flatten)]
+        overrides: SetArgs,
+        /// Print the explanation as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a bundled scenario's YAML exactly, to copy and edit.
+    Show {
+        /// The name of a bundled scenario (see `scalesim scenarios`).
+        name: String,
     },
     /// List the bundled scenarios with the lesson each one teaches.
-    Scenarios,
+    Scenarios {
+        /// Print the list as JSON: one object per scenario.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script for scalesim (source it from your shell's start-up file).
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print scalesim's manual page (roff), as `man` reads it.
+    Man,
 }
 
-/// Options shared by the commands that run scenarios.
+/// Where results go and what is printed: the options of every command that
+/// writes results.
 #[derive(Debug, Args, Clone)]
-pub struct CommonArgs {
+pub struct OutputArgs {
     /// Folder for results and charts.
-    #[arg(long, default_value = "output", global = true)]
+    #[arg(long, default_value = "output")]
     pub out: PathBuf,
+    /// Print machine-readable results on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing but errors (and --json output).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Overrides of fields of the scenario files.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SetArgs {
+    /// Override one field: PATH=VALUE, like components.web.replicas=8 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// How scenarios are run: seeds, replications, threads and guard rails.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
     /// Seed for every scenario (overrides the files' `seed`).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub seed: Option<u64>,
     /// Independent replications per scenario (figures get 95% confidence intervals; at most 10000).
-    #[arg(long, global = true, value_parser = clap::value_parser!(u64).range(1..=MAX_REPLICATIONS))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_REPLICATIONS))]
     pub replications: Option<u64>,
-    /// Override one field: PATH=VALUE, like components.web.replicas=8 (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
-    pub set: Vec<String>,
-    /// Print machine-readable results on stdout instead of the table.
-    #[arg(long, global = true)]
-    pub json: bool,
     /// Threads to use (default: all cores; never more than the cores nor the runs).
-    #[arg(long, global = true, value_parser = parse_jobs)]
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
-    /// Print nothing but errors (and --json output).
-    #[arg(long, global = true)]
-    pub quiet: bool,
     /// Stop each run after N events; its results are marked truncated.
-    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_events: Option<u64>,
     /// Stop each run after this much wall-clock time, like 30s or 5m (not deterministic).
-    #[arg(long, value_name = "DURATION", value_parser = parse_wall, global = true)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_wall)]
     pub max_wall: Option<Duration>,
     /// Stop a run when more requests than N are in flight at once (an overloaded system).
-    #[arg(long, value_name = "N", default_value_t = runner::DEFAULT_MAX_IN_FLIGHT, global = true, value_parser = parse_positive)]
+    #[arg(long, value_name = "N", default_value_t = runner::DEFAULT_MAX_IN_FLIGHT, value_parser = parse_positive)]
     pub max_in_flight: usize,
     /// Print on stderr how long the simulation took and its events per second
     /// (loading the files and writing the results are not counted).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub timing: bool,
 }
 
+impl Default for RunArgs {
+    fn default() -> Self {
+        Self {
+            seed: None,
+            replications: None,
+            jobs: None,
+            max_events: None,
+            max_wall: None,
+            max_in_flight: runner::DEFAULT_MAX_IN_FLIGHT,
+            timing: false,
+        }
+    }
+}
+
+/// Options of the commands that run scenarios and write results: each group
+/// defined once, and flattened here.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Where results go and what is printed.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Overrides of fields.
+    #[command(flatten)]
+    pub overrides: SetArgs,
+    /// How the scenarios are run.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
 impl CommonArgs {
+    /// Returns the options of a command that only writes results (`merge`):
+    /// no override, and runs as the defaults have them.
+    pub fn output_only(output: OutputArgs) -> Self {
+        Self {
+            output,
+            overrides: SetArgs::default(),
+            run: RunArgs::default(),
+        }
+    }
+
     /// Returns the guard rails the flags ask for.
     pub fn limits(&self) -> Limits {
         Limits {
-            max_events: self.max_events,
-            max_wall: self.max_wall,
-            max_in_flight: self.max_in_flight,
+            max_events: self.run.max_events,
+            max_wall: self.run.max_wall,
+            max_in_flight: self.run.max_in_flight,
         }
     }
 }
@@ -247,14 +338,15 @@ pub fn write_results(
 ) -> Result<Files> {
     interrupt_flag();
     WRITING.store(true, Ordering::SeqCst);
-    if !(common.quiet || common.json) {
-        eprintln!("writing results to {}", common.out.display());
+    let output = &common.output;
+    if !(output.quiet || output.json) {
+        eprintln!("writing results to {}", output.out.display());
     }
     let cancel = &STOP_WRITING;
     let written = render(cancel).and_then(|files| {
-        let replaced = folder::publish(&common.out, &files, command, Some(cancel))?;
-        let warning = replaced_warning(&common.out, command, &replaced);
-        if let Some(line) = warning.filter(|_| !common.quiet) {
+        let replaced = folder::publish(&output.out, &files, command, Some(cancel))?;
+        let warning = replaced_warning(&output.out, command, &replaced);
+        if let Some(line) = warning.filter(|_| !output.quiet) {
             eprintln!("warning: {line}");
         }
         Ok(files)
@@ -262,7 +354,7 @@ pub fn write_results(
     // Stopped before the folder changed (a change makes the error `Incomplete`).
     written.map_err(|e| match e {
         Error::Interrupted => Error::NotWritten {
-            dir: common.out.clone(),
+            dir: output.out.clone(),
         },
         other => other,
     })
@@ -328,12 +420,12 @@ pub fn check_out(out: &Path) -> Result<()> {
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<()> {
-    if let Some(common) = cli
+    if let Some(out) = cli
         .command
         .as_ref()
-        .map_or(Some(&cli.common), Command::common)
+        .map_or(Some(&cli.common.output.out), Command::out)
     {
-        check_out(&common.out)?;
+        check_out(out)?;
     }
     match cli.command {
         None => showcase::run(&cli.common),
@@ -346,21 +438,41 @@ pub fn run(cli: Cli) -> Result<()> {
             shard,
             common,
         }) => sweep::run(&file, &vary, &metric, shard, &common),
-        Some(Command::Merge { dirs, common }) => merge::run(&dirs, &common),
-        Some(Command::Validate { files, set }) => validate::run(&files, &set),
-        Some(Command::Scenarios) => scenarios::run(),
+        Some(Command::Merge { dirs, output }) => {
+            merge::run(&dirs, &CommonArgs::output_only(output))
+        }
+        Some(Command::Validate {
+            files,
+            overrides,
+            json,
+            quiet,
+        }) => validate::run(&files, &overrides.set, json, quiet),
+        Some(Command::Explain {
+            file,
+            overrides,
+            json,
+        }) => explain::run(&file, &overrides.set, json),
+        Some(Command::Show { name }) => explain::show(&name),
+        Some(Command::Scenarios { json }) => scenarios::run(json),
+        Some(Command::Completions { shell }) => manual::completions(shell),
+        Some(Command::Man) => manual::man(),
     }
 }
 
 impl Command {
-    /// Returns the shared options of a command that writes results.
-    fn common(&self) -> Option<&CommonArgs> {
+    /// Returns the folder of results of a command that writes results.
+    fn out(&self) -> Option<&PathBuf> {
         match self {
             Command::Run { common, .. }
             | Command::Compare { common, .. }
-            | Command::Sweep { common, .. }
-            | Command::Merge { common, .. } => Some(common),
-            Command::Validate { .. } | Command::Scenarios => None,
+            | Command::Sweep { common, .. } => Some(&common.output.out),
+            Command::Merge { output, .. } => Some(&output.out),
+            Command::Validate { .. }
+            | Command::Explain { .. }
+            | Command::Show { .. }
+            | Command::Scenarios { .. }
+            | Command::Completions { .. }
+            | Command::Man => None,
         }
     }
 }
@@ -409,15 +521,37 @@ pub fn load_all(files: &[String], overrides: &[Override]) -> Result<Vec<Scenario
     Err(Error::Usage(format!("invalid scenario\n{issues}")))
 }
 
-/// Loads a scenario from a file, or from the bundled set when no such file exists.
+/// Loads a scenario from a file, or from the bundled set when no such file
+/// exists; a name that is neither, but close to a bundled one, is refused
+/// with that name as a suggestion.
 pub fn load_one(file: &str, overrides: &[Override]) -> Result<Scenario> {
+    let text = source(file)?;
+    Ok(scenario::load_text(&text, file, overrides)?)
+}
+
+/// Returns the text of a scenario: the file `file`, or the bundled scenario
+/// of that name when no such file exists; a name that is neither, but close
+/// to a bundled one, is refused with that name as a suggestion.
+pub fn source(file: &str) -> Result<Cow<'static, str>> {
     let path = Path::new(file);
     if !path.exists() {
         if let Some(text) = bundled::find(file) {
-            return Ok(scenario::load_text(text, file, overrides)?);
+            return Ok(Cow::Borrowed(text));
+        }
+        if let Some(name) = bundled::suggest(file) {
+            return Err(unknown_name(file, name));
         }
     }
-    scenario::load(path, overrides)
+    Ok(Cow::Owned(scenario::read_text(path)?))
+}
+
+/// Returns the error of `file`, neither a file nor a bundled scenario, that
+/// looks like a typo of the bundled scenario `name`.
+pub fn unknown_name(file: &str, name: &str) -> Error {
+    Error::Usage(format!(
+        "{file}: no such file, nor a bundled scenario of that name; did you mean `{name}`? \
+         (`scalesim scenarios` lists them all)"
+    ))
 }
 
 #[cfg(test)]

@@ -171,6 +171,19 @@ impl Shape {
         }
     }
 
+    /// Returns the law's name as `service:` writes it, with its spread when
+    /// it has one (`lognormal cv 1.5`).
+    pub fn name(&self) -> String {
+        match self {
+            Shape::Deterministic => "deterministic".into(),
+            Shape::Exponential => "exponential".into(),
+            Shape::Gamma(_, cv) => format!("gamma cv {cv}"),
+            Shape::LogNormal(_, cv) => format!("lognormal cv {cv}"),
+            Shape::Pareto(_, alpha) => format!("pareto alpha {alpha}"),
+            Shape::HyperExp { cv, .. } => format!("hyperexponential cv {cv}"),
+        }
+    }
+
     /// Returns true for the exponential law (used to decide when theory applies).
     pub fn is_exponential(&self) -> bool {
         matches!(self, Shape::Exponential)

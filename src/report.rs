@@ -3,6 +3,7 @@
 pub mod charts;
 pub mod csv;
 pub mod data;
+pub mod explain;
 pub mod folder;
 pub mod format;
 pub mod html;

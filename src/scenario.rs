@@ -30,7 +30,7 @@ use crate::parts::{ComponentDecl, Registry, Topology};
 use crate::spec::limits::MAX_FILE_BYTES;
 
 pub use lesson::Lesson;
-pub use overrides::Override;
+pub use overrides::{value_at, Override};
 
 /// A validated scenario, ready to be simulated.
 #[derive(Clone, Debug)]
@@ -127,6 +127,17 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
         )
         .into()
     })
+}
+
+/// Returns the tree of scenario `text` as written, with `overrides` applied
+/// (those that do not apply are left out: [`load_text`] reports them), or
+/// `None` when the text is not YAML.
+pub fn tree(text: &str, overrides: &[Override]) -> Option<serde_json::Value> {
+    let mut root: serde_json::Value = serde_saphyr::from_str(text).ok()?;
+    for o in overrides {
+        let _ = o.apply(&mut root);
+    }
+    Some(root)
 }
 
 /// Parses, overrides and validates scenario `text`; `file` names it in errors.

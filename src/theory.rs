@@ -2,6 +2,9 @@
 //! validated against, and the analytic curves drawn beside simulated ones.
 
 use crate::engine::SimTime;
+use crate::keys::{probabilities, KeySpace};
+use crate::model::Op;
+use crate::parts::kinds::cache::EvictionKind;
 use crate::parts::kinds::load_balancer::StrategyKind;
 use crate::parts::traffic::{ArrivalLaw, Source};
 use crate::parts::ComponentSpec;
@@ -148,14 +151,14 @@ pub fn mva(demands: &[f64], think: f64, users: u32) -> Mva {
 
 /// Blocking probability of an M/G/1/K queue: Poisson arrivals, one server,
 /// room for `k` requests in all (the one in service included), offered load
-/// `rho` = λ·E[S], where `arrivals(n)` is the probability that `n` requests
+/// `rho` = λ·E\[S\], where `arrivals(n)` is the probability that `n` requests
 /// arrive during one service.
 ///
 /// The number left behind by departures is a Markov chain on 0..k−1 (the
 /// embedded chain); its stationary law π gives the blocking probability
 /// `1 − 1 / (π₀ + ρ)` (Gross and Harris, *Fundamentals of Queueing Theory*,
 /// M/G/1/K): the server is busy a share `1 − p₀` of the time, so the
-/// admitted rate λ(1 − P_K) equals (1 − p₀)/E[S], and PASTA with the
+/// admitted rate λ(1 − P_K) equals (1 − p₀)/E\[S\], and PASTA with the
 /// departures' view of the queue gives p₀ = π₀ (1 − P_K).
 pub fn mg1k_blocking(k: u32, rho: f64, arrivals: impl Fn(u32) -> f64) -> f64 {
     if k == 0 {
@@ -270,13 +273,51 @@ pub struct Prediction {
     pub utilization: f64,
 }
 
-/// Returns the M/M/c (or M/M/c/K) prediction when `scenario` is exactly such a
-/// model: an open loop of Poisson arrivals at a constant rate, no timeout, and an entry that is
-/// one server with exponential work, the same mean for every request type and no
-/// calls, or a random balancer with no latency over replicas of such a server
-/// (random splitting makes each replica its own M/M/c), not autoscaled. Returns `None` otherwise,
-/// or when the queue is unbounded and unstable.
-pub fn predict(scenario: &Scenario) -> Option<Prediction> {
+/// A scenario that is exactly one M/M/c station (or M/M/c/K with a bounded
+/// queue): the rates and sizes its formulas need.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Station {
+    /// Arrival rate at one station, per second (the whole rate split over
+    /// the replicas behind a random balancer).
+    pub lambda: f64,
+    /// Service rate of one core, per second.
+    pub mu: f64,
+    /// Cores of the station: the servers of the queue.
+    pub cores: u32,
+    /// Waiting room beyond the cores (`None`: unbounded).
+    pub queue: Option<u32>,
+    /// Identical stations the traffic is split over at random (1 without a balancer).
+    pub replicas: u32,
+}
+
+impl Station {
+    /// Returns the offered load per core, ρ = λ / (c μ).
+    pub fn rho(&self) -> f64 {
+        self.lambda / (f64::from(self.cores) * self.mu)
+    }
+
+    /// Returns the mean wait in queue in milliseconds of an unbounded,
+    /// stable station (M/M/c, through Erlang C); `None` otherwise.
+    pub fn mean_wait_ms(&self) -> Option<f64> {
+        (self.queue.is_none() && self.rho() < 1.0)
+            .then(|| mmc_wait(self.cores, self.lambda, self.mu) * 1000.0)
+    }
+
+    /// Returns the probability that an arrival waits (Erlang C) at an
+    /// unbounded, stable station; `None` otherwise.
+    pub fn wait_probability(&self) -> Option<f64> {
+        (self.queue.is_none() && self.rho() < 1.0)
+            .then(|| erlang_c(self.cores, self.lambda / self.mu))
+    }
+}
+
+/// Returns the station a scenario is exactly, when it is one: an open loop of Poisson
+/// arrivals at a constant rate, no timeout, and an entry that is one server
+/// with exponential work, the same mean for every request type and no calls,
+/// or a random balancer with no latency over replicas of such a server
+/// (random splitting makes each replica its own M/M/c), not autoscaled.
+/// Returns `None` otherwise, whatever the load.
+pub fn station(scenario: &Scenario) -> Option<Station> {
     let traffic = &scenario.traffic;
     if traffic.source != Source::Open
         || traffic.arrivals != ArrivalLaw::Poisson
@@ -287,7 +328,7 @@ pub fn predict(scenario: &Scenario) -> Option<Prediction> {
     }
     let rate = traffic.schedule[0].from;
     let (server, split) = match &scenario.components[scenario.entry].spec {
-        ComponentSpec::Server(s) if s.replicas == 1 => (s, 1.0),
+        ComponentSpec::Server(s) if s.replicas == 1 => (s, 1),
         ComponentSpec::LoadBalancer(b) => {
             let target = *b.routes.first()?;
             let balanced = b.strategy == StrategyKind::Random
@@ -297,7 +338,7 @@ pub fn predict(scenario: &Scenario) -> Option<Prediction> {
                 && scenario.network.latency == SimTime::ZERO
                 && scenario.network.links.is_empty();
             match &scenario.components[target].spec {
-                ComponentSpec::Server(s) if balanced => (s, f64::from(s.replicas)),
+                ComponentSpec::Server(s) if balanced => (s, s.replicas),
                 _ => return None,
             }
         }
@@ -313,10 +354,27 @@ pub fn predict(scenario: &Scenario) -> Option<Prediction> {
     if !pure {
         return None;
     }
-    let lambda = rate / split;
-    let mu = server.station.speed / work.as_secs_f64();
-    let c = server.station.cores;
-    match server.station.queue {
+    Some(Station {
+        lambda: rate / f64::from(split),
+        mu: server.station.speed / work.as_secs_f64(),
+        cores: server.station.cores,
+        queue: server.station.queue,
+        replicas: split,
+    })
+}
+
+/// Returns the M/M/c (or M/M/c/K) prediction when `scenario` is exactly such a
+/// model ([`station`]). Returns `None` otherwise, or when the queue is
+/// unbounded and unstable.
+pub fn predict(scenario: &Scenario) -> Option<Prediction> {
+    let Station {
+        lambda,
+        mu,
+        cores: c,
+        queue,
+        ..
+    } = station(scenario)?;
+    match queue {
         None => {
             if lambda >= f64::from(c) * mu {
                 return None;
@@ -340,6 +398,66 @@ pub fn predict(scenario: &Scenario) -> Option<Prediction> {
             })
         }
     }
+}
+
+/// A cache whose hit ratio Che's approximation gives: one LRU node, no TTL,
+/// reads only, keys drawn independently from the traffic's key space.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LruCache {
+    /// The cache's index among the components.
+    pub component: usize,
+    /// Entries it holds.
+    pub capacity: u32,
+    /// The keys the requests draw from.
+    pub keys: KeySpace,
+}
+
+impl LruCache {
+    /// Returns Che's approximation of the long-run hit ratio.
+    pub fn hit_ratio(&self) -> f64 {
+        che_lru_hit_ratio(&probabilities(&self.keys), f64::from(self.capacity))
+    }
+}
+
+/// The most keys whose probabilities [`lru_caches`] computes: Che's
+/// approximation costs memory and time in proportion to the key count.
+pub const MAX_CHE_KEYS: u32 = 1 << 20;
+
+/// Returns the caches of `scenario` that Che's approximation describes: a
+/// single node with LRU eviction and no TTL, caching data for a backend (not
+/// keeping sessions, which are keyed by user), in a scenario whose requests
+/// all read (a write would invalidate entries) and draw keys from one key
+/// space of at most [`MAX_CHE_KEYS`] keys.
+pub fn lru_caches(scenario: &Scenario) -> Vec<LruCache> {
+    let traffic = &scenario.traffic;
+    let Some(keys) = traffic.keys else {
+        return Vec::new();
+    };
+    if keys.count > MAX_CHE_KEYS || traffic.types.iter().any(|t| t.op != Op::Read) {
+        return Vec::new();
+    }
+    scenario
+        .components
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match &c.spec {
+            ComponentSpec::Cache(cache)
+                if cache.replicas == 1
+                    && cache.eviction == EvictionKind::Lru
+                    && cache.ttl.is_none()
+                    && cache.keys_given
+                    && cache.backend.is_some()
+                    && !scenario.topology.is_session_store(i) =>
+            {
+                Some(LruCache {
+                    component: i,
+                    capacity: cache.capacity,
+                    keys,
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

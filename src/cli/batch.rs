@@ -54,7 +54,7 @@ pub fn run_tasks(
     let limits = common.limits();
     let options = RunOptions {
         replications,
-        jobs: common.jobs.unwrap_or(0),
+        jobs: common.run.jobs.unwrap_or(0),
         keep_series,
         limits,
         cancel: Some(super::interrupt_flag()),
@@ -64,7 +64,7 @@ pub fn run_tasks(
         progress: Some(&bar.progress),
     };
     let finished = bar.while_running(|| runner::run_tasks(scenarios, tasks, options))?;
-    if !common.quiet {
+    if !common.output.quiet {
         for (_, run) in &finished {
             warn_truncated(run, &limits);
         }
@@ -106,7 +106,7 @@ fn warn_truncated(run: &RunSummary, limits: &Limits) {
 /// Returns whether a command shows its progress bar: only on a terminal
 /// (`terminal`: stderr is one), and never under `--quiet` or `--json`.
 pub fn shows_progress(common: &CommonArgs, terminal: bool) -> bool {
-    terminal && !(common.quiet || common.json)
+    terminal && !(common.output.quiet || common.output.json)
 }
 
 /// The progress bar of a batch: the simulated time reached over the

@@ -14,12 +14,12 @@ pub const DEFAULT_REPLICATIONS: u64 = 5;
 /// Runs the scenarios on the same seed, so that every one sees the same
 /// arrivals, request types, users and per-request work.
 pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
-    let overrides = super::parse_overrides(&common.set)?;
+    let overrides = super::parse_overrides(&common.overrides.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
-    super::show_warnings(&scenarios, common.quiet);
-    let seed = common.seed.or(scenarios.first().map(|s| s.seed));
+    super::show_warnings(&scenarios, common.output.quiet);
+    let seed = common.run.seed.or(scenarios.first().map(|s| s.seed));
     apply_seed(&mut scenarios, seed);
-    let replications = common.replications.unwrap_or(DEFAULT_REPLICATIONS);
+    let replications = common.run.replications.unwrap_or(DEFAULT_REPLICATIONS);
     let runs = execute(&scenarios, replications, common)?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let data = comparison("scalesim comparison", &scenarios, &runs, true);

@@ -15,11 +15,11 @@ use crate::scenario::Scenario;
 
 /// Runs the scenarios, prints the table (or JSON) and writes the results.
 pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
-    let overrides = super::parse_overrides(&common.set)?;
+    let overrides = super::parse_overrides(&common.overrides.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
-    super::show_warnings(&scenarios, common.quiet);
-    apply_seed(&mut scenarios, common.seed);
-    let runs = execute(&scenarios, common.replications.unwrap_or(1), common)?;
+    super::show_warnings(&scenarios, common.output.quiet);
+    apply_seed(&mut scenarios, common.run.seed);
+    let runs = execute(&scenarios, common.run.replications.unwrap_or(1), common)?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let comparison = comparison("scalesim results", &scenarios, &runs, false);
     let checks = little::checks(&comparison.results);
@@ -76,7 +76,7 @@ pub fn report_timing<'a>(
     runs: impl Iterator<Item = &'a RunSummary>,
     started: Instant,
 ) {
-    if common.timing {
+    if common.run.timing {
         let (count, events) = runs.fold((0, 0), |(n, e), r| (n + 1, e + r.events));
         eprintln!("{}", timing_line(events, count, started.elapsed()));
     }
@@ -178,15 +178,15 @@ fn paired(
 /// Writes the results of `command` (`scalesim compare`), its charts and its
 /// report; prints the table (plus `extra`) or the JSON.
 pub fn publish(data: &Comparison, extra: &str, command: &str, common: &CommonArgs) -> Result<()> {
-    let out = &common.out;
+    let out = &common.output.out;
     let files = super::write_results(common, command, |cancel| {
         report::comparison_files(data, Some(cancel))
     })?;
-    if common.json {
+    if common.output.json {
         let text = files.get("results.json").unwrap_or_default();
         return print(&String::from_utf8_lossy(text));
     }
-    if common.quiet {
+    if common.output.quiet {
         return Ok(());
     }
     print(&format!(

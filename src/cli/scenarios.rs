@@ -2,12 +2,40 @@
 
 use std::fmt::Write;
 
+use serde_json::{json, Value};
+
 use crate::bundled;
 use crate::error::Result;
 
-/// Lists the bundled scenarios with their one-line lessons.
-pub fn run() -> Result<()> {
+/// Lists the bundled scenarios with their one-line lessons, as text or JSON.
+pub fn run(json: bool) -> Result<()> {
+    if json {
+        let text = serde_json::to_string_pretty(&listing_json()).unwrap_or_default();
+        return super::run::print(&format!("{text}\n"));
+    }
     super::run::print(&listing())
+}
+
+/// Returns the list of bundled scenarios as JSON: an array of objects with
+/// each one's `name`, `title` (its `name:` field), `lesson` and the
+/// `figures` to watch, in teaching order, with the `track` each belongs to.
+pub fn listing_json() -> Value {
+    let items: Vec<Value> = bundled::BUNDLED
+        .iter()
+        .map(|(name, text)| {
+            let title = crate::scenario::load_text(text, name, &[])
+                .map(|s| s.name)
+                .unwrap_or_default();
+            json!({
+                "name": name,
+                "track": bundled::track(name).map(|t| t.title()),
+                "title": title,
+                "lesson": bundled::lesson(text),
+                "figures": bundled::figures(text),
+            })
+        })
+        .collect();
+    Value::Array(items)
 }
 
 /// Returns the list of bundled scenarios, grouped by track in teaching order:
@@ -40,6 +68,20 @@ pub fn listing() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_json_list_names_every_bundled_scenario_in_order() {
+        let list = listing_json();
+        let names: Vec<&str> = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item["name"].as_str())
+            .collect();
+        let bundled: Vec<&str> = bundled::BUNDLED.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, bundled);
+        assert!(list[0]["lesson"].as_str().is_some_and(|l| !l.is_empty()));
+    }
 
     #[test]
     fn each_lesson_is_followed_by_the_figures_to_watch() {

@@ -22,18 +22,18 @@ const DEFAULT_REPLICATIONS: u64 = 3;
 
 /// Runs the showcase and writes its table, charts and report.
 pub fn run(common: &CommonArgs) -> Result<()> {
-    let overrides = crate::cli::parse_overrides(&common.set)?;
+    let overrides = crate::cli::parse_overrides(&common.overrides.set)?;
     let mut scenarios = Vec::new();
     for name in SHOWCASE {
         let text = bundled::find(name).unwrap_or_default();
         scenarios.push(scenario::load_text(text, name, &overrides)?);
     }
-    crate::cli::show_warnings(&scenarios, common.quiet);
-    let seed = common.seed.or(scenarios.first().map(|s| s.seed));
+    crate::cli::show_warnings(&scenarios, common.output.quiet);
+    let seed = common.run.seed.or(scenarios.first().map(|s| s.seed));
     apply_seed(&mut scenarios, seed);
     let runs = execute(
         &scenarios,
-        common.replications.unwrap_or(DEFAULT_REPLICATIONS),
+        common.run.replications.unwrap_or(DEFAULT_REPLICATIONS),
         common,
     )?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;

@@ -61,13 +61,13 @@ fn plan(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs) ->
         .map(|v| Axis::parse(v).map_err(|e| Error::Usage(format!("--vary {e}"))))
         .collect::<Result<_>>()?;
     let points = grid(&axes).map_err(|e| Error::Usage(format!("--vary: {e}")))?;
-    let base = super::parse_overrides(&common.set)?;
+    let base = super::parse_overrides(&common.overrides.set)?;
     let scenarios = points
         .iter()
-        .map(|values| point_scenario(file, &base, &axes, values, common.seed))
+        .map(|values| point_scenario(file, &base, &axes, values, common.run.seed))
         .collect::<Result<Vec<_>>>()?;
-    super::show_warnings(&scenarios, common.quiet);
-    let replications = common.replications.unwrap_or(DEFAULT_REPLICATIONS);
+    super::show_warnings(&scenarios, common.output.quiet);
+    let replications = common.run.replications.unwrap_or(DEFAULT_REPLICATIONS);
     let runs = points.len() as u64 * replications;
     if runs > MAX_RUNS {
         return Err(Error::Usage(format!(
@@ -161,8 +161,8 @@ fn run_shard(plan: &Plan, shard: Shard, common: &CommonArgs) -> Result<()> {
         stopped_early: runs.len() < tasks.len(),
         runs,
     };
-    let path = partial.write(&common.out)?;
-    if common.json {
+    let path = partial.write(&common.output.out)?;
+    if common.output.json {
         let summary = serde_json::json!({
             "shard": shard.index,
             "shards": shard.count,
@@ -171,7 +171,7 @@ fn run_shard(plan: &Plan, shard: Shard, common: &CommonArgs) -> Result<()> {
             "file": path.display().to_string(),
         });
         print(&format!("{summary}\n"))?;
-    } else if !common.quiet {
+    } else if !common.output.quiet {
         print(&format!(
             "shard {shard}: {} of {} runs finished (the sweep has {}); wrote {}\n\
              once every shard has run: scalesim merge FOLDER...\n",
@@ -264,7 +264,7 @@ pub(super) fn check_metrics(data: &SweepData) -> Result<()> {
 pub(super) fn publish(data: &SweepData, command: &str, common: &CommonArgs) -> Result<()> {
     let results: Vec<ScenarioResult> = data.points.iter().map(|p| p.result.clone()).collect();
     let values: Vec<Vec<String>> = data.points.iter().map(|p| p.labels.clone()).collect();
-    let out = &common.out;
+    let out = &common.output.out;
     let text = sweep_json(data);
     super::write_results(common, command, |cancel| {
         let mut files = Files::new();
@@ -282,10 +282,10 @@ pub(super) fn publish(data: &SweepData, command: &str, common: &CommonArgs) -> R
         files.add(html::FILE, page);
         Ok(files)
     })?;
-    if common.json {
+    if common.output.json {
         return print(&text);
     }
-    if common.quiet {
+    if common.output.quiet {
         return Ok(());
     }
     print(&format!(

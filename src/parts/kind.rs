@@ -55,6 +55,14 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Describes its settings in a few words each (`round_robin`, `2
+    /// cores`), for the architecture `scalesim explain` draws: what a reader
+    /// needs to tell it apart, not every field. Whom it calls is drawn from
+    /// [`Kind::downstream`] and need not be repeated.
+    fn sketch(&self, _topology: &Topology) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Returns true if it looks at the user id of requests (the clients
     /// draw user ids only when some component does).
     fn uses_user_ids(&self) -> bool {
@@ -117,6 +125,8 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn price_per_hour(&self) -> f64;
     /// Returns [`Kind::downstream`].
     fn downstream(&self) -> Vec<usize>;
+    /// Returns [`Kind::sketch`].
+    fn sketch(&self, topology: &Topology) -> Vec<String>;
     /// Returns [`Kind::uses_user_ids`].
     fn uses_user_ids(&self) -> bool;
     /// Returns [`Kind::sessions`].
@@ -153,6 +163,9 @@ impl<K: Kind> DynKind for K {
     }
     fn downstream(&self) -> Vec<usize> {
         Kind::downstream(self)
+    }
+    fn sketch(&self, topology: &Topology) -> Vec<String> {
+        Kind::sketch(self, topology)
     }
     fn uses_user_ids(&self) -> bool {
         Kind::uses_user_ids(self)

@@ -243,6 +243,12 @@ impl ComponentSpec {
         self.facts().measures()
     }
 
+    /// Describes the component's settings in a few words each, for
+    /// `scalesim explain` ([`Kind::sketch`]).
+    pub fn sketch(&self, topology: &Topology) -> Vec<String> {
+        self.facts().sketch(topology)
+    }
+
     /// Returns true if the component looks at the user id of a request (a
     /// balancer that hashes it): the clients draw user ids only then.
     pub fn uses_user_ids(&self) -> bool {

@@ -17,7 +17,7 @@ use crate::engine::{request_rng, stream_seed, SimRng, SimTime};
 use crate::metrics::{Better, LittleTerms, Measure, Presence, Reading, TimeAverage, Unit, Window};
 use crate::model::JOB_KIND;
 use crate::spec::limits::{MAX_REPLICAS, MIN_SPEED};
-use crate::spec::units::parse_duration;
+use crate::spec::units::{format_duration, parse_duration};
 use crate::spec::{fields_of, join_key, parse_lenient, unknown_field, Issue, Price};
 
 /// The validated settings of a station.
@@ -35,6 +35,40 @@ pub struct StationSpec {
     pub queue: Option<u32>,
     /// Price of one replica per hour.
     pub price_per_hour: f64,
+}
+
+impl StationSpec {
+    /// Describes the station in a few words each (`2 cores`, `work 4ms
+    /// exponential`, `queue 1000`), for `scalesim explain`; a station with
+    /// no work (a balancer's default) is described by nothing.
+    pub fn sketch(&self) -> Vec<String> {
+        let (Some(low), Some(high)) = (self.work.iter().min(), self.work.iter().max()) else {
+            return Vec::new();
+        };
+        if *high == SimTime::ZERO {
+            return Vec::new();
+        }
+        let cores = if self.cores == 1 {
+            "1 core".to_string()
+        } else {
+            format!("{} cores", self.cores)
+        };
+        let mut words = vec![cores];
+        if self.speed != 1.0 {
+            words.push(format!("speed {}", self.speed));
+        }
+        let work = if low == high {
+            format_duration(*low)
+        } else {
+            format!("{} to {}", format_duration(*low), format_duration(*high))
+        };
+        words.push(format!("work {work} {}", self.shape.name()));
+        words.push(match self.queue {
+            Some(q) => format!("queue {q}"),
+            None => "unbounded queue".into(),
+        });
+        words
+    }
 }
 
 /// The fields of a station, as written among the fields of the kind that

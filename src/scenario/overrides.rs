@@ -92,6 +92,18 @@ impl Override {
     }
 }
 
+/// Returns the value at `path` (as `--set` writes it) in `root`, if the
+/// tree has one there.
+pub fn value_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    steps(path)
+        .ok()?
+        .iter()
+        .try_fold(root, |node, step| match step {
+            Step::Key(key) => node.get(*key),
+            Step::Index(index) => node.get(*index),
+        })
+}
+
 fn first_line(e: &impl std::fmt::Display) -> String {
     e.to_string().lines().next().unwrap_or_default().to_string()
 }
@@ -134,6 +146,15 @@ fn steps(path: &str) -> Result<Vec<Step<'_>>, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn reads_the_value_at_a_path() {
+        let root = json!({"components": {"web": {"replicas": 2}}, "s": [{"rate": "1/s"}]});
+        assert_eq!(value_at(&root, "components.web.replicas"), Some(&json!(2)));
+        assert_eq!(value_at(&root, "s[0].rate"), Some(&json!("1/s")));
+        assert_eq!(value_at(&root, "components.web.cores"), None);
+        assert_eq!(value_at(&root, "s[3].rate"), None);
+    }
 
     #[test]
     fn sets_nested_fields_and_list_items() {

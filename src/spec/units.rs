@@ -72,6 +72,62 @@ const DURATION_EXPECTED: &str = "a duration with a unit, like 500us, 4ms, 2s, 10
 const RATE_EXPECTED: &str = "a rate like 800/s, 3.6/s or 50/m";
 const FRACTION_EXPECTED: &str = "a percentage like 99.9% or a fraction between 0 and 1";
 
+/// Writes a duration in the largest unit of a scenario file that keeps it
+/// readable (`500us`, `4ms`, `1.5s`, `10m`, `2h`): the inverse of
+/// [`parse_duration`] up to rounding to three significant digits.
+pub fn format_duration(time: SimTime) -> String {
+    let ns = time.0 as f64;
+    let (value, unit) = if time == SimTime::ZERO {
+        (0.0, "ms")
+    } else if ns < 1e3 {
+        (ns, "ns")
+    } else if ns < 1e6 {
+        (ns / 1e3, "us")
+    } else if ns < 1e9 {
+        (ns / 1e6, "ms")
+    } else if ns < 60e9 {
+        (ns / 1e9, "s")
+    } else if ns < 3600e9 {
+        (ns / 60e9, "m")
+    } else {
+        (ns / 3600e9, "h")
+    };
+    // Three significant digits, without trailing zeros.
+    let digits = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.digits$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{text}{unit}")
+}
+
+/// Returns the name a unit variant of a field's enum has in a scenario file
+/// (`RoundRobin` is written `round_robin`): the snake case serde's
+/// `rename_all = "snake_case"` gives it, from the variant's `Debug` name.
+pub fn yaml_name(value: &impl fmt::Debug) -> String {
+    let debug = format!("{value:?}");
+    let mut name = String::with_capacity(debug.len() + 4);
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                name.push('_');
+            }
+            name.push(c.to_ascii_lowercase());
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
 /// Parses a duration such as `4ms`; returns the reason on failure.
 pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     const UNITS: &[(&str, f64)] = &[
@@ -262,6 +318,32 @@ impl<'de> Deserialize<'de> for Fraction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_written_back_in_a_readable_unit() {
+        for (time, text) in [
+            (SimTime::ZERO, "0ms"),
+            (SimTime(500_000), "500us"),
+            (SimTime(4_000_000), "4ms"),
+            (SimTime(1_500_000_000), "1.5s"),
+            (SimTime(600_000_000_000), "10m"),
+            (SimTime(7_200_000_000_000), "2h"),
+        ] {
+            assert_eq!(format_duration(time), text);
+            assert_eq!(parse_duration(text).unwrap(), time, "{text}");
+        }
+    }
+
+    #[test]
+    fn variant_names_are_written_as_in_files() {
+        #[derive(Debug)]
+        enum Strategy {
+            RoundRobin,
+            Lru,
+        }
+        assert_eq!(yaml_name(&Strategy::RoundRobin), "round_robin");
+        assert_eq!(yaml_name(&Strategy::Lru), "lru");
+    }
 
     #[test]
     fn durations_parse_with_every_unit() {

@@ -235,8 +235,7 @@ fn set_with_an_impossible_value_is_bad_input_naming_set() {
         scalesim()
             .args([command, "scenarios/four-clones-round-robin.yaml"])
             .args(["--set", "components.web.replicas=0"])
-            .arg("--out")
-            .arg(out.path())
+            .args(out_flag(command, &out))
             .assert()
             .code(2)
             .stderr(predicate::str::contains("--set components.web.replicas=0"))
@@ -249,14 +248,23 @@ fn set_with_an_impossible_value_is_bad_input_naming_set() {
 
 /// Asserts that `--set set` on the four-clones scenario is bad input, for both
 /// `validate` and `run`, and that the message names the override and `detail`.
+/// Returns `--out DIR` for a command that writes results (`validate` does
+/// not, and refuses the flag).
+fn out_flag(command: &str, out: &TempDir) -> Vec<String> {
+    if command == "validate" {
+        Vec::new()
+    } else {
+        vec!["--out".into(), out.path().to_string_lossy().into_owned()]
+    }
+}
+
 fn assert_set_is_bad_input(set: &str, detail: &str) {
     for command in ["validate", "run"] {
         let out = TempDir::new().unwrap();
         scalesim()
             .args([command, "scenarios/four-clones-round-robin.yaml"])
             .args(["--set", set])
-            .arg("--out")
-            .arg(out.path())
+            .args(out_flag(command, &out))
             .assert()
             .code(2)
             .stderr(predicate::str::contains(format!("--set {set}")))
@@ -281,8 +289,7 @@ fn malformed_set_is_bad_input_naming_set() {
             let out = TempDir::new().unwrap();
             scalesim()
                 .args([command, "scenarios/one-big-server.yaml", "--set", bad])
-                .arg("--out")
-                .arg(out.path())
+                .args(out_flag(command, &out))
                 .assert()
                 .code(2)
                 .stderr(predicate::str::contains("--set"))
@@ -363,8 +370,7 @@ fn a_missing_file_is_bad_input() {
         let out = TempDir::new().unwrap();
         scalesim()
             .args([command, "tests/bad/no-such-file.yaml"])
-            .arg("--out")
-            .arg(out.path())
+            .args(out_flag(command, &out))
             .assert()
             .code(2)
             .stderr(predicate::str::contains("tests/bad/no-such-file.yaml"))

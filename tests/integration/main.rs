@@ -15,6 +15,7 @@ mod cluster_examples;
 mod compare_sweep;
 mod concepts;
 mod determinism;
+mod explain;
 mod guard_rails;
 mod hostile_shards;
 mod knobs;

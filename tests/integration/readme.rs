@@ -10,8 +10,9 @@
 //! ```
 //!
 //! The test runs each command in the crate's root, with `--out` a temporary
-//! folder, and compares what it prints with the block. `2>&1` shows the
-//! standard error too, in the order it came; `| paragraphs N, M` (or
+//! folder for the commands that write results (the others do not take it),
+//! and compares what it prints with the block. `2>&1` shows the standard
+//! error too, in the order it came; `| paragraphs N, M` (or
 //! `| paragraph N`) only those paragraphs of the output, counted from 1,
 //! where paragraphs are separated by blank lines. Results are deterministic,
 //! so only what differs from a user's terminal is normalised: the temporary
@@ -196,11 +197,12 @@ fn output(block: &Block) -> String {
     } else {
         Stdio::null()
     };
-    let status = Command::new(env!("CARGO_BIN_EXE_scalesim"))
-        .current_dir(root())
-        .args(&block.args)
-        .arg("--out")
-        .arg(out.path())
+    let mut command = Command::new(env!("CARGO_BIN_EXE_scalesim"));
+    command.current_dir(root()).args(&block.args);
+    if writes_results(&block.args) {
+        command.arg("--out").arg(out.path());
+    }
+    let status = command
         .stdin(Stdio::null())
         .stdout(Stdio::from(file))
         .stderr(stderr)
@@ -216,6 +218,17 @@ fn output(block: &Block) -> String {
     let text = text.replace(&out.path().display().to_string(), "output");
     let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
     select(&lines, block.paragraphs.as_deref())
+}
+
+/// Returns true when the command of `args` writes results, and so takes
+/// `--out`: the showcase (no command), `run`, `compare`, `sweep` and `merge`.
+fn writes_results(args: &[String]) -> bool {
+    match args.first().map(String::as_str) {
+        None => true,
+        Some(first) => {
+            first.starts_with('-') || ["run", "compare", "sweep", "merge"].contains(&first)
+        }
+    }
 }
 
 /// Returns the paragraphs `chosen` of `lines` (all when `None`), separated by
@@ -300,6 +313,7 @@ fn comments_name_commands_streams_and_paragraphs() {
     assert!(!found[0].stderr);
     assert_eq!((found[0].start, found[0].end), (2, 3));
     assert_eq!(found[1].args, ["validate", "bad.yaml"]);
+    assert!(writes_results(&found[0].args) && !writes_results(&found[1].args));
     assert!(found[1].stderr);
     assert_eq!((found[1].start, found[1].end), (7, 7));
     // A block without its command, a foreign command and the test's own

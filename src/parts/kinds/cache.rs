@@ -148,6 +148,20 @@ impl Kind for Spec {
         parse(body, path, cx)
     }
 
+    fn sketch(&self, _topology: &crate::parts::Topology) -> Vec<String> {
+        let mut words = vec![
+            format!("{} entries per node", self.capacity),
+            crate::spec::units::yaml_name(&self.eviction),
+        ];
+        if let Some(ttl) = self.ttl {
+            words.push(format!("ttl {}", crate::spec::units::format_duration(ttl)));
+        }
+        if self.backend.is_some() {
+            words.push(format!("writes: {}", crate::spec::units::yaml_name(&self.write_policy)));
+        }
+        words
+    }
+
     fn replicas(&self) -> u32 {
         self.replicas
     }

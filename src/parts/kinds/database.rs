@@ -118,6 +118,24 @@ impl Kind for Spec {
         spec::parse(body, path, cx)
     }
 
+    fn sketch(&self, _topology: &crate::parts::Topology) -> Vec<String> {
+        use crate::spec::units::{format_duration, yaml_name};
+        let mut words = self.station.sketch();
+        words.push(yaml_name(&self.mode));
+        if self.nodes_per_shard > 1 {
+            words.push(format!(
+                "{} nodes per shard, {} replication, lag {}",
+                self.nodes_per_shard,
+                yaml_name(&self.replication),
+                format_duration(self.lag)
+            ));
+        }
+        if self.shards > 1 {
+            words.push(format!("{} shards by {}", self.shards, yaml_name(&self.by)));
+        }
+        words
+    }
+
     fn replicas(&self) -> u32 {
         self.nodes()
     }

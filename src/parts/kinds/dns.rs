@@ -108,6 +108,20 @@ impl Kind for Spec {
         parse(body, path, cx)
     }
 
+    fn sketch(&self, _topology: &crate::parts::Topology) -> Vec<String> {
+        let mut words = vec![
+            crate::spec::units::yaml_name(&self.strategy),
+            format!("ttl {}", crate::spec::units::format_duration(self.ttl)),
+        ];
+        if let Some(check) = &self.health_check {
+            words.push(format!(
+                "health checks every {}",
+                crate::spec::units::format_duration(check.interval)
+            ));
+        }
+        words
+    }
+
     /// A DNS has no machine of its own: it is the clients' side.
     fn replicas(&self) -> u32 {
         0

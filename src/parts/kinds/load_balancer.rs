@@ -137,6 +137,24 @@ impl Kind for Spec {
         parse(body, path, cx)
     }
 
+    fn sketch(&self, _topology: &crate::parts::Topology) -> Vec<String> {
+        let mut words = vec![crate::spec::units::yaml_name(&self.strategy)];
+        if self.sticky == Sticky::Cookie {
+            words.push("sticky cookie".into());
+        }
+        if self.ha != Ha::None {
+            words.push(crate::spec::units::yaml_name(&self.ha));
+        }
+        if let Some(check) = &self.health_check {
+            words.push(format!(
+                "health checks every {}",
+                crate::spec::units::format_duration(check.interval)
+            ));
+        }
+        words.extend(self.station.sketch());
+        words
+    }
+
     fn replicas(&self) -> u32 {
         self.ha.members()
     }

@@ -172,6 +172,25 @@ impl Kind for Spec {
         parse(body, path, cx)
     }
 
+    fn sketch(&self, _topology: &crate::parts::Topology) -> Vec<String> {
+        let mut words = self.station.sketch();
+        if self.firewall {
+            words.push("firewall".into());
+        }
+        if let Some(work) = self.auth {
+            words.push(format!("auth {}", crate::spec::units::format_duration(work)));
+        }
+        if let Some(limit) = &self.rate_limit {
+            words.push(format!(
+                "rate limit {}/s burst {} per {}",
+                limit.rate,
+                limit.burst,
+                crate::spec::units::yaml_name(&limit.per)
+            ));
+        }
+        words
+    }
+
     fn replicas(&self) -> u32 {
         self.replicas
     }

@@ -150,6 +150,18 @@ impl Kind for Spec {
         parse(body, path)
     }
 
+    fn sketch(&self, _topology: &crate::parts::Topology) -> Vec<String> {
+        vec![
+            format!("capacity {}", self.capacity),
+            crate::spec::units::yaml_name(&self.delivery),
+            format!(
+                "visibility timeout {}",
+                crate::spec::units::format_duration(self.visibility)
+            ),
+            format!("at most {} deliveries", self.max_deliveries),
+        ]
+    }
+
     /// A managed service: one queue, no machine of the scenario's to crash.
     fn replicas(&self) -> u32 {
         1

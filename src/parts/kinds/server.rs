@@ -148,6 +148,27 @@ impl Kind for Spec {
         parse(body, path, cx)
     }
 
+    fn sketch(&self, topology: &crate::parts::Topology) -> Vec<String> {
+        let mut words = self.station.sketch();
+        if let Some(queue) = self.consumes {
+            words.push(format!("consumes {}", topology.name(queue)));
+        }
+        if self.standby > 0 {
+            words.push(format!("{} standby", self.standby));
+        }
+        if self.calls.iter().any(|c| c.len() > 1) {
+            words.push(format!("calls {}", crate::spec::units::yaml_name(&self.fanout)));
+        }
+        match self.sessions.map(|s| s.keeper) {
+            Some(sessions::Keeper::Local) => words.push("local sessions".into()),
+            Some(sessions::Keeper::Store(store)) => {
+                words.push(format!("sessions in {}", topology.name(store)))
+            }
+            None => {}
+        }
+        words
+    }
+
     fn replicas(&self) -> u32 {
         self.replicas
     }
