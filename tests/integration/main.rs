@@ -20,6 +20,7 @@ mod knobs;
 mod layers;
 mod lessons;
 mod output_folder;
+mod plan;
 mod progress;
 mod readme;
 mod robustness;
