@@ -313,7 +313,7 @@ pub fn plan_json(plan: &Plan, scenario: &str) -> String {
                 "slo": o.text,
                 "path": o.path,
                 "op": o.op.symbol(),
-                "limit": o.limit,
+                "limit": json::round_significant(o.limit, 12),
             })
         })
         .collect();

@@ -722,42 +722,32 @@ pub fn format_share(x: f64) -> String {
 /// past a latency limit.
 pub fn ruled_out(scenario: &Scenario, objectives: &[Objective]) -> Option<String> {
     let station = theory::entry_station(scenario)?;
-    for o in objectives {
-        let Some(name) = o.path.strip_prefix("latency_ms.") else {
-            continue;
-        };
-        let Some(&(_, quantile)) = LATENCIES.iter().find(|(n, _)| *n == name) else {
-            continue;
-        };
-        if o.op.ceiling() && station.unstable() {
-            let load = station.offered_load().unwrap_or(f64::NAN);
-            return Some(format!(
-                "unstable: an offered load of {} busy cores on {} cores (ρ = {} ≥ 1); \
-                 its queue grows without end, so it cannot meet {}",
-                format::sig(load),
-                station.cores,
-                format::sig(load / station.cores as f64),
-                o.text
-            ));
-        }
+    // Ceilings on latency, with the quantile each stands for (`None`: the mean).
+    let ceilings: Vec<(&Objective, &str, Option<f64>)> = objectives
+        .iter()
+        .filter(|o| o.op.ceiling())
+        .filter_map(|o| {
+            let name = o.path.strip_prefix("latency_ms.")?;
+            let &(name, quantile) = LATENCIES.iter().find(|(n, _)| *n == name)?;
+            Some((o, name, quantile))
+        })
+        .collect();
+    // The bound of the work alone first: it holds for every number of
+    // cores, so it is the diagnosis a user needs.
+    for &(o, name, quantile) in &ceilings {
         let (bound_s, how) = match quantile {
-            Some(q) => (
+            Some(q) if station.exponential => (
                 station.service_quantile_s(q),
-                if station.exponential {
-                    format!(
-                        "ln({}) × {} = {}",
-                        odds(q),
-                        ms(station.service_s),
-                        ms(station.service_quantile_s(q))
-                    )
-                } else {
-                    ms(station.service_s)
-                },
+                format!(
+                    "ln({}) × {} = {}",
+                    odds(q),
+                    ms(station.service_s),
+                    ms(station.service_quantile_s(q))
+                ),
             ),
-            None => (station.service_s, ms(station.service_s)),
+            _ => (station.service_s, ms(station.service_s)),
         };
-        let bound_ms = bound_s * 1e3;
-        if o.op.ceiling() && !o.op.holds(bound_ms, o.limit) {
+        if !o.op.holds(bound_s * 1e3, o.limit) {
             let law = if station.exponential {
                 "exponential"
             } else {
@@ -772,7 +762,19 @@ pub fn ruled_out(scenario: &Scenario, objectives: &[Objective]) -> Option<String
             ));
         }
     }
-    None
+    let (o, _, _) = ceilings.first().filter(|_| station.unstable())?;
+    let load = station.offered_load().unwrap_or(f64::NAN);
+    Some(format!(
+        "unstable: an offered load of {} busy cores on {} (ρ = {} ≥ 1); \
+         its queue grows without end, so it cannot meet {}",
+        format::sig(load),
+        match station.cores {
+            1 => "1 core".to_string(),
+            n => format!("{n} cores"),
+        },
+        format::sig(load / station.cores as f64),
+        o.text
+    ))
 }
 
 /// Returns 1 / (1 − q) as written in ln(100): a whole number when it is one.
@@ -836,6 +838,27 @@ mod tests {
             assert!(e.contains(says), "{text}: {e}");
             assert!(e.contains(text), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn theory_rules_out_what_no_core_count_can_meet() {
+        let text = "name: q\nduration: 1h\ntraffic: {rate: 50/s}\nentry: web\n\
+                    components:\n  web: {kind: server, cores: 2, work: 100ms}\n";
+        let load = |t: &str| crate::scenario::load_text(t, "t", &[]).unwrap();
+        let slo = |t: &str| vec![Objective::parse(t).unwrap()];
+        // The bound of the work alone comes before instability.
+        let why = ruled_out(&load(text), &slo("p99<460ms")).unwrap();
+        assert!(why.contains("ln(100) × 100.0 ms = 460.5 ms"), "{why}");
+        let why = ruled_out(&load(text), &slo("p99<2s")).unwrap();
+        assert!(why.starts_with("unstable") && why.contains("2 cores"), "{why}");
+        // Deterministic work: the p99 is at least the work itself.
+        let fixed = text.replace("work: 100ms", "work: 100ms, service: deterministic");
+        let fixed = fixed.replace("cores: 2", "cores: 8");
+        assert!(ruled_out(&load(&fixed), &slo("p99<100ms")).is_some());
+        assert!(ruled_out(&load(&fixed), &slo("p99<=100ms")).is_none());
+        assert!(ruled_out(&load(&fixed), &slo("mean<99ms")).is_some());
+        // Floors and other figures are never ruled out.
+        assert!(ruled_out(&load(text), &slo("availability>=99%")).is_none());
     }
 
     #[test]
