@@ -98,7 +98,12 @@ pub enum Command {
         #[arg(long = "slo", value_name = "OBJECTIVE", required = true)]
         slo: Vec<String>,
         /// The figure to minimise: cost (the default), p99... or a results path.
-        #[arg(long = "minimise", visible_alias = "minimize", value_name = "FIGURE", default_value = "cost")]
+        #[arg(
+            long = "minimise",
+            visible_alias = "minimize",
+            value_name = "FIGURE",
+            default_value = "cost"
+        )]
         minimise: String,
         /// Shared options (--replications: of each setup that runs; default 5).
         #[command(flatten)]

@@ -234,10 +234,7 @@ impl EntryStation {
     /// Returns true when the load exceeds its cores and the queue has no
     /// bound: the queue then grows without end and no latency settles.
     pub fn unstable(&self) -> bool {
-        self.unbounded
-            && self
-                .offered_load()
-                .is_some_and(|a| a >= self.cores as f64)
+        self.unbounded && self.offered_load().is_some_and(|a| a >= self.cores as f64)
     }
 }
 

@@ -131,7 +131,11 @@ fn check_components(objectives: &[Objective], scenario: &Scenario) -> Result<()>
         let parts: Vec<&str> = o.path.split('.').collect();
         if let ["components", name, _] = parts.as_slice() {
             if !scenario.components.iter().any(|c| c.name == *name) {
-                let names: Vec<&str> = scenario.components.iter().map(|c| c.name.as_str()).collect();
+                let names: Vec<&str> = scenario
+                    .components
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect();
                 return Err(Error::Usage(format!(
                     "--slo `{}`: no component `{name}`; components are {}",
                     o.text,
@@ -251,7 +255,11 @@ fn plan_data(plan: &Plan, scenario: String) -> PlanData {
                 let s = &plan.setups[i];
                 PlanSetup {
                     labels: s.labels.clone(),
-                    status: s.status.as_ref().map_or("not considered", Status::name).to_string(),
+                    status: s
+                        .status
+                        .as_ref()
+                        .map_or("not considered", Status::name)
+                        .to_string(),
                     reason: plan.reason(i),
                     feasible: s.status == Some(Status::Met),
                     best: plan.best == Some(i),
@@ -335,7 +343,8 @@ pub fn plan_json(plan: &Plan, scenario: &str) -> String {
     map.insert("verdict".into(), Value::from(verdict(plan)));
     let setups: Vec<Value> = plan.order.iter().map(|&i| setup_value(plan, i)).collect();
     map.insert("setups".into(), Value::Array(setups));
-    let mut text = serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_else(|_| "{}".into());
+    let mut text =
+        serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text
 }

@@ -263,7 +263,12 @@ pub fn plan(data: &PlanData, ceiling: bool, cancel: Option<&AtomicBool>) -> Resu
     if data.setups.iter().all(|s| s.result.is_none()) {
         return Ok(Vec::new());
     }
-    let plot = Plot::of(Kind::Plan(data, ceiling), plan::STEM, plan::TITLE, style::WIDE);
+    let plot = Plot::of(
+        Kind::Plan(data, ceiling),
+        plan::STEM,
+        plan::TITLE,
+        style::WIDE,
+    );
     draw_all(&[plot], cancel)
 }
 

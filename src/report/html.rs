@@ -413,7 +413,11 @@ pub fn plan(data: &PlanData, paths: &[String], drawn: &[Drawn]) -> Result<String
                 minimised: minimised.show(s.minimised),
                 cells: paths
                     .iter()
-                    .map(|p| s.result.as_ref().map_or("-".to_string(), |r| interval(r, p)))
+                    .map(|p| {
+                        s.result
+                            .as_ref()
+                            .map_or("-".to_string(), |r| interval(r, p))
+                    })
                     .collect(),
                 status: if s.best {
                     "best".to_string()

@@ -111,7 +111,9 @@ impl Objective {
             return Err(format!("`{text}`: expected {SLO_EXPECTED}"));
         }
         if value.contains(['<', '>', '=']) {
-            return Err(format!("`{text}`: one comparison only; expected {SLO_EXPECTED}"));
+            return Err(format!(
+                "`{text}`: one comparison only; expected {SLO_EXPECTED}"
+            ));
         }
         let (path, limit) = Self::read(metric, value).map_err(|e| format!("`{text}`: {e}"))?;
         if !limit.is_finite() {
@@ -246,7 +248,10 @@ fn read_number(path: &str, value: &str) -> Result<f64, String> {
     if let Ok(x) = value.parse::<f64>() {
         return Ok(x);
     }
-    if let Some(p) = value.strip_suffix('%').and_then(|p| p.trim().parse::<f64>().ok()) {
+    if let Some(p) = value
+        .strip_suffix('%')
+        .and_then(|p| p.trim().parse::<f64>().ok())
+    {
         return Ok(p / 100.0);
     }
     if value.ends_with("/s") || value.ends_with("/m") || value.ends_with("/h") {
@@ -483,10 +488,11 @@ impl Plan {
             let s = &self.setups[i];
             let key = (s.minimised(&self.minimise), s.cores, s.replicas);
             match groups.last_mut() {
-                Some(g) if {
-                    let t = &self.setups[g[0]];
-                    (t.minimised(&self.minimise), t.cores, t.replicas) == key
-                } =>
+                Some(g)
+                    if {
+                        let t = &self.setups[g[0]];
+                        (t.minimised(&self.minimise), t.cores, t.replicas) == key
+                    } =>
                 {
                     g.push(i);
                 }
@@ -551,9 +557,11 @@ impl Plan {
             return;
         }
         let result = ScenarioResult::from_flat(&setup.runs);
-        let judgements: Vec<Judgement> =
-            self.objectives.iter().map(|o| o.judge(&result)).collect();
-        let stopped = result.truncated.first().map(|t| t.reason.name().to_string());
+        let judgements: Vec<Judgement> = self.objectives.iter().map(|o| o.judge(&result)).collect();
+        let stopped = result
+            .truncated
+            .first()
+            .map(|t| t.reason.name().to_string());
         setup.status = if let Some(reason) = stopped {
             Some(Status::Stopped(reason))
         } else if let Some(k) = judgements
@@ -807,7 +815,10 @@ mod tests {
     #[test]
     fn objectives_read_latencies_shares_and_paths() {
         let o = Objective::parse("p99<200ms").unwrap();
-        assert_eq!((o.path.as_str(), o.op, o.limit), ("latency_ms.p99", Op::Below, 200.0));
+        assert_eq!(
+            (o.path.as_str(), o.op, o.limit),
+            ("latency_ms.p99", Op::Below, 200.0)
+        );
         let o = Objective::parse("p999 <= 1.5s").unwrap();
         assert_eq!((o.op, o.limit), (Op::AtMost, 1500.0));
         let o = Objective::parse("availability>=99.9%").unwrap();
@@ -850,7 +861,10 @@ mod tests {
         let why = ruled_out(&load(text), &slo("p99<460ms")).unwrap();
         assert!(why.contains("ln(100) × 100.0 ms = 460.5 ms"), "{why}");
         let why = ruled_out(&load(text), &slo("p99<2s")).unwrap();
-        assert!(why.starts_with("unstable") && why.contains("2 cores"), "{why}");
+        assert!(
+            why.starts_with("unstable") && why.contains("2 cores"),
+            "{why}"
+        );
         // Deterministic work: the p99 is at least the work itself.
         let fixed = text.replace("work: 100ms", "work: 100ms, service: deterministic");
         let fixed = fixed.replace("cores: 2", "cores: 8");

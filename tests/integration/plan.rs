@@ -72,14 +72,23 @@ fn plan_finds_the_cheapest_cores_that_meet_p99_as_theory_says() {
         .unwrap();
     // Every cheaper setup is unstable, or clearly above the limit.
     for &c in order.iter().take_while(|&&c| c != expected) {
-        assert!(theory_p99_ms(c).is_none_or(|p| p > limit_ms * 1.2), "c = {c}");
+        assert!(
+            theory_p99_ms(c).is_none_or(|p| p > limit_ms * 1.2),
+            "c = {c}"
+        );
     }
-    assert_eq!(expected, 6, "the brief's case: λ = 50/s, S = 0.1 s gives c = 6");
+    assert_eq!(
+        expected, 6,
+        "the brief's case: λ = 50/s, S = 0.1 s gives c = 6"
+    );
 
     let json = plan("p99<=1s");
     assert_eq!(json["feasible"], true, "{json:#}");
     let best = &json["best"];
-    assert_eq!(at(best, "parameters")["components.web.cores"], Value::from(expected));
+    assert_eq!(
+        at(best, "parameters")["components.web.cores"],
+        Value::from(expected)
+    );
     assert_eq!(number(best, "cost_per_hour"), price(expected, 1.0));
     // The simulated p99 agrees with theory: its 95% interval, widened to
     // 99.9% (the level of the validation suite), holds the exact value.
@@ -97,7 +106,10 @@ fn plan_finds_the_cheapest_cores_that_meet_p99_as_theory_says() {
     // The next cheaper setup fails for the reason theory gives: 5 cores
     // carry a load of 5 busy cores.
     let next = &json["next_cheaper"];
-    assert_eq!(at(next, "parameters")["components.web.cores"], Value::from(5));
+    assert_eq!(
+        at(next, "parameters")["components.web.cores"],
+        Value::from(5)
+    );
     assert!(
         next["reason"].as_str().unwrap().contains("unstable"),
         "{next:#}"
@@ -155,7 +167,14 @@ fn plan_refuses_bad_objectives_with_status_2() {
         assert!(stderr.contains("--slo"), "{slo}: {stderr}");
     }
     let assert = scalesim()
-        .args(["plan", &file, "--vary", "components.web.cores=6", "--slo", "p99<1s"])
+        .args([
+            "plan",
+            &file,
+            "--vary",
+            "components.web.cores=6",
+            "--slo",
+            "p99<1s",
+        ])
         .args(["--replications", "1", "--out"])
         .arg(dir.path().join("out"))
         .assert()
@@ -170,7 +189,14 @@ fn plan_prints_the_winner_binding_objective_and_next_cheaper() {
     let file = mmc_file(&dir);
     let assert = scalesim()
         .args(["plan", &file, "--vary", "components.web.cores=5:8:1"])
-        .args(["--slo", "p99<=1s", "--slo", "availability>=99%", "--minimize", "cost"])
+        .args([
+            "--slo",
+            "p99<=1s",
+            "--slo",
+            "availability>=99%",
+            "--minimize",
+            "cost",
+        ])
         .args(["--set", "duration=100s", "--out"])
         .arg(dir.path().join("out"))
         .assert()

@@ -56,7 +56,11 @@ pub fn draw<DB: DrawingBackend>(
     let legend = vec![
         Entry::new("meets every objective", style::colour(0), Mark::Swatch),
         Entry::new("hollow: misses one", style::colour(1), Mark::Ring),
-        Entry::new(format!("limit: {}", metric.show(limit)), style::INK, Mark::Line),
+        Entry::new(
+            format!("limit: {}", metric.show(limit)),
+            style::INK,
+            Mark::Line,
+        ),
         Entry::new("frontier", style::GREY, Mark::Dashed),
     ];
     let area = style::frame(root, STEM, TITLE, &legend)?;
@@ -65,7 +69,12 @@ pub fn draw<DB: DrawingBackend>(
     let mut ys: Vec<f64> = points.iter().map(|p| p.1).collect();
     ys.push(limit);
     for s in &data.setups {
-        if let Some(ci) = s.result.as_ref().and_then(|r| r.figure(path)).and_then(|f| f.ci) {
+        if let Some(ci) = s
+            .result
+            .as_ref()
+            .and_then(|r| r.figure(path))
+            .and_then(|f| f.ci)
+        {
             ys.extend([ci.low(), ci.high()]);
         }
     }
