@@ -212,14 +212,19 @@ pub fn verdict(plan: &Plan) -> Vec<String> {
             worst_end(&plan.objectives[k], result)
         ));
     }
+    let (next, alone) = if plan.minimise == COST {
+        ("next cheaper", "it is the cheapest setup of the grid")
+    } else {
+        ("next lower", "no setup with a lower figure was considered")
+    };
     match plan.next_cheaper() {
         Some(i) => lines.push(format!(
-            "next cheaper: {} at {}: {}",
+            "{next}: {} at {}: {}",
             plan.name(i),
             minimised.show(plan.setups[i].minimised(&plan.minimise)),
             plan.reason(i)
         )),
-        None => lines.push("it is the cheapest setup of the grid".to_string()),
+        None => lines.push(alone.to_string()),
     }
     lines
 }

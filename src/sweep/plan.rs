@@ -413,22 +413,28 @@ impl Plan {
             best: None,
         };
         plan.order = (0..plan.setups.len()).collect();
-        // A stable sort keeps the grid order among setups alike in price and size.
-        let setups = &plan.setups;
-        let minimise = &plan.minimise;
-        plan.order.sort_by(|&a, &b| {
-            let (a, b) = (&setups[a], &setups[b]);
-            a.minimised(minimise)
-                .total_cmp(&b.minimised(minimise))
-                .then(a.cores.cmp(&b.cores))
-                .then(a.replicas.cmp(&b.replicas))
-        });
+        plan.sort();
         for setup in &mut plan.setups {
             if let Some(why) = ruled_out(&setup.scenario, &plan.objectives) {
                 setup.status = Some(Status::RuledOut(why));
             }
         }
         plan
+    }
+
+    /// Orders the setups by their minimised figure (as written before they
+    /// run, measured after; unknown ones last), then by size; a stable sort
+    /// keeps the grid order among setups alike.
+    fn sort(&mut self) {
+        let setups = &self.setups;
+        let minimise = &self.minimise;
+        self.order.sort_by(|&a, &b| {
+            let (a, b) = (&setups[a], &setups[b]);
+            a.minimised(minimise)
+                .total_cmp(&b.minimised(minimise))
+                .then(a.cores.cmp(&b.cores))
+                .then(a.replicas.cmp(&b.replicas))
+        });
     }
 
     /// Returns true when the search can stop at the cheapest feasible group:
@@ -476,6 +482,8 @@ impl Plan {
                 break;
             }
         }
+        // Measured figures order the setups that ran for the report.
+        self.sort();
         self.best = self.pick();
         Ok(())
     }

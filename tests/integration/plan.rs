@@ -208,3 +208,21 @@ fn plan_prints_the_winner_binding_objective_and_next_cheaper() {
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
     assert!(html.contains("<h2>Plan</h2>"));
 }
+
+#[test]
+fn plan_is_identical_on_one_or_two_threads() {
+    let dir = TempDir::new().unwrap();
+    let file = mmc_file(&dir);
+    let results = |jobs: &str| {
+        let out = dir.path().join(format!("out-{jobs}"));
+        scalesim()
+            .args(["plan", &file, "--vary", "components.web.cores=5:8:1"])
+            .args(["--slo", "p99<=650ms", "--set", "duration=60s", "--quiet"])
+            .args(["--jobs", jobs, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        std::fs::read(out.join("results.json")).unwrap()
+    };
+    assert_eq!(results("1"), results("2"));
+}
