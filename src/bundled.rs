@@ -50,6 +50,9 @@ pub const BUNDLED: &[(&str, &str)] = &[
     bundle!("sessions-store-replicated"),
     bundle!("retry-storm"),
     bundle!("retry-backoff"),
+    bundle!("checkout-sync"),
+    bundle!("checkout-queue"),
+    bundle!("queue-worker-crash"),
 ];
 
 /// Returns the text of the bundled scenario `name` (with or without `.yaml`).

@@ -4,6 +4,7 @@
 
 mod aggregate;
 pub mod ci;
+mod gauge;
 pub mod measure;
 mod presence;
 mod recorder;
@@ -17,6 +18,7 @@ pub use aggregate::{
     paired_difference, paired_differences, Figure, FigureIndex, FlatFigure, FlatRun,
     ScenarioResult, REPORT_LEVEL,
 };
+pub use gauge::{Gauge, GaugeId, GaugeSeries};
 pub use measure::{Better, Measure, Reading, Unit};
 pub use presence::{LittleTerms, Presence};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};

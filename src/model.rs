@@ -217,7 +217,9 @@ pub enum Msg {
     },
     /// An order from the failure schedule.
     Control(Order),
-    /// A load report: requests in service or waiting at one replica.
+    /// A load report: requests in service or waiting at one replica. A
+    /// worker sends one to the queue it consumes as a *pull* (a core of
+    /// `replica` is free), with `load` holding the replica's incarnation.
     Load {
         /// The reporting component.
         from: ComponentId,

@@ -25,6 +25,65 @@ pub fn mmc_wait(c: u32, lambda: f64, mu: f64) -> f64 {
     erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda)
 }
 
+/// Probability that the response time (wait plus service) of a stable FIFO
+/// M/M/c queue exceeds `t` (same unit as 1 / `mu`): the wait is 0 with
+/// probability 1 - C and exponential of rate theta = c mu - lambda otherwise
+/// (C from Erlang C), and the service is exponential of rate mu.
+pub fn mmc_response_tail(c: u32, lambda: f64, mu: f64, t: f64) -> f64 {
+    let wait = erlang_c(c, lambda / mu);
+    let theta = f64::from(c) * mu - lambda;
+    let tail_of_sum = if (theta - mu).abs() < 1e-12 * mu {
+        // The sum of two exponentials of one rate is an Erlang-2.
+        (1.0 + mu * t) * (-mu * t).exp()
+    } else {
+        (theta * (-mu * t).exp() - mu * (-theta * t).exp()) / (theta - mu)
+    };
+    (1.0 - wait) * (-mu * t).exp() + wait * tail_of_sum
+}
+
+/// The `q` quantile of the response time of a stable FIFO M/M/c queue (same
+/// unit as 1 / `mu`), by bisection on [`mmc_response_tail`].
+pub fn mmc_response_quantile(c: u32, lambda: f64, mu: f64, q: f64) -> f64 {
+    let target = 1.0 - q;
+    let mut high = 1.0 / mu;
+    while mmc_response_tail(c, lambda, mu, high) > target && high < 1e12 {
+        high *= 2.0;
+    }
+    let mut low = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if mmc_response_tail(c, lambda, mu, mid) > target {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    0.5 * (low + high)
+}
+
+/// The mean number of deliveries of a message whose every delivery fails
+/// with probability `p`, given up after `max` deliveries: (1 - p^max) / (1 - p).
+pub fn deliveries_per_message(p: f64, max: u32) -> f64 {
+    if p >= 1.0 {
+        return f64::from(max);
+    }
+    (1.0 - p.powi(max as i32)) / (1.0 - p)
+}
+
+/// The mean number of extra runs (duplicates) of a job of exponential work
+/// of mean `s` behind a visibility timeout `v`, with idle workers and no
+/// limit on deliveries: delivery k + 1 happens at time k v when the k
+/// earlier runs, started at 0, v, ..., (k - 1) v, are all still going, which
+/// has probability exp(-(v / s) k (k + 1) / 2); every run ends, so each
+/// redelivery is one duplicate. Its first term, exp(-v / s), is the
+/// probability that the job runs at least twice.
+pub fn duplicates_per_job(v: f64, s: f64) -> f64 {
+    (1..=1000)
+        .map(|k| (-(v / s) * f64::from(k * (k + 1)) / 2.0).exp())
+        .take_while(|term| *term > 0.0)
+        .sum()
+}
+
 /// Stationary distribution of the number in an M/M/c/K system (K = total capacity).
 pub fn mmck_distribution(c: u32, k: u32, lambda: f64, mu: f64) -> Vec<f64> {
     let mut p = vec![1.0];
@@ -354,6 +413,21 @@ pub fn predict(scenario: &Scenario) -> Option<Prediction> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mm10_at_load_8_gives_the_textbook_figures() {
+        // lambda 8/s, 1 s of work, 10 servers: P(wait) 0.4092, p99 4.946 s.
+        assert!((erlang_c(10, 8.0) - 0.4092).abs() < 1e-4);
+        let p99 = mmc_response_quantile(10, 8.0, 1.0, 0.99);
+        assert!((p99 - 4.946).abs() < 1e-3, "{p99}");
+        // The tail at 0 is 1; the median of one server's response is ln 2 / (mu - lambda).
+        assert!((mmc_response_tail(10, 8.0, 1.0, 0.0) - 1.0).abs() < 1e-12);
+        let median = mmc_response_quantile(1, 0.5, 1.0, 0.5);
+        assert!((median - 2f64.ln() / 0.5).abs() < 1e-9, "{median}");
+        assert!((deliveries_per_message(0.5, 3) - 1.75).abs() < 1e-12);
+        let d = duplicates_per_job(2.0, 1.0);
+        assert!((d - ((-2f64).exp() + (-6f64).exp() + (-12f64).exp())).abs() < 1e-6);
+    }
 
     #[test]
     fn formulas_match_published_values() {

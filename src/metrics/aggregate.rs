@@ -197,7 +197,8 @@ impl ScenarioResult {
             }
             index
         });
-        let at = |f: &Figure| path.split('.').eq(f.path.iter().map(String::as_str));
+        // A kind's key may hold a dot itself (`job_latency_ms.p99`).
+        let at = |f: &Figure| path.split('.').eq(f.path.iter().flat_map(|p| p.split('.')));
         match index.get(path).and_then(|&i| self.figures.get(i)) {
             Some(f) if at(f) => Some(f),
             // The figures changed since the index was built: look them over.

@@ -2,6 +2,7 @@
 
 use hdrhistogram::Histogram;
 
+use super::gauge::{Gauge, GaugeId};
 use super::measure::Reading;
 use super::series::{Marker, SeriesRecorder};
 use super::slo::{Slo, SloRecorder};
@@ -97,6 +98,9 @@ pub struct Recorder {
     slo: SloRecorder,
     /// Logins and lost sessions, over the servers that keep sessions.
     sessions: SessionCounts,
+    /// Messages of counted requests that queues gave up on (`None`: the run
+    /// has no queue, and its errors no such line).
+    dead_lettered: Option<u64>,
 }
 
 /// Most markers kept for a time series.
@@ -154,7 +158,20 @@ impl Recorder {
             failures: [0; Cause::ALL.len()],
             slo: SloRecorder::new(slo, window),
             sessions: SessionCounts::default(),
+            dead_lettered: None,
         }
+    }
+
+    /// Makes the run's errors count the dead-lettered messages
+    /// (`errors.dead_lettered`): a queue asks when the run starts.
+    pub fn count_dead_letters(&mut self) {
+        self.dead_lettered.get_or_insert(0);
+    }
+
+    /// Notes a message of a counted request that a queue gave up on after
+    /// its last delivery: the request was answered, its job never done.
+    pub fn dead_lettered(&mut self) {
+        *self.dead_lettered.get_or_insert(0) += 1;
     }
 
     /// Adds a moment to mark on the time series (at most [`MAX_MARKERS`], so
@@ -167,6 +184,20 @@ impl Recorder {
             at_s: at.as_secs_f64(),
             label: label.into(),
         });
+    }
+
+    /// Returns the handle of `component`'s gauge `gauge` in the time series,
+    /// starting it at value 0 from time 0 the first time it is asked for
+    /// (a part asks when the run starts, and keeps the handle).
+    pub fn gauge(&mut self, component: &str, gauge: &'static Gauge) -> GaugeId {
+        self.series.gauge(component, gauge)
+    }
+
+    /// Sets the gauge `id` to `value` from `now` on (its time-weighted mean
+    /// per window goes into the time series).
+    #[inline]
+    pub fn set_gauge(&mut self, id: GaugeId, now: SimTime, value: f64) {
+        self.series.set_gauge(id, now, value);
     }
 
     /// Ends the measured window at `at` when a run stops early, so that rates
@@ -269,6 +300,9 @@ impl Recorder {
         ];
         for cause in Cause::ALL {
             errors.push((cause.name(), self.failures[cause as usize]));
+        }
+        if let Some(n) = self.dead_lettered {
+            errors.push(("dead_lettered", n));
         }
         errors
     }

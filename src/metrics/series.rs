@@ -6,11 +6,15 @@
 
 use serde::Serialize;
 
+use super::gauge::{Gauge, GaugeId, GaugeSeries, GaugeTrack};
 use super::window_clock::WindowClock;
 use crate::engine::SimTime;
 
 /// Upper bound on the number of windows of a run.
 pub const MAX_WINDOWS: u64 = 2000;
+/// Windows kept while the run goes on: the run may outlast its planned
+/// duration (the drain), and the windows past it are dropped at the end.
+const KEPT_WINDOWS: u64 = MAX_WINDOWS + MAX_WINDOWS / 2;
 /// Number of histogram buckets (eight per doubling): from 1 us up to about 3 days.
 const BUCKETS: usize = 304;
 
@@ -29,6 +33,8 @@ pub struct SeriesRecorder {
     width: SimTime,
     clock: WindowClock,
     windows: Vec<WindowCounts>,
+    /// The gauges of the components, in the order they were asked for.
+    gauges: Vec<GaugeTrack>,
 }
 
 /// One window of a time series (rates per second, latency in milliseconds).
@@ -64,6 +70,9 @@ pub struct TimeSeries {
     pub points: Vec<SeriesPoint>,
     /// Moments to mark.
     pub markers: Vec<Marker>,
+    /// The components' gauges (queue backlog, replicas...), each with one
+    /// value per point.
+    pub gauges: Vec<GaugeSeries>,
 }
 
 impl SeriesRecorder {
@@ -77,6 +86,34 @@ impl SeriesRecorder {
             width: SimTime(width),
             clock: WindowClock::new(SimTime::ZERO, SimTime(width)),
             windows: Vec::new(),
+            gauges: Vec::new(),
+        }
+    }
+
+    /// Returns the handle of `component`'s gauge `gauge`, starting it (at
+    /// value 0 from time 0) the first time it is asked for.
+    pub fn gauge(&mut self, component: &str, gauge: &'static Gauge) -> GaugeId {
+        let found = self
+            .gauges
+            .iter()
+            .position(|t| t.component == component && t.gauge.key == gauge.key);
+        let index = found.unwrap_or_else(|| {
+            self.gauges.push(GaugeTrack::new(
+                component.to_string(),
+                gauge,
+                self.width,
+                KEPT_WINDOWS as usize,
+            ));
+            self.gauges.len() - 1
+        });
+        GaugeId(index as u32)
+    }
+
+    /// Sets the gauge `id` to `value` from `now` on.
+    #[inline]
+    pub fn set_gauge(&mut self, id: GaugeId, now: SimTime, value: f64) {
+        if let Some(track) = self.gauges.get_mut(id.0 as usize) {
+            track.set(now, value);
         }
     }
 
@@ -84,7 +121,7 @@ impl SeriesRecorder {
     #[inline]
     fn window(&mut self, t: SimTime) -> Option<&mut WindowCounts> {
         let index = self.clock.number(t)?;
-        if index >= MAX_WINDOWS + MAX_WINDOWS / 2 {
+        if index >= KEPT_WINDOWS {
             return None;
         }
         let index = index as usize;
@@ -138,7 +175,7 @@ impl SeriesRecorder {
     }
 
     /// Returns the series up to `end` (windows past it are dropped).
-    pub fn finish(&self, end: SimTime, markers: Vec<Marker>) -> TimeSeries {
+    pub fn finish(&mut self, end: SimTime, markers: Vec<Marker>) -> TimeSeries {
         let width_s = self.width.as_secs_f64();
         let count = (end.0.div_ceil(self.width.0) as usize).min(self.windows.len());
         let points = self.windows[..count]
@@ -152,10 +189,22 @@ impl SeriesRecorder {
                 p99_ms: percentile(&w.latency, 0.99),
             })
             .collect();
+        let gauges = self
+            .gauges
+            .iter_mut()
+            .map(|track| {
+                let mut series = track.finish(end);
+                // One value per point: the points stop at the last window
+                // that saw a request.
+                series.values.resize(count, 0.0);
+                series
+            })
+            .collect();
         TimeSeries {
             window_s: width_s,
             points,
             markers,
+            gauges,
         }
     }
 }
@@ -231,8 +280,45 @@ impl TimeSeries {
             window_s: first.window_s,
             points,
             markers: first.markers.clone(),
+            gauges: mean_gauges(series, len),
         }
     }
+}
+
+/// Returns the pointwise mean of each gauge of the first series over the
+/// series that have it (the same component and key), cut to `len` points.
+fn mean_gauges(series: &[&TimeSeries], len: usize) -> Vec<GaugeSeries> {
+    let Some(first) = series.first() else {
+        return Vec::new();
+    };
+    first
+        .gauges
+        .iter()
+        .map(|g| {
+            let same: Vec<&GaugeSeries> = series
+                .iter()
+                .filter_map(|s| {
+                    s.gauges
+                        .iter()
+                        .find(|o| o.component == g.component && o.key == g.key)
+                })
+                .collect();
+            let n = same.len() as f64;
+            let len = same
+                .iter()
+                .map(|o| o.values.len())
+                .min()
+                .unwrap_or(0)
+                .min(len);
+            let values = (0..len)
+                .map(|i| same.iter().map(|o| o.values[i]).sum::<f64>() / n)
+                .collect();
+            GaugeSeries {
+                values,
+                ..g.clone()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -267,6 +353,26 @@ mod tests {
                 "{ns}: {upper}"
             );
         }
+    }
+
+    const BACKLOG: Gauge = Gauge::new("backlog", "backlog", "messages");
+
+    #[test]
+    fn gauges_come_out_one_value_per_point_and_average_over_runs() {
+        let run = |level: f64| {
+            let mut s = SeriesRecorder::new(SimTime::from_secs_f64(2.0));
+            let id = s.gauge("orders", &BACKLOG);
+            assert_eq!(s.gauge("orders", &BACKLOG), id, "asked twice, kept once");
+            s.offered(SimTime::from_secs_f64(1.5));
+            s.set_gauge(id, SimTime::from_secs_f64(0.5), level);
+            s.finish(SimTime::from_secs_f64(2.0), Vec::new())
+        };
+        let (a, b) = (run(2.0), run(4.0));
+        assert_eq!(a.gauges.len(), 1);
+        assert_eq!(a.gauges[0].values, vec![1.0, 2.0]);
+        let mean = TimeSeries::mean(&[&a, &b]);
+        assert_eq!(mean.gauges[0].values, vec![1.5, 3.0]);
+        assert_eq!(mean.gauges[0].component, "orders");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::traffic::RequestType;
 use super::world::{Ctx, World};
 use crate::engine::{stream_rng, Component, ComponentId, SimRng};
 use crate::keys::KeySpace;
-use crate::metrics::{Measure, Window};
+use crate::metrics::{Gauge, Measure, Window};
 use crate::model::{addressed, Action, Msg, Order};
 use crate::spec::{join_key, no_such_component, Issue};
 
@@ -31,6 +31,12 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
     /// What it measures beyond the figures of every component (utilisation,
     /// mean queue, completed, rejected), in report order.
     const MEASURES: &'static [&'static Measure];
+    /// The gauges its part puts into the time series (a queue's backlog, the
+    /// replicas of a group): stepwise values, kept as their time-weighted
+    /// mean per window. The part asks the recorder for a handle to each when
+    /// the run starts (`recorder.gauge(name, &GAUGE)`) and sets it whenever
+    /// the value changes (`recorder.set_gauge(id, now, value)`).
+    const GAUGES: &'static [&'static Gauge] = &[];
     /// The part that simulates it.
     type Part: Part + 'static;
 
@@ -63,6 +69,16 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// Returns the queue it consumes (its index), if it is a worker of one.
+    fn consumes(&self) -> Option<usize> {
+        None
+    }
+
+    /// Returns true if it is a message queue, which workers may consume.
+    fn is_queue(&self) -> bool {
+        false
+    }
+
     /// Returns true if its machines can crash (a `crash:`, `random:` or
     /// `power_loss:` failure reaches its part's [`Part::crash`]); a kind that
     /// says so implements `crash` and `recover`.
@@ -93,6 +109,8 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn name(&self) -> &'static str;
     /// Returns [`Kind::MEASURES`].
     fn measures(&self) -> &'static [&'static Measure];
+    /// Returns [`Kind::GAUGES`].
+    fn gauges(&self) -> &'static [&'static Gauge];
     /// Returns [`Kind::replicas`].
     fn replicas(&self) -> u32;
     /// Returns [`Kind::price_per_hour`].
@@ -103,6 +121,10 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn uses_user_ids(&self) -> bool;
     /// Returns [`Kind::sessions`].
     fn sessions(&self) -> Option<SessionFacts>;
+    /// Returns [`Kind::consumes`].
+    fn consumes(&self) -> Option<usize>;
+    /// Returns [`Kind::is_queue`].
+    fn is_queue(&self) -> bool;
     /// Returns [`Kind::crashes`].
     fn crashes(&self) -> bool;
     /// Returns [`Kind::slows_down`].
@@ -120,6 +142,9 @@ impl<K: Kind> DynKind for K {
     fn measures(&self) -> &'static [&'static Measure] {
         K::MEASURES
     }
+    fn gauges(&self) -> &'static [&'static Gauge] {
+        K::GAUGES
+    }
     fn replicas(&self) -> u32 {
         Kind::replicas(self)
     }
@@ -134,6 +159,12 @@ impl<K: Kind> DynKind for K {
     }
     fn sessions(&self) -> Option<SessionFacts> {
         Kind::sessions(self)
+    }
+    fn consumes(&self) -> Option<usize> {
+        Kind::consumes(self)
+    }
+    fn is_queue(&self) -> bool {
+        Kind::is_queue(self)
     }
     fn crashes(&self) -> bool {
         Kind::crashes(self)

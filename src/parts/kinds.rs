@@ -21,7 +21,7 @@ use super::topology::{SessionFacts, Topology};
 use super::traffic::Client;
 use super::world::{Ctx, World};
 use crate::engine::{Component, SimTime};
-use crate::metrics::{measure, Measure};
+use crate::metrics::{measure, Gauge, Measure};
 use crate::model::{Msg, Order};
 use crate::spec::lenient::EMPTY_FIELD;
 use crate::spec::{join_key, parse as parse_value, Duration, Issue};
@@ -107,6 +107,16 @@ macro_rules! kinds {
             $(
                 if kind == <$module::Spec as Kind>::NAME {
                     return Some(<$module::Spec as Kind>::MEASURES);
+                }
+            )*
+            None
+        }
+
+        /// Returns the gauges the built-in kind called `kind` puts into the time series.
+        pub fn builtin_gauges(kind: &str) -> Option<&'static [&'static Gauge]> {
+            $(
+                if kind == <$module::Spec as Kind>::NAME {
+                    return Some(<$module::Spec as Kind>::GAUGES);
                 }
             )*
             None
@@ -211,6 +221,7 @@ kinds! {
     Database => database,
     Proxy => proxy,
     Dns => dns,
+    Queue => queue,
 }
 
 impl ComponentSpec {
@@ -238,6 +249,16 @@ impl ComponentSpec {
     /// Returns what the others may know of the sessions it keeps, if any.
     pub fn sessions(&self) -> Option<SessionFacts> {
         self.facts().sessions()
+    }
+
+    /// Returns the queue the component consumes, if it is a worker of one.
+    pub fn consumes(&self) -> Option<usize> {
+        self.facts().consumes()
+    }
+
+    /// Returns true if the component is a message queue.
+    pub fn is_queue(&self) -> bool {
+        self.facts().is_queue()
     }
 
     /// Returns true if the component's machines can crash.
@@ -286,6 +307,10 @@ pub fn declaration(path: &[String]) -> Option<&'static Measure> {
             .copied()
             .find(|m| m.key == key)
             .or_else(|| builtin_measure(key)),
+        // A kind's family of keys (`job_latency_ms.p99`), split at its dot.
+        [head, _, rest @ ..] if head == "components" && rest.len() > 1 => {
+            builtin_measure(&rest.join("."))
+        }
         _ => measure::core(&path.join(".")),
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod axes;
 pub mod cost_vs_p99;
+pub mod gauges;
 pub mod latency_cdf;
 pub mod latency_percentiles;
 pub mod plan;
@@ -38,6 +39,8 @@ enum Kind<'a> {
     ThroughputAvailability(&'a Comparison),
     /// Load, throughput, latency and errors over the run.
     TimeSeries(&'a Comparison),
+    /// The components' gauges over the run.
+    Gauges(&'a Comparison),
     /// Price against tail latency.
     CostVsP99(&'a Comparison),
     /// Utilisation per component.
@@ -79,6 +82,7 @@ impl<'a> Plot<'a> {
             Kind::LatencyCdf(data) => latency_cdf::draw(root, data),
             Kind::ThroughputAvailability(data) => throughput_availability::draw(root, data),
             Kind::TimeSeries(data) => time_series::draw(root, data),
+            Kind::Gauges(data) => gauges::draw(root, data),
             Kind::CostVsP99(data) => cost_vs_p99::draw(root, data),
             Kind::Utilization(data) => utilization::draw(root, data),
             Kind::Sweep(data, metric) => sweep::draw(root, data, metric),
@@ -209,6 +213,15 @@ pub fn comparison_plots(data: &Comparison) -> Vec<Plot<'_>> {
             time_series::SIZE,
         ));
     }
+    let gauge_keys = gauges::keys(data).len();
+    if gauge_keys > 0 {
+        plots.push(Plot::of(
+            Kind::Gauges(data),
+            gauges::STEM,
+            gauges::TITLE,
+            gauges::size(gauge_keys),
+        ));
+    }
     if results
         .iter()
         .any(|r| r.value("cost_per_hour").is_finite() && r.value("latency_ms.p99") > 0.0)
@@ -287,7 +300,7 @@ mod tests {
     #[test]
     fn every_chart_of_the_samples_is_drawn_in_both_formats() {
         let drawn = comparison(&sample::comparison(), None).unwrap();
-        assert_eq!(drawn.len(), 6);
+        assert_eq!(drawn.len(), 7);
         let mut files = Files::new();
         for chart in sweep(&sample::sweep(), None).unwrap() {
             chart.add_to(&mut files);
@@ -328,6 +341,7 @@ mod tests {
                 "latency_percentiles",
                 "latency_cdf",
                 "time_series",
+                "gauges",
                 "cost_vs_p99",
                 "utilization",
                 "sweep_latency_ms_p99",

@@ -69,31 +69,57 @@ fn cell(r: &ScenarioResult, column: &str) -> String {
     }
 }
 
-/// Renders the time series of every scenario as CSV.
+/// Renders the time series of every scenario as CSV: one row per window,
+/// and a column `COMPONENT.GAUGE` for each gauge some scenario keeps (empty
+/// for the scenarios that do not keep it).
 pub fn time_series(results: &[ScenarioResult]) -> Result<Vec<u8>> {
+    let mut gauges: Vec<(String, &str)> = Vec::new();
+    for g in results.iter().flat_map(|r| &r.series.gauges) {
+        if !gauges.iter().any(|(c, k)| *c == g.component && *k == g.key) {
+            gauges.push((g.component.clone(), g.key));
+        }
+    }
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record([
-            "scenario",
-            "start_s",
-            "offered_rps",
-            "throughput_rps",
-            "errors_rps",
-            "p99_ms",
-        ])
-        .map_err(csv_error)?;
+    let mut header: Vec<String> = [
+        "scenario",
+        "start_s",
+        "offered_rps",
+        "throughput_rps",
+        "errors_rps",
+        "p99_ms",
+    ]
+    .iter()
+    .map(|h| h.to_string())
+    .collect();
+    header.extend(gauges.iter().map(|(c, k)| format!("{c}.{k}")));
+    writer.write_record(&header).map_err(csv_error)?;
     for r in results {
-        for p in &r.series.points {
-            writer
-                .write_record([
-                    r.scenario.clone(),
-                    format!("{}", p.start_s),
-                    format!("{}", p.offered_rps),
-                    format!("{}", p.throughput_rps),
-                    format!("{}", p.errors_rps),
-                    format!("{}", p.p99_ms),
-                ])
-                .map_err(csv_error)?;
+        // Each gauge column's values in this scenario, if it keeps that gauge.
+        let columns: Vec<Option<&[f64]>> = gauges
+            .iter()
+            .map(|(c, k)| {
+                r.series
+                    .gauges
+                    .iter()
+                    .find(|g| g.component == *c && g.key == *k)
+                    .map(|g| g.values.as_slice())
+            })
+            .collect();
+        for (i, p) in r.series.points.iter().enumerate() {
+            let mut row = vec![
+                r.scenario.clone(),
+                format!("{}", p.start_s),
+                format!("{}", p.offered_rps),
+                format!("{}", p.throughput_rps),
+                format!("{}", p.errors_rps),
+                format!("{}", p.p99_ms),
+            ];
+            row.extend(columns.iter().map(|values| {
+                values
+                    .and_then(|v| v.get(i))
+                    .map_or_else(String::new, |v| format!("{v}"))
+            }));
+            writer.write_record(&row).map_err(csv_error)?;
         }
     }
     writer

@@ -108,8 +108,8 @@ impl Metric {
         let parts: Vec<&str> = path.split('.').collect();
         let name = match parts.as_slice() {
             _ if measure.label.is_empty() => path.to_string(),
-            ["components", component, key] => {
-                format!("{component} {}", measure.label_for(key))
+            ["components", component, rest @ ..] if !rest.is_empty() => {
+                format!("{component} {}", measure.label_for(&rest.join(".")))
             }
             ["errors", cause] => format!("{} ({})", measure.label, cause.replace('_', " ")),
             _ => measure.label.to_string(),

@@ -720,6 +720,10 @@ fn caption(stem: &str) -> String {
             "Window by window over the run, one line per scenario; dashed lines mark events \
              such as the end of the warm-up, a change of rate or a failure."
         }
+        "gauges" => {
+            "Values that components keep over the run, such as a queue's backlog: each \
+             window shows the value's mean over that window, one line per component."
+        }
         "cost_vs_p99" => {
             "Price per hour against p99 latency. The dashed frontier links the scenarios \
              that no other beats on both; the rest cost more for a worse tail."
@@ -835,7 +839,7 @@ mod tests {
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert_eq!(
             html.matches("<svg").count(),
-            6,
+            7,
             "one inline chart per figure"
         );
         assert!(!html.contains("http://") && !html.contains("https://"));

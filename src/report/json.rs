@@ -19,11 +19,36 @@ pub fn scenario_value(result: &ScenarioResult) -> Value {
     for figure in &result.figures {
         insert(&mut root, figure);
     }
+    if !result.series.gauges.is_empty() {
+        root.insert("gauges".into(), gauges(result));
+    }
     if let Some(first) = result.truncated.first() {
         root.insert(
             "truncated".into(),
             truncation(first, result.truncated.len()),
         );
+    }
+    Value::Object(root)
+}
+
+/// Returns the `gauges` object: for each component that keeps gauges, each
+/// gauge's unit and its time-weighted mean per window of the time series
+/// (windows of `window_s` seconds from the start of the run).
+fn gauges(result: &ScenarioResult) -> Value {
+    let mut root = Map::new();
+    root.insert("window_s".into(), number(result.series.window_s, false));
+    for g in &result.series.gauges {
+        let entry = root
+            .entry(g.component.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(component) = entry else {
+            continue;
+        };
+        let mut gauge = Map::new();
+        gauge.insert("unit".into(), Value::from(g.unit));
+        let values = g.values.iter().map(|&v| number(v, false)).collect();
+        gauge.insert("values".into(), Value::Array(values));
+        component.insert(g.key.into(), Value::Object(gauge));
     }
     Value::Object(root)
 }
@@ -95,7 +120,15 @@ fn differences_value(d: &Differences) -> Value {
 }
 
 fn insert(root: &mut Map<String, Value>, figure: &Figure) {
-    let Some((name, parents)) = figure.path.split_last() else {
+    // A kind's figure may be a family of keys (`job_latency_ms.p99`): nested
+    // like the run's own (`latency_ms.p99`).
+    let path: Vec<String> = figure
+        .path
+        .iter()
+        .flat_map(|p| p.split('.'))
+        .map(str::to_string)
+        .collect();
+    let Some((name, parents)) = path.split_last() else {
         return;
     };
     let mut node = root;

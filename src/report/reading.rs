@@ -113,8 +113,9 @@ fn lesson_sentences(results: &[ScenarioResult], focus: &[String]) -> Vec<String>
 /// Returns how a lesson figure opens a sentence: `Lost writes (db)`.
 fn title(lesson: &Lesson) -> String {
     match lesson.path.split('.').collect::<Vec<_>>().as_slice() {
-        ["components", component, key] => {
-            format!("{} ({component})", capital(&lesson.measure.label_for(key)))
+        ["components", component, rest @ ..] if !rest.is_empty() => {
+            let key = rest.join(".");
+            format!("{} ({component})", capital(&lesson.measure.label_for(&key)))
         }
         _ => capital(lesson.measure.label),
     }

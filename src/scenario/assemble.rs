@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::raw::{RawLink, RawNetwork, RawSlo};
 use super::topology::{
-    check_callees, check_cycles, check_geography, check_hosts, check_links, check_origins,
-    check_region_latencies, check_regions,
+    check_callees, check_consumers, check_cycles, check_geography, check_hosts, check_links,
+    check_origins, check_region_latencies, check_regions,
 };
 use super::{lesson, Network, Scenario};
 use crate::engine::SimTime;
@@ -135,6 +135,7 @@ pub fn assemble(
     check_links(&components, &topology, issues);
     check_hosts(&components, issues);
     check_callees(&components, entry, issues);
+    check_consumers(&components, entry, issues);
     check_cycles(&components, issues);
     Some(Scenario {
         name: name?,

@@ -156,7 +156,8 @@ fn check_figure(
 ) -> Result<(), String> {
     let parts: Vec<String> = path.split('.').map(str::to_string).collect();
     match parts.as_slice() {
-        [head, name, key] if head == "components" => {
+        [head, name, rest @ ..] if head == "components" && !rest.is_empty() => {
+            let key = &rest.join(".");
             let Some(c) = topology.index(name) else {
                 return Err(format!("no component is called `{name}`"));
             };

@@ -202,6 +202,65 @@ pub fn check_callees(components: &[ComponentDecl], entry: Option<usize>, issues:
     }
 }
 
+/// Checks the workers of queues: `consumes` names a queue; a worker has no
+/// other traffic (it is not the entry and nobody sends it requests); every
+/// queue has a worker.
+pub fn check_consumers(
+    components: &[ComponentDecl],
+    entry: Option<usize>,
+    issues: &mut Vec<Issue>,
+) {
+    for (i, c) in components.iter().enumerate() {
+        let Some(q) = c.spec.consumes() else { continue };
+        let path = join_key(&join_key("components", &c.name), "consumes");
+        if let Some(queue) = components.get(q).filter(|q| !q.spec.is_queue()) {
+            issues.push(Issue::new(
+                &path,
+                format!(
+                    "`{}` is a {}, not a queue: `consumes` names a component of `kind: queue`",
+                    queue.name,
+                    queue.spec.kind()
+                ),
+            ));
+        }
+        if entry == Some(i) {
+            issues.push(Issue::new(
+                &path,
+                format!(
+                    "`{}` takes its jobs from a queue, so it cannot be the `entry`: a worker \
+                     has no other traffic",
+                    c.name
+                ),
+            ));
+        }
+        for caller in components
+            .iter()
+            .filter(|o| o.spec.downstream().contains(&i))
+        {
+            issues.push(Issue::new(
+                &path,
+                format!(
+                    "`{}` sends requests to `{}`, which takes its jobs from a queue: a worker \
+                     has no other traffic (publish to the queue instead)",
+                    caller.name, c.name
+                ),
+            ));
+        }
+    }
+    for (i, q) in components.iter().enumerate() {
+        if q.spec.is_queue() && !components.iter().any(|c| c.spec.consumes() == Some(i)) {
+            issues.push(Issue::new(
+                join_key("components", &q.name),
+                format!(
+                    "nobody consumes queue `{}`: add `consumes: {}` to a server, whose cores \
+                     then take its jobs",
+                    q.name, q.name
+                ),
+            ));
+        }
+    }
+}
+
 /// Reads `regions: {eu: [zone-a, zone-b]}`: every zone named must hold a
 /// component, and belong to one region only.
 pub fn check_regions(

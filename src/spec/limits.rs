@@ -47,6 +47,13 @@ pub const MAX_SLO_WINDOWS: u64 = 1_000_000;
 /// far beyond any single entry point, and still coarse next to the 1 ns clock.
 pub const MAX_RATE: f64 = 1e7;
 
+/// Most messages one queue may hold (`capacity`): each stored message is
+/// work in flight, counted against `--max-in-flight` too.
+pub const MAX_QUEUE_CAPACITY: u64 = 10_000_000;
+
+/// Most deliveries of one message before it is dead-lettered (`max_deliveries`).
+pub const MAX_DELIVERIES: u32 = 1000;
+
 /// Largest burst of a proxy's rate limit, in tokens: a bucket is one
 /// floating-point number, exact far beyond it, and a burst this large is no
 /// limit at all.

@@ -52,6 +52,20 @@ fn the_number_of_threads_does_not_change_the_bytes() {
 }
 
 #[test]
+fn a_queue_and_its_backlog_gauge_do_not_depend_on_the_threads() {
+    let file = "scenarios/checkout-queue.yaml";
+    let one = run(file, &["--replications", "4", "--jobs", "1"]);
+    let two = run(file, &["--replications", "4", "--jobs", "2"]);
+    assert!(one.file == two.file, "--jobs 1 and --jobs 2 differ");
+    let results: Value = serde_json::from_slice(&one.file).unwrap();
+    let backlog = &results[0]["gauges"]["orders"]["backlog"]["values"];
+    assert!(
+        backlog.as_array().is_some_and(|v| !v.is_empty()),
+        "the backlog gauge is in results.json: {backlog}"
+    );
+}
+
+#[test]
 fn several_scenarios_keep_their_order_and_bytes_across_threads() {
     let files = bundled_files();
     let mut args: Vec<&str> = files.iter().map(String::as_str).collect();

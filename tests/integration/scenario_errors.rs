@@ -338,6 +338,48 @@ const CASES: &[Case] = &[
         expected: "`strategy: weighted` needs `weights`",
     },
     Case {
+        file: "queue_consumes_not_a_queue.yaml",
+        lines: &[13],
+        path: "components.worker.consumes",
+        expected: "`web` is a server, not a queue",
+    },
+    Case {
+        file: "queue_nobody_consumes.yaml",
+        lines: &[12],
+        path: "components.orders",
+        expected: "nobody consumes queue `orders`",
+    },
+    Case {
+        file: "queue_capacity_zero.yaml",
+        lines: &[14],
+        path: "components.orders.capacity",
+        expected: "expected a positive number of messages, found 0",
+    },
+    Case {
+        file: "queue_capacity_over_limit.yaml",
+        lines: &[14],
+        path: "components.orders.capacity",
+        expected: "(at most 10000000)",
+    },
+    Case {
+        file: "queue_unknown_delivery.yaml",
+        lines: &[14],
+        path: "components.orders.delivery",
+        expected: "expected `at_least_once` or `at_most_once`",
+    },
+    Case {
+        file: "queue_unknown_field.yaml",
+        lines: &[14],
+        path: "components.orders.visibility",
+        expected: "unknown field `visibility`",
+    },
+    Case {
+        file: "queue_worker_called.yaml",
+        lines: &[16],
+        path: "components.worker.consumes",
+        expected: "a worker has no other traffic",
+    },
+    Case {
         file: "dns_unknown_field.yaml",
         lines: &[11],
         path: "components.dns.time_to_live",

@@ -23,5 +23,6 @@ mod loss;
 mod multi_server;
 mod networks;
 mod proxy;
+mod queue;
 mod sessions;
 mod single_server;

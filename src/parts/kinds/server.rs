@@ -10,6 +10,12 @@
 //! whose user has no session where it is served logs the user in, which
 //! costs `login_work` on top of its own work (and, with a store, a write of
 //! the new session before its calls).
+//!
+//! A server that consumes a queue (`consumes: NAME`) is a worker: it has no
+//! other traffic, and each of its free cores pulls a message from the queue
+//! (a [`Msg::Load`] carrying the replica's incarnation, described with the queue kind).
+//! A job's success is its ack; `fail:` makes a share of the jobs fail at
+//! the end of their work (an error in the job), which the queue sees as no ack.
 
 mod sessions;
 
@@ -17,7 +23,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use slab::Slab;
 
-use crate::engine::{Component, ComponentId, SimRng, SimTime};
+use rand::RngExt;
+
+use crate::engine::{request_rng, stream_seed, Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{ComponentStats, Measure};
 use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
@@ -26,12 +34,12 @@ use crate::parts::station::{
     BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, LOAD_SPREAD, SOJOURN_MS,
 };
 use crate::parts::{
-    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SessionFacts,
+    answer_probe, send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SessionFacts,
     SpecContext, Topology, World,
 };
 pub use sessions::{Keeper, SessionMiss, SessionSpec};
 use sessions::{RawSessionFields, Sessions, Verdict};
-use crate::spec::{join_index, join_key, Duration, Issue};
+use crate::spec::{join_index, join_key, Duration, Fraction, Issue};
 
 /// How a server issues its calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -62,6 +70,8 @@ struct Raw {
     session_miss: Option<SessionMiss>,
     login_work: Option<Duration>,
     session_ttl: Option<Duration>,
+    consumes: Option<String>,
+    fail: Option<Fraction>,
 }
 
 /// The validated settings of a server.
@@ -81,6 +91,10 @@ pub struct Spec {
     pub switchover: SimTime,
     /// The users' sessions, if it keeps any (`None`: stateless).
     pub sessions: Option<SessionSpec>,
+    /// The queue whose jobs it takes, if it is a worker.
+    pub consumes: Option<usize>,
+    /// The share of its jobs that fail at the end of their work (workers only).
+    pub fail: f64,
 }
 
 impl Kind for Spec {
@@ -108,6 +122,10 @@ impl Kind for Spec {
 
     fn crashes(&self) -> bool {
         true
+    }
+
+    fn consumes(&self) -> Option<usize> {
+        self.consumes
     }
 
     fn price_per_hour(&self) -> f64 {
@@ -164,6 +182,18 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         session_ttl: raw.session_ttl,
     };
     let sessions = sessions::parse(session_fields, path, cx, &mut issues);
+    let consumes = raw.consumes.as_ref().and_then(|name| {
+        cx.resolve(name, &join_key(path, "consumes"))
+            .map_err(|e| issues.push(e))
+            .ok()
+    });
+    let fail = raw.fail.map_or(0.0, |f| f.0);
+    if fail > 0.0 && raw.consumes.is_none() {
+        issues.push(Issue::new(
+            join_key(path, "fail"),
+            "`fail` applies to the jobs of a worker: add `consumes: QUEUE`, or remove `fail`",
+        ));
+    }
     if issues.is_empty() {
         Ok(Spec {
             replicas,
@@ -173,6 +203,8 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             standby: raw.standby.unwrap_or(0),
             switchover: raw.switchover.map_or(DEFAULT_SWITCHOVER, |d| d.0),
             sessions,
+            consumes,
+            fail,
         })
     } else {
         Err(issues)
@@ -303,6 +335,16 @@ pub struct Server {
     sessions: Option<Sessions>,
     /// Where they are stored, when not on the replicas.
     store: Option<Store>,
+    /// The queue it takes its jobs from, if it is a worker.
+    queue: Option<ComponentId>,
+    /// Cores per replica: the pulls a replica sends when it starts.
+    cores: u32,
+    /// Each replica's incarnation, counted up at each crash: the queue drops
+    /// the pulls of an earlier one.
+    incarnations: Vec<u32>,
+    /// The share of jobs that fail, and the salt of that draw.
+    fail: f64,
+    fail_salt: u64,
 }
 
 impl Server {
@@ -341,6 +383,27 @@ impl Server {
                 .sessions
                 .map(|s| Sessions::new(&s, spec.station.speed, bx.window)),
             store,
+            queue: spec.consumes.map(|q| bx.id(q)),
+            cores: spec.station.cores,
+            incarnations: vec![0; spec.replicas as usize],
+            fail: spec.fail,
+            fail_salt: stream_seed(0, 0, &[bx.name(), "fail"]),
+        }
+    }
+
+    /// Tells the queue, if it is a worker, that a core of replica `r` is free.
+    fn pull(&self, r: u32, ctx: &mut Ctx<'_>) {
+        let Some(queue) = self.queue else { return };
+        let incarnation = self.incarnations.get(r as usize).copied().unwrap_or(0);
+        send_load(ctx, queue, r, incarnation);
+    }
+
+    /// Pulls one message per core of replica `r` (it starts or is back).
+    fn pull_all(&self, r: u32, ctx: &mut Ctx<'_>) {
+        if self.queue.is_some() {
+            for _ in 0..self.cores {
+                self.pull(r, ctx);
+            }
         }
     }
 
@@ -513,6 +576,9 @@ impl Server {
         let job = *job;
         if let Some(next) = self.stations.done(job.replica, job.queued_at, ctx.now()) {
             self.start(next, ctx);
+        } else {
+            // A worker's core is free: it asks the queue for the next job.
+            self.pull(job.replica, ctx);
         }
         if job.login && self.store.is_some() {
             if let Some(j) = self.jobs.get_mut(token as usize) {
@@ -618,7 +684,21 @@ impl Server {
 
     fn finish(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
         let job = self.jobs.remove(token as usize);
+        let outcome = if outcome == Outcome::Ok && self.fail > 0.0 && self.job_fails(&job, ctx) {
+            // The queue only tells an ack from its absence; the cause is
+            // never reported, since no client waits for a job.
+            Outcome::Failed(Cause::Crash)
+        } else {
+            outcome
+        };
         send_reply(ctx, &job.call, outcome);
+    }
+
+    /// Draws whether a worker's job fails at its end, from the delivery's own
+    /// seed (each delivery of a message draws anew).
+    fn job_fails(&self, job: &Job, ctx: &Ctx<'_>) -> bool {
+        let seed = ctx.shared.request(job.call.req).map_or(0, |r| r.seed);
+        request_rng(seed ^ self.fail_salt).random::<f64>() < self.fail
     }
 
     /// A backup machine has taken the place of replica `r`.
@@ -626,6 +706,7 @@ impl Server {
         if let Some(switching) = self.switching.get_mut(r as usize) {
             *switching = false;
             self.lifecycle.set(r, true, ctx.now());
+            self.pull_all(r, ctx);
         }
     }
 
@@ -680,6 +761,12 @@ impl Component<Msg, World> for Server {
         }
     }
 
+    fn on_start(&mut self, ctx: &mut Ctx<'_>) {
+        for r in 0..self.stations.machines() {
+            self.pull_all(r, ctx);
+        }
+    }
+
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         // A run stopped early has its window cut at the stop.
@@ -717,6 +804,9 @@ impl Part for Server {
             return;
         }
         self.lifecycle.set(r, false, ctx.now());
+        if let Some(incarnation) = self.incarnations.get_mut(r as usize) {
+            *incarnation += 1;
+        }
         self.crash_replica(r, ctx);
         if self.standby > 0 && !self.switching[r as usize] {
             self.standby -= 1;
@@ -735,6 +825,7 @@ impl Part for Server {
             self.standby += 1;
         } else {
             self.lifecycle.set(r, true, ctx.now());
+            self.pull_all(r, ctx);
         }
     }
 

@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::metrics::ci::Interval;
-use crate::metrics::{CdfPoint, Figure, Marker, ScenarioResult, SeriesPoint, TimeSeries};
+use crate::metrics::{
+    CdfPoint, Figure, GaugeSeries, Marker, ScenarioResult, SeriesPoint, TimeSeries,
+};
 use crate::report::charts::Plot;
 use crate::report::data::{Comparison, SweepData, SweepPoint};
 
@@ -82,6 +84,25 @@ fn series(rate: f64, p99: f64, dip: f64) -> TimeSeries {
                 label: "rate 2000/s".into(),
             },
         ],
+        gauges: vec![GaugeSeries {
+            component: "orders".into(),
+            key: "backlog",
+            label: "queue backlog",
+            unit: "messages",
+            // The backlog builds up during the dip and drains after it.
+            values: (0..60)
+                .map(|i| {
+                    let t = f64::from(i);
+                    if (30.0..40.0).contains(&t) {
+                        dip * rate * (t - 29.0)
+                    } else if t >= 40.0 {
+                        (dip * rate * 11.0 - 50.0 * (t - 40.0)).max(0.0)
+                    } else {
+                        2.0 + (t * 0.9).sin()
+                    }
+                })
+                .collect(),
+        }],
     }
 }
 
