@@ -7,6 +7,7 @@ pub mod compare;
 mod explain;
 mod manual;
 mod merge;
+pub mod plan;
 pub mod run;
 mod scenarios;
 pub mod showcase;
@@ -85,6 +86,29 @@ pub enum Command {
         #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
         shard: Option<Shard>,
         /// Shared options.
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Find the cheapest setup of a grid that meets every service-level
+    /// objective, judged on 95% intervals, and chart the frontier.
+    Plan {
+        /// The scenario file, or the name of a bundled scenario.
+        file: String,
+        /// A field and its values: PATH=1,2,4,8 or PATH=start:stop:step (repeatable: a grid).
+        #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
+        vary: Vec<String>,
+        /// An objective: METRIC<VALUE, <=, > or >=, like p99<200ms or availability>=99.9% (repeatable).
+        #[arg(long = "slo", value_name = "OBJECTIVE", required = true)]
+        slo: Vec<String>,
+        /// The figure to minimise: cost (the default), p99... or a results path.
+        #[arg(
+            long = "minimise",
+            visible_alias = "minimize",
+            value_name = "FIGURE",
+            default_value = "cost"
+        )]
+        minimise: String,
+        /// Shared options (--replications: of each setup that runs; default 5).
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -438,6 +462,13 @@ pub fn run(cli: Cli) -> Result<()> {
             shard,
             common,
         }) => sweep::run(&file, &vary, &metric, shard, &common),
+        Some(Command::Plan {
+            file,
+            vary,
+            slo,
+            minimise,
+            common,
+        }) => plan::run(&file, &vary, &slo, &minimise, &common),
         Some(Command::Merge { dirs, output }) => {
             merge::run(&dirs, &CommonArgs::output_only(output))
         }
@@ -465,7 +496,8 @@ impl Command {
         match self {
             Command::Run { common, .. }
             | Command::Compare { common, .. }
-            | Command::Sweep { common, .. } => Some(&common.output.out),
+            | Command::Sweep { common, .. }
+            | Command::Plan { common, .. } => Some(&common.output.out),
             Command::Merge { output, .. } => Some(&output.out),
             Command::Validate { .. }
             | Command::Explain { .. }

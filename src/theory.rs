@@ -262,6 +262,120 @@ pub fn expected_distinct(p: &[f64], requests: f64) -> f64 {
         .sum()
 }
 
+/// Probability that the response time (wait plus service) of a stable M/M/c
+/// queue exceeds `t`: an arrival waits with the Erlang C probability, and a
+/// waiting one waits an exponential time of rate cμ − λ, so the response time
+/// is S, or S plus that wait (S exponential of rate μ).
+pub fn mmc_sojourn_tail(c: u32, lambda: f64, mu: f64, t: f64) -> f64 {
+    let waits = erlang_c(c, lambda / mu);
+    let theta = f64::from(c) * mu - lambda;
+    let service = (-mu * t).exp();
+    // The tail of S + W for two exponentials; the limit θ → μ is Erlang-2.
+    let sum = if (theta - mu).abs() < 1e-9 * mu {
+        service * (1.0 + mu * t)
+    } else {
+        (theta * service - mu * (-theta * t).exp()) / (theta - mu)
+    };
+    (1.0 - waits) * service + waits * sum
+}
+
+/// The `q`-quantile of the response time of a stable M/M/c queue (same unit
+/// as 1 / `mu`), or `None` when the queue is unstable (λ ≥ cμ).
+pub fn mmc_sojourn_quantile(c: u32, lambda: f64, mu: f64, q: f64) -> Option<f64> {
+    if lambda >= f64::from(c) * mu || !(0.0..1.0).contains(&q) {
+        return None;
+    }
+    let mut high = 1.0 / mu;
+    while mmc_sojourn_tail(c, lambda, mu, high) > 1.0 - q {
+        high *= 2.0;
+    }
+    let mut low = 0.0;
+    // The tail decreases in t: bisection to the last bit.
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if mmc_sojourn_tail(c, lambda, mu, mid) > 1.0 - q {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    Some(0.5 * (low + high))
+}
+
+/// The station every request of a scenario starts with, when it bounds the
+/// latency from below: the entry is a `server` and no request can leave it
+/// before its work is done.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EntryStation {
+    /// Time on a core per request at this speed, in seconds (work / speed).
+    pub service_s: f64,
+    /// Whether the work is exponential (otherwise deterministic).
+    pub exponential: bool,
+    /// Cores of all its replicas together.
+    pub cores: u64,
+    /// Whether its queue is unbounded.
+    pub unbounded: bool,
+    /// The arrival rate, per second, when it is constant.
+    pub rate: Option<f64>,
+}
+
+impl EntryStation {
+    /// Returns the `q`-quantile of the service time alone, in seconds: no
+    /// request is answered before its work is done, so no number of cores
+    /// brings that quantile of the latency below it.
+    pub fn service_quantile_s(&self, q: f64) -> f64 {
+        if self.exponential {
+            -(1.0 - q).ln() * self.service_s
+        } else {
+            self.service_s
+        }
+    }
+
+    /// Returns the offered load in busy cores (λ·S), when the rate is constant.
+    pub fn offered_load(&self) -> Option<f64> {
+        self.rate.map(|r| r * self.service_s)
+    }
+
+    /// Returns true when the load exceeds its cores and the queue has no
+    /// bound: the queue then grows without end and no latency settles.
+    pub fn unstable(&self) -> bool {
+        self.unbounded && self.offered_load().is_some_and(|a| a >= self.cores as f64)
+    }
+}
+
+/// Returns the entry station of `scenario` when every completed request's
+/// latency is at least its service time there and that time has a known law:
+/// the entry is a `server` without sessions, with the same exponential or
+/// deterministic work for every request type, and no timeout, retry or
+/// failure can end a request early or pick which requests complete (a timeout
+/// would drop the longest services and bias the completed ones low).
+pub fn entry_station(scenario: &Scenario) -> Option<EntryStation> {
+    let traffic = &scenario.traffic;
+    if traffic.timeout.is_some() || traffic.retry.is_some() || !scenario.failures.is_empty() {
+        return None;
+    }
+    let ComponentSpec::Server(server) = &scenario.components[scenario.entry].spec else {
+        return None;
+    };
+    let station = &server.station;
+    let work = *station.work.first()?;
+    let exponential = station.shape.is_exponential();
+    let known = exponential || matches!(station.shape, crate::dist::Shape::Deterministic);
+    if !known || server.sessions.is_some() || station.work.iter().any(|w| *w != work) {
+        return None;
+    }
+    let constant = traffic.arrivals == ArrivalLaw::Poisson
+        && traffic.schedule.len() == 1
+        && traffic.schedule[0].from == traffic.schedule[0].to;
+    Some(EntryStation {
+        service_s: work.as_secs_f64() / station.speed,
+        exponential,
+        cores: u64::from(station.cores) * u64::from(server.replicas),
+        unbounded: station.queue.is_none(),
+        rate: constant.then(|| traffic.schedule[0].from),
+    })
+}
+
 /// What theory predicts for a scenario that is exactly a queueing model.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Prediction {
@@ -556,6 +670,35 @@ mod tests {
         assert!(lru > fifo && fifo > 0.05, "lru {lru}, fifo {fifo}");
         // Two keys of probability 1/2 in 2 draws: 1.5 distinct on average.
         assert!((expected_distinct(&[0.5, 0.5], 2.0) - 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn mmc_response_time_quantiles() {
+        // M/M/1: the response time is exponential of rate μ − λ.
+        let q99 = mmc_sojourn_quantile(1, 0.5, 1.0, 0.99).unwrap();
+        assert!((q99 - 100f64.ln() / 0.5).abs() < 1e-9, "{q99}");
+        // The tail at the quantile is 1%, also where cμ − λ = μ (Erlang-2 branch).
+        let t = mmc_sojourn_quantile(6, 50.0, 10.0, 0.99).unwrap();
+        assert!((mmc_sojourn_tail(6, 50.0, 10.0, t) - 0.01).abs() < 1e-12);
+        // Many idle cores: the response time is the service time alone.
+        let idle = mmc_sojourn_quantile(50, 1.0, 10.0, 0.99).unwrap();
+        assert!((idle - 100f64.ln() / 10.0).abs() < 1e-9, "{idle}");
+        // The branch θ = μ agrees with its neighbours.
+        let near = mmc_sojourn_tail(6, 50.0 + 1e-6, 10.0, 0.3);
+        assert!((near - mmc_sojourn_tail(6, 50.0, 10.0, 0.3)).abs() < 1e-6);
+        assert!(mmc_sojourn_quantile(5, 50.0, 10.0, 0.99).is_none());
+    }
+
+    #[test]
+    fn the_entry_station_bounds_latency_from_below() {
+        let text = "name: q\nduration: 1h\ntraffic: {rate: 50/s}\nentry: web\n\
+                    components:\n  web: {kind: server, cores: 5, work: 100ms}\n";
+        let s = crate::scenario::load_text(text, "t", &[]).unwrap();
+        let e = entry_station(&s).unwrap();
+        assert!((e.service_quantile_s(0.99) - 0.1 * 100f64.ln()).abs() < 1e-12);
+        assert!(e.unstable(), "50/s of 100 ms on 5 cores is a load of 5");
+        let timed = text.replace("{rate: 50/s}", "{rate: 50/s, timeout: 1s}");
+        assert!(entry_station(&crate::scenario::load_text(&timed, "t", &[]).unwrap()).is_none());
     }
 
     #[test]

@@ -185,7 +185,7 @@ fn run_shard(plan: &Plan, shard: Shard, common: &CommonArgs) -> Result<()> {
 }
 
 /// Loads the scenario of one grid point: the file, with `--set` and then the point's values.
-fn point_scenario(
+pub(super) fn point_scenario(
     file: &str,
     base: &[Override],
     axes: &[Axis],

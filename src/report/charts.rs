@@ -9,6 +9,7 @@ pub mod cost_vs_p99;
 pub mod gauges;
 pub mod latency_cdf;
 pub mod latency_percentiles;
+pub mod plan;
 #[cfg(test)]
 pub(crate) mod sample;
 pub mod style;
@@ -23,7 +24,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use rayon::prelude::*;
 
-use super::data::{Comparison, SweepData};
+use super::data::{Comparison, PlanData, SweepData};
 use super::folder::{self, Files};
 use crate::error::Result;
 
@@ -46,6 +47,8 @@ enum Kind<'a> {
     Utilization(&'a Comparison),
     /// One metric of a sweep against its first parameter.
     Sweep(&'a SweepData, &'a str),
+    /// The frontier of a plan (true: the charted objective is a ceiling).
+    Plan(&'a PlanData, bool),
 }
 
 /// One chart to draw: its file stem, its title and its size.
@@ -83,6 +86,7 @@ impl<'a> Plot<'a> {
             Kind::CostVsP99(data) => cost_vs_p99::draw(root, data),
             Kind::Utilization(data) => utilization::draw(root, data),
             Kind::Sweep(data, metric) => sweep::draw(root, data, metric),
+            Kind::Plan(data, ceiling) => plan::draw(root, data, ceiling),
         }
     }
 
@@ -264,6 +268,21 @@ pub fn comparison(data: &Comparison, cancel: Option<&AtomicBool>) -> Result<Vec<
 /// Draws the curves of a sweep.
 pub fn sweep(data: &SweepData, cancel: Option<&AtomicBool>) -> Result<Vec<Drawn>> {
     draw_all(&sweep_plots(data), cancel)
+}
+
+/// Draws the frontier of a plan, when some setup ran (`ceiling`: the
+/// charted objective is an upper limit).
+pub fn plan(data: &PlanData, ceiling: bool, cancel: Option<&AtomicBool>) -> Result<Vec<Drawn>> {
+    if data.setups.iter().all(|s| s.result.is_none()) {
+        return Ok(Vec::new());
+    }
+    let plot = Plot::of(
+        Kind::Plan(data, ceiling),
+        plan::STEM,
+        plan::TITLE,
+        style::WIDE,
+    );
+    draw_all(&[plot], cancel)
 }
 
 /// Draws each plot as PNG and SVG, in order; stops between drawings once

@@ -85,3 +85,42 @@ pub struct SweepPoint {
     /// when the scenario at this point is a pure queueing model.
     pub theory: Vec<(String, f64)>,
 }
+
+/// What the report of a plan shows: the verdict in sentences, and every
+/// setup of the grid in the order the search considered them.
+#[derive(Clone, Debug)]
+pub struct PlanData {
+    /// The scenario's name, with what varies.
+    pub scenario: String,
+    /// The varied field paths.
+    pub parameters: Vec<String>,
+    /// The objectives, as written (`p99<200ms`).
+    pub objectives: Vec<String>,
+    /// The minimised figure's results path (`cost_per_hour`).
+    pub minimised: String,
+    /// The objective drawn against it: its results path and its limit.
+    pub charted: (String, f64),
+    /// The verdict: winner, binding objective, next cheaper setup, or diagnosis.
+    pub sentences: Vec<String>,
+    /// The setups, in search order.
+    pub setups: Vec<PlanSetup>,
+}
+
+/// One setup of a [`PlanData`].
+#[derive(Clone, Debug)]
+pub struct PlanSetup {
+    /// The value of each parameter, as written.
+    pub labels: Vec<String>,
+    /// What the plan knows of it (`feasible`, `misses`, `ruled out by theory`...).
+    pub status: String,
+    /// Why it is not the answer (empty for a feasible one).
+    pub reason: String,
+    /// True when it met every objective.
+    pub feasible: bool,
+    /// True for the winner.
+    pub best: bool,
+    /// Its minimised figure: measured when it ran, as written otherwise.
+    pub minimised: f64,
+    /// Its figures, when it ran.
+    pub result: Option<ScenarioResult>,
+}

@@ -12,7 +12,7 @@ use minijinja::{AutoEscape, Environment, Output, State, Value};
 use serde::Serialize;
 
 use super::charts::{self, style, sweep::short_names, Drawn};
-use super::data::{Comparison, SweepData, SweepPoint};
+use super::data::{Comparison, PlanData, SweepData, SweepPoint};
 use super::format::{self, Metric};
 use super::lessons::{cell as lesson_cell, lessons};
 use super::little::{self, LittleCheck};
@@ -22,12 +22,13 @@ use crate::metrics::measure::COMPONENT;
 use crate::metrics::ScenarioResult;
 
 /// The templates, embedded in the binary: (name, source).
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 6] = [
     ("page.html", include_str!("templates/page.html")),
     ("sections.html", include_str!("templates/sections.html")),
     ("tables.html", include_str!("templates/tables.html")),
     ("comparison.html", include_str!("templates/comparison.html")),
     ("sweep.html", include_str!("templates/sweep.html")),
+    ("plan.html", include_str!("templates/plan.html")),
 ];
 
 /// What the report of a comparison shows.
@@ -335,6 +336,102 @@ pub fn sweep(data: &SweepData, drawn: &[Drawn]) -> Result<String> {
     render_page("sweep.html", &page)
 }
 
+/// What the report of a plan shows.
+#[derive(Serialize)]
+struct PlanPage {
+    title: String,
+    version: &'static str,
+    /// `12 setups`.
+    setup_count: String,
+    /// The varied field paths joined by ` × `.
+    parameter_list: String,
+    /// The minimised figure with its unit.
+    minimised: String,
+    /// The objectives as written, joined.
+    objectives: String,
+    /// The objectives' figures with their units, as column heads.
+    objective_names: Vec<String>,
+    /// The verdict, one sentence an item.
+    sentences: Vec<String>,
+    parameters: Vec<ParameterView>,
+    rows: Vec<PlanRow>,
+    charts: Vec<Figure>,
+}
+
+/// One setup of a plan, as a row.
+#[derive(Serialize)]
+struct PlanRow {
+    labels: Vec<String>,
+    minimised: String,
+    /// Each objective's figure with its interval.
+    cells: Vec<String>,
+    status: String,
+    reason: String,
+}
+
+/// Returns the report of a plan, with its frontier inline (`drawn`, as
+/// [`charts::plan()`] draws it); `paths` are the objectives' figures.
+pub fn plan(data: &PlanData, paths: &[String], drawn: &[Drawn]) -> Result<String> {
+    let minimised = format::metric(&data.minimised);
+    let interval = |r: &ScenarioResult, path: &str| {
+        let metric = format::metric(path);
+        match r.figure(path) {
+            Some(f) => match f.bounds() {
+                Some((lo, hi)) => format!(
+                    "{} [{}, {}]",
+                    metric.show(f.value),
+                    metric.show(lo),
+                    metric.show(hi)
+                ),
+                None => metric.show(f.value),
+            },
+            None => "-".to_string(),
+        }
+    };
+    let page = PlanPage {
+        title: format!("Plan: {}", data.scenario),
+        version: env!("CARGO_PKG_VERSION"),
+        setup_count: plural(data.setups.len(), "setup", "setups"),
+        parameter_list: data.parameters.join(" × "),
+        minimised: minimised.axis(),
+        objectives: data.objectives.join(", "),
+        objective_names: paths.iter().map(|p| format::metric(p).axis()).collect(),
+        sentences: data.sentences.clone(),
+        parameters: short_names(&data.parameters)
+            .into_iter()
+            .zip(&data.parameters)
+            .map(|(name, path)| ParameterView {
+                name,
+                path: path.clone(),
+            })
+            .collect(),
+        rows: data
+            .setups
+            .iter()
+            .map(|s| PlanRow {
+                labels: s.labels.clone(),
+                minimised: minimised.show(s.minimised),
+                cells: paths
+                    .iter()
+                    .map(|p| {
+                        s.result
+                            .as_ref()
+                            .map_or("-".to_string(), |r| interval(r, p))
+                    })
+                    .collect(),
+                status: if s.best {
+                    "best".to_string()
+                } else {
+                    s.status.clone()
+                },
+                reason: s.reason.clone(),
+            })
+            .collect(),
+        charts: figures(drawn),
+    };
+    render_page("plan.html", &page)
+}
+
 /// Renders template `name` with `page`.
 fn render_page<T: Serialize>(name: &str, page: &T) -> Result<String> {
     render(name, page).map_err(|e| Error::Draw {
@@ -630,6 +727,12 @@ fn caption(stem: &str) -> String {
         "cost_vs_p99" => {
             "Price per hour against p99 latency. The dashed frontier links the scenarios \
              that no other beats on both; the rest cost more for a worse tail."
+        }
+        "plan_frontier" => {
+            "Each setup that ran, at its cost and its figure on the charted objective, with \
+             its 95% interval. Filled: it meets every objective; hollow: it misses one. The \
+             solid line is the limit; the dashed frontier links the setups no other beats on \
+             both; the large point is the plan's answer."
         }
         "utilization" => {
             "The share of time each component's cores were busy. A component near 100% is \

@@ -22,6 +22,7 @@ mod knobs;
 mod layers;
 mod lessons;
 mod output_folder;
+mod plan;
 mod progress;
 mod readme;
 mod robustness;
