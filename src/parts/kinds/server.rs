@@ -42,8 +42,9 @@ use crate::parts::{
     SpecContext, Topology, World,
 };
 use autoscale::{
-    AutoscaleSpec, Decision, Fleet, Phase, MISROUTED, REPLICAS, OVER_PROVISIONED, REPLICAS_MAX,
-    REPLICAS_MEAN, REPLICA_HOURS, SCALE_INS, SCALE_OUTS, UNDER_PROVISIONED,
+    AutoscaleSpec, Decision, Fleet, Phase, INSTABILITY, MISROUTED, OVER_ACCURACY,
+    OVER_PROVISIONED, REPLICAS, REPLICAS_MAX, REPLICAS_MEAN, REPLICA_HOURS, SCALE_INS, SCALE_OUTS,
+    UNDER_ACCURACY, UNDER_PROVISIONED,
 };
 pub use sessions::{Keeper, SessionMiss, SessionSpec};
 use sessions::{RawSessionFields, Sessions, Verdict};
@@ -139,6 +140,9 @@ impl Kind for Spec {
         &REPLICA_HOURS,
         &UNDER_PROVISIONED,
         &OVER_PROVISIONED,
+        &UNDER_ACCURACY,
+        &OVER_ACCURACY,
+        &INSTABILITY,
         &MISROUTED,
     ];
     const GAUGES: &'static [&'static Gauge] = &[&REPLICAS];

@@ -62,6 +62,27 @@ pub const OVER_PROVISIONED: Measure = Measure::new(
 )
 .lesson(Some(0.0));
 
+/// Missing serving replicas over the demand, time-averaged (SPEC Research
+/// Group's under-provisioning accuracy).
+pub const UNDER_ACCURACY: Measure = Measure::new(
+    "under_provisioning_accuracy",
+    "under-provisioning, of demand",
+    Unit::Share,
+    Better::Lower,
+);
+/// Extra serving replicas over the demand, time-averaged (over-provisioning
+/// accuracy).
+pub const OVER_ACCURACY: Measure = Measure::new(
+    "over_provisioning_accuracy",
+    "over-provisioning, of demand",
+    Unit::Share,
+    Better::Lower,
+);
+/// Share of the measured time in intervals where the serving replicas moved
+/// in another direction than the demand.
+pub const INSTABILITY: Measure =
+    Measure::new("instability", "instability", Unit::Share, Better::Lower);
+
 /// The replicas held (booting, serving, draining), over time.
 pub const REPLICAS: Gauge = Gauge::new("replicas", "replicas held", "replicas");
 
@@ -702,6 +723,9 @@ impl Fleet {
             Reading::of(&REPLICA_HOURS, mean * seconds / 3600.0),
             Reading::of(&UNDER_PROVISIONED, shares.under),
             Reading::of(&OVER_PROVISIONED, shares.over),
+            Reading::of(&UNDER_ACCURACY, shares.under_accuracy),
+            Reading::of(&OVER_ACCURACY, shares.over_accuracy),
+            Reading::of(&INSTABILITY, shares.instability),
             Reading::of(&MISROUTED, self.misrouted as f64),
         ];
         (readings, mean)
