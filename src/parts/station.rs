@@ -698,7 +698,7 @@ impl Stations {
             .map_or(0, Station::waiting)
     }
 
-    /// Returns the mean time a request of type `kind` holds a core [ns].
+    /// Returns the mean time a request of type `kind` holds a core, in nanoseconds.
     #[inline]
     pub fn mean_work_ns(&self, kind: u16) -> f64 {
         self.service.mean_ns(kind)
@@ -774,7 +774,7 @@ impl ServiceTime {
         SimTime::from_nanos_f64(mean * self.shape.sample(&mut rng))
     }
 
-    /// Returns the mean time a request of type `kind` holds a core [ns].
+    /// Returns the mean time a request of type `kind` holds a core, in nanoseconds.
     #[inline]
     pub fn mean_ns(&self, kind: u16) -> f64 {
         self.mean_ns.get(kind as usize).copied().unwrap_or(0.0)

@@ -188,7 +188,7 @@ impl Objective {
 
     /// Returns the slack of `result` on this objective: the distance from
     /// the worst bound of its interval to the limit, on the right side when
-    /// positive, as a share of the room the limit leaves (see [`room`]).
+    /// positive, as a share of the room the limit leaves (see `room`).
     pub fn slack(&self, result: &ScenarioResult) -> f64 {
         let Some(f) = result.figure(&self.path).filter(|f| f.value.is_finite()) else {
             return f64::NEG_INFINITY;

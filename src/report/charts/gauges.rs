@@ -35,7 +35,7 @@ struct Line<'a> {
 }
 
 /// Returns the gauge keys of the comparison, in order of first appearance,
-/// at most [`MAX_PANELS`].
+/// at most `MAX_PANELS` of them.
 pub fn keys(data: &Comparison) -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = Vec::new();
     for g in data.results.iter().flat_map(|r| &r.series.gauges) {
