@@ -418,11 +418,7 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
     core("cost_per_hour", run.cost_per_hour, false);
     core("cost_per_million", run.cost_per_million, false);
     if let Some(journeys) = &run.journeys {
-        core(
-            CRITICAL_PATH_REQUESTS.key,
-            journeys.measured as f64,
-            true,
-        );
+        core(CRITICAL_PATH_REQUESTS.key, journeys.measured as f64, true);
     }
     for f in &run.figures {
         out.push(FlatFigure {

@@ -609,7 +609,13 @@ impl Journeys {
 
     /// Writes the lines of `journey`, ended `outcome` at `now` (`None`: the
     /// run ended first), if the run's share of the file has room for them.
-    fn write(&mut self, journey: &Journey, critical: &[bool], outcome: Option<Outcome>, now: SimTime) {
+    fn write(
+        &mut self,
+        journey: &Journey,
+        critical: &[bool],
+        outcome: Option<Outcome>,
+        now: SimTime,
+    ) {
         let Some(budget) = self.sink.as_ref().map(|s| s.budget) else {
             return;
         };
@@ -858,4 +864,246 @@ struct NoticeLine<'a> {
     kind: &'static str,
     budget_bytes: u64,
     note: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::model::{Cause, SINGLE_ATTEMPT};
+
+    /// A stream that keeps what is written, for the test to read.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    const CLIENTS: u32 = 9;
+
+    fn t(ms: u64) -> SimTime {
+        SimTime::from_millis(ms)
+    }
+
+    fn request(seed: u64) -> Request {
+        Request {
+            kind: 0,
+            user: 0,
+            arrived: SimTime::ZERO,
+            wait: SimTime::ZERO,
+            counted: true,
+            seed,
+            origin: SINGLE_ATTEMPT,
+            key: 0,
+            write: false,
+        }
+    }
+
+    fn journeys(sample: f64, budget: u64) -> (Journeys, Shared) {
+        let out = Shared::default();
+        let setup = JourneySetup {
+            sample,
+            scenario: "s".into(),
+            replication: 0,
+            components: ["lb", "front", "a", "b"].map(String::from).to_vec(),
+            types: vec!["read".into()],
+            sink: Some(Sink {
+                out: Box::new(out.clone()),
+                budget,
+            }),
+            error: None,
+        };
+        (Journeys::new(setup), out)
+    }
+
+    /// A call of `caller` to `callee` sent at `send`, arriving 1 ms later,
+    /// started at `start`, answered at `end`, back 1 ms later.
+    #[allow(clippy::too_many_arguments)]
+    fn call(j: &mut Journeys, caller: u32, callee: u32, send: u64, start: u64, end: u64) {
+        j.open(0, caller, callee, 7, ANY, t(send), t(send + 1));
+        j.start(0, callee, caller, 7, 0, t(start));
+        j.close(0, callee, caller, 7, ANY, Outcome::Ok, t(end), t(1));
+    }
+
+    const ANY: u32 = u32::MAX;
+
+    /// lb (no time of its own) calls front, which waits 1 ms for a core,
+    /// works, then calls a and b one after the other; 18 ms in all.
+    fn sequential(j: &mut Journeys) {
+        j.begin(0, &request(1), 1, CLIENTS, 0, t(0), t(0));
+        j.open(0, 0, 1, 3, ANY, t(0), t(1));
+        j.start(0, 1, 0, 3, 0, t(2));
+        call(j, 1, 2, 3, 4, 6);
+        call(j, 1, 3, 8, 9, 14);
+        j.close(0, 1, 0, 3, ANY, Outcome::Ok, t(17), t(1));
+        j.close(0, 0, CLIENTS, 0, ANY, Outcome::Ok, t(18), SimTime::ZERO);
+        j.end(0, Outcome::Ok, t(18));
+    }
+
+    #[test]
+    fn sequential_calls_are_all_on_the_path_and_add_up_to_the_latency() {
+        let (mut j, out) = journeys(1.0, 1 << 20);
+        sequential(&mut j);
+        let summary = j.finish(t(20), 4);
+        assert_eq!(
+            (summary.sampled, summary.measured, summary.written),
+            (1, 1, 1)
+        );
+        let share = |name: &str| {
+            let s = summary.shares.iter().find(|s| s.component == name).unwrap();
+            [s.queueing, s.service, s.network].map(|x| (x * 18.0 * 1e6).round() / 1e6)
+        };
+        assert_eq!(share("lb"), [0.0, 0.0, 0.0]);
+        // front: 1 ms for a core, 1 + 1 + 2 ms of its own around its two
+        // calls, 2 ms of network; 0 + 9 + 4 + 7 = 18 ms.
+        assert_eq!(share("front"), [1.0, 4.0, 2.0]);
+        assert_eq!(share("a"), [0.0, 2.0, 2.0]);
+        assert_eq!(share("b"), [0.0, 5.0, 2.0]);
+        let total: f64 = summary.shares.iter().map(PathShare::share).sum();
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 5);
+        assert_eq!(lines[0]["type"], "request");
+        assert_eq!(lines[0]["latency_ms"], 18.0);
+        assert_eq!(lines[2]["component"], "front");
+        assert_eq!(lines[2]["start_ms"], 2.0);
+        assert_eq!(lines[4]["parent"], 1);
+        assert!(lines[1..].iter().all(|l| l["critical"] == true));
+    }
+
+    #[test]
+    fn of_parallel_calls_only_the_last_answer_is_on_the_path() {
+        let (mut j, _) = journeys(1.0, 1 << 20);
+        j.begin(0, &request(1), 1, CLIENTS, 1, t(0), t(0));
+        j.start(0, 1, CLIENTS, 0, 0, t(0));
+        // Sent together: a answers at 4, b at 9.
+        j.open(0, 1, 2, 0, ANY, t(1), t(2));
+        j.open(0, 1, 3, 0, ANY, t(1), t(2));
+        j.close(0, 2, 1, 0, ANY, Outcome::Ok, t(3), t(1));
+        j.close(0, 3, 1, 0, ANY, Outcome::Ok, t(8), t(1));
+        j.close(0, 1, CLIENTS, 0, ANY, Outcome::Ok, t(10), SimTime::ZERO);
+        j.end(0, Outcome::Ok, t(10));
+        let summary = j.finish(t(10), 4);
+        let a = &summary.shares[2];
+        assert_eq!(a.share(), 0.0);
+        let b = &summary.shares[3];
+        assert!((b.service - 0.6).abs() < 1e-12 && (b.network - 0.2).abs() < 1e-12);
+        assert!((summary.shares[1].service - 0.2).abs() < 1e-12);
+        let bars = &summary.slowest[0].bars;
+        assert_eq!(
+            bars.iter().map(|b| b.critical).collect::<Vec<_>>(),
+            [true, false, true]
+        );
+        assert_eq!(bars[2].depth, 1);
+    }
+
+    #[test]
+    fn failed_and_warm_up_journeys_are_written_but_not_measured() {
+        let (mut j, out) = journeys(1.0, 1 << 20);
+        let early = Request {
+            counted: false,
+            ..request(5)
+        };
+        j.begin(0, &early, 1, CLIENTS, 1, t(0), t(0));
+        j.close(0, 1, CLIENTS, 0, ANY, Outcome::Ok, t(3), SimTime::ZERO);
+        j.end(0, Outcome::Ok, t(3));
+        j.begin(1, &request(6), 2, CLIENTS, 1, t(5), t(5));
+        let crash = Outcome::Failed(Cause::Crash);
+        j.close(1, 1, CLIENTS, 1, ANY, crash, t(6), SimTime::ZERO);
+        j.end(1, crash, t(6));
+        j.begin(2, &request(7), 1, CLIENTS, 1, t(7), t(7));
+        assert_eq!(j.held(), 2);
+        let summary = j.finish(t(9), 4);
+        assert_eq!(
+            (summary.sampled, summary.measured, summary.written),
+            (3, 0, 3)
+        );
+        assert!(summary.shares.is_empty() && summary.slowest.is_empty());
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let outcomes: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("\"type\":\"request\""))
+            .map(|l| {
+                l.split("\"outcome\":\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(outcomes, ["ok", "lost_in_crash", "unfinished"]);
+        assert!(text.contains("\"attempt\":2"));
+    }
+
+    #[test]
+    fn a_run_stops_writing_at_its_share_of_the_file_and_says_so() {
+        let (mut j, out) = journeys(1.0, 2_000);
+        for i in 0..20 {
+            j.begin(i, &request(u64::from(i)), 1, CLIENTS, 1, t(0), t(0));
+            j.close(i, 1, CLIENTS, i, ANY, Outcome::Ok, t(1), SimTime::ZERO);
+            j.end(i, Outcome::Ok, t(1));
+        }
+        let summary = j.finish(t(2), 4);
+        let written = out.0.lock().unwrap().len() as u64;
+        assert!(written <= 2_000, "{written} bytes");
+        assert!(summary.written > 0 && summary.dropped > 0);
+        assert_eq!(summary.written + summary.dropped, 20);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(text.lines().last().unwrap().contains("\"type\":\"limit\""));
+        // The critical path keeps every journey, written or not.
+        assert_eq!(summary.measured, 20);
+    }
+
+    #[test]
+    fn the_sample_is_decided_by_the_seed_at_the_asked_rate() {
+        let (j, _) = journeys(0.1, 0);
+        let n = 200_000u64;
+        let kept = (0..n).filter(|&seed| j.samples(seed)).count() as f64;
+        // Binomial: 0.1 ± 5 standard deviations.
+        let sd = (n as f64 * 0.1 * 0.9).sqrt();
+        assert!((kept - 0.1 * n as f64).abs() < 5.0 * sd, "{kept}");
+        let (again, _) = journeys(0.1, 0);
+        assert!((0..1000).all(|seed| j.samples(seed) == again.samples(seed)));
+        let (all, _) = journeys(1.0, 0);
+        assert!((0..1000).all(|seed| all.samples(seed)));
+    }
+
+    #[test]
+    fn calls_after_the_answer_or_for_unsampled_requests_are_left_out() {
+        let (mut j, _) = journeys(1.0, 1 << 20);
+        // No journey for request 4: nothing happens.
+        j.open(4, 1, 2, 0, ANY, t(0), t(1));
+        sequential(&mut j);
+        // Request 0 ended: a late call of front is no hop of anything.
+        j.open(0, 1, 2, 3, ANY, t(20), t(21));
+        assert_eq!(j.held(), 0);
+    }
+
+    #[test]
+    fn an_edge_note_marks_the_next_call_to_its_callee() {
+        let (mut j, out) = journeys(1.0, 1 << 20);
+        j.begin(0, &request(1), 1, CLIENTS, 1, t(0), t(0));
+        j.note_edge(0, 2, 3, "half_open");
+        j.open(0, 1, 2, 0, ANY, t(1), t(2));
+        j.open(0, 1, 2, 0, ANY, t(1), t(2));
+        j.end(0, Outcome::Rejected, t(4));
+        j.finish(t(4), 4);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let hops: Vec<&str> = text.lines().skip(2).collect();
+        assert!(hops[0].contains("\"call_attempt\":3,\"breaker\":\"half_open\""));
+        assert!(hops[1].contains("\"call_attempt\":1,\"breaker\":null"));
+    }
 }

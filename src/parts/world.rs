@@ -224,7 +224,13 @@ impl World {
     /// before [`send_call`]; the note is consumed by that call's hop, and a
     /// later note for the same callee replaces one not yet consumed.
     #[inline]
-    pub fn note_edge(&mut self, req: u32, callee: ComponentId, attempt: u32, breaker: &'static str) {
+    pub fn note_edge(
+        &mut self,
+        req: u32,
+        callee: ComponentId,
+        attempt: u32,
+        breaker: &'static str,
+    ) {
         if let Some(journeys) = self.journeys.as_deref_mut() {
             journeys.note_edge(req, callee.0, attempt, breaker);
         }
@@ -454,7 +460,16 @@ pub fn send_reply_after(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome, delay:
     let (me, now) = (ctx.me(), ctx.now());
     if let Some(journeys) = ctx.shared.journeys.as_deref_mut() {
         let (caller, token) = (call.reply_to.0, call.token);
-        journeys.close(call.req, me.0, caller, token, call.replica, outcome, now, delay);
+        journeys.close(
+            call.req,
+            me.0,
+            caller,
+            token,
+            call.replica,
+            outcome,
+            now,
+            delay,
+        );
     }
     if delay == SimTime::ZERO && call.reply_to == ctx.shared.clients {
         let now = ctx.now();

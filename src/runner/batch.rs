@@ -181,7 +181,12 @@ fn journeys(scenario: &Scenario, task: Task, options: JourneyOptions<'_>) -> Jou
         scenario: scenario.name.clone(),
         replication: task.replication,
         components: scenario.components.iter().map(|c| c.name.clone()).collect(),
-        types: scenario.traffic.types.iter().map(|t| t.name.clone()).collect(),
+        types: scenario
+            .traffic
+            .types
+            .iter()
+            .map(|t| t.name.clone())
+            .collect(),
         sink,
         error,
     })

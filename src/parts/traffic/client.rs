@@ -288,7 +288,13 @@ impl Client {
             ..origin.first
         };
         let attempt = origin.attempts;
-        origin.current = Some(send_attempt(self.entry, SimTime::ZERO, request, attempt, ctx));
+        origin.current = Some(send_attempt(
+            self.entry,
+            SimTime::ZERO,
+            request,
+            attempt,
+            ctx,
+        ));
         if let Some(timeout) = self.timeout {
             origin.timers += 1;
             self.deadlines.push_back(Deadline {
