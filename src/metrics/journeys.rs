@@ -8,6 +8,10 @@
 //! hop. A hop is opened when its call is sent, started when a core takes it
 //! (at once for kinds without cores), and closed by its answer.
 //!
+//! The hooks are cold and never inlined: a run without a sample pays one
+//! branch per call, answer and start, and no code of this module sits in
+//! its hot loop.
+//!
 //! Memory follows what is in flight: a journey is kept from its first call to
 //! its answer, then written, walked and freed; [`Journeys::held`] counts the
 //! hops kept, so that the run's guard on what is in flight sees them.
@@ -335,6 +339,8 @@ impl Journeys {
     /// `req` by the clients (`clients`) to the entry `entry` at `send`, to
     /// arrive at `arrive`, if the request is in the sample.
     #[allow(clippy::too_many_arguments)]
+    #[cold]
+    #[inline(never)]
     pub fn begin(
         &mut self,
         req: u32,
@@ -377,7 +383,14 @@ impl Journeys {
         if self.by_req.len() <= i {
             self.by_req.resize(i + 1, NONE);
         }
-        self.by_req[i] = slot;
+        // A key is reused only once its request has ended; a journey still
+        // there was left behind by a part that ended it another way.
+        let stale = std::mem::replace(&mut self.by_req[i], slot);
+        if stale != NONE {
+            if let Some(old) = self.live.try_remove(stale as usize) {
+                self.held = self.held.saturating_sub(old.hops.len());
+            }
+        }
         self.held += 1;
         self.summary.sampled += 1;
     }
@@ -387,7 +400,8 @@ impl Journeys {
     /// A call from a component that holds no open hop of the journey (work
     /// it does after answering) is left out.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[cold]
+    #[inline(never)]
     pub fn open(
         &mut self,
         req: u32,
@@ -463,7 +477,8 @@ impl Journeys {
 
     /// Notes that a core of `replica` of `callee` took the call of `caller`
     /// (handle `token`) for request `req` at `now`.
-    #[inline]
+    #[cold]
+    #[inline(never)]
     pub fn start(
         &mut self,
         req: u32,
@@ -485,7 +500,8 @@ impl Journeys {
     /// (handle `token`): answered `outcome` at `now`, reaching the caller
     /// `back` later; `replica`, when named, is the replica that answered.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[cold]
+    #[inline(never)]
     pub fn close(
         &mut self,
         req: u32,
@@ -510,6 +526,8 @@ impl Journeys {
     /// Ends the journey of request `req`, whose answer `outcome` reached the
     /// clients at `now`: walks its critical path, keeps it if it is among
     /// the slowest, writes its lines and frees it.
+    #[cold]
+    #[inline(never)]
     pub fn end(&mut self, req: u32, outcome: Outcome, now: SimTime) {
         let Some(slot) = self.by_req.get_mut(req as usize) else {
             return;
