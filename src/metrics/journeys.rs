@@ -8,9 +8,9 @@
 //! hop. A hop is opened when its call is sent, started when a core takes it
 //! (at once for kinds without cores), and closed by its answer.
 //!
-//! The hooks are cold and never inlined: a run without a sample pays one
-//! branch per call, answer and start, and no code of this module sits in
-//! its hot loop.
+//! A run without a sample pays one branch per call, answer and start; with
+//! one, an unsampled request pays an inline look-up, and only the sampled
+//! ones reach the code of this module, which is cold and never inlined.
 //!
 //! Memory follows what is in flight: a journey is kept from its first call to
 //! its answer, then written, walked and freed; [`Journeys::held`] counts the
@@ -325,6 +325,14 @@ impl Journeys {
         self.held + self.live.len()
     }
 
+    /// Returns true if request key `req` has a live journey: the one check
+    /// every hook makes inline, so that an unsampled request costs a load
+    /// and a branch.
+    #[inline]
+    fn traces(&self, req: u32) -> bool {
+        self.by_req.get(req as usize).is_some_and(|&slot| slot != NONE)
+    }
+
     /// Returns the live journey of request key `req`, if it is sampled.
     #[inline]
     fn journey(&mut self, req: u32) -> Option<&mut Journey> {
@@ -400,9 +408,27 @@ impl Journeys {
     /// A call from a component that holds no open hop of the journey (work
     /// it does after answering) is left out.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn open(
+        &mut self,
+        req: u32,
+        caller: u32,
+        callee: u32,
+        token: u32,
+        replica: u32,
+        send: SimTime,
+        arrive: SimTime,
+    ) {
+        if self.traces(req) {
+            self.open_hop(req, caller, callee, token, replica, send, arrive);
+        }
+    }
+
+    /// Does [`Journeys::open`] for a sampled request.
+    #[allow(clippy::too_many_arguments)]
     #[cold]
     #[inline(never)]
-    pub fn open(
+    fn open_hop(
         &mut self,
         req: u32,
         caller: u32,
@@ -477,9 +503,25 @@ impl Journeys {
 
     /// Notes that a core of `replica` of `callee` took the call of `caller`
     /// (handle `token`) for request `req` at `now`.
+    #[inline]
+    pub fn start(
+        &mut self,
+        req: u32,
+        callee: u32,
+        caller: u32,
+        token: u32,
+        replica: u32,
+        now: SimTime,
+    ) {
+        if self.traces(req) {
+            self.start_hop(req, callee, caller, token, replica, now);
+        }
+    }
+
+    /// Does [`Journeys::start`] for a sampled request.
     #[cold]
     #[inline(never)]
-    pub fn start(
+    fn start_hop(
         &mut self,
         req: u32,
         callee: u32,
@@ -500,9 +542,28 @@ impl Journeys {
     /// (handle `token`): answered `outcome` at `now`, reaching the caller
     /// `back` later; `replica`, when named, is the replica that answered.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn close(
+        &mut self,
+        req: u32,
+        callee: u32,
+        caller: u32,
+        token: u32,
+        replica: u32,
+        outcome: Outcome,
+        now: SimTime,
+        back: SimTime,
+    ) {
+        if self.traces(req) {
+            self.close_hop(req, callee, caller, token, replica, outcome, now, back);
+        }
+    }
+
+    /// Does [`Journeys::close`] for a sampled request.
+    #[allow(clippy::too_many_arguments)]
     #[cold]
     #[inline(never)]
-    pub fn close(
+    fn close_hop(
         &mut self,
         req: u32,
         callee: u32,
