@@ -179,10 +179,37 @@ fn two_variants_run_side_by_side_as_scalesim_compare_runs_them() {
     // No retry, no amplification; the baseline retries into the slow-down.
     assert!(amplification(1) <= 1.0 + 1e-9, "{}", amplification(1));
     assert!(amplification(0) > amplification(1));
-    assert!(answer["command"]
-        .as_str()
-        .unwrap()
-        .starts_with("scalesim compare"));
+    // B alone on the baseline's seed gives B's figures of the comparison.
+    let alone = run_json(&[
+        "retry-storm",
+        "--set",
+        "duration=210s",
+        "--set",
+        "warmup=10s",
+        "--set",
+        "traffic.retries=0",
+        "--seed",
+        "13",
+        "--replications",
+        "2",
+    ])
+    .json;
+    for key in [
+        "requests",
+        "latency_ms",
+        "availability",
+        "retry_amplification",
+    ] {
+        assert_eq!(results[1][key], alone[0][key], "{key}");
+    }
+    assert_eq!(
+        answer["command"],
+        json!(
+            "A: scalesim run retry-storm --set 'duration=210s' --set 'warmup=10s' --seed 13 \
+               --replications 2; B: scalesim run retry-storm --set 'duration=210s' \
+               --set 'warmup=10s' --set 'traffic.retries=0' --seed 13 --replications 2"
+        )
+    );
 }
 
 #[test]

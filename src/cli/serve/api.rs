@@ -293,32 +293,39 @@ fn truncations(runs: &[Vec<RunSummary>], limits: &Limits) -> Vec<String> {
         .collect()
 }
 
-/// Returns the command line that gives the same numbers in a terminal.
+/// Returns the command lines that give the same numbers in a terminal:
+/// one `scalesim run` per variant, on the seed the page used (comparing,
+/// each variant alone on that seed gives its figures of the comparison).
 fn command(variants: &[&Variant], seed: Option<u64>, replications: Option<u64>) -> String {
-    let verb = if variants.len() > 1 { "compare" } else { "run" };
-    let mut words = vec!["scalesim".to_string(), verb.to_string()];
-    for variant in variants {
-        let edited = bundled::find(&variant.name) != Some(variant.yaml.as_str());
-        words.push(if edited {
-            file_name(&variant.name)
-        } else {
-            variant.name.clone()
-        });
+    let lines: Vec<String> = variants
+        .iter()
+        .map(|variant| {
+            let edited = bundled::find(&variant.name) != Some(variant.yaml.as_str());
+            let file = if edited {
+                file_name(&variant.name)
+            } else {
+                variant.name.clone()
+            };
+            let mut words = vec!["scalesim run".to_string(), file];
+            words.extend(variant.set.iter().map(|set| format!("--set '{set}'")));
+            if let Some(seed) = seed {
+                words.push(format!("--seed {seed}"));
+            }
+            if let Some(n) = replications.filter(|&n| n > 1) {
+                words.push(format!("--replications {n}"));
+            }
+            words.join(" ")
+        })
+        .collect();
+    match lines.as_slice() {
+        [one] => one.clone(),
+        _ => lines
+            .iter()
+            .zip(["A", "B"])
+            .map(|(line, label)| format!("{label}: {line}"))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
-    // `compare` applies its overrides to every file; with one variant they are its own.
-    if let [variant] = variants {
-        for set in &variant.set {
-            words.push(format!("--set '{set}'"));
-        }
-    }
-    if let Some(seed) = seed {
-        words.push(format!("--seed {seed}"));
-    }
-    let replications = replications.unwrap_or(1);
-    if variants.len() > 1 || replications > 1 {
-        words.push(format!("--replications {replications}"));
-    }
-    words.join(" ")
 }
 
 /// Loads a variant as `scalesim run NAME.yaml --set ...` would, refusing

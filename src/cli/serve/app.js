@@ -222,9 +222,11 @@ function showResults(answer) {
       const cell = el("td", { class: "value", "data-value": v.value === null ? "" : String(v.value) }, v.text);
       const last = i === figure.values.length - 1;
       if (last && state.previous && v.value !== null && figure.path in state.previous) {
+        // A change within rounding is no move.
         const before = state.previous[figure.path];
-        if (v.value > before) cell.classList.add("moved-up");
-        if (v.value < before) cell.classList.add("moved-down");
+        const moved = Math.abs(v.value - before) > 1e-3 * Math.max(Math.abs(v.value), Math.abs(before));
+        if (moved && v.value > before) cell.classList.add("moved-up");
+        if (moved && v.value < before) cell.classList.add("moved-down");
       }
       if (last) latest[figure.path] = v.value;
       row.append(cell);
