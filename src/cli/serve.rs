@@ -11,7 +11,8 @@
 //! of events and of wall-clock seconds (its results are then marked
 //! truncated), at most `--max-runs` runs go at once (the others are refused
 //! at once with a message that says why), request bodies are capped at
-//! [`MAX_BODY_BYTES`], and replications at [`MAX_PAGE_REPLICATIONS`].
+//! [`MAX_REQUEST_BYTES`], and replications at
+//! [`MAX_PAGE_REPLICATIONS`](crate::spec::limits::MAX_PAGE_REPLICATIONS).
 
 mod api;
 mod page;
@@ -27,13 +28,7 @@ use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::error::{Error, Result};
 use crate::runner::{Limits, DEFAULT_MAX_IN_FLIGHT};
-
-/// The most bytes a request body may hold: a scenario file or two and their
-/// overrides, far below what would strain the server.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
-
-/// The most replications a run from the page may ask for.
-pub const MAX_PAGE_REPLICATIONS: u64 = 10;
+use crate::spec::limits::MAX_REQUEST_BYTES;
 
 /// The default cap on events per run: a few seconds of simulation, enough
 /// for every bundled scenario.
@@ -277,7 +272,7 @@ fn asset(content_type: &'static str, text: &'static str) -> Reply {
     }
 }
 
-/// Reads a request's body, refusing one over [`MAX_BODY_BYTES`] (by its
+/// Reads a request's body, refusing one over [`MAX_REQUEST_BYTES`] (by its
 /// announced length before reading, and by what arrives).
 fn read_body(request: &mut Request) -> Result<Vec<u8>, api::Problem> {
     let too_large = || {
@@ -285,20 +280,20 @@ fn read_body(request: &mut Request) -> Result<Vec<u8>, api::Problem> {
             413,
             format!(
                 "the request holds more than {} KiB, the most the page sends",
-                MAX_BODY_BYTES >> 10
+                MAX_REQUEST_BYTES >> 10
             ),
         )
     };
-    if request.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
+    if request.body_length().is_some_and(|n| n > MAX_REQUEST_BYTES) {
         return Err(too_large());
     }
     let mut body = Vec::new();
     request
         .as_reader()
-        .take(MAX_BODY_BYTES as u64 + 1)
+        .take(MAX_REQUEST_BYTES as u64 + 1)
         .read_to_end(&mut body)
         .map_err(|e| api::Problem::new(400, format!("cannot read the request: {e}")))?;
-    if body.len() > MAX_BODY_BYTES {
+    if body.len() > MAX_REQUEST_BYTES {
         return Err(too_large());
     }
     Ok(body)

@@ -15,9 +15,7 @@ use crate::report::data::Comparison;
 use crate::report::{diagram, explain, format, json as results_json, lessons, reading};
 use crate::runner::{self, Limits, RunOptions};
 use crate::scenario::{self, value_at, Override, Scenario};
-use crate::spec::limits::MAX_NAME_CHARS;
-
-use super::MAX_PAGE_REPLICATIONS;
+use crate::spec::limits::{MAX_NAME_CHARS, MAX_PAGE_REPLICATIONS};
 
 /// Figures the page shows for every run, after the scenario's own lesson
 /// figures: whether the load was served, how fast, and at what price.

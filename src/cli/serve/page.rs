@@ -6,8 +6,9 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use super::api::Problem;
-use super::{Settings, MAX_PAGE_REPLICATIONS};
+use super::Settings;
 use crate::bundled;
+use crate::spec::limits::MAX_PAGE_REPLICATIONS;
 
 /// The page's template.
 const INDEX: &str = include_str!("index.html");
