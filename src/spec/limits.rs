@@ -116,6 +116,14 @@ pub const MAX_POINTS: usize = 100_000;
 /// Most runs of a sweep (points times replications).
 pub const MAX_RUNS: u64 = 10_000_000;
 
+/// Most bytes of one request to the classroom page (`scalesim serve`): a
+/// scenario file or two and their overrides.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// Most replications of one run from the classroom page: a class shares
+/// the machine, and the page is for seeing a trade-off, not for a study.
+pub const MAX_PAGE_REPLICATIONS: u64 = 10;
+
 #[cfg(test)]
 mod tests {
     /// Every limit is documented: docs/model.md names each constant of this file.
