@@ -113,7 +113,7 @@ impl Hop {
 struct EdgeNote {
     callee: u32,
     attempt: u32,
-    breaker: &'static str,
+    breaker: Option<&'static str>,
 }
 
 /// The journey of one sampled attempt, while it is in flight.
@@ -330,7 +330,9 @@ impl Journeys {
     /// and a branch.
     #[inline]
     fn traces(&self, req: u32) -> bool {
-        self.by_req.get(req as usize).is_some_and(|&slot| slot != NONE)
+        self.by_req
+            .get(req as usize)
+            .is_some_and(|&slot| slot != NONE)
     }
 
     /// Returns the live journey of request key `req`, if it is sampled.
@@ -464,7 +466,7 @@ impl Journeys {
             token,
             replica,
             attempt: note.map_or(1, |n| n.attempt),
-            breaker: note.map(|n| n.breaker),
+            breaker: note.and_then(|n| n.breaker),
             send,
             arrive,
             start: None,
@@ -476,8 +478,15 @@ impl Journeys {
     }
 
     /// Notes that the next call of request `req` to `callee` is attempt
-    /// `attempt` on its edge, sent while the edge's breaker is `breaker`.
-    pub fn note_edge(&mut self, req: u32, callee: u32, attempt: u32, breaker: &'static str) {
+    /// `attempt` on its edge, sent while the edge's breaker is `breaker`
+    /// (`None`: the edge has none).
+    pub fn note_edge(
+        &mut self,
+        req: u32,
+        callee: u32,
+        attempt: u32,
+        breaker: Option<&'static str>,
+    ) {
         let Some(journey) = self.journey(req) else {
             return;
         };
@@ -983,6 +992,8 @@ mod tests {
             origin: SINGLE_ATTEMPT,
             key: 0,
             write: false,
+            calls_out: 0,
+            ended: false,
         }
     }
 
@@ -1175,7 +1186,7 @@ mod tests {
     fn an_edge_note_marks_the_next_call_to_its_callee() {
         let (mut j, out) = journeys(1.0, 1 << 20);
         j.begin(0, &request(1), 1, CLIENTS, 1, t(0), t(0));
-        j.note_edge(0, 2, 3, "half_open");
+        j.note_edge(0, 2, 3, Some("half_open"));
         j.open(0, 1, 2, 0, ANY, t(1), t(2));
         j.open(0, 1, 2, 0, ANY, t(1), t(2));
         j.end(0, Outcome::Rejected, t(4));

@@ -189,11 +189,13 @@ impl World {
         let single = self
             .requests
             .get(req as usize)
-            .is_some_and(|r| r.origin == SINGLE_ATTEMPT);
+            .is_some_and(|r| r.origin == SINGLE_ATTEMPT && !r.ended);
         if !single {
             return false;
         }
-        let request = self.requests.remove(req as usize);
+        let Some(request) = self.take_request(req) else {
+            return false;
+        };
         self.end_journey(req, outcome, now);
         let ending = match outcome {
             Outcome::Ok => Ending::Completed {
@@ -220,7 +222,7 @@ impl World {
     /// Annotates the next call of request `req` to `callee`, if the request
     /// is sampled: it is attempt `attempt` on its edge (1 for the first try),
     /// sent while the edge's circuit breaker is `breaker` (`closed`, `open`,
-    /// `half_open`). A part with per-edge retries or breakers calls this just
+    /// `half_open`; `None` for an edge without one). A part with per-edge retries or breakers calls this just
     /// before [`send_call`]; the note is consumed by that call's hop, and a
     /// later note for the same callee replaces one not yet consumed.
     #[inline]
@@ -229,10 +231,47 @@ impl World {
         req: u32,
         callee: ComponentId,
         attempt: u32,
-        breaker: &'static str,
+        breaker: Option<&'static str>,
     ) {
         if let Some(journeys) = self.journeys.as_deref_mut() {
             journeys.note_edge(req, callee.0, attempt, breaker);
+        }
+    }
+
+    /// Takes the record of request `req`, whose answer has reached its end:
+    /// removed, or kept (and marked ended) while calls made for it are still
+    /// out. Returns `None` if it has no record or has already ended.
+    pub fn take_request(&mut self, req: u32) -> Option<Request> {
+        let request = self.requests.get_mut(req as usize)?;
+        if request.ended {
+            return None;
+        }
+        if request.calls_out > 0 {
+            request.ended = true;
+            return Some(*request);
+        }
+        Some(self.requests.remove(req as usize))
+    }
+
+    /// Notes a call made for request `req` that its caller may stop waiting
+    /// for: the record stays until [`World::release_request`].
+    #[inline]
+    pub fn hold_request(&mut self, req: u32) {
+        if let Some(request) = self.requests.get_mut(req as usize) {
+            request.calls_out += 1;
+        }
+    }
+
+    /// A call noted by [`World::hold_request`] was answered: the record of an
+    /// ended request goes with its last such call.
+    #[inline]
+    pub fn release_request(&mut self, req: u32) {
+        let Some(request) = self.requests.get_mut(req as usize) else {
+            return;
+        };
+        request.calls_out = request.calls_out.saturating_sub(1);
+        if request.calls_out == 0 && request.ended {
+            self.requests.remove(req as usize);
         }
     }
 

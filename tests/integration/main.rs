@@ -28,6 +28,7 @@ mod progress;
 mod readme;
 mod robustness;
 mod scenario_errors;
+mod serve;
 mod shard;
 mod traces;
 

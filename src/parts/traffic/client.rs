@@ -269,6 +269,8 @@ impl Client {
                 .as_ref()
                 .map_or(0, |keys| keys.draw(&mut self.key_rng)),
             write: self.writes.get(kind as usize).copied().unwrap_or(false),
+            calls_out: 0,
+            ended: false,
         };
         ctx.shared.recorder.arrival(at, counted);
         ctx.shared.open += 1;
@@ -314,7 +316,7 @@ impl Client {
         if ctx.shared.end_single_attempt(req, outcome, now) {
             return;
         }
-        let Some(request) = ctx.shared.requests.try_remove(req as usize) else {
+        let Some(request) = ctx.shared.take_request(req) else {
             return;
         };
         ctx.shared.end_journey(req, outcome, now);
@@ -534,7 +536,8 @@ impl Component<Msg, World> for Client {
             .shared
             .requests
             .iter()
-            .filter(|(_, r)| r.origin == SINGLE_ATTEMPT)
+            // An ended request kept only for its calls still out was answered.
+            .filter(|(_, r)| r.origin == SINGLE_ATTEMPT && !r.ended)
             .map(|(_, r)| (r.arrived, r.counted))
             .collect();
         let mut unfinished = Vec::new();
