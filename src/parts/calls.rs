@@ -257,6 +257,9 @@ pub struct Caller {
     rng: SimRng,
     /// A job finished during the current step: handed to the host.
     finished: Option<(JobRef, Outcome)>,
+    /// Whether the edges' figures are reported: only when the component
+    /// guards an edge or calls in parallel, where they tell something.
+    reports: bool,
 }
 
 impl Caller {
@@ -306,6 +309,7 @@ impl Caller {
             spare: Vec::new(),
             rng: bx.rng("edges"),
             finished: None,
+            reports: !spec.edges.is_empty() || spec.has_group(),
         }
     }
 
@@ -440,8 +444,12 @@ impl Caller {
         }
     }
 
-    /// Reports the figures of every edge, and time the breakers spent open.
+    /// Reports the figures of every edge, and time the breakers spent open,
+    /// if the component guards an edge or calls in parallel.
     pub fn report(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.reports {
+            return;
+        }
         let window = ctx.shared.recorder.window();
         let now = ctx.now();
         for edge in &mut self.edges {

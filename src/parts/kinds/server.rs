@@ -167,7 +167,13 @@ impl Kind for Spec {
             words.push("calls in parallel".into());
         }
         if !self.calls.edges.is_empty() {
-            words.push(format!("{} guarded edges", self.calls.edges.len()));
+            let names: Vec<&str> = self
+                .calls
+                .edges
+                .iter()
+                .map(|(callee, _)| topology.name(*callee))
+                .collect();
+            words.push(format!("edges to {} guarded", names.join(", ")));
         }
         match self.sessions.map(|s| s.keeper) {
             Some(sessions::Keeper::Local) => words.push("local sessions".into()),
