@@ -65,7 +65,7 @@ pub struct ScenarioResult {
 
 /// The position of each figure of a [`ScenarioResult`], by path.
 #[derive(Clone, Debug, Default)]
-pub struct FigureIndex(OnceLock<HashMap<String, usize>>);
+pub struct FigureIndex(OnceLock<(usize, HashMap<String, usize>)>);
 
 /// One figure of one run: its path in the results, its value, and whether it
 /// is a count (summed over replications) or a measure (averaged).
@@ -196,19 +196,22 @@ impl ScenarioResult {
 
     /// Returns the figure at `path` (like `"latency_ms.p99"` or `"components.web.utilization"`).
     pub fn figure(&self, path: &str) -> Option<&Figure> {
-        let index = self.index.0.get_or_init(|| {
+        let (indexed, index) = self.index.0.get_or_init(|| {
             let mut index = HashMap::with_capacity(self.figures.len());
             for (i, f) in self.figures.iter().enumerate() {
                 index.entry(f.path.join(".")).or_insert(i);
             }
-            index
+            (self.figures.len(), index)
         });
         // A kind's key may hold a dot itself (`job_latency_ms.p99`).
         let at = |f: &Figure| path.split('.').eq(f.path.iter().flat_map(|p| p.split('.')));
         match index.get(path).and_then(|&i| self.figures.get(i)) {
             Some(f) if at(f) => Some(f),
-            // The figures changed since the index was built: look them over.
-            _ => self.figures.iter().find(|f| at(f)),
+            // Figures added since the index was built: look them over. A
+            // path that is simply absent costs one look-up, not a scan, so
+            // that a report over thousands of components stays linear.
+            _ if *indexed != self.figures.len() => self.figures.iter().find(|f| at(f)),
+            _ => None,
         }
     }
 
