@@ -139,6 +139,7 @@ registry! {
     bundle!("autoscale-fixed-peak", Elasticity),
     bundle!("autoscale-daily", Elasticity),
     bundle!("autoscale-flapping", Elasticity),
+    bundle!("function-vs-server", Microservices),
     bundle!("dns-round-robin-long-ttl", Geography),
     bundle!("dns-round-robin-short-ttl", Geography),
     bundle!("dns-geo-two-regions", Geography),

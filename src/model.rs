@@ -104,11 +104,14 @@ pub enum Cause {
     /// The replica that served it had no session for its user, and the
     /// server fails such requests rather than log the user in again.
     SessionLost,
+    /// A function had no idle instance and already ran as many instances as
+    /// its `concurrency` allows.
+    Throttled,
 }
 
 impl Cause {
     /// Every cause, in report order.
-    pub const ALL: [Cause; 9] = [
+    pub const ALL: [Cause; 10] = [
         Cause::Crash,
         Cause::Down,
         Cause::NoTarget,
@@ -118,13 +121,15 @@ impl Cause {
         Cause::Unauthorized,
         Cause::RateLimited,
         Cause::SessionLost,
+        Cause::Throttled,
     ];
 
     /// Returns true if a client retries a request that failed this way: a
     /// failure of the system may pass, while an answer about the request
     /// itself (hostile, without credentials, without a session) would be the
-    /// same the next time. A rate limit's refusal (HTTP 429) is worth a retry
-    /// after the backoff.
+    /// same the next time. A rate limit's refusal and a function's throttling
+    /// (both HTTP 429) are worth a retry after the backoff: the capacity they
+    /// lacked may be free by then.
     pub fn worth_retrying(self) -> bool {
         !matches!(
             self,
@@ -144,6 +149,7 @@ impl Cause {
             Cause::Unauthorized => "unauthorized",
             Cause::RateLimited => "rate_limited",
             Cause::SessionLost => "session_lost",
+            Cause::Throttled => "throttled",
         }
     }
 }

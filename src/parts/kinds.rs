@@ -230,6 +230,7 @@ kinds! {
     Proxy => proxy,
     Dns => dns,
     Queue => queue,
+    Function => function,
 }
 
 impl ComponentSpec {

@@ -22,6 +22,7 @@ mod closed;
 mod cron;
 mod database;
 mod dns;
+mod function;
 mod loss;
 mod multi_server;
 mod networks;
