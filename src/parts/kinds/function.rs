@@ -152,7 +152,11 @@ impl Kind for Spec {
             .into_iter()
             .filter(|w| w.starts_with("work "))
             .collect();
-        words.push(format!("{}MB", self.memory_mb));
+        words.push(if self.memory_mb % 1024 == 0 {
+            format!("{}GB", self.memory_mb / 1024)
+        } else {
+            format!("{}MB", self.memory_mb)
+        });
         words.push(format!("cold start {}", format_duration(self.cold_start)));
         words.push(format!("keep-alive {}", format_duration(self.keep_alive)));
         words.push(format!("concurrency {}", self.concurrency));
@@ -660,9 +664,10 @@ impl Component<Msg, World> for Function {
 }
 
 impl Part for Function {
-    /// The invocations in flight and the idle warm instances.
+    /// The idle warm instances: each invocation in flight is one request's
+    /// and counts with the requests, but an idle instance outlives them.
     fn held(&self) -> usize {
-        self.invocations.len() + self.pool.idle.len()
+        self.pool.idle.len()
     }
 }
 
@@ -768,6 +773,69 @@ mod tests {
         assert_eq!(billed_ms(SimTime(1)), 1);
         assert_eq!(billed_ms(SimTime::from_millis(50)), 50);
         assert_eq!(billed_ms(SimTime::from_millis(50) + SimTime(1)), 51);
+    }
+
+    /// Runs a function called once a second (at 1 s, 2 s... 9 s) for 10 s,
+    /// with `fields`.
+    fn once_a_second(fields: &str) -> crate::metrics::RunSummary {
+        let yaml = format!(
+            "name: function test
+seed: 3
+duration: 10s
+warmup: 0s
+traffic: {{rate: 1/s, arrivals: constant}}
+entry: resize
+network: {{latency: 0ms}}
+components:
+  resize: {{kind: function, service: deterministic, memory: 1GB,
+            price: {{per_million: 1000000, per_gb_s: 1}}, {fields}}}
+"
+        );
+        let scenario = crate::scenario::load_text(&yaml, "t", &[]).unwrap();
+        crate::runner::simulate(&scenario, 0)
+    }
+
+    fn reading(run: &crate::metrics::RunSummary, key: &str) -> f64 {
+        run.components[0].reading(key).unwrap()
+    }
+
+    #[test]
+    fn a_warm_instance_serves_every_call_within_its_keep_alive() {
+        // Each call ends 300 ms after it starts and the next comes 700 ms
+        // later: with 1 s of keep-alive the first instance serves them all.
+        let run = once_a_second("work: 300ms, cold_start: 200ms, keep_alive: 1s");
+        assert_eq!(reading(&run, "invocations"), 9.0);
+        assert_eq!(reading(&run, "cold_start_ratio"), 1.0 / 9.0);
+        // One instance from 1 s to the end of the 10 s window.
+        assert!((reading(&run, "instances_mean") - 0.9).abs() < 1e-9);
+        assert_eq!(reading(&run, "instances_max"), 1.0);
+        // $1 an invocation, and $1 a GB-second over 9 × 300 ms + one cold
+        // start of 200 ms: $11.90 in 10 s.
+        let per_hour = 11.9 * 360.0;
+        assert!((reading(&run, "cost_per_hour") - per_hour).abs() < 1e-6);
+        assert!((run.cost_per_hour - per_hour).abs() < 1e-6, "{}", run.cost_per_hour);
+        assert!((run.latency_ms.mean - (8.0 * 300.0 + 500.0) / 9.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_instance_idle_longer_than_its_keep_alive_is_gone_and_calls_start_cold() {
+        // Idle 700 ms between calls, warm for 500 ms: each call starts cold,
+        // on an instance that lives 800 ms.
+        let run = once_a_second("work: 300ms, cold_start: 200ms, keep_alive: 500ms");
+        assert_eq!(reading(&run, "cold_start_ratio"), 1.0);
+        assert!((reading(&run, "instances_mean") - 0.72).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_call_that_finds_every_instance_busy_is_throttled() {
+        // 1.5 s of work, one instance: the calls at 2 s, 4 s, 6 s and 8 s
+        // find it busy.
+        let run = once_a_second("work: 1500ms, keep_alive: 1m, concurrency: 1");
+        assert_eq!(reading(&run, "invocations"), 5.0);
+        assert_eq!(reading(&run, "throttled"), 4.0);
+        let throttled = run.errors.iter().find(|(n, _)| *n == "throttled").unwrap().1;
+        assert_eq!(throttled, 4);
+        assert_eq!(run.requests.failed, 4);
     }
 
     #[test]
