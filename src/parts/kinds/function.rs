@@ -152,7 +152,7 @@ impl Kind for Spec {
             .into_iter()
             .filter(|w| w.starts_with("work "))
             .collect();
-        words.push(if self.memory_mb % 1024 == 0 {
+        words.push(if self.memory_mb.is_multiple_of(1024) {
             format!("{}GB", self.memory_mb / 1024)
         } else {
             format!("{}MB", self.memory_mb)
