@@ -592,6 +592,20 @@ impl Function {
         self.done(token, serial, ctx);
     }
 
+    /// Stops, each at its time, the idle instances whose keep-alive runs out
+    /// by `end`, when no event is left to do so.
+    fn settle(&mut self, end: SimTime, ctx: &mut Ctx<'_>) {
+        while let Some(at) = self.pool.next_expiry().filter(|&at| at <= end) {
+            self.pool.expire(at);
+            let count = self.pool.count();
+            self.instances.set(at, u64::from(count));
+            self.peak.set(at, count);
+            if let Some(id) = self.gauge {
+                ctx.shared.recorder.set_gauge(id, at, f64::from(count));
+            }
+        }
+    }
+
     /// Returns what the counted invocations cost, per hour of the window.
     fn cost_per_hour(&self) -> f64 {
         let c = self.counts;
@@ -646,8 +660,11 @@ impl Component<Msg, World> for Function {
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         // A run stopped early has its window cut at the stop.
         self.window = ctx.shared.recorder.window();
-        let now = ctx.now();
-        let readings = self.readings(now);
+        // The run ends with its last answer, which may come before the
+        // window's end: the warm instances live on until they expire.
+        let end = ctx.now().max(self.window.end);
+        self.settle(end, ctx);
+        let readings = self.readings(end);
         ctx.shared.recorder.adjust_cost(self.cost_per_hour());
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
@@ -819,11 +836,17 @@ components:
 
     #[test]
     fn an_instance_idle_longer_than_its_keep_alive_is_gone_and_calls_start_cold() {
-        // Idle 700 ms between calls, warm for 500 ms: each call starts cold,
-        // on an instance that lives 800 ms.
+        // A cold call ends 500 ms after its arrival; its instance is gone
+        // 400 ms later, before the next call: each call starts cold, on an
+        // instance that lives 900 ms, the last one past the run's last answer.
+        let run = once_a_second("work: 300ms, cold_start: 200ms, keep_alive: 400ms");
+        assert_eq!(reading(&run, "cold_start_ratio"), 1.0);
+        assert!((reading(&run, "instances_mean") - 0.81).abs() < 1e-9);
+        // Idle for exactly its keep-alive when the next call comes, an
+        // instance is gone: still every call is cold.
         let run = once_a_second("work: 300ms, cold_start: 200ms, keep_alive: 500ms");
         assert_eq!(reading(&run, "cold_start_ratio"), 1.0);
-        assert!((reading(&run, "instances_mean") - 0.72).abs() < 1e-9);
+        assert!((reading(&run, "instances_mean") - 0.9).abs() < 1e-9);
     }
 
     #[test]
