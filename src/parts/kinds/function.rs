@@ -859,6 +859,8 @@ components:
         let throttled = run.errors.iter().find(|(n, _)| *n == "throttled").unwrap().1;
         assert_eq!(throttled, 4);
         assert_eq!(run.requests.failed, 4);
+        // A 429: the capacity may be free by the retry.
+        assert!(Cause::Throttled.worth_retrying());
     }
 
     #[test]
