@@ -10,6 +10,7 @@ mod merge;
 pub mod plan;
 pub mod run;
 mod scenarios;
+pub mod serve;
 pub mod showcase;
 mod sweep;
 mod validate;
@@ -164,6 +165,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the classroom page on this machine: pick a scenario, move its
+    /// knobs, run it and watch the charts change, in a browser.
+    #[command(
+        after_help = "Guard rails: each run stops after --max-events events or --max-wall of \
+                      wall-clock time (its figures are then marked truncated), at most \
+                      --max-runs runs go at once (others are refused with a message), and a \
+                      request body holds at most 1 MiB."
+    )]
+    Serve(ServeArgs),
     /// Print a shell completion script for scalesim (source it from your shell's start-up file).
     Completions {
         /// The shell to complete in.
@@ -171,6 +181,41 @@ pub enum Command {
     },
     /// Print scalesim's manual page (roff), as `man` reads it.
     Man,
+}
+
+/// Options of `scalesim serve`.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// The port to listen on (0: any free port; the address is printed).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// The address to listen on: this machine only by default. Another
+    /// address opens the page (and its runs) to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Stop each run after N events; its figures are marked truncated.
+    #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_EVENTS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_events: u64,
+    /// Stop each run after this much wall-clock time, like 30s or 2m.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_wall)]
+    pub max_wall: Duration,
+    /// Runs that may go at once (default: one per core); more are refused.
+    #[arg(long, value_name = "N", value_parser = parse_jobs)]
+    pub max_runs: Option<usize>,
+}
+
+impl ServeArgs {
+    /// Returns the server's settings.
+    pub fn settings(&self) -> serve::Settings {
+        let mut settings = serve::Settings::new(self.host, self.port);
+        settings.limits.max_events = Some(self.max_events);
+        settings.limits.max_wall = Some(self.max_wall);
+        if let Some(n) = self.max_runs {
+            settings.max_runs = n;
+        }
+        settings
+    }
 }
 
 /// Where results go and what is printed: the options of every command that
@@ -485,6 +530,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }) => explain::run(&file, &overrides.set, json),
         Some(Command::Show { name }) => explain::show(&name),
         Some(Command::Scenarios { json }) => scenarios::run(json),
+        Some(Command::Serve(args)) => serve::run(args.settings()),
         Some(Command::Completions { shell }) => manual::completions(shell),
         Some(Command::Man) => manual::man(),
     }
@@ -503,6 +549,7 @@ impl Command {
             | Command::Explain { .. }
             | Command::Show { .. }
             | Command::Scenarios { .. }
+            | Command::Serve(_)
             | Command::Completions { .. }
             | Command::Man => None,
         }

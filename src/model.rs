@@ -104,6 +104,12 @@ pub enum Cause {
     /// The replica that served it had no session for its user, and the
     /// server fails such requests rather than log the user in again.
     SessionLost,
+    /// A circuit breaker on the way was open: the call failed at once.
+    CircuitOpen,
+    /// A bulkhead on the way was full: the call failed at once.
+    BulkheadFull,
+    /// A component stopped waiting for a call it made (the edge's timeout).
+    CallTimeout,
     /// A function had no idle instance and already ran as many instances as
     /// its `concurrency` allows.
     Throttled,
@@ -111,7 +117,7 @@ pub enum Cause {
 
 impl Cause {
     /// Every cause, in report order.
-    pub const ALL: [Cause; 10] = [
+    pub const ALL: [Cause; 13] = [
         Cause::Crash,
         Cause::Down,
         Cause::NoTarget,
@@ -121,6 +127,9 @@ impl Cause {
         Cause::Unauthorized,
         Cause::RateLimited,
         Cause::SessionLost,
+        Cause::CircuitOpen,
+        Cause::BulkheadFull,
+        Cause::CallTimeout,
         Cause::Throttled,
     ];
 
@@ -149,6 +158,9 @@ impl Cause {
             Cause::Unauthorized => "unauthorized",
             Cause::RateLimited => "rate_limited",
             Cause::SessionLost => "session_lost",
+            Cause::CircuitOpen => "circuit_open",
+            Cause::BulkheadFull => "bulkhead_full",
+            Cause::CallTimeout => "call_timed_out",
             Cause::Throttled => "throttled",
         }
     }
@@ -269,6 +281,14 @@ pub struct Request {
     pub key: u32,
     /// Whether it writes its key (its type has `op: write`).
     pub write: bool,
+    /// Calls made for it that are still out, as far as a component that may
+    /// stop waiting for its calls (a timeout, a group that answered) keeps
+    /// count: while any is out, its record stays, since the callee still
+    /// reads it (its type, its seed for the work).
+    pub calls_out: u32,
+    /// Its answer has reached its end (the clients, or the queue): the
+    /// record stays only until `calls_out` falls to zero.
+    pub ended: bool,
 }
 
 /// The `kind` of a request that is a batch job of a cron entry, not a

@@ -14,9 +14,12 @@
 //!   expires when idle).
 //! - [`topology`] and [`geography`]: the facts of the components that any
 //!   part may read, and the regions they sit in.
+//! - [`calls`]: the calls a component makes after its work: sequences and
+//!   parallel groups, and per-edge timeouts, retries, bulkheads and breakers.
 //! - [`health`]: probes that take dead machines out of rotation, shared by
 //!   balancers, proxies and DNS.
 
+pub mod calls;
 pub mod cron;
 pub mod data;
 pub mod expiring;

@@ -3,6 +3,7 @@
 pub mod charts;
 pub mod csv;
 pub mod data;
+pub mod diagram;
 pub mod explain;
 pub mod folder;
 pub mod format;

@@ -463,7 +463,7 @@ pub fn station(scenario: &Scenario) -> Option<Station> {
     let pure = server.autoscale.is_none()
         && server.station.shape.is_exponential()
         && server.station.work.iter().all(|w| w == work)
-        && server.calls.iter().all(Vec::is_empty)
+        && !server.calls.any()
         && *work > SimTime::ZERO;
     if !pure {
         return None;

@@ -125,6 +125,15 @@ fn issues(error: &ScenarioError) -> Vec<Value> {
         .collect()
 }
 
+/// Returns each issue of a file as the terminal shows it, one line each
+/// (the classroom page shows the same lines).
+pub(crate) fn issue_texts(error: &ScenarioError) -> Vec<String> {
+    issues(error)
+        .iter()
+        .filter_map(|i| i["text"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// Describes a valid scenario in a few words: its name and sizes.
 fn summary(s: &Scenario) -> String {
     format!(

@@ -381,6 +381,72 @@ pub const CRON: &[&Measure] = &[
     &Measure::new("job_wait_ms", "cron job wait", Unit::Ms, Better::Lower),
 ];
 
+/// The figures of each edge of a call graph, by their last key (the path is
+/// `edges.CALLER->CALLEE.KEY`), in report order.
+pub const EDGE: [&Measure; 11] = [
+    &Measure::new(
+        "calls",
+        "calls made on the edge",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "attempts",
+        "calls sent, retries included",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "failures",
+        "attempts answered with an error",
+        Unit::Count,
+        Better::Lower,
+    ),
+    &Measure::new("timeouts", "attempts timed out", Unit::Count, Better::Lower),
+    &Measure::new(
+        "short_circuited",
+        "calls failed by the open breaker",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "rejected_by_bulkhead",
+        "calls refused by the bulkhead",
+        Unit::Count,
+        Better::Lower,
+    ),
+    &Measure::new(
+        "retries",
+        "retries on the edge",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "failed_calls",
+        "calls failed after retries",
+        Unit::Count,
+        Better::Lower,
+    ),
+    &Measure::new(
+        "degraded",
+        "failed calls covered by the fallback",
+        Unit::Count,
+        Better::Neither,
+    ),
+    &Measure::new(
+        "wasted",
+        "answers nobody waited for",
+        Unit::Count,
+        Better::Lower,
+    ),
+    &Measure::new(
+        "open_s",
+        "time the breaker was open",
+        Unit::Seconds,
+        Better::Neither,
+    ),
+];
+
 /// The figures of every component, by their last key, in report order.
 pub const COMPONENT: &[&Measure] = &[
     &Measure::new("utilization", "utilisation", Unit::Share, Better::Neither),
@@ -399,6 +465,12 @@ pub fn core(path: &str) -> Option<&'static Measure> {
         let (name, key) = rest.split_once('.')?;
         return (!name.is_empty() && !key.contains('.'))
             .then(|| CRON.iter().copied().find(|m| m.key == key))
+            .flatten();
+    }
+    if let Some(rest) = path.strip_prefix("edges.") {
+        let (name, key) = rest.rsplit_once('.')?;
+        return (!name.is_empty())
+            .then(|| EDGE.iter().copied().find(|m| m.key == key))
             .flatten();
     }
     CORE.iter().chain(CLOSED).copied().find(|m| m.key == path)

@@ -335,6 +335,8 @@ impl Cron {
                 // The batch the job belongs to.
                 key: batch,
                 write: false,
+                calls_out: 0,
+                ended: false,
             };
             let req = ctx.shared.requests.insert(request) as u32;
             let call = Call {
@@ -351,7 +353,7 @@ impl Cron {
 
     /// A job ended, well or not.
     fn answered(&mut self, req: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        let Some(job) = ctx.shared.requests.try_remove(req as usize) else {
+        let Some(job) = ctx.shared.take_request(req) else {
             return;
         };
         let Some(batch) = self.batches.get_mut(job.key as usize) else {

@@ -184,11 +184,13 @@ impl World {
         let single = self
             .requests
             .get(req as usize)
-            .is_some_and(|r| r.origin == SINGLE_ATTEMPT);
+            .is_some_and(|r| r.origin == SINGLE_ATTEMPT && !r.ended);
         if !single {
             return false;
         }
-        let request = self.requests.remove(req as usize);
+        let Some(request) = self.take_request(req) else {
+            return false;
+        };
         let ending = match outcome {
             Outcome::Ok => Ending::Completed {
                 latency: now - request.arrived,
@@ -199,6 +201,43 @@ impl World {
         };
         self.record_end(request.counted, ending, now);
         true
+    }
+
+    /// Takes the record of request `req`, whose answer has reached its end:
+    /// removed, or kept (and marked ended) while calls made for it are still
+    /// out. Returns `None` if it has no record or has already ended.
+    pub fn take_request(&mut self, req: u32) -> Option<Request> {
+        let request = self.requests.get_mut(req as usize)?;
+        if request.ended {
+            return None;
+        }
+        if request.calls_out > 0 {
+            request.ended = true;
+            return Some(*request);
+        }
+        Some(self.requests.remove(req as usize))
+    }
+
+    /// Notes a call made for request `req` that its caller may stop waiting
+    /// for: the record stays until [`World::release_request`].
+    #[inline]
+    pub fn hold_request(&mut self, req: u32) {
+        if let Some(request) = self.requests.get_mut(req as usize) {
+            request.calls_out += 1;
+        }
+    }
+
+    /// A call noted by [`World::hold_request`] was answered: the record of an
+    /// ended request goes with its last such call.
+    #[inline]
+    pub fn release_request(&mut self, req: u32) {
+        let Some(request) = self.requests.get_mut(req as usize) else {
+            return;
+        };
+        request.calls_out = request.calls_out.saturating_sub(1);
+        if request.calls_out == 0 && request.ended {
+            self.requests.remove(req as usize);
+        }
     }
 
     /// Records how a client request ended, at `now`.

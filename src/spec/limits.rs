@@ -84,6 +84,20 @@ pub const MAX_CRON_PARALLEL: u32 = 100_000;
 /// limit at all.
 pub const MAX_BURST: u32 = 1_000_000_000;
 
+/// Most steps of calls one request type of a component makes (calls,
+/// sequences and groups): each job that calls keeps one small counter per step.
+pub const MAX_CALL_STEPS: usize = 256;
+
+/// Deepest nesting of sequences and groups in `calls:`.
+pub const MAX_CALL_DEPTH: usize = 8;
+
+/// Largest count window of a circuit breaker (`window: N` calls): it keeps
+/// one outcome per call of the window.
+pub const MAX_BREAKER_WINDOW: u32 = 100_000;
+
+/// Largest bulkhead of an edge (`bulkhead: N` calls in flight).
+pub const MAX_BULKHEAD: u32 = 10_000_000;
+
 /// Most retries of one request.
 pub const MAX_RETRIES: u32 = 100;
 
@@ -109,6 +123,14 @@ pub const MAX_POINTS: usize = 100_000;
 
 /// Most runs of a sweep (points times replications).
 pub const MAX_RUNS: u64 = 10_000_000;
+
+/// Most bytes of one request to the classroom page (`scalesim serve`): a
+/// scenario file or two and their overrides.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// Most replications of one run from the classroom page: a class shares
+/// the machine, and the page is for seeing a trade-off, not for a study.
+pub const MAX_PAGE_REPLICATIONS: u64 = 10;
 
 #[cfg(test)]
 mod tests {

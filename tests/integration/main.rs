@@ -27,6 +27,7 @@ mod progress;
 mod readme;
 mod robustness;
 mod scenario_errors;
+mod serve;
 mod shard;
 mod traces;
 

@@ -161,6 +161,30 @@ const CASES: &[Case] = &[
         expected: "no component is called `webb`",
     },
     Case {
+        file: "calls_wait_more_than_calls.yaml",
+        lines: &[11],
+        path: "components.search.calls[0].wait",
+        expected: "`wait: 5` over 3 calls",
+    },
+    Case {
+        file: "breaker_threshold_above_100.yaml",
+        lines: &[14],
+        path: "components.web.edges.cart.circuit_breaker.failure_rate",
+        expected: "a fraction between 0 and 1",
+    },
+    Case {
+        file: "bulkhead_zero.yaml",
+        lines: &[13],
+        path: "components.web.edges.cart.bulkhead",
+        expected: "expected a bulkhead from 1 to 10000000 calls in flight, found 0",
+    },
+    Case {
+        file: "edge_not_called.yaml",
+        lines: &[13],
+        path: "components.web.edges.orders",
+        expected: "`orders` is not called by this component",
+    },
+    Case {
         file: "call_cycle.yaml",
         lines: &[8],
         path: "components.a",

@@ -18,6 +18,7 @@ mod theory;
 mod autoscale;
 mod availability;
 mod cache;
+mod calls;
 mod closed;
 mod cron;
 mod database;

@@ -502,6 +502,8 @@ impl Queue {
             origin: JOB_ORIGIN,
             key: m.key,
             write: m.write,
+            calls_out: 0,
+            ended: false,
         }) as u32;
         let (id, serial) = (m.id, m.serial);
         let token = self.handed.insert(Handed { slot, id, req }) as u32;
@@ -533,7 +535,7 @@ impl Queue {
         let Some(handed) = self.handed.try_remove(token as usize) else {
             return;
         };
-        ctx.shared.requests.try_remove(handed.req as usize);
+        ctx.shared.take_request(handed.req);
         let now = ctx.now();
         let counted = self.counts_at(now);
         let message = self.message_of(&handed);

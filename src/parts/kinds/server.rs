@@ -31,6 +31,8 @@ use rand::RngExt;
 use crate::engine::{request_rng, stream_seed, Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{ComponentStats, Gauge, GaugeId, Measure};
 use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA, JOB_KIND};
+use crate::parts::calls::plan::{self, Step};
+use crate::parts::calls::{edge, Begun, Caller, CallsSpec, JobRef, CALL_TIMER, CALL_TOKEN};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     any_replica, parse_replicas, parse_with_station, work_of, work_tag, Admission, StationSpec,
@@ -48,15 +50,16 @@ use autoscale::{
 };
 pub use sessions::{Keeper, SessionMiss, SessionSpec};
 use sessions::{RawSessionFields, Sessions, Verdict};
-use crate::spec::{join_index, join_key, Duration, Fraction, Issue};
+use crate::spec::{join_key, Duration, Fraction, Issue};
 
-/// How a server issues its calls.
+/// How a server issues the calls of a list (`fanout:`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fanout {
     /// One after the other: each call starts when the previous one answered.
     Sequential,
-    /// All at once: the request goes on when the last one answered.
+    /// All at once: the request goes on when the last one answered (each
+    /// type's list is one group `{parallel: [...], wait: all}`).
     Parallel,
 }
 
@@ -85,6 +88,7 @@ struct Raw {
     replicas: Option<u32>,
     calls: Option<Value>,
     fanout: Option<Fanout>,
+    edges: Option<Value>,
     standby: Option<u32>,
     switchover: Option<Duration>,
     sessions: Option<Value>,
@@ -103,10 +107,9 @@ pub struct Spec {
     pub replicas: u32,
     /// Cores, speed, work and queue of each machine.
     pub station: StationSpec,
-    /// Components called after the local work, per request type.
-    pub calls: Vec<Vec<usize>>,
-    /// Whether the calls go one by one or all at once.
-    pub fanout: Fanout,
+    /// Components called after the local work, per request type, and the
+    /// resilience of each edge.
+    pub calls: CallsSpec,
     /// Idle backup machines that take over a failed replica's place.
     pub standby: u32,
     /// Time for a backup machine to take over.
@@ -160,8 +163,11 @@ impl Kind for Spec {
         if self.standby > 0 {
             words.push(format!("{} standby", self.standby));
         }
-        if self.calls.iter().any(|c| c.len() > 1) {
-            words.push(format!("calls {}", crate::spec::units::yaml_name(&self.fanout)));
+        if self.calls.has_group() {
+            words.push("calls in parallel".into());
+        }
+        if !self.calls.edges.is_empty() {
+            words.push(format!("{} guarded edges", self.calls.edges.len()));
         }
         match self.sessions.map(|s| s.keeper) {
             Some(sessions::Keeper::Local) => words.push("local sessions".into()),
@@ -191,7 +197,7 @@ impl Kind for Spec {
 
     fn downstream(&self) -> Vec<usize> {
         let store = self.sessions.and_then(|s| s.facts().store);
-        self.calls.iter().flatten().copied().chain(store).collect()
+        self.calls.callees().into_iter().chain(store).collect()
     }
 
     /// A server that keeps sessions knows its users.
@@ -243,10 +249,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         ));
     }
     let station = station.validate(path, cx, None, &mut issues);
-    let calls = match &raw.calls {
-        None => vec![Vec::new(); cx.types.len()],
-        Some(value) => parse_calls(value, &join_key(path, "calls"), cx, &mut issues),
-    };
+    let calls = parse_calls(&raw, path, cx, &mut issues);
     let session_fields = RawSessionFields {
         sessions: raw.sessions.as_ref(),
         session_miss: raw.session_miss,
@@ -271,7 +274,6 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             replicas,
             station,
             calls,
-            fanout: raw.fanout.unwrap_or(Fanout::Sequential),
             standby: raw.standby.unwrap_or(0),
             switchover: raw.switchover.map_or(DEFAULT_SWITCHOVER, |d| d.0),
             sessions,
@@ -284,60 +286,22 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     }
 }
 
-/// Reads `calls:` as a list of names for every type, or a mapping per type.
-fn parse_calls(
-    value: &Value,
-    path: &str,
-    cx: &SpecContext<'_>,
-    issues: &mut Vec<Issue>,
-) -> Vec<Vec<usize>> {
-    let list = |v: &Value, path: &str, issues: &mut Vec<Issue>| -> Vec<usize> {
-        let items: Vec<Value> = match v {
-            Value::Array(items) => items.clone(),
-            Value::String(_) => vec![v.clone()],
-            other => {
-                issues.push(Issue::new(
-                    path,
-                    format!("expected a list of component names, found {other}"),
-                ));
-                return Vec::new();
-            }
-        };
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| {
-                let item_path = join_index(path, i);
-                match item {
-                    Value::String(name) => cx
-                        .resolve(name, &item_path)
-                        .map_err(|e| issues.push(e))
-                        .ok(),
-                    other => {
-                        issues.push(Issue::new(
-                            item_path,
-                            format!("expected a component name, found {other}"),
-                        ));
-                        None
-                    }
-                }
-            })
-            .collect()
+/// Reads `calls:`, `fanout:` and `edges:`.
+fn parse_calls(raw: &Raw, path: &str, cx: &SpecContext<'_>, issues: &mut Vec<Issue>) -> CallsSpec {
+    let all_parallel = raw.fanout == Some(Fanout::Parallel);
+    let plans = match &raw.calls {
+        None => vec![Step::none(); cx.types.len()],
+        Some(value) => plan::parse(value, &join_key(path, "calls"), cx, all_parallel, issues),
     };
-    match value {
-        Value::Object(map) => {
-            let mut per_type = vec![Vec::new(); cx.types.len()];
-            for (kind, targets) in map {
-                let kind_path = join_key(path, kind);
-                match cx.request_type(kind, &kind_path) {
-                    Ok(t) => per_type[t] = list(targets, &kind_path, issues),
-                    Err(e) => issues.push(e),
-                }
-            }
-            per_type
-        }
-        v => vec![list(v, path, issues); cx.types.len()],
+    let mut spec = CallsSpec {
+        plans,
+        edges: Vec::new(),
+    };
+    if let Some(value) = &raw.edges {
+        let callees = spec.callees();
+        spec.edges = edge::parse(value, &join_key(path, "edges"), cx, &callees, issues);
     }
+    spec
 }
 
 /// Where a job is.
@@ -349,10 +313,10 @@ enum Stage {
     Local,
     /// Waiting for the session store to keep the session of a login.
     SessionWrite,
-    /// Waiting for the answers of its calls.
+    /// Waiting for its calls (their plan runs in the caller).
     Calling,
-    /// Lost in a crash while calling: its answer was already sent; the job stays
-    /// only until its calls answer, so their replies find it.
+    /// Lost in a crash while the session store had its call: its answer was
+    /// already sent; the job stays only until the store answers.
     Lost,
 }
 
@@ -371,12 +335,10 @@ struct Job {
     stage: Stage,
     /// Whether it logs its user in (its work includes the login).
     login: bool,
-    /// Index of the next call to issue (sequential fan-out).
-    next_call: u16,
-    /// Calls issued and not yet answered.
+    /// Calls to the session store issued and not yet answered.
     pending: u16,
-    /// The first unsuccessful answer of a downstream call, if any.
-    failure: Option<Outcome>,
+    /// The handle of its call plan while it runs (stage `Calling`).
+    plan: u32,
 }
 
 /// The session store of a server while it runs.
@@ -390,13 +352,12 @@ struct Store {
 /// A server component while it runs.
 pub struct Server {
     name: String,
-    fanout: Fanout,
     /// The cores of its machines.
     stations: Stations,
     jobs: Slab<Job>,
     next_serial: u32,
-    /// Per request type: the called components and whether each is co-located.
-    calls: Vec<Vec<(ComponentId, bool)>>,
+    /// The calls after the local work, and the edges they go through.
+    caller: Caller,
     route_rng: SimRng,
     lifecycle: Lifecycle,
     /// Backup machines ready to take over.
@@ -404,7 +365,7 @@ pub struct Server {
     switchover: SimTime,
     /// Replicas whose place a backup machine is taking over.
     switching: Vec<bool>,
-    /// Jobs lost in a crash, kept until their calls answer.
+    /// Jobs lost in a crash, kept until the session store answers.
     lost: usize,
     /// The users' sessions, if it keeps any.
     sessions: Option<Sessions>,
@@ -450,20 +411,10 @@ impl Server {
         });
         Self {
             name: bx.name().to_string(),
-            fanout: spec.fanout,
             stations: Stations::new(&spec.station, spec.replicas, bx.name(), bx.window),
             jobs: Slab::new(),
             next_serial: 0,
-            calls: spec
-                .calls
-                .iter()
-                .map(|targets| {
-                    targets
-                        .iter()
-                        .map(|&t| (bx.id(t), bx.colocated(t)))
-                        .collect()
-                })
-                .collect(),
+            caller: Caller::new(&spec.calls, bx),
             route_rng: bx.rng("route"),
             lifecycle: Lifecycle::new(spec.replicas, bx.window),
             standby: spec.standby,
@@ -796,9 +747,8 @@ impl Server {
             serial: self.next_serial,
             stage,
             login: false,
-            next_call: 0,
             pending: 0,
-            failure: None,
+            plan: 0,
         }) as u32
     }
 
@@ -914,6 +864,12 @@ impl Server {
             self.autoscale_timer(tag, ctx);
             return;
         }
+        if tag & CALL_TIMER != 0 {
+            if let Some((job, outcome)) = self.caller.timer(tag, ctx) {
+                self.calls_done(job, outcome, ctx);
+            }
+            return;
+        }
         let (token, serial) = work_of(tag);
         match self.jobs.get(token as usize) {
             Some(job) if job.stage == Stage::Local && job.serial == serial => {
@@ -947,57 +903,35 @@ impl Server {
         self.call_out(token, ctx);
     }
 
-    /// Issues the job's calls, or answers if it has none.
+    /// Starts the job's calls, or answers if it has none.
     fn call_out(&mut self, token: u32, ctx: &mut Ctx<'_>) {
         let Some(job) = self.jobs.get_mut(token as usize) else {
             return;
         };
         job.stage = Stage::Calling;
-        let targets = self.calls.get(job.kind as usize).map_or(0, Vec::len);
-        if targets == 0 {
-            self.finish(token, Outcome::Ok, ctx);
-            return;
-        }
-        match self.fanout {
-            Fanout::Sequential => self.call_next(token, ctx),
-            Fanout::Parallel => {
-                for index in 0..targets {
-                    self.call(token, index, ctx);
+        let (req, kind, replica) = (job.call.req, job.kind, job.replica);
+        let job = JobRef {
+            token,
+            serial: job.serial,
+        };
+        match self.caller.start(job, req, kind, replica, ctx) {
+            Begun::Over(outcome) => self.finish(token, outcome, ctx),
+            Begun::Running(plan) => {
+                if let Some(j) = self.jobs.get_mut(token as usize) {
+                    j.plan = plan;
                 }
             }
         }
     }
 
-    /// Sends the job's call number `index`.
-    fn call(&mut self, token: u32, index: usize, ctx: &mut Ctx<'_>) {
-        let Some(job) = self.jobs.get_mut(token as usize) else {
-            return;
-        };
-        let (target, colocated) = self.calls[job.kind as usize][index];
-        job.pending += 1;
-        let call = Call {
-            req: job.call.req,
-            reply_to: ctx.me(),
-            token,
-            // A co-located callee is the one on this machine.
-            replica: if colocated { job.replica } else { ANY_REPLICA },
-            zone: ctx.shared.zone(ctx.me(), job.replica),
-            about: About::Request,
-        };
-        send_call(ctx, target, call);
-    }
-
-    fn call_next(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(job) = self.jobs.get_mut(token as usize) else {
-            return;
-        };
-        let index = job.next_call as usize;
-        job.next_call += 1;
-        self.call(token, index, ctx);
-    }
-
-    /// A downstream call answered: the session store, or a call of `calls`.
+    /// A downstream call answered: a call of `calls`, or the session store.
     fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        if token & CALL_TOKEN != 0 {
+            if let Some((job, outcome)) = self.caller.answered(token, outcome, ctx) {
+                self.calls_done(job, outcome, ctx);
+            }
+            return;
+        }
         let Some(job) = self.jobs.get_mut(token as usize) else {
             return;
         };
@@ -1007,35 +941,23 @@ impl Server {
             // A session the store did not keep fails the request.
             Stage::SessionWrite if outcome != Outcome::Ok => self.finish(token, outcome, ctx),
             Stage::SessionWrite => self.call_out(token, ctx),
-            Stage::Local => {}
-            Stage::Lost | Stage::Calling => self.call_answered(token, outcome, ctx),
+            Stage::Local | Stage::Calling => {}
+            Stage::Lost => {
+                if job.pending == 0 {
+                    self.jobs.remove(token as usize);
+                    self.lost -= 1;
+                }
+            }
         }
     }
 
-    /// A call of `calls` answered (or any call of a job lost in a crash).
-    fn call_answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        let Some(job) = self.jobs.get_mut(token as usize) else {
-            return;
-        };
-        if outcome != Outcome::Ok && job.failure.is_none() {
-            job.failure = Some(outcome);
-        }
-        let job = *job;
-        if job.pending > 0 {
-            return;
-        }
-        if job.stage == Stage::Lost {
-            self.jobs.remove(token as usize);
-            self.lost -= 1;
-            return;
-        }
-        let targets = self.calls[job.kind as usize].len();
-        match job.failure {
-            Some(failure) => self.finish(token, failure, ctx),
-            None if self.fanout == Fanout::Sequential && (job.next_call as usize) < targets => {
-                self.call_next(token, ctx)
+    /// The calls of `job` are over: it answers with their outcome.
+    fn calls_done(&mut self, job: JobRef, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        match self.jobs.get(job.token as usize) {
+            Some(j) if j.serial == job.serial && j.stage == Stage::Calling => {
+                self.finish(job.token, outcome, ctx)
             }
-            None => self.finish(token, Outcome::Ok, ctx),
+            _ => {}
         }
     }
 
@@ -1095,8 +1017,17 @@ impl Server {
             if job.stage == Stage::Local {
                 self.stations.abandon(job.queued_at, ctx.now());
             }
-            if job.pending > 0 {
-                // Waiting for its calls or the store: kept until they answer.
+            if job.stage == Stage::Calling {
+                // Its calls go on without it; their answers are thrown away.
+                let job_plan = job.plan;
+                let job = JobRef {
+                    token,
+                    serial: job.serial,
+                };
+                self.caller.abandon(job_plan, job);
+                self.jobs.remove(token as usize);
+            } else if job.pending > 0 {
+                // Waiting for the store: kept until it answers.
                 job.stage = Stage::Lost;
                 self.lost += 1;
             } else {
@@ -1173,6 +1104,7 @@ impl Component<Msg, World> for Server {
         extra.extend(cores.load_spread);
         extra.extend(cores.little);
         let levels = self.lifecycle.levels(now);
+        self.caller.report(ctx);
         if let Some(sessions) = &self.sessions {
             ctx.shared.recorder.sessions(sessions.counts());
         }
@@ -1190,10 +1122,13 @@ impl Component<Msg, World> for Server {
     }
 }
 impl Part for Server {
-    /// Jobs kept after a crash until their calls answer, the calls waiting
-    /// for a replica to boot, and the sessions.
+    /// Jobs kept after a crash until the store answers, the calls waiting
+    /// for a replica to boot, the sessions, and the calls' attempts.
     fn held(&self) -> usize {
-        self.lost + self.backlog.len() + self.sessions.as_ref().map_or(0, Sessions::held)
+        self.lost
+            + self.backlog.len()
+            + self.sessions.as_ref().map_or(0, Sessions::held)
+            + self.caller.held()
     }
 
     fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {

@@ -269,6 +269,8 @@ impl Client {
                 .as_ref()
                 .map_or(0, |keys| keys.draw(&mut self.key_rng)),
             write: self.writes.get(kind as usize).copied().unwrap_or(false),
+            calls_out: 0,
+            ended: false,
         };
         ctx.shared.recorder.arrival(at, counted);
         ctx.shared.open += 1;
@@ -308,7 +310,7 @@ impl Client {
         if ctx.shared.end_single_attempt(req, outcome, now) {
             return;
         }
-        let Some(request) = ctx.shared.requests.try_remove(req as usize) else {
+        let Some(request) = ctx.shared.take_request(req) else {
             return;
         };
         let o = request.origin;

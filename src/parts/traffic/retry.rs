@@ -1,8 +1,11 @@
 //! Client retries: how many, and how long to wait before each.
 
 use rand::RngExt;
+use serde::Deserialize;
 
 use crate::engine::{SimRng, SimTime};
+use crate::spec::limits::MAX_RETRIES;
+use crate::spec::{join_key, Duration, Fraction, Issue};
 
 /// Retries of the client: how many, and how long to wait before each.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,4 +56,60 @@ impl RetryPolicy {
         };
         SimTime::from_nanos_f64(wait)
     }
+}
+
+/// `backoff:` as written: the waits before retries (of the clients, or of a
+/// component's calls on one edge).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackoff {
+    base: Option<Duration>,
+    max: Option<Duration>,
+    jitter: Option<Jitter>,
+    budget: Option<Fraction>,
+}
+
+/// Builds a retry policy from `retries` and `backoff` written under
+/// `parent` (`traffic`, or an edge); `None` when there are no retries.
+pub fn policy(
+    retries: Option<u32>,
+    backoff: Option<&RawBackoff>,
+    parent: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<RetryPolicy> {
+    let count = retries.unwrap_or(0);
+    if count > MAX_RETRIES {
+        issues.push(Issue::new(
+            join_key(parent, "retries"),
+            format!("expected at most {MAX_RETRIES} retries, found {count}"),
+        ));
+    }
+    // Only a missing `retries` is a mistake: `retries: 0` turns retries off
+    // on purpose (a `--set` or a sweep from a file with a backoff), and the
+    // backoff then waits for nothing.
+    if backoff.is_some() && retries.is_none() {
+        issues.push(Issue::new(
+            join_key(parent, "backoff"),
+            "a backoff needs `retries` (how many times to retry)",
+        ));
+    }
+    let base = backoff
+        .and_then(|b| b.base)
+        .map_or(SimTime::from_millis(100), |d| d.0);
+    let max = backoff
+        .and_then(|b| b.max)
+        .map_or(SimTime::from_millis(10_000), |d| d.0);
+    if max < base {
+        issues.push(Issue::new(
+            join_key(&join_key(parent, "backoff"), "max"),
+            "the longest wait must not be shorter than `base`",
+        ));
+    }
+    (count > 0).then_some(RetryPolicy {
+        retries: count.min(MAX_RETRIES),
+        base,
+        max,
+        jitter: backoff.and_then(|b| b.jitter).unwrap_or(Jitter::Full),
+        budget: backoff.and_then(|b| b.budget).map(|f| f.0),
+    })
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use super::retry::{Jitter, RetryPolicy};
+use super::retry::{self, RawBackoff, RetryPolicy};
 use super::trace::Trace;
 use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity, PopularityName};
 use crate::model::Op;
-use crate::spec::limits::{MAX_CLOSED_USERS, MAX_RATE, MAX_RETRIES};
+use crate::spec::limits::{MAX_CLOSED_USERS, MAX_RATE};
 use crate::spec::{
     join_index, join_key, parse as parse_value, parse_lenient, Duration, Fraction, Issue, Rate,
 };
@@ -162,16 +162,6 @@ struct RawTraffic {
 struct RawClosed {
     users: u64,
     think: Duration,
-}
-
-/// `traffic.backoff`: the waits before retries.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBackoff {
-    base: Option<Duration>,
-    max: Option<Duration>,
-    jitter: Option<Jitter>,
-    budget: Option<Fraction>,
 }
 
 /// The `traffic.keys` section.
@@ -388,42 +378,7 @@ fn check_closed(raw: &RawClosed, issues: &mut Vec<Issue>) -> ClosedLoop {
 
 /// Builds the retry policy from `retries` and `backoff`.
 fn check_retry(raw: &RawTraffic, issues: &mut Vec<Issue>) -> Option<RetryPolicy> {
-    let retries = raw.retries.unwrap_or(0);
-    if retries > MAX_RETRIES {
-        issues.push(Issue::new(
-            "traffic.retries",
-            format!("expected at most {MAX_RETRIES} retries, found {retries}"),
-        ));
-    }
-    // Only a missing `retries` is a mistake: `retries: 0` turns retries off
-    // on purpose (a `--set` or a sweep from a file with a backoff), and the
-    // backoff then waits for nothing.
-    if raw.backoff.is_some() && raw.retries.is_none() {
-        issues.push(Issue::new(
-            "traffic.backoff",
-            "a backoff needs `retries` (how many times to retry)",
-        ));
-    }
-    let backoff = raw.backoff.as_ref();
-    let base = backoff
-        .and_then(|b| b.base)
-        .map_or(SimTime::from_millis(100), |d| d.0);
-    let max = backoff
-        .and_then(|b| b.max)
-        .map_or(SimTime::from_millis(10_000), |d| d.0);
-    if max < base {
-        issues.push(Issue::new(
-            "traffic.backoff.max",
-            "the longest wait must not be shorter than `base`",
-        ));
-    }
-    (retries > 0).then_some(RetryPolicy {
-        retries: retries.min(MAX_RETRIES),
-        base,
-        max,
-        jitter: backoff.and_then(|b| b.jitter).unwrap_or(Jitter::Full),
-        budget: backoff.and_then(|b| b.budget).map(|f| f.0),
-    })
+    retry::policy(raw.retries, raw.backoff.as_ref(), "traffic", issues)
 }
 
 /// Checks `traffic.keys`: a positive count that fits the key type, and a

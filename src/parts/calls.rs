@@ -1,0 +1,849 @@
+//! The calls a component makes after its own work, shared by every kind that
+//! calls others (servers, functions): the plan of each request type
+//! (sequences and parallel groups, nested) and the resilience of each edge
+//! (timeout, retries, bulkhead, circuit breaker, fallback).
+//!
+//! A [`Caller`] runs the plans of one component. Its host hands it a job
+//! when the job's own work is done ([`Caller::start`]), routes to it the
+//! answers whose token has [`CALL_TOKEN`] and the timers whose tag has
+//! [`CALL_TIMER`], and learns from each of those when a job's plan is
+//! complete, and with what outcome.
+//!
+//! Every call the caller sends is one *attempt*, kept until its answer comes
+//! back (every call is answered exactly once), even when nobody waits for
+//! it any more: a timed-out attempt, a branch of a group that already
+//! answered, or an attempt of a job lost in a crash. Those answers are
+//! *wasted* work, counted per edge. Attempts count in the host's
+//! [`Part::held`](crate::parts::Part::held), so the in-flight guard bounds them.
+
+pub mod breaker;
+pub mod edge;
+pub mod plan;
+
+use slab::Slab;
+
+use crate::engine::{ComponentId, SimRng, SimTime};
+use crate::metrics::Measure;
+use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA};
+use crate::parts::{send_call, BuildContext, Ctx};
+use breaker::{Breaker, Change};
+use edge::{EdgeSpec, Fallback};
+use plan::Step;
+
+/// Answer tokens with this bit are the caller's (the attempt's slot below it).
+pub const CALL_TOKEN: u32 = 1 << 31;
+
+/// Timer tags with this bit (and neither of the two above it) are the
+/// caller's: an attempt's timeout or backoff (slot and serial), or with
+/// [`BREAKER_TIMER`] an edge's breaker half-opening. A host keeps its own
+/// timer tags clear of bits 60 and 61.
+pub const CALL_TIMER: u64 = 1 << 61;
+
+/// See [`CALL_TIMER`].
+const BREAKER_TIMER: u64 = 1 << 60;
+
+/// Attempt serials take 28 bits, from bit 32 of a timer tag.
+const SERIAL_MASK: u32 = 0x0fff_ffff;
+
+/// No parent: the root of a plan.
+const ROOT: u16 = u16::MAX;
+
+/// The settings of every call of a component: the plan of each request
+/// type and the resilience of each edge.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallsSpec {
+    /// The plan of each request type (an empty sequence: no calls).
+    pub plans: Vec<Step>,
+    /// The resilience of edges that have settings, by callee index.
+    pub edges: Vec<(usize, EdgeSpec)>,
+}
+
+impl CallsSpec {
+    /// Returns every component called, each once, in the order written.
+    pub fn callees(&self) -> Vec<usize> {
+        let mut all = Vec::new();
+        for plan in &self.plans {
+            plan.callees(&mut all);
+        }
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|c| seen.insert(*c));
+        all
+    }
+
+    /// Returns whether any request type calls anything.
+    pub fn any(&self) -> bool {
+        self.plans.iter().any(|p| !p.is_empty())
+    }
+
+    /// Returns whether any plan has a parallel group.
+    pub fn has_group(&self) -> bool {
+        self.plans.iter().any(Step::has_group)
+    }
+}
+
+/// How a plan began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Begun {
+    /// It is already over, with this outcome.
+    Over(Outcome),
+    /// It runs; the handle names it to [`Caller::abandon`].
+    Running(u32),
+}
+
+/// The job a plan runs for, as its host knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobRef {
+    /// The host's handle of the job.
+    pub token: u32,
+    /// Tells the job from earlier ones with the same handle.
+    pub serial: u32,
+}
+
+/// A step of a compiled plan; the children of a node are contiguous.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    parent: u16,
+    first: u16,
+    count: u16,
+    kind: NodeKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NodeKind {
+    Call { edge: u16 },
+    Sequence,
+    Parallel { wait: u16 },
+}
+
+/// Flattens a plan breadth first, so that each node's children follow one
+/// another; `edge_of` maps a callee to its edge.
+fn compile(root: &Step, edge_of: &dyn Fn(usize) -> u16) -> Vec<Node> {
+    let mut nodes = Vec::new();
+    let mut queue: std::collections::VecDeque<(&Step, u16)> = [(root, ROOT)].into();
+    while let Some((step, parent)) = queue.pop_front() {
+        let kind = match step {
+            Step::Call(c) => NodeKind::Call { edge: edge_of(*c) },
+            Step::Sequence(_) => NodeKind::Sequence,
+            Step::Parallel { wait, .. } => NodeKind::Parallel { wait: *wait },
+        };
+        nodes.push(Node {
+            parent,
+            first: 0,
+            count: 0,
+            kind,
+        });
+        let me = (nodes.len() - 1) as u16;
+        if let Step::Sequence(children)
+        | Step::Parallel {
+            branches: children, ..
+        } = step
+        {
+            nodes[me as usize].count = children.len() as u16;
+            for child in children {
+                queue.push_back((child, me));
+            }
+        }
+    }
+    // Breadth first, the children of node i start right after the children
+    // of the nodes before it.
+    let mut next = 1u16;
+    for node in &mut nodes {
+        node.first = next;
+        next += node.count;
+    }
+    nodes
+}
+
+/// The progress of one node of a job's plan.
+#[derive(Clone, Copy, Debug, Default)]
+struct NodeState {
+    /// Sequences: the child running. Groups: branches that succeeded.
+    counter: u16,
+    /// Groups: branches that failed.
+    failed: u16,
+    /// Settled: later news of this node or its children is ignored.
+    done: bool,
+}
+
+/// A job whose plan is running.
+#[derive(Debug)]
+struct Progress {
+    job: JobRef,
+    /// Tells this progress from earlier ones in the same slot.
+    serial: u32,
+    kind: u16,
+    req: u32,
+    replica: u32,
+    nodes: Vec<NodeState>,
+    /// The first failure of a call, the outcome of a group that fails.
+    failure: Option<Outcome>,
+}
+
+/// What an attempt is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Sent; the caller waits for its answer.
+    Waiting,
+    /// Failed; waiting for its backoff before it is sent again.
+    Backoff,
+    /// Timed out: only its answer is awaited, to be thrown away.
+    Abandoned,
+}
+
+/// One call sent (or about to be sent again) on an edge.
+#[derive(Clone, Copy, Debug)]
+struct Attempt {
+    /// The request the call serves (its record is held while the call is out).
+    req: u32,
+    progress: u32,
+    progress_serial: u32,
+    node: u16,
+    edge: u16,
+    /// 0 for the first try, then the retry's number.
+    retry: u16,
+    serial: u32,
+    phase: Phase,
+    /// The breaker's epoch when it was sent.
+    epoch: u32,
+    /// Whether its request counts in the statistics.
+    counted: bool,
+}
+
+/// The counts of an edge over the window.
+#[derive(Clone, Copy, Debug, Default)]
+struct EdgeCounts {
+    calls: u64,
+    attempts: u64,
+    failures: u64,
+    timeouts: u64,
+    short_circuited: u64,
+    rejected_by_bulkhead: u64,
+    retries: u64,
+    failed_calls: u64,
+    degraded: u64,
+    wasted: u64,
+}
+
+/// One edge while it runs.
+struct Edge {
+    target: ComponentId,
+    colocated: bool,
+    /// `caller->callee`, for results and markers.
+    label: String,
+    spec: EdgeSpec,
+    in_flight: u32,
+    breaker: Option<Breaker>,
+    /// Retries the budget allows now, if the edge's retries have one.
+    budget: f64,
+    counts: EdgeCounts,
+    /// Time the breaker spent open within the window.
+    open_ns: u64,
+}
+
+/// The figures of each edge, by their last key (the path is
+/// `edges.CALLER->CALLEE.KEY`), in report order.
+pub const EDGE: &[&Measure] = &crate::metrics::measure::EDGE;
+
+/// Runs the call plans of one component.
+pub struct Caller {
+    /// Per request type, its compiled plan (empty: no calls).
+    plans: Vec<Vec<Node>>,
+    edges: Vec<Edge>,
+    progress: Slab<Progress>,
+    attempts: Slab<Attempt>,
+    next_serial: u32,
+    /// Node vectors of finished jobs, reused.
+    spare: Vec<Vec<NodeState>>,
+    rng: SimRng,
+    /// A job finished during the current step: handed to the host.
+    finished: Option<(JobRef, Outcome)>,
+}
+
+impl Caller {
+    /// Builds the caller of the component `bx` builds.
+    pub fn new(spec: &CallsSpec, bx: &BuildContext<'_>) -> Self {
+        let callees = spec.callees();
+        let edges: Vec<Edge> = callees
+            .iter()
+            .map(|&c| {
+                let settings = spec
+                    .edges
+                    .iter()
+                    .find(|(callee, _)| *callee == c)
+                    .map(|(_, s)| *s)
+                    .unwrap_or_default();
+                Edge {
+                    target: bx.id(c),
+                    colocated: bx.colocated(c),
+                    label: format!("{}->{}", bx.name(), bx.topology.name(c)),
+                    spec: settings,
+                    in_flight: 0,
+                    breaker: settings.breaker.map(Breaker::new),
+                    budget: 0.0,
+                    counts: EdgeCounts::default(),
+                    open_ns: 0,
+                }
+            })
+            .collect();
+        let edge_of = |c: usize| callees.iter().position(|&x| x == c).unwrap_or(0) as u16;
+        let plans = spec
+            .plans
+            .iter()
+            .map(|p| {
+                if p.is_empty() {
+                    Vec::new()
+                } else {
+                    compile(p, &edge_of)
+                }
+            })
+            .collect();
+        Self {
+            plans,
+            edges,
+            progress: Slab::new(),
+            attempts: Slab::new(),
+            next_serial: 0,
+            spare: Vec::new(),
+            rng: bx.rng("edges"),
+            finished: None,
+        }
+    }
+
+    /// Returns whether requests of type `kind` call anything.
+    pub fn calls(&self, kind: u16) -> bool {
+        self.plans.get(kind as usize).is_some_and(|p| !p.is_empty())
+    }
+
+    /// Attempts kept (waiting, backing off, or awaited to be thrown away) and
+    /// jobs whose plan runs: the caller's share of what is in flight.
+    pub fn held(&self) -> usize {
+        self.attempts.len() + self.progress.len()
+    }
+
+    /// Starts the plan of `job`, a request `req` of type `kind` served on
+    /// `replica`. The plan may be over at once (no calls, or every call
+    /// failed fast); otherwise the host hears of its end from
+    /// [`Caller::answered`] or [`Caller::timer`], and keeps the handle to
+    /// [`Caller::abandon`] it.
+    pub fn start(
+        &mut self,
+        job: JobRef,
+        req: u32,
+        kind: u16,
+        replica: u32,
+        ctx: &mut Ctx<'_>,
+    ) -> Begun {
+        let size = self.plans.get(kind as usize).map_or(0, Vec::len);
+        if size == 0 {
+            return Begun::Over(Outcome::Ok);
+        }
+        let mut nodes = self.spare.pop().unwrap_or_default();
+        nodes.clear();
+        nodes.resize(size, NodeState::default());
+        self.next_serial = self.next_serial.wrapping_add(1);
+        let p = self.progress.insert(Progress {
+            job,
+            serial: self.next_serial,
+            kind,
+            req,
+            replica,
+            nodes,
+            failure: None,
+        }) as u32;
+        self.finished = None;
+        self.run(p, 0, ctx);
+        match self.finished.take() {
+            Some((_, outcome)) => Begun::Over(outcome),
+            None => Begun::Running(p),
+        }
+    }
+
+    /// An answer whose token has [`CALL_TOKEN`] came back. Returns the job
+    /// whose plan it completed, if any, with the plan's outcome.
+    pub fn answered(
+        &mut self,
+        token: u32,
+        outcome: Outcome,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<(JobRef, Outcome)> {
+        let slot = (token & !CALL_TOKEN) as usize;
+        let attempt = *self.attempts.get(slot)?;
+        if attempt.phase != Phase::Backoff {
+            ctx.shared.release_request(attempt.req);
+        }
+        match attempt.phase {
+            Phase::Backoff => return None,
+            Phase::Abandoned => {
+                self.attempts.remove(slot);
+                self.count(attempt.counted, attempt.edge, |c| &mut c.wasted);
+                return None;
+            }
+            Phase::Waiting => {}
+        }
+        self.attempts.remove(slot);
+        let edge = &mut self.edges[attempt.edge as usize];
+        edge.in_flight -= 1;
+        let failed = outcome != Outcome::Ok;
+        self.judge(attempt.edge, failed, attempt.epoch, ctx);
+        if !self.live(attempt.progress, attempt.progress_serial, attempt.node) {
+            self.count(attempt.counted, attempt.edge, |c| &mut c.wasted);
+            return None;
+        }
+        self.finished = None;
+        if failed {
+            self.count(attempt.counted, attempt.edge, |c| &mut c.failures);
+            self.failed_attempt(attempt, outcome, ctx);
+        } else {
+            self.settle(attempt.progress, attempt.node, Outcome::Ok, ctx);
+        }
+        self.finished.take()
+    }
+
+    /// A timer whose tag has [`CALL_TIMER`] fired. Returns the job whose
+    /// plan it completed, if any, with the plan's outcome.
+    pub fn timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) -> Option<(JobRef, Outcome)> {
+        if tag & BREAKER_TIMER != 0 {
+            self.half_open((tag & u64::from(u32::MAX)) as u16, ctx);
+            return None;
+        }
+        let slot = (tag & u64::from(u32::MAX)) as usize;
+        let serial = ((tag >> 32) as u32) & SERIAL_MASK;
+        let attempt = *self.attempts.get(slot)?;
+        if attempt.serial != serial {
+            return None;
+        }
+        self.finished = None;
+        match attempt.phase {
+            Phase::Waiting => self.time_out(slot, attempt, ctx),
+            Phase::Backoff => {
+                self.attempts.remove(slot);
+                if self.live(attempt.progress, attempt.progress_serial, attempt.node) {
+                    self.issue(attempt.progress, attempt.node, attempt.retry, ctx);
+                }
+            }
+            Phase::Abandoned => {}
+        }
+        self.finished.take()
+    }
+
+    /// The plan `handle` of `job` will not be needed: its host lost the job
+    /// (a crash). Its attempts stay until their answers come back, then count
+    /// as wasted.
+    pub fn abandon(&mut self, handle: u32, job: JobRef) {
+        if self
+            .progress
+            .get(handle as usize)
+            .is_some_and(|p| p.job == job)
+        {
+            let progress = self.progress.remove(handle as usize);
+            self.spare.push(progress.nodes);
+        }
+    }
+
+    /// Reports the figures of every edge, and time the breakers spent open.
+    pub fn report(&mut self, ctx: &mut Ctx<'_>) {
+        let window = ctx.shared.recorder.window();
+        let now = ctx.now();
+        for edge in &mut self.edges {
+            if let Some(b) = edge.breaker.as_ref() {
+                if b.state() == breaker::State::Open {
+                    let end = (b.opened_at() + b.open_for()).min(now).min(window.end);
+                    edge.open_ns += overlap(b.opened_at(), end, window.start, window.end);
+                }
+            }
+            let c = edge.counts;
+            let values = [
+                c.calls as f64,
+                c.attempts as f64,
+                c.failures as f64,
+                c.timeouts as f64,
+                c.short_circuited as f64,
+                c.rejected_by_bulkhead as f64,
+                c.retries as f64,
+                c.failed_calls as f64,
+                c.degraded as f64,
+                c.wasted as f64,
+                edge.open_ns as f64 / 1e9,
+            ];
+            for (measure, value) in EDGE.iter().zip(values) {
+                let path = format!("edges.{}.{}", edge.label, measure.key);
+                let total = measure.key != "open_s";
+                ctx.shared.recorder.figure(path, measure, value, total);
+            }
+        }
+    }
+
+    /// Returns whether the node of a running plan still matters: the plan is
+    /// there, and neither the node nor any group around it has settled.
+    fn live(&self, p: u32, serial: u32, node: u16) -> bool {
+        let Some(progress) = self.progress.get(p as usize) else {
+            return false;
+        };
+        if progress.serial != serial {
+            return false;
+        }
+        let plan = &self.plans[progress.kind as usize];
+        let mut n = node;
+        while n != ROOT {
+            if progress.nodes[n as usize].done {
+                return false;
+            }
+            n = plan[n as usize].parent;
+        }
+        true
+    }
+
+    /// Starts node `node` of plan `p`.
+    fn run(&mut self, p: u32, node: u16, ctx: &mut Ctx<'_>) {
+        let Some(progress) = self.progress.get(p as usize) else {
+            return;
+        };
+        let n = self.plans[progress.kind as usize][node as usize];
+        match n.kind {
+            NodeKind::Call { .. } => self.issue(p, node, 0, ctx),
+            NodeKind::Sequence if n.count == 0 => self.settle(p, node, Outcome::Ok, ctx),
+            NodeKind::Sequence => self.run(p, n.first, ctx),
+            NodeKind::Parallel { .. } => {
+                let serial = progress.serial;
+                for child in n.first..n.first + n.count {
+                    // A branch that failed fast may have settled the group.
+                    if !self.live(p, serial, node) {
+                        break;
+                    }
+                    self.run(p, child, ctx);
+                }
+            }
+        }
+    }
+
+    /// Node `node` of plan `p` is over with `outcome`: moves its parent on.
+    fn settle(&mut self, p: u32, node: u16, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let Some(progress) = self.progress.get_mut(p as usize) else {
+            return;
+        };
+        let plan = &self.plans[progress.kind as usize];
+        progress.nodes[node as usize].done = true;
+        if outcome != Outcome::Ok && progress.failure.is_none() {
+            progress.failure = Some(outcome);
+        }
+        let parent = plan[node as usize].parent;
+        if parent == ROOT {
+            let progress = self.progress.remove(p as usize);
+            self.finished = Some((progress.job, outcome));
+            self.spare.push(progress.nodes);
+            return;
+        }
+        let up = plan[parent as usize];
+        let state = &mut progress.nodes[parent as usize];
+        if state.done {
+            return;
+        }
+        match up.kind {
+            NodeKind::Sequence => {
+                let next = node + 1;
+                if outcome == Outcome::Ok && next < up.first + up.count {
+                    state.counter += 1;
+                    self.run(p, next, ctx);
+                } else {
+                    self.settle(p, parent, outcome, ctx);
+                }
+            }
+            NodeKind::Parallel { wait } => {
+                if outcome == Outcome::Ok {
+                    state.counter += 1;
+                    if state.counter >= wait {
+                        self.settle(p, parent, Outcome::Ok, ctx);
+                    }
+                } else {
+                    state.failed += 1;
+                    if state.failed > up.count - wait {
+                        let failure = progress.failure.unwrap_or(outcome);
+                        self.settle(p, parent, failure, ctx);
+                    }
+                }
+            }
+            NodeKind::Call { .. } => {}
+        }
+    }
+
+    /// Sends try number `retry` of the call at `node`, unless the edge's
+    /// breaker or bulkhead fails it at once.
+    fn issue(&mut self, p: u32, node: u16, retry: u16, ctx: &mut Ctx<'_>) {
+        let Some(progress) = self.progress.get(p as usize) else {
+            return;
+        };
+        let NodeKind::Call { edge: e } = self.plans[progress.kind as usize][node as usize].kind
+        else {
+            return;
+        };
+        let (req, replica, serial) = (progress.req, progress.replica, progress.serial);
+        let counted = ctx.shared.request(req).is_some_and(|r| r.counted);
+        let edge = &mut self.edges[e as usize];
+        if retry == 0 {
+            if counted {
+                edge.counts.calls += 1;
+            }
+            if let Some(budget) = edge.spec.retry.and_then(|r| r.budget) {
+                edge.budget = (edge.budget + budget).min(crate::parts::traffic::retry::BUDGET_CAP);
+            }
+        }
+        if let Some(b) = edge.breaker.as_mut() {
+            if !b.permit() {
+                self.count(counted, e, |c| &mut c.short_circuited);
+                self.give_up(
+                    p,
+                    node,
+                    e,
+                    counted,
+                    Outcome::Failed(Cause::CircuitOpen),
+                    ctx,
+                );
+                return;
+            }
+        }
+        if edge
+            .spec
+            .bulkhead
+            .is_some_and(|limit| edge.in_flight >= limit)
+        {
+            if let Some(b) = edge.breaker.as_mut() {
+                b.give_back();
+            }
+            self.count(counted, e, |c| &mut c.rejected_by_bulkhead);
+            self.give_up(
+                p,
+                node,
+                e,
+                counted,
+                Outcome::Failed(Cause::BulkheadFull),
+                ctx,
+            );
+            return;
+        }
+        edge.in_flight += 1;
+        if counted {
+            edge.counts.attempts += 1;
+        }
+        let epoch = edge.breaker.as_ref().map_or(0, Breaker::epoch);
+        let (target, colocated, timeout) = (edge.target, edge.colocated, edge.spec.timeout);
+        self.next_serial = self.next_serial.wrapping_add(1);
+        let attempt_serial = self.next_serial & SERIAL_MASK;
+        let slot = self.attempts.insert(Attempt {
+            req,
+            progress: p,
+            progress_serial: serial,
+            node,
+            edge: e,
+            retry,
+            serial: attempt_serial,
+            phase: Phase::Waiting,
+            epoch,
+            counted,
+        }) as u32;
+        let call = Call {
+            req,
+            reply_to: ctx.me(),
+            token: CALL_TOKEN | slot,
+            // A co-located callee is the one on this machine.
+            replica: if colocated { replica } else { ANY_REPLICA },
+            zone: ctx.shared.zone(ctx.me(), replica),
+            about: About::Request,
+        };
+        // The caller may stop waiting before the answer comes: the callee
+        // must still find the request's record.
+        ctx.shared.hold_request(req);
+        send_call(ctx, target, call);
+        if let Some(timeout) = timeout {
+            ctx.schedule_self(timeout, Msg::Timer(attempt_tag(slot, attempt_serial)));
+        }
+    }
+
+    /// The caller stops waiting for an attempt: it counts as failed.
+    fn time_out(&mut self, slot: usize, attempt: Attempt, ctx: &mut Ctx<'_>) {
+        if let Some(a) = self.attempts.get_mut(slot) {
+            a.phase = Phase::Abandoned;
+        }
+        self.edges[attempt.edge as usize].in_flight -= 1;
+        self.count(attempt.counted, attempt.edge, |c| &mut c.timeouts);
+        self.judge(attempt.edge, true, attempt.epoch, ctx);
+        if self.live(attempt.progress, attempt.progress_serial, attempt.node) {
+            self.failed_attempt(attempt, Outcome::Failed(Cause::CallTimeout), ctx);
+        }
+    }
+
+    /// An attempt failed: retry it after its backoff, or give the call up.
+    fn failed_attempt(&mut self, attempt: Attempt, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let edge = &mut self.edges[attempt.edge as usize];
+        let worth = match outcome {
+            Outcome::Failed(cause) => cause.worth_retrying(),
+            _ => true,
+        };
+        let allowed = edge
+            .spec
+            .retry
+            .filter(|r| worth && u32::from(attempt.retry) < r.retries);
+        let budget_ok = match allowed.and_then(|r| r.budget) {
+            Some(_) if edge.budget >= 1.0 => {
+                edge.budget -= 1.0;
+                true
+            }
+            Some(_) => false,
+            None => true,
+        };
+        match allowed {
+            Some(policy) if budget_ok => {
+                if attempt.counted {
+                    edge.counts.retries += 1;
+                }
+                let retry = attempt.retry + 1;
+                let wait = policy.backoff(u32::from(retry), &mut self.rng);
+                self.next_serial = self.next_serial.wrapping_add(1);
+                let serial = self.next_serial & SERIAL_MASK;
+                let slot = self.attempts.insert(Attempt {
+                    retry,
+                    serial,
+                    phase: Phase::Backoff,
+                    ..attempt
+                }) as u32;
+                ctx.schedule_self(wait, Msg::Timer(attempt_tag(slot, serial)));
+            }
+            _ => self.give_up(
+                attempt.progress,
+                attempt.node,
+                attempt.edge,
+                attempt.counted,
+                outcome,
+                ctx,
+            ),
+        }
+    }
+
+    /// The call at `node` failed for good: the fallback covers it, or it
+    /// fails its step.
+    fn give_up(
+        &mut self,
+        p: u32,
+        node: u16,
+        e: u16,
+        counted: bool,
+        outcome: Outcome,
+        ctx: &mut Ctx<'_>,
+    ) {
+        self.count(counted, e, |c| &mut c.failed_calls);
+        if self.edges[e as usize].spec.fallback == Fallback::Degrade {
+            self.count(counted, e, |c| &mut c.degraded);
+            self.settle(p, node, Outcome::Ok, ctx);
+        } else {
+            self.settle(p, node, outcome, ctx);
+        }
+    }
+
+    /// Records an attempt's outcome in the edge's breaker, and marks a change.
+    fn judge(&mut self, e: u16, failed: bool, epoch: u32, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let edge = &mut self.edges[e as usize];
+        let Some(b) = edge.breaker.as_mut() else {
+            return;
+        };
+        let closed_at = match b.record(failed, epoch, now) {
+            Change::None => return,
+            Change::Opened => {
+                let open_for = b.open_for();
+                let tag = CALL_TIMER | BREAKER_TIMER | u64::from(e);
+                ctx.schedule_self(open_for, Msg::Timer(tag));
+                "opens"
+            }
+            Change::Closed => "closes",
+        };
+        let label = format!("{} breaker {closed_at}", edge.label);
+        ctx.shared.recorder.mark(now, label);
+    }
+
+    /// An edge's breaker has been open for its time: it half-opens.
+    fn half_open(&mut self, e: u16, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        let window = ctx.shared.recorder.window();
+        let Some(edge) = self.edges.get_mut(e as usize) else {
+            return;
+        };
+        let Some(b) = edge.breaker.as_mut() else {
+            return;
+        };
+        let opened = b.opened_at();
+        if b.half_open(now) {
+            edge.open_ns += overlap(opened, now, window.start, window.end);
+            let label = format!("{} breaker half-opens", edge.label);
+            ctx.shared.recorder.mark(now, label);
+        }
+    }
+
+    /// Adds one to a count of edge `e`, if the request counts.
+    fn count(&mut self, counted: bool, e: u16, field: impl Fn(&mut EdgeCounts) -> &mut u64) {
+        if counted {
+            *field(&mut self.edges[e as usize].counts) += 1;
+        }
+    }
+}
+
+/// The tag of a timer of attempt `slot` with `serial`.
+fn attempt_tag(slot: u32, serial: u32) -> u64 {
+    CALL_TIMER | (u64::from(serial & SERIAL_MASK) << 32) | u64::from(slot)
+}
+
+/// Nanoseconds of [from, to) within [start, end).
+fn overlap(from: SimTime, to: SimTime, start: SimTime, end: SimTime) -> u64 {
+    let a = from.max(start);
+    let b = to.min(end);
+    b.0.saturating_sub(a.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compiled(step: &Step) -> Vec<Node> {
+        compile(step, &|c| c as u16)
+    }
+
+    #[test]
+    fn children_of_a_node_are_contiguous_and_point_back() {
+        // [a, {parallel: [b, [c, d]], wait: 1}, e]
+        let plan = Step::Sequence(vec![
+            Step::Call(0),
+            Step::Parallel {
+                branches: vec![
+                    Step::Call(1),
+                    Step::Sequence(vec![Step::Call(2), Step::Call(3)]),
+                ],
+                wait: 1,
+            },
+            Step::Call(4),
+        ]);
+        let nodes = compiled(&plan);
+        assert_eq!(nodes.len(), 8);
+        for (i, node) in nodes.iter().enumerate() {
+            for child in node.first..node.first + node.count {
+                assert_eq!(nodes[child as usize].parent as usize, i);
+            }
+        }
+        assert_eq!(nodes[0].count, 3);
+        assert_eq!(nodes[2].kind, NodeKind::Parallel { wait: 1 });
+        let calls: Vec<u16> = nodes
+            .iter()
+            .filter_map(|n| match n.kind {
+                NodeKind::Call { edge } => Some(edge),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls, vec![0, 4, 1, 2, 3]);
+    }
+
+    #[test]
+    fn attempt_tags_stay_clear_of_the_hosts_bits() {
+        let tag = attempt_tag(u32::MAX >> 1, u32::MAX);
+        assert_eq!(tag & (1 << 62), 0);
+        assert_eq!(tag & (1 << 63), 0);
+        assert_eq!(tag & BREAKER_TIMER, 0);
+        assert_ne!(tag & CALL_TIMER, 0);
+    }
+}
