@@ -9,6 +9,10 @@
 //! throttled (answered at once with `Cause::Throttled`). An instance serves
 //! one invocation at a time and has no queue.
 //!
+//! A function may call other components after its work (`calls:` and
+//! `edges:`, run by the shared [`Caller`] as a server's are): the
+//! instance stays busy, and billed, until the calls are over.
+//!
 //! The idle instances are kept in the order they went idle: the most recently
 //! used is at the back, where the next invocation takes it, and the oldest
 //! idle at the front, which expires first. One timer at a time waits for the
@@ -27,6 +31,8 @@ use crate::metrics::{
     Better, ComponentStats, Gauge, GaugeId, Measure, Reading, TimeAverage, Unit, Window,
 };
 use crate::model::{Call, Cause, Msg, Outcome};
+use crate::parts::calls::plan::{self, Step};
+use crate::parts::calls::{edge, Begun, Caller, CallsSpec, JobRef, CALL_TIMER, CALL_TOKEN};
 use crate::parts::station::{work_of, work_tag, RawStation, ServiceTime, StationSpec};
 use crate::parts::{send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World};
 use crate::spec::limits::{MAX_CONCURRENCY, MAX_FUNCTION_MEMORY_MB};
@@ -49,9 +55,9 @@ const DEFAULT_PER_GB_S: f64 = 0.000_016_666_7;
 /// The timer of the oldest idle instance's expiry; every other timer ends an
 /// invocation's work (its slot and serial, from [`work_tag`]).
 const EXPIRY_TIMER: u64 = 1 << 63;
-/// Invocation serials take 31 bits, so that a work tag never has the
-/// expiry bit.
-const SERIAL_MASK: u32 = 0x7fff_ffff;
+/// Invocation serials take 28 bits (from bit 32 of a work tag), so that a
+/// work tag has neither the expiry bit nor the caller's bits 60 and 61.
+const SERIAL_MASK: u32 = 0x0fff_ffff;
 
 /// Invocations that got an instance (warm or cold), by arrival in the window.
 pub const INVOCATIONS: Measure =
@@ -100,6 +106,8 @@ struct Raw {
     keep_alive: Option<Duration>,
     concurrency: Option<u32>,
     price: Option<RawPrice>,
+    calls: Option<Value>,
+    edges: Option<Value>,
 }
 
 /// What a function costs.
@@ -126,6 +134,8 @@ pub struct Spec {
     pub concurrency: u32,
     /// The price of invocations and of their memory over time.
     pub price: FunctionPrice,
+    /// The calls after the work, and the resilience of each edge.
+    pub calls: CallsSpec,
 }
 
 impl Kind for Spec {
@@ -160,7 +170,17 @@ impl Kind for Spec {
         words.push(format!("cold start {}", format_duration(self.cold_start)));
         words.push(format!("keep-alive {}", format_duration(self.keep_alive)));
         words.push(format!("concurrency {}", self.concurrency));
+        if self.calls.has_group() {
+            words.push("calls in parallel".into());
+        }
+        if !self.calls.edges.is_empty() {
+            words.push(format!("{} guarded edges", self.calls.edges.len()));
+        }
         words
+    }
+
+    fn downstream(&self) -> Vec<usize> {
+        self.calls.callees()
     }
 
     /// A managed service: the platform's machines are not the scenario's,
@@ -184,6 +204,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     let Some(raw) = parse_lenient::<Raw>(body, path, &mut issues) else {
         return Err(issues);
     };
+    let calls = parse_calls(&raw, path, cx, &mut issues);
     let station = RawStation {
         work: raw.work,
         service: raw.service,
@@ -226,6 +247,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         return Err(issues);
     }
     Ok(Spec {
+        calls,
         station,
         memory_mb,
         cold_start: raw.cold_start.map_or(SimTime::ZERO, |d| d.0),
@@ -233,6 +255,24 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         concurrency,
         price,
     })
+}
+
+/// Reads `calls:` (a sequence, or parallel groups) and `edges:`, as a
+/// server's.
+fn parse_calls(raw: &Raw, path: &str, cx: &SpecContext<'_>, issues: &mut Vec<Issue>) -> CallsSpec {
+    let plans = match &raw.calls {
+        None => vec![Step::none(); cx.types.len()],
+        Some(value) => plan::parse(value, &join_key(path, "calls"), cx, false, issues),
+    };
+    let mut spec = CallsSpec {
+        plans,
+        edges: Vec::new(),
+    };
+    if let Some(value) = &raw.edges {
+        let callees = spec.callees();
+        spec.edges = edge::parse(value, &join_key(path, "edges"), cx, &callees, issues);
+    }
+    spec
 }
 
 /// Reads one price of `price:` (`field`), or its default when absent: a
@@ -393,6 +433,8 @@ struct Invocation {
     counted: bool,
     /// Tells it from the earlier invocations of its slot.
     serial: u32,
+    /// Its work is done and its calls run (their plan's handle in the caller).
+    calling: Option<u32>,
 }
 
 /// The function's counters over the measured window.
@@ -461,6 +503,8 @@ pub struct Function {
     memory_gb: f64,
     price: FunctionPrice,
     pool: Pool,
+    /// The calls after the work.
+    caller: Caller,
     invocations: Slab<Invocation>,
     next_serial: u32,
     /// When the pending expiry timer fires, if one is pending.
@@ -481,6 +525,7 @@ impl Function {
             memory_gb: f64::from(spec.memory_mb) / 1024.0,
             price: spec.price,
             pool: Pool::new(spec.concurrency, spec.keep_alive),
+            caller: Caller::new(&spec.calls, bx),
             invocations: Slab::new(),
             next_serial: 0,
             expiry_at: None,
@@ -557,18 +602,48 @@ impl Function {
             started: now,
             counted,
             serial: self.next_serial,
+            calling: None,
         }) as u32;
         ctx.schedule_self(time, Msg::Timer(work_tag(token, self.next_serial)));
     }
 
-    /// An invocation's work is done: its instance goes idle, it is billed
-    /// and answered.
-    fn done(&mut self, token: u32, serial: u32, ctx: &mut Ctx<'_>) {
-        match self.invocations.get(token as usize) {
-            Some(inv) if inv.serial == serial => {}
-            _ => return,
+    /// An invocation's work is done: it makes its calls, if it has any,
+    /// and ends when they are over.
+    fn worked(&mut self, token: u32, serial: u32, ctx: &mut Ctx<'_>) {
+        let Some(inv) = self.invocations.get(token as usize).copied() else {
+            return;
+        };
+        if inv.serial != serial || inv.calling.is_some() {
+            return;
         }
-        let inv = self.invocations.remove(token as usize);
+        let kind = ctx.shared.request(inv.call.req).map_or(0, |r| r.kind);
+        let job = JobRef { token, serial };
+        match self.caller.start(job, inv.call.req, kind, 0, ctx) {
+            Begun::Over(outcome) => self.done(token, outcome, ctx),
+            Begun::Running(plan) => {
+                if let Some(inv) = self.invocations.get_mut(token as usize) {
+                    inv.calling = Some(plan);
+                }
+            }
+        }
+    }
+
+    /// The calls of `job` are over: the invocation ends with their outcome.
+    fn calls_done(&mut self, job: JobRef, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        match self.invocations.get(job.token as usize) {
+            Some(inv) if inv.serial == job.serial && inv.calling.is_some() => {
+                self.done(job.token, outcome, ctx)
+            }
+            _ => {}
+        }
+    }
+
+    /// An invocation is over: its instance goes idle, it is billed and
+    /// answered with `outcome`.
+    fn done(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let Some(inv) = self.invocations.try_remove(token as usize) else {
+            return;
+        };
         let now = ctx.now();
         self.pool.release(inv.instance, now);
         self.instances_changed(ctx);
@@ -576,11 +651,12 @@ impl Function {
         if inv.counted {
             self.counts.billed_ms += billed_ms(now - inv.started);
         }
-        self.counts.completed += u64::from(self.window.contains(now));
-        send_reply(ctx, &inv.call, Outcome::Ok);
+        self.counts.completed += u64::from(outcome == Outcome::Ok && self.window.contains(now));
+        send_reply(ctx, &inv.call, outcome);
     }
 
-    /// A timer fired: an expiry, or the end of an invocation's work.
+    /// A timer fired: an expiry, one of the caller's, or the end of an
+    /// invocation's work.
     fn timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
         if tag == EXPIRY_TIMER {
             self.expiry_at = None;
@@ -588,8 +664,23 @@ impl Function {
             self.arm_expiry(ctx);
             return;
         }
+        if tag & CALL_TIMER != 0 {
+            if let Some((job, outcome)) = self.caller.timer(tag, ctx) {
+                self.calls_done(job, outcome, ctx);
+            }
+            return;
+        }
         let (token, serial) = work_of(tag);
-        self.done(token, serial, ctx);
+        self.worked(token, serial, ctx);
+    }
+
+    /// An answer came back: one of its calls'.
+    fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        if token & CALL_TOKEN != 0 {
+            if let Some((job, outcome)) = self.caller.answered(token, outcome, ctx) {
+                self.calls_done(job, outcome, ctx);
+            }
+        }
     }
 
     /// Stops, each at its time, the idle instances whose keep-alive runs out
@@ -653,7 +744,8 @@ impl Component<Msg, World> for Function {
         match msg {
             Msg::Call(call) => self.invoke(call, ctx),
             Msg::Timer(tag) => self.timer(tag, ctx),
-            Msg::Reply { .. } | Msg::Probe { .. } | Msg::Load { .. } | Msg::Control(_) => {}
+            Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
+            Msg::Probe { .. } | Msg::Load { .. } | Msg::Control(_) => {}
         }
     }
 
@@ -665,6 +757,7 @@ impl Component<Msg, World> for Function {
         let end = ctx.now().max(self.window.end);
         self.settle(end, ctx);
         let readings = self.readings(end);
+        self.caller.report(ctx);
         ctx.shared.recorder.adjust_cost(self.cost_per_hour());
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
@@ -681,10 +774,11 @@ impl Component<Msg, World> for Function {
 }
 
 impl Part for Function {
-    /// The idle warm instances: each invocation in flight is one request's
-    /// and counts with the requests, but an idle instance outlives them.
+    /// The idle warm instances and the calls' attempts: each invocation in
+    /// flight is one request's and counts with the requests, but an idle
+    /// instance, and an attempt nobody waits for, outlive them.
     fn held(&self) -> usize {
-        self.pool.idle.len()
+        self.pool.idle.len() + self.caller.held()
     }
 }
 
@@ -795,6 +889,11 @@ mod tests {
     /// Runs a function called once a second (at 1 s, 2 s... 9 s) for 10 s,
     /// with `fields`.
     fn once_a_second(fields: &str) -> crate::metrics::RunSummary {
+        once_a_second_with(fields, "")
+    }
+
+    /// As [`once_a_second`], with `rest` added to the components.
+    fn once_a_second_with(fields: &str, rest: &str) -> crate::metrics::RunSummary {
         let yaml = format!(
             "name: function test
 seed: 3
@@ -806,7 +905,7 @@ network: {{latency: 0ms}}
 components:
   resize: {{kind: function, service: deterministic, memory: 1GB,
             price: {{per_million: 1000000, per_gb_s: 1}}, {fields}}}
-"
+{rest}"
         );
         let scenario = crate::scenario::load_text(&yaml, "t", &[]).unwrap();
         crate::runner::simulate(&scenario, 0)
@@ -861,6 +960,28 @@ components:
         assert_eq!(run.requests.failed, 4);
         // A 429: the capacity may be free by the retry.
         assert!(Cause::Throttled.worth_retrying());
+    }
+
+    #[test]
+    fn an_instance_stays_busy_and_billed_while_its_calls_run() {
+        // 300 ms of work, then a call of 200 ms: each invocation holds its
+        // instance for 500 ms, answers after 500 ms, and pays for 500 ms.
+        let store = "  store: {kind: server, work: 200ms, service: deterministic}\n";
+        let run = once_a_second_with("work: 300ms, keep_alive: 1s, calls: [store]", store);
+        assert_eq!(run.requests.completed, 9);
+        assert!((run.latency_ms.mean - 500.0).abs() < 1e-9);
+        assert!((reading(&run, "cost_per_hour") - 9.0 * 1.5 * 360.0).abs() < 1e-6);
+        // With a timeout of 100 ms on that edge, every call times out: the
+        // invocation fails after 400 ms, and pays for them.
+        let run = once_a_second_with(
+            "work: 300ms, keep_alive: 1s, calls: [store], edges: {store: {timeout: 100ms}}",
+            store,
+        );
+        assert_eq!(run.requests.failed, 9);
+        let timed_out = run.errors.iter().find(|(n, _)| *n == "call_timed_out");
+        assert_eq!(timed_out.map(|(_, n)| *n), Some(9));
+        assert!((reading(&run, "cost_per_hour") - 9.0 * 1.4 * 360.0).abs() < 1e-6);
+        assert_eq!(run.components[0].completed, 0);
     }
 
     #[test]
