@@ -1,5 +1,6 @@
 //! Property tests that drive whole runs: random valid scenarios (a DNS,
-//! balancers, servers, caches, databases, failures, retries) are loaded and simulated
+//! balancers, servers, caches, databases, call groups with guarded edges,
+//! failures, retries) are loaded and simulated
 //! under small guard rails. Whatever the architecture, a run must load, end
 //! within its event budget without a panic, stay under its in-flight cap, and
 //! account for every request it was offered.
@@ -33,6 +34,94 @@ struct Architecture {
     failures: Vec<(usize, u32, u32)>,
     /// A DNS in front: strategy, TTL in seconds, lookup time in ms, health checks.
     dns: Option<(usize, u32, u32, bool)>,
+    /// Services the server also calls in a parallel group, and the first one's edge.
+    services: Option<Services>,
+}
+
+/// A parallel group of services called by the server, and the resilience of
+/// its edge to the first one.
+#[derive(Clone, Debug)]
+struct Services {
+    count: u32,
+    /// 0: all, 1: any, 2: a number.
+    wait: u32,
+    timeout_ms: Option<u32>,
+    retries: u32,
+    bulkhead: Option<u32>,
+    breaker: bool,
+    degrade: bool,
+    nested: bool,
+}
+
+fn services() -> impl Strategy<Value = Services> {
+    (
+        2u32..5,
+        0u32..3,
+        prop::option::of(1u32..200),
+        0u32..3,
+        prop::option::of(1u32..20),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(count, wait, timeout_ms, retries, bulkhead, breaker, degrade, nested)| Services {
+                count,
+                wait,
+                timeout_ms,
+                retries,
+                bulkhead,
+                breaker,
+                degrade,
+                nested,
+            },
+        )
+}
+
+impl Services {
+    /// The group, as a step of `calls:`.
+    fn group(&self) -> String {
+        let mut names: Vec<String> = (0..self.count).map(|i| format!("svc{i}")).collect();
+        if self.nested {
+            // The last two services as a sequence inside the group.
+            let last = names.pop().unwrap_or_default();
+            let before = names.pop().unwrap_or_default();
+            names.push(format!("[{before}, {last}]"));
+        }
+        let wait = match self.wait {
+            0 => "all".to_string(),
+            1 => "any".to_string(),
+            _ => names.len().min(2).to_string(),
+        };
+        format!("{{parallel: [{}], wait: {wait}}}", names.join(", "))
+    }
+
+    /// The edge to the first service, if it has any setting.
+    fn edge(&self) -> Option<String> {
+        let mut fields = Vec::new();
+        if let Some(t) = self.timeout_ms {
+            fields.push(format!("timeout: {t}ms"));
+        }
+        if self.retries > 0 {
+            fields.push(format!(
+                "retries: {}, backoff: {{base: 5ms, max: 50ms}}",
+                self.retries
+            ));
+        }
+        if let Some(b) = self.bulkhead {
+            fields.push(format!("bulkhead: {b}"));
+        }
+        if self.breaker {
+            fields.push(
+                "circuit_breaker: {failure_rate: 50%, window: 10, open_for: 200ms, half_open_calls: 2}"
+                    .into(),
+            );
+        }
+        if self.degrade {
+            fields.push("fallback: degrade".into());
+        }
+        (!fields.is_empty()).then(|| format!("{{svc0: {{{}}}}}", fields.join(", ")))
+    }
 }
 
 const STRATEGIES: &[&str] = &[
@@ -77,8 +166,9 @@ fn architecture() -> impl Strategy<Value = Architecture> {
         ),
         prop::option::of((1u32..4, 10u32..2000, 0..EVICTIONS.len())),
         prop::option::of((0..REPLICATION.len(), 0u32..3, 1u32..4, 0usize..2)),
-        prop::collection::vec((0usize..5, 0u32..100, 1u32..100), 0..4),
+        prop::collection::vec((0usize..6, 0u32..100, 1u32..100), 0..4),
         prop::option::of((0..ANSWERS.len(), 0u32..30, 0u32..50, any::<bool>())),
+        prop::option::of(services()),
     )
         .prop_map(
             |(
@@ -90,6 +180,7 @@ fn architecture() -> impl Strategy<Value = Architecture> {
                 database,
                 failures,
                 dns,
+                services,
             )| Architecture {
                 rate,
                 constant,
@@ -104,6 +195,7 @@ fn architecture() -> impl Strategy<Value = Architecture> {
                 database,
                 failures,
                 dns,
+                services,
             },
         )
 }
@@ -167,9 +259,11 @@ impl Architecture {
             }
             y.push_str("}\n");
         }
+        let group = self.services.as_ref().map(Services::group);
         let calls: Vec<&str> = [
             self.cache.map(|_| "cache"),
             self.database.map(|_| "db").filter(|_| self.cache.is_none()),
+            group.as_deref(),
         ]
         .into_iter()
         .flatten()
@@ -188,7 +282,19 @@ impl Architecture {
         if !calls.is_empty() {
             let _ = write!(y, ", calls: [{}]", calls.join(", "));
         }
+        if let Some(edge) = self.services.as_ref().and_then(Services::edge) {
+            let _ = write!(y, ", edges: {edge}");
+        }
         y.push_str("}\n");
+        if let Some(services) = &self.services {
+            for i in 0..services.count {
+                let _ = writeln!(
+                    y,
+                    "  svc{i}: {{kind: server, cores: 2, work: {}ms, queue: 20}}",
+                    1 + i * 3
+                );
+            }
+        }
         let backend = if self.database.is_some() {
             "db"
         } else {
@@ -213,7 +319,7 @@ impl Architecture {
                 ["hash", "range"][by]
             );
         }
-        let targets = ["web", "lb", "cache", "db", "web"];
+        let targets = ["web", "lb", "cache", "db", "web", "svc0"];
         let mut failures = Vec::new();
         for &(target, at, down) in &self.failures {
             let name = targets[target];
@@ -221,6 +327,7 @@ impl Architecture {
                 "lb" => self.balancer.is_some(),
                 "cache" => self.cache.is_some(),
                 "db" => self.database.is_some(),
+                "svc0" => self.services.is_some(),
                 _ => true,
             };
             if !present {

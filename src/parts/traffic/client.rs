@@ -515,7 +515,8 @@ impl Component<Msg, World> for Client {
             .shared
             .requests
             .iter()
-            .filter(|(_, r)| r.origin == SINGLE_ATTEMPT)
+            // An ended request kept only for its calls still out was answered.
+            .filter(|(_, r)| r.origin == SINGLE_ATTEMPT && !r.ended)
             .map(|(_, r)| (r.arrived, r.counted))
             .collect();
         let mut unfinished = Vec::new();
