@@ -35,7 +35,7 @@ pub const CALL_TOKEN: u32 = 1 << 31;
 
 /// Timer tags with this bit (and neither of the two above it) are the
 /// caller's: an attempt's timeout or backoff (slot and serial), or with
-/// [`BREAKER_TIMER`] an edge's breaker half-opening. A host keeps its own
+/// `BREAKER_TIMER` an edge's breaker half-opening. A host keeps its own
 /// timer tags clear of bits 60 and 61.
 pub const CALL_TIMER: u64 = 1 << 61;
 
