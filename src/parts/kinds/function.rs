@@ -155,7 +155,7 @@ impl Kind for Spec {
         parse(body, path, cx)
     }
 
-    fn sketch(&self, _topology: &crate::parts::Topology) -> Vec<String> {
+    fn sketch(&self, topology: &crate::parts::Topology) -> Vec<String> {
         let work = self.station.sketch();
         // The station's words start with its cores; a function has none.
         let mut words: Vec<String> = work
@@ -174,7 +174,13 @@ impl Kind for Spec {
             words.push("calls in parallel".into());
         }
         if !self.calls.edges.is_empty() {
-            words.push(format!("{} guarded edges", self.calls.edges.len()));
+            let names: Vec<&str> = self
+                .calls
+                .edges
+                .iter()
+                .map(|(callee, _)| topology.name(*callee))
+                .collect();
+            words.push(format!("edges to {} guarded", names.join(", ")));
         }
         words
     }
