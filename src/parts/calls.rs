@@ -20,6 +20,8 @@ pub mod breaker;
 pub mod edge;
 pub mod plan;
 
+use std::collections::VecDeque;
+
 use slab::Slab;
 
 use crate::engine::{ComponentId, SimRng, SimTime};
@@ -34,16 +36,20 @@ use plan::Step;
 pub const CALL_TOKEN: u32 = 1 << 31;
 
 /// Timer tags with this bit (and neither of the two above it) are the
-/// caller's: an attempt's timeout or backoff (slot and serial), or with
-/// `BREAKER_TIMER` an edge's breaker half-opening. A host keeps its own
-/// timer tags clear of bits 60 and 61.
+/// caller's: an attempt's backoff (slot and serial), or with
+/// `BREAKER_TIMER` an edge's breaker half-opening, or with
+/// `DEADLINE_TIMER` an edge's next timeout (the edge in the low bits). A
+/// host keeps its own timer tags clear of bits 59 to 61.
 pub const CALL_TIMER: u64 = 1 << 61;
 
 /// See [`CALL_TIMER`].
 const BREAKER_TIMER: u64 = 1 << 60;
 
-/// Attempt serials take 28 bits, from bit 32 of a timer tag.
-const SERIAL_MASK: u32 = 0x0fff_ffff;
+/// See [`CALL_TIMER`].
+const DEADLINE_TIMER: u64 = 1 << 59;
+
+/// Attempt serials take 27 bits, from bit 32 of a timer tag.
+const SERIAL_MASK: u32 = 0x07ff_ffff;
 
 /// No parent: the root of a plan.
 const ROOT: u16 = u16::MAX;
@@ -238,6 +244,13 @@ struct Edge {
     counts: EdgeCounts,
     /// Time the breaker spent open within the window.
     open_ns: u64,
+    /// The deadlines of the attempts sent with a timeout, in the order sent
+    /// (one timeout per edge, so also in the order they fall due), with the
+    /// slot and serial of each: one timer per edge waits for the first that
+    /// is still waiting, instead of one timer per attempt.
+    deadlines: VecDeque<(SimTime, u32, u32)>,
+    /// Whether that timer is set.
+    deadline_timer: bool,
 }
 
 /// The figures of each edge, by their last key (the path is
@@ -255,8 +268,12 @@ pub struct Caller {
     /// Node vectors of finished jobs, reused.
     spare: Vec<Vec<NodeState>>,
     rng: SimRng,
-    /// A job finished during the current step: handed to the host.
-    finished: Option<(JobRef, Outcome)>,
+    /// Jobs whose plan is over, with its outcome, for the host to take
+    /// ([`Caller::next_finished`]).
+    finished: VecDeque<(JobRef, Outcome)>,
+    /// Whether the edges' figures are reported: only when the component
+    /// guards an edge or calls in parallel, where they tell something.
+    reports: bool,
 }
 
 impl Caller {
@@ -282,6 +299,8 @@ impl Caller {
                     budget: 0.0,
                     counts: EdgeCounts::default(),
                     open_ns: 0,
+                    deadlines: VecDeque::new(),
+                    deadline_timer: false,
                 }
             })
             .collect();
@@ -305,7 +324,8 @@ impl Caller {
             next_serial: 0,
             spare: Vec::new(),
             rng: bx.rng("edges"),
-            finished: None,
+            finished: VecDeque::new(),
+            reports: !spec.edges.is_empty() || spec.has_group(),
         }
     }
 
@@ -314,10 +334,18 @@ impl Caller {
         self.plans.get(kind as usize).is_some_and(|p| !p.is_empty())
     }
 
-    /// Attempts kept (waiting, backing off, or awaited to be thrown away) and
-    /// jobs whose plan runs: the caller's share of what is in flight.
+    /// Attempts kept (waiting, backing off, or awaited to be thrown away),
+    /// jobs whose plan runs, and deadlines kept: the caller's share of what
+    /// is in flight.
     pub fn held(&self) -> usize {
-        self.attempts.len() + self.progress.len()
+        let deadlines: usize = self.edges.iter().map(|e| e.deadlines.len()).sum();
+        self.attempts.len() + self.progress.len() + deadlines
+    }
+
+    /// Returns the next job whose plan is over, with the plan's outcome: a
+    /// host takes them all after each answer or timer it hands over.
+    pub fn next_finished(&mut self) -> Option<(JobRef, Outcome)> {
+        self.finished.pop_front()
     }
 
     /// Starts the plan of `job`, a request `req` of type `kind` served on
@@ -350,33 +378,30 @@ impl Caller {
             nodes,
             failure: None,
         }) as u32;
-        self.finished = None;
         self.run(p, 0, ctx);
-        match self.finished.take() {
+        // Only this plan can end while it starts.
+        match self.finished.pop_front() {
             Some((_, outcome)) => Begun::Over(outcome),
             None => Begun::Running(p),
         }
     }
 
-    /// An answer whose token has [`CALL_TOKEN`] came back. Returns the job
-    /// whose plan it completed, if any, with the plan's outcome.
-    pub fn answered(
-        &mut self,
-        token: u32,
-        outcome: Outcome,
-        ctx: &mut Ctx<'_>,
-    ) -> Option<(JobRef, Outcome)> {
+    /// An answer whose token has [`CALL_TOKEN`] came back; the plan it
+    /// completes, if any, is then in [`Caller::next_finished`].
+    pub fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
         let slot = (token & !CALL_TOKEN) as usize;
-        let attempt = *self.attempts.get(slot)?;
+        let Some(&attempt) = self.attempts.get(slot) else {
+            return;
+        };
         if attempt.phase != Phase::Backoff {
             ctx.shared.release_request(attempt.req);
         }
         match attempt.phase {
-            Phase::Backoff => return None,
+            Phase::Backoff => return,
             Phase::Abandoned => {
                 self.attempts.remove(slot);
                 self.count(attempt.counted, attempt.edge, |c| &mut c.wasted);
-                return None;
+                return;
             }
             Phase::Waiting => {}
         }
@@ -387,43 +412,67 @@ impl Caller {
         self.judge(attempt.edge, failed, attempt.epoch, ctx);
         if !self.live(attempt.progress, attempt.progress_serial, attempt.node) {
             self.count(attempt.counted, attempt.edge, |c| &mut c.wasted);
-            return None;
+            return;
         }
-        self.finished = None;
         if failed {
             self.count(attempt.counted, attempt.edge, |c| &mut c.failures);
             self.failed_attempt(attempt, outcome, ctx);
         } else {
             self.settle(attempt.progress, attempt.node, Outcome::Ok, ctx);
         }
-        self.finished.take()
     }
 
-    /// A timer whose tag has [`CALL_TIMER`] fired. Returns the job whose
-    /// plan it completed, if any, with the plan's outcome.
-    pub fn timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) -> Option<(JobRef, Outcome)> {
+    /// A timer whose tag has [`CALL_TIMER`] fired; the plans it completes,
+    /// if any, are then in [`Caller::next_finished`].
+    pub fn timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
+        let low = (tag & u64::from(u32::MAX)) as u32;
         if tag & BREAKER_TIMER != 0 {
-            self.half_open((tag & u64::from(u32::MAX)) as u16, ctx);
-            return None;
+            self.half_open(low as u16, ctx);
+            return;
         }
-        let slot = (tag & u64::from(u32::MAX)) as usize;
+        if tag & DEADLINE_TIMER != 0 {
+            self.deadlines_due(low as u16, ctx);
+            return;
+        }
         let serial = ((tag >> 32) as u32) & SERIAL_MASK;
-        let attempt = *self.attempts.get(slot)?;
-        if attempt.serial != serial {
-            return None;
+        let slot = low as usize;
+        let Some(&attempt) = self.attempts.get(slot) else {
+            return;
+        };
+        if attempt.serial != serial || attempt.phase != Phase::Backoff {
+            return;
         }
-        self.finished = None;
-        match attempt.phase {
-            Phase::Waiting => self.time_out(slot, attempt, ctx),
-            Phase::Backoff => {
-                self.attempts.remove(slot);
-                if self.live(attempt.progress, attempt.progress_serial, attempt.node) {
-                    self.issue(attempt.progress, attempt.node, attempt.retry, ctx);
-                }
+        self.attempts.remove(slot);
+        if self.live(attempt.progress, attempt.progress_serial, attempt.node) {
+            self.issue(attempt.progress, attempt.node, attempt.retry, ctx);
+        }
+    }
+
+    /// The deadline timer of edge `e` fired: times out every attempt due,
+    /// drops the deadlines of attempts already answered, and sets the timer
+    /// for the first attempt still waiting.
+    fn deadlines_due(&mut self, e: u16, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        self.edges[e as usize].deadline_timer = false;
+        while let Some(&(due, slot, serial)) = self.edges[e as usize].deadlines.front() {
+            let waiting = self
+                .attempts
+                .get(slot as usize)
+                .filter(|a| a.serial == serial && a.phase == Phase::Waiting)
+                .copied();
+            let Some(attempt) = waiting else {
+                self.edges[e as usize].deadlines.pop_front();
+                continue;
+            };
+            if due > now {
+                self.edges[e as usize].deadline_timer = true;
+                let tag = CALL_TIMER | DEADLINE_TIMER | u64::from(e);
+                ctx.schedule_self(due - now, Msg::Timer(tag));
+                return;
             }
-            Phase::Abandoned => {}
+            self.edges[e as usize].deadlines.pop_front();
+            self.time_out(slot as usize, attempt, ctx);
         }
-        self.finished.take()
     }
 
     /// The plan `handle` of `job` will not be needed: its host lost the job
@@ -440,8 +489,12 @@ impl Caller {
         }
     }
 
-    /// Reports the figures of every edge, and time the breakers spent open.
+    /// Reports the figures of every edge, and time the breakers spent open,
+    /// if the component guards an edge or calls in parallel.
     pub fn report(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.reports {
+            return;
+        }
         let window = ctx.shared.recorder.window();
         let now = ctx.now();
         for edge in &mut self.edges {
@@ -529,7 +582,7 @@ impl Caller {
         let parent = plan[node as usize].parent;
         if parent == ROOT {
             let progress = self.progress.remove(p as usize);
-            self.finished = Some((progress.job, outcome));
+            self.finished.push_back((progress.job, outcome));
             self.spare.push(progress.nodes);
             return;
         }
@@ -654,7 +707,14 @@ impl Caller {
         ctx.shared.hold_request(req);
         send_call(ctx, target, call);
         if let Some(timeout) = timeout {
-            ctx.schedule_self(timeout, Msg::Timer(attempt_tag(slot, attempt_serial)));
+            let edge = &mut self.edges[e as usize];
+            edge.deadlines
+                .push_back((ctx.now() + timeout, slot, attempt_serial));
+            if !edge.deadline_timer {
+                edge.deadline_timer = true;
+                let tag = CALL_TIMER | DEADLINE_TIMER | u64::from(e);
+                ctx.schedule_self(timeout, Msg::Timer(tag));
+            }
         }
     }
 
@@ -844,6 +904,7 @@ mod tests {
         assert_eq!(tag & (1 << 62), 0);
         assert_eq!(tag & (1 << 63), 0);
         assert_eq!(tag & BREAKER_TIMER, 0);
+        assert_eq!(tag & DEADLINE_TIMER, 0);
         assert_ne!(tag & CALL_TIMER, 0);
     }
 }

@@ -173,6 +173,12 @@ const CASES: &[Case] = &[
         expected: "a fraction between 0 and 1",
     },
     Case {
+        file: "breaker_threshold_zero.yaml",
+        lines: &[14],
+        path: "components.web.edges.cart.circuit_breaker.failure_rate",
+        expected: "expected a failure rate in (0, 100%], found 0%",
+    },
+    Case {
         file: "bulkhead_zero.yaml",
         lines: &[13],
         path: "components.web.edges.cart.bulkhead",

@@ -55,9 +55,9 @@ const DEFAULT_PER_GB_S: f64 = 0.000_016_666_7;
 /// The timer of the oldest idle instance's expiry; every other timer ends an
 /// invocation's work (its slot and serial, from [`work_tag`]).
 const EXPIRY_TIMER: u64 = 1 << 63;
-/// Invocation serials take 28 bits (from bit 32 of a work tag), so that a
-/// work tag has neither the expiry bit nor the caller's bits 60 and 61.
-const SERIAL_MASK: u32 = 0x0fff_ffff;
+/// Invocation serials take 27 bits (from bit 32 of a work tag), so that a
+/// work tag has neither the expiry bit nor the caller's bits 59 to 61.
+const SERIAL_MASK: u32 = 0x07ff_ffff;
 
 /// Invocations that got an instance (warm or cold), by arrival in the window.
 pub const INVOCATIONS: Measure =

@@ -167,7 +167,13 @@ impl Kind for Spec {
             words.push("calls in parallel".into());
         }
         if !self.calls.edges.is_empty() {
-            words.push(format!("{} guarded edges", self.calls.edges.len()));
+            let names: Vec<&str> = self
+                .calls
+                .edges
+                .iter()
+                .map(|(callee, _)| topology.name(*callee))
+                .collect();
+            words.push(format!("edges to {} guarded", names.join(", ")));
         }
         match self.sessions.map(|s| s.keeper) {
             Some(sessions::Keeper::Local) => words.push("local sessions".into()),
@@ -866,9 +872,8 @@ impl Server {
             return;
         }
         if tag & CALL_TIMER != 0 {
-            if let Some((job, outcome)) = self.caller.timer(tag, ctx) {
-                self.calls_done(job, outcome, ctx);
-            }
+            self.caller.timer(tag, ctx);
+            self.calls_done(ctx);
             return;
         }
         let (token, serial) = work_of(tag);
@@ -928,9 +933,8 @@ impl Server {
     /// A downstream call answered: a call of `calls`, or the session store.
     fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
         if token & CALL_TOKEN != 0 {
-            if let Some((job, outcome)) = self.caller.answered(token, outcome, ctx) {
-                self.calls_done(job, outcome, ctx);
-            }
+            self.caller.answered(token, outcome, ctx);
+            self.calls_done(ctx);
             return;
         }
         let Some(job) = self.jobs.get_mut(token as usize) else {
@@ -952,13 +956,15 @@ impl Server {
         }
     }
 
-    /// The calls of `job` are over: it answers with their outcome.
-    fn calls_done(&mut self, job: JobRef, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        match self.jobs.get(job.token as usize) {
-            Some(j) if j.serial == job.serial && j.stage == Stage::Calling => {
-                self.finish(job.token, outcome, ctx)
+    /// Answers the jobs whose calls are over, with their outcome.
+    fn calls_done(&mut self, ctx: &mut Ctx<'_>) {
+        while let Some((job, outcome)) = self.caller.next_finished() {
+            match self.jobs.get(job.token as usize) {
+                Some(j) if j.serial == job.serial && j.stage == Stage::Calling => {
+                    self.finish(job.token, outcome, ctx)
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
 
