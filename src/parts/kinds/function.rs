@@ -635,13 +635,15 @@ impl Function {
         }
     }
 
-    /// The calls of `job` are over: the invocation ends with their outcome.
-    fn calls_done(&mut self, job: JobRef, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        match self.invocations.get(job.token as usize) {
-            Some(inv) if inv.serial == job.serial && inv.calling.is_some() => {
-                self.done(job.token, outcome, ctx)
+    /// Ends the invocations whose calls are over, with their outcome.
+    fn calls_done(&mut self, ctx: &mut Ctx<'_>) {
+        while let Some((job, outcome)) = self.caller.next_finished() {
+            match self.invocations.get(job.token as usize) {
+                Some(inv) if inv.serial == job.serial && inv.calling.is_some() => {
+                    self.done(job.token, outcome, ctx)
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
 
@@ -672,9 +674,8 @@ impl Function {
             return;
         }
         if tag & CALL_TIMER != 0 {
-            if let Some((job, outcome)) = self.caller.timer(tag, ctx) {
-                self.calls_done(job, outcome, ctx);
-            }
+            self.caller.timer(tag, ctx);
+            self.calls_done(ctx);
             return;
         }
         let (token, serial) = work_of(tag);
@@ -684,9 +685,8 @@ impl Function {
     /// An answer came back: one of its calls'.
     fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
         if token & CALL_TOKEN != 0 {
-            if let Some((job, outcome)) = self.caller.answered(token, outcome, ctx) {
-                self.calls_done(job, outcome, ctx);
-            }
+            self.caller.answered(token, outcome, ctx);
+            self.calls_done(ctx);
         }
     }
 
