@@ -13,6 +13,7 @@ mod scenarios;
 pub mod serve;
 pub mod showcase;
 mod sweep;
+mod trace;
 mod validate;
 
 use std::borrow::Cow;
@@ -62,6 +63,9 @@ pub enum Command {
         /// Shared options.
         #[command(flatten)]
         common: CommonArgs,
+        /// Request journeys.
+        #[command(flatten)]
+        trace: TraceArgs,
     },
     /// Run several scenarios on common random numbers and show them side by side.
     Compare {
@@ -231,6 +235,44 @@ pub struct OutputArgs {
     /// Print nothing but errors (and --json output).
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// The journeys of a sample of requests (`scalesim run` only).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TraceArgs {
+    /// Write every hop of a sample of requests to FILE, as JSON lines (the
+    /// logs of the simulated system).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Share of requests sampled, in (0, 1] (default with --trace: 0.01).
+    /// Without --trace, the sample only feeds the critical-path figures.
+    #[arg(long, value_name = "P", value_parser = parse_sample)]
+    pub trace_sample: Option<f64>,
+}
+
+impl TraceArgs {
+    /// The share of requests whose journeys a run records, or `None` when
+    /// it records none (neither flag given).
+    pub fn sample(&self) -> Option<f64> {
+        match (self.trace_sample, &self.trace) {
+            (Some(p), _) => Some(p),
+            (None, Some(_)) => Some(DEFAULT_TRACE_SAMPLE),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The share of requests `--trace` samples without `--trace-sample`.
+pub const DEFAULT_TRACE_SAMPLE: f64 = 0.01;
+
+/// Parses `--trace-sample`: a share of requests in (0, 1].
+fn parse_sample(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
+        _ => Err(format!(
+            "expected a share of requests greater than 0 and at most 1, like 0.01, found `{text}`"
+        )),
+    }
 }
 
 /// Overrides of fields of the scenario files.
@@ -498,7 +540,11 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     match cli.command {
         None => showcase::run(&cli.common),
-        Some(Command::Run { files, common }) => run::run(&files, &common),
+        Some(Command::Run {
+            files,
+            common,
+            trace,
+        }) => run::run(&files, &common, &trace),
         Some(Command::Compare { files, common }) => compare::run(&files, &common),
         Some(Command::Sweep {
             file,

@@ -6,6 +6,7 @@ mod aggregate;
 pub mod ci;
 mod elasticity;
 mod gauge;
+pub mod journeys;
 pub mod measure;
 mod presence;
 mod recorder;
@@ -21,6 +22,7 @@ pub use aggregate::{
 };
 pub use elasticity::{elasticity, Elasticity, ElasticityMeter};
 pub use gauge::{Gauge, GaugeId, GaugeSeries};
+pub use journeys::{JourneySetup, JourneySummary, Journeys, PathShare, Sink, Waterfall};
 pub use measure::{Better, Measure, Reading, Unit};
 pub use presence::{LittleTerms, Presence};
 pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, MAX_MARKERS};

@@ -38,4 +38,6 @@ pub mod world;
 pub use kind::{BuildContext, DynKind, Kind, Part, SpecContext};
 pub use kinds::{AnyPart, ComponentDecl, ComponentSpec, Registry, KINDS};
 pub use topology::{SessionFacts, Topology};
-pub use world::{answer_probe, send_call, send_load, send_reply, send_reply_after, Ctx, World};
+pub use world::{
+    answer_probe, note_start, send_call, send_load, send_reply, send_reply_after, Ctx, World,
+};

@@ -1,6 +1,7 @@
 //! Reports of results: the terminal table, JSON, CSV, charts and the HTML report.
 
 pub mod charts;
+pub mod critical;
 pub mod csv;
 pub mod data;
 pub mod diagram;

@@ -14,13 +14,13 @@ mod progress;
 
 use std::sync::atomic::AtomicBool;
 
-pub use batch::{run_all, run_batch, run_tasks, tasks, RunOptions, Task};
+pub use batch::{run_all, run_batch, run_tasks, tasks, JourneyOptions, OpenSink, RunOptions, Task};
 pub use build::{build, cost_per_hour, Run};
 pub use guard::{Limits, DEFAULT_MAX_IN_FLIGHT};
 pub use progress::Progress;
 
 use crate::engine::{BatchEnd, SimTime};
-use crate::metrics::{RunInfo, RunSummary, StopReason, Truncation, Window};
+use crate::metrics::{Journeys, RunInfo, RunSummary, StopReason, Truncation, Window};
 use crate::parts::{AnyPart, World};
 use crate::scenario::Scenario;
 use guard::Guard;
@@ -53,6 +53,19 @@ pub fn simulate_tracked(
     cancel: Option<&AtomicBool>,
     progress: Option<&Progress>,
 ) -> RunSummary {
+    simulate_recorded(scenario, replication, limits, cancel, progress, None)
+}
+
+/// Does [`simulate_tracked`], recording the journeys of a sample of requests
+/// as `journeys` says (`None`: none), whose summary the run's figures carry.
+pub fn simulate_recorded(
+    scenario: &Scenario,
+    replication: u64,
+    limits: &Limits,
+    cancel: Option<&AtomicBool>,
+    progress: Option<&Progress>,
+    journeys: Option<Journeys>,
+) -> RunSummary {
     let window = Window {
         start: scenario.warmup,
         end: scenario.duration,
@@ -60,6 +73,7 @@ pub fn simulate_tracked(
     let mut guard = Guard::new(*limits, cancel);
     let mut tracker = Tracker::new(progress, scenario.duration);
     let mut sim = build(scenario, replication, window);
+    sim.shared.journeys = journeys.map(Box::new);
     sim.start();
     let mut stopped = advance(
         &mut sim,
@@ -96,7 +110,11 @@ pub fn simulate_tracked(
     let cut_window = sim.shared.recorder.window();
     sim.finish();
     let events = sim.events();
-    let world = sim.shared;
+    let mut world = sim.shared;
+    let journeys = world
+        .journeys
+        .take()
+        .map(|j| j.finish(now, scenario.components.len()));
     let simulated = if truncated.is_some() {
         now
     } else {
@@ -114,6 +132,7 @@ pub fn simulate_tracked(
         rescale_time_averages(&mut summary, full_window.secs() / cut_window.secs());
     }
     summary.truncated = truncated;
+    summary.journeys = journeys;
     summary
 }
 
@@ -133,7 +152,8 @@ fn rescale_time_averages(summary: &mut RunSummary, factor: f64) {
 /// (messages, timers) and the per-request state its parts keep beyond them.
 fn in_flight(sim: &Run) -> usize {
     let held: usize = sim.components().iter().map(AnyPart::held).sum();
-    sim.shared.requests.len() + sim.pending() + held
+    let journeys = sim.shared.journeys.as_ref().map_or(0, |j| j.held());
+    sim.shared.requests.len() + sim.pending() + held + journeys
 }
 
 /// Handles events until none is due at or before `until`, `done` says so, or a

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::CommonArgs;
 use crate::error::Result;
 use crate::metrics::{RunSummary, StopReason};
-use crate::runner::{self, Limits, Progress, RunOptions, Task};
+use crate::runner::{self, JourneyOptions, Limits, Progress, RunOptions, Task};
 use crate::scenario::Scenario;
 
 /// How often the progress bar reads the runs' progress and redraws: a few
@@ -27,9 +27,29 @@ pub fn run_all(
     keep_series: bool,
     common: &CommonArgs,
 ) -> Result<Vec<Vec<RunSummary>>> {
+    run_all_recorded(scenarios, replications, keep_series, common, None)
+}
+
+/// Does [`run_all`], recording the journeys of sampled requests as
+/// `journeys` says (`None`: none).
+pub fn run_all_recorded(
+    scenarios: &[Scenario],
+    replications: u64,
+    keep_series: bool,
+    common: &CommonArgs,
+    journeys: Option<JourneyOptions<'_>>,
+) -> Result<Vec<Vec<RunSummary>>> {
     let tasks = runner::tasks(scenarios.len(), replications);
     let mut grouped: Vec<Vec<RunSummary>> = vec![Vec::new(); scenarios.len()];
-    for (task, run) in run_tasks(scenarios, &tasks, replications, keep_series, common)? {
+    let finished = run_tasks_recorded(
+        scenarios,
+        &tasks,
+        replications,
+        keep_series,
+        common,
+        journeys,
+    )?;
+    for (task, run) in finished {
         grouped[task.scenario].push(run);
     }
     Ok(grouped)
@@ -43,6 +63,19 @@ pub fn run_tasks(
     replications: u64,
     keep_series: bool,
     common: &CommonArgs,
+) -> Result<Vec<(Task, RunSummary)>> {
+    run_tasks_recorded(scenarios, tasks, replications, keep_series, common, None)
+}
+
+/// Does [`run_tasks`], recording the journeys of sampled requests as
+/// `journeys` says.
+fn run_tasks_recorded(
+    scenarios: &[Scenario],
+    tasks: &[Task],
+    replications: u64,
+    keep_series: bool,
+    common: &CommonArgs,
+    journeys: Option<JourneyOptions<'_>>,
 ) -> Result<Vec<(Task, RunSummary)>> {
     let total_ms = tasks
         .iter()
@@ -62,6 +95,7 @@ pub fn run_tasks(
         // Published even when the bar is hidden: it costs nothing
         // measurable, and every run then takes the path that was measured.
         progress: Some(&bar.progress),
+        journeys,
     };
     let finished = bar.while_running(|| runner::run_tasks(scenarios, tasks, options))?;
     if !common.output.quiet {

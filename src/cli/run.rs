@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::CommonArgs;
+use super::trace::Recording;
+use super::{CommonArgs, TraceArgs};
 use crate::error::{Error, Result};
 use crate::metrics::{paired_differences, REPORT_LEVEL};
 use crate::metrics::{RunSummary, ScenarioResult};
@@ -14,12 +15,16 @@ use crate::report::{self, html, little, table};
 use crate::scenario::Scenario;
 
 /// Runs the scenarios, prints the table (or JSON) and writes the results.
-pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
+pub fn run(files: &[String], common: &CommonArgs, trace: &TraceArgs) -> Result<()> {
     let overrides = super::parse_overrides(&common.overrides.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
     super::show_warnings(&scenarios, common.output.quiet);
     apply_seed(&mut scenarios, common.run.seed);
-    let runs = execute(&scenarios, common.run.replications.unwrap_or(1), common)?;
+    let replications = common.run.replications.unwrap_or(1);
+    let runs = match trace.sample() {
+        Some(sample) => execute_recorded(&scenarios, replications, common, trace, sample)?,
+        None => execute(&scenarios, replications, common)?,
+    };
     let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let comparison = comparison("scalesim results", &scenarios, &runs, false);
     let checks = little::checks(&comparison.results);
@@ -66,6 +71,29 @@ pub fn execute(
     let started = Instant::now();
     let runs = super::batch::run_all(scenarios, replications, true, common)?;
     report_timing(common, runs.iter().flatten(), started);
+    Ok(runs)
+}
+
+/// Runs every scenario's replications in parallel, recording the journeys
+/// of `sample` of their requests, and writes them to `--trace` if given.
+fn execute_recorded(
+    scenarios: &[Scenario],
+    replications: u64,
+    common: &CommonArgs,
+    trace: &TraceArgs,
+    sample: f64,
+) -> Result<Vec<Vec<RunSummary>>> {
+    let recording = Recording::new(trace.trace.as_deref(), scenarios.len(), replications)?;
+    let started = Instant::now();
+    let runs = recording.with_options(sample, |options| {
+        super::batch::run_all_recorded(scenarios, replications, true, common, Some(options))
+    })?;
+    report_timing(common, runs.iter().flatten(), started);
+    for warning in recording.finish(&runs)? {
+        if !common.output.quiet {
+            eprintln!("warning: {warning}");
+        }
+    }
     Ok(runs)
 }
 

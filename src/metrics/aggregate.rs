@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use super::ci::{mean_interval, Interval};
-use super::measure::{self, Measure, COMPONENT};
+use super::journeys::{Waterfall, SLOWEST};
+use super::measure::{self, Measure, COMPONENT, CRITICAL_PATH, CRITICAL_PATH_REQUESTS};
 use super::series::TimeSeries;
 use super::summary::{CdfPoint, RunSummary, Truncation};
 
@@ -54,6 +55,9 @@ pub struct ScenarioResult {
     /// The replications that a guard rail stopped early, in order (empty when
     /// every run went to its end).
     pub truncated: Vec<Truncation>,
+    /// The slowest sampled journeys over the replications, slowest first
+    /// (empty without a sample).
+    pub slowest: Vec<Waterfall>,
     /// Where each figure is, by path: built at the first lookup, so that
     /// reports over thousands of components look figures up in constant time.
     pub index: FigureIndex,
@@ -119,6 +123,7 @@ impl ScenarioResult {
         Self {
             cdf: mean_cdf(runs),
             series: TimeSeries::mean(&runs.iter().map(|r| &r.series).collect::<Vec<_>>()),
+            slowest: slowest(runs),
             ..Self::from_flat(&flat)
         }
     }
@@ -184,6 +189,7 @@ impl ScenarioResult {
             cdf: Vec::new(),
             series: TimeSeries::default(),
             truncated: runs.iter().filter_map(|r| r.truncated).collect(),
+            slowest: Vec::new(),
             index: FigureIndex::default(),
         }
     }
@@ -233,6 +239,24 @@ impl RunSummary {
             .find(|f| f.path.join(".") == path)
             .map(|f| f.value)
     }
+}
+
+/// Returns the [`SLOWEST`] sampled journeys of `runs`, slowest first; at a
+/// tie, the earlier replication's, then the one that ended first.
+fn slowest(runs: &[RunSummary]) -> Vec<Waterfall> {
+    let mut all: Vec<Waterfall> = runs
+        .iter()
+        .filter_map(|r| r.journeys.as_ref())
+        .flat_map(|j| j.slowest.iter().cloned())
+        .collect();
+    all.sort_by(|a, b| {
+        b.latency_ms
+            .total_cmp(&a.latency_ms)
+            .then(a.replication.cmp(&b.replication))
+            .then(a.order.cmp(&b.order))
+    });
+    all.truncate(SLOWEST);
+    all
 }
 
 /// Returns the mean difference `b - a` of a figure over paired replications
@@ -393,6 +417,9 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
     }
     core("cost_per_hour", run.cost_per_hour, false);
     core("cost_per_million", run.cost_per_million, false);
+    if let Some(journeys) = &run.journeys {
+        core(CRITICAL_PATH_REQUESTS.key, journeys.measured as f64, true);
+    }
     for f in &run.figures {
         out.push(FlatFigure {
             path: f.path.split('.').map(str::to_string).collect(),
@@ -431,6 +458,20 @@ fn flatten(run: &RunSummary) -> Vec<FlatFigure> {
                 total: false,
                 measure: reading.measure,
             });
+        }
+        if let Some(journeys) = &run.journeys {
+            let share = journeys.shares.iter().find(|s| s.component == comp.name);
+            let values = share.map_or([f64::NAN; 4], |s| {
+                [s.share(), s.queueing, s.service, s.network]
+            });
+            for (measure, value) in CRITICAL_PATH.iter().zip(values) {
+                out.push(FlatFigure {
+                    path: at(measure.key),
+                    value,
+                    total: false,
+                    measure,
+                });
+            }
         }
     }
     out

@@ -456,8 +456,55 @@ pub const COMPONENT: &[&Measure] = &[
     &Measure::new("cores", "cores", Unit::Count, Better::Neither),
 ];
 
+/// The critical-path figures of each component, in the order written
+/// (`components.NAME.critical_path.share`...): the component's part of the
+/// end-to-end latency of the sampled requests, whole and split three ways.
+/// A run that measured no sampled request leaves them undefined.
+pub const CRITICAL_PATH: &[&Measure] = &[
+    &Measure::new(
+        "critical_path.share",
+        "share of latency on the critical path",
+        Unit::Share,
+        Better::Neither,
+    )
+    .may_be_undefined(),
+    &Measure::new(
+        "critical_path.queueing",
+        "critical path: queueing",
+        Unit::Share,
+        Better::Neither,
+    )
+    .may_be_undefined(),
+    &Measure::new(
+        "critical_path.service",
+        "critical path: service",
+        Unit::Share,
+        Better::Neither,
+    )
+    .may_be_undefined(),
+    &Measure::new(
+        "critical_path.network",
+        "critical path: network",
+        Unit::Share,
+        Better::Neither,
+    )
+    .may_be_undefined(),
+];
+
+/// The number of sampled requests whose critical path was walked: completed
+/// attempts that arrived after the warm-up.
+pub const CRITICAL_PATH_REQUESTS: Measure = Measure::new(
+    "critical_path.requests",
+    "requests on the critical path sample",
+    Unit::Count,
+    Better::Neither,
+);
+
 /// Returns the declaration of the run figure at `path` (`latency_ms.p99`).
 pub fn core(path: &str) -> Option<&'static Measure> {
+    if path == CRITICAL_PATH_REQUESTS.key {
+        return Some(&CRITICAL_PATH_REQUESTS);
+    }
     if let Some(cause) = path.strip_prefix("errors.") {
         return (!cause.is_empty()).then_some(CORE_ERRORS);
     }

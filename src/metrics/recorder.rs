@@ -470,6 +470,7 @@ impl Recorder {
             components: self.components,
             figures,
             truncated: None,
+            journeys: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::journeys::JourneySummary;
 use super::measure::Measure;
 use super::recorder::ComponentStats;
 use super::series::TimeSeries;
@@ -129,6 +130,9 @@ pub struct RunSummary {
     pub figures: Vec<RunFigure>,
     /// Why and when the run stopped early, if a guard rail stopped it.
     pub truncated: Option<Truncation>,
+    /// What the run recorded of its sampled requests' journeys (`None`:
+    /// it sampled none).
+    pub journeys: Option<JourneySummary>,
 }
 
 /// Why a run stopped before the end of its scenario.

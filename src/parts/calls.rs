@@ -678,6 +678,7 @@ impl Caller {
             edge.counts.attempts += 1;
         }
         let epoch = edge.breaker.as_ref().map_or(0, Breaker::epoch);
+        let breaker = edge.breaker.as_ref().map(|b| b.state().name());
         let (target, colocated, timeout) = (edge.target, edge.colocated, edge.spec.timeout);
         self.next_serial = self.next_serial.wrapping_add(1);
         let attempt_serial = self.next_serial & SERIAL_MASK;
@@ -705,6 +706,9 @@ impl Caller {
         // The caller may stop waiting before the answer comes: the callee
         // must still find the request's record.
         ctx.shared.hold_request(req);
+        // A sampled request's journey shows the try and the breaker's state.
+        ctx.shared
+            .note_edge(req, target, u32::from(retry) + 1, breaker);
         send_call(ctx, target, call);
         if let Some(timeout) = timeout {
             let edge = &mut self.edges[e as usize];

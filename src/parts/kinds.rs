@@ -141,6 +141,12 @@ macro_rules! kinds {
         /// `Box<dyn Part>` would cost an indirect call per event and hide the
         /// handler from the optimiser. Only kinds defined outside the crate
         /// pay that price, through [`AnyPart::Custom`].
+        ///
+        /// The parts differ in size (a server with call plans is the
+        /// largest), and boxing the large ones would add the indirection
+        /// this enum exists to avoid: a run holds one part per component,
+        /// so the unused bytes of the small ones cost nothing that grows.
+        #[allow(clippy::large_enum_variant)]
         pub enum AnyPart {
             $(
                 #[doc = concat!("A `", stringify!($module), "` component.")]

@@ -9,7 +9,7 @@ use slab::Slab;
 
 use super::geography::{Geography, NO_REGION};
 use crate::engine::{self, ComponentId, SimTime};
-use crate::metrics::{Ending, Recorder};
+use crate::metrics::{Ending, Journeys, Recorder};
 use crate::model::{Call, Msg, Outcome, Request, OUTSIDE, SINGLE_ATTEMPT};
 
 /// State shared by every component of one run.
@@ -31,6 +31,10 @@ pub struct World {
     /// The replicas that take new work, per component whose machines come
     /// and go (an autoscaled server); empty for the others.
     fleets: Vec<Fleet>,
+    /// The journeys of the sampled requests, when the run records them
+    /// (`--trace`, `--trace-sample`): every hook below costs one branch
+    /// on `None` otherwise.
+    pub journeys: Option<Box<Journeys>>,
 }
 
 /// Which replicas of one component take new work, as its autoscaler
@@ -60,6 +64,7 @@ impl World {
             zones,
             partitions: Vec::new(),
             fleets: Vec::new(),
+            journeys: None,
         }
     }
 
@@ -191,6 +196,7 @@ impl World {
         let Some(request) = self.take_request(req) else {
             return false;
         };
+        self.end_journey(req, outcome, now);
         let ending = match outcome {
             Outcome::Ok => Ending::Completed {
                 latency: now - request.arrived,
@@ -201,6 +207,35 @@ impl World {
         };
         self.record_end(request.counted, ending, now);
         true
+    }
+
+    /// Ends the journey of request `req`, if it is sampled, as its answer
+    /// `outcome` reaches the clients at `now`: the clients call this when
+    /// they take the request out of [`World::requests`].
+    #[inline]
+    pub fn end_journey(&mut self, req: u32, outcome: Outcome, now: SimTime) {
+        if let Some(journeys) = self.journeys.as_deref_mut() {
+            journeys.end(req, outcome, now);
+        }
+    }
+
+    /// Annotates the next call of request `req` to `callee`, if the request
+    /// is sampled: it is attempt `attempt` on its edge (1 for the first try),
+    /// sent while the edge's circuit breaker is `breaker` (`closed`, `open`,
+    /// `half_open`; `None` for an edge without one). A part with per-edge retries or breakers calls this just
+    /// before [`send_call`]; the note is consumed by that call's hop, and a
+    /// later note for the same callee replaces one not yet consumed.
+    #[inline]
+    pub fn note_edge(
+        &mut self,
+        req: u32,
+        callee: ComponentId,
+        attempt: u32,
+        breaker: Option<&'static str>,
+    ) {
+        if let Some(journeys) = self.journeys.as_deref_mut() {
+            journeys.note_edge(req, callee.0, attempt, breaker);
+        }
     }
 
     /// Takes the record of request `req`, whose answer has reached its end:
@@ -381,8 +416,26 @@ pub type Ctx<'a> = engine::Ctx<'a, Msg, World>;
 /// Sends `call` to `to`, after the network latency between the two.
 #[inline]
 pub fn send_call(ctx: &mut Ctx<'_>, to: ComponentId, call: Call) {
-    let delay = ctx.shared.latency(ctx.me(), to);
+    let (me, now) = (ctx.me(), ctx.now());
+    let delay = ctx.shared.latency(me, to);
+    if let Some(journeys) = ctx.shared.journeys.as_deref_mut() {
+        let (caller, token, replica) = (me.0, call.token, call.replica);
+        journeys.open(call.req, caller, to.0, token, replica, now, now + delay);
+    }
     ctx.send(to, delay, Msg::Call(call));
+}
+
+/// Notes that a core of `replica` of this component took `call` now, for
+/// the journeys of sampled requests: a kind calls it where the service of a
+/// call starts ([`Stations::begin`](super::station::Stations::begin)'s
+/// callers, a database's queries). A kind without cores needs not: its
+/// calls start as they arrive.
+#[inline]
+pub fn note_start(ctx: &mut Ctx<'_>, call: &Call, replica: u32) {
+    let (me, now) = (ctx.me(), ctx.now());
+    if let Some(journeys) = ctx.shared.journeys.as_deref_mut() {
+        journeys.start(call.req, me.0, call.reply_to.0, call.token, replica, now);
+    }
 }
 
 /// Answers a probe from `reply_to` with the `load` of `replica`, after the
@@ -443,6 +496,20 @@ pub fn send_reply(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome) {
 /// answer is a message.
 #[inline]
 pub fn send_reply_after(ctx: &mut Ctx<'_>, call: &Call, outcome: Outcome, delay: SimTime) {
+    let (me, now) = (ctx.me(), ctx.now());
+    if let Some(journeys) = ctx.shared.journeys.as_deref_mut() {
+        let (caller, token) = (call.reply_to.0, call.token);
+        journeys.close(
+            call.req,
+            me.0,
+            caller,
+            token,
+            call.replica,
+            outcome,
+            now,
+            delay,
+        );
+    }
     if delay == SimTime::ZERO && call.reply_to == ctx.shared.clients {
         let now = ctx.now();
         if ctx.shared.end_single_attempt(call.token, outcome, now) {

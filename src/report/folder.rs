@@ -416,16 +416,18 @@ fn is_temporary_of(file_name: &str, name: &str) -> bool {
 /// Counts the temporary files of this process, so that each has its own name.
 static TEMPORARIES: AtomicU64 = AtomicU64::new(0);
 
-/// A temporary file, removed when dropped unless it was renamed.
-struct Temporary {
+/// A temporary file (`.NAME.PID.COUNTER.tmp`), removed when dropped unless
+/// it was renamed.
+#[derive(Debug)]
+pub struct Temporary {
     path: PathBuf,
     renamed: bool,
 }
 
 impl Temporary {
     /// Creates a new temporary file for `name` in `dir`, with a name no other
-    /// process or thread uses.
-    fn create(dir: &Path, name: &str) -> std::io::Result<(Temporary, File)> {
+    /// process or thread uses; returns it and the file, open for writing.
+    pub fn create(dir: &Path, name: &str) -> std::io::Result<(Temporary, File)> {
         loop {
             let n = TEMPORARIES.fetch_add(1, Ordering::Relaxed);
             let path = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
@@ -442,6 +444,11 @@ impl Temporary {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Returns where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Renames the file to `path`; from then on it is not removed.
@@ -464,6 +471,15 @@ impl Drop for Temporary {
 /// folder, then a rename. Readers see the old file or the new one, never a
 /// part; on an error, the temporary file is removed and `path` is unchanged.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |file| file.write_all(bytes))
+}
+
+/// Writes the file at `path` atomically as [`write_atomic`] does, its bytes
+/// streamed by `fill` (which may write more than memory holds).
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<()> {
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
@@ -478,7 +494,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .and_then(|n| n.to_str())
         .ok_or_else(|| err(std::io::Error::new(ErrorKind::InvalidInput, "no file name")))?;
     let (temporary, mut file) = Temporary::create(dir, name).map_err(err)?;
-    file.write_all(bytes).map_err(err)?;
+    fill(&mut file).map_err(err)?;
     // Closed before the rename, which some systems refuse on an open file.
     drop(file);
     temporary.rename(path).map_err(err)

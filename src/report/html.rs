@@ -12,20 +12,22 @@ use minijinja::{AutoEscape, Environment, Output, State, Value};
 use serde::Serialize;
 
 use super::charts::{self, style, sweep::short_names, Drawn};
+use super::critical::{self, CriticalView};
 use super::data::{Comparison, PlanData, SweepData, SweepPoint};
 use super::format::{self, Metric};
 use super::lessons::{cell as lesson_cell, lessons};
 use super::little::{self, LittleCheck};
 use super::reading;
 use crate::error::{Error, Result};
-use crate::metrics::measure::COMPONENT;
+use crate::metrics::measure::{COMPONENT, CRITICAL_PATH};
 use crate::metrics::ScenarioResult;
 
 /// The templates, embedded in the binary: (name, source).
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 7] = [
     ("page.html", include_str!("templates/page.html")),
     ("sections.html", include_str!("templates/sections.html")),
     ("tables.html", include_str!("templates/tables.html")),
+    ("critical.html", include_str!("templates/critical.html")),
     ("comparison.html", include_str!("templates/comparison.html")),
     ("sweep.html", include_str!("templates/sweep.html")),
     ("plan.html", include_str!("templates/plan.html")),
@@ -60,6 +62,8 @@ struct ComparisonPage {
     little: Vec<LittleRow>,
     /// Whether some gap of Little's law carries an interval over replications.
     little_intervals: bool,
+    /// Where the time goes, per scenario with a sample of journeys.
+    critical_paths: Vec<CriticalView>,
 }
 
 /// Little's law at one station of one scenario: the check's numbers, formatted.
@@ -278,6 +282,7 @@ pub fn comparison(data: &Comparison, drawn: &[Drawn]) -> Result<String> {
         charts: figures(drawn),
         little: little_rows(data),
         little_intervals: data.results.iter().any(|r| r.replications > 1),
+        critical_paths: critical::views(&data.results, &swatch),
     };
     render_page("comparison.html", &page)
 }
@@ -615,6 +620,7 @@ fn kind_figure_rows(results: &[ScenarioResult]) -> Vec<KindFigureRow> {
             // The common figures have their own table, and Little's law's its section.
             if head != "components"
                 || COMPONENT.iter().any(|m| m.key == key)
+                || CRITICAL_PATH.iter().any(|m| m.key == key)
                 || little::KEYS.contains(&key.as_str())
             {
                 continue;

@@ -208,6 +208,7 @@ mod tests {
             cdf: Vec::new(),
             series: Default::default(),
             truncated: Vec::new(),
+            slowest: Vec::new(),
             index: Default::default(),
         };
         let v = scenario_value(&result);

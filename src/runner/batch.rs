@@ -1,13 +1,14 @@
 //! Batches of runs: every replication of every scenario, spread over threads,
 //! collected in input order.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use super::{simulate_tracked, Limits, Progress};
+use super::{simulate_recorded, Limits, Progress};
 use crate::error::{Error, Result};
-use crate::metrics::{RunSummary, StopReason};
+use crate::metrics::{JourneySetup, Journeys, RunSummary, Sink, StopReason};
 use crate::scenario::Scenario;
 use crate::spec::limits::MAX_JOBS;
 
@@ -31,6 +32,24 @@ pub struct RunOptions<'a> {
     /// Where every run adds, as it goes, the simulated time it reached and
     /// the events it handled (for a progress bar within long runs).
     pub progress: Option<&'a Progress>,
+    /// What the runs record of their requests' journeys (`None`: nothing).
+    pub journeys: Option<JourneyOptions<'a>>,
+}
+
+/// Opens the stream a run writes its journeys' lines to, in the thread
+/// that runs it.
+pub type OpenSink<'a> = dyn Fn(Task) -> std::io::Result<Box<dyn Write + Send>> + Sync + 'a;
+
+/// What the runs of a batch record of their requests' journeys.
+#[derive(Clone, Copy)]
+pub struct JourneyOptions<'a> {
+    /// Share of client requests sampled, in (0, 1].
+    pub sample: f64,
+    /// Where each run writes its lines (`None`: they are not written, and
+    /// only the critical-path figures are kept).
+    pub open: Option<&'a OpenSink<'a>>,
+    /// Bytes of lines each run may write.
+    pub budget: u64,
 }
 
 impl RunOptions<'_> {
@@ -45,6 +64,7 @@ impl RunOptions<'_> {
             cancel: None,
             on_run: None,
             progress: None,
+            journeys: None,
         }
     }
 
@@ -124,7 +144,7 @@ pub fn run_tasks(
     let runs: Vec<Option<RunSummary>> = pool.install(|| {
         tasks
             .par_iter()
-            .map(|t| run_task(&scenarios[t.scenario], t.replication, &options))
+            .map(|t| run_task(&scenarios[t.scenario], t.scenario, t.replication, &options))
             .collect()
     });
     Ok(tasks
@@ -143,17 +163,57 @@ fn threads(jobs: usize, runs: usize) -> usize {
     wanted.min(cores).min(runs).clamp(1, MAX_JOBS)
 }
 
+/// Returns the journeys of the run `task` of `scenario`, as `options` say.
+fn journeys(scenario: &Scenario, task: Task, options: JourneyOptions<'_>) -> Journeys {
+    let (sink, error) = match options.open.map(|open| open(task)) {
+        None => (None, None),
+        Some(Ok(out)) => (
+            Some(Sink {
+                out,
+                budget: options.budget,
+            }),
+            None,
+        ),
+        Some(Err(e)) => (None, Some(e.to_string())),
+    };
+    Journeys::new(JourneySetup {
+        sample: options.sample,
+        scenario: scenario.name.clone(),
+        replication: task.replication,
+        components: scenario.components.iter().map(|c| c.name.clone()).collect(),
+        types: scenario
+            .traffic
+            .types
+            .iter()
+            .map(|t| t.name.clone())
+            .collect(),
+        sink,
+        error,
+    })
+}
+
 /// Runs one replication, unless the batch was cancelled before or during it.
-fn run_task(scenario: &Scenario, replication: u64, options: &RunOptions<'_>) -> Option<RunSummary> {
+fn run_task(
+    scenario: &Scenario,
+    scenario_index: usize,
+    replication: u64,
+    options: &RunOptions<'_>,
+) -> Option<RunSummary> {
     if options.cancelled() {
         return None;
     }
-    let mut run = simulate_tracked(
+    let task = Task {
+        scenario: scenario_index,
+        replication,
+    };
+    let journeys = options.journeys.map(|j| journeys(scenario, task, j));
+    let mut run = simulate_recorded(
         scenario,
         replication,
         &options.limits,
         options.cancel,
         options.progress,
+        journeys,
     );
     if run
         .truncated

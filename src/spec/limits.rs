@@ -124,6 +124,15 @@ pub const MAX_POINTS: usize = 100_000;
 /// Most runs of a sweep (points times replications).
 pub const MAX_RUNS: u64 = 10_000_000;
 
+/// Largest file of request journeys (`--trace`), in bytes: each run may
+/// write its share (this over the number of runs), checked before each
+/// journey is written.
+pub const MAX_JOURNEY_FILE_BYTES: u64 = 1 << 30;
+
+/// Most hops kept for one sampled journey: the calls beyond are left out of
+/// its lines (which say so) and of the critical path.
+pub const MAX_HOPS_PER_JOURNEY: usize = 256;
+
 /// Most bytes of one request to the classroom page (`scalesim serve`): a
 /// scenario file or two and their overrides.
 pub const MAX_REQUEST_BYTES: usize = 1 << 20;

@@ -18,6 +18,7 @@ mod determinism;
 mod explain;
 mod guard_rails;
 mod hostile_shards;
+mod journeys;
 mod knobs;
 mod layers;
 mod lessons;

@@ -24,6 +24,7 @@ mod cron;
 mod database;
 mod dns;
 mod function;
+mod journeys;
 mod loss;
 mod multi_server;
 mod networks;

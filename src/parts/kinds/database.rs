@@ -364,6 +364,7 @@ impl Database {
         let time = if job.doomed {
             SimTime::ZERO
         } else {
+            crate::parts::note_start(ctx, &job.call, job.node);
             let waited = ctx.now() - job.queued_at;
             if let Some(req) = ctx.shared.requests.get_mut(job.call.req as usize) {
                 req.wait += waited;

@@ -547,6 +547,7 @@ impl LoadBalancer {
             return;
         };
         let kind = ctx.shared.request(job.call.req).map_or(0, |r| r.kind);
+        crate::parts::note_start(ctx, &job.call, job.member);
         let time = stations.begin(ctx, job.call.req, kind, job.queued_at, SimTime::ZERO, 1.0);
         let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));

@@ -526,6 +526,7 @@ impl Proxy {
             return;
         };
         let slowdown = self.lifecycle.slowdown(job.replica);
+        crate::parts::note_start(ctx, &job.call, job.replica);
         let time = stations.begin(ctx, job.call.req, job.kind, job.queued_at, SimTime::ZERO, slowdown);
         let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));

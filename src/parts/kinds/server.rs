@@ -856,6 +856,7 @@ impl Server {
         };
         let slowdown = self.lifecycle.slowdown(job.replica);
         let (req, kind, queued_at) = (job.call.req, job.kind, job.queued_at);
+        crate::parts::note_start(ctx, &job.call, job.replica);
         let time = self.stations.begin(ctx, req, kind, queued_at, login, slowdown);
         let tag = work_tag(token, job.serial);
         ctx.schedule_self(time, Msg::Timer(tag));

@@ -233,7 +233,7 @@ impl Client {
         let mut at = now;
         for _ in 0..AHEAD {
             let request = self.new_request(at, None, ctx);
-            send_attempt(self.entry, at - now, request, ctx);
+            send_attempt(self.entry, at - now, request, 1, ctx);
             match self.arrivals.next_after(at, &mut self.arrival_rng) {
                 Some(next) => at = next,
                 None => return,
@@ -289,8 +289,14 @@ impl Client {
             origin: o,
             ..origin.first
         };
-        origin.current = Some(send_attempt(self.entry, SimTime::ZERO, request, ctx));
         let attempt = origin.attempts;
+        origin.current = Some(send_attempt(
+            self.entry,
+            SimTime::ZERO,
+            request,
+            attempt,
+            ctx,
+        ));
         if let Some(timeout) = self.timeout {
             origin.timers += 1;
             self.deadlines.push_back(Deadline {
@@ -313,6 +319,7 @@ impl Client {
         let Some(request) = ctx.shared.take_request(req) else {
             return;
         };
+        ctx.shared.end_journey(req, outcome, now);
         let o = request.origin;
         let Some(origin) = self.origins.get_mut(o as usize) else {
             return;
@@ -462,13 +469,27 @@ impl Client {
     }
 }
 
-/// Sends one attempt to the entry, to arrive there after `delay` (as a late
-/// event when it is scheduled ahead) and the way from the user's region;
-/// returns its key in the world's requests.
-fn send_attempt(entry: ComponentId, delay: SimTime, request: Request, ctx: &mut Ctx<'_>) -> u32 {
-    let delay = delay + ctx.shared.client_hop(request.user, entry);
+/// Sends attempt `attempt` of a client request to the entry, to arrive there
+/// after `delay` (as a late event when it is scheduled ahead) and the way
+/// from the user's region; returns its key in the world's requests.
+fn send_attempt(
+    entry: ComponentId,
+    delay: SimTime,
+    request: Request,
+    attempt: u32,
+    ctx: &mut Ctx<'_>,
+) -> u32 {
+    let hop = ctx.shared.client_hop(request.user, entry);
+    let delay = delay + hop;
     ctx.shared.recorder.attempt(request.counted);
     let req = ctx.shared.requests.insert(request) as u32;
+    let (me, arrive) = (ctx.me(), ctx.now() + delay);
+    if let Some(journeys) = ctx.shared.journeys.as_deref_mut() {
+        // The journey starts where its latency does: at the request's
+        // arrival, before the way from the user's region.
+        let send = arrive - hop;
+        journeys.begin(req, &request, attempt, me.0, entry.0, send, arrive);
+    }
     let call = Call {
         req,
         reply_to: ctx.me(),

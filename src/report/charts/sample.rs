@@ -34,6 +34,7 @@ pub fn result(name: &str, figures: &[(&str, f64, Option<f64>)]) -> ScenarioResul
         cdf: Vec::new(),
         series: TimeSeries::default(),
         truncated: Vec::new(),
+        slowest: Vec::new(),
         index: Default::default(),
     }
 }
