@@ -509,9 +509,8 @@ pub struct Function {
     memory_gb: f64,
     price: FunctionPrice,
     pool: Pool,
-    /// The calls after the work (boxed: most functions make none, and the
-    /// event loop's enum of parts is as large as its largest member).
-    caller: Box<Caller>,
+    /// The calls after the work, and the edges they go through.
+    caller: Caller,
     invocations: Slab<Invocation>,
     next_serial: u32,
     /// When the pending expiry timer fires, if one is pending.
@@ -532,7 +531,7 @@ impl Function {
             memory_gb: f64::from(spec.memory_mb) / 1024.0,
             price: spec.price,
             pool: Pool::new(spec.concurrency, spec.keep_alive),
-            caller: Box::new(Caller::new(&spec.calls, bx)),
+            caller: Caller::new(&spec.calls, bx),
             invocations: Slab::new(),
             next_serial: 0,
             expiry_at: None,

@@ -362,9 +362,8 @@ pub struct Server {
     stations: Stations,
     jobs: Slab<Job>,
     next_serial: u32,
-    /// The calls after the local work, and the edges they go through (boxed:
-    /// the event loop's enum of parts is as large as its largest member).
-    caller: Box<Caller>,
+    /// The calls after the local work, and the edges they go through.
+    caller: Caller,
     route_rng: SimRng,
     lifecycle: Lifecycle,
     /// Backup machines ready to take over.
@@ -421,7 +420,7 @@ impl Server {
             stations: Stations::new(&spec.station, spec.replicas, bx.name(), bx.window),
             jobs: Slab::new(),
             next_serial: 0,
-            caller: Box::new(Caller::new(&spec.calls, bx)),
+            caller: Caller::new(&spec.calls, bx),
             route_rng: bx.rng("route"),
             lifecycle: Lifecycle::new(spec.replicas, bx.window),
             standby: spec.standby,
