@@ -145,6 +145,7 @@ registry! {
     bundle!("breaker-off", Microservices),
     bundle!("breaker-on", Microservices),
     bundle!("bulkhead", Microservices),
+    bundle!("function-vs-server", Microservices),
     bundle!("dns-round-robin-long-ttl", Geography),
     bundle!("dns-round-robin-short-ttl", Geography),
     bundle!("dns-geo-two-regions", Geography),

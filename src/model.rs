@@ -110,11 +110,14 @@ pub enum Cause {
     BulkheadFull,
     /// A component stopped waiting for a call it made (the edge's timeout).
     CallTimeout,
+    /// A function had no idle instance and already ran as many instances as
+    /// its `concurrency` allows.
+    Throttled,
 }
 
 impl Cause {
     /// Every cause, in report order.
-    pub const ALL: [Cause; 12] = [
+    pub const ALL: [Cause; 13] = [
         Cause::Crash,
         Cause::Down,
         Cause::NoTarget,
@@ -127,13 +130,15 @@ impl Cause {
         Cause::CircuitOpen,
         Cause::BulkheadFull,
         Cause::CallTimeout,
+        Cause::Throttled,
     ];
 
     /// Returns true if a client retries a request that failed this way: a
     /// failure of the system may pass, while an answer about the request
     /// itself (hostile, without credentials, without a session) would be the
-    /// same the next time. A rate limit's refusal (HTTP 429) is worth a retry
-    /// after the backoff.
+    /// same the next time. A rate limit's refusal and a function's throttling
+    /// (both HTTP 429) are worth a retry after the backoff: the capacity they
+    /// lacked may be free by then.
     pub fn worth_retrying(self) -> bool {
         !matches!(
             self,
@@ -156,6 +161,7 @@ impl Cause {
             Cause::CircuitOpen => "circuit_open",
             Cause::BulkheadFull => "bulkhead_full",
             Cause::CallTimeout => "call_timed_out",
+            Cause::Throttled => "throttled",
         }
     }
 }

@@ -236,6 +236,7 @@ kinds! {
     Proxy => proxy,
     Dns => dns,
     Queue => queue,
+    Function => function,
 }
 
 impl ComponentSpec {

@@ -53,6 +53,14 @@ pub const MAX_QUEUE_CAPACITY: u64 = 10_000_000;
 
 /// Most deliveries of one message before it is dead-lettered (`max_deliveries`).
 pub const MAX_DELIVERIES: u32 = 1000;
+
+/// Most instances of one function (`concurrency`): each warm instance is a
+/// few bytes of state, and each busy one holds an invocation in flight.
+pub const MAX_CONCURRENCY: u32 = 1_000_000;
+
+/// Most memory of one function instance, in MB (`memory`): 10 GB, the
+/// largest size the major platforms sell.
+pub const MAX_FUNCTION_MEMORY_MB: u32 = 10_240;
 /// Largest trace file replayed (`traffic.trace`), in bytes: checked before
 /// it is read.
 pub const MAX_TRACE_BYTES: u64 = 256 << 20;

@@ -404,6 +404,30 @@ const CASES: &[Case] = &[
         expected: "unknown field `visibility`",
     },
     Case {
+        file: "function_without_work.yaml",
+        lines: &[8, 9],
+        path: "components.resize.work",
+        expected: "missing field `work`",
+    },
+    Case {
+        file: "function_zero_concurrency.yaml",
+        lines: &[11],
+        path: "components.resize.concurrency",
+        expected: "expected a positive number of instances, found 0",
+    },
+    Case {
+        file: "function_concurrency_over_limit.yaml",
+        lines: &[11],
+        path: "components.resize.concurrency",
+        expected: "(at most 1000000)",
+    },
+    Case {
+        file: "function_unknown_field.yaml",
+        lines: &[11],
+        path: "components.resize.cores",
+        expected: "unknown field `cores`",
+    },
+    Case {
         file: "queue_worker_called.yaml",
         lines: &[16],
         path: "components.worker.consumes",

@@ -23,6 +23,7 @@ mod closed;
 mod cron;
 mod database;
 mod dns;
+mod function;
 mod journeys;
 mod loss;
 mod multi_server;
