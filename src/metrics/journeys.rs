@@ -593,6 +593,27 @@ impl Journeys {
         }
     }
 
+    /// The caller (handle `token`) stopped waiting for its call to `callee`
+    /// at `now` (the edge's timeout): the hop ends there, timed out, and on
+    /// the critical path the wait counts at the callee, not at the caller.
+    /// The callee's later start and answer no longer change it.
+    #[cold]
+    #[inline(never)]
+    pub fn time_out(&mut self, req: u32, callee: u32, caller: u32, token: u32, now: SimTime) {
+        if !self.traces(req) {
+            return;
+        }
+        if let Some(hop) = self.hop(req, callee, caller, token) {
+            hop.end = Some(now);
+            hop.back = SimTime::ZERO;
+            hop.outcome = Some(Outcome::Failed(crate::model::Cause::CallTimeout));
+            if hop.start.is_none() {
+                // Still queued when the caller gave up: all of it was queueing.
+                hop.start = Some(now);
+            }
+        }
+    }
+
     /// Ends the journey of request `req`, whose answer `outcome` reached the
     /// clients at `now`: walks its critical path, keeps it if it is among
     /// the slowest, writes its lines and frees it.

@@ -81,6 +81,15 @@ impl CallsSpec {
         self.plans.iter().any(|p| !p.is_empty())
     }
 
+    /// Describes each guarded edge (`to recs: timeout 250ms, fallback`), for
+    /// `explain`.
+    pub fn sketch(&self, topology: &crate::parts::Topology) -> Vec<String> {
+        self.edges
+            .iter()
+            .map(|(callee, e)| format!("to {}: {}", topology.name(*callee), e.describe()))
+            .collect()
+    }
+
     /// Returns whether any plan has a parallel group.
     pub fn has_group(&self) -> bool {
         self.plans.iter().any(Step::has_group)
@@ -94,6 +103,41 @@ pub enum Begun {
     Over(Outcome),
     /// It runs; the handle names it to [`Caller::abandon`].
     Running(u32),
+}
+
+impl CallsSpec {
+    /// Reads a component's `calls:` and `edges:` (either may be absent),
+    /// written under `path`; with `all_parallel` (a server's `fanout:
+    /// parallel`), each type's top-level list is one group waiting for all.
+    pub fn parse(
+        calls: Option<&serde_json::Value>,
+        edges: Option<&serde_json::Value>,
+        all_parallel: bool,
+        path: &str,
+        cx: &crate::parts::SpecContext<'_>,
+        issues: &mut Vec<crate::spec::Issue>,
+    ) -> CallsSpec {
+        let plans = match calls {
+            None => vec![Step::none(); cx.types.len()],
+            Some(value) => plan::parse(
+                value,
+                &crate::spec::join_key(path, "calls"),
+                cx,
+                all_parallel,
+                issues,
+            ),
+        };
+        let mut spec = CallsSpec {
+            plans,
+            edges: Vec::new(),
+        };
+        if let Some(value) = edges {
+            let callees = spec.callees();
+            let edges_path = crate::spec::join_key(path, "edges");
+            spec.edges = edge::parse(value, &edges_path, cx, &callees, issues);
+        }
+        spec
+    }
 }
 
 /// The job a plan runs for, as its host knows it.
@@ -676,6 +720,9 @@ impl Caller {
         edge.in_flight += 1;
         if counted {
             edge.counts.attempts += 1;
+            // A retry counts when it is sent: one whose call was no longer
+            // needed when its backoff ended is not.
+            edge.counts.retries += u64::from(retry > 0);
         }
         let epoch = edge.breaker.as_ref().map_or(0, Breaker::epoch);
         let breaker = edge.breaker.as_ref().map(|b| b.state().name());
@@ -727,6 +774,10 @@ impl Caller {
         if let Some(a) = self.attempts.get_mut(slot) {
             a.phase = Phase::Abandoned;
         }
+        let (now, me) = (ctx.now(), ctx.me());
+        let target = self.edges[attempt.edge as usize].target;
+        let token = CALL_TOKEN | slot as u32;
+        ctx.shared.note_timeout(attempt.req, target, me, token, now);
         self.edges[attempt.edge as usize].in_flight -= 1;
         self.count(attempt.counted, attempt.edge, |c| &mut c.timeouts);
         self.judge(attempt.edge, true, attempt.epoch, ctx);
@@ -756,9 +807,6 @@ impl Caller {
         };
         match allowed {
             Some(policy) if budget_ok => {
-                if attempt.counted {
-                    edge.counts.retries += 1;
-                }
                 let retry = attempt.retry + 1;
                 let wait = policy.backoff(u32::from(retry), &mut self.rng);
                 self.next_serial = self.next_serial.wrapping_add(1);

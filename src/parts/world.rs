@@ -238,6 +238,22 @@ impl World {
         }
     }
 
+    /// Notes, in the journey of a sampled request `req`, that `caller`
+    /// stopped waiting for its call (handle `token`) to `callee` at `now`.
+    #[inline]
+    pub fn note_timeout(
+        &mut self,
+        req: u32,
+        callee: ComponentId,
+        caller: ComponentId,
+        token: u32,
+        now: SimTime,
+    ) {
+        if let Some(journeys) = self.journeys.as_deref_mut() {
+            journeys.time_out(req, callee.0, caller.0, token, now);
+        }
+    }
+
     /// Takes the record of request `req`, whose answer has reached its end:
     /// removed, or kept (and marked ended) while calls made for it are still
     /// out. Returns `None` if it has no record or has already ended.

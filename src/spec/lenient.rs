@@ -135,10 +135,6 @@ pub fn explain(message: &str) -> String {
         return text;
     }
     let mut text = message.to_string();
-    // serde names the Rust type it expected; a user wants the YAML shape.
-    if let Some(start) = text.find("expected struct ") {
-        text.replace_range(start.., "expected a mapping");
-    }
     text = text.replace("invalid type: null", "nothing (an empty value)");
     for (from, to) in [
         ("expected u8", "expected a whole number"),
@@ -153,6 +149,11 @@ pub fn explain(message: &str) -> String {
         ("invalid type: integer", "invalid type: number"),
     ] {
         text = text.replace(from, to);
+    }
+    // serde names the Rust type it expected; a user wants the YAML shape.
+    // (After the words above, or "a map" would grow into "a mappingping".)
+    if let Some(start) = text.find("expected struct ") {
+        text.replace_range(start.., "expected a mapping");
     }
     text
 }
@@ -255,6 +256,14 @@ mod tests {
         assert_eq!(
             explain("invalid type: string \"x\", expected u32"),
             "invalid type: string \"x\", expected a whole number"
+        );
+    }
+
+    #[test]
+    fn a_struct_expected_reads_as_a_mapping_once() {
+        assert_eq!(
+            explain("invalid type: floating point `0.2`, expected struct RawPrice"),
+            "invalid type: number `0.2`, expected a mapping"
         );
     }
 

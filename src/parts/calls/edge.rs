@@ -38,6 +38,40 @@ pub struct EdgeSpec {
     pub fallback: Fallback,
 }
 
+impl EdgeSpec {
+    /// Describes the settings in a few words (`timeout 250ms, breaker,
+    /// fallback`), for `explain`.
+    pub fn describe(&self) -> String {
+        let mut words = Vec::new();
+        if let Some(t) = self.timeout {
+            words.push(format!(
+                "timeout {}",
+                crate::spec::units::format_duration(t)
+            ));
+        }
+        if let Some(r) = self.retry {
+            words.push(format!("{} retries", r.retries));
+        }
+        if let Some(n) = self.bulkhead {
+            words.push(format!("bulkhead {n}"));
+        }
+        if let Some(b) = self.breaker {
+            let window = match b.window {
+                Window::Calls(n) => format!("{n} calls"),
+                Window::Time(t) => crate::spec::units::format_duration(t),
+            };
+            words.push(format!(
+                "breaker at {}% of {window}",
+                (b.failure_rate * 1000.0).round() / 10.0
+            ));
+        }
+        if self.fallback == Fallback::Degrade {
+            words.push("fallback".into());
+        }
+        words.join(", ")
+    }
+}
+
 /// `edges.CALLEE` as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +197,18 @@ fn parse_breaker(raw: &RawBreaker, path: &str, issues: &mut Vec<Issue>) -> Optio
         Some(Window::Calls(n)) => n,
         _ => 10,
     });
+    if let Some(Window::Calls(n)) = window {
+        if min_calls > n {
+            issues.push(Issue::new(
+                join_key(path, "min_calls"),
+                format!(
+                    "expected at most {n} calls, the size of the window: a window of \
+                     {n} calls never holds {min_calls} (leave `min_calls` out to judge \
+                     a full window)"
+                ),
+            ));
+        }
+    }
     if min_calls == 0 {
         issues.push(Issue::new(
             join_key(path, "min_calls"),

@@ -31,8 +31,7 @@ use crate::metrics::{
     Better, ComponentStats, Gauge, GaugeId, Measure, Reading, TimeAverage, Unit, Window,
 };
 use crate::model::{Call, Cause, Msg, Outcome};
-use crate::parts::calls::plan::{self, Step};
-use crate::parts::calls::{edge, Begun, Caller, CallsSpec, JobRef, CALL_TIMER, CALL_TOKEN};
+use crate::parts::calls::{Begun, Caller, CallsSpec, JobRef, CALL_TIMER, CALL_TOKEN};
 use crate::parts::station::{work_of, work_tag, RawStation, ServiceTime, StationSpec};
 use crate::parts::{send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World};
 use crate::spec::limits::{MAX_CONCURRENCY, MAX_FUNCTION_MEMORY_MB};
@@ -173,15 +172,7 @@ impl Kind for Spec {
         if self.calls.has_group() {
             words.push("calls in parallel".into());
         }
-        if !self.calls.edges.is_empty() {
-            let names: Vec<&str> = self
-                .calls
-                .edges
-                .iter()
-                .map(|(callee, _)| topology.name(*callee))
-                .collect();
-            words.push(format!("edges to {} guarded", names.join(", ")));
-        }
+        words.extend(self.calls.sketch(topology));
         words
     }
 
@@ -210,7 +201,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     let Some(raw) = parse_lenient::<Raw>(body, path, &mut issues) else {
         return Err(issues);
     };
-    let calls = parse_calls(&raw, path, cx, &mut issues);
+    let calls = CallsSpec::parse(raw.calls.as_ref(), raw.edges.as_ref(), false, path, cx, &mut issues);
     let station = RawStation {
         work: raw.work,
         service: raw.service,
@@ -261,24 +252,6 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         concurrency,
         price,
     })
-}
-
-/// Reads `calls:` (a sequence, or parallel groups) and `edges:`, as a
-/// server's.
-fn parse_calls(raw: &Raw, path: &str, cx: &SpecContext<'_>, issues: &mut Vec<Issue>) -> CallsSpec {
-    let plans = match &raw.calls {
-        None => vec![Step::none(); cx.types.len()],
-        Some(value) => plan::parse(value, &join_key(path, "calls"), cx, false, issues),
-    };
-    let mut spec = CallsSpec {
-        plans,
-        edges: Vec::new(),
-    };
-    if let Some(value) = &raw.edges {
-        let callees = spec.callees();
-        spec.edges = edge::parse(value, &join_key(path, "edges"), cx, &callees, issues);
-    }
-    spec
 }
 
 /// Reads one price of `price:` (`field`), or its default when absent: a

@@ -31,8 +31,7 @@ use rand::RngExt;
 use crate::engine::{request_rng, stream_seed, Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{ComponentStats, Gauge, GaugeId, Measure};
 use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA, JOB_KIND};
-use crate::parts::calls::plan::{self, Step};
-use crate::parts::calls::{edge, Begun, Caller, CallsSpec, JobRef, CALL_TIMER, CALL_TOKEN};
+use crate::parts::calls::{Begun, Caller, CallsSpec, JobRef, CALL_TIMER, CALL_TOKEN};
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::station::{
     any_replica, parse_replicas, parse_with_station, work_of, work_tag, Admission, StationSpec,
@@ -166,15 +165,7 @@ impl Kind for Spec {
         if self.calls.has_group() {
             words.push("calls in parallel".into());
         }
-        if !self.calls.edges.is_empty() {
-            let names: Vec<&str> = self
-                .calls
-                .edges
-                .iter()
-                .map(|(callee, _)| topology.name(*callee))
-                .collect();
-            words.push(format!("edges to {} guarded", names.join(", ")));
-        }
+        words.extend(self.calls.sketch(topology));
         match self.sessions.map(|s| s.keeper) {
             Some(sessions::Keeper::Local) => words.push("local sessions".into()),
             Some(sessions::Keeper::Store(store)) => {
@@ -255,7 +246,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         ));
     }
     let station = station.validate(path, cx, None, &mut issues);
-    let calls = parse_calls(&raw, path, cx, &mut issues);
+    let calls = CallsSpec::parse(raw.calls.as_ref(), raw.edges.as_ref(), raw.fanout == Some(Fanout::Parallel), path, cx, &mut issues);
     let session_fields = RawSessionFields {
         sessions: raw.sessions.as_ref(),
         session_miss: raw.session_miss,
@@ -290,24 +281,6 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
     } else {
         Err(issues)
     }
-}
-
-/// Reads `calls:`, `fanout:` and `edges:`.
-fn parse_calls(raw: &Raw, path: &str, cx: &SpecContext<'_>, issues: &mut Vec<Issue>) -> CallsSpec {
-    let all_parallel = raw.fanout == Some(Fanout::Parallel);
-    let plans = match &raw.calls {
-        None => vec![Step::none(); cx.types.len()],
-        Some(value) => plan::parse(value, &join_key(path, "calls"), cx, all_parallel, issues),
-    };
-    let mut spec = CallsSpec {
-        plans,
-        edges: Vec::new(),
-    };
-    if let Some(value) = &raw.edges {
-        let callees = spec.callees();
-        spec.edges = edge::parse(value, &join_key(path, "edges"), cx, &callees, issues);
-    }
-    spec
 }
 
 /// Where a job is.

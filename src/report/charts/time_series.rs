@@ -228,7 +228,8 @@ fn label_headroom<DB: DrawingBackend>(
         .iter()
         .map(|&(row, _)| row + 1)
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(MAX_LABEL_ROWS);
     // The labels' block, and a row's height of air between it and the data.
     let block = label_dy(rows) + (style::NOTE_SIZE * 1.2) as i32;
     let free = 1.0 - f64::from(block) / f64::from(plot);
@@ -238,6 +239,12 @@ fn label_headroom<DB: DrawingBackend>(
         MAX_LABEL_HEADROOM
     })
 }
+
+/// Rows of marker labels at most: a marker whose label would need another
+/// keeps its dashed line, unlabelled, so that many markers close together (a
+/// circuit breaker opening and half-opening every second) cannot cover the
+/// chart; the markers are all listed in results.json.
+const MAX_LABEL_ROWS: usize = 3;
 
 /// The style of the markers' labels.
 fn label_style() -> TextStyle<'static> {
@@ -296,6 +303,7 @@ fn label_markers<DB: DrawingBackend>(
     for (m, ((row, left), (_, w))) in markers
         .iter()
         .zip(layout(&widths, right_edge).into_iter().zip(widths))
+        .filter(|(_, ((row, _), _))| *row < MAX_LABEL_ROWS)
     {
         let dy = label_dy(row);
         // A white box behind the label keeps it legible over lines and grid.
