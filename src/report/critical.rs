@@ -117,11 +117,28 @@ fn view(r: &ScenarioResult, colour: String) -> CriticalView {
         ));
     }
     let requests = r.value("critical_path.requests");
+    // Components within a fifth of the largest share are not told apart by
+    // a sample (identical leaves of a fan-out differ by noise alone).
+    let close: Vec<&str> = match &top {
+        Some((best, name, _)) => rows
+            .iter()
+            .filter(|(share, row)| *share >= 0.8 * best && row.component != *name)
+            .map(|(_, row)| row.component.as_str())
+            .collect(),
+        None => Vec::new(),
+    };
     let verdict = match top {
-        Some((share, name, mostly)) if share > 0.0 => format!(
+        Some((share, name, mostly)) if share > 0.0 && close.is_empty() => format!(
             "{name} holds the largest share of the latency on the critical path \
              ({:.1}%, mostly {mostly}): the first place to look before scaling.",
             share * 100.0
+        ),
+        Some((share, name, _)) if share > 0.0 => format!(
+            "No component stands out: {name} ({:.1}%) and {} hold shares within a fifth \
+             of each other, so the time is spread over them and scaling one alone helps \
+             little.",
+            share * 100.0,
+            close.join(", ")
         ),
         _ => "No sampled request completed in the measured window.".to_string(),
     };
