@@ -94,6 +94,9 @@ fn execute_recorded(
             eprintln!("warning: {warning}");
         }
     }
+    if let (Some(path), false) = (trace.trace.as_deref(), common.output.quiet) {
+        eprintln!("journeys: {}", path.display());
+    }
     Ok(runs)
 }
 
