@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use slab::Slab;
 
 use crate::engine::{ComponentId, SimRng, SimTime};
-use crate::metrics::Measure;
+use crate::metrics::measure;
 use crate::model::{About, Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::{send_call, BuildContext, Ctx};
 use breaker::{Breaker, Change};
@@ -65,6 +65,39 @@ pub struct CallsSpec {
 }
 
 impl CallsSpec {
+    /// Reads a component's `calls:` and `edges:` (either may be absent),
+    /// written under `path`; with `all_parallel` (a server's `fanout:
+    /// parallel`), each type's top-level list is one group waiting for all.
+    pub fn parse(
+        calls: Option<&serde_json::Value>,
+        edges: Option<&serde_json::Value>,
+        all_parallel: bool,
+        path: &str,
+        cx: &crate::parts::SpecContext<'_>,
+        issues: &mut Vec<crate::spec::Issue>,
+    ) -> CallsSpec {
+        let plans = match calls {
+            None => vec![Step::none(); cx.types.len()],
+            Some(value) => plan::parse(
+                value,
+                &crate::spec::join_key(path, "calls"),
+                cx,
+                all_parallel,
+                issues,
+            ),
+        };
+        let mut spec = CallsSpec {
+            plans,
+            edges: Vec::new(),
+        };
+        if let Some(value) = edges {
+            let callees = spec.callees();
+            let edges_path = crate::spec::join_key(path, "edges");
+            spec.edges = edge::parse(value, &edges_path, cx, &callees, issues);
+        }
+        spec
+    }
+
     /// Returns every component called, each once, in the order written.
     pub fn callees(&self) -> Vec<usize> {
         let mut all = Vec::new();
@@ -103,41 +136,6 @@ pub enum Begun {
     Over(Outcome),
     /// It runs; the handle names it to [`Caller::abandon`].
     Running(u32),
-}
-
-impl CallsSpec {
-    /// Reads a component's `calls:` and `edges:` (either may be absent),
-    /// written under `path`; with `all_parallel` (a server's `fanout:
-    /// parallel`), each type's top-level list is one group waiting for all.
-    pub fn parse(
-        calls: Option<&serde_json::Value>,
-        edges: Option<&serde_json::Value>,
-        all_parallel: bool,
-        path: &str,
-        cx: &crate::parts::SpecContext<'_>,
-        issues: &mut Vec<crate::spec::Issue>,
-    ) -> CallsSpec {
-        let plans = match calls {
-            None => vec![Step::none(); cx.types.len()],
-            Some(value) => plan::parse(
-                value,
-                &crate::spec::join_key(path, "calls"),
-                cx,
-                all_parallel,
-                issues,
-            ),
-        };
-        let mut spec = CallsSpec {
-            plans,
-            edges: Vec::new(),
-        };
-        if let Some(value) = edges {
-            let callees = spec.callees();
-            let edges_path = crate::spec::join_key(path, "edges");
-            spec.edges = edge::parse(value, &edges_path, cx, &callees, issues);
-        }
-        spec
-    }
 }
 
 /// The job a plan runs for, as its host knows it.
@@ -296,10 +294,6 @@ struct Edge {
     /// Whether that timer is set.
     deadline_timer: bool,
 }
-
-/// The figures of each edge, by their last key (the path is
-/// `edges.CALLER->CALLEE.KEY`), in report order.
-pub const EDGE: &[&Measure] = &crate::metrics::measure::EDGE;
 
 /// Runs the call plans of one component.
 pub struct Caller {
@@ -562,7 +556,7 @@ impl Caller {
                 c.wasted as f64,
                 edge.open_ns as f64 / 1e9,
             ];
-            for (measure, value) in EDGE.iter().zip(values) {
+            for (measure, value) in measure::EDGE.iter().zip(values) {
                 let path = format!("edges.{}.{}", edge.label, measure.key);
                 let total = measure.key != "open_s";
                 ctx.shared.recorder.figure(path, measure, value, total);
