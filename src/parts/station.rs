@@ -455,7 +455,7 @@ impl Station {
     }
 
     /// Admits the request known by `token`.
-    #[inline]
+    #[inline(always)]
     pub fn arrive(&mut self, token: u32, now: SimTime) -> Admission {
         let busy = self.busy.value();
         if busy < u64::from(self.cores) {
@@ -477,7 +477,7 @@ impl Station {
     }
 
     /// Frees the core of a finished request; returns the next request to start on it.
-    #[inline]
+    #[inline(always)]
     pub fn depart(&mut self, now: SimTime) -> Option<u32> {
         if self.window.contains(now) {
             self.completed += 1;
@@ -614,7 +614,7 @@ impl Stations {
 
     /// Admits the job `token` at machine `machine`; a job started or queued
     /// is present from `now` on.
-    #[inline]
+    #[inline(always)]
     pub fn arrive(&mut self, machine: u32, token: u32, now: SimTime) -> Admission {
         let Some(station) = self.stations.get_mut(machine as usize) else {
             return Admission::Rejected;
@@ -631,7 +631,7 @@ impl Stations {
     /// from the request's own seed, plus `extra` work (a login), all of it
     /// `slowdown` times longer on a slow machine. Its wait is added to the
     /// request's.
-    #[inline]
+    #[inline(always)]
     pub fn begin(
         &self,
         ctx: &mut Ctx<'_>,
@@ -665,7 +665,7 @@ impl Stations {
 
     /// The job that entered at `queued_at` finished its work at `machine`:
     /// it leaves, and the next job to start on its core is returned.
-    #[inline]
+    #[inline(always)]
     pub fn done(&mut self, machine: u32, queued_at: SimTime, now: SimTime) -> Option<u32> {
         self.presence.leave(now, queued_at);
         self.stations.get_mut(machine as usize)?.depart(now)
