@@ -17,6 +17,13 @@
 //! is delivered again, up to `max_deliveries` times, after which it is
 //! dead-lettered. `at_most_once`: the message is the worker's from the
 //! delivery on; a failed job is lost.
+//!
+//! Every delivery has the same timeout, so the deadlines fall due in the
+//! order of the deliveries: they wait in a FIFO, and one timer per queue
+//! waits for the first still pending, instead of one timer per delivery in
+//! the event heap. A deadline that falls due is honoured before any other
+//! event of the queue at that instant, so an ack that comes exactly at the
+//! deadline is late, as it would be behind a timer set at the delivery.
 
 use std::collections::VecDeque;
 
@@ -240,8 +247,8 @@ struct Message {
     counted: bool,
     /// Deliveries so far.
     deliveries: u32,
-    /// Bumped at each delivery and each return to the backlog, so that a
-    /// visibility timer of an earlier delivery finds it changed.
+    /// Bumped at each delivery and each return to the backlog, so that the
+    /// deadline of an earlier delivery finds it changed.
     serial: u32,
     /// Delivered and not acknowledged (invisible).
     in_flight: bool,
@@ -255,6 +262,15 @@ struct Handed {
     id: u64,
     /// Its record in the world's request table.
     req: u32,
+}
+
+/// When a delivery's visibility timeout runs out, and which delivery it is:
+/// the message's slab key and the serial the delivery gave it.
+#[derive(Clone, Copy, Debug)]
+struct Deadline {
+    due: SimTime,
+    slot: u32,
+    serial: u32,
 }
 
 /// A free core of a worker, waiting for a message.
@@ -280,8 +296,17 @@ pub struct Queue {
     /// left behind).
     waiting: u64,
     /// The serial of the last delivery or return to the backlog, over the
-    /// run: a visibility timer quotes it, so that it finds its message changed.
+    /// run: a deadline quotes it, so that it finds its message changed.
     next_serial: u32,
+    /// The deadlines of the deliveries (at least once), in delivery order,
+    /// which is the order they fall due. The deadlines of deliveries that
+    /// ended (acked, or given back by a machine that was down) are dropped
+    /// when they reach the front: finding them sooner would cost a search.
+    deadlines: VecDeque<Deadline>,
+    /// Whether the queue's one visibility timer is pending. It fires at or
+    /// before the first deadline: it is set for the front, and the front
+    /// only moves to later deadlines.
+    deadline_timer: bool,
     /// Free cores of the workers, in the order they asked.
     pulls: VecDeque<Pull>,
     /// The latest incarnation of each replica of each worker: a pull of an
@@ -326,6 +351,8 @@ impl Queue {
             visible: VecDeque::new(),
             waiting: 0,
             next_serial: 0,
+            deadlines: VecDeque::new(),
+            deadline_timer: false,
             pulls: VecDeque::new(),
             incarnations: Vec::new(),
             handed: Slab::new(),
@@ -508,8 +535,12 @@ impl Queue {
         let (id, serial) = (m.id, m.serial);
         let token = self.handed.insert(Handed { slot, id, req }) as u32;
         if self.spec.delivery == Delivery::AtLeastOnce {
-            let tag = u64::from(slot) | (u64::from(serial) << 32);
-            ctx.schedule_self(self.spec.visibility, Msg::Timer(tag));
+            self.deadlines.push_back(Deadline {
+                due: now + self.spec.visibility,
+                slot,
+                serial,
+            });
+            self.arm(ctx);
         }
         let call = Call {
             req,
@@ -573,18 +604,75 @@ impl Queue {
             // visibility timeout runs out.
             _ => {}
         }
+        // Acks come mostly in delivery order: dropping the ended deadlines
+        // now keeps the FIFO near the deliveries in flight, not the
+        // deliveries of a whole timeout.
+        self.drop_ended();
     }
 
-    /// A visibility timeout ran out.
-    fn timeout(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
-        let slot = (tag & u64::from(u32::MAX)) as u32;
-        let serial = (tag >> 32) as u32;
+    /// Returns true if the delivery of `deadline` still waits for its ack.
+    fn awaited(&self, deadline: &Deadline) -> bool {
+        self.messages
+            .get(deadline.slot as usize)
+            .is_some_and(|m| m.serial == deadline.serial && m.in_flight)
+    }
+
+    /// Drops the deadlines at the front whose deliveries ended.
+    fn drop_ended(&mut self) {
+        while let Some(front) = self.deadlines.front() {
+            if self.awaited(front) {
+                return;
+            }
+            self.deadlines.pop_front();
+        }
+    }
+
+    /// Sets the visibility timer for the first deadline, unless it is
+    /// pending (then it fires at or before that deadline).
+    fn arm(&mut self, ctx: &mut Ctx<'_>) {
+        if self.deadline_timer {
+            return;
+        }
+        if let Some(front) = self.deadlines.front() {
+            self.deadline_timer = true;
+            let delay = front.due - ctx.now();
+            ctx.schedule_self(delay, Msg::Timer(0));
+        }
+    }
+
+    /// Times out, in delivery order, the deliveries whose deadline is now or
+    /// past. A redelivery among them adds its deadline at the back, later.
+    fn expire(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        loop {
+            self.drop_ended();
+            match self.deadlines.front() {
+                Some(front) if front.due <= now => {
+                    let slot = front.slot;
+                    self.deadlines.pop_front();
+                    self.timed_out(slot, ctx);
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// The visibility timer fired: times out what is due and sets the timer
+    /// for the next deadline.
+    fn timer_fired(&mut self, ctx: &mut Ctx<'_>) {
+        // Still marked pending while the deliveries run out, so that their
+        // redeliveries do not set a second timer.
+        self.expire(ctx);
+        self.deadline_timer = false;
+        self.arm(ctx);
+    }
+
+    /// The visibility timeout of message `slot`'s delivery ran out without
+    /// an ack: the message is visible again, or dead-lettered.
+    fn timed_out(&mut self, slot: u32, ctx: &mut Ctx<'_>) {
         let Some(m) = self.messages.get(slot as usize).copied() else {
             return;
         };
-        if m.serial != serial || !m.in_flight {
-            return;
-        }
         let now = ctx.now();
         if m.deliveries >= self.spec.max_deliveries {
             self.messages.remove(slot as usize);
@@ -644,10 +732,15 @@ impl Component<Msg, World> for Queue {
     }
 
     fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+        // A deadline that is due counts before anything else of this instant,
+        // whether or not its timer came first: an ack at the deadline is late.
+        if self.deadlines.front().is_some_and(|d| d.due <= ctx.now()) {
+            self.expire(ctx);
+        }
         match msg {
             Msg::Call(call) => self.publish(call, ctx),
             Msg::Reply { token, outcome } => self.answered(token, outcome, ctx),
-            Msg::Timer(tag) => self.timeout(tag, ctx),
+            Msg::Timer(_) => self.timer_fired(ctx),
             Msg::Load {
                 from,
                 replica,
@@ -675,10 +768,14 @@ impl Component<Msg, World> for Queue {
 }
 
 impl Part for Queue {
-    /// The messages it stores (waiting or delivered) and the deliveries in
-    /// flight: the backlog is work in flight.
+    /// The messages it stores (waiting or delivered), the deliveries in
+    /// flight and their deadlines: the backlog is work in flight.
     fn held(&self) -> usize {
-        self.messages.len() + self.visible.len() + self.handed.len() + self.pulls.len()
+        self.messages.len()
+            + self.visible.len()
+            + self.handed.len()
+            + self.pulls.len()
+            + self.deadlines.len()
     }
 }
 
