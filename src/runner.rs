@@ -259,6 +259,73 @@ mod tests {
         assert_eq!(single.wait_ms.mean, recorded.wait_ms.mean);
     }
 
+    /// Returns figure `key` of component `name` in `run`.
+    fn figure(run: &RunSummary, name: &str, key: &str) -> f64 {
+        let component = run.components.iter().find(|c| c.name == name).unwrap();
+        component.reading(key).unwrap()
+    }
+
+    #[test]
+    fn visibility_timeouts_that_never_run_out_cost_no_event_each() {
+        // M/M/10 behind a queue whose timeout (1 h) no job reaches: at least
+        // once and at most once then do the same, and the deadlines of the
+        // deliveries share one timer, which fires about once a timeout.
+        let text = |delivery: &str| {
+            format!(
+                "name: queue\nseed: 4\nduration: 10h\nwarmup: 0s\ntraffic: {{rate: 8/s}}\n\
+                 entry: orders\nnetwork: {{latency: 0ms}}\ncomponents:\n\
+                 \x20 orders: {{kind: queue, delivery: {delivery}, visibility_timeout: 1h}}\n\
+                 \x20 worker: {{kind: server, consumes: orders, replicas: 10, cores: 1, \
+                 work: 1s, service: exponential}}\n"
+            )
+        };
+        let load = |text: String| crate::scenario::load_text(&text, "queue.yaml", &[]).unwrap();
+        let once = simulate(&load(text("at_least_once")), 0);
+        let at_most = simulate(&load(text("at_most_once")), 0);
+        let jobs = figure(&once, "orders", "consumed");
+        assert!(jobs > 250_000.0, "{jobs} jobs");
+        for key in [
+            "consumed",
+            "job_latency_ms.mean",
+            "job_latency_ms.p99",
+            "backlog_mean",
+        ] {
+            assert_eq!(
+                figure(&once, "orders", key),
+                figure(&at_most, "orders", key),
+                "{key}"
+            );
+        }
+        assert_eq!(figure(&once, "orders", "redelivered"), 0.0);
+        assert!(
+            once.events > at_most.events && once.events <= at_most.events + 12,
+            "{} events against {}",
+            once.events,
+            at_most.events
+        );
+    }
+
+    #[test]
+    fn an_ack_that_comes_at_the_very_deadline_is_late() {
+        // 100 ms each way and 800 ms of work: every ack reaches the queue
+        // exactly 1 s after its delivery, at its deadline, and finds the
+        // message given up (one delivery at most). It must, however the
+        // events of that instant were ordered: the ack was sent before the
+        // queue's timer was set for that deadline.
+        let text = "name: late ack\nseed: 5\nduration: 10m\nwarmup: 0s\ntraffic: {rate: 3/s}\n\
+                    entry: orders\nnetwork: {latency: 100ms}\ncomponents:\n\
+                    \x20 orders: {kind: queue, visibility_timeout: 1s, max_deliveries: 1}\n\
+                    \x20 worker: {kind: server, consumes: orders, replicas: 2, cores: 4, \
+                    work: 800ms, service: deterministic}\n";
+        let scenario = crate::scenario::load_text(text, "late.yaml", &[]).unwrap();
+        let run = simulate(&scenario, 0);
+        let published = figure(&run, "orders", "published");
+        assert!(published > 1_500.0, "{published} published");
+        assert_eq!(figure(&run, "orders", "consumed"), 0.0);
+        assert_eq!(figure(&run, "orders", "dead_lettered"), published);
+        assert_eq!(figure(&run, "orders", "duplicates"), published);
+    }
+
     #[test]
     fn max_events_stops_at_exactly_that_event() {
         let run = simulate_guarded(&overloaded(), 0, &limits(Some(10_001), 1 << 40), None);
