@@ -15,6 +15,12 @@
 //! answered, or an attempt of a job lost in a crash. Those answers are
 //! *wasted* work, counted per edge. Attempts count in the host's
 //! [`Part::held`](crate::parts::Part::held), so the in-flight guard bounds them.
+//!
+//! A request type whose plan is a plain list of calls (no group, and no
+//! setting on any of its edges) takes a cheaper road: its job keeps its place
+//! in the list in a *lane* indexed by the host's handle of the job, with no
+//! entry for the plan or its attempts; what it does, event for event, is what
+//! the general plan would do.
 
 pub mod breaker;
 pub mod edge;
@@ -50,6 +56,11 @@ const DEADLINE_TIMER: u64 = 1 << 59;
 
 /// Attempt serials take 27 bits, from bit 32 of a timer tag.
 const SERIAL_MASK: u32 = 0x07ff_ffff;
+
+/// Answer tokens and plan handles with this bit (below [`CALL_TOKEN`]) are a
+/// plain plan's: the host's handle of the job below it. Attempt slots and
+/// plan slots stay below it (a slab of a billion entries would not fit).
+const PLAIN: u32 = 1 << 30;
 
 /// No parent: the root of a plan.
 const ROOT: u16 = u16::MAX;
@@ -257,6 +268,35 @@ struct Attempt {
     counted: bool,
 }
 
+/// What the lane of a job of a plain plan holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum LaneState {
+    /// No call out: the lane is free for the next job with its handle.
+    #[default]
+    Free,
+    /// The job waits for the answer of its call.
+    Calling,
+    /// The job was lost in a crash: its call's answer is thrown away.
+    Orphan,
+}
+
+/// A job of a plain plan, in the lane of the host's handle of the job: one
+/// call out at a time, so one token per lane tells its answer.
+#[derive(Clone, Copy, Debug, Default)]
+struct Lane {
+    state: LaneState,
+    /// The host's serial of the job.
+    serial: u32,
+    kind: u16,
+    /// The call out: its index in the plain plan.
+    step: u16,
+    req: u32,
+    replica: u32,
+    /// Whether the request counts in the statistics (read only when the
+    /// edges' figures are reported).
+    counted: bool,
+}
+
 /// The counts of an edge over the window.
 #[derive(Clone, Copy, Debug, Default)]
 struct EdgeCounts {
@@ -312,6 +352,15 @@ pub struct Caller {
     /// Whether the edges' figures are reported: only when the component
     /// guards an edge or calls in parallel, where they tell something.
     reports: bool,
+    /// Per request type, the edges of its calls in order if its plan is
+    /// plain (no group, no setting on any of its edges), else empty.
+    plain: Vec<Vec<u16>>,
+    /// The jobs of plain plans, by the host's handle of the job.
+    lanes: Vec<Lane>,
+    /// Lanes calling, and orphaned: [`Caller::held`] counts them as the
+    /// general plan counts its entries (a plan and its attempt, an attempt).
+    calling: usize,
+    orphans: usize,
 }
 
 impl Caller {
@@ -354,6 +403,25 @@ impl Caller {
                 }
             })
             .collect();
+        let plain = spec
+            .plans
+            .iter()
+            .map(|p| {
+                let mut order = Vec::new();
+                p.callees(&mut order);
+                let order: Vec<u16> = order.into_iter().map(edge_of).collect();
+                // A sequence of sequences runs its calls in the order
+                // written, stopping at the first failure, as one list does.
+                let bare = order
+                    .iter()
+                    .all(|&e| edges[e as usize].spec == EdgeSpec::default());
+                if p.has_group() || !bare {
+                    Vec::new()
+                } else {
+                    order
+                }
+            })
+            .collect();
         Self {
             plans,
             edges,
@@ -364,6 +432,10 @@ impl Caller {
             rng: bx.rng("edges"),
             finished: VecDeque::new(),
             reports: !spec.edges.is_empty() || spec.has_group(),
+            plain,
+            lanes: Vec::new(),
+            calling: 0,
+            orphans: 0,
         }
     }
 
@@ -377,7 +449,7 @@ impl Caller {
     /// is in flight.
     pub fn held(&self) -> usize {
         let deadlines: usize = self.edges.iter().map(|e| e.deadlines.len()).sum();
-        self.attempts.len() + self.progress.len() + deadlines
+        self.attempts.len() + self.progress.len() + deadlines + 2 * self.calling + self.orphans
     }
 
     /// Returns the next job whose plan is over, with the plan's outcome: a
@@ -403,6 +475,9 @@ impl Caller {
         if size == 0 {
             return Begun::Over(Outcome::Ok);
         }
+        if let Some(handle) = self.start_plain(job, req, kind, replica, ctx) {
+            return Begun::Running(handle);
+        }
         let mut nodes = self.spare.pop().unwrap_or_default();
         nodes.clear();
         nodes.resize(size, NodeState::default());
@@ -427,6 +502,10 @@ impl Caller {
     /// An answer whose token has [`CALL_TOKEN`] came back; the plan it
     /// completes, if any, is then in [`Caller::next_finished`].
     pub fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        if token & PLAIN != 0 {
+            self.answered_plain(token & !(CALL_TOKEN | PLAIN), outcome, ctx);
+            return;
+        }
         let slot = (token & !CALL_TOKEN) as usize;
         let Some(&attempt) = self.attempts.get(slot) else {
             return;
@@ -517,6 +596,17 @@ impl Caller {
     /// (a crash). Its attempts stay until their answers come back, then count
     /// as wasted.
     pub fn abandon(&mut self, handle: u32, job: JobRef) {
+        if handle & PLAIN != 0 {
+            let lane = self.lanes.get_mut(job.token as usize);
+            if let Some(lane) = lane.filter(|l| l.state == LaneState::Calling) {
+                if lane.serial == job.serial {
+                    lane.state = LaneState::Orphan;
+                    self.calling -= 1;
+                    self.orphans += 1;
+                }
+            }
+            return;
+        }
         if self
             .progress
             .get(handle as usize)
@@ -720,7 +810,7 @@ impl Caller {
         }
         let epoch = edge.breaker.as_ref().map_or(0, Breaker::epoch);
         let breaker = edge.breaker.as_ref().map(|b| b.state().name());
-        let (target, colocated, timeout) = (edge.target, edge.colocated, edge.spec.timeout);
+        let timeout = edge.spec.timeout;
         self.next_serial = self.next_serial.wrapping_add(1);
         let attempt_serial = self.next_serial & SERIAL_MASK;
         let slot = self.attempts.insert(Attempt {
@@ -735,22 +825,8 @@ impl Caller {
             epoch,
             counted,
         }) as u32;
-        let call = Call {
-            req,
-            reply_to: ctx.me(),
-            token: CALL_TOKEN | slot,
-            // A co-located callee is the one on this machine.
-            replica: if colocated { replica } else { ANY_REPLICA },
-            zone: ctx.shared.zone(ctx.me(), replica),
-            about: About::Request,
-        };
-        // The caller may stop waiting before the answer comes: the callee
-        // must still find the request's record.
-        ctx.shared.hold_request(req);
-        // A sampled request's journey shows the try and the breaker's state.
-        ctx.shared
-            .note_edge(req, target, u32::from(retry) + 1, breaker);
-        send_call(ctx, target, call);
+        let token = CALL_TOKEN | slot;
+        self.send(e, req, replica, token, u32::from(retry) + 1, breaker, ctx);
         if let Some(timeout) = timeout {
             let edge = &mut self.edges[e as usize];
             edge.deadlines
@@ -760,6 +836,133 @@ impl Caller {
                 let tag = CALL_TIMER | DEADLINE_TIMER | u64::from(e);
                 ctx.schedule_self(timeout, Msg::Timer(tag));
             }
+        }
+    }
+
+    /// Sends on edge `e` the call of request `req` served on `replica`,
+    /// whose answer comes back with `token`: try number `attempt` (from 1),
+    /// sent while the edge's breaker is `breaker`.
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &self,
+        e: u16,
+        req: u32,
+        replica: u32,
+        token: u32,
+        attempt: u32,
+        breaker: Option<&'static str>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let edge = &self.edges[e as usize];
+        let call = Call {
+            req,
+            reply_to: ctx.me(),
+            token,
+            // A co-located callee is the one on this machine.
+            replica: if edge.colocated { replica } else { ANY_REPLICA },
+            zone: ctx.shared.zone(ctx.me(), replica),
+            about: About::Request,
+        };
+        // The callee must find the request's record until it answers, even
+        // if the request's answer reaches its end before: this caller may
+        // stop waiting (a timeout, a group that answered, a crash of its
+        // replica), and so may a part upstream that keeps no hold of its
+        // own (a balancer or a proxy that crashes answers at once). No
+        // caller can tell when it sends which of those will happen.
+        ctx.shared.hold_request(req);
+        // A sampled request's journey shows the try and the breaker's state.
+        ctx.shared.note_edge(req, edge.target, attempt, breaker);
+        send_call(ctx, edge.target, call);
+    }
+
+    /// Starts the plan of `job` in its lane, if the plan of `kind` is plain
+    /// and the lane is free; returns the plan's handle, or `None` when the
+    /// general plan must run it.
+    fn start_plain(
+        &mut self,
+        job: JobRef,
+        req: u32,
+        kind: u16,
+        replica: u32,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<u32> {
+        let first = *self.plain.get(kind as usize)?.first()?;
+        if job.token >= PLAIN {
+            return None;
+        }
+        let t = job.token as usize;
+        if self.lanes.len() <= t {
+            self.lanes.resize(t + 1, Lane::default());
+        }
+        // The call of a job lost in a crash is still out on this lane: its
+        // answer would look like the new job's, so the new job takes the
+        // general plan.
+        if self.lanes[t].state != LaneState::Free {
+            return None;
+        }
+        self.lanes[t] = Lane {
+            state: LaneState::Calling,
+            serial: job.serial,
+            kind,
+            step: 0,
+            req,
+            replica,
+            counted: false,
+        };
+        self.calling += 1;
+        self.call_plain(job.token, first, ctx);
+        Some(PLAIN | job.token)
+    }
+
+    /// Sends the call of lane `t` on edge `e`: what [`Caller::issue`] does
+    /// for an edge without settings, with no attempt kept.
+    fn call_plain(&mut self, t: u32, e: u16, ctx: &mut Ctx<'_>) {
+        let lane = &mut self.lanes[t as usize];
+        let (req, replica) = (lane.req, lane.replica);
+        if self.reports {
+            lane.counted = ctx.shared.request(req).is_some_and(|r| r.counted);
+            if lane.counted {
+                let counts = &mut self.edges[e as usize].counts;
+                counts.calls += 1;
+                counts.attempts += 1;
+            }
+        }
+        self.send(e, req, replica, CALL_TOKEN | PLAIN | t, 1, None, ctx);
+    }
+
+    /// The call of lane `t` was answered: the job's next call, or the end of
+    /// its plan; or, for a job lost in a crash, the answer thrown away.
+    fn answered_plain(&mut self, t: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let Some(lane) = self.lanes.get(t as usize).copied() else {
+            return;
+        };
+        if lane.state == LaneState::Free {
+            return;
+        }
+        ctx.shared.release_request(lane.req);
+        let plan = &self.plain[lane.kind as usize];
+        let e = plan[lane.step as usize];
+        let next = lane.step as usize + 1;
+        if lane.state == LaneState::Orphan {
+            self.lanes[t as usize].state = LaneState::Free;
+            self.orphans -= 1;
+            self.count(lane.counted, e, |c| &mut c.wasted);
+        } else if outcome == Outcome::Ok && next < plan.len() {
+            let following = plan[next];
+            self.lanes[t as usize].step += 1;
+            self.call_plain(t, following, ctx);
+        } else {
+            if outcome != Outcome::Ok {
+                self.count(lane.counted, e, |c| &mut c.failures);
+                self.count(lane.counted, e, |c| &mut c.failed_calls);
+            }
+            self.lanes[t as usize].state = LaneState::Free;
+            self.calling -= 1;
+            let job = JobRef {
+                token: t,
+                serial: lane.serial,
+            };
+            self.finished.push_back((job, outcome));
         }
     }
 
