@@ -475,9 +475,24 @@ impl Caller {
         if size == 0 {
             return Begun::Over(Outcome::Ok);
         }
-        if let Some(handle) = self.start_plain(job, req, kind, replica, ctx) {
-            return Begun::Running(handle);
+        match self.start_plain(job, req, kind, replica, ctx) {
+            Some(handle) => Begun::Running(handle),
+            None => self.start_plan(job, req, kind, replica, size, ctx),
         }
+    }
+
+    /// Starts the general plan of `job`, whose plan has `size` nodes: kept
+    /// out of line, so that the plain road stays short.
+    #[inline(never)]
+    fn start_plan(
+        &mut self,
+        job: JobRef,
+        req: u32,
+        kind: u16,
+        replica: u32,
+        size: usize,
+        ctx: &mut Ctx<'_>,
+    ) -> Begun {
         let mut nodes = self.spare.pop().unwrap_or_default();
         nodes.clear();
         nodes.resize(size, NodeState::default());
@@ -504,9 +519,15 @@ impl Caller {
     pub fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
         if token & PLAIN != 0 {
             self.answered_plain(token & !(CALL_TOKEN | PLAIN), outcome, ctx);
-            return;
+        } else {
+            self.answered_attempt((token & !CALL_TOKEN) as usize, outcome, ctx);
         }
-        let slot = (token & !CALL_TOKEN) as usize;
+    }
+
+    /// The answer of the attempt in `slot` came back: kept out of line, so
+    /// that the plain road stays short.
+    #[inline(never)]
+    fn answered_attempt(&mut self, slot: usize, outcome: Outcome, ctx: &mut Ctx<'_>) {
         let Some(&attempt) = self.attempts.get(slot) else {
             return;
         };
@@ -1145,6 +1166,315 @@ mod tests {
             })
             .collect();
         assert_eq!(calls, vec![0, 4, 1, 2, 3]);
+    }
+
+    /// A scenario whose `web` (component 0) may call `db` (1) and `cache` (2).
+    fn three_components() -> crate::scenario::Scenario {
+        let yaml = "name: calls test
+seed: 1
+duration: 1s
+traffic: {rate: 10/s}
+entry: web
+components:
+  web: {kind: server, work: 1ms, calls: [db, cache]}
+  db: {kind: database, work: 1ms}
+  cache: {kind: server, work: 1ms}
+";
+        crate::scenario::load_text(yaml, "t", &[]).unwrap()
+    }
+
+    fn build_context(s: &crate::scenario::Scenario) -> BuildContext<'_> {
+        BuildContext {
+            index: 0,
+            seed: s.seed,
+            replication: 0,
+            window: crate::metrics::Window {
+                start: SimTime::ZERO,
+                end: s.duration,
+            },
+            topology: &s.topology,
+        }
+    }
+
+    /// Returns, per request type, whether its plan takes the plain road.
+    fn plain_types(plans: Vec<Step>, edges: Vec<(usize, EdgeSpec)>) -> Vec<bool> {
+        let s = three_components();
+        let caller = Caller::new(&CallsSpec { plans, edges }, &build_context(&s));
+        caller.plain.iter().map(|p| !p.is_empty()).collect()
+    }
+
+    #[test]
+    fn only_plans_of_bare_calls_take_the_plain_road() {
+        let list = || Step::Sequence(vec![Step::Call(1), Step::Call(2)]);
+        let nested = Step::Sequence(vec![Step::Sequence(vec![Step::Call(1)]), Step::Call(2)]);
+        let group = Step::Sequence(vec![Step::Parallel {
+            branches: vec![Step::Call(1), Step::Call(2)],
+            wait: 2,
+        }]);
+        assert_eq!(plain_types(vec![list(), nested], vec![]), [true, true]);
+        // A group in one type leaves the other type's list plain.
+        assert_eq!(plain_types(vec![list(), group], vec![]), [true, false]);
+        // A setting on one edge of the list: the general plan.
+        let timeout = EdgeSpec {
+            timeout: Some(SimTime::from_millis(100)),
+            ..EdgeSpec::default()
+        };
+        assert_eq!(plain_types(vec![list()], vec![(2, timeout)]), [false]);
+        let degrade = EdgeSpec {
+            fallback: Fallback::Degrade,
+            ..EdgeSpec::default()
+        };
+        assert_eq!(plain_types(vec![list()], vec![(1, degrade)]), [false]);
+        // A setting on an edge the list does not take leaves it plain.
+        let only_db = Step::Sequence(vec![Step::Call(1)]);
+        assert_eq!(
+            plain_types(vec![only_db, list()], vec![(2, timeout)]),
+            [true, false]
+        );
+        // An edge written without settings guards nothing.
+        assert_eq!(
+            plain_types(vec![list()], vec![(1, EdgeSpec::default())]),
+            [true]
+        );
+    }
+
+    /// What the callee saw, and what the caller finished.
+    #[derive(Default)]
+    struct Log {
+        /// Calls answered whose request had a record when answered.
+        readable: u32,
+        /// Calls answered.
+        answered: u32,
+        finished: Vec<(JobRef, Outcome)>,
+        checks: u32,
+    }
+
+    /// Answers every call 10 ns after it comes, noting whether its request
+    /// still has a record.
+    struct Callee(std::rc::Rc<std::cell::RefCell<Log>>);
+
+    impl crate::engine::Component<Msg, crate::parts::World> for Callee {
+        fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+            if let Msg::Call(call) = msg {
+                let mut log = self.0.borrow_mut();
+                log.answered += 1;
+                log.readable += u32::from(ctx.shared.request(call.req).is_some());
+                let reply = Msg::Reply {
+                    token: call.token,
+                    outcome: Outcome::Ok,
+                };
+                ctx.send(call.reply_to, SimTime(10), reply);
+            }
+        }
+    }
+
+    /// A host of a caller whose plan is `[db, db]` for every type: at time 1
+    /// it starts jobs 0 and 1, at time 2 it loses job 1 in a crash (ending
+    /// its request, as the crash's answer would) and starts job 2 with job
+    /// 1's handle; it takes every finished plan.
+    struct Host {
+        caller: Caller,
+        log: std::rc::Rc<std::cell::RefCell<Log>>,
+        handles: Vec<u32>,
+    }
+
+    fn request() -> crate::model::Request {
+        crate::model::Request {
+            kind: 0,
+            user: 0,
+            arrived: SimTime::ZERO,
+            wait: SimTime::ZERO,
+            counted: true,
+            seed: 0,
+            origin: 0,
+            key: 0,
+            write: false,
+            calls_out: 0,
+            ended: false,
+        }
+    }
+
+    impl crate::engine::Component<Msg, crate::parts::World> for Host {
+        fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+            let c = &mut self.caller;
+            match msg {
+                Msg::Timer(1) => {
+                    for token in 0..2 {
+                        let req = ctx.shared.requests.insert(request()) as u32;
+                        let job = JobRef { token, serial: 7 };
+                        let Begun::Running(handle) = c.start(job, req, 0, 0, ctx) else {
+                            panic!("a plan of calls is over at once");
+                        };
+                        assert_ne!(handle & PLAIN, 0, "a plain plan takes its lane");
+                        self.handles.push(handle);
+                    }
+                    assert!(c.progress.is_empty() && c.attempts.is_empty());
+                    // Each job: its plan and its call, as the general plan counts.
+                    assert_eq!(c.held(), 4);
+                    ctx.schedule_self(SimTime(1), Msg::Timer(2));
+                }
+                Msg::Timer(2) => {
+                    let lost = JobRef {
+                        token: 1,
+                        serial: 7,
+                    };
+                    c.abandon(self.handles[1], lost);
+                    assert_eq!(c.held(), 3, "the lost job's call is still out");
+                    // Its request ends; the record stays for the call out.
+                    let req = c.lanes[1].req;
+                    assert!(ctx.shared.take_request(req).is_some());
+                    assert!(ctx.shared.request(req).is_some());
+                    // The lane's answer is still to come: a job with the
+                    // same handle takes the general plan.
+                    let req = ctx.shared.requests.insert(request()) as u32;
+                    let job = JobRef {
+                        token: 1,
+                        serial: 8,
+                    };
+                    let Begun::Running(handle) = c.start(job, req, 0, 0, ctx) else {
+                        panic!("a plan of calls is over at once");
+                    };
+                    assert_eq!(handle & PLAIN, 0);
+                    assert_eq!(c.progress.len(), 1);
+                    self.log.borrow_mut().checks += 1;
+                }
+                Msg::Reply { token, outcome } => {
+                    c.answered(token, outcome, ctx);
+                    while let Some(done) = c.next_finished() {
+                        self.log.borrow_mut().finished.push(done);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_plan_keeps_no_entries_and_a_crash_throws_its_answer_away() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+
+        use crate::engine::{Component, Simulation};
+        use crate::parts::World;
+
+        let s = three_components();
+        let twice = CallsSpec {
+            plans: vec![Step::Sequence(vec![Step::Call(1), Step::Call(1)]); 1],
+            edges: Vec::new(),
+        };
+        let caller = Caller::new(&twice, &build_context(&s));
+        let log = Rc::new(RefCell::new(Log::default()));
+        let window = crate::metrics::Window {
+            start: SimTime::ZERO,
+            end: s.duration,
+        };
+        let recorder =
+            crate::metrics::Recorder::new(window, s.duration, crate::metrics::Slo::default());
+        let mut sim: Simulation<Msg, World, Box<dyn Component<Msg, World>>> =
+            Simulation::new(World::new(recorder, Default::default(), vec![]));
+        let host = sim.add(Box::new(Host {
+            caller,
+            log: log.clone(),
+            handles: Vec::new(),
+        }));
+        sim.add(Box::new(Callee(log.clone())));
+        sim.schedule(SimTime(1), host, Msg::Timer(1));
+        sim.run_until(SimTime(1000), |_| false);
+
+        let log = log.borrow();
+        assert_eq!(log.checks, 1);
+        // Job 0 made both its calls and finished; job 1's first answer was
+        // thrown away; job 2, on the general plan, made both its calls.
+        assert_eq!(log.answered, 5);
+        assert_eq!(log.readable, 5, "every callee found its request");
+        let finished: Vec<(u32, u32, Outcome)> = log
+            .finished
+            .iter()
+            .map(|(job, outcome)| (job.token, job.serial, *outcome))
+            .collect();
+        assert_eq!(finished, [(0, 7, Outcome::Ok), (1, 8, Outcome::Ok)]);
+        let world = &sim.shared;
+        // The lost job's record went with its last call; the others were
+        // never ended.
+        assert_eq!(world.requests.len(), 2);
+    }
+
+    /// A host whose one job calls `db` once; at time 2 its request is
+    /// answered by another part (a balancer in front that crashed answers at
+    /// once, keeping no hold of its own).
+    struct Bypassed {
+        caller: Caller,
+        log: std::rc::Rc<std::cell::RefCell<Log>>,
+        req: u32,
+    }
+
+    impl crate::engine::Component<Msg, crate::parts::World> for Bypassed {
+        fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+            match msg {
+                Msg::Timer(1) => {
+                    self.req = ctx.shared.requests.insert(request()) as u32;
+                    let job = JobRef {
+                        token: 0,
+                        serial: 1,
+                    };
+                    let begun = self.caller.start(job, self.req, 0, 0, ctx);
+                    assert_eq!(begun, Begun::Running(PLAIN));
+                    ctx.schedule_self(SimTime(1), Msg::Timer(2));
+                }
+                Msg::Timer(2) => {
+                    assert!(ctx.shared.take_request(self.req).is_some());
+                    assert!(ctx.shared.request(self.req).is_some());
+                    self.log.borrow_mut().checks += 1;
+                }
+                Msg::Reply { token, outcome } => {
+                    self.caller.answered(token, outcome, ctx);
+                    // The plan is over; the record went with its call.
+                    assert!(ctx.shared.request(self.req).is_none());
+                    while let Some(done) = self.caller.next_finished() {
+                        self.log.borrow_mut().finished.push(done);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn a_request_answered_upstream_stays_readable_while_its_plain_call_is_out() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+
+        use crate::engine::{Component, Simulation};
+        use crate::parts::World;
+
+        let s = three_components();
+        let once = CallsSpec {
+            plans: vec![Step::Sequence(vec![Step::Call(1)])],
+            edges: Vec::new(),
+        };
+        let caller = Caller::new(&once, &build_context(&s));
+        let log = Rc::new(RefCell::new(Log::default()));
+        let recorder = crate::metrics::Recorder::new(
+            crate::metrics::Window {
+                start: SimTime::ZERO,
+                end: s.duration,
+            },
+            s.duration,
+            crate::metrics::Slo::default(),
+        );
+        let mut sim: Simulation<Msg, World, Box<dyn Component<Msg, World>>> =
+            Simulation::new(World::new(recorder, Default::default(), vec![]));
+        let host = sim.add(Box::new(Bypassed {
+            caller,
+            log: log.clone(),
+            req: 0,
+        }));
+        sim.add(Box::new(Callee(log.clone())));
+        sim.schedule(SimTime(1), host, Msg::Timer(1));
+        sim.run_until(SimTime(1000), |_| false);
+        let log = log.borrow();
+        assert_eq!((log.checks, log.answered, log.readable), (1, 1, 1));
+        assert_eq!(log.finished.len(), 1);
     }
 
     #[test]
