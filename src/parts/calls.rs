@@ -475,9 +475,26 @@ impl Caller {
         if size == 0 {
             return Begun::Over(Outcome::Ok);
         }
-        match self.start_plain(job, req, kind, replica, ctx) {
-            Some(handle) => Begun::Running(handle),
-            None => self.start_plan(job, req, kind, replica, size, ctx),
+        let first = self
+            .plain
+            .get(kind as usize)
+            .and_then(|p| p.first().copied());
+        match first {
+            Some(e) if self.lane_free(job.token) => {
+                self.lanes[job.token as usize] = Lane {
+                    state: LaneState::Calling,
+                    serial: job.serial,
+                    kind,
+                    step: 0,
+                    req,
+                    replica,
+                    counted: false,
+                };
+                self.calling += 1;
+                self.call_plain(job.token, e, ctx);
+                Begun::Running(PLAIN | job.token)
+            }
+            _ => self.start_plan(job, req, kind, replica, size, ctx),
         }
     }
 
@@ -896,43 +913,20 @@ impl Caller {
         send_call(ctx, edge.target, call);
     }
 
-    /// Starts the plan of `job` in its lane, if the plan of `kind` is plain
-    /// and the lane is free; returns the plan's handle, or `None` when the
-    /// general plan must run it.
-    fn start_plain(
-        &mut self,
-        job: JobRef,
-        req: u32,
-        kind: u16,
-        replica: u32,
-        ctx: &mut Ctx<'_>,
-    ) -> Option<u32> {
-        let first = *self.plain.get(kind as usize)?.first()?;
-        if job.token >= PLAIN {
-            return None;
+    /// Returns whether the lane of the job with handle `t` may take a plain
+    /// plan, making room for it.
+    fn lane_free(&mut self, t: u32) -> bool {
+        if t >= PLAIN {
+            return false;
         }
-        let t = job.token as usize;
+        let t = t as usize;
         if self.lanes.len() <= t {
             self.lanes.resize(t + 1, Lane::default());
         }
-        // The call of a job lost in a crash is still out on this lane: its
-        // answer would look like the new job's, so the new job takes the
+        // The call of a job lost in a crash may still be out on this lane:
+        // its answer would look like the new job's, so the new job takes the
         // general plan.
-        if self.lanes[t].state != LaneState::Free {
-            return None;
-        }
-        self.lanes[t] = Lane {
-            state: LaneState::Calling,
-            serial: job.serial,
-            kind,
-            step: 0,
-            req,
-            replica,
-            counted: false,
-        };
-        self.calling += 1;
-        self.call_plain(job.token, first, ctx);
-        Some(PLAIN | job.token)
+        self.lanes[t].state == LaneState::Free
     }
 
     /// Sends the call of lane `t` on edge `e`: what [`Caller::issue`] does
@@ -1246,12 +1240,15 @@ components:
         /// Calls answered.
         answered: u32,
         finished: Vec<(JobRef, Outcome)>,
+        /// The host's checks that ran.
         checks: u32,
     }
 
+    type SharedLog = std::rc::Rc<std::cell::RefCell<Log>>;
+
     /// Answers every call 10 ns after it comes, noting whether its request
     /// still has a record.
-    struct Callee(std::rc::Rc<std::cell::RefCell<Log>>);
+    struct Callee(SharedLog);
 
     impl crate::engine::Component<Msg, crate::parts::World> for Callee {
         fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
@@ -1268,16 +1265,6 @@ components:
         }
     }
 
-    /// A host of a caller whose plan is `[db, db]` for every type: at time 1
-    /// it starts jobs 0 and 1, at time 2 it loses job 1 in a crash (ending
-    /// its request, as the crash's answer would) and starts job 2 with job
-    /// 1's handle; it takes every finished plan.
-    struct Host {
-        caller: Caller,
-        log: std::rc::Rc<std::cell::RefCell<Log>>,
-        handles: Vec<u32>,
-    }
-
     fn request() -> crate::model::Request {
         crate::model::Request {
             kind: 0,
@@ -1292,6 +1279,59 @@ components:
             calls_out: 0,
             ended: false,
         }
+    }
+
+    /// Hands an answer to `caller` and logs the plans it finished.
+    fn hand_over(caller: &mut Caller, log: &SharedLog, msg: Msg, ctx: &mut Ctx<'_>) {
+        if let Msg::Reply { token, outcome } = msg {
+            caller.answered(token, outcome, ctx);
+            while let Some(done) = caller.next_finished() {
+                log.borrow_mut().finished.push(done);
+            }
+        }
+    }
+
+    /// Runs the host that `host` makes of a caller of `plan` (for every
+    /// type) as component 0, with [`Callee`] as component 1 (`db`), from a
+    /// `Timer(1)` at time 1; returns the log and the world at the end.
+    fn simulate(
+        plan: Step,
+        host: impl FnOnce(
+            Caller,
+            SharedLog,
+        ) -> Box<dyn crate::engine::Component<Msg, crate::parts::World>>,
+    ) -> (SharedLog, crate::parts::World) {
+        use crate::engine::Simulation;
+
+        let s = three_components();
+        let spec = CallsSpec {
+            plans: vec![plan],
+            edges: Vec::new(),
+        };
+        let caller = Caller::new(&spec, &build_context(&s));
+        let log = SharedLog::default();
+        let window = crate::metrics::Window {
+            start: SimTime::ZERO,
+            end: s.duration,
+        };
+        let recorder =
+            crate::metrics::Recorder::new(window, s.duration, crate::metrics::Slo::default());
+        let world = crate::parts::World::new(recorder, Default::default(), vec![]);
+        let mut sim: Simulation<Msg, crate::parts::World> = Simulation::new(world);
+        let first = sim.add(host(caller, log.clone()));
+        sim.add(Box::new(Callee(log.clone())));
+        sim.schedule(SimTime(1), first, Msg::Timer(1));
+        sim.run_until(SimTime(1000), |_| false);
+        (log, sim.shared)
+    }
+
+    /// A host of a caller whose plan is `[db, db]`: at time 1 it starts jobs
+    /// 0 and 1, at time 2 it loses job 1 in a crash (ending its request, as
+    /// the crash's answer would) and starts job 2 with job 1's handle.
+    struct Host {
+        caller: Caller,
+        log: SharedLog,
+        handles: Vec<u32>,
     }
 
     impl crate::engine::Component<Msg, crate::parts::World> for Host {
@@ -1338,49 +1378,21 @@ components:
                     assert_eq!(c.progress.len(), 1);
                     self.log.borrow_mut().checks += 1;
                 }
-                Msg::Reply { token, outcome } => {
-                    c.answered(token, outcome, ctx);
-                    while let Some(done) = c.next_finished() {
-                        self.log.borrow_mut().finished.push(done);
-                    }
-                }
-                _ => {}
+                reply => hand_over(c, &self.log, reply, ctx),
             }
         }
     }
 
     #[test]
     fn a_plain_plan_keeps_no_entries_and_a_crash_throws_its_answer_away() {
-        use std::cell::RefCell;
-        use std::rc::Rc;
-
-        use crate::engine::{Component, Simulation};
-        use crate::parts::World;
-
-        let s = three_components();
-        let twice = CallsSpec {
-            plans: vec![Step::Sequence(vec![Step::Call(1), Step::Call(1)]); 1],
-            edges: Vec::new(),
-        };
-        let caller = Caller::new(&twice, &build_context(&s));
-        let log = Rc::new(RefCell::new(Log::default()));
-        let window = crate::metrics::Window {
-            start: SimTime::ZERO,
-            end: s.duration,
-        };
-        let recorder =
-            crate::metrics::Recorder::new(window, s.duration, crate::metrics::Slo::default());
-        let mut sim: Simulation<Msg, World, Box<dyn Component<Msg, World>>> =
-            Simulation::new(World::new(recorder, Default::default(), vec![]));
-        let host = sim.add(Box::new(Host {
-            caller,
-            log: log.clone(),
-            handles: Vec::new(),
-        }));
-        sim.add(Box::new(Callee(log.clone())));
-        sim.schedule(SimTime(1), host, Msg::Timer(1));
-        sim.run_until(SimTime(1000), |_| false);
-
+        let twice = Step::Sequence(vec![Step::Call(1), Step::Call(1)]);
+        let (log, world) = simulate(twice, |caller, log| {
+            Box::new(Host {
+                caller,
+                log,
+                handles: Vec::new(),
+            })
+        });
         let log = log.borrow();
         assert_eq!(log.checks, 1);
         // Job 0 made both its calls and finished; job 1's first answer was
@@ -1393,9 +1405,7 @@ components:
             .map(|(job, outcome)| (job.token, job.serial, *outcome))
             .collect();
         assert_eq!(finished, [(0, 7, Outcome::Ok), (1, 8, Outcome::Ok)]);
-        let world = &sim.shared;
-        // The lost job's record went with its last call; the others were
-        // never ended.
+        // The lost job's record went with its call; the others never ended.
         assert_eq!(world.requests.len(), 2);
     }
 
@@ -1404,7 +1414,7 @@ components:
     /// once, keeping no hold of its own).
     struct Bypassed {
         caller: Caller,
-        log: std::rc::Rc<std::cell::RefCell<Log>>,
+        log: SharedLog,
         req: u32,
     }
 
@@ -1426,55 +1436,29 @@ components:
                     assert!(ctx.shared.request(self.req).is_some());
                     self.log.borrow_mut().checks += 1;
                 }
-                Msg::Reply { token, outcome } => {
-                    self.caller.answered(token, outcome, ctx);
+                reply => {
+                    hand_over(&mut self.caller, &self.log, reply, ctx);
                     // The plan is over; the record went with its call.
                     assert!(ctx.shared.request(self.req).is_none());
-                    while let Some(done) = self.caller.next_finished() {
-                        self.log.borrow_mut().finished.push(done);
-                    }
                 }
-                _ => {}
             }
         }
     }
 
     #[test]
     fn a_request_answered_upstream_stays_readable_while_its_plain_call_is_out() {
-        use std::cell::RefCell;
-        use std::rc::Rc;
-
-        use crate::engine::{Component, Simulation};
-        use crate::parts::World;
-
-        let s = three_components();
-        let once = CallsSpec {
-            plans: vec![Step::Sequence(vec![Step::Call(1)])],
-            edges: Vec::new(),
-        };
-        let caller = Caller::new(&once, &build_context(&s));
-        let log = Rc::new(RefCell::new(Log::default()));
-        let recorder = crate::metrics::Recorder::new(
-            crate::metrics::Window {
-                start: SimTime::ZERO,
-                end: s.duration,
-            },
-            s.duration,
-            crate::metrics::Slo::default(),
-        );
-        let mut sim: Simulation<Msg, World, Box<dyn Component<Msg, World>>> =
-            Simulation::new(World::new(recorder, Default::default(), vec![]));
-        let host = sim.add(Box::new(Bypassed {
-            caller,
-            log: log.clone(),
-            req: 0,
-        }));
-        sim.add(Box::new(Callee(log.clone())));
-        sim.schedule(SimTime(1), host, Msg::Timer(1));
-        sim.run_until(SimTime(1000), |_| false);
+        let once = Step::Sequence(vec![Step::Call(1)]);
+        let (log, world) = simulate(once, |caller, log| {
+            Box::new(Bypassed {
+                caller,
+                log,
+                req: 0,
+            })
+        });
         let log = log.borrow();
         assert_eq!((log.checks, log.answered, log.readable), (1, 1, 1));
         assert_eq!(log.finished.len(), 1);
+        assert!(world.requests.is_empty());
     }
 
     #[test]
