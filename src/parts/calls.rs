@@ -498,9 +498,7 @@ impl Caller {
         }
     }
 
-    /// Starts the general plan of `job`, whose plan has `size` nodes: kept
-    /// out of line, so that the plain road stays short.
-    #[inline(never)]
+    /// Starts the general plan of `job`, whose plan has `size` nodes.
     fn start_plan(
         &mut self,
         job: JobRef,
@@ -534,18 +532,13 @@ impl Caller {
     /// An answer whose token has [`CALL_TOKEN`] came back; the plan it
     /// completes, if any, is then in [`Caller::next_finished`].
     pub fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        if token & PLAIN != 0 {
-            self.answered_plain(token & !(CALL_TOKEN | PLAIN), outcome, ctx);
-        } else {
-            self.answered_attempt((token & !CALL_TOKEN) as usize, outcome, ctx);
-        }
-    }
-
-    /// The answer of the attempt in `slot` came back: kept out of line, so
-    /// that the plain road stays short.
-    #[inline(never)]
-    fn answered_attempt(&mut self, slot: usize, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let slot = (token & !CALL_TOKEN) as usize;
+        // A lane's token is no slot of an attempt (they stay below `PLAIN`):
+        // testing it only there costs the general plan nothing.
         let Some(&attempt) = self.attempts.get(slot) else {
+            if token & PLAIN != 0 {
+                self.answered_plain(token & !(CALL_TOKEN | PLAIN), outcome, ctx);
+            }
             return;
         };
         if attempt.phase != Phase::Backoff {
@@ -848,7 +841,7 @@ impl Caller {
         }
         let epoch = edge.breaker.as_ref().map_or(0, Breaker::epoch);
         let breaker = edge.breaker.as_ref().map(|b| b.state().name());
-        let timeout = edge.spec.timeout;
+        let (target, colocated, timeout) = (edge.target, edge.colocated, edge.spec.timeout);
         self.next_serial = self.next_serial.wrapping_add(1);
         let attempt_serial = self.next_serial & SERIAL_MASK;
         let slot = self.attempts.insert(Attempt {
@@ -864,7 +857,10 @@ impl Caller {
             counted,
         }) as u32;
         let token = CALL_TOKEN | slot;
-        self.send(e, req, replica, token, u32::from(retry) + 1, breaker, ctx);
+        let attempt = u32::from(retry) + 1;
+        send(
+            target, colocated, req, replica, token, attempt, breaker, ctx,
+        );
         if let Some(timeout) = timeout {
             let edge = &mut self.edges[e as usize];
             edge.deadlines
@@ -875,42 +871,6 @@ impl Caller {
                 ctx.schedule_self(timeout, Msg::Timer(tag));
             }
         }
-    }
-
-    /// Sends on edge `e` the call of request `req` served on `replica`,
-    /// whose answer comes back with `token`: try number `attempt` (from 1),
-    /// sent while the edge's breaker is `breaker`.
-    #[allow(clippy::too_many_arguments)]
-    fn send(
-        &self,
-        e: u16,
-        req: u32,
-        replica: u32,
-        token: u32,
-        attempt: u32,
-        breaker: Option<&'static str>,
-        ctx: &mut Ctx<'_>,
-    ) {
-        let edge = &self.edges[e as usize];
-        let call = Call {
-            req,
-            reply_to: ctx.me(),
-            token,
-            // A co-located callee is the one on this machine.
-            replica: if edge.colocated { replica } else { ANY_REPLICA },
-            zone: ctx.shared.zone(ctx.me(), replica),
-            about: About::Request,
-        };
-        // The callee must find the request's record until it answers, even
-        // if the request's answer reaches its end before: this caller may
-        // stop waiting (a timeout, a group that answered, a crash of its
-        // replica), and so may a part upstream that keeps no hold of its
-        // own (a balancer or a proxy that crashes answers at once). No
-        // caller can tell when it sends which of those will happen.
-        ctx.shared.hold_request(req);
-        // A sampled request's journey shows the try and the breaker's state.
-        ctx.shared.note_edge(req, edge.target, attempt, breaker);
-        send_call(ctx, edge.target, call);
     }
 
     /// Returns whether the lane of the job with handle `t` may take a plain
@@ -942,11 +902,25 @@ impl Caller {
                 counts.attempts += 1;
             }
         }
-        self.send(e, req, replica, CALL_TOKEN | PLAIN | t, 1, None, ctx);
+        let edge = &self.edges[e as usize];
+        let token = CALL_TOKEN | PLAIN | t;
+        send(
+            edge.target,
+            edge.colocated,
+            req,
+            replica,
+            token,
+            1,
+            None,
+            ctx,
+        );
     }
 
     /// The call of lane `t` was answered: the job's next call, or the end of
     /// its plan; or, for a job lost in a crash, the answer thrown away.
+    /// Out of line: inlined, it makes [`Caller::answered`] of the general
+    /// plan keep more registers on every answer.
+    #[inline(never)]
     fn answered_plain(&mut self, t: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
         let Some(lane) = self.lanes.get(t as usize).copied() else {
             return;
@@ -1107,6 +1081,44 @@ impl Caller {
             *field(&mut self.edges[e as usize].counts) += 1;
         }
     }
+}
+
+/// Sends to `target` (`colocated`: on this machine) the call of request
+/// `req` served on `replica`, whose answer comes back with `token`: try
+/// number `attempt` (from 1), sent while the edge's breaker is `breaker`.
+/// Inlined on both roads: as a call of its own, passing its arguments costs
+/// the general plan more per attempt than the call it shares saves.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn send(
+    target: ComponentId,
+    colocated: bool,
+    req: u32,
+    replica: u32,
+    token: u32,
+    attempt: u32,
+    breaker: Option<&'static str>,
+    ctx: &mut Ctx<'_>,
+) {
+    let call = Call {
+        req,
+        reply_to: ctx.me(),
+        token,
+        // A co-located callee is the one on this machine.
+        replica: if colocated { replica } else { ANY_REPLICA },
+        zone: ctx.shared.zone(ctx.me(), replica),
+        about: About::Request,
+    };
+    // The callee must find the request's record until it answers, even if
+    // the request's answer reaches its end before: this caller may stop
+    // waiting (a timeout, a group that answered, a crash of its replica),
+    // and so may a part upstream that keeps no hold of its own (a balancer
+    // or a proxy that crashes answers at once). No caller can tell when it
+    // sends which of those will happen.
+    ctx.shared.hold_request(req);
+    // A sampled request's journey shows the try and the breaker's state.
+    ctx.shared.note_edge(req, target, attempt, breaker);
+    send_call(ctx, target, call);
 }
 
 /// The tag of a timer of attempt `slot` with `serial`.
