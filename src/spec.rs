@@ -12,7 +12,7 @@ pub mod units;
 
 pub use lenient::{explain, fields_of, parse, parse_all, parse_lenient};
 pub use locate::{join_index, join_key};
-pub use units::{Duration, Fraction, Price, Rate};
+pub use units::{Duration, Fraction, Price, Rate, Timeout};
 
 /// One problem found in a scenario, before it is placed in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]

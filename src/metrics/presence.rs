@@ -76,7 +76,7 @@ impl Presence {
     }
 
     /// Notes a request entering at `now`.
-    #[inline]
+    #[inline(always)]
     pub fn enter(&mut self, now: SimTime) {
         self.pass(now);
         self.present += 1;
@@ -85,7 +85,7 @@ impl Presence {
     }
 
     /// Notes a request leaving at `now`, served or not, that entered at `entered`.
-    #[inline]
+    #[inline(always)]
     pub fn leave(&mut self, now: SimTime, entered: SimTime) {
         self.pass(now);
         self.present = self.present.saturating_sub(1);

@@ -54,6 +54,7 @@ impl Lifecycle {
     /// drawn uniformly from `rng`; or why it cannot be served there (the
     /// network to it is cut, or the machine is down and refuses the
     /// connection).
+    #[inline(always)]
     pub fn machine_for(&self, call: &Call, rng: &mut SimRng, ctx: &Ctx<'_>) -> Result<u32, Cause> {
         let replicas = self.replicas();
         let replica = if call.replica < replicas {

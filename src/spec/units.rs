@@ -15,6 +15,12 @@ use crate::engine::SimTime;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Duration(pub SimTime);
 
+/// A time limit, longer than zero, written with a unit: `250ms`, `2s`. Zero
+/// and negative limits are refused with one message, which says that leaving
+/// the field out means no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timeout(pub SimTime);
+
 /// A rate of events written per unit of time: `800/s`, `3.6/s`, `50/m`, `2/h`.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
 pub struct Rate {
@@ -66,6 +72,22 @@ pub fn parse_price(text: &str) -> Result<f64, String> {
         ));
     }
     Ok(per_hour)
+}
+
+const TIMEOUT_EXPECTED: &str =
+    "a timeout longer than 0 with a unit, like 250ms (leave it out to wait as long as it takes)";
+
+/// Parses a timeout such as `250ms`: a duration longer than zero; returns
+/// the reason on failure.
+pub fn parse_timeout(text: &str) -> Result<SimTime, String> {
+    let refused = || format!("expected {TIMEOUT_EXPECTED}, found `{}`", text.trim());
+    if text.trim_start().starts_with('-') {
+        return Err(refused());
+    }
+    match parse_duration(text)? {
+        SimTime::ZERO => Err(refused()),
+        limit => Ok(limit),
+    }
 }
 
 const DURATION_EXPECTED: &str = "a duration with a unit, like 500us, 4ms, 2s, 10m or 1h";
@@ -281,6 +303,16 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor {
+            expected: TIMEOUT_EXPECTED,
+            parse: |s| parse_timeout(s).map(Timeout),
+            number: Some(|v| Err(format!("expected {TIMEOUT_EXPECTED}, found `{v}`"))),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(TextVisitor {
@@ -365,6 +397,16 @@ mod tests {
             .unwrap_err()
             .contains("unknown time unit"));
         assert!(parse_duration("-3s").unwrap_err().contains("non-negative"));
+    }
+
+    #[test]
+    fn zero_and_negative_timeouts_are_refused_alike() {
+        assert_eq!(parse_timeout("250ms").unwrap(), SimTime::from_millis(250));
+        let negative = parse_timeout("-5ms").unwrap_err();
+        let zero = parse_timeout("0ms").unwrap_err();
+        assert_eq!(negative.replace("-5ms", "0ms"), zero);
+        assert!(zero.contains("longer than 0"), "{zero}");
+        assert!(parse_timeout("5").unwrap_err().contains("with a unit"));
     }
 
     #[test]

@@ -84,6 +84,30 @@ fn validate_accepts_every_bundled_scenario() {
     }
 }
 
+/// The benchmark models are scenario files too: a change of the format that
+/// breaks one must fail here, not when someone next measures.
+#[test]
+fn every_benchmark_model_validates_and_runs() {
+    let mut files: Vec<String> = std::fs::read_dir(crate::root().join("benches"))
+        .expect("benches/ is readable")
+        .map(|entry| entry.expect("a readable entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .map(|path| format!("benches/{}", path.file_name().unwrap().to_string_lossy()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    for file in &files {
+        scalesim()
+            .args(["validate", file])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("{file}: ok")));
+        let run = run_json(&[file.as_str(), "--set", "duration=2s", "--set", "warmup=0s"]);
+        let completed = number(only(&run.json), "requests.completed");
+        assert!(completed > 0.0, "{file}: nothing completed in 2 s");
+    }
+}
+
 #[test]
 fn run_prints_the_spec_results_of_every_bundled_scenario() {
     for file in bundled_files() {

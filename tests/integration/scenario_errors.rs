@@ -185,6 +185,18 @@ const CASES: &[Case] = &[
         expected: "expected a bulkhead from 1 to 10000000 calls in flight, found 0",
     },
     Case {
+        file: "edge_timeout_negative.yaml",
+        lines: &[14],
+        path: "components.web.edges.cart.timeout",
+        expected: "expected a timeout longer than 0 with a unit, like 250ms (leave it out to wait as long as it takes), found `-5ms`",
+    },
+    Case {
+        file: "timeout_zero.yaml",
+        lines: &[6],
+        path: "traffic.timeout",
+        expected: "expected a timeout longer than 0 with a unit, like 250ms (leave it out to wait as long as it takes), found `0ms`",
+    },
+    Case {
         file: "edge_not_called.yaml",
         lines: &[13],
         path: "components.web.edges.orders",

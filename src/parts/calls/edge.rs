@@ -9,7 +9,7 @@ use crate::engine::SimTime;
 use crate::parts::traffic::retry::{self, RawBackoff, RetryPolicy};
 use crate::parts::SpecContext;
 use crate::spec::limits::{MAX_BREAKER_WINDOW, MAX_BULKHEAD};
-use crate::spec::{join_key, Duration, Fraction, Issue};
+use crate::spec::{join_key, Duration, Fraction, Issue, Timeout};
 
 /// What a failed call leaves its caller with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -76,7 +76,7 @@ impl EdgeSpec {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEdge {
-    timeout: Option<Duration>,
+    timeout: Option<Timeout>,
     retries: Option<u32>,
     backoff: Option<RawBackoff>,
     bulkhead: Option<u64>,
@@ -145,12 +145,6 @@ fn parse_edge(body: &Value, path: &str, issues: &mut Vec<Issue>) -> Option<EdgeS
         }
     };
     let before = issues.len();
-    if raw.timeout.is_some_and(|t| t.0 == SimTime::ZERO) {
-        issues.push(Issue::new(
-            join_key(path, "timeout"),
-            "expected a timeout longer than 0 (leave it out to wait as long as it takes)",
-        ));
-    }
     let retry = retry::policy(raw.retries, raw.backoff.as_ref(), path, issues);
     let bulkhead = raw.bulkhead.and_then(|n| {
         if n == 0 || n > u64::from(MAX_BULKHEAD) {

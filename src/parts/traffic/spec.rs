@@ -15,6 +15,7 @@ use crate::model::Op;
 use crate::spec::limits::{MAX_CLOSED_USERS, MAX_RATE};
 use crate::spec::{
     join_index, join_key, parse as parse_value, parse_lenient, Duration, Fraction, Issue, Rate,
+    Timeout,
 };
 
 /// Default client population when `traffic.users` is absent.
@@ -148,7 +149,7 @@ struct RawTraffic {
     users: Option<serde_json::Value>,
     origins: Option<IndexMap<String, Fraction>>,
     requests: Option<IndexMap<String, RawRequestType>>,
-    timeout: Option<Duration>,
+    timeout: Option<Timeout>,
     retries: Option<u32>,
     keys: Option<RawKeys>,
     backoff: Option<RawBackoff>,
@@ -276,14 +277,6 @@ fn check_traffic(
             types
         }
     };
-    if let Some(t) = raw.timeout {
-        if t.0 == SimTime::ZERO {
-            issues.push(Issue::new(
-                "traffic.timeout",
-                "expected a positive timeout, found 0",
-            ));
-        }
-    }
     let keys = raw.keys.as_ref().map(|k| check_keys(k, issues));
     let (source, users) = match (&raw.closed, &raw.trace) {
         (Some(closed), _) => {

@@ -701,14 +701,19 @@ impl Fleet {
     }
 
     /// Returns the readings of its figures at the end of the run (`now`),
-    /// and the replicas held on average.
-    pub fn readings(&mut self, now: SimTime) -> (Vec<Reading>, f64) {
+    /// over the window cut at `end`, and the replicas held on average.
+    pub fn readings(&mut self, now: SimTime, end: SimTime) -> (Vec<Reading>, f64) {
         let held = self.held();
         self.held.set(now, held);
         // The interval still open is judged on the demand it saw.
         let demand = self.demand(now - self.last_tick);
         self.meter.close(now, demand);
-        let seconds = self.window.secs();
+        // A run stopped early holds replicas only up to the stop.
+        let seconds = Window {
+            start: self.window.start,
+            end: end.clamp(self.window.start, self.window.end),
+        }
+        .secs();
         let mean = if seconds > 0.0 {
             self.held.area / 1e9 / seconds
         } else {
