@@ -32,8 +32,8 @@ struct Edge {
     hostile: u32,
     anonymous: u32,
     duration_s: u32,
-    /// The proxy: firewall, auth work in ms, and a rate limit (rate, burst, per user).
-    proxy: Option<(bool, Option<u32>, Option<(u32, u32, bool)>)>,
+    /// The proxy: firewall, auth work in ms, and a rate limit.
+    proxy: Option<(bool, Option<u32>, Option<Limit>)>,
     /// Sessions: 0 local, 1 local behind sticky cookies, 2 in a store; the
     /// miss policy (relogin or error).
     sessions: Option<(usize, bool)>,
@@ -48,6 +48,9 @@ struct Edge {
     /// A crash of one part (0 web, 1 worker, 2 proxy) at a share of the run.
     crash: Option<(usize, u32, u32)>,
 }
+
+/// A token bucket: its rate per second, its burst, and whether it is per user.
+type Limit = (u32, u32, bool);
 
 const METRICS: &[&str] = &["cpu", "queue", "p99", "rps"];
 const TARGETS: &[&str] = &["60%", "4", "50ms", "100/s"];
@@ -238,16 +241,13 @@ impl Edge {
             }
             None => y.push_str(", replicas: 2"),
         }
-        match self.sessions {
-            Some((kind, relogin)) => {
-                let keeper = if kind == 2 { "{store: store}" } else { "local" };
-                let miss = if relogin { "relogin" } else { "error" };
-                let _ = write!(
-                    y,
-                    ", sessions: {keeper}, session_miss: {miss}, login_work: 2ms, session_ttl: 5s"
-                );
-            }
-            None => {}
+        if let Some((kind, relogin)) = self.sessions {
+            let keeper = if kind == 2 { "{store: store}" } else { "local" };
+            let miss = if relogin { "relogin" } else { "error" };
+            let _ = write!(
+                y,
+                ", sessions: {keeper}, session_miss: {miss}, login_work: 2ms, session_ttl: 5s"
+            );
         }
         let mut calls = Vec::new();
         if self.function.is_some() {

@@ -788,7 +788,7 @@ mod tests {
         f.drained(0, SimTime(60));
         assert_eq!((f.phase(0), f.held(), f.serving()), (Phase::Off, 1, &[1][..]));
         // Held: 1 over [0, 10), 2 over [10, 60), 1 over [60, 100): mean 1.5.
-        let (readings, mean) = f.readings(SimTime(100));
+        let (readings, mean) = f.readings(SimTime(100), SimTime(100));
         assert!((mean - 1.5).abs() < 1e-12, "{mean}");
         assert_eq!(readings[1].value, 2.0);
         assert_eq!((readings[2].value, readings[3].value), (1.0, 1.0));
