@@ -30,7 +30,7 @@ use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::expiring::ExpiringMap;
 use crate::parts::health::{
-    probe_replicas, HealthCheck, ProbeState, RawHealthCheck, Verdicts, PROBES,
+    open_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck, Verdicts, PROBES,
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::relay::{self, Entry, Relay, Stage};
@@ -686,9 +686,7 @@ impl LoadBalancer {
             .pools
             .iter()
             .any(|pool| (0..pool.health.len() as u32).any(|r| pool.healthy(r)));
-        self.probe_sent = ctx.now();
-        self.probe_all(ctx);
-        ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+        self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
     }
 
     /// A prober (a DNS, a proxy) asks whether member `member` can take requests: it
@@ -725,9 +723,7 @@ impl Component<Msg, World> for LoadBalancer {
             ctx.schedule_self(interval, Msg::Timer(REPORT_TIMER));
         }
         if let Some(check) = self.health_check {
-            self.probe_sent = ctx.now();
-            self.probe_all(ctx);
-            ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+            self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
         }
     }
 

@@ -33,7 +33,7 @@ use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::health::{
-    probe_replicas, HealthCheck, Members, ProbeState, RawHealthCheck, Verdicts, PROBES,
+    open_round, probe_replicas, HealthCheck, Members, ProbeState, RawHealthCheck, Verdicts, PROBES,
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
 use crate::parts::relay::{self, Entry, Relay, Stage};
@@ -561,9 +561,7 @@ impl Proxy {
             });
         }
         verdicts.mark(&self.name, ctx);
-        self.probe_sent = ctx.now();
-        self.probe_all(ctx);
-        ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+        self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
     }
 
     /// A replica of a target answered a probe: it counts if in time.
@@ -616,9 +614,7 @@ impl Proxy {
 impl Component<Msg, World> for Proxy {
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(check) = self.health_check {
-            self.probe_sent = ctx.now();
-            self.probe_all(ctx);
-            ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+            self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
         }
     }
 
