@@ -195,32 +195,29 @@ impl<R> Relay<R> {
     /// their target answers. Returns how many jobs it held.
     pub fn crash(&mut self, machine: u32, ctx: &mut Ctx<'_>) -> u32 {
         let now = ctx.now();
-        if let Some(stations) = self.stations.as_mut() {
+        let mut stations = self.stations.as_mut();
+        if let Some(stations) = stations.as_deref_mut() {
             stations.reset(machine, now);
         }
-        let held: Vec<u32> = self
-            .jobs
-            .iter()
-            .filter(|(_, job)| job.machine == machine && job.stage != Stage::Lost)
-            .map(|(token, _)| token as u32)
-            .collect();
-        for &token in &held {
-            let Some(job) = self.jobs.get_mut(token as usize) else {
-                continue;
-            };
-            let call = job.call;
-            if job.stage == Stage::Working {
-                if let Some(stations) = self.stations.as_mut() {
-                    stations.abandon(job.queued_at, now);
-                }
-                self.jobs.remove(token as usize);
-            } else {
-                job.stage = Stage::Lost;
-                self.lost += 1;
+        let (mut held, mut lost) = (0, 0);
+        // In slot order, so that the answers leave in the order of the jobs.
+        self.jobs.retain(|_, job| {
+            if job.machine != machine || job.stage == Stage::Lost {
+                return true;
             }
-            send_reply(ctx, &call, Outcome::Failed(Cause::Crash));
-        }
-        held.len() as u32
+            held += 1;
+            let keep = job.stage != Stage::Working;
+            if keep {
+                job.stage = Stage::Lost;
+                lost += 1;
+            } else if let Some(stations) = stations.as_deref_mut() {
+                stations.abandon(job.queued_at, now);
+            }
+            send_reply(ctx, &job.call, Outcome::Failed(Cause::Crash));
+            keep
+        });
+        self.lost += lost;
+        held
     }
 }
 
