@@ -103,11 +103,10 @@ pub fn simulate_recorded(
         reason,
         at_s: now.as_secs_f64(),
     });
-    let full_window = sim.shared.recorder.window();
     if truncated.is_some() {
+        // Every part then reports its figures over the part simulated.
         sim.shared.recorder.cut_window(now);
     }
-    let cut_window = sim.shared.recorder.window();
     sim.finish();
     let events = sim.events();
     let mut world = sim.shared;
@@ -128,24 +127,9 @@ pub fn simulate_recorded(
         simulated,
         cost_per_hour: cost_per_hour(scenario),
     });
-    if truncated.is_some() {
-        rescale_time_averages(&mut summary, full_window.secs() / cut_window.secs());
-    }
     summary.truncated = truncated;
     summary.journeys = journeys;
     summary
-}
-
-/// Puts the components' time averages of a run stopped early on the part of the
-/// window simulated: they integrate up to the stop but divide by the whole window.
-fn rescale_time_averages(summary: &mut RunSummary, factor: f64) {
-    if !factor.is_finite() {
-        return;
-    }
-    for c in &mut summary.components {
-        c.utilization *= factor;
-        c.mean_queue *= factor;
-    }
 }
 
 /// Returns what a run holds in flight: its requests, its pending events

@@ -381,6 +381,22 @@ pub const CRON: &[&Measure] = &[
     &Measure::new("job_wait_ms", "cron job wait", Unit::Ms, Better::Lower),
 ];
 
+/// The figures of each request type, by their last key (the path is
+/// `types.NAME.KEY`), in report order: reported when the mix has two types or
+/// more, up to the limit `MAX_TYPES_WITH_FIGURES` of the scenario's rules.
+pub const TYPE: &[&Measure] = &[
+    &Measure::new("completed", "answered", Unit::Count, Better::Higher),
+    &Measure::new(
+        "errors",
+        "rejected, timed out or failed",
+        Unit::Count,
+        Better::Lower,
+    ),
+    &Measure::new("latency_ms_mean", "mean latency", Unit::Ms, Better::Lower),
+    &Measure::new("latency_ms_p50", "p50 latency", Unit::Ms, Better::Lower),
+    &Measure::new("latency_ms_p99", "p99 latency", Unit::Ms, Better::Lower),
+];
+
 /// The figures of each edge of a call graph, by their last key (the path is
 /// `edges.CALLER->CALLEE.KEY`), in report order.
 pub const EDGE: [&Measure; 11] = [
@@ -512,6 +528,12 @@ pub fn core(path: &str) -> Option<&'static Measure> {
         let (name, key) = rest.split_once('.')?;
         return (!name.is_empty() && !key.contains('.'))
             .then(|| CRON.iter().copied().find(|m| m.key == key))
+            .flatten();
+    }
+    if let Some(rest) = path.strip_prefix("types.") {
+        let (name, key) = rest.rsplit_once('.')?;
+        return (!name.is_empty())
+            .then(|| TYPE.iter().copied().find(|m| m.key == key))
             .flatten();
     }
     if let Some(rest) = path.strip_prefix("edges.") {

@@ -3,7 +3,7 @@
 use hdrhistogram::Histogram;
 
 use super::gauge::{Gauge, GaugeId};
-use super::measure::{Measure, Reading, CLOSED};
+use super::measure::{Measure, Reading, CLOSED, TYPE};
 use super::series::{Marker, SeriesRecorder};
 use super::slo::{Slo, SloRecorder};
 use super::summary::{
@@ -110,6 +110,27 @@ pub struct Recorder {
     closed: Option<(u32, SimTime)>,
     /// Figures the parts report that only some runs have (a cron entry's).
     figures: Vec<RunFigure>,
+    /// The endings of each request type, by type index (empty: the run
+    /// reports no figures per type).
+    by_type: Vec<TypeTally>,
+}
+
+/// How the counted requests of one type ended.
+#[derive(Clone, Debug)]
+struct TypeTally {
+    name: String,
+    completed: u64,
+    errors: u64,
+    latency: Histogram<u64>,
+    latency_sum_ns: f64,
+}
+
+/// Returns an empty latency histogram: three significant digits over a day.
+fn latency_histogram() -> Histogram<u64> {
+    // The bounds are constants that hdrhistogram accepts; no input reaches this.
+    #[allow(clippy::expect_used)]
+    Histogram::new_with_bounds(1, HISTOGRAM_MAX_NS, HISTOGRAM_DIGITS)
+        .expect("constant histogram bounds are valid")
 }
 
 /// Most markers kept for a time series.
@@ -144,17 +165,11 @@ impl Recorder {
     /// Creates an empty recorder for the measured `window` of a run lasting
     /// `duration`, judging availability over time by `slo`.
     pub fn new(window: Window, duration: SimTime, slo: Slo) -> Self {
-        // The bounds are constants that hdrhistogram accepts; no input reaches this.
-        #[allow(clippy::expect_used)]
-        let histogram = || {
-            Histogram::new_with_bounds(1, HISTOGRAM_MAX_NS, HISTOGRAM_DIGITS)
-                .expect("constant histogram bounds are valid")
-        };
         Self {
             window,
             counts: Counts::default(),
-            latency: histogram(),
-            wait: histogram(),
+            latency: latency_histogram(),
+            wait: latency_histogram(),
             latency_sum_ns: 0.0,
             wait_sum_ns: 0.0,
             waited: 0,
@@ -171,7 +186,23 @@ impl Recorder {
             dead_lettered: None,
             closed: None,
             figures: Vec::new(),
+            by_type: Vec::new(),
         }
+    }
+
+    /// Reports figures per request type, for the types named `names` in
+    /// index order; the caller keeps their number within its limit.
+    pub fn track_types(&mut self, names: impl IntoIterator<Item = String>) {
+        self.by_type = names
+            .into_iter()
+            .map(|name| TypeTally {
+                name,
+                completed: 0,
+                errors: 0,
+                latency: latency_histogram(),
+                latency_sum_ns: 0.0,
+            })
+            .collect();
     }
 
     /// Makes the run's errors count the dead-lettered messages
@@ -306,7 +337,7 @@ impl Recorder {
 
     /// Notes how a client request ended, at `now`.
     #[inline]
-    pub fn finished(&mut self, counted: bool, ending: Ending, now: SimTime) {
+    pub fn finished(&mut self, counted: bool, kind: u16, ending: Ending, now: SimTime) {
         let (success, good) = match ending {
             Ending::Completed { latency, .. } => {
                 self.series.completed(now, latency);
@@ -325,6 +356,9 @@ impl Recorder {
         }
         if !counted {
             return;
+        }
+        if !self.by_type.is_empty() {
+            self.tally_type(kind, ending);
         }
         match ending {
             Ending::Rejected => self.counts.rejected += 1,
@@ -348,6 +382,55 @@ impl Recorder {
                 }
             }
         }
+    }
+
+    /// Counts the ending of a request of type `kind` (a batch job, which
+    /// has no type, is not one).
+    #[cold]
+    fn tally_type(&mut self, kind: u16, ending: Ending) {
+        let Some(tally) = self.by_type.get_mut(usize::from(kind)) else {
+            return;
+        };
+        match ending {
+            Ending::Completed { latency, .. } => {
+                tally.completed += 1;
+                tally.latency.saturating_record(latency.0);
+                tally.latency_sum_ns += latency.0 as i64 as f64;
+            }
+            _ => tally.errors += 1,
+        }
+    }
+
+    /// Returns the figures of each request type (`types.NAME.KEY`), in
+    /// type order.
+    fn type_figures(&self) -> Vec<RunFigure> {
+        let mut figures = Vec::new();
+        for t in &self.by_type {
+            let pct = |q: f64| {
+                if t.latency.is_empty() {
+                    0.0
+                } else {
+                    t.latency.value_at_quantile(q) as f64 / 1e6
+                }
+            };
+            let mean = t.latency_sum_ns / t.completed.max(1) as f64 / 1e6;
+            let values = [
+                t.completed as f64,
+                t.errors as f64,
+                mean,
+                pct(0.5),
+                pct(0.99),
+            ];
+            for (measure, value) in TYPE.iter().zip(values) {
+                figures.push(RunFigure {
+                    path: format!("types.{}.{}", t.name, measure.key),
+                    measure,
+                    value,
+                    total: measure.unit == super::measure::Unit::Count,
+                });
+            }
+        }
+        figures
     }
 
     /// Returns the unsuccessful endings by cause, in report order.
@@ -408,6 +491,7 @@ impl Recorder {
         let throughput = self.answered as f64 / self.window.secs();
         let mut figures = self.closed_figures(throughput, self.latency_sum_ns / completed / 1e6);
         figures.append(&mut self.figures);
+        figures.extend(self.type_figures());
         // The zero waits, counted but not recorded, join the histogram now.
         self.wait
             .saturating_record_n(0, c.completed.saturating_sub(self.waited));
@@ -497,7 +581,7 @@ mod tests {
                 latency: ms(20.0),
                 wait,
             };
-            r.finished(true, ending, ms(100.0));
+            r.finished(true, 0, ending, ms(100.0));
         }
         let summary = r.summarize(RunInfo {
             scenario: "waits",
@@ -512,5 +596,36 @@ mod tests {
         assert!((w.p99 - 5.0).abs() < 0.01, "p99 {}", w.p99);
         assert!((w.mean - 2.0).abs() < 1e-9, "mean {}", w.mean);
         assert!((w.p_wait - 0.4).abs() < 1e-12, "p_wait {}", w.p_wait);
+    }
+
+    #[test]
+    fn each_type_counts_its_own_endings_when_types_are_tracked() {
+        let window = Window {
+            start: SimTime::ZERO,
+            end: ms(1000.0),
+        };
+        let mut r = Recorder::new(window, ms(1000.0), Slo::default());
+        r.track_types(["read".to_string(), "write".to_string()]);
+        let done = |latency: f64| Ending::Completed {
+            latency: ms(latency),
+            wait: SimTime::ZERO,
+        };
+        r.finished(true, 0, done(2.0), ms(100.0));
+        r.finished(true, 1, done(8.0), ms(100.0));
+        r.finished(true, 1, Ending::TimedOut, ms(100.0));
+        // Outside the window, and a batch job without a type: not counted.
+        r.finished(false, 1, done(50.0), ms(100.0));
+        r.finished(true, u16::MAX, done(50.0), ms(100.0));
+        let figures = r.type_figures();
+        let value = |path: &str| figures.iter().find(|f| f.path == path).map(|f| f.value);
+        assert_eq!(value("types.read.completed"), Some(1.0));
+        assert_eq!(value("types.write.completed"), Some(1.0));
+        assert_eq!(value("types.write.errors"), Some(1.0));
+        let write_mean = value("types.write.latency_ms_mean").unwrap();
+        assert!((write_mean - 8.0).abs() < 0.01, "{write_mean}");
+        // Untracked: no figures at all.
+        let mut single = Recorder::new(window, ms(1000.0), Slo::default());
+        single.finished(true, 0, done(2.0), ms(100.0));
+        assert!(single.type_figures().is_empty());
     }
 }

@@ -78,10 +78,14 @@ impl TimeAverage {
         self.since = now;
     }
 
-    /// Returns the time average over the window, accounting up to `now`.
-    pub fn mean(&mut self, now: SimTime) -> f64 {
+    /// Returns the time average over the window cut at `end` (its own end,
+    /// or the time a run stopped early), accounting up to `now`.
+    ///
+    /// The end is given rather than read from `now`: a run that runs out of
+    /// events before its end still measures the idle time after them.
+    pub fn mean(&mut self, now: SimTime, end: SimTime) -> f64 {
         self.close(now);
-        let span = self.window.overlap(self.window.start, self.window.end);
+        let span = self.window.overlap(self.window.start, end);
         if span == 0 {
             0.0
         } else {
@@ -103,6 +107,18 @@ mod tests {
         let mut q = TimeAverage::new(window);
         q.set(SimTime(0), 4); // 4 over [0, 20): 10 units inside the window
         q.set(SimTime(20), 1); // 1 over [20, 40): 10 units inside
-        assert!((q.mean(SimTime(40)) - 2.5).abs() < 1e-12);
+        assert!((q.mean(SimTime(40), window.end) - 2.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_window_cut_early_averages_over_its_simulated_part() {
+        let window = Window {
+            start: SimTime(10),
+            end: SimTime(110),
+        };
+        let mut q = TimeAverage::new(window);
+        q.set(SimTime(0), 4); // 4 over [10, 20)
+        q.set(SimTime(20), 2); // 2 over [20, 30), where the run stops
+        assert!((q.mean(SimTime(30), SimTime(30)) - 3.0).abs() < 1e-12);
     }
 }

@@ -388,20 +388,30 @@ pub fn little_readings(terms: LittleTerms) -> [Reading; 5] {
     ]
 }
 
-/// Returns the busy share of the busiest of `stations` at `now`.
-pub fn busiest<'a>(stations: impl IntoIterator<Item = &'a mut Station>, now: SimTime) -> f64 {
+/// Returns the busy share of the busiest of `stations` at `now`, over the
+/// window cut at `end`.
+pub fn busiest<'a>(
+    stations: impl IntoIterator<Item = &'a mut Station>,
+    now: SimTime,
+    end: SimTime,
+) -> f64 {
     stations
         .into_iter()
-        .map(|s| s.mean_busy(now) / f64::from(s.cores().max(1)))
+        .map(|s| s.mean_busy(now, end) / f64::from(s.cores().max(1)))
         .fold(0.0, f64::max)
 }
 
 /// Returns the busiest station's utilisation over the mean utilisation of
-/// `stations` at `now` ([`LOAD_SPREAD`]); 1 when none was busy at all.
-pub fn load_spread<'a>(stations: impl IntoIterator<Item = &'a mut Station>, now: SimTime) -> f64 {
+/// `stations` at `now`, over the window cut at `end` ([`LOAD_SPREAD`]); 1
+/// when none was busy at all.
+pub fn load_spread<'a>(
+    stations: impl IntoIterator<Item = &'a mut Station>,
+    now: SimTime,
+    end: SimTime,
+) -> f64 {
     let (mut max, mut sum, mut n) = (0.0_f64, 0.0, 0u32);
     for s in stations {
-        let u = s.mean_busy(now) / f64::from(s.cores().max(1));
+        let u = s.mean_busy(now, end) / f64::from(s.cores().max(1));
         max = max.max(u);
         sum += u;
         n += 1;
@@ -521,14 +531,16 @@ impl Station {
         self.queue.len() as u32
     }
 
-    /// Returns the time-averaged number of busy cores.
-    pub fn mean_busy(&mut self, now: SimTime) -> f64 {
-        self.busy.mean(now)
+    /// Returns the time-averaged number of busy cores over the window cut
+    /// at `end`.
+    pub fn mean_busy(&mut self, now: SimTime, end: SimTime) -> f64 {
+        self.busy.mean(now, end)
     }
 
-    /// Returns the time-averaged number of waiting requests.
-    pub fn mean_waiting(&mut self, now: SimTime) -> f64 {
-        self.waiting.mean(now)
+    /// Returns the time-averaged number of waiting requests over the window
+    /// cut at `end`.
+    pub fn mean_waiting(&mut self, now: SimTime, end: SimTime) -> f64 {
+        self.waiting.mean(now, end)
     }
 
     /// Returns the number of cores.
@@ -713,17 +725,25 @@ impl Stations {
     /// at `end` (a run stopped early has its window cut at the stop).
     pub fn figures(&mut self, now: SimTime, end: SimTime) -> StationFigures {
         let cores: u32 = self.stations.iter().map(Station::cores).sum();
-        let busy: f64 = self.stations.iter_mut().map(|s| s.mean_busy(now)).sum();
+        let busy: f64 = self
+            .stations
+            .iter_mut()
+            .map(|s| s.mean_busy(now, end))
+            .sum();
         StationFigures {
             cores,
             utilization: busy / f64::from(cores.max(1)),
-            mean_queue: self.stations.iter_mut().map(|s| s.mean_waiting(now)).sum(),
+            mean_queue: self
+                .stations
+                .iter_mut()
+                .map(|s| s.mean_waiting(now, end))
+                .sum(),
             completed: self.stations.iter().map(|s| s.completed).sum(),
             rejected: self.stations.iter().map(|s| s.rejected).sum(),
             busiest: (self.stations.len() > 1)
-                .then(|| Reading::of(&BUSIEST, busiest(&mut self.stations, now))),
+                .then(|| Reading::of(&BUSIEST, busiest(&mut self.stations, now, end))),
             load_spread: (self.stations.len() > 1)
-                .then(|| Reading::of(&LOAD_SPREAD, load_spread(&mut self.stations, now))),
+                .then(|| Reading::of(&LOAD_SPREAD, load_spread(&mut self.stations, now, end))),
             little: little_readings(self.presence.terms(end)),
         }
     }
@@ -821,9 +841,9 @@ mod tests {
         assert_eq!(s.load(), 0);
         assert_eq!((s.completed, s.rejected), (3, 1));
         // Busy: 2 cores over [0, 20), 1 over [20, 30): area 50 over 100.
-        assert!((s.mean_busy(SimTime(100)) - 0.5).abs() < 1e-12);
+        assert!((s.mean_busy(SimTime(100), SimTime(100)) - 0.5).abs() < 1e-12);
         // Waiting: 1 over [0, 10).
-        assert!((s.mean_waiting(SimTime(100)) - 0.1).abs() < 1e-12);
+        assert!((s.mean_waiting(SimTime(100), SimTime(100)) - 0.1).abs() < 1e-12);
     }
 
     #[test]

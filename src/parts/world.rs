@@ -205,7 +205,7 @@ impl World {
             Outcome::Rejected => Ending::Rejected,
             Outcome::Failed(cause) => Ending::Failed(cause),
         };
-        self.record_end(request.counted, ending, now);
+        self.record_end(request.counted, request.kind, ending, now);
         true
     }
 
@@ -291,10 +291,10 @@ impl World {
         }
     }
 
-    /// Records how a client request ended, at `now`.
-    pub fn record_end(&mut self, counted: bool, ending: Ending, now: SimTime) {
+    /// Records how a client request of type `kind` ended, at `now`.
+    pub fn record_end(&mut self, counted: bool, kind: u16, ending: Ending, now: SimTime) {
         self.open = self.open.saturating_sub(1);
-        self.recorder.finished(counted, ending, now);
+        self.recorder.finished(counted, kind, ending, now);
     }
 
     /// Returns the request behind a call.

@@ -101,8 +101,9 @@ impl<'a> Plot<'a> {
         Ok(text)
     }
 
-    /// Returns the chart as a PNG file's bytes.
-    pub fn png(&self) -> Result<Vec<u8>> {
+    /// Returns the chart as a PNG file's bytes; stops between the drawing
+    /// and its encoding (a third of the time) once `cancel` is set.
+    pub fn png(&self, cancel: Option<&AtomicBool>) -> Result<Vec<u8>> {
         let (width, height) = self.size;
         let mut pixels = vec![0u8; width as usize * height as usize * 3];
         {
@@ -110,6 +111,7 @@ impl<'a> Plot<'a> {
             self.draw(&root)?;
             root.present().map_err(style::fail(&self.stem))?;
         }
+        folder::check(cancel)?;
         encode_png(&pixels, self.size).map_err(style::fail(&self.stem))
     }
 
@@ -117,7 +119,7 @@ impl<'a> Plot<'a> {
     /// `cancel` is set.
     pub fn drawn(&self, cancel: Option<&AtomicBool>) -> Result<Drawn> {
         folder::check(cancel)?;
-        let png = self.png()?;
+        let png = self.png(cancel)?;
         folder::check(cancel)?;
         let svg = self.svg()?;
         Ok(Drawn {

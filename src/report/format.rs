@@ -112,6 +112,7 @@ impl Metric {
                 format!("{component} {}", measure.label_for(&rest.join(".")))
             }
             ["errors", cause] => format!("{} ({})", measure.label, cause.replace('_', " ")),
+            ["types", kind, _] => format!("{} ({kind})", measure.label),
             _ => measure.label.to_string(),
         };
         Metric {
@@ -139,6 +140,10 @@ mod tests {
         assert_eq!(
             metric("components.web.utilization").axis(),
             "web utilisation (%)"
+        );
+        assert_eq!(
+            metric("types.write.latency_ms_p99").axis(),
+            "p99 latency (write) (ms)"
         );
     }
 }

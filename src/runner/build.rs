@@ -11,6 +11,7 @@ use crate::parts::traffic::{Client, ClientStreams, Source};
 use crate::parts::world::{Latencies, CLIENT_SIDE, NO_HOST};
 use crate::parts::{AnyPart, BuildContext, World};
 use crate::scenario::Scenario;
+use crate::spec::limits::MAX_TYPES_WITH_FIGURES;
 
 /// Returns the price per hour of every machine of the scenario.
 pub fn cost_per_hour(scenario: &Scenario) -> f64 {
@@ -46,6 +47,10 @@ pub type Run = Simulation<Msg, World, AnyPart>;
 /// the failure schedule (if any), the batch jobs (if any), then the clients.
 pub fn build(scenario: &Scenario, replication: u64, window: Window) -> Run {
     let mut recorder = Recorder::new(window, scenario.duration, scenario.slo);
+    let types = &scenario.traffic.types;
+    if (2..=MAX_TYPES_WITH_FIGURES).contains(&types.len()) {
+        recorder.track_types(types.iter().map(|t| t.name.clone()));
+    }
     mark_schedule(scenario, &mut recorder);
     let topology = &scenario.topology;
     let world = World::new(recorder, latencies(scenario), topology.zone_ids());

@@ -145,7 +145,17 @@ pub fn assemble(
         check_slo_windows(&slo, duration - warmup, issues);
     }
     check_machines(&components, issues);
-    let lesson = lesson::parse(map.get("lesson"), &components, &topology, issues);
+    let type_names: Vec<&str> = traffic
+        .as_ref()
+        .map(|t| t.types.iter().map(|r| r.name.as_str()).collect())
+        .unwrap_or_default();
+    let lesson = lesson::parse(
+        map.get("lesson"),
+        &components,
+        &topology,
+        &type_names,
+        issues,
+    );
     check_links(&components, &topology, issues);
     check_hosts(&components, issues);
     check_callees(&components, entry, issues);

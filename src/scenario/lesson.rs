@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::Override;
 use crate::parts::kinds::measure_of;
 use crate::parts::{ComponentDecl, Topology};
+use crate::spec::limits::MAX_TYPES_WITH_FIGURES;
 use crate::spec::{join_index, join_key, parse_lenient, Issue};
 
 /// A scenario's lesson, as its file states it.
@@ -80,6 +81,7 @@ pub fn parse(
     value: Option<&Value>,
     components: &[ComponentDecl],
     topology: &Topology,
+    types: &[&str],
     issues: &mut Vec<Issue>,
 ) -> Lesson {
     let Some(value) = value else {
@@ -90,7 +92,7 @@ pub fn parse(
     };
     let figures = raw.figures.unwrap_or_default();
     for (i, figure) in figures.iter().enumerate() {
-        if let Err(message) = check_figure(figure, components, topology) {
+        if let Err(message) = check_figure(figure, components, topology, types) {
             issues.push(Issue::new(join_index("lesson.figures", i), message));
         }
     }
@@ -101,7 +103,7 @@ pub fn parse(
             issues.push(Issue::new(join_key(&path, "path"), e));
         }
         for figure in knob.expect.keys() {
-            if let Err(message) = check_figure(figure, components, topology) {
+            if let Err(message) = check_figure(figure, components, topology, types) {
                 issues.push(Issue::new(
                     join_key(&join_key(&path, "expect"), figure),
                     message,
@@ -147,12 +149,14 @@ fn yaml_text(value: &Value) -> String {
 }
 
 /// Checks that the scenario reports a figure at `path`: a figure of every
-/// run, or a figure of one of its components that the component's kind
-/// declares.
+/// run, a figure of one of its components that the component's kind
+/// declares, or a figure of one of its request `types` (which it reports
+/// for two types or more).
 fn check_figure(
     path: &str,
     components: &[ComponentDecl],
     topology: &Topology,
+    types: &[&str],
 ) -> Result<(), String> {
     let parts: Vec<String> = path.split('.').map(str::to_string).collect();
     match parts.as_slice() {
@@ -169,6 +173,19 @@ fn check_figure(
                 Ok(())
             } else {
                 Err(format!("a {} does not report `{key}`", topology.kind(c)))
+            }
+        }
+        [head, name, _] if head == "types" && !measure_of(&parts).label.is_empty() => {
+            if !types.contains(&name.as_str()) {
+                Err(format!("no request type is called `{name}`"))
+            } else if !(2..=MAX_TYPES_WITH_FIGURES).contains(&types.len()) {
+                Err(format!(
+                    "figures per request type are reported for 2 to \
+                     {MAX_TYPES_WITH_FIGURES} types, and the mix has {}",
+                    types.len()
+                ))
+            } else {
+                Ok(())
             }
         }
         _ if measure_of(&parts).label.is_empty() => {

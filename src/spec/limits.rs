@@ -24,6 +24,15 @@ pub const MAX_MACHINES: u64 = 1_000_000;
 /// Most components a scenario may have.
 pub const MAX_COMPONENTS: usize = 20_000;
 
+/// Most request types in `traffic.requests`: every component keeps its work
+/// per type, so the tables grow with types times components.
+pub const MAX_REQUEST_TYPES: usize = 256;
+
+/// Most request types that get figures of their own (`types.NAME.*`): each
+/// keeps a latency histogram per run. A mix with more types reports only
+/// the figures of all requests together.
+pub const MAX_TYPES_WITH_FIGURES: usize = 16;
+
 /// Most points on a cache's hash ring (nodes times virtual nodes).
 pub const MAX_RING_POINTS: u64 = 4_000_000;
 

@@ -1,5 +1,6 @@
 //! Property tests that feed random and mutated scenario files to the loader,
-//! and random valid architectures to whole runs (`runs`).
+//! and random valid architectures to whole runs (`runs`, and `edge_runs` for
+//! the proxy, sessions, autoscaling, functions, queues and cron).
 //!
 //! Whatever the text, `scenario::load_text` must return quickly, never panic,
 //! and reject bad input with a `ScenarioError` whose every issue names a field
@@ -10,6 +11,7 @@
 //! every corpus file is also replayed on its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod edge_runs;
 mod runs;
 
 use std::path::Path;

@@ -353,10 +353,11 @@ impl Architecture {
     }
 }
 
-/// Checks what every run must satisfy, whatever the architecture.
-fn check(run: &RunSummary) -> Result<(), String> {
+/// Checks what every run must satisfy, whatever the architecture, under a
+/// budget of `max_events` and a cap of `max_in_flight`.
+pub fn check(run: &RunSummary, max_events: u64, max_in_flight: usize) -> Result<(), String> {
     let c = run.requests;
-    if run.events > MAX_EVENTS {
+    if run.events > max_events {
         return Err(format!("{} events, past the budget", run.events));
     }
     let accounted = c.completed + c.rejected + c.timed_out + c.failed + c.unfinished;
@@ -384,7 +385,7 @@ fn check(run: &RunSummary) -> Result<(), String> {
     if run
         .truncated
         .is_some_and(|t| t.reason == StopReason::MaxInFlight)
-        && c.unfinished as usize > 10 * MAX_IN_FLIGHT
+        && c.unfinished as usize > 10 * max_in_flight
     {
         return Err(format!("{} requests unfinished past the cap", c.unfinished));
     }
@@ -410,7 +411,7 @@ proptest! {
             simulate_guarded(&scenario, 0, &limits, None)
         }))
             .map_err(|_| TestCaseError::fail(format!("the run panicked\n{yaml}")))?;
-        if let Err(e) = check(&run) {
+        if let Err(e) = check(&run, MAX_EVENTS, MAX_IN_FLIGHT) {
             prop_assert!(false, "{e}\n{yaml}");
         }
     }

@@ -191,6 +191,18 @@ const CASES: &[Case] = &[
         expected: "expected a timeout longer than 0 with a unit, like 250ms (leave it out to wait as long as it takes), found `-5ms`",
     },
     Case {
+        file: "too_many_request_types.yaml",
+        lines: &[7],
+        path: "traffic.requests",
+        expected: "expected at most 256 request types, found 257",
+    },
+    Case {
+        file: "lesson_figure_unknown_type.yaml",
+        lines: &[12],
+        path: "lesson.figures[0]",
+        expected: "no request type is called `update`",
+    },
+    Case {
         file: "timeout_zero.yaml",
         lines: &[6],
         path: "traffic.timeout",

@@ -222,3 +222,51 @@ fn goodput_counts_the_answers_within_the_objectives_latency() {
         0.01,
     );
 }
+
+/// Returns figure `path` of a run's figures (`types.small.completed`).
+fn run_figure(run: &scalesim::metrics::RunSummary, path: &str) -> f64 {
+    run.figures
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("the run reports {path}"))
+        .value
+}
+
+#[test]
+fn each_request_type_waits_the_m_g_1_wait_then_its_own_work() {
+    // Two types, half each, of exponential work 1 ms and 3 ms, on one core:
+    // the work is a mixture with E[S] = 2 ms and E[S²] = ½·2·1² + ½·2·3² =
+    // 10 ms², so its squared coefficient of variation is 10/4 − 1 = 1.5.
+    // Service is first come first served, so a request waits the same
+    // Pollaczek-Khinchine wait W whatever its type, and a type's mean
+    // latency is W plus its own mean work.
+    let lambda = 200.0;
+    let yaml = "name: two types
+seed: 4
+duration: 300s
+warmup: 5s
+traffic:
+  rate: 200/s
+  requests: {small: {weight: 1}, large: {weight: 1}}
+entry: web
+components:
+  web: {kind: server, cores: 1, work: {small: 1ms, large: 3ms}, service: exponential}
+";
+    let runs = replicate(yaml, 8);
+    let wait_ms = mg1_wait(lambda / 1000.0, 2.0, 1.5);
+    for (name, work_ms) in [("small", 1.0), ("large", 3.0)] {
+        assert_matches(
+            &format!("M/G/1, type {name}: mean latency = W + its work (ms)"),
+            &runs,
+            |r| run_figure(r, &format!("types.{name}.latency_ms_mean")),
+            wait_ms + work_ms,
+            0.04,
+        );
+    }
+    // The types' answers add up to all the answers.
+    for run in &runs {
+        let by_type =
+            run_figure(run, "types.small.completed") + run_figure(run, "types.large.completed");
+        assert_eq!(by_type as u64, run.requests.completed);
+    }
+}

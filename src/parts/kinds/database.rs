@@ -572,11 +572,12 @@ impl Database {
         }
     }
 
-    fn utilization(&mut self, nodes: impl Iterator<Item = usize>, now: SimTime) -> f64 {
+    /// Returns the busy share of the cores of `nodes`, over the window cut at `end`.
+    fn utilization(&mut self, nodes: impl Iterator<Item = usize>, now: SimTime, end: SimTime) -> f64 {
         let (mut busy, mut cores) = (0.0, 0.0);
         for i in nodes {
             let station = &mut self.nodes[i].station;
-            busy += station.mean_busy(now);
+            busy += station.mean_busy(now, end);
             cores += f64::from(station.cores());
         }
         if cores > 0.0 {
@@ -612,13 +613,15 @@ impl Component<Msg, World> for Database {
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
+        // A run stopped early has its window cut at the stop.
+        let end = ctx.shared.recorder.window().end;
         let all = self.nodes.len();
-        let utilization = self.utilization(0..all, now);
-        let hottest_node = busiest(self.nodes.iter_mut().map(|n| &mut n.station), now);
+        let utilization = self.utilization(0..all, now, end);
+        let hottest_node = busiest(self.nodes.iter_mut().map(|n| &mut n.station), now, end);
         let mean_queue: f64 = self
             .nodes
             .iter_mut()
-            .map(|n| n.station.mean_waiting(now))
+            .map(|n| n.station.mean_waiting(now, end))
             .sum();
         let c = self.counts;
         let mut extra = vec![
@@ -648,8 +651,8 @@ impl Component<Msg, World> for Database {
                     .filter_map(|(s, p)| p.map(|p| s * per_shard + p as usize))
                     .collect();
                 let replicas: Vec<usize> = (0..all).filter(|i| !primaries.contains(i)).collect();
-                let primary_util = self.utilization(primaries.into_iter(), now);
-                let replica_util = self.utilization(replicas.into_iter(), now);
+                let primary_util = self.utilization(primaries.into_iter(), now, end);
+                let replica_util = self.utilization(replicas.into_iter(), now, end);
                 extra.push(Reading::of(&PRIMARY_UTILIZATION, primary_util));
                 extra.push(Reading::of(&REPLICA_UTILIZATION, replica_util));
                 extra.push(Reading::of(&LOST_WRITES, c.lost as f64));
@@ -660,16 +663,14 @@ impl Component<Msg, World> for Database {
             let waiting: f64 = self
                 .nodes
                 .iter_mut()
-                .map(|n| n.waiting_average.mean(now))
+                .map(|n| n.waiting_average.mean(now, end))
                 .sum();
             extra.push(Reading::of(&MEAN_CONNECTION_QUEUE, waiting));
         }
-        // A run stopped early has its window cut at the stop.
-        let end = ctx.shared.recorder.window().end;
         extra.extend(little_readings(self.presence.terms(end)));
         if self.spec.shards > 1 {
             let shards: Vec<f64> = (0..self.spec.shards as usize)
-                .map(|shard| self.utilization(shard * per_shard..(shard + 1) * per_shard, now))
+                .map(|shard| self.utilization(shard * per_shard..(shard + 1) * per_shard, now, end))
                 .collect();
             let hottest = shards.iter().copied().fold(0.0, f64::max);
             extra.push(Reading::of(&HOT_SHARD_UTILIZATION, hottest));

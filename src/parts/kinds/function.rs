@@ -700,7 +700,7 @@ impl Function {
         vec![
             Reading::of(&INVOCATIONS, c.invocations as f64),
             Reading::of(&COLD_START_RATIO, cold_ratio),
-            Reading::of(&INSTANCES_MEAN, self.instances.mean(now)),
+            Reading::of(&INSTANCES_MEAN, self.instances.mean(now, self.window.end)),
             Reading::of(&INSTANCES_MAX, f64::from(self.peak.max(now))),
             Reading::of(&THROTTLED, c.throttled as f64),
             Reading::of(&COST_PER_HOUR, self.cost_per_hour()),

@@ -599,8 +599,8 @@ impl Queue {
         self.deliver(ctx);
     }
 
-    /// Returns the figures of the run.
-    fn readings(&mut self, now: SimTime) -> Vec<Reading> {
+    /// Returns the figures of the run at `now`, over the window cut at `end`.
+    fn readings(&mut self, now: SimTime, end: SimTime) -> Vec<Reading> {
         let c = self.counts;
         let ms = |ns: u64| ns as f64 / 1e6;
         let pct = |h: &Histogram<u64>, q: f64| {
@@ -618,7 +618,7 @@ impl Queue {
             Reading::of(&DUPLICATES, c.duplicates as f64),
             Reading::of(&DEAD_LETTERED, c.dead_lettered as f64),
             Reading::of(&LOST, c.lost as f64),
-            Reading::of(&BACKLOG_MEAN, self.backlog.mean(now)),
+            Reading::of(&BACKLOG_MEAN, self.backlog.mean(now, end)),
             Reading::of(&BACKLOG_MAX, self.backlog_max as f64),
             Reading::of(&JOB_MEAN, self.latency_sum_ns / jobs / 1e6),
             Reading::of(&JOB_P50, pct(&self.latency, 0.5)),
@@ -658,14 +658,16 @@ impl Component<Msg, World> for Queue {
     }
 
     fn on_finish(&mut self, ctx: &mut Ctx<'_>) {
-        let end = ctx.now();
-        let readings = self.readings(end);
+        let now = ctx.now();
+        // A run stopped early has its window cut at the stop.
+        let end = ctx.shared.recorder.window().end;
+        let readings = self.readings(now, end);
         ctx.shared.recorder.component(ComponentStats {
             name: self.name.clone(),
             kind: <Spec as Kind>::NAME,
             utilization: 0.0,
             cores: 0,
-            mean_queue: self.backlog.mean(end),
+            mean_queue: self.backlog.mean(now, end),
             completed: self.counts.consumed,
             rejected: self.counts.rejected,
             extra: readings,

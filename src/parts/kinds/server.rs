@@ -1063,7 +1063,7 @@ impl Component<Msg, World> for Server {
         let mut cores = self.stations.figures(now, end);
         let mut extra = self.lifecycle.readings(now).to_vec();
         if let Some(fleet) = self.fleet.as_mut() {
-            let (readings, mean) = fleet.readings(now);
+            let (readings, mean) = fleet.readings(now, end);
             extra.extend(readings);
             let allocated = f64::from(self.stations.machines());
             ctx.shared

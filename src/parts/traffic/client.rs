@@ -448,9 +448,9 @@ impl Client {
             return;
         };
         origin.resolved = true;
-        let (counted, user) = (origin.first.counted, origin.first.user);
+        let (counted, user, kind) = (origin.first.counted, origin.first.user, origin.first.kind);
         let now = ctx.now();
-        ctx.shared.record_end(counted, ending, now);
+        ctx.shared.record_end(counted, kind, ending, now);
         if let Some(closed) = self.closed {
             // Its user has its answer (or gave up): it thinks, then sends again.
             self.think(user, closed.think, ctx);

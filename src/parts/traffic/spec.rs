@@ -12,7 +12,7 @@ use super::trace::Trace;
 use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity, PopularityName};
 use crate::model::Op;
-use crate::spec::limits::{MAX_CLOSED_USERS, MAX_RATE};
+use crate::spec::limits::{MAX_CLOSED_USERS, MAX_RATE, MAX_REQUEST_TYPES};
 use crate::spec::{
     join_index, join_key, parse as parse_value, parse_lenient, Duration, Fraction, Issue, Rate,
     Timeout,
@@ -251,6 +251,16 @@ fn check_traffic(
     let origins = check_origins(raw.origins.as_ref(), issues);
     let types = match raw.requests {
         None => vec![RequestType::only()],
+        Some(requests) if requests.len() > MAX_REQUEST_TYPES => {
+            issues.push(Issue::new(
+                "traffic.requests",
+                format!(
+                    "expected at most {MAX_REQUEST_TYPES} request types, found {}",
+                    requests.len()
+                ),
+            ));
+            vec![RequestType::only()]
+        }
         Some(requests) => {
             let mut types = Vec::new();
             for (name, t) in requests {

@@ -701,14 +701,19 @@ impl Fleet {
     }
 
     /// Returns the readings of its figures at the end of the run (`now`),
-    /// and the replicas held on average.
-    pub fn readings(&mut self, now: SimTime) -> (Vec<Reading>, f64) {
+    /// over the window cut at `end`, and the replicas held on average.
+    pub fn readings(&mut self, now: SimTime, end: SimTime) -> (Vec<Reading>, f64) {
         let held = self.held();
         self.held.set(now, held);
         // The interval still open is judged on the demand it saw.
         let demand = self.demand(now - self.last_tick);
         self.meter.close(now, demand);
-        let seconds = self.window.secs();
+        // A run stopped early holds replicas only up to the stop.
+        let seconds = Window {
+            start: self.window.start,
+            end: end.clamp(self.window.start, self.window.end),
+        }
+        .secs();
         let mean = if seconds > 0.0 {
             self.held.area / 1e9 / seconds
         } else {
@@ -783,7 +788,7 @@ mod tests {
         f.drained(0, SimTime(60));
         assert_eq!((f.phase(0), f.held(), f.serving()), (Phase::Off, 1, &[1][..]));
         // Held: 1 over [0, 10), 2 over [10, 60), 1 over [60, 100): mean 1.5.
-        let (readings, mean) = f.readings(SimTime(100));
+        let (readings, mean) = f.readings(SimTime(100), SimTime(100));
         assert!((mean - 1.5).abs() < 1e-12, "{mean}");
         assert_eq!(readings[1].value, 2.0);
         assert_eq!((readings[2].value, readings[3].value), (1.0, 1.0));
