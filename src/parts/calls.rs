@@ -15,6 +15,12 @@
 //! answered, or an attempt of a job lost in a crash. Those answers are
 //! *wasted* work, counted per edge. Attempts count in the host's
 //! [`Part::held`](crate::parts::Part::held), so the in-flight guard bounds them.
+//!
+//! A request type whose plan is a plain list of calls (no group, and no
+//! setting on any of its edges) takes a cheaper road: its job keeps its place
+//! in the list in a *lane* indexed by the host's handle of the job, with no
+//! entry for the plan or its attempts; what it does, event for event, is what
+//! the general plan would do.
 
 pub mod breaker;
 pub mod edge;
@@ -50,6 +56,11 @@ const DEADLINE_TIMER: u64 = 1 << 59;
 
 /// Attempt serials take 27 bits, from bit 32 of a timer tag.
 const SERIAL_MASK: u32 = 0x07ff_ffff;
+
+/// Answer tokens and plan handles with this bit (below [`CALL_TOKEN`]) are a
+/// plain plan's: the host's handle of the job below it. Attempt slots and
+/// plan slots stay below it (a slab of a billion entries would not fit).
+const PLAIN: u32 = 1 << 30;
 
 /// No parent: the root of a plan.
 const ROOT: u16 = u16::MAX;
@@ -257,6 +268,35 @@ struct Attempt {
     counted: bool,
 }
 
+/// What the lane of a job of a plain plan holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum LaneState {
+    /// No call out: the lane is free for the next job with its handle.
+    #[default]
+    Free,
+    /// The job waits for the answer of its call.
+    Calling,
+    /// The job was lost in a crash: its call's answer is thrown away.
+    Orphan,
+}
+
+/// A job of a plain plan, in the lane of the host's handle of the job: one
+/// call out at a time, so one token per lane tells its answer.
+#[derive(Clone, Copy, Debug, Default)]
+struct Lane {
+    state: LaneState,
+    /// The host's serial of the job.
+    serial: u32,
+    kind: u16,
+    /// The call out: its index in the plain plan.
+    step: u16,
+    req: u32,
+    replica: u32,
+    /// Whether the request counts in the statistics (read only when the
+    /// edges' figures are reported).
+    counted: bool,
+}
+
 /// The counts of an edge over the window.
 #[derive(Clone, Copy, Debug, Default)]
 struct EdgeCounts {
@@ -312,6 +352,15 @@ pub struct Caller {
     /// Whether the edges' figures are reported: only when the component
     /// guards an edge or calls in parallel, where they tell something.
     reports: bool,
+    /// Per request type, the edges of its calls in order if its plan is
+    /// plain (no group, no setting on any of its edges), else empty.
+    plain: Vec<Vec<u16>>,
+    /// The jobs of plain plans, by the host's handle of the job.
+    lanes: Vec<Lane>,
+    /// Lanes calling, and orphaned: [`Caller::held`] counts them as the
+    /// general plan counts its entries (a plan and its attempt, an attempt).
+    calling: usize,
+    orphans: usize,
 }
 
 impl Caller {
@@ -354,6 +403,25 @@ impl Caller {
                 }
             })
             .collect();
+        let plain = spec
+            .plans
+            .iter()
+            .map(|p| {
+                let mut order = Vec::new();
+                p.callees(&mut order);
+                let order: Vec<u16> = order.into_iter().map(edge_of).collect();
+                // A sequence of sequences runs its calls in the order
+                // written, stopping at the first failure, as one list does.
+                let bare = order
+                    .iter()
+                    .all(|&e| edges[e as usize].spec == EdgeSpec::default());
+                if p.has_group() || !bare {
+                    Vec::new()
+                } else {
+                    order
+                }
+            })
+            .collect();
         Self {
             plans,
             edges,
@@ -364,6 +432,10 @@ impl Caller {
             rng: bx.rng("edges"),
             finished: VecDeque::new(),
             reports: !spec.edges.is_empty() || spec.has_group(),
+            plain,
+            lanes: Vec::new(),
+            calling: 0,
+            orphans: 0,
         }
     }
 
@@ -377,7 +449,7 @@ impl Caller {
     /// is in flight.
     pub fn held(&self) -> usize {
         let deadlines: usize = self.edges.iter().map(|e| e.deadlines.len()).sum();
-        self.attempts.len() + self.progress.len() + deadlines
+        self.attempts.len() + self.progress.len() + deadlines + 2 * self.calling + self.orphans
     }
 
     /// Returns the next job whose plan is over, with the plan's outcome: a
@@ -403,6 +475,39 @@ impl Caller {
         if size == 0 {
             return Begun::Over(Outcome::Ok);
         }
+        let first = self
+            .plain
+            .get(kind as usize)
+            .and_then(|p| p.first().copied());
+        match first {
+            Some(e) if self.lane_free(job.token) => {
+                self.lanes[job.token as usize] = Lane {
+                    state: LaneState::Calling,
+                    serial: job.serial,
+                    kind,
+                    step: 0,
+                    req,
+                    replica,
+                    counted: false,
+                };
+                self.calling += 1;
+                self.call_plain(job.token, e, ctx);
+                Begun::Running(PLAIN | job.token)
+            }
+            _ => self.start_plan(job, req, kind, replica, size, ctx),
+        }
+    }
+
+    /// Starts the general plan of `job`, whose plan has `size` nodes.
+    fn start_plan(
+        &mut self,
+        job: JobRef,
+        req: u32,
+        kind: u16,
+        replica: u32,
+        size: usize,
+        ctx: &mut Ctx<'_>,
+    ) -> Begun {
         let mut nodes = self.spare.pop().unwrap_or_default();
         nodes.clear();
         nodes.resize(size, NodeState::default());
@@ -428,7 +533,12 @@ impl Caller {
     /// completes, if any, is then in [`Caller::next_finished`].
     pub fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
         let slot = (token & !CALL_TOKEN) as usize;
+        // A lane's token is no slot of an attempt (they stay below `PLAIN`):
+        // testing it only there costs the general plan nothing.
         let Some(&attempt) = self.attempts.get(slot) else {
+            if token & PLAIN != 0 {
+                self.answered_plain(token & !(CALL_TOKEN | PLAIN), outcome, ctx);
+            }
             return;
         };
         if attempt.phase != Phase::Backoff {
@@ -517,6 +627,17 @@ impl Caller {
     /// (a crash). Its attempts stay until their answers come back, then count
     /// as wasted.
     pub fn abandon(&mut self, handle: u32, job: JobRef) {
+        if handle & PLAIN != 0 {
+            let lane = self.lanes.get_mut(job.token as usize);
+            if let Some(lane) = lane.filter(|l| l.state == LaneState::Calling) {
+                if lane.serial == job.serial {
+                    lane.state = LaneState::Orphan;
+                    self.calling -= 1;
+                    self.orphans += 1;
+                }
+            }
+            return;
+        }
         if self
             .progress
             .get(handle as usize)
@@ -735,22 +856,11 @@ impl Caller {
             epoch,
             counted,
         }) as u32;
-        let call = Call {
-            req,
-            reply_to: ctx.me(),
-            token: CALL_TOKEN | slot,
-            // A co-located callee is the one on this machine.
-            replica: if colocated { replica } else { ANY_REPLICA },
-            zone: ctx.shared.zone(ctx.me(), replica),
-            about: About::Request,
-        };
-        // The caller may stop waiting before the answer comes: the callee
-        // must still find the request's record.
-        ctx.shared.hold_request(req);
-        // A sampled request's journey shows the try and the breaker's state.
-        ctx.shared
-            .note_edge(req, target, u32::from(retry) + 1, breaker);
-        send_call(ctx, target, call);
+        let token = CALL_TOKEN | slot;
+        let attempt = u32::from(retry) + 1;
+        send(
+            target, colocated, req, replica, token, attempt, breaker, ctx,
+        );
         if let Some(timeout) = timeout {
             let edge = &mut self.edges[e as usize];
             edge.deadlines
@@ -760,6 +870,88 @@ impl Caller {
                 let tag = CALL_TIMER | DEADLINE_TIMER | u64::from(e);
                 ctx.schedule_self(timeout, Msg::Timer(tag));
             }
+        }
+    }
+
+    /// Returns whether the lane of the job with handle `t` may take a plain
+    /// plan, making room for it.
+    fn lane_free(&mut self, t: u32) -> bool {
+        if t >= PLAIN {
+            return false;
+        }
+        let t = t as usize;
+        if self.lanes.len() <= t {
+            self.lanes.resize(t + 1, Lane::default());
+        }
+        // The call of a job lost in a crash may still be out on this lane:
+        // its answer would look like the new job's, so the new job takes the
+        // general plan.
+        self.lanes[t].state == LaneState::Free
+    }
+
+    /// Sends the call of lane `t` on edge `e`: what [`Caller::issue`] does
+    /// for an edge without settings, with no attempt kept.
+    fn call_plain(&mut self, t: u32, e: u16, ctx: &mut Ctx<'_>) {
+        let lane = &mut self.lanes[t as usize];
+        let (req, replica) = (lane.req, lane.replica);
+        if self.reports {
+            lane.counted = ctx.shared.request(req).is_some_and(|r| r.counted);
+            if lane.counted {
+                let counts = &mut self.edges[e as usize].counts;
+                counts.calls += 1;
+                counts.attempts += 1;
+            }
+        }
+        let edge = &self.edges[e as usize];
+        let token = CALL_TOKEN | PLAIN | t;
+        send(
+            edge.target,
+            edge.colocated,
+            req,
+            replica,
+            token,
+            1,
+            None,
+            ctx,
+        );
+    }
+
+    /// The call of lane `t` was answered: the job's next call, or the end of
+    /// its plan; or, for a job lost in a crash, the answer thrown away.
+    /// Out of line: inlined, it makes [`Caller::answered`] of the general
+    /// plan keep more registers on every answer.
+    #[inline(never)]
+    fn answered_plain(&mut self, t: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
+        let Some(lane) = self.lanes.get(t as usize).copied() else {
+            return;
+        };
+        if lane.state == LaneState::Free {
+            return;
+        }
+        ctx.shared.release_request(lane.req);
+        let plan = &self.plain[lane.kind as usize];
+        let e = plan[lane.step as usize];
+        let next = lane.step as usize + 1;
+        if lane.state == LaneState::Orphan {
+            self.lanes[t as usize].state = LaneState::Free;
+            self.orphans -= 1;
+            self.count(lane.counted, e, |c| &mut c.wasted);
+        } else if outcome == Outcome::Ok && next < plan.len() {
+            let following = plan[next];
+            self.lanes[t as usize].step += 1;
+            self.call_plain(t, following, ctx);
+        } else {
+            if outcome != Outcome::Ok {
+                self.count(lane.counted, e, |c| &mut c.failures);
+                self.count(lane.counted, e, |c| &mut c.failed_calls);
+            }
+            self.lanes[t as usize].state = LaneState::Free;
+            self.calling -= 1;
+            let job = JobRef {
+                token: t,
+                serial: lane.serial,
+            };
+            self.finished.push_back((job, outcome));
         }
     }
 
@@ -891,6 +1083,44 @@ impl Caller {
     }
 }
 
+/// Sends to `target` (`colocated`: on this machine) the call of request
+/// `req` served on `replica`, whose answer comes back with `token`: try
+/// number `attempt` (from 1), sent while the edge's breaker is `breaker`.
+/// Inlined on both roads: as a call of its own, passing its arguments costs
+/// the general plan more per attempt than the call it shares saves.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn send(
+    target: ComponentId,
+    colocated: bool,
+    req: u32,
+    replica: u32,
+    token: u32,
+    attempt: u32,
+    breaker: Option<&'static str>,
+    ctx: &mut Ctx<'_>,
+) {
+    let call = Call {
+        req,
+        reply_to: ctx.me(),
+        token,
+        // A co-located callee is the one on this machine.
+        replica: if colocated { replica } else { ANY_REPLICA },
+        zone: ctx.shared.zone(ctx.me(), replica),
+        about: About::Request,
+    };
+    // The callee must find the request's record until it answers, even if
+    // the request's answer reaches its end before: this caller may stop
+    // waiting (a timeout, a group that answered, a crash of its replica),
+    // and so may a part upstream that keeps no hold of its own (a balancer
+    // or a proxy that crashes answers at once). No caller can tell when it
+    // sends which of those will happen.
+    ctx.shared.hold_request(req);
+    // A sampled request's journey shows the try and the breaker's state.
+    ctx.shared.note_edge(req, target, attempt, breaker);
+    send_call(ctx, target, call);
+}
+
 /// The tag of a timer of attempt `slot` with `serial`.
 fn attempt_tag(slot: u32, serial: u32) -> u64 {
     CALL_TIMER | (u64::from(serial & SERIAL_MASK) << 32) | u64::from(slot)
@@ -942,6 +1172,305 @@ mod tests {
             })
             .collect();
         assert_eq!(calls, vec![0, 4, 1, 2, 3]);
+    }
+
+    /// A scenario whose `web` (component 0) may call `db` (1) and `cache` (2).
+    fn three_components() -> crate::scenario::Scenario {
+        let yaml = "name: calls test
+seed: 1
+duration: 1s
+traffic: {rate: 10/s}
+entry: web
+components:
+  web: {kind: server, work: 1ms, calls: [db, cache]}
+  db: {kind: database, work: 1ms}
+  cache: {kind: server, work: 1ms}
+";
+        crate::scenario::load_text(yaml, "t", &[]).unwrap()
+    }
+
+    fn build_context(s: &crate::scenario::Scenario) -> BuildContext<'_> {
+        BuildContext {
+            index: 0,
+            seed: s.seed,
+            replication: 0,
+            window: crate::metrics::Window {
+                start: SimTime::ZERO,
+                end: s.duration,
+            },
+            topology: &s.topology,
+        }
+    }
+
+    /// Returns, per request type, whether its plan takes the plain road.
+    fn plain_types(plans: Vec<Step>, edges: Vec<(usize, EdgeSpec)>) -> Vec<bool> {
+        let s = three_components();
+        let caller = Caller::new(&CallsSpec { plans, edges }, &build_context(&s));
+        caller.plain.iter().map(|p| !p.is_empty()).collect()
+    }
+
+    #[test]
+    fn only_plans_of_bare_calls_take_the_plain_road() {
+        let list = || Step::Sequence(vec![Step::Call(1), Step::Call(2)]);
+        let nested = Step::Sequence(vec![Step::Sequence(vec![Step::Call(1)]), Step::Call(2)]);
+        let group = Step::Sequence(vec![Step::Parallel {
+            branches: vec![Step::Call(1), Step::Call(2)],
+            wait: 2,
+        }]);
+        assert_eq!(plain_types(vec![list(), nested], vec![]), [true, true]);
+        // A group in one type leaves the other type's list plain.
+        assert_eq!(plain_types(vec![list(), group], vec![]), [true, false]);
+        // A setting on one edge of the list: the general plan.
+        let timeout = EdgeSpec {
+            timeout: Some(SimTime::from_millis(100)),
+            ..EdgeSpec::default()
+        };
+        assert_eq!(plain_types(vec![list()], vec![(2, timeout)]), [false]);
+        let degrade = EdgeSpec {
+            fallback: Fallback::Degrade,
+            ..EdgeSpec::default()
+        };
+        assert_eq!(plain_types(vec![list()], vec![(1, degrade)]), [false]);
+        // A setting on an edge the list does not take leaves it plain.
+        let only_db = Step::Sequence(vec![Step::Call(1)]);
+        assert_eq!(
+            plain_types(vec![only_db, list()], vec![(2, timeout)]),
+            [true, false]
+        );
+        // An edge written without settings guards nothing.
+        assert_eq!(
+            plain_types(vec![list()], vec![(1, EdgeSpec::default())]),
+            [true]
+        );
+    }
+
+    /// What the callee saw, and what the caller finished.
+    #[derive(Default)]
+    struct Log {
+        /// Calls answered whose request had a record when answered.
+        readable: u32,
+        /// Calls answered.
+        answered: u32,
+        finished: Vec<(JobRef, Outcome)>,
+        /// The host's checks that ran.
+        checks: u32,
+    }
+
+    type SharedLog = std::rc::Rc<std::cell::RefCell<Log>>;
+
+    /// Answers every call 10 ns after it comes, noting whether its request
+    /// still has a record.
+    struct Callee(SharedLog);
+
+    impl crate::engine::Component<Msg, crate::parts::World> for Callee {
+        fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+            if let Msg::Call(call) = msg {
+                let mut log = self.0.borrow_mut();
+                log.answered += 1;
+                log.readable += u32::from(ctx.shared.request(call.req).is_some());
+                let reply = Msg::Reply {
+                    token: call.token,
+                    outcome: Outcome::Ok,
+                };
+                ctx.send(call.reply_to, SimTime(10), reply);
+            }
+        }
+    }
+
+    fn request() -> crate::model::Request {
+        crate::model::Request {
+            kind: 0,
+            user: 0,
+            arrived: SimTime::ZERO,
+            wait: SimTime::ZERO,
+            counted: true,
+            seed: 0,
+            origin: 0,
+            key: 0,
+            write: false,
+            calls_out: 0,
+            ended: false,
+        }
+    }
+
+    /// Hands an answer to `caller` and logs the plans it finished.
+    fn hand_over(caller: &mut Caller, log: &SharedLog, msg: Msg, ctx: &mut Ctx<'_>) {
+        if let Msg::Reply { token, outcome } = msg {
+            caller.answered(token, outcome, ctx);
+            while let Some(done) = caller.next_finished() {
+                log.borrow_mut().finished.push(done);
+            }
+        }
+    }
+
+    /// Runs the host that `host` makes of a caller of `plan` (for every
+    /// type) as component 0, with [`Callee`] as component 1 (`db`), from a
+    /// `Timer(1)` at time 1; returns the log and the world at the end.
+    fn simulate(
+        plan: Step,
+        host: impl FnOnce(
+            Caller,
+            SharedLog,
+        ) -> Box<dyn crate::engine::Component<Msg, crate::parts::World>>,
+    ) -> (SharedLog, crate::parts::World) {
+        use crate::engine::Simulation;
+
+        let s = three_components();
+        let spec = CallsSpec {
+            plans: vec![plan],
+            edges: Vec::new(),
+        };
+        let caller = Caller::new(&spec, &build_context(&s));
+        let log = SharedLog::default();
+        let window = crate::metrics::Window {
+            start: SimTime::ZERO,
+            end: s.duration,
+        };
+        let recorder =
+            crate::metrics::Recorder::new(window, s.duration, crate::metrics::Slo::default());
+        let world = crate::parts::World::new(recorder, Default::default(), vec![]);
+        let mut sim: Simulation<Msg, crate::parts::World> = Simulation::new(world);
+        let first = sim.add(host(caller, log.clone()));
+        sim.add(Box::new(Callee(log.clone())));
+        sim.schedule(SimTime(1), first, Msg::Timer(1));
+        sim.run_until(SimTime(1000), |_| false);
+        (log, sim.shared)
+    }
+
+    /// A host of a caller whose plan is `[db, db]`: at time 1 it starts jobs
+    /// 0 and 1, at time 2 it loses job 1 in a crash (ending its request, as
+    /// the crash's answer would) and starts job 2 with job 1's handle.
+    struct Host {
+        caller: Caller,
+        log: SharedLog,
+        handles: Vec<u32>,
+    }
+
+    impl crate::engine::Component<Msg, crate::parts::World> for Host {
+        fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+            let c = &mut self.caller;
+            match msg {
+                Msg::Timer(1) => {
+                    for token in 0..2 {
+                        let req = ctx.shared.requests.insert(request()) as u32;
+                        let job = JobRef { token, serial: 7 };
+                        let Begun::Running(handle) = c.start(job, req, 0, 0, ctx) else {
+                            panic!("a plan of calls is over at once");
+                        };
+                        assert_ne!(handle & PLAIN, 0, "a plain plan takes its lane");
+                        self.handles.push(handle);
+                    }
+                    assert!(c.progress.is_empty() && c.attempts.is_empty());
+                    // Each job: its plan and its call, as the general plan counts.
+                    assert_eq!(c.held(), 4);
+                    ctx.schedule_self(SimTime(1), Msg::Timer(2));
+                }
+                Msg::Timer(2) => {
+                    let lost = JobRef {
+                        token: 1,
+                        serial: 7,
+                    };
+                    c.abandon(self.handles[1], lost);
+                    assert_eq!(c.held(), 3, "the lost job's call is still out");
+                    // Its request ends; the record stays for the call out.
+                    let req = c.lanes[1].req;
+                    assert!(ctx.shared.take_request(req).is_some());
+                    assert!(ctx.shared.request(req).is_some());
+                    // The lane's answer is still to come: a job with the
+                    // same handle takes the general plan.
+                    let req = ctx.shared.requests.insert(request()) as u32;
+                    let job = JobRef {
+                        token: 1,
+                        serial: 8,
+                    };
+                    let Begun::Running(handle) = c.start(job, req, 0, 0, ctx) else {
+                        panic!("a plan of calls is over at once");
+                    };
+                    assert_eq!(handle & PLAIN, 0);
+                    assert_eq!(c.progress.len(), 1);
+                    self.log.borrow_mut().checks += 1;
+                }
+                reply => hand_over(c, &self.log, reply, ctx),
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_plan_keeps_no_entries_and_a_crash_throws_its_answer_away() {
+        let twice = Step::Sequence(vec![Step::Call(1), Step::Call(1)]);
+        let (log, world) = simulate(twice, |caller, log| {
+            Box::new(Host {
+                caller,
+                log,
+                handles: Vec::new(),
+            })
+        });
+        let log = log.borrow();
+        assert_eq!(log.checks, 1);
+        // Job 0 made both its calls and finished; job 1's first answer was
+        // thrown away; job 2, on the general plan, made both its calls.
+        assert_eq!(log.answered, 5);
+        assert_eq!(log.readable, 5, "every callee found its request");
+        let finished: Vec<(u32, u32, Outcome)> = log
+            .finished
+            .iter()
+            .map(|(job, outcome)| (job.token, job.serial, *outcome))
+            .collect();
+        assert_eq!(finished, [(0, 7, Outcome::Ok), (1, 8, Outcome::Ok)]);
+        // The lost job's record went with its call; the others never ended.
+        assert_eq!(world.requests.len(), 2);
+    }
+
+    /// A host whose one job calls `db` once; at time 2 its request is
+    /// answered by another part (a balancer in front that crashed answers at
+    /// once, keeping no hold of its own).
+    struct Bypassed {
+        caller: Caller,
+        log: SharedLog,
+        req: u32,
+    }
+
+    impl crate::engine::Component<Msg, crate::parts::World> for Bypassed {
+        fn on_event(&mut self, msg: Msg, ctx: &mut Ctx<'_>) {
+            match msg {
+                Msg::Timer(1) => {
+                    self.req = ctx.shared.requests.insert(request()) as u32;
+                    let job = JobRef {
+                        token: 0,
+                        serial: 1,
+                    };
+                    let begun = self.caller.start(job, self.req, 0, 0, ctx);
+                    assert_eq!(begun, Begun::Running(PLAIN));
+                    ctx.schedule_self(SimTime(1), Msg::Timer(2));
+                }
+                Msg::Timer(2) => {
+                    assert!(ctx.shared.take_request(self.req).is_some());
+                    assert!(ctx.shared.request(self.req).is_some());
+                    self.log.borrow_mut().checks += 1;
+                }
+                reply => {
+                    hand_over(&mut self.caller, &self.log, reply, ctx);
+                    // The plan is over; the record went with its call.
+                    assert!(ctx.shared.request(self.req).is_none());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_request_answered_upstream_stays_readable_while_its_plain_call_is_out() {
+        let once = Step::Sequence(vec![Step::Call(1)]);
+        let (log, world) = simulate(once, |caller, log| {
+            Box::new(Bypassed {
+                caller,
+                log,
+                req: 0,
+            })
+        });
+        let log = log.borrow();
+        assert_eq!((log.checks, log.answered, log.readable), (1, 1, 1));
+        assert_eq!(log.finished.len(), 1);
+        assert!(world.requests.is_empty());
     }
 
     #[test]
