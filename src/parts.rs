@@ -16,6 +16,8 @@
 //!   part may read, and the regions they sit in.
 //! - [`calls`]: the calls a component makes after its work: sequences and
 //!   parallel groups, and per-edge timeouts, retries, bulkheads and breakers.
+//! - [`relay`]: the jobs of a part that forwards requests and relays the
+//!   answers (balancers, proxies): their work on its cores, and a crash.
 //! - [`health`]: probes that take dead machines out of rotation, shared by
 //!   balancers, proxies and DNS.
 
@@ -30,6 +32,7 @@ pub mod kind;
 pub mod kinds;
 pub mod lifecycle;
 pub mod machine;
+pub mod relay;
 pub mod station;
 pub mod topology;
 pub mod traffic;

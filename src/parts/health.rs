@@ -91,6 +91,22 @@ impl RawHealthCheck {
     }
 }
 
+/// Opens a round of health checks of `part` at the time of `ctx`: `probe`
+/// sends its probes, then the timer tagged `timer` is set to close the round
+/// after the interval of `check`. Returns the time the probes left, against
+/// which the answers are timed.
+pub fn open_round<P>(
+    part: &mut P,
+    check: &HealthCheck,
+    timer: u64,
+    ctx: &mut Ctx<'_>,
+    probe: fn(&mut P, &mut Ctx<'_>),
+) -> SimTime {
+    probe(part, ctx);
+    ctx.schedule_self(check.interval, Msg::Timer(timer));
+    ctx.now()
+}
+
 /// Sends a probe to each of the `replicas` of `target`, on behalf of a
 /// machine in zone `from` (where the probes start, for network partitions);
 /// returns how many were sent.

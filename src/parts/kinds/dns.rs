@@ -26,7 +26,9 @@ use crate::keys::KeyMap;
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA, OUTSIDE};
 use crate::parts::geography::{Geography, Placement, NO_REGION};
-use crate::parts::health::{probe_replicas, HealthCheck, ProbeState, RawHealthCheck, PROBES};
+use crate::parts::health::{
+    open_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck, PROBES,
+};
 use crate::parts::{
     send_reply, send_reply_after, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
@@ -212,16 +214,10 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         Some(value) => parse_targets(value, &join_key(path, "targets"), cx, &mut issues),
     };
     let weights = parse_weights(&raw, strategy, &targets, path, cx, &mut issues);
-    let health_check = raw.health_check.as_ref().and_then(|h| {
-        h.validate()
-            .map_err(|(field, message)| {
-                issues.push(Issue::new(
-                    join_key(&join_key(path, "health_check"), field),
-                    message,
-                ))
-            })
-            .ok()
-    });
+    let health_check = raw
+        .health_check
+        .as_ref()
+        .and_then(|h| h.check(path, &mut issues));
     if !issues.is_empty() {
         return Err(issues);
     }
@@ -578,9 +574,7 @@ impl Dns {
                 ctx.shared.recorder.mark(now, label);
             }
         }
-        self.probe_sent = now;
-        self.probe_all(ctx);
-        ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+        self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
     }
 
     /// A target's replica answered a probe.
@@ -616,9 +610,7 @@ fn nearest_first(from: u16, region_of_target: &[u16], geography: &Geography) -> 
 impl Component<Msg, World> for Dns {
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(check) = self.health_check {
-            self.probe_sent = ctx.now();
-            self.probe_all(ctx);
-            ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+            self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
         }
     }
 

@@ -19,7 +19,6 @@ mod strategy;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
-use slab::Slab;
 
 pub use pair::Ha;
 use pair::Pair;
@@ -31,16 +30,16 @@ use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::expiring::ExpiringMap;
 use crate::parts::health::{
-    probe_replicas, HealthCheck, ProbeState, RawHealthCheck, Verdicts, PROBES,
+    open_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck, Verdicts, PROBES,
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
+use crate::parts::relay::{self, Entry, Relay, Stage};
 use crate::parts::station::{
-    parse_with_station, work_of, work_tag, Admission, StationSpec, Stations, BUSIEST,
-    DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
+    parse_with_station, StationSpec, Stations, BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE,
+    LITTLE_GAP, SOJOURN_MS,
 };
 use crate::parts::{
-    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology,
-    World,
+    answer_probe, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
 use crate::spec::{join_key, Duration, Issue};
 
@@ -359,29 +358,12 @@ fn probe_registered(ctx: &mut Ctx<'_>, pool: &Pool, from: u16) -> u64 {
     sent
 }
 
-/// Where a request passing through the balancer is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    /// In the balancer's own processing (queue or core).
-    Processing,
-    /// Sent to a replica, waiting for its answer.
-    Forwarded,
-    /// Its balancer crashed after forwarding it: already answered upstream,
-    /// kept only until the replica's answer comes back.
-    Lost,
-}
-
-/// A request passing through the balancer.
-#[derive(Clone, Copy)]
-struct Job {
-    call: Call,
+/// Where the balancer sends a request (its machine is the member of the
+/// pair handling it).
+#[derive(Clone, Copy, Debug)]
+struct Route {
     pool: u16,
     replica: u32,
-    /// The balancer machine (member of a pair) handling it.
-    member: u32,
-    queued_at: SimTime,
-    serial: u32,
-    stage: Stage,
     /// Sent to the replica its user's cookie names (and not sent elsewhere
     /// yet): a refusal sends it to another replica.
     by_cookie: bool,
@@ -392,10 +374,9 @@ pub struct LoadBalancer {
     name: String,
     pools: Vec<Pool>,
     pool_of_type: Vec<u16>,
-    /// The balancer's own processing, one station per member, when it has any.
-    stations: Option<Stations>,
-    jobs: Slab<Job>,
-    next_serial: u32,
+    /// The requests passing through, and the balancer's own processing
+    /// (one station per member), when it has any.
+    relay: Relay<Route>,
     in_flight: Vec<u32>,
     capacity: Option<u32>,
     reports: Option<SimTime>,
@@ -408,8 +389,6 @@ pub struct LoadBalancer {
     forwarded: u64,
     rejected: u64,
     probes: u64,
-    /// Jobs lost in a crash of their member, kept until their replica answers.
-    lost: usize,
     /// Whether its health checks know a healthy replica (true without them):
     /// a balancer that knows none does not answer the probes of a DNS.
     serving: bool,
@@ -453,9 +432,7 @@ impl LoadBalancer {
             name: bx.name().to_string(),
             pools,
             pool_of_type,
-            stations: (!stations.is_idle()).then_some(stations),
-            jobs: Slab::new(),
-            next_serial: 0,
+            relay: Relay::new(stations),
             in_flight: vec![0; members as usize],
             capacity: spec.capacity,
             reports: (spec.strategy == StrategyKind::LeastLoaded).then_some(spec.report_interval),
@@ -468,7 +445,6 @@ impl LoadBalancer {
             forwarded: 0,
             rejected: 0,
             probes: 0,
-            lost: 0,
             serving: true,
         }
     }
@@ -495,27 +471,18 @@ impl LoadBalancer {
         }
         let kind = ctx.shared.request(call.req).map_or(0, |r| r.kind);
         let pool = self.pool_of_type.get(kind as usize).copied().unwrap_or(0);
-        self.next_serial = (self.next_serial + 1) & 0x3fff_ffff;
-        let token = self.jobs.insert(Job {
-            call,
+        let route = Route {
             pool,
             replica: 0,
-            member,
-            queued_at: now,
-            serial: self.next_serial,
-            stage: Stage::Processing,
             by_cookie: false,
-        }) as u32;
-        self.in_flight[member as usize] += 1;
-        let Some(stations) = self.stations.as_mut() else {
-            self.forward(token, ctx);
-            return;
         };
-        match stations.arrive(member, token, now) {
-            Admission::Started => self.start(token, ctx),
-            Admission::Queued => {}
-            Admission::Rejected => {
-                self.release(token);
+        self.in_flight[member as usize] += 1;
+        match self.relay.admit(call, kind, member, route, now) {
+            Entry::Ready(token) => self.forward(token, ctx),
+            Entry::Started(token) => self.relay.start(token, &self.lifecycle, ctx),
+            Entry::Queued => {}
+            Entry::Rejected => {
+                self.in_flight[member as usize] -= 1;
                 self.refuse(&call, ctx);
             }
         }
@@ -528,58 +495,34 @@ impl LoadBalancer {
         send_reply(ctx, call, Outcome::Rejected);
     }
 
-    /// Forgets a job and its place in its member's count.
-    fn release(&mut self, token: u32) -> Option<Job> {
-        let job = self.jobs.try_remove(token as usize)?;
-        if job.stage == Stage::Lost {
-            self.lost -= 1;
-        } else {
-            let count = &mut self.in_flight[job.member as usize];
+    /// A job at stage `stage` left the relay: it no longer counts among the
+    /// requests in flight of `member` (a lost one left the count in the crash).
+    fn left(&mut self, member: u32, stage: Stage) {
+        if stage != Stage::Lost {
+            let count = &mut self.in_flight[member as usize];
             *count = count.saturating_sub(1);
         }
-        Some(job)
-    }
-
-    /// Starts the balancer's own processing of a request.
-    fn start(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let (Some(stations), Some(job)) = (self.stations.as_ref(), self.jobs.get(token as usize))
-        else {
-            return;
-        };
-        let kind = ctx.shared.request(job.call.req).map_or(0, |r| r.kind);
-        crate::parts::note_start(ctx, &job.call, job.member);
-        let time = stations.begin(ctx, job.call.req, kind, job.queued_at, SimTime::ZERO, 1.0);
-        let tag = work_tag(token, job.serial);
-        ctx.schedule_self(time, Msg::Timer(tag));
     }
 
     /// Processing done: free the core and send the request on.
     fn processed(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
-        let (token, serial) = work_of(tag);
-        let (member, queued_at) = match self.jobs.get(token as usize) {
-            Some(job) if job.serial == serial && job.stage == Stage::Processing => {
-                (job.member, job.queued_at)
-            }
-            _ => return,
+        let Some((token, next)) = self.relay.worked(tag, ctx.now()) else {
+            return;
         };
-        let next = self
-            .stations
-            .as_mut()
-            .and_then(|s| s.done(member, queued_at, ctx.now()));
         if let Some(next) = next {
-            self.start(next, ctx);
+            self.relay.start(next, &self.lifecycle, ctx);
         }
         self.forward(token, ctx);
     }
 
     /// Chooses a replica and sends the request to it.
     fn forward(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(job) = self.jobs.get(token as usize) else {
+        let Some(job) = self.relay.job(token) else {
             return;
         };
         let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
         let now = ctx.now();
-        let pool = &mut self.pools[job.pool as usize];
+        let pool = &mut self.pools[job.route.pool as usize];
         pool.sync(ctx.shared);
         let kept = match pool.cookies.as_mut() {
             Some(cookies) => {
@@ -598,7 +541,8 @@ impl LoadBalancer {
             // one on demand: the call goes to it, to wait for the boot.
             None if ctx.shared.wakes(pool.target) => ANY_REPLICA,
             None => {
-                if let Some(job) = self.release(token) {
+                if let Some(job) = self.relay.remove(token) {
+                    self.left(job.machine, job.stage);
                     send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
                 }
                 return;
@@ -611,53 +555,45 @@ impl LoadBalancer {
     /// `by_cookie`), and sets the cookie.
     fn send_to(&mut self, token: u32, replica: u32, by_cookie: bool, user: u32, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
-        let Some(job) = self.jobs.get_mut(token as usize) else {
+        let Some(job) = self.relay.job_mut(token) else {
             return;
         };
-        let pool = &mut self.pools[job.pool as usize];
+        let pool = &mut self.pools[job.route.pool as usize];
         if pool.counts(replica) {
             pool.strategy.assigned(replica);
             if let Some(cookies) = pool.cookies.as_mut() {
                 cookies.touch(u64::from(user), replica, now);
             }
         }
-        job.replica = replica;
-        job.stage = Stage::Forwarded;
-        job.by_cookie = by_cookie;
+        job.route.replica = replica;
+        job.route.by_cookie = by_cookie;
         if self.window.contains(now) {
             self.forwarded += 1;
         }
-        let call = Call {
-            req: job.call.req,
-            reply_to: ctx.me(),
-            token,
-            replica,
-            zone: ctx.shared.zone(ctx.me(), job.member),
-            about: job.call.about,
-        };
-        send_call(ctx, pool.target, call);
+        relay::forward(ctx, pool.target, token, job, replica);
     }
 
     /// The replica a user's cookie named refused the connection: the
     /// strategy chooses another one, once. Returns false if there is none.
     fn redispatch(&mut self, token: u32, ctx: &mut Ctx<'_>) -> bool {
-        let Some(job) = self.jobs.get(token as usize).copied() else {
+        let Some(job) = self.relay.job(token).copied() else {
             return false;
         };
         let user = ctx.shared.request(job.call.req).map_or(0, |r| r.user);
-        let pool = &mut self.pools[job.pool as usize];
-        if !pool.counts(job.replica) {
+        let Route { pool, replica, .. } = job.route;
+        let pool = &mut self.pools[pool as usize];
+        if !pool.counts(replica) {
             return false;
         }
-        pool.strategy.released(job.replica);
+        pool.strategy.released(replica);
         // The refusing replica is left out of this choice only.
-        let healthy = pool.healthy(job.replica);
+        let healthy = pool.healthy(replica);
         if healthy {
-            pool.strategy.set_available(job.replica, false);
+            pool.strategy.set_available(replica, false);
         }
         let other = pool.strategy.pick(user, &mut self.rng);
         if healthy {
-            pool.strategy.set_available(job.replica, true);
+            pool.strategy.set_available(replica, true);
         }
         match other {
             Some(replica) => {
@@ -666,7 +602,7 @@ impl LoadBalancer {
             }
             None => {
                 // Nowhere else to go: the refusal is relayed as it came.
-                pool.strategy.assigned(job.replica);
+                pool.strategy.assigned(replica);
                 false
             }
         }
@@ -677,21 +613,30 @@ impl LoadBalancer {
     fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
         let refused_by_cookie = outcome == Outcome::Failed(Cause::Down)
             && self
-                .jobs
-                .get(token as usize)
-                .is_some_and(|j| j.by_cookie && j.stage == Stage::Forwarded);
+                .relay
+                .job(token)
+                .is_some_and(|j| j.route.by_cookie && j.stage == Stage::Forwarded);
         if refused_by_cookie && self.redispatch(token, ctx) {
             return;
         }
-        let Some(job) = self.release(token) else {
+        // Taken apart at once, so that only the fields used are moved.
+        let Some(relay::Job {
+            call,
+            machine,
+            stage,
+            route,
+            ..
+        }) = self.relay.remove(token)
+        else {
             return;
         };
-        let pool = &mut self.pools[job.pool as usize];
-        if pool.counts(job.replica) {
-            pool.strategy.released(job.replica);
+        self.left(machine, stage);
+        let pool = &mut self.pools[route.pool as usize];
+        if pool.counts(route.replica) {
+            pool.strategy.released(route.replica);
         }
-        if job.stage != Stage::Lost {
-            send_reply(ctx, &job.call, outcome);
+        if stage != Stage::Lost {
+            send_reply(ctx, &call, outcome);
         }
     }
 
@@ -741,9 +686,7 @@ impl LoadBalancer {
             .pools
             .iter()
             .any(|pool| (0..pool.health.len() as u32).any(|r| pool.healthy(r)));
-        self.probe_sent = ctx.now();
-        self.probe_all(ctx);
-        ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+        self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
     }
 
     /// A prober (a DNS, a proxy) asks whether member `member` can take requests: it
@@ -771,39 +714,6 @@ impl LoadBalancer {
         }
     }
 
-    /// Member `m` crashed: the requests it held are lost.
-    fn crash_member(&mut self, m: u32, ctx: &mut Ctx<'_>) {
-        if let Some(stations) = self.stations.as_mut() {
-            stations.reset(m, ctx.now());
-        }
-        let held: Vec<u32> = self
-            .jobs
-            .iter()
-            .filter(|(_, job)| job.member == m && job.stage != Stage::Lost)
-            .map(|(token, _)| token as u32)
-            .collect();
-        for token in held {
-            let Some(job) = self.jobs.get(token as usize).copied() else {
-                continue;
-            };
-            if job.stage == Stage::Processing {
-                if let Some(stations) = self.stations.as_mut() {
-                    stations.abandon(job.queued_at, ctx.now());
-                }
-            }
-            if job.stage == Stage::Forwarded {
-                // Keep it until the replica answers, so the answer finds it.
-                if let Some(j) = self.jobs.get_mut(token as usize) {
-                    j.stage = Stage::Lost;
-                    self.lost += 1;
-                }
-                self.in_flight[m as usize] = self.in_flight[m as usize].saturating_sub(1);
-            } else {
-                self.release(token);
-            }
-            send_reply(ctx, &job.call, Outcome::Failed(Cause::Crash));
-        }
-    }
 }
 
 impl Component<Msg, World> for LoadBalancer {
@@ -813,9 +723,7 @@ impl Component<Msg, World> for LoadBalancer {
             ctx.schedule_self(interval, Msg::Timer(REPORT_TIMER));
         }
         if let Some(check) = self.health_check {
-            self.probe_sent = ctx.now();
-            self.probe_all(ctx);
-            ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+            self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
         }
     }
 
@@ -849,7 +757,7 @@ impl Component<Msg, World> for LoadBalancer {
         let now = ctx.now();
         // A run stopped early has its window cut at the stop.
         let end = ctx.shared.recorder.window().end;
-        let cores = self.stations.as_mut().map(|s| s.figures(now, end));
+        let cores = self.relay.stations_mut().map(|s| s.figures(now, end));
         let mut extra = vec![Reading::of(&FORWARDED, self.forwarded as f64)];
         extra.extend(self.lifecycle.readings(now));
         extra.extend(cores.as_ref().and_then(|f| f.busiest));
@@ -882,14 +790,16 @@ impl Part for LoadBalancer {
             .filter_map(|p| p.cookies.as_ref())
             .map(ExpiringMap::len)
             .sum();
-        self.lost + cookies
+        self.relay.lost() + cookies
     }
 
     fn crash(&mut self, m: u32, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         if self.lifecycle.set(m, false, now) {
             self.pair.set(m, false, now);
-            self.crash_member(m, ctx);
+            // The requests it held are lost, and leave its count.
+            let held = self.relay.crash(m, ctx);
+            self.in_flight[m as usize] = self.in_flight[m as usize].saturating_sub(held);
         }
     }
 

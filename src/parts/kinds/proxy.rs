@@ -25,7 +25,6 @@ mod limit;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
-use slab::Slab;
 
 pub use limit::{Bucket, Per, RateLimit};
 use limit::Limiter;
@@ -34,16 +33,15 @@ use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::health::{
-    probe_replicas, HealthCheck, Members, ProbeState, RawHealthCheck, Verdicts, PROBES,
+    open_round, probe_replicas, HealthCheck, Members, ProbeState, RawHealthCheck, Verdicts, PROBES,
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
+use crate::parts::relay::{self, Entry, Relay, Stage};
 use crate::parts::station::{
-    parse_replicas, parse_with_station, work_of, work_tag, Admission, StationSpec, Stations,
-    BUSIEST, DEPARTURE_RPS, IN_SYSTEM, LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
+    parse_replicas, parse_with_station, StationSpec, Stations, BUSIEST, DEPARTURE_RPS, IN_SYSTEM,
+    LITTLE_EDGE, LITTLE_GAP, SOJOURN_MS,
 };
-use crate::parts::{
-    answer_probe, send_call, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World,
-};
+use crate::parts::{answer_probe, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, World};
 use crate::spec::limits::{MAX_BURST, MAX_RATE};
 use crate::spec::{join_key, Duration, Issue, Rate};
 
@@ -312,32 +310,6 @@ struct Pool {
     health: Vec<ProbeState>,
 }
 
-/// Where a request passing through the proxy is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    /// At the proxy's cores (waiting or being worked on).
-    Working,
-    /// Forwarded to the target, waiting for its answer.
-    Forwarded,
-    /// Its proxy machine crashed after forwarding it: already answered,
-    /// kept only until the target's answer comes back.
-    Lost,
-}
-
-/// A request passing through the proxy.
-#[derive(Clone, Copy, Debug)]
-struct Job {
-    call: Call,
-    kind: u16,
-    /// The proxy machine that holds it.
-    replica: u32,
-    queued_at: SimTime,
-    /// Tells this job from earlier ones in the same slab slot, so that the
-    /// timer of a job lost in a crash cannot finish its successor.
-    serial: u32,
-    stage: Stage,
-}
-
 /// What a proxy counts inside the measured window.
 #[derive(Clone, Copy, Debug, Default)]
 struct Counts {
@@ -355,10 +327,10 @@ struct Counts {
 /// A proxy component while it runs.
 pub struct Proxy {
     name: String,
-    /// The cores of its machines, when it has work to do (none without).
-    stations: Option<Stations>,
-    jobs: Slab<Job>,
-    next_serial: u32,
+    /// The requests passing through, and the cores of its machines when it
+    /// has work to do (none without). A proxy keeps nothing of its own about
+    /// a request: its target follows from its type.
+    relay: Relay<()>,
     pools: Vec<Pool>,
     pool_of_type: Vec<u16>,
     firewall: bool,
@@ -377,8 +349,6 @@ pub struct Proxy {
     /// Picks a healthy replica of a target.
     choose_rng: SimRng,
     counts: Counts,
-    /// Jobs lost in a crash, kept until their target answers.
-    lost: usize,
 }
 
 impl Proxy {
@@ -414,9 +384,7 @@ impl Proxy {
         let stations = Stations::new(&station, spec.replicas, bx.name(), bx.window);
         Self {
             name: bx.name().to_string(),
-            stations: (!stations.is_idle()).then_some(stations),
-            jobs: Slab::new(),
-            next_serial: 0,
+            relay: Relay::new(stations),
             pools,
             pool_of_type,
             firewall: spec.firewall,
@@ -432,7 +400,6 @@ impl Proxy {
             route_rng: bx.rng("route"),
             choose_rng: bx.rng("choose"),
             counts: Counts::default(),
-            lost: 0,
         }
     }
 
@@ -454,27 +421,11 @@ impl Proxy {
             send_reply(ctx, &call, Outcome::Failed(cause));
             return;
         }
-        let now = ctx.now();
-        self.next_serial = (self.next_serial + 1) & 0x3fff_ffff;
-        let token = self.jobs.insert(Job {
-            call,
-            kind,
-            replica,
-            queued_at: now,
-            serial: self.next_serial,
-            stage: Stage::Working,
-        }) as u32;
-        let Some(stations) = self.stations.as_mut() else {
-            self.worked(token, ctx);
-            return;
-        };
-        match stations.arrive(replica, token, now) {
-            Admission::Started => self.start(token, ctx),
-            Admission::Queued => {}
-            Admission::Rejected => {
-                self.jobs.remove(token as usize);
-                send_reply(ctx, &call, Outcome::Rejected);
-            }
+        match self.relay.admit(call, kind, replica, (), ctx.now()) {
+            Entry::Ready(token) => self.worked(token, ctx),
+            Entry::Started(token) => self.relay.start(token, &self.lifecycle, ctx),
+            Entry::Queued => {}
+            Entry::Rejected => send_reply(ctx, &call, Outcome::Rejected),
         }
     }
 
@@ -519,45 +470,26 @@ impl Proxy {
         }
     }
 
-    /// Puts a job on a core: notes its wait and schedules the end of its work.
-    fn start(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let (Some(stations), Some(job)) = (self.stations.as_ref(), self.jobs.get(token as usize))
-        else {
-            return;
-        };
-        let slowdown = self.lifecycle.slowdown(job.replica);
-        crate::parts::note_start(ctx, &job.call, job.replica);
-        let time = stations.begin(ctx, job.call.req, job.kind, job.queued_at, SimTime::ZERO, slowdown);
-        let tag = work_tag(token, job.serial);
-        ctx.schedule_self(time, Msg::Timer(tag));
-    }
-
     /// The end of a job's work: frees its core for the next job.
     fn processed(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
-        let (token, serial) = work_of(tag);
-        let (replica, queued_at) = match self.jobs.get(token as usize) {
-            Some(job) if job.serial == serial && job.stage == Stage::Working => {
-                (job.replica, job.queued_at)
-            }
-            _ => return,
+        let Some((token, next)) = self.relay.worked(tag, ctx.now()) else {
+            return;
         };
-        let next = self
-            .stations
-            .as_mut()
-            .and_then(|s| s.done(replica, queued_at, ctx.now()));
         if let Some(next) = next {
-            self.start(next, ctx);
+            self.relay.start(next, &self.lifecycle, ctx);
         }
         self.worked(token, ctx);
     }
 
     /// A job's work is done (or it had none): the auth verdict, then the forward.
     fn worked(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(job) = self.jobs.get(token as usize) else {
+        let Some(job) = self.relay.job(token) else {
             return;
         };
         if self.auth && self.anonymous.get(job.kind as usize).copied().unwrap_or(false) {
-            let job = self.jobs.remove(token as usize);
+            let Some(job) = self.relay.remove(token) else {
+                return;
+            };
             self.counts.unauthorized += u64::from(self.window.contains(ctx.now()));
             send_reply(ctx, &job.call, Outcome::Failed(Cause::Unauthorized));
             return;
@@ -567,7 +499,7 @@ impl Proxy {
 
     /// Sends a job on to a replica of its target.
     fn forward(&mut self, token: u32, ctx: &mut Ctx<'_>) {
-        let Some(job) = self.jobs.get_mut(token as usize) else {
+        let Some(job) = self.relay.job_mut(token) else {
             return;
         };
         let pool = self.pool_of_type.get(job.kind as usize).copied().unwrap_or(0);
@@ -577,35 +509,27 @@ impl Proxy {
             Some(healthy) => match healthy.draw(&mut self.choose_rng) {
                 Some(replica) => replica,
                 None => {
-                    let job = self.jobs.remove(token as usize);
-                    send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
+                    if let Some(job) = self.relay.remove(token) {
+                        send_reply(ctx, &job.call, Outcome::Failed(Cause::NoTarget));
+                    }
                     return;
                 }
             },
         };
-        job.stage = Stage::Forwarded;
         self.counts.forwarded += u64::from(self.window.contains(ctx.now()));
-        let call = Call {
-            req: job.call.req,
-            reply_to: ctx.me(),
-            token,
-            replica,
-            zone: ctx.shared.zone(ctx.me(), job.replica),
-            about: job.call.about,
-        };
-        send_call(ctx, pool.target, call);
+        relay::forward(ctx, pool.target, token, job, replica);
     }
 
     /// The target answered: relay the answer, unless the job was lost meanwhile.
     fn answered(&mut self, token: u32, outcome: Outcome, ctx: &mut Ctx<'_>) {
-        match self.jobs.get(token as usize) {
+        match self.relay.job(token) {
             Some(job) if job.stage != Stage::Working => {}
             _ => return,
         }
-        let job = self.jobs.remove(token as usize);
-        if job.stage == Stage::Lost {
-            self.lost -= 1;
-        } else {
+        let Some(job) = self.relay.remove(token) else {
+            return;
+        };
+        if job.stage != Stage::Lost {
             send_reply(ctx, &job.call, outcome);
         }
     }
@@ -637,9 +561,7 @@ impl Proxy {
             });
         }
         verdicts.mark(&self.name, ctx);
-        self.probe_sent = ctx.now();
-        self.probe_all(ctx);
-        ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+        self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
     }
 
     /// A replica of a target answered a probe: it counts if in time.
@@ -654,36 +576,6 @@ impl Proxy {
             if let Some(state) = pool.health.get_mut(replica as usize) {
                 state.answer();
             }
-        }
-    }
-
-    /// Machine `r` crashed: the requests it held are lost.
-    fn crash_replica(&mut self, r: u32, ctx: &mut Ctx<'_>) {
-        if let Some(stations) = self.stations.as_mut() {
-            stations.reset(r, ctx.now());
-        }
-        let held: Vec<u32> = self
-            .jobs
-            .iter()
-            .filter(|(_, job)| job.replica == r && job.stage != Stage::Lost)
-            .map(|(token, _)| token as u32)
-            .collect();
-        for token in held {
-            let Some(job) = self.jobs.get_mut(token as usize) else {
-                continue;
-            };
-            let call = job.call;
-            if job.stage == Stage::Working {
-                if let Some(stations) = self.stations.as_mut() {
-                    stations.abandon(job.queued_at, ctx.now());
-                }
-                self.jobs.remove(token as usize);
-            } else {
-                // Keep it until the target answers, so the answer finds it.
-                job.stage = Stage::Lost;
-                self.lost += 1;
-            }
-            send_reply(ctx, &call, Outcome::Failed(Cause::Crash));
         }
     }
 
@@ -722,9 +614,7 @@ impl Proxy {
 impl Component<Msg, World> for Proxy {
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(check) = self.health_check {
-            self.probe_sent = ctx.now();
-            self.probe_all(ctx);
-            ctx.schedule_self(check.interval, Msg::Timer(HEALTH_TIMER));
+            self.probe_sent = open_round(self, &check, HEALTH_TIMER, ctx, Self::probe_all);
         }
     }
 
@@ -742,7 +632,7 @@ impl Component<Msg, World> for Proxy {
                 replica,
             } => {
                 let up = self.lifecycle.is_up(replica);
-                let load = self.stations.as_ref().map_or(0, |s| s.load(replica));
+                let load = self.relay.stations().map_or(0, |s| s.load(replica));
                 answer_probe(ctx, up, reply_to, zone, replica, load);
             }
             Msg::Control(_) => {}
@@ -753,7 +643,7 @@ impl Component<Msg, World> for Proxy {
         let now = ctx.now();
         // A run stopped early has its window cut at the stop.
         self.window = ctx.shared.recorder.window();
-        let cores = self.stations.as_mut().map(|s| s.figures(now, self.window.end));
+        let cores = self.relay.stations_mut().map(|s| s.figures(now, self.window.end));
         let mut extra = self.check_readings();
         extra.extend(self.lifecycle.readings(now));
         extra.extend(cores.as_ref().and_then(|f| f.busiest));
@@ -780,12 +670,13 @@ impl Component<Msg, World> for Proxy {
 impl Part for Proxy {
     /// Jobs lost in a crash, and the per-user buckets of the rate limit.
     fn held(&self) -> usize {
-        self.lost + self.limiter.as_ref().map_or(0, Limiter::held)
+        self.relay.lost() + self.limiter.as_ref().map_or(0, Limiter::held)
     }
 
     fn crash(&mut self, r: u32, ctx: &mut Ctx<'_>) {
         if self.lifecycle.set(r, false, ctx.now()) {
-            self.crash_replica(r, ctx);
+            // The requests it held are lost.
+            self.relay.crash(r, ctx);
         }
     }
 

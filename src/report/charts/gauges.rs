@@ -21,10 +21,6 @@ const PANEL_HEIGHT: u32 = 520;
 const FRAME_HEIGHT: u32 = 380;
 /// Panels drawn at most (one per gauge key), so that the chart stays readable.
 const MAX_PANELS: usize = 4;
-/// Width of the y labels and unit of a panel \[px\].
-const Y_LABELS: u32 = 150;
-/// Height of the time axis under the bottom panel \[px\].
-const AXIS_HEIGHT: u32 = 90;
 
 /// One line of the chart: a gauge of a component in a scenario.
 struct Line<'a> {
@@ -115,7 +111,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
     };
 
     let (_, height) = area.dim_in_pixel();
-    let panel = height.saturating_sub(AXIS_HEIGHT) / keys.len().max(1) as u32;
+    let panel = height.saturating_sub(style::TIME_AXIS_HEIGHT) / keys.len().max(1) as u32;
     let breaks: Vec<i32> = (1..keys.len()).map(|k| (k as u32 * panel) as i32).collect();
     let panels = area.split_by_breakpoints([0_i32; 0], breaks);
     for (k, (key, panel_area)) in keys.iter().zip(panels.iter()).enumerate() {
@@ -129,30 +125,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         let (caption, unit) = of_key
             .first()
             .map_or(("", ""), |l| (l.gauge.label, l.gauge.unit));
-        let mut chart = ChartBuilder::on(panel_area)
-            .caption(caption, style::text(style::AXIS_SIZE))
-            .margin_left(20)
-            .margin_right(50)
-            .margin_top(8)
-            .x_label_area_size(if bottom { AXIS_HEIGHT } else { 0 })
-            .y_label_area_size(Y_LABELS)
-            .build_cartesian_2d(x.coord(), y.coord())
-            .map_err(&fail)?;
-        let x_label = |v: &f64| x.label(*v);
-        let y_label = |v: &f64| y.label(*v);
-        chart
-            .configure_mesh()
-            .bold_line_style(RGBColor(230, 230, 230))
-            .axis_style(style::INK.stroke_width(2))
-            .label_style(style::text(style::TICK_SIZE))
-            .axis_desc_style(style::text(style::TICK_SIZE))
-            .x_label_formatter(&x_label)
-            .y_label_formatter(&y_label)
-            .y_labels(5)
-            .y_desc(unit)
-            .x_desc(if bottom { "time (s)" } else { "" })
-            .draw()
-            .map_err(&fail)?;
+        let mut chart = style::time_panel(panel_area, STEM, caption, &x, &y, unit.into(), bottom)?;
         for (i, line) in of_key.iter().enumerate() {
             let half = line.window_s / 2.0;
             let points: Vec<(f64, f64)> = line

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
-use super::axes::Chart;
+use super::axes::{Axis, Chart};
 use crate::error::{Error, Result};
 
 /// Font family under which the embedded Noto Sans is registered.
@@ -140,6 +140,56 @@ pub fn house_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
         .axis_style(INK.stroke_width(2))
         .label_style(text(TICK_SIZE))
         .axis_desc_style(text(AXIS_SIZE))
+}
+
+/// Width of the y labels and unit of a panel of a chart over time \[px\].
+pub const PANEL_Y_LABELS: u32 = 150;
+/// Margins of a panel's plot inside its area, before the y labels \[px\]:
+/// left, right and top.
+pub const PANEL_MARGINS: (i32, i32, i32) = (20, 50, 8);
+/// Height of the time axis under the bottom panel of a chart over time \[px\].
+pub const TIME_AXIS_HEIGHT: u32 = 90;
+
+/// Builds one panel of a chart over time (named `what` in errors) on
+/// `area`: its caption, a light grid, the values `y` in `unit`, and the
+/// time `x` in seconds, labelled under the `bottom` panel only, so that
+/// stacked panels share one time axis. Returns the chart to draw the series on.
+pub fn time_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    what: &str,
+    caption: &str,
+    x: &Axis,
+    y: &Axis,
+    unit: String,
+    bottom: bool,
+) -> Result<Chart<'a, DB>> {
+    let fail = fail(what);
+    let (left, right, top) = PANEL_MARGINS;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, text(AXIS_SIZE))
+        .margin_left(left)
+        .margin_right(right)
+        .margin_top(top)
+        .x_label_area_size(if bottom { TIME_AXIS_HEIGHT } else { 0 })
+        .y_label_area_size(PANEL_Y_LABELS)
+        .build_cartesian_2d(x.coord(), y.coord())
+        .map_err(&fail)?;
+    let x_label = |v: &f64| x.label(*v);
+    let y_label = |v: &f64| y.label(*v);
+    chart
+        .configure_mesh()
+        .bold_line_style(RGBColor(230, 230, 230))
+        .axis_style(INK.stroke_width(2))
+        .label_style(text(TICK_SIZE))
+        .axis_desc_style(text(TICK_SIZE))
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .y_labels(5)
+        .y_desc(unit)
+        .x_desc(if bottom { "time (s)" } else { "" })
+        .draw()
+        .map_err(&fail)?;
+    Ok(chart)
 }
 
 /// Returns a legend with one entry per scenario, in its own colour.

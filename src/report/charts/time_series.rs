@@ -17,9 +17,6 @@ pub const TITLE: &str = "Over the run";
 /// Size of the chart \[px\]: four panels need more height than one plot.
 pub const SIZE: (u32, u32) = (1600, 1600);
 
-/// Height of the time axis under the bottom panel \[px\].
-const AXIS_HEIGHT: u32 = 90;
-
 /// One panel: its caption, its unit and the value it plots.
 struct Panel {
     caption: &'static str,
@@ -87,7 +84,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         .collect();
 
     let (_, height) = area.dim_in_pixel();
-    let panel = (height.saturating_sub(AXIS_HEIGHT) / 4) as i32;
+    let panel = (height.saturating_sub(style::TIME_AXIS_HEIGHT) / 4) as i32;
     let panels = area.split_by_breakpoints([0_i32; 0], [panel, 2 * panel, 3 * panel]);
     let label_headroom = match panels.first() {
         Some(top) => label_headroom(top, &markers, &x)?,
@@ -107,35 +104,12 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         } else {
             Axis::fit(&values, f64::INFINITY, headroom)
         };
-        let mut chart = ChartBuilder::on(panel_area)
-            .caption(spec.caption, style::text(style::AXIS_SIZE))
-            .margin_left(PLOT_LEFT - Y_LABELS as i32)
-            .margin_right(PLOT_RIGHT)
-            .margin_top(PLOT_TOP)
-            .x_label_area_size(if bottom { AXIS_HEIGHT } else { 0 })
-            .y_label_area_size(Y_LABELS)
-            .build_cartesian_2d(x.coord(), y.coord())
-            .map_err(&fail)?;
-        let x_label = |v: &f64| x.label(*v);
-        let y_label = |v: &f64| y.label(*v);
         let unit = if y.scale == axes::Scale::Log {
             format!("{}, log", spec.unit)
         } else {
             spec.unit.to_string()
         };
-        chart
-            .configure_mesh()
-            .bold_line_style(RGBColor(230, 230, 230))
-            .axis_style(style::INK.stroke_width(2))
-            .label_style(style::text(style::TICK_SIZE))
-            .axis_desc_style(style::text(style::TICK_SIZE))
-            .x_label_formatter(&x_label)
-            .y_label_formatter(&y_label)
-            .y_labels(5)
-            .y_desc(unit)
-            .x_desc(if bottom { "time (s)" } else { "" })
-            .draw()
-            .map_err(&fail)?;
+        let mut chart = style::time_panel(panel_area, STEM, spec.caption, &x, &y, unit, bottom)?;
 
         let (y0, y1) = (y.at(y.lo), y.at(y.hi));
         for m in &markers {
@@ -190,11 +164,9 @@ fn markers(data: &Comparison) -> Vec<Marker> {
 
 /// Margins of a panel's plot inside its area \[px\]: left (margin and the
 /// y labels), right and top.
-const PLOT_LEFT: i32 = 20 + Y_LABELS as i32;
-/// Width of the y labels and unit of a panel \[px\].
-const Y_LABELS: u32 = 150;
-const PLOT_RIGHT: i32 = 50;
-const PLOT_TOP: i32 = 8;
+const PLOT_LEFT: i32 = style::PANEL_MARGINS.0 + style::PANEL_Y_LABELS as i32;
+const PLOT_RIGHT: i32 = style::PANEL_MARGINS.1;
+const PLOT_TOP: i32 = style::PANEL_MARGINS.2;
 
 /// The least headroom of the top panel, which keeps room for one row of labels.
 const MIN_LABEL_HEADROOM: f64 = 1.45;
