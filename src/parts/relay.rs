@@ -210,6 +210,10 @@ impl<R> Relay<R> {
             if keep {
                 job.stage = Stage::Lost;
                 lost += 1;
+                // Its request is answered now while its target still works
+                // on it and reads its record: the record stays until the
+                // target's answer comes back here ([`release_lost`]).
+                ctx.shared.hold_request(job.call.req);
             } else if let Some(stations) = stations.as_deref_mut() {
                 stations.abandon(job.queued_at, now);
             }
@@ -219,6 +223,13 @@ impl<R> Relay<R> {
         self.lost += lost;
         held
     }
+}
+
+/// The answer to a job lost in a crash came back: its request, answered at
+/// the crash, may now go ([`Relay::crash`] kept it for its target).
+#[inline]
+pub fn release_lost(ctx: &mut Ctx<'_>, call: &Call) {
+    ctx.shared.release_request(call.req);
 }
 
 /// Sends the job `token` on to `replica` of `target` (or to any replica),

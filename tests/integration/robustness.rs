@@ -236,3 +236,43 @@ fn the_largest_chain_of_components_runs() {
     text.push_str("  extra: {kind: server, work: 1us}\n");
     refused(&text, &["components", "at most 20000"]);
 }
+
+/// A balancer or a proxy that crashes answers its requests at once while
+/// the servers behind it still work on them: each such request must stay
+/// readable until its server is done, so that every job the servers finish
+/// still makes its call to the database.
+#[test]
+fn a_crashed_relay_leaves_its_requests_readable_for_the_work_behind_it() {
+    for front in [
+        "lb: {kind: load_balancer, targets: web}",
+        "lb: {kind: proxy, targets: web}",
+    ] {
+        let yaml = format!(
+            "name: relay crash
+seed: 3
+duration: 20s
+warmup: 0s
+traffic:
+  rate: 100/s
+entry: lb
+components:
+  {front}
+  web: {{kind: server, replicas: 2, cores: 64, work: 100ms, service: deterministic, calls: [db]}}
+  db: {{kind: database, cores: 8, work: 1ms}}
+failures:
+  - {{at: 5s, crash: lb, for: 1s}}
+  - {{at: 12s, crash: lb, for: 1s}}
+"
+        );
+        let dir = TempDir::new().unwrap();
+        let file = dir.path().join("relay-crash.yaml");
+        std::fs::write(&file, yaml).unwrap();
+        let run = run_json(&[file.to_str().unwrap()]);
+        let result = &run.json[0];
+        let served = number(result, "components.web.completed");
+        let called = number(result, "components.db.completed");
+        let failed = number(result, "requests.failed");
+        assert!(failed > 0.0, "{front}: the crash failed no request");
+        assert_eq!(served, called, "{front}: jobs served without their call");
+    }
+}

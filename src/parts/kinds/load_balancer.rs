@@ -635,7 +635,9 @@ impl LoadBalancer {
         if pool.counts(route.replica) {
             pool.strategy.released(route.replica);
         }
-        if stage != Stage::Lost {
+        if stage == Stage::Lost {
+            relay::release_lost(ctx, &call);
+        } else {
             send_reply(ctx, &call, outcome);
         }
     }

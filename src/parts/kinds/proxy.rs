@@ -529,7 +529,9 @@ impl Proxy {
         let Some(job) = self.relay.remove(token) else {
             return;
         };
-        if job.stage != Stage::Lost {
+        if job.stage == Stage::Lost {
+            relay::release_lost(ctx, &job.call);
+        } else {
             send_reply(ctx, &job.call, outcome);
         }
     }
