@@ -424,6 +424,9 @@ impl Cache {
             .collect();
         self.orphans += calls.len();
         for call in calls {
+            // Answered now while the backend may still work on it: its
+            // record stays until the orphan leaves (`look_up`, `answered`).
+            ctx.shared.hold_request(call.req);
             self.answer(&call, Outcome::Failed(Cause::Crash), ctx);
         }
     }
@@ -473,6 +476,7 @@ impl Cache {
         if p.orphan {
             self.pending.remove(token as usize);
             self.orphans -= 1;
+            ctx.shared.release_request(p.call.req);
             return;
         }
         let counting = self.counting(ctx);
@@ -559,6 +563,7 @@ impl Cache {
         let p = self.pending.remove(token as usize);
         if p.orphan {
             self.orphans -= 1;
+            ctx.shared.release_request(p.call.req);
         }
         if p.write {
             if outcome == Outcome::Ok {
