@@ -131,7 +131,7 @@ impl<M> Default for EventQueue<M> {
 
 impl<M> EventQueue<M> {
     /// Schedules `msg` for `target` at `time`; `now` is the current simulated time.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, now: SimTime, time: SimTime, target: u32, msg: M) {
         if time == now {
             self.immediate_time = now;
@@ -156,7 +156,7 @@ impl<M> EventQueue<M> {
     /// Schedules `msg` for `target` at `time` as a late event: after every
     /// other event due at `time`, and after the late events pushed before it
     /// for the same time. O(1) when pushed in time order.
-    #[inline]
+    #[inline(always)]
     pub fn push_late(&mut self, time: SimTime, target: u32, msg: M) {
         let parcel = Parcel { msg, target };
         if self.late.back().is_none_or(|(last, _)| *last <= time) {

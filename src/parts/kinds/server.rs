@@ -714,6 +714,7 @@ impl Server {
     }
 
     /// Creates the job of `call` at `replica`, in `stage`; returns its token.
+    #[inline(always)]
     fn new_job(&mut self, call: Call, kind: u16, replica: u32, stage: Stage, now: SimTime) -> u32 {
         self.next_serial = (self.next_serial + 1) & SERIAL_MASK;
         self.jobs_on[replica as usize] += 1;
