@@ -10,8 +10,6 @@
 use std::fmt::Write;
 
 use proptest::prelude::*;
-use scalesim::runner::{simulate_guarded, Limits};
-use scalesim::scenario::load_text;
 
 /// Events one run may handle.
 const MAX_EVENTS: u64 = 60_000;
@@ -284,22 +282,6 @@ proptest! {
 
     #[test]
     fn random_edge_and_async_architectures_run_within_their_guard_rails(arch in edge()) {
-        let yaml = arch.yaml();
-        let scenario = match load_text(&yaml, "fuzzed.yaml", &[]) {
-            Ok(s) => s,
-            Err(e) => return Err(TestCaseError::fail(format!("a valid file was refused: {e}\n{yaml}"))),
-        };
-        let limits = Limits {
-            max_events: Some(MAX_EVENTS),
-            max_wall: None,
-            max_in_flight: MAX_IN_FLIGHT,
-        };
-        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            simulate_guarded(&scenario, 0, &limits, None)
-        }))
-            .map_err(|_| TestCaseError::fail(format!("the run panicked\n{yaml}")))?;
-        if let Err(e) = super::runs::check(&run, MAX_EVENTS, MAX_IN_FLIGHT) {
-            prop_assert!(false, "{e}\n{yaml}");
-        }
+        super::runs::run_checked(&arch.yaml(), MAX_EVENTS, MAX_IN_FLIGHT)?;
     }
 }

@@ -392,27 +392,29 @@ pub fn check(run: &RunSummary, max_events: u64, max_in_flight: usize) -> Result<
     Ok(())
 }
 
+/// Loads `yaml`, which must be valid, runs it under a budget of
+/// `max_events` and a cap of `max_in_flight`, and checks what every run
+/// must satisfy; a failure names the file.
+pub fn run_checked(yaml: &str, max_events: u64, max_in_flight: usize) -> Result<(), TestCaseError> {
+    let scenario = load_text(yaml, "fuzzed.yaml", &[])
+        .map_err(|e| TestCaseError::fail(format!("a valid file was refused: {e}\n{yaml}")))?;
+    let limits = Limits {
+        max_events: Some(max_events),
+        max_wall: None,
+        max_in_flight,
+    };
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        simulate_guarded(&scenario, 0, &limits, None)
+    }))
+    .map_err(|_| TestCaseError::fail(format!("the run panicked\n{yaml}")))?;
+    check(&run, max_events, max_in_flight).map_err(|e| TestCaseError::fail(format!("{e}\n{yaml}")))
+}
+
 proptest! {
     #![proptest_config(super::config_with(200))]
 
     #[test]
     fn random_architectures_run_within_their_guard_rails(arch in architecture()) {
-        let yaml = arch.yaml();
-        let scenario = match load_text(&yaml, "fuzzed.yaml", &[]) {
-            Ok(s) => s,
-            Err(e) => return Err(TestCaseError::fail(format!("a valid file was refused: {e}\n{yaml}"))),
-        };
-        let limits = Limits {
-            max_events: Some(MAX_EVENTS),
-            max_wall: None,
-            max_in_flight: MAX_IN_FLIGHT,
-        };
-        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            simulate_guarded(&scenario, 0, &limits, None)
-        }))
-            .map_err(|_| TestCaseError::fail(format!("the run panicked\n{yaml}")))?;
-        if let Err(e) = check(&run, MAX_EVENTS, MAX_IN_FLIGHT) {
-            prop_assert!(false, "{e}\n{yaml}");
-        }
+        run_checked(&arch.yaml(), MAX_EVENTS, MAX_IN_FLIGHT)?;
     }
 }
