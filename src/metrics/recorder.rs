@@ -3,7 +3,7 @@
 use hdrhistogram::Histogram;
 
 use super::gauge::{Gauge, GaugeId};
-use super::measure::{Measure, Reading, CLOSED, TYPE};
+use super::measure::{Measure, Reading, Unit, CLOSED, TYPE};
 use super::series::{Marker, SeriesRecorder};
 use super::slo::{Slo, SloRecorder};
 use super::summary::{
@@ -385,8 +385,9 @@ impl Recorder {
     }
 
     /// Counts the ending of a request of type `kind` (a batch job, which
-    /// has no type, is not one).
-    #[cold]
+    /// has no type, is not one). Out of line, so that a mix of one type, the
+    /// common case, pays only the test in [`Recorder::finished`].
+    #[inline(never)]
     fn tally_type(&mut self, kind: u16, ending: Ending) {
         let Some(tally) = self.by_type.get_mut(usize::from(kind)) else {
             return;
@@ -426,7 +427,7 @@ impl Recorder {
                     path: format!("types.{}.{}", t.name, measure.key),
                     measure,
                     value,
-                    total: measure.unit == super::measure::Unit::Count,
+                    total: measure.unit == Unit::Count,
                 });
             }
         }
