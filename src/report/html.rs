@@ -20,7 +20,7 @@ use super::little::{self, LittleCheck};
 use super::reading;
 use crate::error::{Error, Result};
 use crate::metrics::measure::{COMPONENT, CRITICAL_PATH};
-use crate::metrics::ScenarioResult;
+use crate::metrics::{Measure, ScenarioResult};
 
 /// The templates, embedded in the binary: (name, source).
 const TEMPLATES: [(&str, &str); 7] = [
@@ -53,6 +53,9 @@ struct ComparisonPage {
     components: Vec<ComponentRow>,
     /// The figures each component's kind declares, beyond the common ones.
     kind_figures: Vec<KindFigureRow>,
+    /// The figures of each request type, edge and cron entry (empty: no
+    /// scenario has any).
+    run_figures: Vec<RunFigureRow>,
     /// The baseline of the paired differences (empty: there are none).
     baseline: String,
     /// The paired differences from the baseline.
@@ -128,6 +131,20 @@ struct KindFigureRow {
     component: String,
     /// Its label with its unit (`hit ratio (%)`).
     figure: String,
+    value: String,
+}
+
+/// One figure of a request type, an edge or a cron entry, in one scenario.
+#[derive(Serialize)]
+struct RunFigureRow {
+    scenario: String,
+    colour: String,
+    /// What the figure is of (`type write`, `edge web->db`, `cron rebuild`).
+    subject: String,
+    /// Its label (`p99 latency`).
+    figure: String,
+    /// Its unit (`ms`), empty when it has none.
+    unit: String,
     value: String,
 }
 
@@ -273,6 +290,7 @@ pub fn comparison(data: &Comparison, drawn: &[Drawn]) -> Result<String> {
         lessons: lesson_table(&data.results, &data.focus),
         components: component_rows(&data.results),
         kind_figures: kind_figure_rows(&data.results),
+        run_figures: run_figure_rows(&data.results),
         baseline: data
             .differences
             .first()
@@ -626,17 +644,13 @@ fn kind_figure_rows(results: &[ScenarioResult]) -> Vec<KindFigureRow> {
                 continue;
             }
             let unit = f.measure.unit.symbol();
-            let label = f.measure.label_for(key);
+            let label = figure_label(f.measure, key);
             rows.push(KindFigureRow {
                 scenario: r.scenario.clone(),
                 colour: swatch(i),
                 component: component.clone(),
                 figure: if unit.is_empty() || f.measure.label.is_empty() {
-                    if f.measure.label.is_empty() {
-                        key.replace('_', " ")
-                    } else {
-                        label.to_string()
-                    }
+                    label
                 } else {
                     format!("{label} ({unit})")
                 },
@@ -645,6 +659,55 @@ fn kind_figure_rows(results: &[ScenarioResult]) -> Vec<KindFigureRow> {
         }
     }
     rows
+}
+
+/// Returns one row per figure of a request type, an edge or a cron entry,
+/// scenario by scenario, in the order of the results.
+fn run_figure_rows(results: &[ScenarioResult]) -> Vec<RunFigureRow> {
+    let mut rows = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        for f in &r.figures {
+            let Some(subject) = run_figure_subject(&f.path) else {
+                continue;
+            };
+            let key = f.path.last().map_or("", String::as_str);
+            rows.push(RunFigureRow {
+                scenario: r.scenario.clone(),
+                colour: swatch(i),
+                subject,
+                figure: figure_label(f.measure, key),
+                unit: f.measure.unit.symbol().to_string(),
+                value: lesson_cell(r, &f.path.join(".")),
+            });
+        }
+    }
+    rows
+}
+
+/// Returns what the figure at `path` is of (`type write`, `edge web->db`,
+/// `cron rebuild`), or `None` when it is not a figure of a request type, an
+/// edge or a cron entry.
+fn run_figure_subject(path: &[String]) -> Option<String> {
+    let [head, name @ .., _key] = path else {
+        return None;
+    };
+    let noun = match head.as_str() {
+        "types" => "type",
+        "edges" => "edge",
+        "cron" => "cron",
+        _ => return None,
+    };
+    (!name.is_empty()).then(|| format!("{noun} {}", name.join(".")))
+}
+
+/// Returns the label of the figure `measure` declares at last key `key`, or
+/// the key in words when the declaration has none.
+fn figure_label(measure: &Measure, key: &str) -> String {
+    if measure.label.is_empty() {
+        key.replace('_', " ")
+    } else {
+        measure.label_for(key).to_string()
+    }
 }
 
 /// Returns one row per component of each scenario, in the order of their figures.
@@ -883,6 +946,68 @@ mod tests {
         assert!(html.contains("<th>db lost writes</th>"), "{html}");
         assert!(html.contains("<td>38</td>"));
         assert!(html.contains("<td class=\"label\">hit ratio (%)</td><td>90.0</td>"));
+    }
+
+    #[test]
+    fn figures_of_types_edges_and_cron_entries_have_their_table() {
+        let mut data = sample::comparison();
+        data.results = vec![
+            sample::result(
+                "Sync",
+                &[
+                    ("types.write.completed", 1200.0, None),
+                    ("types.write.latency_ms_p99", 234.0, Some(0.945)),
+                    ("edges.web->db.timeouts", 3.0, None),
+                ],
+            ),
+            sample::result("Plain", &[("latency_ms.p99", 10.0, None)]),
+            sample::result("Cron", &[("cron.rebuild.batch_ms", 41.25, None)]),
+        ];
+        let html = comparison_page(&data);
+        let rows: Vec<&str> = html
+            .lines()
+            .filter(|l| {
+                l.contains("<td class=\"label\">type ")
+                    || l.contains(">edge ")
+                    || l.contains(">cron ")
+            })
+            .collect();
+        let cells = |of: &str, figure: &str, unit: &str, value: &str| {
+            format!(
+                "<td class=\"label\">{of}</td><td class=\"label\">{figure}</td>\
+                 <td class=\"label\">{unit}</td><td>{value}</td></tr>"
+            )
+        };
+        assert_eq!(rows.len(), 4, "{html}");
+        assert!(rows[0].contains("Sync</td>"));
+        assert!(rows[0].ends_with(&cells("type write", "answered", "", "1200")));
+        assert!(rows[1].ends_with(&cells("type write", "p99 latency", "ms", "234 ±0.945")));
+        // The edge's name is escaped, not taken for markup.
+        assert!(rows[2].ends_with(&cells("edge web-&gt;db", "attempts timed out", "", "3")));
+        assert!(rows[3].contains("Cron</td>"));
+        assert!(rows[3].ends_with(&cells("cron rebuild", "cron batch duration", "ms", "41.2")));
+        assert_eq!(
+            html.matches("Request types, edges and cron entries")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn no_table_of_run_figures_without_such_figures() {
+        let html = comparison_page(&sample::comparison());
+        assert!(
+            html.contains("<th>offered</th>"),
+            "the page has its other tables"
+        );
+        assert!(!html.contains("Request types, edges and cron entries"));
+        let path = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(run_figure_subject(&path("components.web.completed")), None);
+        assert_eq!(run_figure_subject(&path("types.completed")), None);
+        assert_eq!(
+            run_figure_subject(&path("types.read.errors")),
+            Some("type read".to_string())
+        );
     }
 
     #[test]

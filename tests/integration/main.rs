@@ -1,8 +1,9 @@
 //! Integration tests of the `scalesim` binary: its commands and exit codes, the
 //! gallery of bad scenario files in `tests/bad/`, the gallery of damaged and
 //! edited shard files, the determinism of results, the shape of the cluster
-//! examples, the output shown in the README, and the lessons of the bundled
-//! scenarios (each knob moves its figures the way the scenario says).
+//! examples, the output shown in the README, the report's table of the
+//! figures of request types, edges and cron entries, and the lessons of the
+//! bundled scenarios (each knob moves its figures the way the scenario says).
 //!
 //! Every test runs the built binary in the crate's root folder, so file names in
 //! messages read as they do for a user (`tests/bad/zero_cores.yaml:11:5: ...`).
@@ -26,6 +27,7 @@ mod output_folder;
 mod plan;
 mod progress;
 mod readme;
+mod report_figures;
 mod robustness;
 mod scenario_errors;
 mod serve;
