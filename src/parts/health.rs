@@ -42,6 +42,13 @@ pub struct HealthCheck {
     pub healthy_after: u32,
 }
 
+/// Returns whether a probe's answer at `now` to a round opened at `sent`
+/// counts: there is a check (`check`), and its timeout has not passed.
+#[inline]
+pub fn answer_in_time(check: Option<HealthCheck>, sent: SimTime, now: SimTime) -> bool {
+    check.is_some_and(|c| now - sent <= c.timeout)
+}
+
 impl RawHealthCheck {
     /// Checks the settings; returns (field, message) on failure.
     pub fn validate(&self) -> Result<HealthCheck, (&'static str, String)> {

@@ -27,6 +27,7 @@ use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA, OUTSIDE};
 use crate::parts::geography::{Geography, Placement, NO_REGION};
 use crate::parts::health::{
+    self,
     open_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck, PROBES,
 };
 use crate::parts::{
@@ -579,9 +580,7 @@ impl Dns {
 
     /// A target's replica answered a probe.
     fn load_report(&mut self, from: ComponentId, replica: u32, now: SimTime) {
-        let in_time = self
-            .health_check
-            .is_some_and(|c| now - self.probe_sent <= c.timeout);
+        let in_time = health::answer_in_time(self.health_check, self.probe_sent, now);
         let t = self.target_of.get(from.0 as usize).copied().unwrap_or(u32::MAX);
         if in_time {
             if let Some(state) = self

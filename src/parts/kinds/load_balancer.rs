@@ -30,6 +30,7 @@ use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::expiring::ExpiringMap;
 use crate::parts::health::{
+    self,
     open_round, probe_replicas, HealthCheck, ProbeState, RawHealthCheck, Verdicts, PROBES,
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
@@ -704,8 +705,7 @@ impl LoadBalancer {
 
     /// A replica answered a probe.
     fn load_report(&mut self, from: ComponentId, replica: u32, load: u32, now: SimTime) {
-        let timeout = self.health_check.map(|c| c.timeout);
-        let in_time = timeout.is_some_and(|t| now - self.probe_sent <= t);
+        let in_time = health::answer_in_time(self.health_check, self.probe_sent, now);
         for pool in self.pools.iter_mut().filter(|p| p.target == from) {
             pool.strategy.reported(replica, load);
             if in_time {

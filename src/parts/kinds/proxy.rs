@@ -33,6 +33,7 @@ use crate::engine::{Component, ComponentId, SimRng, SimTime};
 use crate::metrics::{Better, ComponentStats, Measure, Reading, Unit, Window};
 use crate::model::{Call, Cause, Msg, Outcome, ANY_REPLICA};
 use crate::parts::health::{
+    self,
     open_round, probe_replicas, HealthCheck, Members, ProbeState, RawHealthCheck, Verdicts, PROBES,
 };
 use crate::parts::lifecycle::{Lifecycle, POOL_UPTIME, UPTIME};
@@ -568,10 +569,7 @@ impl Proxy {
 
     /// A replica of a target answered a probe: it counts if in time.
     fn load_report(&mut self, from: ComponentId, replica: u32, now: SimTime) {
-        let in_time = self
-            .health_check
-            .is_some_and(|c| now - self.probe_sent <= c.timeout);
-        if !in_time {
+        if !health::answer_in_time(self.health_check, self.probe_sent, now) {
             return;
         }
         for pool in self.pools.iter_mut().filter(|p| p.target == from) {
