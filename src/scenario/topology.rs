@@ -343,7 +343,19 @@ pub fn check_hosts(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
     }
 }
 
-/// Reports a cycle in the graph of calls and balancer targets.
+/// Returns where the work of component `i` goes next: its calls and
+/// balancer targets, and, for a queue, the workers that consume it (a
+/// publish becomes their job).
+fn next_hops(i: usize, cs: &[ComponentDecl]) -> Vec<usize> {
+    let mut hops = cs[i].spec.downstream();
+    if cs[i].spec.is_queue() {
+        hops.extend((0..cs.len()).filter(|&w| cs[w].spec.consumes() == Some(i)));
+    }
+    hops
+}
+
+/// Reports a cycle in the graph of calls and balancer targets, and a worker
+/// whose calls lead back, directly or not, to the queue it consumes.
 pub fn check_cycles(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -359,7 +371,7 @@ pub fn check_cycles(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
     ) -> Option<Vec<usize>> {
         marks[i] = Mark::Open;
         trail.push(i);
-        for next in cs[i].spec.downstream() {
+        for next in next_hops(i, cs) {
             match marks.get(next) {
                 Some(Mark::Open) => {
                     let from = trail.iter().position(|&t| t == next).unwrap_or(0);
@@ -384,12 +396,16 @@ pub fn check_cycles(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
         if marks[i] == Mark::New {
             if let Some(cycle) = visit(i, components, &mut marks, &mut Vec::new()) {
                 let names: Vec<&str> = cycle.iter().map(|&c| components[c].name.as_str()).collect();
+                // Through a queue, each job publishes the next and ends: the
+                // requests finish, but the jobs never stop coming.
+                let why = if cycle.iter().any(|&c| components[c].spec.is_queue()) {
+                    "each job publishes another to the queue it came from, forever"
+                } else {
+                    "a request would never finish"
+                };
                 issues.push(Issue::new(
                     format!("components.{}", names[0]),
-                    format!(
-                        "calls form a cycle: {} (a request would never finish)",
-                        names.join(" -> ")
-                    ),
+                    format!("calls form a cycle: {} ({why})", names.join(" -> ")),
                 ));
                 return;
             }
