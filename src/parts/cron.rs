@@ -23,7 +23,10 @@ use crate::model::{
     SINGLE_ATTEMPT,
 };
 use crate::parts::{Ctx, Part, Topology, World};
-use crate::spec::limits::{MAX_CRON_ENTRIES, MAX_CRON_PARALLEL, MAX_NAME_CHARS, MAX_WARM_KEYS};
+use crate::spec::limits::{
+    MAX_CRON_ENTRIES, MAX_CRON_PARALLEL, MAX_NAME_CHARS, MAX_RATE, MAX_WARM_KEYS,
+};
+use crate::spec::units::format_duration;
 use crate::spec::{join_index, join_key, no_such_component, parse_lenient, Duration, Issue};
 
 /// One entry of `cron:`, validated.
@@ -109,6 +112,9 @@ pub fn parse(
             out.push(spec);
         }
     }
+    if out.len() == list.len() {
+        check_total_rate(&out, issues);
+    }
     out
 }
 
@@ -163,6 +169,8 @@ fn check(
             join_key(path, "parallel"),
             format!("expected from 1 to {MAX_CRON_PARALLEL} jobs per batch, found {parallel}"),
         ));
+    } else if every > SimTime::ZERO {
+        check_job_rate(parallel, every, path, issues);
     }
     let names = topology.names();
     let on = match topology.index(&raw.on) {
@@ -203,6 +211,60 @@ fn check(
         parallel,
         warms,
     })
+}
+
+/// Returns the jobs per second of `parallel` jobs every `every`.
+fn job_rate(parallel: u32, every: SimTime) -> f64 {
+    f64::from(parallel) * 1e9 / every.0 as f64
+}
+
+/// Refuses an entry whose jobs come faster than [`MAX_RATE`] per second:
+/// each job is an event like an arrival, and a period of microseconds with
+/// many jobs would make a short run take hours.
+fn check_job_rate(parallel: u32, every: SimTime, path: &str, issues: &mut Vec<Issue>) {
+    let rate = job_rate(parallel, every);
+    if rate > MAX_RATE {
+        issues.push(Issue::new(
+            join_key(path, "every"),
+            format!(
+                "{parallel} jobs every {} is {rate:e} jobs per second, beyond what one \
+                 simulation can take (at most {MAX_RATE:e} per second over all batch jobs)",
+                format_duration(every)
+            ),
+        ));
+    }
+}
+
+/// Refuses entries that are each within the limit but together send more
+/// than [`MAX_RATE`] jobs per second.
+fn check_total_rate(entries: &[CronSpec], issues: &mut Vec<Issue>) {
+    let total: f64 = entries.iter().map(|e| job_rate(e.parallel, e.every)).sum();
+    if total > MAX_RATE {
+        issues.push(Issue::new(
+            "cron",
+            format!(
+                "the batch jobs together make {total:e} jobs per second, beyond what one \
+                 simulation can take (at most {MAX_RATE:e} per second over all batch jobs)"
+            ),
+        ));
+    }
+}
+
+/// Warns of entries whose first batch would start at or after `end`: they
+/// never run (a run shortened with `--set duration=...` is a common way to
+/// look quickly, so this is not an error).
+pub fn warn_never_run(entries: &[CronSpec], end: SimTime, warnings: &mut Vec<Issue>) {
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.first >= end {
+            warnings.push(Issue::new(
+                join_key(&join_index("cron", i), "first"),
+                format!(
+                    "{} is at or after the end of the run ({end}): this batch job never runs",
+                    entry.first
+                ),
+            ));
+        }
+    }
 }
 
 /// Checks `warms:`: a cache that serves keyed data (not a session store),

@@ -106,6 +106,14 @@ pub trait Kind: Clone + fmt::Debug + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Returns warnings, at fields under `path`, for settings that were
+    /// written but that the others leave unused (the file asks for them and
+    /// will not get them). They are warnings, not errors, when a `--set`, a
+    /// sweep or a lesson's knob commonly makes them so.
+    fn unused(&self, _path: &str) -> Vec<Issue> {
+        Vec::new()
+    }
+
     /// Builds the part that simulates it in one run.
     fn build(&self, bx: &BuildContext<'_>) -> Self::Part;
 }
@@ -141,6 +149,8 @@ pub trait DynKind: fmt::Debug + Send + Sync {
     fn slows_down(&self) -> bool;
     /// Returns [`Kind::check_against`].
     fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue>;
+    /// Returns [`Kind::unused`].
+    fn unused(&self, path: &str) -> Vec<Issue>;
     /// Builds the part, boxed.
     fn build_boxed(&self, bx: &BuildContext<'_>) -> Box<dyn Part>;
 }
@@ -187,6 +197,9 @@ impl<K: Kind> DynKind for K {
     }
     fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue> {
         Kind::check_against(self, path, topology)
+    }
+    fn unused(&self, path: &str) -> Vec<Issue> {
+        Kind::unused(self, path)
     }
     fn build_boxed(&self, bx: &BuildContext<'_>) -> Box<dyn Part> {
         Box::new(Kind::build(self, bx))

@@ -309,6 +309,11 @@ impl ComponentSpec {
     pub fn check_against(&self, path: &str, topology: &Topology) -> Vec<Issue> {
         self.facts().check_against(path, topology)
     }
+
+    /// Returns warnings for settings written but left unused.
+    pub fn unused(&self, path: &str) -> Vec<Issue> {
+        self.facts().unused(path)
+    }
 }
 
 /// Returns the declaration of the figure at `path` in the results of a run

@@ -15,7 +15,7 @@ use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity};
 use crate::metrics::Slo;
 use crate::parts::geography::Geography;
-use crate::parts::traffic::{self, RequestType, Traffic};
+use crate::parts::traffic::{self, RequestType, Source, Traffic};
 use crate::parts::{cron, failures, ComponentDecl, Registry, SpecContext, Topology};
 use crate::spec::limits::{
     MAX_COMPONENTS, MAX_MACHINES, MAX_NAME_CHARS, MAX_SLO_WINDOWS, MAX_TEXT_CHARS,
@@ -116,6 +116,9 @@ pub fn assemble(
         }
     });
     let components = components?;
+    for c in &components {
+        warnings.extend(c.spec.unused(&join_key("components", &c.name)));
+    }
     let mut topology = Topology::of(&components);
     let regions = check_regions(map.get("regions"), &topology, issues);
     if let Some(traffic) = &traffic {
@@ -140,6 +143,9 @@ pub fn assemble(
             cron::parse(c, &topology, keys, issues)
         })
         .unwrap_or_default();
+    if let Some(end) = duration {
+        warn_never_sent(traffic.as_ref(), &cron, end, warnings);
+    }
     let slo = check_slo(optional::<RawSlo>(map, "slo", issues), issues);
     if let Some(duration) = duration.filter(|d| *d > warmup) {
         check_slo_windows(&slo, duration - warmup, issues);
@@ -179,6 +185,21 @@ pub fn assemble(
         lesson,
         warnings: Vec::new(),
     })
+}
+
+/// Warns of what the file asks for and the run never does because it ends
+/// first (at `end`): batch jobs that start later, a trace whose arrivals all
+/// come later.
+fn warn_never_sent(
+    traffic: Option<&Traffic>,
+    cron: &[cron::CronSpec],
+    end: SimTime,
+    warnings: &mut Vec<Issue>,
+) {
+    cron::warn_never_run(cron, end, warnings);
+    if let Some(Source::Trace(trace)) = traffic.map(|t| &t.source) {
+        trace.warn_after(end, "traffic.trace", warnings);
+    }
 }
 
 /// Reads a field that must be present.

@@ -343,22 +343,39 @@ pub fn check_hosts(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
     }
 }
 
-/// Reports a cycle in the graph of calls and balancer targets.
+/// Returns where the work of component `i` goes next: its calls and
+/// balancer targets, and, for a queue, the workers that consume it (a
+/// publish becomes their job).
+fn next_hops(i: usize, cs: &[ComponentDecl]) -> Vec<usize> {
+    let mut hops = cs[i].spec.downstream();
+    if cs[i].spec.is_queue() {
+        hops.extend((0..cs.len()).filter(|&w| cs[w].spec.consumes() == Some(i)));
+    }
+    hops
+}
+
+/// Reports a cycle in the graph of calls and balancer targets, and a worker
+/// whose calls lead back, directly or not, to the queue it consumes.
 pub fn check_cycles(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
     let Some(cycle) = find_cycle(components) else {
         return;
     };
     let names: Vec<&str> = cycle.iter().map(|&c| components[c].name.as_str()).collect();
+    // Through a queue, each job publishes the next and ends: the requests
+    // finish, but the jobs never stop coming.
+    let why = if cycle.iter().any(|&c| components[c].spec.is_queue()) {
+        "each job publishes another to the queue it came from, forever"
+    } else {
+        "a request would never finish"
+    };
     issues.push(Issue::new(
         format!("components.{}", names[0]),
-        format!(
-            "calls form a cycle: {} (a request would never finish)",
-            names.join(" -> ")
-        ),
+        format!("calls form a cycle: {} ({why})", names.join(" -> ")),
     ));
 }
 
-/// Returns the first cycle of calls and balancer targets met depth first
+/// Returns the first cycle of calls, balancer targets and queues to their
+/// workers ([`next_hops`]) met depth first
 /// from each component in order, as the components along it with the first
 /// again at the end.
 ///
@@ -378,7 +395,7 @@ fn find_cycle(components: &[ComponentDecl]) -> Option<Vec<usize>> {
         }
         // The open path from `root`: each component, whom it calls, and how
         // many of those were looked at.
-        let mut trail = vec![(root, components[root].spec.downstream(), 0)];
+        let mut trail = vec![(root, next_hops(root, components), 0)];
         marks[root] = Mark::Open;
         while let Some((i, callees, looked)) = trail.last_mut() {
             let Some(&next) = callees.get(*looked) else {
@@ -396,7 +413,7 @@ fn find_cycle(components: &[ComponentDecl]) -> Option<Vec<usize>> {
                 }
                 Some(Mark::New) => {
                     marks[next] = Mark::Open;
-                    trail.push((next, components[next].spec.downstream(), 0));
+                    trail.push((next, next_hops(next, components), 0));
                 }
                 _ => {}
             }

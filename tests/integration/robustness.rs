@@ -182,6 +182,120 @@ fn a_failure_after_the_end_of_the_run_is_a_warning() {
     );
 }
 
+/// Returns the stderr of `validate` on `text`, which must pass (exit 0).
+fn accepted(text: &str) -> String {
+    let (_dir, path) = file(text);
+    let out = scalesim().arg("validate").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    stderr
+}
+
+#[test]
+fn a_batch_job_that_starts_after_the_end_of_the_run_is_a_warning() {
+    // See: a first batch at 1h in a 30 s run was accepted without a word.
+    let stderr = accepted(&scenario(
+        "cron: [{name: x, every: 1s, first: 1h, on: web, work: 1ms}]\n",
+        "",
+    ));
+    assert!(
+        stderr.contains("warning:")
+            && stderr.contains("cron[0].first")
+            && stderr.contains("this batch job never runs"),
+        "{stderr}"
+    );
+    // A first batch inside the run is no warning.
+    let stderr = accepted(&scenario(
+        "cron: [{name: x, every: 1s, first: 10s, on: web, work: 1ms}]\n",
+        "",
+    ));
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn a_trace_whose_arrivals_all_come_after_the_end_is_a_warning() {
+    // See: a trace whose only arrival was at 1e308 s ran, reporting 100 % availability.
+    let text = scenario("", "").replace("traffic: {rate: 10/s}", "traffic: {trace: late.csv}");
+    let (dir, path) = file(&text);
+    let validate = |times: &str| {
+        std::fs::write(dir.path().join("late.csv"), times).unwrap();
+        let out = scalesim().arg("validate").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        stderr
+    };
+    for late in ["1e308\n", "30\n45\n"] {
+        let stderr = validate(late);
+        assert!(
+            stderr.contains("warning:")
+                && stderr.contains("traffic.trace")
+                && stderr.contains("no request arrives"),
+            "{late}: {stderr}"
+        );
+    }
+    let stderr = validate("29.5\n45\n");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn delivery_settings_unused_at_most_once_are_a_warning() {
+    // See: `visibility_timeout` under `delivery: at_most_once` was ignored in silence.
+    let queue = "  q: {kind: queue, delivery: at_most_once, visibility_timeout: 5s}\n\
+                 \x20 w: {kind: server, consumes: q, work: 1ms}\n";
+    let stderr = accepted(&scenario(queue, "    calls: [q]\n"));
+    assert!(
+        stderr.contains("warning:")
+            && stderr.contains("components.q.visibility_timeout")
+            && stderr.contains("applies to `delivery: at_least_once`"),
+        "{stderr}"
+    );
+    let stderr = accepted(&scenario(
+        &queue.replace("at_most_once", "at_least_once"),
+        "    calls: [q]\n",
+    ));
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn a_worker_whose_calls_lead_back_to_its_queue_is_a_cycle() {
+    // See: a worker that published to its own queue made jobs forever.
+    let queue = "  q: {kind: queue}\n\
+                 \x20 w: {kind: server, consumes: q, work: 1ms, calls: [s]}\n\
+                 \x20 s: {kind: server, work: 1ms, calls: [q]}\n";
+    refused(
+        &scenario(queue, "    calls: [q]\n"),
+        &[
+            "components.q",
+            "calls form a cycle: q -> w -> s -> q",
+            "forever",
+        ],
+    );
+    // A worker that publishes to another queue, consumed by another worker, is no cycle.
+    let chain = "  q: {kind: queue}\n\
+                 \x20 w: {kind: server, consumes: q, work: 1ms, calls: [r]}\n\
+                 \x20 r: {kind: queue}\n\
+                 \x20 v: {kind: server, consumes: r, work: 1ms}\n";
+    accepted(&scenario(chain, "    calls: [q]\n"));
+}
+
+#[test]
+fn a_plan_of_exactly_the_most_call_steps_is_accepted() {
+    // See: 256 calls were refused as "found 257", one more than written.
+    let calls = |n: usize| format!("    calls: [{}]\n", vec!["b"; n].join(", "));
+    let b = "  b: {kind: server, work: 1ms}\n";
+    accepted(&scenario(b, &calls(256)));
+    refused(&scenario(b, &calls(257)), &["found 257"]);
+    // A group counts as one step besides its calls: 255 calls in a group are 256.
+    let group = |n: usize| format!("    calls: [{{parallel: [{}]}}]\n", vec!["b"; n].join(", "));
+    accepted(&scenario(b, &group(255)));
+    refused(&scenario(b, &group(256)), &["found 257"]);
+    // `fanout: parallel` adds no step to those written.
+    accepted(&scenario(
+        b,
+        &format!("    fanout: parallel\n{}", calls(256)),
+    ));
+}
+
 #[test]
 fn yaml_troubles_are_explained_in_the_words_of_a_scenario() {
     refused("name: x\nname: y\n", &["the key `name` is written twice"]);

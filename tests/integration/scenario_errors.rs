@@ -650,6 +650,42 @@ const CASES: &[Case] = &[
         expected: "no component is called `wbe`",
     },
     Case {
+        file: "cron_jobs_beyond_rate_limit.yaml",
+        lines: &[13],
+        path: "cron[0].every",
+        expected: "100000 jobs every 1us is 1e11 jobs per second, beyond what one simulation can take (at most 1e7 per second",
+    },
+    Case {
+        file: "calls_group_without_parallel.yaml",
+        lines: &[11],
+        path: "components.web.calls[0]",
+        expected: "missing field `parallel`",
+    },
+    Case {
+        file: "queue_worker_publishes_to_its_queue.yaml",
+        lines: &[13],
+        path: "components.q",
+        expected: "calls form a cycle: q -> w -> q",
+    },
+    Case {
+        file: "replication_without_replicas.yaml",
+        lines: &[15],
+        path: "components.db.replication",
+        expected: "`replication` needs `read_replicas`",
+    },
+    Case {
+        file: "partitioning_without_shards.yaml",
+        lines: &[15],
+        path: "components.db.by",
+        expected: "`by` needs `shards`",
+    },
+    Case {
+        file: "too_many_call_steps.yaml",
+        lines: &[11],
+        path: "components.web.calls",
+        expected: "expected at most 256 steps of calls per request type (calls, nested lists and groups), found 257",
+    },
+    Case {
         file: "proxy_unknown_field.yaml",
         lines: &[13],
         path: "components.edge.rate_limit.window",

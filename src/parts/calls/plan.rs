@@ -68,6 +68,16 @@ impl Step {
         }
     }
 
+    /// Counts the steps of a type's plan as written: its calls, nested
+    /// lists and groups, but not the list that holds them all, which is the
+    /// plan itself.
+    fn written(&self) -> usize {
+        match self {
+            Step::Sequence(steps) => steps.iter().map(Step::count).sum(),
+            other => other.count(),
+        }
+    }
+
     /// Counts the steps of the plan, groups and sequences included.
     fn count(&self) -> usize {
         match self {
@@ -99,6 +109,9 @@ pub fn parse(
             }
             other => sequence(other, path, cx, 1, issues),
         };
+        // Counted before `fanout: parallel` adds its group: the limit is on
+        // the steps written.
+        let written = step.written();
         let step = match step {
             Step::Sequence(steps) if all_parallel && steps.len() > 1 => {
                 let wait = steps.len() as u16;
@@ -109,12 +122,12 @@ pub fn parse(
             }
             s => s,
         };
-        if issues.len() == before && step.count() > MAX_CALL_STEPS {
+        if issues.len() == before && written > MAX_CALL_STEPS {
             issues.push(Issue::new(
                 path,
                 format!(
-                    "expected at most {MAX_CALL_STEPS} steps of calls per request type, found {}",
-                    step.count()
+                    "expected at most {MAX_CALL_STEPS} steps of calls per request type \
+                     (calls, nested lists and groups), found {written}"
                 ),
             ));
         }
@@ -232,7 +245,15 @@ fn group(
             ));
             Vec::new()
         }
-        None => Vec::new(),
+        None => {
+            // Without it the group would call nothing: a mistake, not an empty plan.
+            issues.push(Issue::new(
+                path,
+                "missing field `parallel`: a group lists the calls made together, \
+                 like {parallel: [a, b], wait: 1}",
+            ));
+            return Step::none();
+        }
     };
     if branches.is_empty() && map.get("parallel").is_some_and(Value::is_array) {
         issues.push(Issue::new(

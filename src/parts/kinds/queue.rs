@@ -130,6 +130,9 @@ pub struct Spec {
     pub visibility: SimTime,
     /// Deliveries of one message before it is dead-lettered.
     pub max_deliveries: u32,
+    /// The fields written that apply to at-least-once delivery only, when
+    /// the delivery is at most once.
+    pub unused: Vec<&'static str>,
 }
 
 impl Kind for Spec {
@@ -182,6 +185,25 @@ impl Kind for Spec {
         true
     }
 
+    /// Under at-most-once delivery no message comes back, so a timeout
+    /// before it does and a count of deliveries choose nothing. A warning,
+    /// not an error: a knob or a sweep of `delivery` turns it from a file
+    /// that sets them.
+    fn unused(&self, path: &str) -> Vec<Issue> {
+        self.unused
+            .iter()
+            .map(|field| {
+                Issue::new(
+                    join_key(path, field),
+                    format!(
+                        "`{field}` applies to `delivery: at_least_once`: under at_most_once \
+                         no message is delivered again, so it is not used"
+                    ),
+                )
+            })
+            .collect()
+    }
+
     fn build(&self, bx: &BuildContext<'_>) -> Queue {
         Queue::new(self, bx)
     }
@@ -224,11 +246,22 @@ fn parse(body: &Value, path: &str) -> Result<Spec, Vec<Issue>> {
     if !issues.is_empty() {
         return Err(issues);
     }
+    let delivery = raw.delivery.unwrap_or(Delivery::AtLeastOnce);
+    let written = [
+        ("visibility_timeout", raw.visibility_timeout.is_some()),
+        ("max_deliveries", raw.max_deliveries.is_some()),
+    ];
+    let unused = written
+        .iter()
+        .filter(|(_, w)| *w && delivery == Delivery::AtMostOnce)
+        .map(|(field, _)| *field)
+        .collect();
     Ok(Spec {
         capacity,
-        delivery: raw.delivery.unwrap_or(Delivery::AtLeastOnce),
+        delivery,
         visibility,
         max_deliveries,
+        unused,
     })
 }
 

@@ -15,6 +15,7 @@ use std::path::Path;
 use super::RequestType;
 use crate::engine::SimTime;
 use crate::spec::limits::{MAX_TRACE_ARRIVALS, MAX_TRACE_BYTES};
+use crate::spec::Issue;
 
 /// The type of an arrival whose line names none: it is drawn from the mix.
 pub const DRAWN: u16 = u16::MAX;
@@ -58,6 +59,21 @@ impl Trace {
     /// Returns true if the trace lists no arrival.
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
+    }
+
+    /// Warns, at `path`, when every arrival is at or after `end`: the run
+    /// would send no request at all.
+    pub fn warn_after(&self, end: SimTime, path: &str, warnings: &mut Vec<Issue>) {
+        if let Some(&first) = self.times.first().filter(|t| **t >= end) {
+            warnings.push(Issue::new(
+                path,
+                format!(
+                    "the first arrival of `{}` is at {first}, at or after the end of the run \
+                     ({end}): no request arrives",
+                    self.file
+                ),
+            ));
+        }
     }
 
     /// Returns arrival number `i`: its time, and its type if its line names one.

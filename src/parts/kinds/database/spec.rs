@@ -125,6 +125,26 @@ impl Spec {
     }
 }
 
+/// Refuses `replication` on a single primary without `read_replicas`, and
+/// `by` without `shards`: with one node and one shard they would choose
+/// nothing. Only a missing field is a mistake: `read_replicas: 0` or
+/// `shards: 1` turns them off on purpose (a `--set`, a sweep or a lesson's
+/// knob from a file that has them), as `retries: 0` does a backoff.
+fn check_without_copies(raw: &Raw, mode: Mode, path: &str, issues: &mut Vec<Issue>) {
+    if mode == Mode::SinglePrimary && raw.replication.is_some() && raw.read_replicas.is_none() {
+        issues.push(Issue::new(
+            join_key(path, "replication"),
+            "`replication` needs `read_replicas` (a single primary has no one to copy its writes to)",
+        ));
+    }
+    if raw.by.is_some() && raw.shards.is_none() {
+        issues.push(Issue::new(
+            join_key(path, "by"),
+            "`by` needs `shards` (how many shards the keys are split over)",
+        ));
+    }
+}
+
 /// Parses the fields of a database (without the fields every kind has).
 pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Issue>> {
     let mut issues = Vec::new();
@@ -196,6 +216,7 @@ pub fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec
         None if read_replicas > 0 => ReadsFrom::Replicas,
         None => ReadsFrom::Primary,
     };
+    check_without_copies(&raw, mode, path, &mut issues);
     let shards = raw.shards.unwrap_or(1);
     if shards == 0 || shards > MAX_SHARDS {
         issues.push(Issue::new(
