@@ -30,6 +30,6 @@ pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
 pub use slo::{Slo, SloSummary};
 pub use summary::{
     CdfPoint, Counts, LatencySummary, RunFigure, RunSummary, SessionCounts, StopReason, Truncation,
-    WaitSummary,
+    WaitSummary, MAX_EVENTS_AT_ONE_INSTANT,
 };
 pub use time_average::{TimeAverage, Window};

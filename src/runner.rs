@@ -156,7 +156,7 @@ fn advance(
         if done(&sim.shared) {
             return None;
         }
-        if let Some(reason) = guard.check(sim.events(), || in_flight(sim)) {
+        if let Some(reason) = guard.check(sim.now(), sim.events(), || in_flight(sim)) {
             return Some(reason);
         }
         let batch = guard.events_to_next_check(sim.events());
@@ -372,6 +372,26 @@ mod tests {
         // The core was busy all along: its utilization covers the time simulated.
         let web = &run.components[0];
         assert!(web.utilization > 0.99, "utilization {}", web.utilization);
+    }
+
+    #[test]
+    fn a_loop_of_steps_that_take_no_time_stops_as_stalled() {
+        // Users without think time, refused at once by a server without a
+        // queue: each refusal brings the next request at the same instant.
+        let text = "name: stuck\nduration: 10s\ntraffic:\n  closed: {users: 100, think: 0s}\n\
+                    entry: web\ncomponents:\n  web: {kind: server, cores: 2, work: 5ms, queue: 0}\n";
+        let scenario = crate::scenario::load_text(text, "stuck.yaml", &[]).unwrap();
+        let run = simulate(&scenario, 0);
+        let t = run.truncated.unwrap();
+        assert_eq!(t.reason, StopReason::Stalled);
+        assert_eq!(t.at_s, 0.0);
+        // Stopped at the first look of the guard past the limit.
+        let limit = crate::metrics::MAX_EVENTS_AT_ONE_INSTANT;
+        assert!(
+            run.events > limit && run.events <= limit + 2 * 4096,
+            "{}",
+            run.events
+        );
     }
 
     #[test]

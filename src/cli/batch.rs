@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CommonArgs;
 use crate::error::Result;
-use crate::metrics::{RunSummary, StopReason};
+use crate::metrics::{RunSummary, StopReason, MAX_EVENTS_AT_ONE_INSTANT};
 use crate::runner::{self, JourneyOptions, Limits, Progress, RunOptions, Task};
 use crate::scenario::Scenario;
 
@@ -130,11 +130,21 @@ fn warn_truncated(run: &RunSummary, limits: &Limits) {
             limits.max_in_flight
         ),
         StopReason::Interrupted => "interrupted".to_string(),
+        StopReason::Stalled => stalled_reason(),
     };
     eprintln!(
         "warning: {} (replication {}): stopped at {:.3} s of simulated time: {why}; results cover that part only",
         run.scenario, run.replication, t.at_s
     );
+}
+
+/// Says why a run whose simulated clock stood still was stopped.
+pub fn stalled_reason() -> String {
+    format!(
+        "simulated time stood still for {MAX_EVENTS_AT_ONE_INSTANT} events, a loop of steps \
+         that take no time (like users with no think time whose requests are refused at \
+         once): give such steps some time"
+    )
 }
 
 /// Returns whether a command shows its progress bar: only on a terminal

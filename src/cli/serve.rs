@@ -13,6 +13,10 @@
 //! at once with a message that says why), request bodies are capped at
 //! [`MAX_REQUEST_BYTES`], and replications at
 //! [`MAX_PAGE_REPLICATIONS`](crate::spec::limits::MAX_PAGE_REPLICATIONS).
+//!
+//! The connections themselves are tiny_http's: it gives each a thread of its
+//! own until the client closes it, and offers no cap on them nor an idle
+//! timeout (the README says what to do where that matters).
 
 mod api;
 mod page;

@@ -147,7 +147,17 @@ pub enum StopReason {
     MaxInFlight,
     /// The user pressed Ctrl-C.
     Interrupted,
+    /// Simulated time stood still for [`MAX_EVENTS_AT_ONE_INSTANT`] events:
+    /// a loop of steps that take no time, which would never end.
+    Stalled,
 }
+
+/// Most events a run handles without its simulated clock moving before it
+/// stops as [`StopReason::Stalled`]: far more than any burst at one instant
+/// (a million requests in flight, each a few zero-delay hops), and reached
+/// in about a second by a loop of zero-time steps (users who send again at
+/// once after an instant refusal, with no think time).
+pub const MAX_EVENTS_AT_ONE_INSTANT: u64 = 10_000_000;
 
 impl StopReason {
     /// Returns the name used in results (`max_in_flight`...).
@@ -157,6 +167,7 @@ impl StopReason {
             StopReason::MaxWall => "max_wall",
             StopReason::MaxInFlight => "max_in_flight",
             StopReason::Interrupted => "interrupted",
+            StopReason::Stalled => "stalled",
         }
     }
 
@@ -167,6 +178,7 @@ impl StopReason {
             StopReason::MaxWall,
             StopReason::MaxInFlight,
             StopReason::Interrupted,
+            StopReason::Stalled,
         ]
         .into_iter()
         .find(|r| r.name() == name)

@@ -59,9 +59,10 @@ pub fn architecture_svg(e: &Explanation) -> String {
     if !nodes.is_empty() {
         arrow(&mut svg, (0, 0), (1, 0));
     }
+    let parents = parent_rows(nodes);
     for (row, node) in nodes.iter().enumerate() {
         let at = (node.depth + 1, row);
-        if let Some(parent) = parent_row(nodes, row) {
+        if let Some(parent) = parents[row] {
             arrow(&mut svg, (nodes[parent].depth + 1, parent), at);
         }
         let style = if node.repeated || (node.depth == 0 && row > 0) {
@@ -75,11 +76,24 @@ pub fn architecture_svg(e: &Explanation) -> String {
     svg
 }
 
-/// Returns the row of the caller of the node at `row`: the nearest row
-/// above it one level less deep (none for a root).
-fn parent_row(nodes: &[Node], row: usize) -> Option<usize> {
-    let depth = nodes[row].depth.checked_sub(1)?;
-    (0..row).rev().find(|&i| nodes[i].depth == depth)
+/// Returns the row of the caller of each node: the nearest row above it one
+/// level less deep (none for a root).
+fn parent_rows(nodes: &[Node]) -> Vec<Option<usize>> {
+    // The last row seen at each depth, so that each row is looked at once.
+    let mut last_at: Vec<Option<usize>> = Vec::new();
+    let mut parents = Vec::with_capacity(nodes.len());
+    for (row, node) in nodes.iter().enumerate() {
+        let parent = node
+            .depth
+            .checked_sub(1)
+            .and_then(|d| last_at.get(d).copied().flatten());
+        parents.push(parent);
+        if last_at.len() <= node.depth {
+            last_at.resize(node.depth + 1, None);
+        }
+        last_at[node.depth] = Some(row);
+    }
+    parents
 }
 
 /// Returns the second line of a component's box: its kind, its machines,
@@ -217,10 +231,7 @@ mod tests {
     #[test]
     fn the_tree_gives_each_node_its_caller() {
         let e = explained(TIERS);
-        let parents: Vec<Option<usize>> = (0..e.architecture.len())
-            .map(|row| parent_row(&e.architecture, row))
-            .collect();
-        assert_eq!(parents, [None, Some(0), Some(1)]);
+        assert_eq!(parent_rows(&e.architecture), [None, Some(0), Some(1)]);
     }
 
     #[test]

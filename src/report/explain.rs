@@ -13,6 +13,10 @@ use crate::scenario::lesson::Direction;
 use crate::scenario::{value_at, Scenario};
 use crate::theory;
 
+/// The levels of the architecture's tree drawn with their guides; a node
+/// deeper is drawn at that indent with its depth written out.
+pub const DRAWN_LEVELS: usize = 32;
+
 /// Everything `scalesim explain` says of one scenario.
 #[derive(Clone, Debug, Serialize)]
 pub struct Explanation {
@@ -232,20 +236,38 @@ fn traffic(scenario: &Scenario) -> String {
 fn architecture(scenario: &Scenario) -> Vec<Node> {
     let mut drawn = vec![false; scenario.components.len()];
     let mut nodes = Vec::new();
-    visit(scenario, scenario.entry, 0, &mut drawn, &mut nodes);
+    draw_tree(scenario, scenario.entry, &mut drawn, &mut nodes);
     for i in 0..scenario.components.len() {
         if !drawn[i] {
-            visit(scenario, i, 0, &mut drawn, &mut nodes);
+            draw_tree(scenario, i, &mut drawn, &mut nodes);
         }
     }
     nodes
 }
 
-/// Draws component `i` at `depth`, then whom it calls, once each.
-fn visit(scenario: &Scenario, i: usize, depth: usize, drawn: &mut [bool], nodes: &mut Vec<Node>) {
+/// Draws the tree of component `root`: each component, then whom it calls
+/// in order, once each (one drawn already is marked, its callees left out).
+///
+/// The walk keeps its own stack instead of recursing: a chain of calls may
+/// be as deep as the scenario has components, deeper than a thread's stack.
+fn draw_tree(scenario: &Scenario, root: usize, drawn: &mut [bool], nodes: &mut Vec<Node>) {
+    // The components still to draw with their depths, the next on top.
+    let mut stack = vec![(root, 0)];
+    while let Some((i, depth)) = stack.pop() {
+        let repeated = drawn[i];
+        drawn[i] = true;
+        nodes.push(node(scenario, i, depth, repeated));
+        if !repeated {
+            // Reversed, so that the first callee comes off the stack first.
+            let callees = scenario.components[i].spec.downstream();
+            stack.extend(callees.into_iter().rev().map(|next| (next, depth + 1)));
+        }
+    }
+}
+
+/// Describes component `i` at `depth` in the tree.
+fn node(scenario: &Scenario, i: usize, depth: usize, repeated: bool) -> Node {
     let topology = &scenario.topology;
-    let repeated = drawn[i];
-    drawn[i] = true;
     let mut zones: Vec<String> = Vec::new();
     for zone in topology.zones(i) {
         if !zones.contains(zone) {
@@ -261,8 +283,7 @@ fn visit(scenario: &Scenario, i: usize, depth: usize, drawn: &mut [bool], nodes:
     if zones.iter().all(|z| z == DEFAULT_ZONE) {
         zones.clear();
     }
-    let spec = &scenario.components[i].spec;
-    nodes.push(Node {
+    Node {
         depth,
         name: topology.name(i).to_string(),
         kind: topology.kind(i).to_string(),
@@ -270,14 +291,8 @@ fn visit(scenario: &Scenario, i: usize, depth: usize, drawn: &mut [bool], nodes:
         zones,
         regions,
         host: topology.host(i).map(str::to_string),
-        details: spec.sketch(topology),
+        details: scenario.components[i].spec.sketch(topology),
         repeated,
-    });
-    if repeated {
-        return;
-    }
-    for next in spec.downstream() {
-        visit(scenario, next, depth + 1, drawn, nodes);
     }
 }
 
@@ -499,30 +514,33 @@ fn render_architecture(e: &Explanation) -> String {
 
 /// Draws `nodes` (depth first, as [`architecture`] lists them) as a tree
 /// whose roots hang from an implicit root, each line after `margin`.
+///
+/// A node deeper than [`DRAWN_LEVELS`] keeps the guides of the first levels
+/// only and gives its depth in brackets, so that the drawing of a long chain
+/// grows with its length and not with its square.
 fn render_tree(nodes: &[Node], margin: &str) -> String {
-    // Whether, after node k, another node comes at `depth` before the tree
-    // climbs above it: then the branch at that depth goes on below k.
-    let goes_on = |k: usize, depth: usize| {
-        nodes[k + 1..]
-            .iter()
-            .take_while(|n| n.depth >= depth)
-            .any(|n| n.depth == depth)
-    };
-    let mut out = String::new();
-    for (k, node) in nodes.iter().enumerate() {
+    // Built from the last node up: `goes_on[depth]` says whether, after the
+    // node at hand, another node comes at `depth` before the tree climbs
+    // above it; then the branch at that depth goes on below.
+    let mut goes_on: Vec<bool> = Vec::new();
+    let mut lines = Vec::with_capacity(nodes.len());
+    for node in nodes.iter().rev() {
+        let at = |depth: usize| goes_on.get(depth).copied().unwrap_or(false);
         let mut line = margin.to_string();
-        for depth in 0..node.depth {
-            line.push_str(if goes_on(k, depth) { "│  " } else { "   " });
+        for depth in 0..node.depth.min(DRAWN_LEVELS) {
+            line.push_str(if at(depth) { "│  " } else { "   " });
         }
-        line.push_str(if goes_on(k, node.depth) {
-            "├→ "
-        } else {
-            "└→ "
-        });
+        if node.depth > DRAWN_LEVELS {
+            line.push_str(&format!("[{}] ", node.depth));
+        }
+        line.push_str(if at(node.depth) { "├→ " } else { "└→ " });
         line.push_str(&render_node(node));
-        out.push_str(&line);
+        lines.push(line);
+        // The node ends every branch deeper than itself and goes on its own.
+        goes_on.resize(node.depth + 1, false);
+        goes_on[node.depth] = true;
     }
-    out
+    lines.into_iter().rev().collect()
 }
 
 /// Renders one component: its name, kind, machines and settings.

@@ -1,10 +1,12 @@
 //! Guard rails that stop a run early but cleanly: a number of events, a
-//! wall-clock time, a number of requests in flight, or a cancel flag.
+//! wall-clock time, a number of requests in flight, a cancel flag, or a
+//! simulated clock that stands still.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::metrics::StopReason;
+use crate::engine::SimTime;
+use crate::metrics::{StopReason, MAX_EVENTS_AT_ONE_INSTANT};
 
 /// Default cap on requests in flight: far above any healthy system, and well
 /// below what would exhaust memory (a request in flight takes about 100 bytes).
@@ -41,6 +43,9 @@ pub(super) struct Guard<'a> {
     limits: Limits,
     cancel: Option<&'a AtomicBool>,
     started: Instant,
+    /// The simulated time of the last check, and the events handled when
+    /// the clock first showed it.
+    instant: (SimTime, u64),
 }
 
 impl<'a> Guard<'a> {
@@ -49,18 +54,20 @@ impl<'a> Guard<'a> {
             limits,
             cancel,
             started: Instant::now(),
+            instant: (SimTime::ZERO, 0),
         }
     }
 
-    /// Called with the events handled so far and the requests in flight,
-    /// after each batch of [`Guard::events_to_next_check`] events; returns the
-    /// guard rail that says stop, if any.
+    /// Called with the simulated time, the events handled so far and the
+    /// requests in flight, after each batch of [`Guard::events_to_next_check`]
+    /// events; returns the guard rail that says stop, if any.
     ///
-    /// Only the event count decides when the in-flight cap is looked at, so
-    /// `max_events` and `max_in_flight` trip at the same event in every run of
-    /// the same file and seed.
+    /// Only the event count decides when the in-flight cap and the clock are
+    /// looked at, so `max_events`, `max_in_flight` and a stalled clock trip
+    /// at the same event in every run of the same file and seed.
     pub(super) fn check(
         &mut self,
+        now: SimTime,
         events: u64,
         in_flight: impl FnOnce() -> usize,
     ) -> Option<StopReason> {
@@ -72,6 +79,9 @@ impl<'a> Guard<'a> {
         }
         if in_flight() > self.limits.max_in_flight {
             return Some(StopReason::MaxInFlight);
+        }
+        if self.stalled(now, events) {
+            return Some(StopReason::Stalled);
         }
         if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             return Some(StopReason::Interrupted);
@@ -86,6 +96,17 @@ impl<'a> Guard<'a> {
         None
     }
 
+    /// Returns whether the simulated clock has shown `now` for more than
+    /// [`MAX_EVENTS_AT_ONE_INSTANT`] events, `events` being handled so far.
+    fn stalled(&mut self, now: SimTime, events: u64) -> bool {
+        let (seen, since) = self.instant;
+        if now != seen {
+            self.instant = (now, events);
+            return false;
+        }
+        events - since > MAX_EVENTS_AT_ONE_INSTANT
+    }
+
     /// Returns how many events may run after `events` before the next check:
     /// up to the next multiple of [`CHECK_EVERY`], or to `max_events`.
     pub(super) fn events_to_next_check(&self, events: u64) -> u64 {
@@ -93,5 +114,37 @@ impl<'a> Guard<'a> {
         self.limits
             .max_events
             .map_or(to_multiple, |m| to_multiple.min(m.saturating_sub(events)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_clock_that_stands_still_for_the_whole_limit_stalls() {
+        let mut guard = Guard::new(Limits::default(), None);
+        let step = CHECK_EVERY;
+        let mut events = 0;
+        let mut look = |guard: &mut Guard<'_>, at: u64| {
+            events += step;
+            guard.check(SimTime(at), events, || 0)
+        };
+        // Time moves at each look: no stall, however many events.
+        for t in 0..(2 * MAX_EVENTS_AT_ONE_INSTANT / step) {
+            assert_eq!(look(&mut guard, t), None);
+        }
+        // Then it stands still: a stall at the first look once more than the
+        // limit of events have passed since the clock first showed that time.
+        assert_eq!(look(&mut guard, 7), None);
+        let mut since = 0;
+        while look(&mut guard, 7).is_none() {
+            since += step;
+            assert!(since <= MAX_EVENTS_AT_ONE_INSTANT, "no stall after {since}");
+        }
+        assert!(
+            since + step > MAX_EVENTS_AT_ONE_INSTANT,
+            "stalled after {since}"
+        );
     }
 }

@@ -112,30 +112,34 @@ fn syntax_error(file: &str, error: &serde_saphyr::Error) -> ScenarioError {
         },
         _ => Origin::File,
     };
-    let text = error.to_string();
-    // The parser's message may be followed by a source snippet: keep the message.
+    let message = parser_message(&error.to_string());
+    ScenarioError {
+        file: file.to_string(),
+        issues: vec![LocatedIssue {
+            origin,
+            path: String::new(),
+            message: format!("invalid YAML: {message}"),
+        }],
+    }
+}
+
+/// Returns the YAML parser's message `text` in the words of a scenario file:
+/// its first line (a source snippet may follow), without the parser's own
+/// "error: line L column C:" prefix (the location is given apart).
+pub(super) fn parser_message(text: &str) -> String {
     let message = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("invalid YAML");
-    // Drop the parser's own "error: line L column C:" prefix: the location is ours.
     let message = match message.find(": ") {
         Some(i) if message.starts_with("error: line ") => {
             let rest = &message[i + 2..];
             rest.split_once(": ").map_or(rest, |(_, m)| m)
         }
         _ => message,
-    }
-    .to_string();
-    ScenarioError {
-        file: file.to_string(),
-        issues: vec![LocatedIssue {
-            origin,
-            path: String::new(),
-            message: format!("invalid YAML: {}", reword_parser(&message)),
-        }],
-    }
+    };
+    reword_parser(message)
 }
 
 /// Says in the words of a scenario file what the YAML parser reports in the
@@ -148,6 +152,17 @@ fn reword_parser(message: &str) -> String {
     if message.starts_with("multiple YAML documents detected") {
         return "the file holds several YAML documents (separated by `---`); \
                 a scenario is one document"
+            .to_string();
+    }
+    if let Some(rest) = message.strip_prefix("non-finite float ") {
+        let number = rest.split(' ').next().unwrap_or(rest);
+        return format!(
+            "{number} is not a finite number (too large for a 64-bit float, or infinite, \
+             or not a number)"
+        );
+    }
+    if message.starts_with("recursive references require weak recursion types") {
+        return "an alias refers to the value that holds it (a value cannot contain itself)"
             .to_string();
     }
     if let Some(what) = message.strip_prefix("budget breached: ") {

@@ -45,7 +45,10 @@ impl Override {
         let value: Value = serde_saphyr::from_str(&self.value).map_err(|e| {
             Issue::new(
                 &self.path,
-                format!("the value is not valid YAML: {}", first_line(&e)),
+                format!(
+                    "the value is not valid YAML: {}",
+                    super::load::parser_message(&e.to_string())
+                ),
             )
         })?;
         let steps = steps(&self.path).map_err(|e| Issue::new(&self.path, e))?;
@@ -104,10 +107,6 @@ pub fn value_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
         })
 }
 
-fn first_line(e: &impl std::fmt::Display) -> String {
-    e.to_string().lines().next().unwrap_or_default().to_string()
-}
-
 /// Splits `a.b[2].c` into steps.
 fn steps(path: &str) -> Result<Vec<Step<'_>>, String> {
     if path.is_empty() {
@@ -119,8 +118,10 @@ fn steps(path: &str) -> Result<Vec<Step<'_>>, String> {
             Some(i) => (&part[..i], &part[i..]),
             None => (part, ""),
         };
-        if key.is_empty() && out.is_empty() {
-            return Err(format!("`{path}` has an empty field name"));
+        if key.is_empty() && (out.is_empty() || rest.is_empty()) {
+            return Err(format!(
+                "`{path}` has an empty field name (two dots in a row, or a dot at an end)"
+            ));
         }
         if !key.is_empty() {
             out.push(Step::Key(key));
@@ -186,5 +187,15 @@ mod tests {
             .apply(&mut root)
             .unwrap_err();
         assert!(issue.message.contains("out of range"));
+    }
+
+    #[test]
+    fn an_empty_step_is_refused_not_skipped() {
+        for text in ["components..cores=1", "components.web.=1", ".web=1"] {
+            let e = Override::parse(text).unwrap_err();
+            assert!(e.contains("has an empty field name"), "{text}: {e}");
+        }
+        // A list index right after a key is no empty step.
+        assert!(Override::parse("traffic.schedule[1].rate=2/s").is_ok());
     }
 }

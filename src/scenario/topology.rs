@@ -345,54 +345,62 @@ pub fn check_hosts(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
 
 /// Reports a cycle in the graph of calls and balancer targets.
 pub fn check_cycles(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
+    let Some(cycle) = find_cycle(components) else {
+        return;
+    };
+    let names: Vec<&str> = cycle.iter().map(|&c| components[c].name.as_str()).collect();
+    issues.push(Issue::new(
+        format!("components.{}", names[0]),
+        format!(
+            "calls form a cycle: {} (a request would never finish)",
+            names.join(" -> ")
+        ),
+    ));
+}
+
+/// Returns the first cycle of calls and balancer targets met depth first
+/// from each component in order, as the components along it with the first
+/// again at the end.
+///
+/// The walk keeps its own stack instead of recursing: a chain of calls may
+/// be as deep as the scenario has components, deeper than a thread's stack.
+fn find_cycle(components: &[ComponentDecl]) -> Option<Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         Open,
         Done,
     }
-    fn visit(
-        i: usize,
-        cs: &[ComponentDecl],
-        marks: &mut [Mark],
-        trail: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        marks[i] = Mark::Open;
-        trail.push(i);
-        for next in cs[i].spec.downstream() {
+    let mut marks = vec![Mark::New; components.len()];
+    for root in 0..components.len() {
+        if marks[root] != Mark::New {
+            continue;
+        }
+        // The open path from `root`: each component, whom it calls, and how
+        // many of those were looked at.
+        let mut trail = vec![(root, components[root].spec.downstream(), 0)];
+        marks[root] = Mark::Open;
+        while let Some((i, callees, looked)) = trail.last_mut() {
+            let Some(&next) = callees.get(*looked) else {
+                marks[*i] = Mark::Done;
+                trail.pop();
+                continue;
+            };
+            *looked += 1;
             match marks.get(next) {
                 Some(Mark::Open) => {
-                    let from = trail.iter().position(|&t| t == next).unwrap_or(0);
-                    let mut cycle = trail[from..].to_vec();
+                    let from = trail.iter().position(|t| t.0 == next).unwrap_or(0);
+                    let mut cycle: Vec<usize> = trail[from..].iter().map(|t| t.0).collect();
                     cycle.push(next);
                     return Some(cycle);
                 }
                 Some(Mark::New) => {
-                    if let Some(c) = visit(next, cs, marks, trail) {
-                        return Some(c);
-                    }
+                    marks[next] = Mark::Open;
+                    trail.push((next, components[next].spec.downstream(), 0));
                 }
                 _ => {}
             }
         }
-        trail.pop();
-        marks[i] = Mark::Done;
-        None
     }
-    let mut marks = vec![Mark::New; components.len()];
-    for i in 0..components.len() {
-        if marks[i] == Mark::New {
-            if let Some(cycle) = visit(i, components, &mut marks, &mut Vec::new()) {
-                let names: Vec<&str> = cycle.iter().map(|&c| components[c].name.as_str()).collect();
-                issues.push(Issue::new(
-                    format!("components.{}", names[0]),
-                    format!(
-                        "calls form a cycle: {} (a request would never finish)",
-                        names.join(" -> ")
-                    ),
-                ));
-                return;
-            }
-        }
-    }
+    None
 }

@@ -8,7 +8,7 @@ use scalesim::theory::{che_lru_hit_ratio, erlang_b, erlang_c, mmc_wait};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::{bundled_files, root, scalesim};
+use crate::{bundled_files, chain, root, scalesim};
 
 /// The M/M/4 queue of the spec: 3.6 requests/s on 4 cores of 1 s mean work.
 const MM4: &str = "name: M/M/4\nduration: 1h\ntraffic: {rate: 3.6/s}\nentry: web\n\
@@ -348,4 +348,31 @@ fn each_command_s_help_lists_only_its_own_flags() {
         .args(["validate", "one-big-server", "--replications", "3"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn explain_draws_a_chain_as_long_as_a_scenario_holds() {
+    // See: a chain of 19,999 proxies once overflowed the stack of `explain`,
+    // which drew the tree by recursion, and aborted it.
+    for kind in ["proxy", "server"] {
+        let (_dir, path) = file("chain.yaml", &chain(20_000, kind));
+        let text = stdout(&["explain", &path]);
+        let drawn = text.lines().filter(|l| l.contains("→ s")).count();
+        assert_eq!(
+            drawn, 20_000,
+            "{kind}: every component on a line of its own"
+        );
+        // Past the levels drawn with guides, a line gives its depth and
+        // stays short: the drawing grows with the chain, not its square.
+        assert!(text.contains("[19999] └→ s19999: server"), "{kind}");
+        assert!(
+            text.lines().all(|l| l.len() < 400),
+            "{kind}: a line too long"
+        );
+        let explained = json(&["explain", &path]);
+        let nodes = explained["architecture"].as_array().unwrap();
+        assert_eq!(nodes.len(), 20_000);
+        assert_eq!(nodes[19_999]["depth"], 19_999);
+        assert_eq!(nodes[19_999]["name"], "s19999");
+    }
 }

@@ -119,3 +119,22 @@ pub fn number(value: &Value, path: &str) -> f64 {
         .as_f64()
         .unwrap_or_else(|| panic!("`{path}` is not a number: {}", at(value, path)))
 }
+
+/// Returns a scenario whose `n` components form one chain from the entry:
+/// `s0` to `s{n-2}`, each of `kind` (`proxy` or `server`), passing each
+/// request to the next, and the server `s{n-1}` at the end.
+pub fn chain(n: usize, kind: &str) -> String {
+    let mut text = String::from(
+        "name: chain\nduration: 2s\nwarmup: 0s\ntraffic: {rate: 10/s}\nentry: s0\n\
+         network: {latency: 0ms}\ncomponents:\n",
+    );
+    for i in 0..n - 1 {
+        let next = i + 1;
+        text.push_str(&match kind {
+            "proxy" => format!("  s{i}: {{kind: proxy, targets: s{next}}}\n"),
+            _ => format!("  s{i}: {{kind: {kind}, work: 1us, calls: [s{next}]}}\n"),
+        });
+    }
+    text.push_str(&format!("  s{}: {{kind: server, work: 1us}}\n", n - 1));
+    text
+}

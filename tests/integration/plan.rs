@@ -226,3 +226,41 @@ fn plan_is_identical_on_one_or_two_threads() {
     };
     assert_eq!(results("1"), results("2"));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_plan_cut_short_writes_no_verdict() {
+    use std::process::{Command, Stdio};
+    let dir = TempDir::new().unwrap();
+    let file = mmc_file(&dir);
+    let out = dir.path().join("out");
+    // Runs long enough (5,000,000 requests per run) to be stopped mid-search.
+    let child = Command::new(assert_cmd::cargo::cargo_bin("scalesim"))
+        .args(["plan", &file, "--vary", "components.web.cores=1:12:1"])
+        .args([
+            "--slo",
+            "p99<1s",
+            "--set",
+            "duration=100000s",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    // No verdict of infeasibility, nor any result: the search never ended.
+    for name in ["results.json", "results.manifest.json", "report.html"] {
+        assert!(!out.join(name).exists(), "{name} written: {stderr}");
+    }
+}

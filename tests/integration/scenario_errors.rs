@@ -23,6 +23,18 @@ struct Case {
 /// Files with exactly one mistake each.
 const CASES: &[Case] = &[
     Case {
+        file: "number_too_large.yaml",
+        lines: &[7],
+        path: "",
+        expected: "`1e400` is not a finite number",
+    },
+    Case {
+        file: "alias_inside_itself.yaml",
+        lines: &[7],
+        path: "",
+        expected: "an alias refers to the value that holds it",
+    },
+    Case {
         file: "lesson_unknown_figure.yaml",
         lines: &[12],
         path: "lesson.figures[0]",

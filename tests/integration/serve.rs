@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::{root, run_json, scalesim};
+use crate::{chain, root, run_json, scalesim};
 
 /// A `scalesim serve` process, stopped when dropped.
 struct Served {
@@ -312,6 +312,32 @@ fn runs_beyond_max_runs_are_refused_while_one_goes() {
     let (_, ran) = ran.unwrap_or_else(|| panic!("no run went: {answers:?}"));
     let truncated = ran["truncated"][0].as_str().unwrap();
     assert!(truncated.contains("wall-clock"), "{truncated}");
+}
+
+#[test]
+fn a_deep_chain_is_checked_and_run_and_the_server_answers_on() {
+    // See: one check of a chain of 5,000 proxies once overflowed the stack
+    // of a handler thread, which aborted the whole server.
+    let served = Served::start(&[]);
+    let variant = |n: usize| json!({"name": "chain", "yaml": chain(n, "proxy"), "set": []});
+    for n in [5_000, 20_000] {
+        let (status, answer) = served.post("/api/check", &variant(n));
+        assert_eq!(status, 200, "{n}: {answer}");
+        let nodes = answer["explanation"]["architecture"].as_array().unwrap();
+        assert_eq!(nodes.len(), n);
+        assert_eq!(nodes[n - 1]["depth"], n - 1);
+        assert!(answer["diagram"].as_str().unwrap().ends_with("</svg>"));
+    }
+    let (status, answer) = served.post("/api/run", &json!({"variant": variant(5_000)}));
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer["results"][0]["requests"]["completed"]
+            .as_f64()
+            .unwrap()
+            >= 1.0
+    );
+    let (status, _) = served.request("GET", "/api/scenario?name=retry-storm", b"");
+    assert_eq!(status, 200, "the server still answers");
 }
 
 #[test]

@@ -281,6 +281,7 @@ fn truncations(runs: &[Vec<RunSummary>], limits: &Limits) -> Vec<String> {
                     limits.max_in_flight
                 ),
                 StopReason::Interrupted => "it was interrupted".to_string(),
+                StopReason::Stalled => crate::cli::batch::stalled_reason(),
             };
             Some(format!(
                 "{} (replication {}) stopped at {:.3} s of simulated time: {why}; \
