@@ -241,7 +241,8 @@ pub struct OutputArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct TraceArgs {
     /// Write every hop of a sample of requests to FILE, as JSON lines (the
-    /// logs of the simulated system).
+    /// logs of the simulated system). FILE is new or a regular file to
+    /// replace, in an existing folder outside --out, and no scenario file.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
     /// Share of requests sampled, in (0, 1] (default with --trace: 0.01).

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::trace::Recording;
+use super::trace::{check_target, Recording};
 use super::{CommonArgs, TraceArgs};
 use crate::error::{Error, Result};
 use crate::metrics::{paired_differences, REPORT_LEVEL};
@@ -16,6 +16,9 @@ use crate::scenario::Scenario;
 
 /// Runs the scenarios, prints the table (or JSON) and writes the results.
 pub fn run(files: &[String], common: &CommonArgs, trace: &TraceArgs) -> Result<()> {
+    if let Some(path) = &trace.trace {
+        check_target(path, files, &common.output.out)?;
+    }
     let overrides = super::parse_overrides(&common.overrides.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
     super::show_warnings(&scenarios, common.output.quiet);
@@ -83,7 +86,7 @@ fn execute_recorded(
     trace: &TraceArgs,
     sample: f64,
 ) -> Result<Vec<Vec<RunSummary>>> {
-    let recording = Recording::new(trace.trace.as_deref(), scenarios.len(), replications)?;
+    let recording = Recording::new(trace.trace.as_deref(), scenarios.len(), replications);
     let started = Instant::now();
     let runs = recording.with_options(sample, |options| {
         super::batch::run_all_recorded(scenarios, replications, true, common, Some(options))

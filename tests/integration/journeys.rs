@@ -2,6 +2,8 @@
 //! requests as JSON lines, the same bytes for any `--jobs`, and each
 //! component's share of the critical path in the results.
 
+use std::path::{Path, PathBuf};
+
 use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -255,4 +257,139 @@ fn a_folder_as_the_journeys_file_is_bad_input() {
         .code(2)
         .stderr(predicate::str::contains("--trace"))
         .stderr(predicate::str::contains("not a folder"));
+}
+
+/// A small scenario to run with a `--trace` that must be refused.
+const TINY: &str = "
+name: tiny
+seed: 1
+duration: 2s
+warmup: 0s
+traffic: {rate: 50/s}
+entry: web
+components:
+  web: {kind: server, cores: 1, work: 2ms}
+";
+
+/// Runs `run FILE --trace TRACE --out OUT`, checks it is refused as bad
+/// input with a message naming `--trace` and saying `why`, and that no run
+/// wrote results into `out`.
+fn refused(file: &Path, trace: &Path, out: &Path, why: &str) {
+    scalesim()
+        .arg("run")
+        .arg(file)
+        .arg("--trace")
+        .arg(trace)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "--trace {}",
+            trace.display()
+        )))
+        .stderr(predicate::str::contains(why))
+        .stderr(predicate::str::contains("panicked").not());
+    assert!(!out.join("results.json").exists());
+}
+
+#[test]
+fn the_scenario_file_as_the_journeys_file_is_refused_and_left_untouched() {
+    // See: `run victim.yaml --trace victim.yaml` replaced the scenario with its journeys.
+    let dir = TempDir::new().unwrap();
+    let file = PathBuf::from(scenario(&dir, "victim", TINY));
+    let out = dir.path().join("out");
+    // The same file, however it is written.
+    let spellings = [file.clone(), dir.path().join(".").join("victim.yaml")];
+    for trace in &spellings {
+        refused(&file, trace, &out, "is the scenario file");
+    }
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link.yaml");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        refused(&file, &link, &out, "is the scenario file");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), TINY);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_journeys_file_is_refused_and_left_a_fifo() {
+    // See: `--trace FIFO` renamed a plain file over the FIFO (and over a device).
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new().unwrap();
+    let file = PathBuf::from(scenario(&dir, "tiny", TINY));
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    for trace in [&fifo, &link] {
+        refused(&file, trace, &dir.path().join("out"), "found a FIFO");
+    }
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+}
+
+#[test]
+fn a_journeys_file_inside_the_out_folder_is_refused_and_left_untouched() {
+    // See: journeys written into --out were not in its manifest, so the
+    // next run left them beside its own results.
+    let dir = TempDir::new().unwrap();
+    let file = PathBuf::from(scenario(&dir, "tiny", TINY));
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let trace = out.join("journeys.jsonl");
+    std::fs::write(&trace, "kept\n").unwrap();
+    refused(&file, &trace, &out, "is inside the --out folder");
+    assert_eq!(std::fs::read_to_string(&trace).unwrap(), "kept\n");
+}
+
+#[test]
+fn the_out_folder_as_the_journeys_file_is_refused_before_it_exists() {
+    // See: `--out NEW --trace NEW` ran every run, then failed with exit 1.
+    let dir = TempDir::new().unwrap();
+    let file = PathBuf::from(scenario(&dir, "tiny", TINY));
+    let new = dir.path().join("new");
+    refused(&file, &new, &new, "is the --out folder");
+    refused(&file, &new, &new.join("results"), "would be inside it");
+    assert!(!new.exists());
+}
+
+#[test]
+fn a_journeys_file_in_a_missing_folder_is_refused_and_no_folder_is_made() {
+    // See: `--trace /nonexistent/dir/t.jsonl` created the folders.
+    let dir = TempDir::new().unwrap();
+    let file = PathBuf::from(scenario(&dir, "tiny", TINY));
+    let missing = dir.path().join("missing");
+    let trace = missing.join("deeper").join("t.jsonl");
+    let why = format!(
+        "the folder {} does not exist",
+        missing.join("deeper").display()
+    );
+    refused(&file, &trace, &dir.path().join("out"), &why);
+    assert!(!missing.exists());
+    // Under a file, the message says so.
+    refused(
+        &file,
+        &file.join("t.jsonl"),
+        &dir.path().join("out"),
+        "is a file, not a folder",
+    );
+}
+
+#[test]
+fn an_existing_regular_file_is_replaced_by_the_journeys() {
+    let dir = TempDir::new().unwrap();
+    let file = scenario(&dir, "tiny", TINY);
+    std::fs::write(dir.path().join("old.jsonl"), "old\n").unwrap();
+    let (_, bytes) = traced(&dir, &file, "old.jsonl", &["--trace-sample", "1"]);
+    let parsed = lines(&bytes);
+    assert!(!parsed.is_empty());
+    assert!(parsed.iter().all(|l| l["scenario"] == "tiny"));
 }
