@@ -99,8 +99,19 @@ pub fn parse(
     let mut knobs = Vec::new();
     for (i, knob) in raw.knobs.unwrap_or_default().into_iter().enumerate() {
         let path = join_index("lesson.knobs", i);
-        if let Err(e) = Override::parse(&format!("{}=x", knob.path)) {
+        if let Err(e) = super::overrides::check_path(&knob.path) {
             issues.push(Issue::new(join_key(&path, "path"), e));
+        }
+        let values: Vec<String> = knob.values.iter().flatten().map(yaml_text).collect();
+        let try_value = yaml_text(&knob.try_value);
+        if !values.is_empty() && !values.contains(&try_value) {
+            issues.push(Issue::new(
+                join_key(&path, "try"),
+                format!(
+                    "`{try_value}` is not among the knob's values ({})",
+                    values.join(", ")
+                ),
+            ));
         }
         for figure in knob.expect.keys() {
             if let Err(message) = check_figure(figure, components, topology, types) {
@@ -127,13 +138,8 @@ pub fn parse(
         }
         knobs.push(Knob {
             path: knob.path,
-            values: knob
-                .values
-                .unwrap_or_default()
-                .iter()
-                .map(yaml_text)
-                .collect(),
-            try_value: yaml_text(&knob.try_value),
+            values,
+            try_value,
             expect: knob.expect.into_iter().collect(),
         });
     }

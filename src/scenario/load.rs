@@ -37,6 +37,13 @@ pub fn load(
     }
     let mut warnings = Vec::new();
     let scenario = assemble(&root, file, registry, &mut issues, &mut warnings);
+    if let Some(scenario) = scenario.as_ref().filter(|_| issues.is_empty()) {
+        // The file as written must take every value its knobs offer (a
+        // file loaded with overrides is a variant of it, checked as such).
+        if overrides.is_empty() {
+            check_knobs(text, file, registry, scenario, &mut issues);
+        }
+    }
     match scenario {
         Some(mut scenario) if issues.is_empty() => {
             label(&mut scenario, overrides);
@@ -51,6 +58,53 @@ pub fn load(
         }
         _ => Err(place(file, text, overrides, issues)),
     }
+}
+
+/// Checks that the scenario `text` loads with each value of each knob of
+/// its lesson, as `--set` would give it; reports those it refuses at the
+/// value, with the reason.
+fn check_knobs(
+    text: &str,
+    file: &str,
+    registry: &Registry,
+    scenario: &Scenario,
+    issues: &mut Vec<Issue>,
+) {
+    for (i, knob) in scenario.lesson.knobs.iter().enumerate() {
+        let at = join_index("lesson.knobs", i);
+        // A value to try among the values is checked with them (one not
+        // among them is an issue of its own).
+        let tried = knob
+            .values
+            .is_empty()
+            .then(|| (join_key(&at, "try"), &knob.try_value));
+        let values = knob
+            .values
+            .iter()
+            .enumerate()
+            .map(|(j, v)| (join_index(&join_key(&at, "values"), j), v));
+        for (path, value) in tried.into_iter().chain(values) {
+            let turned = Override {
+                path: knob.path.clone(),
+                value: value.clone(),
+            };
+            if let Err(e) = load(text, file, &[turned], registry) {
+                issues.push(Issue::new(path, knob_refusal(value, &e)));
+            }
+        }
+    }
+}
+
+/// Says why a knob cannot take `value`: the first issue of the scenario it gives.
+fn knob_refusal(value: &str, error: &ScenarioError) -> String {
+    let why = error.issues.first().map_or(String::new(), |issue| {
+        if issue.path.is_empty() {
+            issue.message.clone()
+        } else {
+            format!("{}: {}", issue.path, issue.message)
+        }
+    });
+    format!("the knob cannot take `{value}`: {why}")
 }
 
 /// Names what the overrides changed after the scenario's name, so that a

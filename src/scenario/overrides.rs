@@ -107,10 +107,16 @@ pub fn value_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
         })
 }
 
+/// Checks that `path` is a well-formed field path (`components.web.cores`,
+/// `traffic.schedule[1].rate`).
+pub fn check_path(path: &str) -> Result<(), String> {
+    steps(path).map(|_| ())
+}
+
 /// Splits `a.b[2].c` into steps.
 fn steps(path: &str) -> Result<Vec<Step<'_>>, String> {
     if path.is_empty() {
-        return Err("the path is empty".into());
+        return Err("the path is empty: expected a field, like components.web.cores".into());
     }
     let mut out = Vec::new();
     for part in path.split('.') {

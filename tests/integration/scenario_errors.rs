@@ -23,6 +23,24 @@ struct Case {
 /// Files with exactly one mistake each.
 const CASES: &[Case] = &[
     Case {
+        file: "lesson_knob_value_refused.yaml",
+        lines: &[12],
+        path: "lesson.knobs[0].values[1]",
+        expected: "the knob cannot take `1000`: components.web.cores: no machine has 1000 cores",
+    },
+    Case {
+        file: "lesson_knob_try_not_in_values.yaml",
+        lines: &[11],
+        path: "lesson.knobs[0].try",
+        expected: "`4` is not among the knob's values (1, 2)",
+    },
+    Case {
+        file: "lesson_knob_unknown_field.yaml",
+        lines: &[11],
+        path: "lesson.knobs[0].try",
+        expected: "unknown field `threads`",
+    },
+    Case {
         file: "number_too_large.yaml",
         lines: &[7],
         path: "",
