@@ -13,8 +13,14 @@ pub enum Origin {
         /// 1-based column.
         col: usize,
     },
-    /// A `--set PATH=VALUE` override given on the command line.
-    Override(String),
+    /// An override given on the command line: `flag` is `--set` or
+    /// `--vary`, `text` its `PATH=VALUE`.
+    Override {
+        /// The flag that gave it.
+        flag: &'static str,
+        /// `PATH=VALUE`, as given.
+        text: String,
+    },
     /// The whole file (no better place is known).
     File,
 }
@@ -73,7 +79,9 @@ impl fmt::Display for ScenarioError {
             }
             match &issue.origin {
                 Origin::Line { line, col } => write!(f, "{}:{line}:{col}: ", self.file)?,
-                Origin::Override(text) => write!(f, "{}: --set {text}: ", self.file)?,
+                Origin::Override { flag, text } => {
+                    write!(f, "{}: {flag} {}: ", self.file, shortened_value(text))?
+                }
                 Origin::File => write!(f, "{}: ", self.file)?,
             }
             if !issue.path.is_empty() {
@@ -86,6 +94,16 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// Returns an override's text cut to a readable length: a value may be as
+/// long as a file, and a message quotes it only to say which override.
+fn shortened_value(text: &str) -> String {
+    const SHOWN: usize = 200;
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),
+        None => text.to_string(),
+    }
+}
 
 /// Returns a field path cut to a readable length: a path holds the names
 /// written in the file, and a file may hold a name of thousands of characters.

@@ -8,5 +8,5 @@ pub mod outline;
 pub mod plan;
 pub mod shard;
 
-pub use grid::{grid, leading_number, Axis, MAX_POINTS};
+pub use grid::{check_axes, grid, leading_number, Axis, MAX_POINTS};
 pub use outline::{Outline, PointOutline};

@@ -19,7 +19,6 @@ use crate::spec::limits::MAX_RUNS;
 use crate::sweep::plan::{
     format_share, Objective, Plan, Settings, Setup, Status, COST, MAX_PLAN_REPLICATIONS,
 };
-use crate::sweep::{grid, Axis};
 
 /// Replications of each setup that runs when `--replications` is not given:
 /// enough for a Student interval that is not needlessly wide (t₀.₉₇₅ = 2.78
@@ -57,11 +56,7 @@ pub fn run(
                 .into(),
         ));
     }
-    let axes: Vec<Axis> = vary
-        .iter()
-        .map(|v| Axis::parse(v).map_err(|e| Error::Usage(format!("--vary {e}"))))
-        .collect::<Result<_>>()?;
-    let points = grid(&axes).map_err(|e| Error::Usage(format!("--vary: {e}")))?;
+    let super::sweep::Grid { axes, points, base } = super::sweep::parse_grid(vary, common)?;
     let runs = points.len() as u64 * replications.max(MAX_PLAN_REPLICATIONS);
     if runs > MAX_RUNS {
         return Err(Error::Usage(format!(
@@ -70,7 +65,6 @@ pub fn run(
             replications.max(MAX_PLAN_REPLICATIONS)
         )));
     }
-    let base = super::parse_overrides(&common.overrides.set)?;
     let setups = points
         .into_iter()
         .map(|values| {

@@ -16,7 +16,7 @@ use crate::runner::{self, Task};
 use crate::scenario::{Override, Scenario};
 use crate::spec::limits::MAX_RUNS;
 use crate::sweep::shard::{self, Partial, Shard};
-use crate::sweep::{grid, leading_number, Axis, Outline, PointOutline};
+use crate::sweep::{check_axes, grid, leading_number, Axis, Outline, PointOutline};
 use crate::theory;
 
 /// Replications per grid point when `--replications` is not given: enough for bands.
@@ -54,14 +54,33 @@ pub fn run(
     }
 }
 
-/// Loads every point's scenario and outlines the sweep.
-fn plan(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs) -> Result<Plan> {
+/// A grid of points as `--vary` and `--set` give it.
+pub(super) struct Grid {
+    /// The varied fields.
+    pub axes: Vec<Axis>,
+    /// Every combination of their values, the last axis varying fastest.
+    pub points: Vec<Vec<String>>,
+    /// The fixed changes of every point.
+    pub base: Vec<Override>,
+}
+
+/// Reads the axes of `vary` and the fixed overrides of `common`; refuses a
+/// field varied twice or both varied and fixed.
+pub(super) fn parse_grid(vary: &[String], common: &CommonArgs) -> Result<Grid> {
     let axes: Vec<Axis> = vary
         .iter()
         .map(|v| Axis::parse(v).map_err(|e| Error::Usage(format!("--vary {e}"))))
         .collect::<Result<_>>()?;
-    let points = grid(&axes).map_err(|e| Error::Usage(format!("--vary: {e}")))?;
     let base = super::parse_overrides(&common.overrides.set)?;
+    let fixed: Vec<&str> = base.iter().map(|o| o.path.as_str()).collect();
+    check_axes(&axes, &fixed).map_err(|e| Error::Usage(format!("--vary: {e}")))?;
+    let points = grid(&axes).map_err(|e| Error::Usage(format!("--vary: {e}")))?;
+    Ok(Grid { axes, points, base })
+}
+
+/// Loads every point's scenario and outlines the sweep.
+fn plan(file: &str, vary: &[String], metrics: &[String], common: &CommonArgs) -> Result<Plan> {
+    let Grid { axes, points, base } = parse_grid(vary, common)?;
     let scenarios = points
         .iter()
         .map(|values| point_scenario(file, &base, &axes, values, common.run.seed))
@@ -194,10 +213,7 @@ pub(super) fn point_scenario(
 ) -> Result<Scenario> {
     let mut overrides = base.to_vec();
     for (axis, value) in axes.iter().zip(values) {
-        overrides.push(Override {
-            path: axis.path.clone(),
-            value: value.clone(),
-        });
+        overrides.push(Override::varied(&axis.path, value));
     }
     let mut scenario = super::load_one(file, &overrides)?;
     // Every point keeps the file's seed: the points share their random numbers, so

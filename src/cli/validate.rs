@@ -117,7 +117,7 @@ fn issues(error: &ScenarioError) -> Vec<Value> {
                     item["line"] = json!(line);
                     item["column"] = json!(col);
                 }
-                Origin::Override(set) => item["set"] = json!(set),
+                Origin::Override { text, .. } => item["set"] = json!(text),
                 Origin::File => {}
             }
             item

@@ -40,10 +40,7 @@ pub struct Knob {
 impl Knob {
     /// Returns the override that turns this knob to its value to try.
     pub fn try_override(&self) -> Override {
-        Override {
-            path: self.path.clone(),
-            value: self.try_value.clone(),
-        }
+        Override::set(&self.path, &self.try_value)
     }
 }
 

@@ -84,10 +84,7 @@ fn check_knobs(
             .enumerate()
             .map(|(j, v)| (join_index(&join_key(&at, "values"), j), v));
         for (path, value) in tried.into_iter().chain(values) {
-            let turned = Override {
-                path: knob.path.clone(),
-                value: value.clone(),
-            };
+            let turned = Override::set(&knob.path, value);
             if let Err(e) = load(text, file, &[turned], registry) {
                 issues.push(Issue::new(path, knob_refusal(value, &e)));
             }
@@ -193,7 +190,17 @@ pub(super) fn parser_message(text: &str) -> String {
         }
         _ => message,
     };
-    reword_parser(message)
+    cut(&reword_parser(message))
+}
+
+/// Returns `message` cut to a readable length: the parser quotes what it
+/// read, which may be as long as the line.
+fn cut(message: &str) -> String {
+    const SHOWN: usize = 300;
+    match message.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &message[..at]),
+        None => message.to_string(),
+    }
 }
 
 /// Says in the words of a scenario file what the YAML parser reports in the
@@ -265,7 +272,10 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
                 .rev()
                 .find(|o| caused_by(&issue.path, o, &locator));
             let origin = match (from_override, locator.find(&issue.path)) {
-                (Some(o), _) => Origin::Override(o.text()),
+                (Some(o), _) => Origin::Override {
+                    flag: o.flag,
+                    text: o.text(),
+                },
                 (None, Some((line, col))) => Origin::Line { line, col },
                 // An issue with the document as a whole (empty, or not a mapping)
                 // points at where the document starts.
@@ -280,7 +290,7 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
         })
         .collect();
     located.sort_by_key(|i| match i.origin {
-        Origin::Override(_) => (0, 0, 0),
+        Origin::Override { .. } => (0, 0, 0),
         Origin::File => (1, 0, 0),
         Origin::Line { line, col } => (2, line, col),
     });

@@ -12,6 +12,9 @@ pub struct Override {
     pub path: String,
     /// The value, as YAML text (`8`, `least_connections`, `[1, 2]`).
     pub value: String,
+    /// The flag that gave it (`--set`, or `--vary` for a sweep's point),
+    /// which messages about it name.
+    pub flag: &'static str,
 }
 
 /// One step of a path: a mapping key or a sequence index.
@@ -29,10 +32,24 @@ impl Override {
         })?;
         let path = path.trim();
         steps(path).map_err(|e| format!("`{text}`: {e}"))?;
-        Ok(Override {
+        Ok(Override::set(path, value.trim()))
+    }
+
+    /// Returns the override `--set PATH=VALUE`.
+    pub fn set(path: &str, value: &str) -> Override {
+        Override {
             path: path.to_string(),
-            value: value.trim().to_string(),
-        })
+            value: value.to_string(),
+            flag: "--set",
+        }
+    }
+
+    /// Returns the override a sweep's `--vary PATH=...` gives one point.
+    pub fn varied(path: &str, value: &str) -> Override {
+        Override {
+            flag: "--vary",
+            ..Override::set(path, value)
+        }
     }
 
     /// Returns the override as the user wrote it.

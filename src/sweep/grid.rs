@@ -23,22 +23,71 @@ impl Axis {
         })?;
         let path = path.trim().to_string();
         let values = values.trim();
-        let values = if values.contains(':') && !values.contains(',') {
+        let values = if values.contains(':') && !values.contains(',') && !is_nested(values) {
             range(values).map_err(|e| format!("`{text}`: {e}"))?
         } else {
-            values
-                .split(',')
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .collect()
+            list(values).map_err(|e| format!("`{text}`: {e}"))?
         };
-        if values.is_empty() {
-            return Err(format!("`{text}`: no values"));
-        }
         // Each value must make a well-formed override (validated later, with the file).
         Override::parse(&format!("{path}={}", values[0])).map_err(|e| e.to_string())?;
         Ok(Axis { path, values })
     }
+}
+
+/// Returns whether `text` holds a YAML list or mapping (`[`, `{`), whose
+/// commas and colons are its own, not the sweep's.
+fn is_nested(text: &str) -> bool {
+    text.contains(['[', '{'])
+}
+
+/// Splits `1,2,4` into its values; commas inside brackets or braces belong
+/// to a value (`{a: 1, b: 2},{a: 2, b: 1}` is two). Refuses an empty value
+/// and a value listed twice: each would make a point that is not a new one.
+fn list(text: &str) -> Result<Vec<String>, String> {
+    let mut values = Vec::new();
+    let (mut depth, mut start) = (0_i32, 0);
+    for (i, c) in text.char_indices() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                values.push(text[start..i].trim().to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    values.push(text[start..].trim().to_string());
+    if values.iter().all(String::is_empty) {
+        return Err("no values".into());
+    }
+    if values.iter().any(String::is_empty) {
+        return Err("an empty value (two commas in a row, or a comma at an end)".into());
+    }
+    for (i, v) in values.iter().enumerate() {
+        if values[..i].contains(v) {
+            return Err(format!("`{v}` is listed twice"));
+        }
+    }
+    Ok(values)
+}
+
+/// Refuses axes that vary the same field twice, or a field that `set` (the
+/// `--set` overrides' paths) also fixes: the points would not differ as
+/// their labels say.
+pub fn check_axes(axes: &[Axis], set: &[&str]) -> Result<(), String> {
+    for (i, axis) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|a| a.path == axis.path) {
+            return Err(format!("`{}` is varied twice", axis.path));
+        }
+        if set.contains(&axis.path.as_str()) {
+            return Err(format!(
+                "`{}` is both varied (--vary) and fixed (--set)",
+                axis.path
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Expands `start:stop:step` (inclusive), keeping a unit suffix.
@@ -153,6 +202,43 @@ mod tests {
         assert_eq!(g[0], ["1", "x"]);
         assert_eq!(g[1], ["1", "y"]);
         assert_eq!(g[3], ["2", "x"]);
+    }
+
+    #[test]
+    fn values_that_make_no_new_point_are_refused() {
+        for (text, said) in [
+            ("a=1,,2", "an empty value"),
+            ("a=1,2,", "an empty value"),
+            ("a=2,2,2", "`2` is listed twice"),
+            ("a=,", "no values"),
+        ] {
+            let e = Axis::parse(text).unwrap_err();
+            assert!(e.contains(said), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn commas_inside_a_mapping_or_list_belong_to_the_value() {
+        let a = Axis::parse("t.requests={a: {weight: 1}, b: 2},{a: 3, b: 1}").unwrap();
+        assert_eq!(a.values, ["{a: {weight: 1}, b: 2}", "{a: 3, b: 1}"]);
+        let b = Axis::parse("c.calls=[x, y],[y]").unwrap();
+        assert_eq!(b.values, ["[x, y]", "[y]"]);
+    }
+
+    #[test]
+    fn a_field_varied_twice_or_also_fixed_is_refused() {
+        let axis = |path: &str| Axis {
+            path: path.into(),
+            values: vec!["1".into()],
+        };
+        assert!(check_axes(&[axis("a"), axis("b")], &["c"]).is_ok());
+        let twice = check_axes(&[axis("a"), axis("a")], &[]).unwrap_err();
+        assert!(twice.contains("varied twice"), "{twice}");
+        let fixed = check_axes(&[axis("a")], &["a"]).unwrap_err();
+        assert!(
+            fixed.contains("both varied (--vary) and fixed (--set)"),
+            "{fixed}"
+        );
     }
 
     #[test]

@@ -1481,14 +1481,8 @@ mod tests {
     #[test]
     fn every_bundled_scenario_gives_runs_that_merge_accepts() {
         let short = [
-            Override {
-                path: "duration".into(),
-                value: "4s".into(),
-            },
-            Override {
-                path: "warmup".into(),
-                value: "1s".into(),
-            },
+            Override::set("duration", "4s"),
+            Override::set("warmup", "1s"),
         ];
         let capped = Limits {
             max_events: Some(3_000),

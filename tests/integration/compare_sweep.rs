@@ -212,6 +212,45 @@ fn sweep_rejects_bad_values_and_unknown_metrics() {
         .stderr(predicate::str::contains("components.box.cores=0"))
         .stderr(predicate::str::contains(
             "expected a positive number of cores",
+        ))
+        // The point's value came from --vary, and the message says so.
+        .stderr(predicate::str::contains("--vary components.box.cores=0"));
+    for (vary, said) in [
+        ("components.box.cores=1,,2", "an empty value"),
+        ("components.box.cores=2,2", "`2` is listed twice"),
+    ] {
+        scalesim()
+            .args(["sweep", "one-big-server", "--vary", vary])
+            .args(SHORT)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(said));
+    }
+    scalesim()
+        .args([
+            "sweep",
+            "one-big-server",
+            "--vary",
+            "components.box.cores=1,2",
+        ])
+        .args(["--vary", "components.box.cores=3,4"])
+        .args(SHORT)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is varied twice"));
+    scalesim()
+        .args([
+            "sweep",
+            "one-big-server",
+            "--vary",
+            "components.box.cores=1,2",
+        ])
+        .args(["--set", "components.box.cores=8"])
+        .args(SHORT)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "both varied (--vary) and fixed (--set)",
         ));
     scalesim()
         .args([

@@ -88,10 +88,7 @@ fn check_values(name: &str, text: &str, knob: &Knob) -> Vec<String> {
         ));
     }
     for value in &knob.values {
-        let turn = Override {
-            path: knob.path.clone(),
-            value: value.clone(),
-        };
+        let turn = Override::set(&knob.path, value);
         if let Err(e) = scenario::load_text(text, name, &[turn]) {
             problems.push(format!("{name}: `{}={value}` is refused: {e}", knob.path));
         }
