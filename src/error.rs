@@ -80,7 +80,7 @@ impl fmt::Display for ScenarioError {
             match &issue.origin {
                 Origin::Line { line, col } => write!(f, "{}:{line}:{col}: ", self.file)?,
                 Origin::Override { flag, text } => {
-                    write!(f, "{}: {flag} {}: ", self.file, shortened_value(text))?
+                    write!(f, "{}: {flag} {}: ", self.file, cut_for_message(text, 200))?
                 }
                 Origin::File => write!(f, "{}: ", self.file)?,
             }
@@ -95,11 +95,11 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Returns an override's text cut to a readable length: a value may be as
-/// long as a file, and a message quotes it only to say which override.
-fn shortened_value(text: &str) -> String {
-    const SHOWN: usize = 200;
-    match text.char_indices().nth(SHOWN) {
+/// Returns `text` cut to its first `shown` characters, saying how long it
+/// was: a value quoted in a message may be as long as a file, and the
+/// message quotes it only to say which.
+pub fn cut_for_message(text: &str, shown: usize) -> String {
+    match text.char_indices().nth(shown) {
         Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),
         None => text.to_string(),
     }

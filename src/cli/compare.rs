@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::run::{apply_seed, comparison, execute, keep_finished, publish};
 use super::CommonArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::data::Comparison;
 use crate::report::format::Metric;
 
@@ -14,6 +14,13 @@ pub const DEFAULT_REPLICATIONS: u64 = 5;
 /// Runs the scenarios on the same seed, so that every one sees the same
 /// arrivals, request types, users and per-request work.
 pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
+    if files.len() < 2 {
+        return Err(Error::Usage(
+            "compare needs two scenarios or more: it gives each one's differences from \
+             the first (to run one scenario, use `scalesim run`)"
+                .into(),
+        ));
+    }
     let overrides = super::parse_overrides(&common.overrides.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
     super::show_warnings(&scenarios, common.output.quiet);

@@ -19,6 +19,12 @@ pub fn run(dirs: &[PathBuf], common: &CommonArgs) -> Result<()> {
         .map(|path| Ok((path.clone(), Partial::read(&path)?)))
         .collect::<Result<Vec<_>>>()?;
     let data = shard::merge(&parts)?;
-    check_metrics(&data)?;
+    let source = format!(
+        "{}: a metric of the sweep",
+        parts
+            .first()
+            .map_or(String::new(), |(p, _)| p.display().to_string())
+    );
+    check_metrics(&data, &source)?;
     publish(&data, "scalesim merge", common)
 }

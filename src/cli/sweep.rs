@@ -135,7 +135,7 @@ fn run_whole(plan: &Plan, common: &CommonArgs) -> Result<()> {
         .map(|runs| (!runs.is_empty()).then(|| ScenarioResult::from_runs(runs)))
         .collect();
     let data = plan.outline.data(results);
-    check_metrics(&data)?;
+    check_metrics(&data, "--metric")?;
     publish(&data, "scalesim sweep", common)?;
     super::check_interrupted()
 }
@@ -169,7 +169,7 @@ fn run_shard(plan: &Plan, shard: Shard, common: &CommonArgs) -> Result<()> {
         .iter()
         .map(|runs| (!runs.is_empty()).then(|| ScenarioResult::from_flat(runs)))
         .collect();
-    check_metrics(&outline.data(results))?;
+    check_metrics(&outline.data(results), "--metric")?;
     let partial = Partial {
         shard,
         fingerprint: shard::fingerprint(&plan.scenarios, outline, &common.limits()),
@@ -252,8 +252,9 @@ fn predictions(scenario: &Scenario) -> Vec<(String, f64)> {
     }
 }
 
-/// Refuses metrics that the results do not have.
-pub(super) fn check_metrics(data: &SweepData) -> Result<()> {
+/// Refuses metrics that the results do not have; `source` says where the
+/// metrics were named (`--metric`, or the shards of a merge).
+pub(super) fn check_metrics(data: &SweepData, source: &str) -> Result<()> {
     let Some(first) = data.points.first() else {
         return Ok(());
     };
@@ -266,7 +267,8 @@ pub(super) fn check_metrics(data: &SweepData) -> Result<()> {
                 .map(|f| f.path.join("."))
                 .collect();
             return Err(Error::Usage(format!(
-                "--metric {metric}: no such figure; figures are {}",
+                "{source} {}: no such figure; figures are {}",
+                crate::error::cut_for_message(metric, 100),
                 known.join(", ")
             )));
         }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::assemble::assemble;
 use super::{Override, Scenario};
-use crate::error::{LocatedIssue, Origin, ScenarioError};
+use crate::error::{cut_for_message, LocatedIssue, Origin, ScenarioError};
 use crate::parts::Registry;
 use crate::spec::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use crate::spec::locate::Locator;
@@ -190,17 +190,8 @@ pub(super) fn parser_message(text: &str) -> String {
         }
         _ => message,
     };
-    cut(&reword_parser(message))
-}
-
-/// Returns `message` cut to a readable length: the parser quotes what it
-/// read, which may be as long as the line.
-fn cut(message: &str) -> String {
-    const SHOWN: usize = 300;
-    match message.char_indices().nth(SHOWN) {
-        Some((at, _)) => format!("{}…", &message[..at]),
-        None => message.to_string(),
-    }
+    // The parser quotes what it read, which may be as long as the line.
+    cut_for_message(&reword_parser(message), 300)
 }
 
 /// Says in the words of a scenario file what the YAML parser reports in the

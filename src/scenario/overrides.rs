@@ -69,6 +69,7 @@ impl Override {
             )
         })?;
         let steps = steps(&self.path).map_err(|e| Issue::new(&self.path, e))?;
+        check_component(&steps, root).map_err(|e| Issue::new(&self.path, e))?;
         let mut node = root;
         for (i, step) in steps.iter().enumerate() {
             let last = i + 1 == steps.len();
@@ -122,6 +123,27 @@ pub fn value_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
             Step::Key(key) => node.get(*key),
             Step::Index(index) => node.get(*index),
         })
+}
+
+/// Refuses a path into a field of a component the tree does not have
+/// (`components.wbe.cores`): the override would create a component of that
+/// one field, refused later for want of a `kind`. Setting a whole new
+/// component (`components.cache={kind: cache, ...}`) is fine.
+fn check_component(steps: &[Step<'_>], root: &Value) -> Result<(), String> {
+    let [Step::Key("components"), Step::Key(name), _, ..] = steps else {
+        return Ok(());
+    };
+    let Some(components) = root.get("components").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    if components.contains_key(*name) {
+        return Ok(());
+    }
+    let names: Vec<&str> = components.keys().map(String::as_str).collect();
+    Err(format!(
+        "no component is called `{name}`; the components are {}",
+        names.join(", ")
+    ))
 }
 
 /// Checks that `path` is a well-formed field path (`components.web.cores`,
@@ -210,6 +232,28 @@ mod tests {
             .apply(&mut root)
             .unwrap_err();
         assert!(issue.message.contains("out of range"));
+    }
+
+    #[test]
+    fn a_field_of_a_component_the_file_does_not_have_is_refused() {
+        let mut root = json!({"components": {"web": {"cores": 2}, "db": {}}});
+        let issue = Override::parse("components.wbe.cores=4")
+            .unwrap()
+            .apply(&mut root)
+            .unwrap_err();
+        assert!(
+            issue
+                .message
+                .contains("no component is called `wbe`; the components are web, db"),
+            "{}",
+            issue.message
+        );
+        // A whole new component may be set.
+        Override::parse("components.cache={kind: cache}")
+            .unwrap()
+            .apply(&mut root)
+            .unwrap();
+        assert_eq!(root["components"]["cache"]["kind"], json!("cache"));
     }
 
     #[test]

@@ -372,6 +372,11 @@ pub fn find(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
             files.extend(found.into_iter().map(|(_, path)| path));
         } else if arg.is_file() {
             files.push(arg.clone());
+        } else if arg.exists() {
+            return Err(Error::Usage(format!(
+                "{}: neither a shard file nor a folder of them (a device, a FIFO or a socket)",
+                arg.display()
+            )));
         } else {
             return Err(Error::Usage(format!(
                 "{}: no such file or folder",

@@ -87,6 +87,17 @@ fn compare_prints_differences_and_writes_every_output() {
 }
 
 #[test]
+fn compare_of_one_scenario_is_refused() {
+    scalesim()
+        .args(["compare", RR])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "compare needs two scenarios or more",
+        ));
+}
+
+#[test]
 fn compare_is_identical_on_one_or_two_threads() {
     let mut args = vec!["compare", RR, LC, "--replications", "4"];
     args.extend(SHORT);

@@ -463,7 +463,8 @@ fn check_population(
     s: Option<f64>,
     issues: &mut Vec<Issue>,
 ) -> KeySpace {
-    if count == 0 || count > u64::from(u32::MAX) {
+    let valid = count > 0 && count <= u64::from(u32::MAX);
+    if !valid {
         issues.push(Issue::new(
             count_path,
             format!(
@@ -495,7 +496,9 @@ fn check_population(
         }
     };
     KeySpace {
-        count: count.clamp(1, u64::from(u32::MAX)) as u32,
+        // A count refused above stands in as 1, so that the checks of what
+        // depends on it never quote a number the file does not hold.
+        count: if valid { count as u32 } else { 1 },
         popularity,
     }
 }
