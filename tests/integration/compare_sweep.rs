@@ -210,81 +210,61 @@ fn sweep_is_identical_on_one_or_two_threads() {
 
 #[test]
 fn sweep_rejects_bad_values_and_unknown_metrics() {
-    scalesim()
-        .args([
-            "sweep",
-            "one-big-server",
-            "--vary",
-            "components.box.cores=0,8",
-        ])
-        .args(SHORT)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("components.box.cores=0"))
-        .stderr(predicate::str::contains(
+    // Each sweep of one-big-server (its arguments after the file), and a
+    // phrase its refusal must hold.
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--vary", "components.box.cores=0,8"],
             "expected a positive number of cores",
-        ))
+        ),
         // The point's value came from --vary, and the message says so.
-        .stderr(predicate::str::contains("--vary components.box.cores=0"));
-    for (vary, said) in [
-        ("components.box.cores=1,,2", "an empty value"),
-        ("components.box.cores=2,2", "`2` is listed twice"),
-    ] {
+        (
+            &["--vary", "components.box.cores=0,8"],
+            "--vary components.box.cores=0",
+        ),
+        (&["--vary", "components.box.cores=1,,2"], "an empty value"),
+        (
+            &["--vary", "components.box.cores=2,2"],
+            "`2` is listed twice",
+        ),
+        (
+            &[
+                "--vary",
+                "components.box.cores=1,2",
+                "--vary",
+                "components.box.cores=3,4",
+            ],
+            "is varied twice",
+        ),
+        (
+            &[
+                "--vary",
+                "components.box.cores=1,2",
+                "--set",
+                "components.box.cores=8",
+            ],
+            "both varied (--vary) and fixed (--set)",
+        ),
+        (
+            &[
+                "--vary",
+                "components.box.cores=8",
+                "--metric",
+                "latency_ms.p77",
+            ],
+            "--metric latency_ms.p77",
+        ),
+        (&["--vary", "components.box.cores=9:1:1"], "--vary"),
+    ];
+    for (args, said) in cases {
         scalesim()
-            .args(["sweep", "one-big-server", "--vary", vary])
+            .args(["sweep", "one-big-server"])
+            .args(*args)
             .args(SHORT)
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(said));
+            .stderr(predicate::str::contains(*said));
     }
-    scalesim()
-        .args([
-            "sweep",
-            "one-big-server",
-            "--vary",
-            "components.box.cores=1,2",
-        ])
-        .args(["--vary", "components.box.cores=3,4"])
-        .args(SHORT)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("is varied twice"));
-    scalesim()
-        .args([
-            "sweep",
-            "one-big-server",
-            "--vary",
-            "components.box.cores=1,2",
-        ])
-        .args(["--set", "components.box.cores=8"])
-        .args(SHORT)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "both varied (--vary) and fixed (--set)",
-        ));
-    scalesim()
-        .args([
-            "sweep",
-            "one-big-server",
-            "--vary",
-            "components.box.cores=8",
-        ])
-        .args(["--metric", "latency_ms.p77"])
-        .args(SHORT)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--metric latency_ms.p77"));
-    scalesim()
-        .args([
-            "sweep",
-            "one-big-server",
-            "--vary",
-            "components.box.cores=9:1:1",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--vary"));
 }
 
 /// Runs replications of one big server with 8 cores and with 10, the second on `second_seed`.
