@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::trace::{check_target, Recording};
+use super::trace::{check_against_replays, check_target, Recording};
 use super::{CommonArgs, TraceArgs};
 use crate::error::{Error, Result};
 use crate::metrics::{paired_differences, REPORT_LEVEL};
@@ -21,6 +21,9 @@ pub fn run(files: &[String], common: &CommonArgs, trace: &TraceArgs) -> Result<(
     }
     let overrides = super::parse_overrides(&common.overrides.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
+    if let Some(path) = &trace.trace {
+        check_against_replays(path, &scenarios)?;
+    }
     super::show_warnings(&scenarios, common.output.quiet);
     apply_seed(&mut scenarios, common.run.seed);
     let replications = common.run.replications.unwrap_or(1);

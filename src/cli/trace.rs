@@ -13,8 +13,10 @@ use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::metrics::RunSummary;
+use crate::parts::traffic::Source;
 use crate::report::folder::{self, Temporary};
 use crate::runner::{JourneyOptions, OpenSink, Task};
+use crate::scenario::Scenario;
 use crate::spec::limits::MAX_JOURNEY_FILE_BYTES;
 
 /// The journeys file of a batch of runs, while they run.
@@ -152,6 +154,27 @@ pub fn check_target(path: &Path, files: &[String], out: &Path) -> Result<()> {
         .or_else(|| missing_folder(path));
     match problem {
         Some(why) => refuse(why),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a `--trace` path that is the arrivals file a scenario replays
+/// (`traffic.trace`), however either path is written: known once the
+/// scenarios are loaded, and checked then, still before any run.
+pub fn check_against_replays(path: &Path, scenarios: &[Scenario]) -> Result<()> {
+    let target = resolved(path);
+    let replayed = scenarios.iter().find_map(|s| match &s.traffic.source {
+        Source::Trace(trace) if !trace.path.as_os_str().is_empty() => {
+            (resolved(&trace.path) == target).then_some(&trace.file)
+        }
+        _ => None,
+    });
+    match replayed {
+        Some(file) => Err(Error::Usage(format!(
+            "--trace {}: this is the arrivals file {file} that a scenario replays; \
+             the journeys would replace it",
+            path.display()
+        ))),
         None => Ok(()),
     }
 }

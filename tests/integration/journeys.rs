@@ -314,6 +314,24 @@ fn the_scenario_file_as_the_journeys_file_is_refused_and_left_untouched() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), TINY);
 }
 
+#[test]
+fn the_arrivals_a_scenario_replays_as_the_journeys_file_are_refused_and_left_untouched() {
+    let dir = TempDir::new().unwrap();
+    let arrivals = "0.1\n0.2\n0.5\n";
+    std::fs::write(dir.path().join("arrivals.csv"), arrivals).unwrap();
+    let replay = TINY.replace("traffic: {rate: 50/s}", "traffic: {trace: arrivals.csv}");
+    let file = PathBuf::from(scenario(&dir, "replay", &replay));
+    let out = dir.path().join("out");
+    let trace = dir.path().join("arrivals.csv");
+    refused(
+        &file,
+        &trace,
+        &out,
+        "is the arrivals file arrivals.csv that a scenario replays",
+    );
+    assert_eq!(std::fs::read_to_string(&trace).unwrap(), arrivals);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_as_the_journeys_file_is_refused_and_left_a_fifo() {

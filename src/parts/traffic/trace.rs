@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::RequestType;
 use crate::engine::SimTime;
@@ -25,6 +25,9 @@ pub const DRAWN: u16 = u16::MAX;
 pub struct Trace {
     /// The file as written in the scenario.
     pub file: String,
+    /// Where it was read from (the scenario's folder joined with `file`;
+    /// empty for a trace not read from a file), so that no output replaces it.
+    pub path: PathBuf,
     /// The arrival times, not decreasing.
     times: Vec<SimTime>,
     /// The type of each arrival ([`DRAWN`] for one the mix decides); empty
@@ -100,7 +103,8 @@ impl Trace {
             ));
         }
         let reader = BufReader::new(std::io::Read::take(handle, MAX_TRACE_BYTES));
-        let trace = Self::parse(file, reader, types)?;
+        let mut trace = Self::parse(file, reader, types)?;
+        trace.path = path;
         if trace.is_empty() {
             return Err(format!("the trace `{file}` lists no arrival"));
         }
@@ -111,6 +115,7 @@ impl Trace {
     fn parse(file: &str, reader: impl BufRead, types: &[RequestType]) -> Result<Self, String> {
         let mut trace = Trace {
             file: file.to_string(),
+            path: PathBuf::new(),
             times: Vec::new(),
             kinds: Vec::new(),
         };
