@@ -153,11 +153,11 @@ pub enum StopReason {
 }
 
 /// Most events a run handles without its simulated clock moving before it
-/// stops as [`StopReason::Stalled`]: far more than any burst at one instant
-/// (a million requests in flight, each a few zero-delay hops), and reached
-/// in about a second by a loop of zero-time steps (users who send again at
-/// once after an instant refusal, with no think time).
-pub const MAX_EVENTS_AT_ONE_INSTANT: u64 = 10_000_000;
+/// stops as [`StopReason::Stalled`]: more than a burst at one instant of as
+/// many arrivals as a trace may list (10,000,000), each a few zero-delay
+/// hops, and reached in a few seconds by a loop of zero-time steps (users
+/// who send again at once after an instant refusal, with no think time).
+pub const MAX_EVENTS_AT_ONE_INSTANT: u64 = 100_000_000;
 
 impl StopReason {
     /// Returns the name used in results (`max_in_flight`...).

@@ -8,7 +8,10 @@ use super::assemble::assemble;
 use super::{Override, Scenario};
 use crate::error::{cut_for_message, LocatedIssue, Origin, ScenarioError};
 use crate::parts::Registry;
-use crate::spec::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
+use crate::spec::limits::{MAX_KNOB_VALUES, MAX_NAME_CHARS, MAX_TEXT_CHARS};
+
+/// The field that names a file of arrivals to replay.
+const REPLAYED_FILE: &str = "traffic.trace";
 use crate::spec::locate::Locator;
 use crate::spec::{join_index, join_key, Issue};
 
@@ -70,8 +73,34 @@ fn check_knobs(
     scenario: &Scenario,
     issues: &mut Vec<Issue>,
 ) {
+    let offered: usize = scenario
+        .lesson
+        .knobs
+        .iter()
+        .map(|k| k.values.len().max(1))
+        .sum();
+    if offered > MAX_KNOB_VALUES {
+        issues.push(Issue::new(
+            "lesson.knobs",
+            format!(
+                "the knobs offer {offered} values; at most {MAX_KNOB_VALUES} (the file is \
+                 loaded again with each, to check that it takes it)"
+            ),
+        ));
+        return;
+    }
     for (i, knob) in scenario.lesson.knobs.iter().enumerate() {
         let at = join_index("lesson.knobs", i);
+        let path = knob.path.trim();
+        if path == REPLAYED_FILE || REPLAYED_FILE.starts_with(&format!("{path}.")) {
+            // Loading with it would read whatever file it names.
+            issues.push(Issue::new(
+                join_key(&at, "path"),
+                "a knob cannot turn `traffic.trace` (nor a field that holds it): \
+                 a file to read is not a setting to try",
+            ));
+            continue;
+        }
         // A value to try among the values is checked with them (one not
         // among them is an issue of its own).
         let tried = knob

@@ -127,6 +127,10 @@ pub const MAX_REPLICATIONS: u64 = 10_000;
 /// more than the machine has cores, whatever `--jobs` says).
 pub const MAX_JOBS: usize = 1024;
 
+/// Most values the knobs of a lesson offer, all knobs together: loading a
+/// file loads it again with each, to check that it takes them.
+pub const MAX_KNOB_VALUES: usize = 64;
+
 /// Most points of a sweep's grid.
 pub const MAX_POINTS: usize = 100_000;
 

@@ -23,6 +23,18 @@ struct Case {
 /// Files with exactly one mistake each.
 const CASES: &[Case] = &[
     Case {
+        file: "lesson_knob_on_a_file.yaml",
+        lines: &[12],
+        path: "lesson.knobs[0].path",
+        expected: "a knob cannot turn `traffic.trace`",
+    },
+    Case {
+        file: "lesson_knobs_too_many_values.yaml",
+        lines: &[10],
+        path: "lesson.knobs",
+        expected: "the knobs offer 69 values; at most 64",
+    },
+    Case {
         file: "lesson_knob_value_refused.yaml",
         lines: &[12],
         path: "lesson.knobs[0].values[1]",
