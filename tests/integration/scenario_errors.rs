@@ -23,6 +23,12 @@ struct Case {
 /// Files with exactly one mistake each.
 const CASES: &[Case] = &[
     Case {
+        file: "closed_think_beyond_rate_limit.yaml",
+        lines: &[6],
+        path: "traffic.closed.think",
+        expected: "100 users thinking 0.000001 s send up to 1e8 requests per second",
+    },
+    Case {
         file: "lesson_knob_on_a_file.yaml",
         lines: &[12],
         path: "lesson.knobs[0].path",

@@ -362,7 +362,8 @@ fn check_exclusive(raw: &RawTraffic, rate_written: bool, issues: &mut Vec<Issue>
 
 /// Checks `traffic.closed`: a positive number of users (at most
 /// [`MAX_CLOSED_USERS`]) and a think time (zero allowed: users that send
-/// again at once).
+/// again at once) that keeps the users' pace, users over think time, within
+/// the arrival rate an open loop may have ([`MAX_RATE`]).
 fn check_closed(raw: &RawClosed, issues: &mut Vec<Issue>) -> ClosedLoop {
     if raw.users == 0 || raw.users > u64::from(MAX_CLOSED_USERS) {
         issues.push(Issue::new(
@@ -370,6 +371,19 @@ fn check_closed(raw: &RawClosed, issues: &mut Vec<Issue>) -> ClosedLoop {
             format!(
                 "expected a positive number of users (at most {MAX_CLOSED_USERS}), found {}",
                 raw.users
+            ),
+        ));
+    }
+    let think_s = raw.think.0.as_secs_f64();
+    if think_s > 0.0 && raw.users as f64 / think_s > MAX_RATE {
+        issues.push(Issue::new(
+            "traffic.closed.think",
+            format!(
+                "{} users thinking {} s send up to {:e} requests per second, above the \
+                 {MAX_RATE:e} an arrival rate may reach (think longer)",
+                raw.users,
+                think_s,
+                raw.users as f64 / think_s
             ),
         ));
     }
