@@ -41,6 +41,9 @@ pub fn unknown_field(key: &str, known: &[&str]) -> String {
 
 /// Returns the message for a reference to a component that does not exist.
 pub fn no_such_component(name: &str, names: &[String]) -> String {
+    if names.is_empty() {
+        return format!("no component is called `{name}` (no component could be read)");
+    }
     let list: Vec<String> = names.iter().map(|k| format!("`{k}`")).collect();
     format!(
         "no component is called `{name}`; the components are {}",

@@ -139,11 +139,8 @@ fn check_component(steps: &[Step<'_>], root: &Value) -> Result<(), String> {
     if components.contains_key(*name) {
         return Ok(());
     }
-    let names: Vec<&str> = components.keys().map(String::as_str).collect();
-    Err(format!(
-        "no component is called `{name}`; the components are {}",
-        names.join(", ")
-    ))
+    let names: Vec<String> = components.keys().cloned().collect();
+    Err(crate::spec::no_such_component(name, &names))
 }
 
 /// Checks that `path` is a well-formed field path (`components.web.cores`,
@@ -244,7 +241,7 @@ mod tests {
         assert!(
             issue
                 .message
-                .contains("no component is called `wbe`; the components are web, db"),
+                .contains("no component is called `wbe`; the components are `web`, `db`"),
             "{}",
             issue.message
         );

@@ -34,23 +34,27 @@ impl Axis {
     }
 }
 
-/// Returns whether `text` holds a YAML list or mapping (`[`, `{`), whose
-/// commas and colons are its own, not the sweep's.
+/// Returns whether `text` holds a YAML list, mapping or quoted string (`[`,
+/// `{`, quotes), whose commas and colons are its own, not the sweep's.
 fn is_nested(text: &str) -> bool {
-    text.contains(['[', '{'])
+    text.contains(['[', '{', '"', '\''])
 }
 
-/// Splits `1,2,4` into its values; commas inside brackets or braces belong
-/// to a value (`{a: 1, b: 2},{a: 2, b: 1}` is two). Refuses an empty value
+/// Splits `1,2,4` into its values; commas inside brackets, braces or quotes
+/// belong to a value (`{a: 1, b: 2},{a: 2, b: 1}` is two, `"a,b",c` too). Refuses an empty value
 /// and a value listed twice: each would make a point that is not a new one.
 fn list(text: &str) -> Result<Vec<String>, String> {
     let mut values = Vec::new();
     let (mut depth, mut start) = (0_i32, 0);
+    let mut quote: Option<char> = None;
     for (i, c) in text.char_indices() {
-        match c {
-            '[' | '{' => depth += 1,
-            ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
+        match (c, quote) {
+            (q, Some(open)) if q == open => quote = None,
+            (_, Some(_)) => {}
+            ('"' | '\'', None) => quote = Some(c),
+            ('[' | '{', None) => depth += 1,
+            (']' | '}', None) => depth -= 1,
+            (',', None) if depth == 0 => {
                 values.push(text[start..i].trim().to_string());
                 start = i + 1;
             }
@@ -223,6 +227,8 @@ mod tests {
         assert_eq!(a.values, ["{a: {weight: 1}, b: 2}", "{a: 3, b: 1}"]);
         let b = Axis::parse("c.calls=[x, y],[y]").unwrap();
         assert_eq!(b.values, ["[x, y]", "[y]"]);
+        let c = Axis::parse(r#"name="a,b",'c,d',e"#).unwrap();
+        assert_eq!(c.values, [r#""a,b""#, "'c,d'", "e"]);
     }
 
     #[test]
