@@ -343,13 +343,20 @@ pub fn check_hosts(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
     }
 }
 
-/// Returns where the work of component `i` goes next: its calls and
+/// Returns where the work of each component goes next: its calls and
 /// balancer targets, and, for a queue, the workers that consume it (a
-/// publish becomes their job).
-fn next_hops(i: usize, cs: &[ComponentDecl]) -> Vec<usize> {
-    let mut hops = cs[i].spec.downstream();
-    if cs[i].spec.is_queue() {
-        hops.extend((0..cs.len()).filter(|&w| cs[w].spec.consumes() == Some(i)));
+/// publish becomes their job). Built once, so that a walk of the graph
+/// looks each component up in O(1) instead of scanning for its workers.
+fn next_hops(cs: &[ComponentDecl]) -> Vec<Vec<usize>> {
+    let mut hops: Vec<Vec<usize>> = cs.iter().map(|c| c.spec.downstream()).collect();
+    for (w, c) in cs.iter().enumerate() {
+        if let Some(queue) = c
+            .spec
+            .consumes()
+            .filter(|&q| cs.get(q).is_some_and(|q| q.spec.is_queue()))
+        {
+            hops[queue].push(w);
+        }
     }
     hops
 }
@@ -388,6 +395,7 @@ fn find_cycle(components: &[ComponentDecl]) -> Option<Vec<usize>> {
         Open,
         Done,
     }
+    let hops = next_hops(components);
     let mut marks = vec![Mark::New; components.len()];
     for root in 0..components.len() {
         if marks[root] != Mark::New {
@@ -395,7 +403,7 @@ fn find_cycle(components: &[ComponentDecl]) -> Option<Vec<usize>> {
         }
         // The open path from `root`: each component, whom it calls, and how
         // many of those were looked at.
-        let mut trail = vec![(root, next_hops(root, components), 0)];
+        let mut trail = vec![(root, hops[root].as_slice(), 0)];
         marks[root] = Mark::Open;
         while let Some((i, callees, looked)) = trail.last_mut() {
             let Some(&next) = callees.get(*looked) else {
@@ -413,7 +421,7 @@ fn find_cycle(components: &[ComponentDecl]) -> Option<Vec<usize>> {
                 }
                 Some(Mark::New) => {
                     marks[next] = Mark::Open;
-                    trail.push((next, next_hops(next, components), 0));
+                    trail.push((next, hops[next].as_slice(), 0));
                 }
                 _ => {}
             }
