@@ -3,7 +3,7 @@ prints the comparison. Called by benches/peers/run.sh, which builds the
 binaries and the Python environment first; see docs/performance.md.
 
 Each round runs every engine once, in a fixed order (scalesim, the lean Rust
-loop, the SimCore model, SimPy, Ciw), so that the drift of a shared machine
+loop, the floor, the SimCore model, SimPy, Ciw), so that the drift of a shared machine
 hits every engine of a round alike. For each run it records:
 
 - whole s: wall time of the process, from its start to its exit (scalesim:
@@ -22,10 +22,14 @@ runs of 60 ms. That round also warms the caches and gives scalesim's number
 of customers, which the peers then run by default.
 
 Ratios are scalesim's speed per customer over the peer's, within each round
-(above 1: scalesim is faster), and their median over the rounds.
+(above 1: scalesim is faster), and their median over the rounds. The floor
+(the lean loop making scalesim's recording calls, with no dispatch and no
+output) is also set against the targets: what any engine that keeps
+scalesim's figures could reach at best.
 
-Usage: python rounds.py --scalesim BIN --model YAML --lean BIN --simcore BIN
-           --python PY --rounds N --seed N [--customers N] [--ciw-customers N]
+Usage: python rounds.py --scalesim BIN --model YAML --lean BIN --floor BIN
+           --simcore BIN --python PY --rounds N --seed N [--customers N]
+           [--ciw-customers N] [--engines lean,floor,...]
 """
 
 import argparse
@@ -52,11 +56,14 @@ TARGETS = {"lean": 0.5, "simcore": 1.4, "simpy": 100.0}
 ENGINES = [
     ("scalesim", "scalesim"),
     ("lean", "lean loop"),
+    ("floor", "floor"),
     ("simcore", "SimCore"),
     ("simpy", "SimPy"),
     ("ciw", "Ciw"),
 ]
 LABEL = dict(ENGINES)
+# The engines written in Rust, run as `BINARY CUSTOMERS SEED`.
+RUST_PEERS = ("lean", "floor", "simcore")
 
 
 def erlang_c(lam, mu, c):
@@ -107,8 +114,8 @@ class Bench:
         if engine == "scalesim":
             out = os.path.join(self.work, "scalesim")
             return [a.scalesim, "run", a.model, "--quiet", "--timing", "--out", out]
-        if engine in ("lean", "simcore"):
-            binary = a.lean if engine == "lean" else a.simcore
+        if engine in RUST_PEERS:
+            binary = getattr(a, engine)
             return [binary, str(self.customers[engine]), str(a.seed)]
         script = os.path.join(HERE, f"mm4_{engine}.py")
         return [a.python, script, str(self.customers[engine]), str(a.seed)]
@@ -157,20 +164,35 @@ def fmt_ratio(r):
     return f"{r:.2f}x" if r < 10 else f"{r:.0f}x"
 
 
+def select_engines(names):
+    """Keeps scalesim and the peers named in `names` (None: all of them)."""
+    global ENGINES
+    if names is None:
+        return
+    wanted = {n.strip() for n in names.split(",") if n.strip()}
+    unknown = wanted - set(LABEL) - {"scalesim"}
+    if unknown:
+        sys.exit(f"unknown engines {sorted(unknown)}; known: {', '.join(k for k, _ in ENGINES[1:])}")
+    ENGINES = [e for e in ENGINES if e[0] == "scalesim" or e[0] in wanted]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scalesim", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--lean", required=True)
+    p.add_argument("--floor", required=True)
     p.add_argument("--simcore", required=True)
     p.add_argument("--python", required=True)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--customers", type=int, help="peers' customers (default: scalesim's)")
     p.add_argument("--ciw-customers", type=int, help="Ciw's customers (default: --customers)")
+    p.add_argument("--engines", help="the peers to run, comma-separated (default: all)")
     args = p.parse_args()
     if args.rounds < 1:
         sys.exit("--rounds must be at least 1")
+    select_engines(args.engines)
 
     with tempfile.TemporaryDirectory() as work:
         bench = Bench(args, work)
@@ -182,7 +204,7 @@ def main():
             rss, (customers, _, _, name) = bench.peak_kb(engine)
             if engine == "scalesim":
                 peers = args.customers or customers
-                bench.customers = {"lean": peers, "simcore": peers, "simpy": peers}
+                bench.customers = {e: peers for e in RUST_PEERS + ("simpy",)}
                 bench.customers["ciw"] = args.ciw_customers or peers
             peak[engine], names[engine] = rss, name or "scalesim"
             log(f"  {label}: {customers} customers, {rss / 1024:.1f} MB")
@@ -209,7 +231,7 @@ def report(args, runs, peak, names):
     print(f"{rounds} rounds, each running every engine once in this order; medians over the rounds")
     print()
     print(
-        f"{'engine':<28} {'customers':>10} {'whole s':>8} {'sim s':>8} {'cpu s':>8} "
+        f"{'engine':<30} {'customers':>10} {'whole s':>8} {'sim s':>8} {'cpu s':>8} "
         f"{'whole ns/cust':>13} {'sim ns/cust':>11} {'peak MB':>8} {'mean resp s':>11} {'vs Erlang C':>11}"
     )
     for engine, _ in ENGINES:
@@ -218,7 +240,7 @@ def report(args, runs, peak, names):
         whole, sim, cpu = (median(r[k] for r in rs) for k in ("whole", "sim", "cpu"))
         mean = rs[0]["mean"]
         print(
-            f"{names[engine]:<28} {customers:>10} {whole:>8.3f} {sim:>8.3f} {cpu:>8.3f} "
+            f"{names[engine]:<30} {customers:>10} {whole:>8.3f} {sim:>8.3f} {cpu:>8.3f} "
             f"{whole / customers * 1e9:>13.0f} {sim / customers * 1e9:>11.0f} "
             f"{peak[engine] / 1024:>8.1f} {mean:>11.4f} {100 * (mean / theory - 1):>+10.1f}%"
         )
@@ -233,8 +255,8 @@ def report(args, runs, peak, names):
     print()
 
     # Pair ratios: scalesim's speed per customer over the peer's, round by round.
-    def ratio(peer, i, scalesim_key, peer_key):
-        s, o = runs["scalesim"][i], runs[peer][i]
+    def ratio(peer, i, scalesim_key, peer_key, subject="scalesim"):
+        s, o = runs[subject][i], runs[peer][i]
         return (o[peer_key] / o["customers"]) / (s[scalesim_key] / s["customers"])
 
     kinds = [
@@ -257,6 +279,8 @@ def report(args, runs, peak, names):
     print(f"targets (median of the {rounds} pair ratios, scalesim's whole process from the YAML")
     print("against the peer's whole process, per customer):")
     for engine, target in TARGETS.items():
+        if engine not in dict(ENGINES):
+            continue
         got = medians[engine, "whole", "whole"]
         verdict = "met" if got >= target else "NOT MET"
         print(
@@ -264,6 +288,18 @@ def report(args, runs, peak, names):
             f"(simulation alone: {fmt_ratio(medians[engine, 'sim', 'sim'])}; scalesim whole "
             f"against {LABEL[engine]}'s simulation alone: {fmt_ratio(medians[engine, 'whole', 'sim'])})"
         )
+    if "floor" in dict(ENGINES):
+        print()
+        print("the floor against the same targets (its whole process, which reads no YAML and")
+        print("writes nothing, over the peer's whole process; median of the pair ratios):")
+        for engine, target in TARGETS.items():
+            if engine == "floor" or engine not in dict(ENGINES):
+                continue
+            rs = [ratio(engine, i, "whole", "whole", subject="floor") for i in range(rounds)]
+            cells = " ".join(fmt_ratio(r) for r in rs)
+            verdict = "reaches it" if median(rs) >= target else "falls short"
+            print(f"  floor over {LABEL[engine]}: {fmt_ratio(median(rs))} against {fmt_ratio(target)}, "
+                  f"{verdict} (rounds: {cells})")
     print("  peak memory: " + ", ".join(
         f"{LABEL[e]} {peak[e] / 1024:.1f} MB" for e, _ in ENGINES))
 

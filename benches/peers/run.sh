@@ -2,7 +2,8 @@
 # Measures scalesim against its peers on the same M/M/4 model (Poisson
 # arrivals at 3.6/s, 4 servers, exponential service of mean 1 s, the about
 # 1,000,000 customers of benches/mm4.yaml), side by side: a lean hand-written
-# Rust event loop, a SimCore model, SimPy and Ciw.
+# Rust event loop, the floor (that loop making scalesim's recording calls), a
+# SimCore model, SimPy and Ciw.
 #
 # The engines run in interleaved rounds (each round runs every engine once,
 # in a fixed order), and the script prints, per engine, the medians of the
@@ -20,6 +21,8 @@
 #                     customer's record, so a smaller run may be needed on a
 #                     small machine. Ratios compare time per customer.
 #   SEED=N            seed of the peers (default 1; scalesim's is in the YAML)
+#   ENGINES=a,b       the peers to run (default: lean,floor,simcore,simpy,ciw);
+#                     ENGINES=lean,floor,simcore takes seconds instead of minutes
 #   CARGO_TARGET_DIR  where cargo builds (default: target/ of each project)
 #
 # Needs cargo, python3 with venv, and /usr/bin/time (GNU time) for peak memory.
@@ -62,10 +65,12 @@ echo
 start=$(date +%s)
 
 args=(--scalesim "$(binary "$root" scalesim)" --model "$root/benches/mm4.yaml"
-    --lean "$(binary "$here/rust" mm4-lean)" --simcore "$(binary "$here/rust" mm4-simcore)"
+    --lean "$(binary "$here/rust" mm4-lean)" --floor "$(binary "$here/rust" mm4-floor)"
+    --simcore "$(binary "$here/rust" mm4-simcore)"
     --python "$py" --rounds "$rounds" --seed "$seed")
 [ -n "${CUSTOMERS:-}" ] && args+=(--customers "$CUSTOMERS")
 [ -n "${CIW_CUSTOMERS:-}" ] && args+=(--ciw-customers "$CIW_CUSTOMERS")
+[ -n "${ENGINES:-}" ] && args+=(--engines "$ENGINES")
 "$py" "$here/rounds.py" "${args[@]}"
 
 echo
