@@ -1,8 +1,8 @@
-//! What the two Rust peers of scalesim share: the M/M/4 model's parameters,
+//! What the Rust peers of scalesim share: the M/M/4 model's parameters,
 //! the command line, Erlang C and the lines they print.
 //!
-//! Both binaries take `[CUSTOMERS] [SEED]`, simulate that many customers
-//! (arrivals stop after the last one, and the queue drains), and print, in the
+//! Each binary takes `[CUSTOMERS] [SEED]`, simulates that many customers
+//! (arrivals stop after the last one, and the queue drains), and prints, in the
 //! form `benches/peers/run.sh` reads:
 //!
 //! ```text
