@@ -139,9 +139,10 @@ fn insert(root: &mut Map<String, Value>, figure: &Figure) {
         let Value::Object(map) = entry else { return };
         node = map;
     }
-    // A count is written as a whole number where it is one (a single run, or
-    // replications that agree); a mean of counts keeps its decimals.
-    let whole = figure.total && figure.value.fract() == 0.0;
+    // A count of a single run is written as a whole number; over replications
+    // it is a mean, written as a decimal number even when the replications
+    // agree, so that a key has one JSON type whatever the values.
+    let whole = figure.total && figure.ci.is_none() && figure.value.fract() == 0.0;
     node.insert(name.clone(), number(figure.value, whole));
     if let Some((low, high)) = figure.bounds() {
         node.insert(
@@ -216,6 +217,33 @@ mod tests {
         assert_eq!(v["latency_ms"]["p99"].as_f64(), Some(4.12346));
         assert_eq!(v["latency_ms"]["p99_ci95"][0].as_f64(), Some(3.62346));
         assert!(v.get("truncated").is_none());
+    }
+
+    #[test]
+    fn a_count_has_one_json_type_whatever_its_value() {
+        let count = |value: f64, ci: Option<Interval>| Figure {
+            path: vec!["failed".into()],
+            value,
+            ci,
+            total: true,
+            measure: &crate::metrics::measure::OTHER,
+        };
+        let mean = |value: f64| {
+            Some(Interval {
+                mean: value,
+                half_width: 3.0,
+            })
+        };
+        let mut result = crate::report::charts::sample::result("s", &[]);
+        // One run: whole numbers.
+        result.figures = vec![count(3806.0, None)];
+        assert!(scenario_value(&result)["failed"].is_u64());
+        // Replications: means, decimal numbers even when a mean is whole.
+        for value in [3806.0, 3806.4] {
+            result.figures = vec![count(value, mean(value))];
+            let v = scenario_value(&result);
+            assert!(v["failed"].is_f64(), "{value}: {}", v["failed"]);
+        }
     }
 
     #[test]
