@@ -207,14 +207,30 @@ pub fn verdict(plan: &Plan) -> Vec<String> {
             worst_end(&plan.objectives[k], result)
         ));
     }
-    let (next, alone) = if plan.minimise == COST {
-        ("next cheaper", "it is the cheapest setup of the grid")
+    let (next, same, alone) = if plan.minimise == COST {
+        (
+            "next cheaper",
+            "at the same price",
+            "it is the cheapest setup of the grid",
+        )
     } else {
-        ("next lower", "no setup with a lower figure was considered")
+        (
+            "next lower",
+            "with the same figure",
+            "no setup with a lower figure was considered",
+        )
     };
     match plan.next_cheaper() {
         Some(i) => lines.push(format!(
-            "{next}: {} at {}: {}",
+            "{}: {} at {}: {}",
+            // A setup as dear as the winner that misses is not "cheaper".
+            if plan.setups[i].minimised(&plan.minimise)
+                < plan.setups[best].minimised(&plan.minimise)
+            {
+                next
+            } else {
+                same
+            },
             plan.name(i),
             minimised.show(plan.setups[i].minimised(&plan.minimise)),
             plan.reason(i)

@@ -282,7 +282,7 @@ pub enum Judgement {
 /// What the plan knows of one setup.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Status {
-    /// Not run: a cheaper (or equally cheap and smaller) setup met every objective.
+    /// Not run: a cheaper setup met every objective.
     Dearer,
     /// Not run: queueing theory shows it cannot meet an objective (why).
     RuledOut(String),
@@ -488,22 +488,15 @@ impl Plan {
         Ok(())
     }
 
-    /// Returns the setups in order, grouped by equal price and size (the
-    /// members of a group are only told apart by their objectives).
+    /// Returns the setups in order, grouped by equal minimised figure: the
+    /// members of a group cost the same, so all of them run and the
+    /// objectives tell them apart.
     fn groups(&self) -> Vec<Vec<usize>> {
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for &i in &self.order {
-            let s = &self.setups[i];
-            let key = (s.minimised(&self.minimise), s.cores, s.replicas);
+            let figure = self.setups[i].minimised(&self.minimise);
             match groups.last_mut() {
-                Some(g)
-                    if {
-                        let t = &self.setups[g[0]];
-                        (t.minimised(&self.minimise), t.cores, t.replicas) == key
-                    } =>
-                {
-                    g.push(i);
-                }
+                Some(g) if self.setups[g[0]].minimised(&self.minimise) == figure => g.push(i),
                 _ => groups.push(vec![i]),
             }
         }
@@ -586,7 +579,8 @@ impl Plan {
     }
 
     /// Returns the feasible setup with the least minimised figure; ties go
-    /// to fewer cores, then fewer machines, then the larger smallest slack.
+    /// to the larger smallest slack (for the same money, the most room under
+    /// the limits), then fewer machines, then fewer cores.
     fn pick(&self) -> Option<usize> {
         let feasible = self
             .order
@@ -597,9 +591,9 @@ impl Plan {
             let (x, y) = (&self.setups[a], &self.setups[b]);
             x.minimised(&self.minimise)
                 .total_cmp(&y.minimised(&self.minimise))
-                .then(x.cores.cmp(&y.cores))
-                .then(x.replicas.cmp(&y.replicas))
                 .then(self.least_slack(b).total_cmp(&self.least_slack(a)))
+                .then(x.replicas.cmp(&y.replicas))
+                .then(x.cores.cmp(&y.cores))
         })
     }
 
