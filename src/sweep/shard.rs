@@ -572,7 +572,13 @@ fn place_runs<'a>(
     let points = outline.points.len();
     let replications = outline.replications;
     let total = outline.tasks();
+    let mut seen: BTreeSet<Shard> = BTreeSet::new();
     for (path, part) in parts {
+        // A shard given twice is said once, by `coverage`; its second
+        // file's runs would only repeat it run by run.
+        if part.shard.is_valid() && !seen.insert(part.shard) {
+            continue;
+        }
         let mut held = 0;
         for (task, run) in &part.runs {
             if task.scenario >= points || task.replication >= replications {
