@@ -291,6 +291,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Independent replications per scenario (figures get 95% confidence intervals; at most 10000).
+    /// Default: 1 for run, 3 for sweep and the showcase, 5 for compare and plan.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_REPLICATIONS))]
     pub replications: Option<u64>,
     /// Threads to use (default: all cores; never more than the cores nor the runs).

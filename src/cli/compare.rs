@@ -24,14 +24,48 @@ pub fn run(files: &[String], common: &CommonArgs) -> Result<()> {
     let overrides = super::parse_overrides(&common.overrides.set)?;
     let mut scenarios = super::load_all(files, &overrides)?;
     super::show_warnings(&scenarios, common.output.quiet);
+    if common.run.seed.is_none() && !common.output.quiet {
+        if let Some(line) = unused_seeds(&scenarios) {
+            eprintln!("warning: {line}");
+        }
+    }
     let seed = common.run.seed.or(scenarios.first().map(|s| s.seed));
     apply_seed(&mut scenarios, seed);
     let replications = common.run.replications.unwrap_or(DEFAULT_REPLICATIONS);
     let runs = execute(&scenarios, replications, common)?;
     let (scenarios, runs) = keep_finished(scenarios, runs)?;
     let data = comparison("scalesim comparison", &scenarios, &runs, true);
-    publish(&data, &differences(&data), "scalesim compare", common)?;
+    let mut text = differences(&data);
+    if replications < 2 {
+        text.push_str(NO_DIFFERENCES);
+    }
+    publish(&data, &text, "scalesim compare", common)?;
     super::check_interrupted()
+}
+
+/// Said instead of the differences when one replication gives no interval.
+const NO_DIFFERENCES: &str =
+    "\nNo differences from the first scenario: their paired 95% intervals \
+                              need --replications 2 or more (5 by default).\n";
+
+/// Returns a warning when a later file asks for a seed of its own: compare
+/// runs every scenario on the first file's seed (common random numbers).
+fn unused_seeds(scenarios: &[crate::scenario::Scenario]) -> Option<String> {
+    let first = scenarios.first()?;
+    let others: Vec<String> = scenarios[1..]
+        .iter()
+        .filter(|s| s.seed != first.seed)
+        .map(|s| format!("`{}` (seed {})", s.name, s.seed))
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "compare runs every scenario on one seed, the first file's ({}), so that they see \
+         the same arrivals; the seeds of {} are not used (--seed N chooses the seed of all)",
+        first.seed,
+        others.join(", ")
+    ))
 }
 
 /// Renders the paired differences of every scenario against the first one.

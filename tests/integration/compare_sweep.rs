@@ -98,6 +98,48 @@ fn compare_of_one_scenario_is_refused() {
 }
 
 #[test]
+fn compare_says_which_seeds_it_leaves_unused_and_why_one_replication_has_no_differences() {
+    let out = TempDir::new().unwrap();
+    let assert = scalesim()
+        .args(["compare", RR, LC])
+        .args(SHORT)
+        .args(["--set", "seed=7", "--replications", "1", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(!stdout.contains("Differences from"), "{stdout}");
+    assert!(stdout.contains("need --replications 2 or more"), "{stdout}");
+    // `--set seed=7` gives both files the same seed: nothing to warn of.
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(!stderr.contains("are not used"), "{stderr}");
+
+    // A later file with a seed of its own is run on the first file's.
+    let dir = TempDir::new().unwrap();
+    let other = dir.path().join("other-seed.yaml");
+    let text = std::fs::read_to_string(crate::root().join(LC)).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| if l.starts_with("seed:") { "seed: 8" } else { l })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&other, text).unwrap();
+    let assert = scalesim()
+        .args(["compare", RR])
+        .arg(&other)
+        .args(SHORT)
+        .args(["--replications", "2", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("(seed 8)"), "{stderr}");
+    assert!(stderr.contains("are not used"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(stdout.contains("Differences from"), "{stdout}");
+}
+
+#[test]
 fn compare_is_identical_on_one_or_two_threads() {
     let mut args = vec!["compare", RR, LC, "--replications", "4"];
     args.extend(SHORT);
