@@ -35,6 +35,15 @@ impl Figure {
         self.ci
             .map(|ci| self.measure.clamp_bounds(ci.low(), ci.high()))
     }
+
+    /// Returns the clamped bounds when the figure's range cut its interval
+    /// (`value ± half-width` would reach below 0 or above 100%), `None`
+    /// otherwise: such an interval is shown by its bounds, not as `±`.
+    pub fn cut_bounds(&self) -> Option<(f64, f64)> {
+        let ci = self.ci?;
+        let (low, high) = self.bounds()?;
+        (low != ci.low() || high != ci.high()).then_some((low, high))
+    }
 }
 
 /// Everything reported for one scenario.

@@ -843,14 +843,17 @@ fn inline_svg(svg: &str, title: &str) -> String {
 /// Formats a figure as `value` or `value ± half-width` with `show`, or `-`.
 fn cell(r: &ScenarioResult, path: &str, show: &dyn Fn(f64) -> String) -> String {
     match r.figure(path) {
-        Some(f) if f.value.is_finite() => match f.ci {
-            Some(ci) if ci.half_width > 0.0 => {
+        Some(f) if f.value.is_finite() => match (f.ci, f.cut_bounds()) {
+            (Some(ci), _) if ci.half_width <= 0.0 => show(f.value),
+            // An interval cut at 0 or 100% is shown by its bounds.
+            (_, Some((low, high))) => format!("{} [{}, {}]", show(f.value), show(low), show(high)),
+            (Some(ci), None) => {
                 let scale = format::metric(path).scale;
                 // The half-width is shown at the same scale as the value.
                 let half = ci.half_width * scale;
                 format!("{} ± {}", show(f.value), format::sig(half))
             }
-            _ => show(f.value),
+            (None, None) => show(f.value),
         },
         _ => "-".to_string(),
     }

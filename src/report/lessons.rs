@@ -76,13 +76,20 @@ pub fn number(measure: &Measure, value: f64) -> String {
 /// half-width of its interval when it has one, or `-` when it has none.
 pub fn cell(result: &ScenarioResult, path: &str) -> String {
     match result.figure(path) {
-        Some(f) if f.value.is_finite() => match f.ci {
-            Some(ci) if ci.half_width > 0.0 => format!(
+        Some(f) if f.value.is_finite() => match (f.ci, f.cut_bounds()) {
+            (Some(ci), _) if ci.half_width <= 0.0 => number(f.measure, f.value),
+            (_, Some((low, high))) => format!(
+                "{} [{}, {}]",
+                number(f.measure, f.value),
+                number(f.measure, low),
+                number(f.measure, high)
+            ),
+            (Some(ci), None) => format!(
                 "{} ±{}",
                 number(f.measure, f.value),
                 sig(ci.half_width * f.measure.unit.scale())
             ),
-            _ => number(f.measure, f.value),
+            (None, None) => number(f.measure, f.value),
         },
         _ => "-".to_string(),
     }
@@ -92,6 +99,15 @@ pub fn cell(result: &ScenarioResult, path: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::charts::sample;
+
+    #[test]
+    fn an_interval_cut_at_zero_is_shown_by_its_bounds_not_as_plus_minus() {
+        let down = "slo.downtime_s";
+        let cut = sample::result("cut", &[(down, 3.33, Some(14.3))]);
+        assert_eq!(cell(&cut, down), "3.33 [0, 17.6]");
+        let whole = sample::result("whole", &[(down, 30.0, Some(14.3))]);
+        assert_eq!(cell(&whole, down), "30.0 ±14.3");
+    }
 
     #[test]
     fn a_lesson_is_kept_where_some_result_has_something_to_say() {

@@ -117,17 +117,42 @@ fn with_ci(r: &ScenarioResult, path: &str, scale: f64, decimals: usize) -> Strin
     let scale = |x: f64| x * scale + 0.0;
     match r.figure(path) {
         None => "-".into(),
-        Some(f) => match f.ci {
-            Some(ci) => format!(
+        Some(f) => match (f.ci, visibly_cut(f, scale, decimals)) {
+            // An interval cut at 0 or 100% is shown by its bounds, when the
+            // cut shows at these decimals.
+            (_, Some((low, high))) => format!(
+                "{:.*} [{:.*}, {:.*}]",
+                decimals,
+                scale(f.value),
+                decimals,
+                scale(low),
+                decimals,
+                scale(high)
+            ),
+            (Some(ci), None) => format!(
                 "{:.*} ±{:.*}",
                 decimals,
                 scale(f.value),
                 decimals,
                 scale(ci.half_width)
             ),
-            None => format!("{:.*}", decimals, scale(f.value)),
+            (None, None) => format!("{:.*}", decimals, scale(f.value)),
         },
     }
+}
+
+/// Returns the bounds of `f`'s interval when its range cut it by more than
+/// the last decimal shown, `None` otherwise.
+fn visibly_cut(
+    f: &crate::metrics::Figure,
+    scale: impl Fn(f64) -> f64,
+    decimals: usize,
+) -> Option<(f64, f64)> {
+    let (low, high) = f.cut_bounds()?;
+    let ci = f.ci?;
+    let shown = |x: f64| format!("{:.*}", decimals, scale(x) + 0.0);
+    let same = |a: f64, b: f64| shown(a).trim_start_matches('-') == shown(b);
+    (!same(ci.low(), low) || !same(ci.high(), high)).then_some((low, high))
 }
 
 /// Aligns rows into columns: the first left-aligned, the others right-aligned.
