@@ -257,8 +257,10 @@ fn main() -> Result<()> {
             .collect(),
         results,
         common_random_numbers: true,
+        same_arrivals: scenarios[0].same_arrivals(&scenarios[1]),
         differences: Vec::new(),
         focus: Vec::new(),
+        theory: scenarios.iter().map(report::explain::theory_of).collect(),
     };
     let out = Path::new("output/custom-component");
     folder::publish(

@@ -657,17 +657,22 @@ pub fn load_one(file: &str, overrides: &[Override]) -> Result<Scenario> {
 }
 
 /// Returns the text of a scenario: the file `file`, or the bundled scenario
-/// of that name when no such file exists; a name that is neither, but close
-/// to a bundled one, is refused with that name as a suggestion.
+/// of that name when no such file exists; a name that is neither is refused
+/// as such (with the bundled name it looks like, if any), by every command
+/// that takes a scenario, in the same words.
 pub fn source(file: &str) -> Result<Cow<'static, str>> {
     let path = Path::new(file);
     if !path.exists() {
         if let Some(text) = bundled::find(file) {
             return Ok(Cow::Borrowed(text));
         }
-        if let Some(name) = bundled::suggest(file) {
-            return Err(unknown_name(file, name));
-        }
+        return Err(match bundled::suggest(file) {
+            Some(name) => unknown_name(file, name),
+            None => Error::Usage(format!(
+                "{file}: no such file, nor a bundled scenario of that name \
+                 (`scalesim scenarios` lists them all)"
+            )),
+        });
     }
     Ok(Cow::Owned(scenario::read_text(path)?))
 }

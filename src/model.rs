@@ -146,6 +146,16 @@ impl Cause {
         )
     }
 
+    /// Returns true if the system refused the request on purpose for what it
+    /// is: hostile (dropped by a firewall) or without credentials (401).
+    /// Such a request was not meant to be served, so no objective on
+    /// availability over time counts it, as success or as failure. A rate
+    /// limit's refusal is not one: the same request is served when the
+    /// limit has room, so its user went unserved.
+    pub fn refused_for_what_it_is(self) -> bool {
+        matches!(self, Cause::Firewall | Cause::Unauthorized)
+    }
+
     /// Returns the name used in results (`lost_in_crash`, `sent_to_down_node`...).
     pub fn name(self) -> &'static str {
         match self {

@@ -13,6 +13,7 @@ pub mod json;
 pub mod lessons;
 pub mod little;
 pub mod reading;
+pub mod response_law;
 pub mod table;
 
 use std::sync::atomic::AtomicBool;

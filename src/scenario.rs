@@ -71,6 +71,19 @@ pub struct Scenario {
     pub warnings: Vec<String>,
 }
 
+impl Scenario {
+    /// Returns true if a run of `other` sees the same arrivals as a run of
+    /// this scenario with the same replication: the same seed, duration and
+    /// warm-up, and traffic that draws the same arrival times, types, users
+    /// and keys from the same streams ([`Traffic::same_arrivals`]).
+    pub fn same_arrivals(&self, other: &Scenario) -> bool {
+        self.seed == other.seed
+            && self.duration == other.duration
+            && self.warmup == other.warmup
+            && self.traffic.same_arrivals(&other.traffic)
+    }
+}
+
 /// Latencies between components.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network {
@@ -158,4 +171,30 @@ pub fn load_text_with(
     registry: &Registry,
 ) -> Result<Scenario, ScenarioError> {
     load::load(text, file, overrides, registry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads a scenario of one server, with `traffic` and `seed`.
+    fn one_server(traffic: &str, seed: u64, cores: u32) -> Scenario {
+        let text = format!(
+            "name: s\nseed: {seed}\nduration: 1m\ntraffic: {traffic}\nentry: web\n\
+             components:\n  web: {{kind: server, cores: {cores}, work: 10ms}}\n"
+        );
+        load_text(&text, "t", &[]).unwrap()
+    }
+
+    #[test]
+    fn arrivals_are_the_same_only_with_the_same_seed_and_traffic() {
+        let big = one_server("{rate: 100/s}", 7, 8);
+        // Another architecture under the same traffic and seed.
+        assert!(big.same_arrivals(&one_server("{rate: 100/s}", 7, 2)));
+        assert!(!big.same_arrivals(&one_server("{rate: 100/s}", 8, 8)));
+        assert!(!big.same_arrivals(&one_server("{rate: 120/s}", 7, 8)));
+        // A closed loop's arrivals follow its answers.
+        let closed = one_server("{closed: {users: 10, think: 1s}}", 7, 8);
+        assert!(!closed.same_arrivals(&closed.clone()));
+    }
 }

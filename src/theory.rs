@@ -381,6 +381,10 @@ pub fn entry_station(scenario: &Scenario) -> Option<EntryStation> {
 pub struct Prediction {
     /// Mean response time of answered requests, in milliseconds.
     pub mean_latency_ms: f64,
+    /// Mean wait in queue of answered requests, in milliseconds: the mean
+    /// response time less the mean service time 1/μ (Erlang C's Wq without
+    /// a bound on the queue).
+    pub mean_wait_ms: f64,
     /// Fraction of requests answered (1 minus the blocking probability).
     pub availability: f64,
     /// Mean utilisation of the cores.
@@ -402,6 +406,9 @@ pub struct Station {
     pub queue: Option<u32>,
     /// Identical stations the traffic is split over at random (1 without a balancer).
     pub replicas: u32,
+    /// The index of the server among the components (behind the entry
+    /// when the entry is a balancer).
+    pub server: usize,
 }
 
 impl Station {
@@ -426,10 +433,13 @@ impl Station {
 }
 
 /// Returns the station a scenario is exactly, when it is one: an open loop of Poisson
-/// arrivals at a constant rate, no timeout, and an entry that is one server
-/// with exponential work, the same mean for every request type and no calls,
-/// or a random balancer with no latency over replicas of such a server
-/// (random splitting makes each replica its own M/M/c), not autoscaled.
+/// arrivals at a constant rate, no timeout, no failure and no cron job, and
+/// an entry that is one server with exponential work, the same mean for every
+/// request type and no calls, or a balancer that adds no time (no work, no
+/// network latency) in front of such a server: of one replica, whatever the
+/// strategy (every request goes to it), or of several behind a random
+/// strategy (random splitting makes each replica its own M/M/c; round robin
+/// would make each one's arrivals more regular than Poisson). Not autoscaled.
 /// Returns `None` otherwise, whatever the load.
 pub fn station(scenario: &Scenario) -> Option<Station> {
     let traffic = &scenario.traffic;
@@ -437,22 +447,27 @@ pub fn station(scenario: &Scenario) -> Option<Station> {
         || traffic.arrivals != ArrivalLaw::Poisson
         || traffic.timeout.is_some()
         || traffic.schedule.len() != 1
+        || !scenario.failures.is_empty()
+        || !scenario.cron.is_empty()
     {
         return None;
     }
     let rate = traffic.schedule[0].from;
-    let (server, split) = match &scenario.components[scenario.entry].spec {
-        ComponentSpec::Server(s) if s.replicas == 1 => (s, 1),
+    let (index, server, split) = match &scenario.components[scenario.entry].spec {
+        ComponentSpec::Server(s) if s.replicas == 1 => (scenario.entry, s, 1),
         ComponentSpec::LoadBalancer(b) => {
             let target = *b.routes.first()?;
-            let balanced = b.strategy == StrategyKind::Random
-                && b.routes.iter().all(|&r| r == target)
+            let transparent = b.routes.iter().all(|&r| r == target)
                 && b.station.work.iter().all(|w| *w == SimTime::ZERO)
                 && b.capacity.is_none()
                 && scenario.network.latency == SimTime::ZERO
                 && scenario.network.links.is_empty();
             match &scenario.components[target].spec {
-                ComponentSpec::Server(s) if balanced => (s, s.replicas),
+                ComponentSpec::Server(s)
+                    if transparent && (s.replicas == 1 || b.strategy == StrategyKind::Random) =>
+                {
+                    (target, s, s.replicas)
+                }
                 _ => return None,
             }
         }
@@ -474,6 +489,7 @@ pub fn station(scenario: &Scenario) -> Option<Station> {
         cores: server.station.cores,
         queue: server.station.queue,
         replicas: split,
+        server: index,
     })
 }
 
@@ -495,6 +511,7 @@ pub fn predict(scenario: &Scenario) -> Option<Prediction> {
             }
             Some(Prediction {
                 mean_latency_ms: (mmc_wait(c, lambda, mu) + 1.0 / mu) * 1000.0,
+                mean_wait_ms: mmc_wait(c, lambda, mu) * 1000.0,
                 availability: 1.0,
                 utilization: lambda / (f64::from(c) * mu),
             })
@@ -507,6 +524,8 @@ pub fn predict(scenario: &Scenario) -> Option<Prediction> {
             let admitted = lambda * (1.0 - blocked);
             Some(Prediction {
                 mean_latency_ms: in_system / admitted * 1000.0,
+                // Every answered request is served once, for 1/μ on average.
+                mean_wait_ms: (in_system / admitted - 1.0 / mu) * 1000.0,
                 availability: 1.0 - blocked,
                 utilization: admitted / (f64::from(c) * mu),
             })
@@ -541,7 +560,10 @@ pub const MAX_CHE_KEYS: u32 = 1 << 20;
 /// single node with LRU eviction and no TTL, caching data for a backend (not
 /// keeping sessions, which are keyed by user), in a scenario whose requests
 /// all read (a write would invalidate entries) and draw keys from one key
-/// space of at most [`MAX_CHE_KEYS`] keys.
+/// space of at most [`MAX_CHE_KEYS`] keys. The reads must reach the cache
+/// (it is the entry, or the entry calls it, directly or not) and only they
+/// may fill it: a cache no request reads, or one a cron job warms, is no
+/// LRU cache under independent reads.
 pub fn lru_caches(scenario: &Scenario) -> Vec<LruCache> {
     let traffic = &scenario.traffic;
     let Some(keys) = traffic.keys else {
@@ -550,13 +572,17 @@ pub fn lru_caches(scenario: &Scenario) -> Vec<LruCache> {
     if keys.count > MAX_CHE_KEYS || traffic.types.iter().any(|t| t.op != Op::Read) {
         return Vec::new();
     }
+    let read = reached_from_entry(scenario);
+    let warmed = |i: usize| scenario.cron.iter().any(|c| c.warms == Some(i));
     scenario
         .components
         .iter()
         .enumerate()
         .filter_map(|(i, c)| match &c.spec {
             ComponentSpec::Cache(cache)
-                if cache.replicas == 1
+                if read[i]
+                    && !warmed(i)
+                    && cache.replicas == 1
                     && cache.eviction == EvictionKind::Lru
                     && cache.ttl.is_none()
                     && cache.keys_given
@@ -572,6 +598,20 @@ pub fn lru_caches(scenario: &Scenario) -> Vec<LruCache> {
             _ => None,
         })
         .collect()
+}
+
+/// Returns, per component, whether a client request can reach it: the
+/// entry, and whom a reached component calls, directly or not.
+fn reached_from_entry(scenario: &Scenario) -> Vec<bool> {
+    let mut reached = vec![false; scenario.components.len()];
+    let mut stack = vec![scenario.entry];
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut reached[i], true) {
+            continue;
+        }
+        stack.extend(scenario.components[i].spec.downstream());
+    }
+    reached
 }
 
 #[cfg(test)]
@@ -702,12 +742,54 @@ mod tests {
     }
 
     #[test]
+    fn che_describes_only_a_cache_that_the_reads_reach_and_alone_fill() {
+        let read = "name: c\nduration: 1h\ntraffic: {rate: 50/s, keys: {count: 2000}}\n\
+                    entry: web\ncomponents:\n  web: {kind: server, work: 2ms, calls: [pages]}\n  \
+                    pages: {kind: cache, capacity: 500, backend: render}\n  \
+                    render: {kind: server, cores: 8, work: 40ms}\n";
+        let s = crate::scenario::load_text(read, "t", &[]).unwrap();
+        assert_eq!(lru_caches(&s).len(), 1);
+        // The same cache when the requests go straight to its backend.
+        let unread = read.replace("calls: [pages]", "calls: [render]");
+        let s = crate::scenario::load_text(&unread, "t", &[]).unwrap();
+        assert!(lru_caches(&s).is_empty(), "no request reads it");
+        // Read, but refilled by a batch job.
+        let warmed = format!(
+            "{read}cron:\n  - {{name: w, every: 1m, on: render, work: 1s, warms: pages}}\n"
+        );
+        let s = crate::scenario::load_text(&warmed, "t", &[]).unwrap();
+        assert!(lru_caches(&s).is_empty(), "a cron job fills it");
+    }
+
+    #[test]
+    fn a_balancer_that_adds_nothing_leaves_the_station_whole() {
+        let behind = "name: q\nduration: 1h\ntraffic: {rate: 3.6/s}\nentry: lb\n\
+                      network: {latency: 0ms}\ncomponents:\n  \
+                      lb: {kind: load_balancer, strategy: round_robin, targets: web}\n  \
+                      web: {kind: server, cores: 4, work: 1s}\n";
+        let s = crate::scenario::load_text(behind, "t", &[]).unwrap();
+        let st = station(&s).expect("one replica behind any strategy is M/M/4");
+        assert_eq!((st.cores, st.replicas, st.server), (4, 1, 1));
+        // Round robin over clones makes each one's arrivals regular: no M/M/c.
+        let clones = behind.replace("cores: 4", "cores: 4, replicas: 2");
+        assert!(station(&crate::scenario::load_text(&clones, "t", &[]).unwrap()).is_none());
+        // A balancer one hop away adds time.
+        let far = behind.replace("latency: 0ms", "latency: 1ms");
+        assert!(station(&crate::scenario::load_text(&far, "t", &[]).unwrap()).is_none());
+    }
+
+    #[test]
     fn predicts_only_pure_queueing_models() {
         let mm4 = "name: q\nduration: 1h\ntraffic: {rate: 3.6/s}\nentry: web\n\
                    components:\n  web: {kind: server, cores: 4, work: 1s}\n";
         let s = crate::scenario::load_text(mm4, "t", &[]).unwrap();
         let p = predict(&s).unwrap();
         assert!((p.mean_latency_ms - (mmc_wait(4, 3.6, 1.0) + 1.0) * 1000.0).abs() < 1e-9);
+        assert!((p.mean_wait_ms - mmc_wait(4, 3.6, 1.0) * 1000.0).abs() < 1e-9);
+        // Erlang loss: nobody waits.
+        let loss = mm4.replace("work: 1s}", "work: 1s, queue: 0}");
+        let p = predict(&crate::scenario::load_text(&loss, "t", &[]).unwrap()).unwrap();
+        assert!(p.mean_wait_ms.abs() < 1e-9, "{}", p.mean_wait_ms);
         let md1 = mm4.replace("work: 1s", "work: 1s, service: deterministic");
         assert!(predict(&crate::scenario::load_text(&md1, "t", &[]).unwrap()).is_none());
         let overloaded = mm4.replace("3.6/s", "5/s");

@@ -11,7 +11,7 @@ use crate::metrics::{paired_differences, REPORT_LEVEL};
 use crate::metrics::{RunSummary, ScenarioResult};
 use crate::report::data::{Comparison, Differences, PairedFigure};
 use crate::report::lessons::lessons;
-use crate::report::{self, html, little, table};
+use crate::report::{self, explain, html, little, response_law, table};
 use crate::scenario::Scenario;
 
 /// Runs the scenarios, prints the table (or JSON) and writes the results.
@@ -155,8 +155,14 @@ pub fn comparison(
             .map(|s| s.about.trim().to_string())
             .collect(),
         common_random_numbers: crn,
+        same_arrivals: scenarios.iter().all(|s| {
+            scenarios
+                .first()
+                .is_some_and(|first| first.same_arrivals(s))
+        }),
         differences,
         focus,
+        theory: scenarios.iter().map(explain::theory_of).collect(),
     }
 }
 
@@ -226,8 +232,19 @@ pub fn publish(data: &Comparison, extra: &str, command: &str, common: &CommonArg
     if common.output.quiet {
         return Ok(());
     }
+    // The response time law of each closed loop, whatever its lesson: the
+    // closed loop's counterpart of the line on Little's law.
+    let law: String = response_law::lines(&response_law::checks(&data.results))
+        .iter()
+        .map(|line| format!("\n{line}"))
+        .collect();
+    let law = if law.is_empty() {
+        law
+    } else {
+        format!("{law}\n")
+    };
     print(&format!(
-        "{}{extra}\nresults: {}\nreport:  {}\n",
+        "{}{law}{extra}\nresults: {}\nreport:  {}\n",
         table::render(&data.results, &data.focus),
         out.join("results.json").display(),
         out.join(html::FILE).display()

@@ -247,6 +247,7 @@ fn predictions(scenario: &Scenario) -> Vec<(String, f64)> {
         None => Vec::new(),
         Some(p) => vec![
             ("latency_ms.mean".to_string(), p.mean_latency_ms),
+            ("wait_ms.mean".to_string(), p.mean_wait_ms),
             ("availability".to_string(), p.availability),
         ],
     }

@@ -195,6 +195,11 @@ impl Measure {
     /// Returns its label for the figure at `key`: in a family, with the
     /// member's index in place of `{i}` (`shard 3 utilisation`).
     pub fn label_for(&self, key: &str) -> Cow<'static, str> {
+        if self.key == CORE_ERRORS.key {
+            return key
+                .strip_prefix("errors.")
+                .map_or(Cow::Borrowed(self.label), error_label);
+        }
         let index = self.key.split_once("{i}").and_then(|(head, tail)| {
             key.strip_prefix(head)
                 .and_then(|rest| rest.strip_suffix(tail))
@@ -545,8 +550,39 @@ pub fn core(path: &str) -> Option<&'static Measure> {
     CORE.iter().chain(CLOSED).copied().find(|m| m.key == path)
 }
 
-/// The declaration shared by the unsuccessful endings (`errors.rejected`...).
+/// The declaration shared by the unsuccessful endings (`errors.rejected`...);
+/// each one's label names its cause ([`error_label`]).
 const CORE_ERRORS: &Measure = &Measure::new("errors.{cause}", "errors", Unit::Count, Better::Lower);
+
+/// How each unsuccessful ending reads, by its key under `errors.`: the
+/// words a reader would use, not the key (`dropped by the firewall`).
+const ERROR_LABELS: &[(&str, &str)] = &[
+    ("rejected", "rejected"),
+    ("timed_out", "timed out"),
+    ("lost_in_crash", "lost in a crash"),
+    ("sent_to_down_node", "sent to a down node"),
+    ("no_healthy_target", "no healthy target"),
+    ("during_failover", "failed during a failover"),
+    ("network_partition", "cut off by a network partition"),
+    ("firewall_dropped", "dropped by the firewall"),
+    ("unauthorized", "unauthorized"),
+    ("rate_limited", "rate limited"),
+    ("session_lost", "session lost"),
+    ("circuit_open", "refused by an open circuit breaker"),
+    ("bulkhead_full", "refused by a full bulkhead"),
+    ("call_timed_out", "a call timed out"),
+    ("throttled", "throttled"),
+    ("dead_lettered", "dead-lettered"),
+];
+
+/// Returns how the unsuccessful ending `cause` (its key under `errors.`)
+/// reads; an ending no run declares reads as its key in words.
+pub fn error_label(cause: &str) -> Cow<'static, str> {
+    match ERROR_LABELS.iter().find(|(key, _)| *key == cause) {
+        Some((_, label)) => Cow::Borrowed(*label),
+        None => Cow::Owned(cause.replace('_', " ")),
+    }
+}
 
 /// A value one component reported for one of its kind's figures.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -629,6 +665,21 @@ mod tests {
             Some(Unit::Count)
         );
         assert_eq!(core("latency_ms.p99").map(|m| m.label), Some("p99 latency"));
+        // Each ending reads as its cause, not as the family's name.
+        let errors = core("errors.firewall_dropped").unwrap();
+        assert_eq!(
+            errors.label_for("errors.firewall_dropped"),
+            "dropped by the firewall"
+        );
+        assert_eq!(errors.label_for("errors.unauthorized"), "unauthorized");
+        assert_eq!(errors.label_for("errors.new_cause"), "new cause");
+        for cause in crate::model::Cause::ALL {
+            assert!(
+                ERROR_LABELS.iter().any(|(key, _)| *key == cause.name()),
+                "{} has no label",
+                cause.name()
+            );
+        }
         assert!(core("latency_ms.p98").is_none());
     }
 

@@ -348,8 +348,13 @@ impl Recorder {
                 (false, false)
             }
         };
-        // Under an objective with a latency, a late answer misses it.
-        self.slo.record(now, good);
+        // Under an objective with a latency, a late answer misses it; a
+        // request refused for what it is was never meant to be served, and
+        // an objective on the service leaves it out.
+        let judged = !matches!(ending, Ending::Failed(cause) if cause.refused_for_what_it_is());
+        if judged {
+            self.slo.record(now, good);
+        }
         if success && self.window.contains(now) {
             self.answered += 1;
             self.good += u64::from(good);
@@ -566,6 +571,41 @@ mod tests {
 
     fn ms(x: f64) -> SimTime {
         SimTime::from_secs_f64(x / 1e3)
+    }
+
+    #[test]
+    fn refusals_for_what_a_request_is_do_not_make_a_window_bad() {
+        let window = Window {
+            start: SimTime::ZERO,
+            end: SimTime::from_secs_f64(20.0),
+        };
+        let mut r = Recorder::new(window, window.end, Slo::default());
+        let done = Ending::Completed {
+            latency: ms(5.0),
+            wait: SimTime::ZERO,
+        };
+        // First window: every legitimate request answered, hostile and
+        // anonymous ones turned away.
+        for _ in 0..100 {
+            r.finished(true, 0, done, ms(1000.0));
+            r.finished(true, 0, Ending::Failed(Cause::Firewall), ms(1000.0));
+            r.finished(true, 0, Ending::Failed(Cause::Unauthorized), ms(1000.0));
+        }
+        // Second window: one request over the rate limit, an unserved user.
+        for _ in 0..100 {
+            r.finished(true, 0, done, ms(11_000.0));
+        }
+        r.finished(true, 0, Ending::Failed(Cause::RateLimited), ms(11_000.0));
+        let summary = r.summarize(RunInfo {
+            scenario: "refusals",
+            seed: 1,
+            replication: 0,
+            events: 0,
+            simulated: window.end,
+            cost_per_hour: 0.0,
+        });
+        assert_eq!(summary.slo.availability, 0.5, "{:?}", summary.slo);
+        assert_eq!(summary.slo.downtime_s, 10.0);
     }
 
     #[test]

@@ -138,6 +138,41 @@ impl CallsSpec {
     pub fn has_group(&self) -> bool {
         self.plans.iter().any(Step::has_group)
     }
+
+    /// Says how the calls go when some are made in parallel, for `explain`
+    /// (`calls in parallel`, or which share of the request types make
+    /// them); `None` when every call waits for the one before.
+    pub fn order_words(&self) -> Option<String> {
+        let orders: Vec<plan::Order> = self
+            .plans
+            .iter()
+            .map(Step::order)
+            .filter(|o| *o != plan::Order::None)
+            .collect();
+        let sequential = orders
+            .iter()
+            .filter(|o| **o == plan::Order::Sequence)
+            .count();
+        if sequential == orders.len() {
+            return None;
+        }
+        if orders.iter().all(|o| *o == plan::Order::Parallel) {
+            return Some("calls in parallel".into());
+        }
+        if sequential == 0 {
+            return Some("calls in sequence and in parallel".into());
+        }
+        let rest = if sequential == 1 {
+            "the other"
+        } else {
+            "the others"
+        };
+        Some(format!(
+            "calls in parallel for {} of {} request types, in sequence for {rest}",
+            orders.len() - sequential,
+            orders.len()
+        ))
+    }
 }
 
 /// How a plan began.

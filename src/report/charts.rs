@@ -373,6 +373,8 @@ mod tests {
             results: vec![dead],
             abouts: Vec::new(),
             common_random_numbers: false,
+            same_arrivals: false,
+            theory: Vec::new(),
             differences: Vec::new(),
             focus: Vec::new(),
         };

@@ -1,5 +1,6 @@
 //! What the charts and the HTML report are drawn from.
 
+use super::explain::Theory;
 use crate::metrics::ci::Interval;
 use crate::metrics::{Measure, ScenarioResult};
 
@@ -12,13 +13,20 @@ pub struct Comparison {
     pub results: Vec<ScenarioResult>,
     /// Each scenario's `about` text, in the same order.
     pub abouts: Vec<String>,
-    /// Whether the scenarios ran on common random numbers (`compare`).
+    /// Whether the scenarios ran on common random numbers (`compare`), so
+    /// that their replications pair up.
     pub common_random_numbers: bool,
+    /// Whether every scenario saw the same arrivals as the first: the same
+    /// seed, replications and traffic (see `Scenario::same_arrivals`).
+    pub same_arrivals: bool,
     /// The paired differences of each scenario from the first, over common
     /// random numbers (empty without them, or with one replication).
     pub differences: Vec<Differences>,
     /// The lesson figures the scenarios name (`lesson.figures`), in order.
     pub focus: Vec<String>,
+    /// What queueing theory predicts of each scenario, in the same order
+    /// (empty for one that is no model a formula describes exactly).
+    pub theory: Vec<Vec<Theory>>,
 }
 
 /// The paired differences of one scenario from the baseline: replication `i`

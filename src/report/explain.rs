@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::format::sig;
 use crate::parts::kinds::{measure_of, DEFAULT_ZONE};
 use crate::parts::traffic::ArrivalLaw;
+use crate::parts::ComponentSpec;
 use crate::scenario::lesson::Direction;
 use crate::scenario::{value_at, Scenario};
 use crate::theory;
@@ -52,8 +53,11 @@ pub struct Node {
     pub name: String,
     /// Its kind.
     pub kind: String,
-    /// Its machines.
+    /// Its machines (for an autoscaled component, the most it may hold).
     pub replicas: u32,
+    /// Whether its replicas come and go with an autoscaler (its details
+    /// then give their range instead of one count).
+    pub autoscaled: bool,
     /// The zones of its machines, each once, in order (none when every
     /// machine is in the default zone).
     pub zones: Vec<String>,
@@ -172,7 +176,7 @@ fn label(path: &str) -> String {
     if measure.label.is_empty() {
         path.to_string()
     } else {
-        measure.label.to_string()
+        measure.label_for(path).to_string()
     }
 }
 
@@ -288,6 +292,10 @@ fn node(scenario: &Scenario, i: usize, depth: usize, repeated: bool) -> Node {
         name: topology.name(i).to_string(),
         kind: topology.kind(i).to_string(),
         replicas: topology.replicas(i),
+        autoscaled: matches!(
+            &scenario.components[i].spec,
+            ComponentSpec::Server(s) if s.autoscale.is_some()
+        ),
         zones,
         regions,
         host: topology.host(i).map(str::to_string),
@@ -327,8 +335,9 @@ fn knobs(scenario: &Scenario, tree: Option<&Value>) -> Vec<KnobView> {
 }
 
 /// Returns what theory predicts: the M/M/c family for a scenario that is one
-/// station, Che's approximation for each LRU cache it applies to.
-fn theory_of(scenario: &Scenario) -> Vec<Theory> {
+/// station, Che's approximation for each LRU cache it applies to. `explain`
+/// prints it, and the report sets it beside the simulated figures.
+pub fn theory_of(scenario: &Scenario) -> Vec<Theory> {
     let mut notes: Vec<Theory> = theory::station(scenario)
         .map(|station| station_note(scenario, &station))
         .into_iter()
@@ -428,17 +437,14 @@ fn station_note(scenario: &Scenario, station: &theory::Station) -> Theory {
             "each of {} replicas behind a random balancer, Poisson arrivals, exponential work: ",
             station.replicas
         )
+    } else if station.server != scenario.entry {
+        "behind a balancer that adds no time, Poisson arrivals, exponential work: ".to_string()
     } else {
         "Poisson arrivals, exponential work: ".to_string()
     };
-    let server = scenario.components[scenario.entry].spec.downstream();
-    let component = match (station.replicas > 1, server.first()) {
-        (true, Some(&target)) => scenario.topology.name(target),
-        _ => scenario.topology.name(scenario.entry),
-    };
     Theory {
         model,
-        component: component.to_string(),
+        component: scenario.topology.name(station.server).to_string(),
         statement: format!("{spread}{inputs}; {predicted}"),
         figures,
     }
@@ -546,7 +552,7 @@ fn render_tree(nodes: &[Node], margin: &str) -> String {
 /// Renders one component: its name, kind, machines and settings.
 fn render_node(node: &Node) -> String {
     let mut line = format!("{}: {}", node.name, node.kind);
-    if node.replicas > 1 {
+    if node.replicas > 1 && !node.autoscaled {
         line.push_str(&format!(" ×{}", node.replicas));
     }
     if node.repeated && node.depth > 0 {

@@ -111,7 +111,7 @@ impl Metric {
             ["components", component, rest @ ..] if !rest.is_empty() => {
                 format!("{component} {}", measure.label_for(&rest.join(".")))
             }
-            ["errors", cause] => format!("{} ({})", measure.label, cause.replace('_', " ")),
+            ["errors", _] => measure.label_for(path).to_string(),
             ["types", kind, _] => format!("{} ({kind})", measure.label),
             _ => measure.label.to_string(),
         };

@@ -15,9 +15,10 @@ use super::charts::{self, style, sweep::short_names, Drawn};
 use super::critical::{self, CriticalView};
 use super::data::{Comparison, PlanData, SweepData, SweepPoint};
 use super::format::{self, Metric};
-use super::lessons::{cell as lesson_cell, lessons};
+use super::lessons::{cell as lesson_cell, lessons, number as lesson_number};
 use super::little::{self, LittleCheck};
 use super::reading;
+use super::response_law;
 use crate::error::{Error, Result};
 use crate::metrics::measure::{COMPONENT, CRITICAL_PATH};
 use crate::metrics::{Measure, ScenarioResult};
@@ -65,6 +66,11 @@ struct ComparisonPage {
     little: Vec<LittleRow>,
     /// Whether some gap of Little's law carries an interval over replications.
     little_intervals: bool,
+    /// The response time law of each closed loop (empty: none is one).
+    response_law: Vec<LawRow>,
+    /// What queueing theory predicts, beside what was simulated (empty: no
+    /// scenario is a model a formula describes exactly).
+    theory: Vec<TheoryView>,
     /// Where the time goes, per scenario with a sample of journeys.
     critical_paths: Vec<CriticalView>,
 }
@@ -92,6 +98,64 @@ struct LittleRow {
     /// Whether the gap lies within the edge bound.
     holds: bool,
 }
+
+/// The response time law of one closed loop: its figures, formatted.
+#[derive(Serialize)]
+struct LawRow {
+    scenario: String,
+    colour: String,
+    /// N.
+    users: String,
+    /// Z (ms).
+    think_ms: String,
+    /// X (requests per second).
+    throughput_rps: String,
+    /// R, the measured mean latency (ms).
+    latency_ms: String,
+    /// N / X − Z (ms).
+    law_ms: String,
+    /// R − (N / X − Z) (ms).
+    gap_ms: String,
+    /// |R − (N / X − Z)| relative to N / X − Z (%).
+    relative_gap: String,
+}
+
+/// What one formula predicts of one scenario, beside the simulation.
+#[derive(Serialize)]
+struct TheoryView {
+    scenario: String,
+    colour: String,
+    /// The model (`M/M/4`).
+    model: String,
+    /// The component it describes.
+    component: String,
+    /// Its assumptions and predictions, in a sentence or two.
+    statement: String,
+    /// Each predicted figure that the run measured too.
+    rows: Vec<TheoryRow>,
+}
+
+/// One predicted figure and its simulated value.
+#[derive(Serialize)]
+struct TheoryRow {
+    /// Its name with its unit (`mean wait (ms)`).
+    figure: String,
+    theory: String,
+    simulated: String,
+}
+
+/// The figures of a theory note that a run measures too: the note's key,
+/// the result's path (`{c}` for the note's component), and whether the
+/// result is the complement of the prediction (availability against the
+/// refused share).
+const PREDICTED: [(&str, &str, bool); 6] = [
+    ("rho", "components.{c}.utilization", false),
+    ("wait_probability", "wait_ms.p_wait", false),
+    ("mean_wait_ms", "wait_ms.mean", false),
+    ("mean_latency_ms", "latency_ms.mean", false),
+    ("blocking", "availability", true),
+    ("hit_ratio", "components.{c}.hit_ratio", false),
+];
 
 /// The lesson figures of a comparison: one column each, one row per scenario.
 #[derive(Serialize)]
@@ -300,6 +364,8 @@ pub fn comparison(data: &Comparison, drawn: &[Drawn]) -> Result<String> {
         charts: figures(drawn),
         little: little_rows(data),
         little_intervals: data.results.iter().any(|r| r.replications > 1),
+        response_law: law_rows(data),
+        theory: theory_views(data),
         critical_paths: critical::views(&data.results, &swatch),
     };
     render_page("comparison.html", &page)
@@ -627,6 +693,79 @@ fn little_rows(data: &Comparison) -> Vec<LittleRow> {
         .collect()
 }
 
+/// Returns each formula that describes a scenario exactly, with what it
+/// predicts beside what the run measured.
+fn theory_views(data: &Comparison) -> Vec<TheoryView> {
+    let mut views = Vec::new();
+    for (i, (r, notes)) in data.results.iter().zip(&data.theory).enumerate() {
+        for note in notes {
+            let rows = PREDICTED
+                .iter()
+                .filter_map(|(key, path, complement)| {
+                    let predicted = note.figures.get(*key)?.as_f64()?;
+                    // With a refused share, the cores are busy ρ(1 − B), not ρ.
+                    if *key == "rho" && note.figures.contains_key("blocking") {
+                        return None;
+                    }
+                    let path = path.replace("{c}", &note.component);
+                    let f = r.figure(&path)?;
+                    let predicted = if *complement {
+                        1.0 - predicted
+                    } else {
+                        predicted
+                    };
+                    Some(TheoryRow {
+                        figure: Metric::of(&path, f.measure).axis(),
+                        theory: lesson_number(f.measure, predicted),
+                        simulated: lesson_number(f.measure, f.value),
+                    })
+                })
+                .collect();
+            views.push(TheoryView {
+                scenario: r.scenario.clone(),
+                colour: swatch(i),
+                model: note.model.clone(),
+                component: note.component.clone(),
+                statement: note.statement.clone(),
+                rows,
+            });
+        }
+    }
+    views
+}
+
+/// Returns one row per closed loop, with its response time law.
+fn law_rows(data: &Comparison) -> Vec<LawRow> {
+    let shown = |v: f64| {
+        if v.is_finite() {
+            format::sig(v)
+        } else {
+            "-".to_string()
+        }
+    };
+    response_law::checks(&data.results)
+        .into_iter()
+        .map(|c| {
+            let i = data
+                .results
+                .iter()
+                .position(|r| r.scenario == c.scenario)
+                .unwrap_or(0);
+            LawRow {
+                colour: swatch(i),
+                users: shown(c.users),
+                think_ms: shown(c.think_ms),
+                throughput_rps: shown(c.throughput_rps),
+                latency_ms: shown(c.latency_ms),
+                law_ms: shown(c.law_ms),
+                gap_ms: shown(c.gap_ms),
+                relative_gap: shown(c.relative_gap() * 100.0),
+                scenario: c.scenario,
+            }
+        })
+        .collect()
+}
+
 /// Returns one row per figure a component's kind declares, for each scenario.
 fn kind_figure_rows(results: &[ScenarioResult]) -> Vec<KindFigureRow> {
     let mut rows = Vec::new();
@@ -921,6 +1060,27 @@ mod tests {
         assert!(html.contains("Four clones, round robin has 3.1× lower p99"));
         assert!(html.contains("10.0 ± 0.80"), "p99 with its half-width");
         assert!(html.contains("160,000"));
+    }
+
+    #[test]
+    fn a_closed_loop_shows_its_response_time_law() {
+        let mut data = sample::comparison();
+        assert!(!comparison_page(&data).contains("Response time law"));
+        data.results = vec![sample::result(
+            "Closed",
+            &[
+                ("closed.users", 200.0, None),
+                ("closed.think_ms", 2000.0, None),
+                ("closed.law_latency_ms", 483.0, None),
+                ("closed.law_gap_ms", -18.0, None),
+                ("throughput_rps", 80.5, None),
+                ("latency_ms.mean", 465.0, None),
+            ],
+        )];
+        data.focus.clear();
+        let html = comparison_page(&data);
+        assert!(html.contains("<h2>Response time law</h2>"), "{html}");
+        assert!(html.contains("<td>483</td><td>-18.0</td>"), "{html}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::charts::sweep::{lines, short_names, theory, Positions};
 use super::data::{Comparison, Differences, SweepData, SweepPoint};
 use super::format::{metric, money, percent, sig};
 use super::lessons::{lessons, number, Lesson};
-use crate::metrics::{Better, ScenarioResult};
+use crate::metrics::{Better, ScenarioResult, Unit};
 
 /// Ratios closer to 1 than this read as "about the same".
 const SAME: f64 = 1.05;
@@ -36,15 +36,7 @@ pub fn comparison(data: &Comparison) -> Vec<String> {
     out.extend(losses(results));
     out.extend(saturation(results));
     if results.len() > 1 {
-        out.push(if data.common_random_numbers {
-            "The scenarios saw the same arrivals (common random numbers), so their \
-             differences come from the architectures, not from the luck of the draw."
-                .to_string()
-        } else {
-            "Each scenario drew its own random arrivals, so small differences between \
-             them may be chance."
-                .to_string()
-        });
+        out.push(arrivals_sentence(data));
     }
     let replications = results.iter().map(|r| r.replications).max().unwrap_or(1);
     out.push(if replications > 1 {
@@ -58,6 +50,25 @@ pub fn comparison(data: &Comparison) -> Vec<String> {
             .to_string()
     });
     out
+}
+
+/// Says whether the scenarios of a comparison saw the same arrivals, and so
+/// how much of their differences may be chance.
+fn arrivals_sentence(data: &Comparison) -> String {
+    if data.same_arrivals {
+        "The scenarios saw the same arrivals (common random numbers), so their \
+         differences come from the architectures, not from the luck of the draw."
+            .to_string()
+    } else if data.common_random_numbers {
+        "The scenarios drew from the same random streams, but their traffic differs \
+         (or a closed loop's arrivals follow its answers), so they saw different \
+         arrivals: small differences between them may be chance."
+            .to_string()
+    } else {
+        "Each scenario drew its own random arrivals, so small differences between \
+         them may be chance."
+            .to_string()
+    }
 }
 
 /// Reads each lesson figure: its value in every scenario that has it, and,
@@ -75,7 +86,11 @@ fn lesson_sentences(results: &[ScenarioResult], focus: &[String]) -> Vec<String>
                 })
                 .collect();
             let shown = |v: f64| {
-                let number = number(lesson.measure, v);
+                // A whole count reads with its thousands separated, as in the losses.
+                let number = match lesson.measure.unit {
+                    Unit::Count if v.fract() == 0.0 => count(v),
+                    _ => number(lesson.measure, v),
+                };
                 match metric.unit.as_str() {
                     "" => number,
                     "%" => format!("{number}%"),
@@ -117,7 +132,7 @@ fn title(lesson: &Lesson) -> String {
             let key = rest.join(".");
             format!("{} ({component})", capital(&lesson.measure.label_for(&key)))
         }
-        _ => capital(lesson.measure.label),
+        _ => capital(&lesson.measure.label_for(&lesson.path)),
     }
 }
 
@@ -352,7 +367,18 @@ fn bests(results: &[ScenarioResult]) -> Vec<String> {
     out
 }
 
-/// Says which scenarios lose requests, how many and how.
+/// The refusals a system makes on purpose, by their path in the results,
+/// with how the reading names them: a request turned away for what it is
+/// (hostile, without credentials) or for going over a limit was not lost to
+/// a failure, though it counts among `requests.failed`.
+const ON_PURPOSE: [(&str, &str); 3] = [
+    ("errors.firewall_dropped", "dropped by the firewall"),
+    ("errors.unauthorized", "refused as unauthorized"),
+    ("errors.rate_limited", "refused by a rate limit"),
+];
+
+/// Says which scenarios do not complete every request, how many and how,
+/// telling the refusals made on purpose apart from the failures.
 fn losses(results: &[ScenarioResult]) -> Vec<String> {
     let mut out = Vec::new();
     let mut perfect = Vec::new();
@@ -365,27 +391,7 @@ fn losses(results: &[ScenarioResult]) -> Vec<String> {
             perfect.push(r.scenario.as_str());
             continue;
         }
-        let how: Vec<String> = [
-            ("requests.rejected", "rejected"),
-            ("requests.timed_out", "timed out"),
-            ("requests.failed", "lost to failures"),
-        ]
-        .iter()
-        .filter_map(|(path, word)| {
-            let n = r.value(path);
-            (n > 0.0).then(|| format!("{} {word}", count(n)))
-        })
-        .collect();
-        let detail = if how.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", how.join(", "))
-        };
-        out.push(format!(
-            "{} loses {}% of requests{detail}.",
-            r.scenario,
-            sig((1.0 - availability) * 100.0)
-        ));
+        out.push(loss(r, availability));
     }
     if !perfect.is_empty() {
         if perfect.len() == results.len() && results.len() > 1 {
@@ -398,6 +404,57 @@ fn losses(results: &[ScenarioResult]) -> Vec<String> {
         }
     }
     out
+}
+
+/// Says how `r`, which completed a share `availability` of its requests,
+/// lost the others: with refusals on purpose, those first and the failures
+/// after them (none, if so), as the refusals are no loss.
+fn loss(r: &ScenarioResult, availability: f64) -> String {
+    let positive = |path: &str| Some(r.value(path)).filter(|n| *n > 0.0);
+    let refused: Vec<String> = ON_PURPOSE
+        .iter()
+        .filter_map(|(path, words)| positive(path).map(|n| format!("{} {words}", count(n))))
+        .collect();
+    let refused_total: f64 = ON_PURPOSE
+        .iter()
+        .filter_map(|(path, _)| positive(path))
+        .sum();
+    let failed = (r.value("requests.failed") - refused_total).max(0.0);
+    let mut how: Vec<String> = [
+        ("requests.rejected", "rejected"),
+        ("requests.timed_out", "timed out"),
+    ]
+    .iter()
+    .filter_map(|(path, word)| positive(path).map(|n| format!("{} {word}", count(n))))
+    .collect();
+    let share = sig((1.0 - availability) * 100.0);
+    if refused.is_empty() {
+        if failed > 0.0 {
+            how.push(format!("{} lost to failures", count(failed)));
+        }
+        let detail = if how.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", how.join(", "))
+        };
+        return format!("{} loses {share}% of requests{detail}.", r.scenario);
+    }
+    how.push(format!("{} lost to failures", count(failed)));
+    format!(
+        "{}: {share}% of requests not completed: {}, on purpose; {}.",
+        r.scenario,
+        and_list(&refused),
+        and_list(&how)
+    )
+}
+
+/// Joins phrases with commas and a last "and": "a", "a and b", "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// Points out components busy enough for queues to grow fast.
@@ -812,6 +869,79 @@ mod tests {
         );
         data.results.truncate(1);
         assert_eq!(comparison(&data)[0], "Lost writes (db): 38.");
+    }
+
+    #[test]
+    fn refusals_on_purpose_are_told_apart_from_failures() {
+        let proxy = sample::result(
+            "Proxy",
+            &[
+                ("availability", 0.751, None),
+                ("requests.offered", 165_000.0, None),
+                ("requests.failed", 41_044.0, None),
+                ("errors.firewall_dropped", 24_654.0, None),
+                ("errors.unauthorized", 16_390.0, None),
+            ],
+        );
+        assert_eq!(
+            losses(&[proxy]),
+            [
+                "Proxy: 24.9% of requests not completed: 24,654 dropped by the firewall and \
+                 16,390 refused as unauthorized, on purpose; 0 lost to failures."
+            ]
+        );
+        let crashed = sample::result(
+            "Crash",
+            &[
+                ("availability", 0.99, None),
+                ("requests.offered", 1000.0, None),
+                ("requests.failed", 10.0, None),
+            ],
+        );
+        assert_eq!(
+            losses(&[crashed]),
+            ["Crash loses 1.00% of requests (10 lost to failures)."]
+        );
+    }
+
+    #[test]
+    fn every_error_figure_in_the_reading_has_its_label() {
+        let mut data = sample::comparison();
+        let firewall = "errors.firewall_dropped";
+        let unauthorized = "errors.unauthorized";
+        data.results = vec![sample::result(
+            "Proxy",
+            &[(firewall, 24_654.0, None), (unauthorized, 16_390.0, None)],
+        )];
+        data.focus = vec![firewall.into(), unauthorized.into()];
+        let text = comparison(&data);
+        assert_eq!(text[0], "Dropped by the firewall: 24,654.", "{text:#?}");
+        assert_eq!(text[1], "Unauthorized: 16,390.", "{text:#?}");
+        // Every cause of the results reads as itself, never as "Errors".
+        for cause in crate::model::Cause::ALL {
+            let path = format!("errors.{}", cause.name());
+            data.results = vec![sample::result("S", &[(&path, 3.0, None)])];
+            data.focus = vec![path.clone()];
+            let first = &comparison(&data)[0];
+            assert!(!first.starts_with("Errors"), "{path}: {first}");
+        }
+    }
+
+    #[test]
+    fn says_the_arrivals_were_the_same_only_when_they_were() {
+        let mut data = sample::comparison();
+        let says =
+            |data: &Comparison, words: &str| comparison(data).iter().any(|t| t.contains(words));
+        data.common_random_numbers = false;
+        assert!(
+            says(&data, "saw the same arrivals"),
+            "same seed and traffic"
+        );
+        data.same_arrivals = false;
+        assert!(says(&data, "drew its own random arrivals"));
+        assert!(!says(&data, "saw the same arrivals"));
+        data.common_random_numbers = true;
+        assert!(says(&data, "saw different arrivals"));
     }
 
     #[test]

@@ -226,6 +226,44 @@ fn sweep_writes_a_grid_csv_with_parameter_columns() {
 }
 
 #[test]
+fn an_m_m_c_sweep_of_the_mean_wait_has_its_erlang_c_curve() {
+    let mut args = vec![
+        "sweep",
+        "one-server-utilisation",
+        "--vary",
+        "traffic.rate=100:300:200/s",
+        "--metric",
+        "wait_ms.mean",
+    ];
+    args.extend(SHORT);
+    let out = run_in_folder(&args);
+    let report = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(report.contains("mean wait (ms) theory"), "{report}");
+    assert!(
+        report.contains("Simulation and theory differ by at most"),
+        "the reading compares the two"
+    );
+}
+
+#[test]
+fn a_run_of_an_m_m_c_scenario_reports_its_theory() {
+    let mut args = vec!["run", "one-server-utilisation"];
+    args.extend(SHORT);
+    let out = run_in_folder(&args);
+    let report = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(report.contains("<h2>Theory</h2>"), "{report}");
+    assert!(report.contains("M/M/4 at app"), "{report}");
+    assert!(report.contains("an arrival waits with probability"));
+    assert!(report.contains("<td class=\"label\">mean wait (ms)</td>"));
+    // A scenario no formula describes gets no such section.
+    let mut args = vec!["run", "database-failover-async"];
+    args.extend(SHORT);
+    let out = run_in_folder(&args);
+    let report = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(!report.contains("<h2>Theory</h2>"));
+}
+
+#[test]
 fn sweep_is_identical_on_one_or_two_threads() {
     let mut args = vec![
         "sweep",

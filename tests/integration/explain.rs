@@ -198,6 +198,95 @@ fn a_mistyped_bundled_name_gets_a_suggestion_and_exit_2() {
 }
 
 #[test]
+fn every_command_that_takes_a_file_refuses_a_missing_one_in_the_same_words() {
+    let out = TempDir::new().unwrap();
+    let out = out.path().to_string_lossy().into_owned();
+    let vary = "--vary=traffic.rate=1/s,2/s";
+    for args in [
+        vec!["run", "nosuch", "--out", &out],
+        vec!["compare", "nosuch", "one-big-server", "--out", &out],
+        vec!["validate", "nosuch"],
+        vec!["explain", "nosuch"],
+        vec!["sweep", "nosuch", vary, "--out", &out],
+        vec!["plan", "nosuch", vary, "--slo", "p99<1s", "--out", &out],
+    ] {
+        scalesim()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "nosuch: no such file, nor a bundled scenario of that name \
+                 (`scalesim scenarios` lists them all)",
+            ))
+            .stderr(predicate::str::contains("os error").not());
+    }
+}
+
+#[test]
+fn explain_shows_an_autoscaled_server_s_range_not_its_most_machines() {
+    let text = stdout(&["explain", "autoscale-daily"]);
+    assert!(text.contains("autoscaled 2–12 on cpu 60%"), "{text}");
+    assert!(!text.contains("×12"), "{text}");
+}
+
+#[test]
+fn explain_gives_m_m_c_behind_a_balancer_that_adds_nothing() {
+    let behind = "name: lb\nduration: 1h\ntraffic: {rate: 3.6/s}\nentry: lb\n\
+                  network: {latency: 0ms}\ncomponents:\n  \
+                  lb: {kind: load_balancer, strategy: round_robin, targets: web}\n  \
+                  web: {kind: server, cores: 4, work: 1s}\n";
+    let (_dir, path) = file("lb.yaml", behind);
+    let e = json(&["explain", &path]);
+    assert_eq!(e["theory"][0]["model"], "M/M/4");
+    assert_eq!(e["theory"][0]["component"], "web");
+    assert!((predicted(&e, "mean_wait_ms") - mmc_wait(4, 3.6, 1.0) * 1000.0).abs() < 1e-9);
+    // With a hop of latency the balancer adds time: no formula.
+    let (_dir, path) = file("far.yaml", &behind.replace("0ms", "1ms"));
+    assert_eq!(
+        json(&["explain", &path])["theory"],
+        Value::Array(Vec::new())
+    );
+}
+
+#[test]
+fn explain_gives_no_hit_ratio_for_a_cache_no_request_reads() {
+    let text = "name: c\nduration: 5m\ntraffic: {rate: 50/s, keys: {count: 2000}}\nentry: web\n\
+                cron:\n  - {name: r, every: 1m, on: render, work: 10s, warms: pages}\n\
+                components:\n  web: {kind: server, work: 2ms, calls: [render]}\n  \
+                pages: {kind: cache, capacity: 500, backend: render}\n  \
+                render: {kind: server, cores: 8, work: 40ms}\n";
+    let (_dir, path) = file("cache.yaml", text);
+    assert_eq!(
+        json(&["explain", &path])["theory"],
+        Value::Array(Vec::new())
+    );
+}
+
+#[test]
+fn explain_words_mixed_call_plans_as_they_are() {
+    let text = "name: m\nduration: 1m\ntraffic:\n  rate: 50/s\n  requests:\n    \
+                checkout: {weight: 1}\n    search: {weight: 1}\nentry: web\ncomponents:\n  \
+                web:\n    kind: server\n    work: 2ms\n    calls:\n      \
+                checkout: [cart, orders]\n      search: {parallel: [a, b], wait: 1}\n  \
+                cart: {kind: server, work: 1ms}\n  orders: {kind: server, work: 1ms}\n  \
+                a: {kind: server, work: 1ms}\n  b: {kind: server, work: 1ms}\n";
+    let (_dir, path) = file("mixed.yaml", text);
+    let shown = stdout(&["explain", &path]);
+    assert!(
+        shown.contains("calls in parallel for 1 of 2 request types, in sequence for the other"),
+        "{shown}"
+    );
+    let all = text.replace(
+        "checkout: [cart, orders]",
+        "checkout: {parallel: [cart, orders]}",
+    );
+    let (_dir, path) = file("parallel.yaml", &all);
+    let shown = stdout(&["explain", &path]);
+    assert!(shown.contains("calls in parallel"), "{shown}");
+    assert!(!shown.contains("request types"), "{shown}");
+}
+
+#[test]
 fn completions_for_bash_complete_every_command() {
     let script = stdout(&["completions", "bash"]);
     assert!(

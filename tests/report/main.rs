@@ -74,8 +74,13 @@ fn comparison() -> Comparison {
         results: runs.iter().map(|r| ScenarioResult::from_runs(r)).collect(),
         abouts: scenarios.iter().map(|s| s.about.clone()).collect(),
         common_random_numbers: true,
+        same_arrivals: scenarios[0].same_arrivals(&scenarios[1]),
         differences: Vec::new(),
         focus: Vec::new(),
+        theory: scenarios
+            .iter()
+            .map(scalesim::report::explain::theory_of)
+            .collect(),
     }
 }
 

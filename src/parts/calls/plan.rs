@@ -28,7 +28,37 @@ pub enum Step {
     },
 }
 
+/// How the calls of a plan go, for a reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// No calls.
+    None,
+    /// One call after the other.
+    Sequence,
+    /// All in one group, started together.
+    Parallel,
+    /// Some one after the other, some in a group.
+    Both,
+}
+
 impl Step {
+    /// Returns how the plan's calls go: in sequence, in parallel or both.
+    pub fn order(&self) -> Order {
+        match self {
+            Step::Call(_) => Order::Sequence,
+            Step::Parallel { .. } => Order::Parallel,
+            Step::Sequence(steps) => {
+                let steps: Vec<&Step> = steps.iter().filter(|s| !s.is_empty()).collect();
+                match steps.as_slice() {
+                    [] => Order::None,
+                    [only] => only.order(),
+                    many if many.iter().any(|s| s.has_group()) => Order::Both,
+                    _ => Order::Sequence,
+                }
+            }
+        }
+    }
+
     /// Returns an empty plan: no calls.
     pub fn none() -> Step {
         Step::Sequence(Vec::new())

@@ -169,9 +169,7 @@ impl Kind for Spec {
         words.push(format!("cold start {}", format_duration(self.cold_start)));
         words.push(format!("keep-alive {}", format_duration(self.keep_alive)));
         words.push(format!("concurrency {}", self.concurrency));
-        if self.calls.has_group() {
-            words.push("calls in parallel".into());
-        }
+        words.extend(self.calls.order_words());
         words.extend(self.calls.sketch(topology));
         words
     }

@@ -155,16 +155,15 @@ impl Kind for Spec {
     }
 
     fn sketch(&self, topology: &crate::parts::Topology) -> Vec<String> {
-        let mut words = self.station.sketch();
+        let mut words: Vec<String> = self.autoscale.iter().map(|a| a.describe()).collect();
+        words.extend(self.station.sketch());
         if let Some(queue) = self.consumes {
             words.push(format!("consumes {}", topology.name(queue)));
         }
         if self.standby > 0 {
             words.push(format!("{} standby", self.standby));
         }
-        if self.calls.has_group() {
-            words.push("calls in parallel".into());
-        }
+        words.extend(self.calls.order_words());
         words.extend(self.calls.sketch(topology));
         match self.sessions.map(|s| s.keeper) {
             Some(sessions::Keeper::Local) => words.push("local sessions".into()),

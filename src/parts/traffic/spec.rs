@@ -51,6 +51,24 @@ pub struct Traffic {
     pub source: Source,
 }
 
+impl Traffic {
+    /// Returns true if, from the same seed, `other` draws the same arrivals
+    /// as this traffic: the same times, types, users and keys. A closed
+    /// loop never does (its users send again when answered, so its arrivals
+    /// follow the architecture); timeouts and retries change what follows an
+    /// arrival, not the arrivals.
+    pub fn same_arrivals(&self, other: &Traffic) -> bool {
+        !matches!(self.source, Source::Closed(_))
+            && self.source == other.source
+            && self.arrivals == other.arrivals
+            && self.schedule == other.schedule
+            && self.users == other.users
+            && self.origins == other.origins
+            && self.types == other.types
+            && self.keys == other.keys
+    }
+}
+
 /// Where the client requests come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {

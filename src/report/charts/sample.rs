@@ -192,6 +192,8 @@ pub fn comparison() -> Comparison {
         ],
         results: vec![big, clones, least],
         common_random_numbers: true,
+        same_arrivals: true,
+        theory: Vec::new(),
         differences: Vec::new(),
         focus: Vec::new(),
     }

@@ -151,6 +151,22 @@ pub struct AutoscaleSpec {
     pub cooldown_in: SimTime,
 }
 
+impl AutoscaleSpec {
+    /// Describes the policy in a few words, for `explain`: the range of
+    /// replicas, the metric and its target (`autoscaled 2–12 on cpu 60%`).
+    pub fn describe(&self) -> String {
+        // Rounded to the thousandth, so that 0.6 reads as 60%, not 60.000000000000014%.
+        let short = |x: f64| (x * 1000.0).round() / 1000.0;
+        let target = match self.metric {
+            Metric::Cpu => format!("cpu {}%", short(self.target * 100.0)),
+            Metric::Queue => format!("queue {}", short(self.target)),
+            Metric::P99 => format!("p99 {}ms", short(self.target)),
+            Metric::Rps => format!("rps {}/s", short(self.target)),
+        };
+        format!("autoscaled {}–{} on {target}", self.min, self.max)
+    }
+}
+
 /// Reads `autoscale:` at `path`; `replicas` is the server's `replicas:` if
 /// given (the replicas serving at the start).
 pub fn parse(
