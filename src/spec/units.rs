@@ -131,6 +131,20 @@ pub fn format_duration(time: SimTime) -> String {
     format!("{text}{unit}")
 }
 
+/// Writes a large number in scientific notation with three significant
+/// digits and no trailing zeros (`5e7`, `2.33e7`), as messages quote a rate
+/// computed from what a file gives.
+pub fn format_scientific(value: f64) -> String {
+    let text = format!("{value:.2e}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) if mantissa.contains('.') => {
+            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{mantissa}e{exponent}")
+        }
+        _ => text,
+    }
+}
+
 /// Returns the name a unit variant of a field's enum has in a scenario file
 /// (`RoundRobin` is written `round_robin`): the snake case serde's
 /// `rename_all = "snake_case"` gives it, from the variant's `Debug` name.
@@ -364,6 +378,14 @@ mod tests {
             assert_eq!(format_duration(time), text);
             assert_eq!(parse_duration(text).unwrap(), time, "{text}");
         }
+    }
+
+    #[test]
+    fn large_numbers_keep_three_significant_digits() {
+        assert_eq!(format_scientific(5e7), "5e7");
+        assert_eq!(format_scientific(4.999999999999999e7), "5e7");
+        assert_eq!(format_scientific(7.0 / 3e-7), "2.33e7");
+        assert_eq!(format_scientific(1.5e8), "1.5e8");
     }
 
     #[test]

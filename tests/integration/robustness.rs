@@ -151,6 +151,22 @@ fn impossible_values_are_refused_with_their_limit() {
 }
 
 #[test]
+fn the_closed_loop_cap_writes_the_think_time_as_a_duration() {
+    // See: the refusal quoted the think time in raw seconds (`0.00002 s`).
+    let closed = scenario("", "").replace(
+        "traffic: {rate: 10/s}",
+        "traffic: {closed: {users: 1000, think: 0.00002s}}",
+    );
+    refused(
+        &closed,
+        &[
+            "traffic.closed.think",
+            "1000 users thinking 20us send up to 5e7",
+        ],
+    );
+}
+
+#[test]
 fn a_rate_the_schedule_hides_and_a_region_named_like_a_zone_are_refused() {
     refused(
         &scenario("", "").replace(

@@ -26,7 +26,7 @@ const CASES: &[Case] = &[
         file: "closed_think_beyond_rate_limit.yaml",
         lines: &[6],
         path: "traffic.closed.think",
-        expected: "100 users thinking 0.000001 s send up to 1e8 requests per second",
+        expected: "100 users thinking 1us send up to 1e8 requests per second",
     },
     Case {
         file: "lesson_knob_on_a_file.yaml",
