@@ -167,6 +167,67 @@ fn the_closed_loop_cap_writes_the_think_time_as_a_duration() {
 }
 
 #[test]
+fn a_scalar_where_text_is_wanted_is_shown_in_quotes() {
+    // See: `name: no` said "invalid type: boolean `false`, expected a string".
+    let text = scenario("", "").replace("entry: web", "entry: 12");
+    refused(
+        &text,
+        &["entry: expected text, found the number 12; quote it to keep it text: entry: \"12\""],
+    );
+    refused(
+        &scenario("", "    zones: [a, off]\n"),
+        &[
+            "components.web.zones[1]: expected text (a zone name), found the boolean false \
+           (written `off`); quote it to keep it text: \"off\"",
+        ],
+    );
+    refused(
+        &scenario("  b: {kind: server, work: 1ms}\n", "    calls: [b, yes]\n"),
+        &[
+            "components.web.calls[1]",
+            "found the boolean true (written `yes`)",
+            ": \"yes\"",
+        ],
+    );
+    refused(
+        &scenario("lesson: {figures: [1.50]}\n", ""),
+        &["lesson.figures[0]: expected text, found the number 1.5 (written `1.50`)"],
+    );
+    // A list is no text, and quotes would not make it one.
+    refused(
+        &scenario("", "").replace("name: small", "name: [a]"),
+        &["name: expected text, found a list"],
+    );
+    // An override names its flag.
+    let (_dir, path) = file(&scenario("", ""));
+    let out = scalesim()
+        .arg("validate")
+        .arg(&path)
+        .args(["--set", "name=no"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--set name=no: name: expected text, found the boolean false (written `no`); quote it to keep it text: --set 'name=\"no\"'"),
+        "{stderr}"
+    );
+    // And the value it suggests is taken.
+    let out = scalesim()
+        .arg("validate")
+        .arg(&path)
+        .args(["--set", "name=\"no\""])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn a_rate_the_schedule_hides_and_a_region_named_like_a_zone_are_refused() {
     refused(
         &scenario("", "").replace(

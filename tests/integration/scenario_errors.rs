@@ -23,6 +23,12 @@ struct Case {
 /// Files with exactly one mistake each.
 const CASES: &[Case] = &[
     Case {
+        file: "name_is_a_boolean.yaml",
+        lines: &[2],
+        path: "name",
+        expected: "expected text, found the boolean false (written `no`); quote it to keep it text: name: \"no\"",
+    },
+    Case {
         file: "closed_think_beyond_rate_limit.yaml",
         lines: &[6],
         path: "traffic.closed.think",
