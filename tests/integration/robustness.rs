@@ -48,6 +48,37 @@ fn slo_windows_beyond_the_limit_are_refused_before_any_allocation() {
 }
 
 #[test]
+fn the_default_slo_window_grows_with_a_long_run() {
+    // See: a run of 3000 h without `slo:` was refused for the default 10 s
+    // window (1,080,000 windows, above the limit).
+    let long = scenario("", "").replace("duration: 30s", "duration: 3000h");
+    let (_dir, path) = file(&long);
+    let path = path.to_str().unwrap();
+    let window = |args: &[&str]| {
+        let mut all = vec![path, "--max-events", "20000"];
+        all.extend_from_slice(args);
+        number(&run_json(&all).json[0], "slo.window_s")
+    };
+    // The measured time over the limit, rounded up to whole seconds.
+    assert_eq!(window(&[]), 11.0);
+    assert_eq!(window(&["--set", "slo={success: 99%}"]), 11.0);
+    // The longest duration a file may give runs too.
+    assert_eq!(window(&["--set", "duration=11574d"]), 1000.0);
+    // A short run keeps 10 s, and a window the file sets is kept.
+    assert_eq!(window(&["--set", "duration=1h"]), 10.0);
+    assert_eq!(window(&["--set", "slo={window: 1m}"]), 60.0);
+    // A window the file sets that breaks the limit is still refused, with
+    // the way out.
+    refused(
+        &long.replace("warmup: 0s\n", "warmup: 0s\nslo: {window: 10s}\n"),
+        &[
+            "slo.window: 10s makes 1080000 windows over the 3000h measured; the most is 1000000",
+            "use a window of 11s or more, or leave `window` out",
+        ],
+    );
+}
+
+#[test]
 fn replications_and_threads_out_of_range_are_bad_input() {
     for args in [
         ["--replications", "100000000"],
