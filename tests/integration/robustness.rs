@@ -343,6 +343,24 @@ fn a_trace_whose_arrivals_all_come_after_the_end_is_a_warning() {
     }
     let stderr = validate("29.5\n45\n");
     assert!(!stderr.contains("warning"), "{stderr}");
+    // See: the warning quoted the time as the clock's last nanosecond
+    // (`18446744073.710s`), a time the file never gave nor the run used.
+    // It quotes the time used, as a duration: a time past the longest
+    // duration is read as it.
+    let stderr = validate("1e308\n");
+    assert!(
+        stderr.contains(
+            "the first arrival of `late.csv` is at 277778h (the latest time a trace may give, \
+             the longest duration: later times are read as it), at or after the end of the \
+             run (30s)"
+        ),
+        "{stderr}"
+    );
+    let stderr = validate("90\n");
+    assert!(
+        stderr.contains("is at 1.5m, at or after the end of the run (30s)"),
+        "{stderr}"
+    );
 }
 
 #[test]
