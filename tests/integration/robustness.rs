@@ -288,6 +288,11 @@ fn a_failure_after_the_end_of_the_run_is_a_warning() {
             && stderr.contains("never happens"),
         "{stderr}"
     );
+    // See: the times read `60.000s` and `30.000s`, not as the file wrote them.
+    assert!(
+        stderr.contains("1m is at or after the end of the run (30s)"),
+        "{stderr}"
+    );
 }
 
 /// Returns the stderr of `validate` on `text`, which must pass (exit 0).
@@ -309,7 +314,8 @@ fn a_batch_job_that_starts_after_the_end_of_the_run_is_a_warning() {
     assert!(
         stderr.contains("warning:")
             && stderr.contains("cron[0].first")
-            && stderr.contains("this batch job never runs"),
+            && stderr.contains("this batch job never runs")
+            && stderr.contains("1h is at or after the end of the run (30s)"),
         "{stderr}"
     );
     // A first batch inside the run is no warning.
