@@ -86,7 +86,16 @@ pub fn run(
     let started = Instant::now();
     let mut finished_runs = Vec::new();
     let mut run = |scenarios: &[Scenario], tasks: &[Task]| -> Result<Vec<(Task, FlatRun)>> {
-        let finished = super::batch::run_tasks(scenarios, tasks, replications, false, common)?;
+        // The runs the guard rails stopped are told of once, after the search.
+        let finished =
+            super::batch::run_tasks_untold(scenarios, tasks, replications, false, common, None)?;
+        if finished.len() < tasks.len() {
+            eprintln!(
+                "interrupted: keeping {} finished run(s), abandoning {}",
+                finished.len(),
+                tasks.len() - finished.len()
+            );
+        }
         let flat = finished
             .iter()
             .map(|(task, run)| (*task, FlatRun::of(run)))
@@ -96,6 +105,7 @@ pub fn run(
     };
     let searched = plan.search(settings, &mut run);
     report_timing(common, finished_runs.iter(), started);
+    super::batch::warn_stopped(finished_runs.iter(), common);
     // A search cut short has no verdict: the setups it did not reach might
     // have met every objective, so it writes nothing rather than a verdict
     // of infeasibility.

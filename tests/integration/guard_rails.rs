@@ -65,6 +65,62 @@ fn a_truncated_run_warns_on_stderr_and_shows_in_the_table() {
         ));
 }
 
+/// Returns the lines of `stderr` that are warnings.
+fn warnings(stderr: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_guard_rail_that_stops_every_point_of_a_sweep_or_a_plan_warns_once() {
+    // See: a sweep of 3 points and 2 replications stopped by --max-events
+    // printed the same warning 6 times, one a run; a plan once a run of
+    // each of its batches.
+    let (dir, file) = overloaded();
+    let grid = [
+        "--vary",
+        "components.web.cores=1,2,3",
+        "--max-events",
+        "5000",
+    ];
+    let sweep = scalesim()
+        .args(["sweep", &file])
+        .args(grid)
+        .args(["--replications", "2", "--out"])
+        .arg(dir.path().join("sweep"))
+        .output()
+        .unwrap();
+    assert_eq!(sweep.status.code(), Some(0));
+    let lines = warnings(&sweep.stderr);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("warning: 6 of 6 runs stopped between ")
+            && lines[0]
+                .contains("(the first: overloaded [components.web.cores=1] (replication 0))")
+            && lines[0].contains("handled 5000 events (--max-events)"),
+        "{}",
+        lines[0]
+    );
+    let plan = scalesim()
+        .args(["plan", &file])
+        .args(grid)
+        .args(["--slo", "p99<1s", "--out"])
+        .arg(dir.path().join("plan"))
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0));
+    let lines = warnings(&plan.stderr);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].contains(" runs stopped ") && lines[0].contains("(--max-events)"),
+        "{}",
+        lines[0]
+    );
+}
+
 #[test]
 fn max_in_flight_and_max_events_are_deterministic() {
     let (_dir, file) = overloaded();
