@@ -12,7 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::CommonArgs;
 use crate::engine::SimTime;
 use crate::error::Result;
-use crate::metrics::{RunSummary, StopReason, MAX_EVENTS_AT_ONE_INSTANT};
+use crate::metrics::{PileUp, RunSummary, StopReason, MAX_EVENTS_AT_ONE_INSTANT};
+use crate::report::format::sig;
 use crate::runner::{self, JourneyOptions, Limits, Progress, RunOptions, Task};
 use crate::scenario::Scenario;
 use crate::spec::units::format_duration;
@@ -175,10 +176,18 @@ fn stop_warning(
     let at = |run: &RunSummary| run.truncated.map_or(0.0, |t| t.at_s);
     let why = stop_reason(reason, limits);
     let first = stopped[0];
+    let pile_up = first.pile_up.map_or(String::new(), |p| {
+        let which = if stopped.len() > 1 {
+            "in the first, "
+        } else {
+            ""
+        };
+        format!("\n  {which}{}", pile_up_line(&p))
+    });
     if let [run] = stopped {
         return format!(
             "{} (replication {}): stopped at {} of simulated time: {why}; results cover \
-             that part only",
+             that part only{pile_up}",
             run.scenario,
             run.replication,
             simulated(at(run))
@@ -195,11 +204,48 @@ fn stop_warning(
     };
     format!(
         "{} of {total} runs stopped {when} of simulated time (the first: {} (replication \
-         {})): {why}; their results cover that part only",
+         {})): {why}; their results cover that part only{pile_up}",
         stopped.len(),
         first.scenario,
         first.replication
     )
+}
+
+/// Says why requests piled up in a run the in-flight guard rail stopped:
+/// the rate they arrived at against the rate they were answered at (the
+/// capacity the system showed), and what that leaves in flight, by Little's
+/// law.
+pub fn pile_up_line(p: &PileUp) -> String {
+    let ended = if p.error_rps > 0.0 {
+        format!(
+            " (and refused, timed out or lost at {}/s)",
+            sig(p.error_rps)
+        )
+    } else {
+        String::new()
+    };
+    let rates = format!(
+        "requests arrived at {}/s and were answered at {}/s{ended}",
+        sig(p.arrival_rps),
+        sig(p.answer_rps)
+    );
+    let after = simulated(p.at_s);
+    match p.time_in_system_s().filter(|_| p.growth_rps() > 0.0) {
+        Some(w) => format!(
+            "{rates}: {} were in flight after {after} ({} with the events and state kept \
+             for them); by Little's law (in flight = arrival rate × time in system) each \
+             would spend about {} in the system, longer the longer the run: the system \
+             cannot keep up with its load",
+            p.requests,
+            p.held,
+            simulated(w)
+        ),
+        None => format!(
+            "{rates}: the requests did not pile up ({} in flight after {after}), the state \
+             the parts keep for them did ({} in all, like writes on their way to replicas)",
+            p.requests, p.held
+        ),
+    }
 }
 
 /// Writes a simulated time in seconds as a duration (`1.5s`, `16.7m`).
@@ -363,6 +409,38 @@ mod tests {
         let bar = Bar::new(1, 1000, false);
         assert!(bar.bar.is_hidden());
         assert_eq!(bar.while_running(|| 7), 7);
+    }
+
+    #[test]
+    fn a_pile_up_is_told_by_its_rates_and_littles_law() {
+        let piled = PileUp {
+            arrival_rps: 2000.0,
+            answer_rps: 1000.0,
+            error_rps: 0.0,
+            requests: 1_000_000,
+            held: 1_000_100,
+            at_s: 1000.0,
+        };
+        assert_eq!(
+            pile_up_line(&piled),
+            "requests arrived at 2000/s and were answered at 1000/s: 1000000 were in flight \
+             after 16.7m (1000100 with the events and state kept for them); by Little's law \
+             (in flight = arrival rate × time in system) each would spend about 8.33m in the \
+             system, longer the longer the run: the system cannot keep up with its load"
+        );
+        // Answered as fast as they came: what piled up is the parts' state.
+        let state = PileUp {
+            answer_rps: 1990.0,
+            error_rps: 10.0,
+            requests: 3,
+            ..piled
+        };
+        assert_eq!(
+            pile_up_line(&state),
+            "requests arrived at 2000/s and were answered at 1990/s (and refused, timed out or \
+             lost at 10.0/s): the requests did not pile up (3 in flight after 16.7m), the state \
+             the parts keep for them did (1000100 in all, like writes on their way to replicas)"
+        );
     }
 
     #[test]

@@ -65,6 +65,40 @@ fn a_truncated_run_warns_on_stderr_and_shows_in_the_table() {
         ));
 }
 
+#[test]
+fn an_overloaded_run_says_why_requests_piled_up() {
+    // See: a run stopped at the in-flight cap said only "the system is
+    // overloaded", leaving the user to work out from what.
+    let (dir, file) = overloaded();
+    let out = scalesim()
+        .args(["run", &file, "--max-in-flight", "20000", "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("requests arrived at"))
+        .unwrap_or_else(|| panic!("no line of rates: {stderr}"));
+    // Arrivals at 2000/s, answers at the core's 1000/s, what is in flight,
+    // and Little's law that ties them to the time in the system.
+    let rate = |after: &str| -> f64 {
+        let rest = &line[line.find(after).unwrap() + after.len()..];
+        rest[..rest.find("/s").unwrap()].parse().unwrap()
+    };
+    let (arrival, answer) = (rate("arrived at "), rate("answered at "));
+    assert!((1900.0..2100.0).contains(&arrival), "{line}");
+    assert!((950.0..1050.0).contains(&answer), "{line}");
+    for words in [
+        " were in flight after ",
+        "by Little's law (in flight = arrival rate × time in system) each would spend about",
+        "the system cannot keep up with its load",
+    ] {
+        assert!(line.contains(words), "`{words}` not in: {line}");
+    }
+}
+
 /// Returns the lines of `stderr` that are warnings.
 fn warnings(stderr: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(stderr)
