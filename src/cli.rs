@@ -397,6 +397,17 @@ static WRITING: AtomicBool = AtomicBool::new(false);
 /// stops within about a second.
 static STOP_WRITING: AtomicBool = AtomicBool::new(false);
 
+/// Cleared by a command that writes nothing when it is cut short (a plan,
+/// which has no verdict until its search ends), so that Ctrl-C does not
+/// promise to keep its finished runs.
+static KEEPS_FINISHED: AtomicBool = AtomicBool::new(true);
+
+/// Tells the Ctrl-C handler that this command keeps none of its finished
+/// runs when it is interrupted.
+pub fn keep_nothing_when_interrupted() {
+    KEEPS_FINISHED.store(false, Ordering::SeqCst);
+}
+
 /// Installs the Ctrl-C handler and returns the flag it sets.
 ///
 /// The handler also catches `SIGTERM` and `SIGHUP`: a scheduler that stops a
@@ -424,7 +435,12 @@ pub fn interrupt_flag() -> &'static AtomicBool {
             if INTERRUPTED.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
-            eprintln!("\ninterrupting: finished runs will be kept; press Ctrl-C again to quit now");
+            let kept = if KEEPS_FINISHED.load(Ordering::SeqCst) {
+                "finished runs will be kept"
+            } else {
+                "a plan cut short has no verdict, so it keeps nothing"
+            };
+            eprintln!("\ninterrupting: {kept}; press Ctrl-C again to quit now");
         });
         // Without a handler, Ctrl-C keeps its default effect: quit at once.
         if let Err(e) = handler {

@@ -29,7 +29,7 @@ pub use recorder::{cost_per_million, ComponentStats, Ending, Recorder, RunInfo, 
 pub use series::{Marker, SeriesPoint, SeriesRecorder, TimeSeries};
 pub use slo::{Slo, SloSummary};
 pub use summary::{
-    CdfPoint, Counts, LatencySummary, RunFigure, RunSummary, SessionCounts, StopReason, Truncation,
-    WaitSummary, MAX_EVENTS_AT_ONE_INSTANT,
+    CdfPoint, Counts, LatencySummary, PileUp, RunFigure, RunSummary, SessionCounts, StopReason,
+    Truncation, WaitSummary, MAX_EVENTS_AT_ONE_INSTANT,
 };
 pub use time_average::{TimeAverage, Window};

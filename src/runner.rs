@@ -20,7 +20,7 @@ pub use guard::{Limits, DEFAULT_MAX_IN_FLIGHT};
 pub use progress::Progress;
 
 use crate::engine::{BatchEnd, SimTime};
-use crate::metrics::{Journeys, RunInfo, RunSummary, StopReason, Truncation, Window};
+use crate::metrics::{Journeys, PileUp, RunInfo, RunSummary, StopReason, Truncation, Window};
 use crate::parts::{AnyPart, World};
 use crate::scenario::Scenario;
 use guard::Guard;
@@ -99,6 +99,8 @@ pub fn simulate_recorded(
     }
     tracker.finish(sim.events());
     let now = sim.now();
+    // Counted before the parts finish, as the guard rail counted it.
+    let held = (stopped == Some(StopReason::MaxInFlight)).then(|| in_flight(&sim) as u64);
     let truncated = stopped.map(|reason| Truncation {
         reason,
         at_s: now.as_secs_f64(),
@@ -128,6 +130,7 @@ pub fn simulate_recorded(
         cost_per_hour: cost_per_hour(scenario),
     });
     summary.truncated = truncated;
+    summary.pile_up = held.map(|held| PileUp::of(&summary.series, now.as_secs_f64(), held));
     summary.journeys = journeys;
     summary
 }
@@ -372,6 +375,25 @@ mod tests {
         // The core was busy all along: its utilization covers the time simulated.
         let web = &run.components[0];
         assert!(web.utilization > 0.99, "utilization {}", web.utilization);
+        // What piled up: twice the arrivals the core answers, and what the
+        // guard rail counted beyond its cap.
+        let p = run.pile_up.unwrap();
+        assert_eq!(p.at_s, t.at_s);
+        assert!((p.arrival_rps - 2000.0).abs() < 100.0, "{p:?}");
+        assert!((p.answer_rps - 1000.0).abs() < 50.0, "{p:?}");
+        assert_eq!(p.error_rps, 0.0);
+        assert!(p.held > 5_000 && p.requests <= p.held, "{p:?}");
+        assert_eq!(p.requests, run.requests.unfinished, "{p:?}");
+        let w = p.time_in_system_s().unwrap();
+        assert!((w - p.requests as f64 / p.arrival_rps).abs() < 1e-9);
+    }
+
+    #[test]
+    fn only_the_in_flight_cap_tells_what_piled_up() {
+        let run = simulate_guarded(&overloaded(), 0, &limits(Some(10_001), 1 << 40), None);
+        assert_eq!(run.truncated.unwrap().reason, StopReason::MaxEvents);
+        assert_eq!(run.pile_up, None);
+        assert_eq!(simulate(&steady(), 0).pile_up, None);
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub struct Issue {
     pub path: String,
     /// What was wrong and what was expected.
     pub message: String,
+    /// Whether the field wants text and holds a scalar YAML reads as
+    /// something else (`name: no` is the boolean false): placing the issue
+    /// then quotes the value as written and shows it in quotes.
+    pub wants_text: bool,
 }
 
 impl Issue {
@@ -29,7 +33,46 @@ impl Issue {
         Self {
             path: path.into(),
             message: message.into(),
+            wants_text: false,
         }
+    }
+
+    /// Creates the issue of a field at `path` that wants text (`what`: a
+    /// name, a zone name...) and holds `found` instead.
+    pub fn text_expected(path: impl Into<String>, what: &str, found: &serde_json::Value) -> Self {
+        Self::new(path, text_refusal(what, &describe(found))).wanting_text(found)
+    }
+
+    /// Marks the issue as that of a field that wants text and holds
+    /// `found`: when quotes would make `found` text (a boolean or a
+    /// number), placing the issue shows the value in quotes.
+    pub fn wanting_text(mut self, found: &serde_json::Value) -> Self {
+        self.wants_text = found.is_boolean() || found.is_number();
+        self
+    }
+}
+
+/// Describes a value found where another was expected, in the words of a
+/// scenario file (`the boolean false`, `the number 12`, `a list`).
+pub fn describe(found: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match found {
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::Null => "nothing".to_string(),
+        Value::String(s) => format!("`{s}`"),
+        Value::Array(_) => "a list".to_string(),
+        Value::Object(_) => "a mapping".to_string(),
+    }
+}
+
+/// Returns the message of a field that wants text (`what`, like `a zone
+/// name`; empty for any text) and holds something `described` otherwise.
+pub fn text_refusal(what: &str, described: &str) -> String {
+    if what.is_empty() {
+        format!("expected text, found {described}")
+    } else {
+        format!("expected text ({what}), found {described}")
     }
 }
 

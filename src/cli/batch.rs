@@ -10,10 +10,13 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::CommonArgs;
+use crate::engine::SimTime;
 use crate::error::Result;
-use crate::metrics::{RunSummary, StopReason, MAX_EVENTS_AT_ONE_INSTANT};
+use crate::metrics::{PileUp, RunSummary, StopReason, MAX_EVENTS_AT_ONE_INSTANT};
+use crate::report::format::sig;
 use crate::runner::{self, JourneyOptions, Limits, Progress, RunOptions, Task};
 use crate::scenario::Scenario;
+use crate::spec::units::format_duration;
 
 /// How often the progress bar reads the runs' progress and redraws: a few
 /// times a second, which a reader can follow and which costs nothing.
@@ -68,8 +71,38 @@ pub fn run_tasks(
 }
 
 /// Does [`run_tasks`], recording the journeys of sampled requests as
-/// `journeys` says.
+/// `journeys` says, then tells of the runs guard rails stopped and of
+/// those Ctrl-C abandoned.
 fn run_tasks_recorded(
+    scenarios: &[Scenario],
+    tasks: &[Task],
+    replications: u64,
+    keep_series: bool,
+    common: &CommonArgs,
+    journeys: Option<JourneyOptions<'_>>,
+) -> Result<Vec<(Task, RunSummary)>> {
+    let finished = run_tasks_untold(
+        scenarios,
+        tasks,
+        replications,
+        keep_series,
+        common,
+        journeys,
+    )?;
+    warn_stopped(finished.iter().map(|(_, run)| run), common);
+    if super::interrupt_flag().load(std::sync::atomic::Ordering::SeqCst) {
+        eprintln!(
+            "interrupted: keeping {} finished run(s), abandoning {}",
+            finished.len(),
+            tasks.len() - finished.len()
+        );
+    }
+    Ok(finished)
+}
+
+/// Does [`run_tasks`] without a word on stderr but the progress bar: a
+/// command that runs several batches (a plan) tells of them all at once.
+pub fn run_tasks_untold(
     scenarios: &[Scenario],
     tasks: &[Task],
     replications: u64,
@@ -97,26 +130,132 @@ fn run_tasks_recorded(
         progress: Some(&bar.progress),
         journeys,
     };
-    let finished = bar.while_running(|| runner::run_tasks(scenarios, tasks, options))?;
-    if !common.output.quiet {
-        for (_, run) in &finished {
-            warn_truncated(run, &limits);
-        }
-    }
-    if options.cancelled() {
-        eprintln!(
-            "interrupted: keeping {} finished run(s), abandoning {}",
-            finished.len(),
-            tasks.len() - finished.len()
-        );
-    }
-    Ok(finished)
+    bar.while_running(|| runner::run_tasks(scenarios, tasks, options))
 }
 
-/// Prints a warning naming the run and the guard rail that stopped it, if one did.
-fn warn_truncated(run: &RunSummary, limits: &Limits) {
-    let Some(t) = run.truncated else { return };
-    let why = match t.reason {
+/// Prints, unless `--quiet`, one warning for each guard rail that stopped
+/// some of `runs` (see [`stop_warnings`]).
+pub fn warn_stopped<'a>(runs: impl Iterator<Item = &'a RunSummary>, common: &CommonArgs) {
+    if common.output.quiet {
+        return;
+    }
+    let runs: Vec<&RunSummary> = runs.collect();
+    for line in stop_warnings(&runs, &common.limits()) {
+        eprintln!("warning: {line}");
+    }
+}
+
+/// Returns one warning for each guard rail that stopped some of `runs`, in
+/// the order of the first run each stopped: the run, where it stopped and
+/// why when it stopped one; how many, where and why when it stopped
+/// several (a sweep stopped at each of its points tells it once, not once
+/// a point).
+pub fn stop_warnings(runs: &[&RunSummary], limits: &Limits) -> Vec<String> {
+    let mut groups: Vec<(StopReason, Vec<&RunSummary>)> = Vec::new();
+    for run in runs {
+        let Some(t) = run.truncated else { continue };
+        match groups.iter_mut().find(|(reason, _)| *reason == t.reason) {
+            Some((_, stopped)) => stopped.push(run),
+            None => groups.push((t.reason, vec![run])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(reason, stopped)| stop_warning(reason, &stopped, runs.len(), limits))
+        .collect()
+}
+
+/// Returns the warning of the guard rail `reason`, which stopped the runs
+/// `stopped` (at least one) of `total`.
+fn stop_warning(
+    reason: StopReason,
+    stopped: &[&RunSummary],
+    total: usize,
+    limits: &Limits,
+) -> String {
+    let at = |run: &RunSummary| run.truncated.map_or(0.0, |t| t.at_s);
+    let why = stop_reason(reason, limits);
+    let first = stopped[0];
+    let pile_up = first.pile_up.map_or(String::new(), |p| {
+        let which = if stopped.len() > 1 {
+            "in the first, "
+        } else {
+            ""
+        };
+        format!("\n  {which}{}", pile_up_line(&p))
+    });
+    if let [run] = stopped {
+        return format!(
+            "{} (replication {}): stopped at {} of simulated time: {why}; results cover \
+             that part only{pile_up}",
+            run.scenario,
+            run.replication,
+            simulated(at(run))
+        );
+    }
+    let (low, high) = stopped
+        .iter()
+        .map(|r| at(r))
+        .fold((f64::MAX, 0.0_f64), |(l, h), t| (l.min(t), h.max(t)));
+    let when = if low == high {
+        format!("at {}", simulated(low))
+    } else {
+        format!("between {} and {}", simulated(low), simulated(high))
+    };
+    format!(
+        "{} of {total} runs stopped {when} of simulated time (the first: {} (replication \
+         {})): {why}; their results cover that part only{pile_up}",
+        stopped.len(),
+        first.scenario,
+        first.replication
+    )
+}
+
+/// Says why requests piled up in a run the in-flight guard rail stopped:
+/// the rate they arrived at against the rate they were answered at (the
+/// capacity the system showed), and what that leaves in flight, by Little's
+/// law.
+pub fn pile_up_line(p: &PileUp) -> String {
+    let ended = if p.error_rps > 0.0 {
+        format!(
+            " (and refused, timed out or lost at {}/s)",
+            sig(p.error_rps)
+        )
+    } else {
+        String::new()
+    };
+    let rates = format!(
+        "requests arrived at {}/s and were answered at {}/s{ended}",
+        sig(p.arrival_rps),
+        sig(p.answer_rps)
+    );
+    let after = simulated(p.at_s);
+    match p.time_in_system_s().filter(|_| p.growth_rps() > 0.0) {
+        Some(w) => format!(
+            "{rates}: {} were in flight after {after} ({} with the events and state kept \
+             for them); by Little's law (in flight = arrival rate × time in system) each \
+             would spend about {} in the system, longer the longer the run: the system \
+             cannot keep up with its load",
+            p.requests,
+            p.held,
+            simulated(w)
+        ),
+        None => format!(
+            "{rates}: the requests did not pile up ({} in flight after {after}), the state \
+             the parts keep for them did ({} in all, like writes on their way to replicas)",
+            p.requests, p.held
+        ),
+    }
+}
+
+/// Writes a simulated time in seconds as a duration (`1.5s`, `16.7m`).
+fn simulated(at_s: f64) -> String {
+    format_duration(SimTime::from_secs_f64(at_s))
+}
+
+/// Says what the guard rail `reason` is and what it measured.
+fn stop_reason(reason: StopReason, limits: &Limits) -> String {
+    match reason {
         StopReason::MaxEvents => format!(
             "handled {} events (--max-events)",
             limits.max_events.unwrap_or_default()
@@ -131,11 +270,7 @@ fn warn_truncated(run: &RunSummary, limits: &Limits) {
         ),
         StopReason::Interrupted => "interrupted".to_string(),
         StopReason::Stalled => stalled_reason(),
-    };
-    eprintln!(
-        "warning: {} (replication {}): stopped at {:.3} s of simulated time: {why}; results cover that part only",
-        run.scenario, run.replication, t.at_s
-    );
+    }
 }
 
 /// Says why a run whose simulated clock stood still was stopped.
@@ -274,6 +409,38 @@ mod tests {
         let bar = Bar::new(1, 1000, false);
         assert!(bar.bar.is_hidden());
         assert_eq!(bar.while_running(|| 7), 7);
+    }
+
+    #[test]
+    fn a_pile_up_is_told_by_its_rates_and_littles_law() {
+        let piled = PileUp {
+            arrival_rps: 2000.0,
+            answer_rps: 1000.0,
+            error_rps: 0.0,
+            requests: 1_000_000,
+            held: 1_000_100,
+            at_s: 1000.0,
+        };
+        assert_eq!(
+            pile_up_line(&piled),
+            "requests arrived at 2000/s and were answered at 1000/s: 1000000 were in flight \
+             after 16.7m (1000100 with the events and state kept for them); by Little's law \
+             (in flight = arrival rate × time in system) each would spend about 8.33m in the \
+             system, longer the longer the run: the system cannot keep up with its load"
+        );
+        // Answered as fast as they came: what piled up is the parts' state.
+        let state = PileUp {
+            answer_rps: 1990.0,
+            error_rps: 10.0,
+            requests: 3,
+            ..piled
+        };
+        assert_eq!(
+            pile_up_line(&state),
+            "requests arrived at 2000/s and were answered at 1990/s (and refused, timed out or \
+             lost at 10.0/s): the requests did not pile up (3 in flight after 16.7m), the state \
+             the parts keep for them did (1000100 in all, like writes on their way to replicas)"
+        );
     }
 
     #[test]

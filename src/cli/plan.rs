@@ -85,8 +85,14 @@ pub fn run(
     };
     let started = Instant::now();
     let mut finished_runs = Vec::new();
+    let mut abandoned = 0;
+    super::keep_nothing_when_interrupted();
     let mut run = |scenarios: &[Scenario], tasks: &[Task]| -> Result<Vec<(Task, FlatRun)>> {
-        let finished = super::batch::run_tasks(scenarios, tasks, replications, false, common)?;
+        // The runs the guard rails stopped, and those Ctrl-C abandoned, are
+        // told of once, after the search.
+        let finished =
+            super::batch::run_tasks_untold(scenarios, tasks, replications, false, common, None)?;
+        abandoned += tasks.len() - finished.len();
         let flat = finished
             .iter()
             .map(|(task, run)| (*task, FlatRun::of(run)))
@@ -96,6 +102,10 @@ pub fn run(
     };
     let searched = plan.search(settings, &mut run);
     report_timing(common, finished_runs.iter(), started);
+    super::batch::warn_stopped(finished_runs.iter(), common);
+    if matches!(searched, Err(Error::Interrupted)) || super::check_interrupted().is_err() {
+        eprintln!("{}", interrupted_line(finished_runs.len(), abandoned));
+    }
     // A search cut short has no verdict: the setups it did not reach might
     // have met every objective, so it writes nothing rather than a verdict
     // of infeasibility.
@@ -104,6 +114,15 @@ pub fn run(
     check_figures(&plan)?;
     publish(&plan, scenario_name(&plan), common)?;
     super::check_interrupted()
+}
+
+/// Says what a plan cut short keeps of the `finished` runs of its search,
+/// and the runs it abandoned, in the words a sweep uses for its own.
+fn interrupted_line(finished: usize, abandoned: usize) -> String {
+    format!(
+        "interrupted: keeping none of {finished} finished run(s), abandoning {abandoned} and \
+         the rest of the search (a plan cut short has no verdict, so it writes nothing)"
+    )
 }
 
 /// Returns the results path of `--minimise`: `cost`, a latency name or a results path.

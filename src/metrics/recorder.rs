@@ -560,6 +560,7 @@ impl Recorder {
             components: self.components,
             figures,
             truncated: None,
+            pile_up: None,
             journeys: None,
         }
     }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::journeys::JourneySummary;
 use super::measure::Measure;
 use super::recorder::ComponentStats;
-use super::series::TimeSeries;
+use super::series::{SeriesPoint, TimeSeries};
 use super::slo::SloSummary;
 
 /// Request counts (after the warm-up).
@@ -130,6 +130,8 @@ pub struct RunSummary {
     pub figures: Vec<RunFigure>,
     /// Why and when the run stopped early, if a guard rail stopped it.
     pub truncated: Option<Truncation>,
+    /// What piled up, when the in-flight guard rail stopped the run.
+    pub pile_up: Option<PileUp>,
     /// What the run recorded of its sampled requests' journeys (`None`:
     /// it sampled none).
     pub journeys: Option<JourneySummary>,
@@ -182,6 +184,63 @@ impl StopReason {
         ]
         .into_iter()
         .find(|r| r.name() == name)
+    }
+}
+
+/// What piled up in a run the in-flight guard rail stopped, from its start
+/// to the stop: the terms of Little's law (in flight = arrival rate × time
+/// in system), for a caller to say why the run stopped.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PileUp {
+    /// Client requests that arrived per second.
+    pub arrival_rps: f64,
+    /// Client requests answered successfully per second: the capacity the
+    /// system showed under that load.
+    pub answer_rps: f64,
+    /// Client requests that ended otherwise (refused, timed out, lost) per second.
+    pub error_rps: f64,
+    /// Client requests in flight at the stop.
+    pub requests: u64,
+    /// What the guard rail counted at the stop: the requests, the events
+    /// pending and the state the parts keep for them.
+    pub held: u64,
+    /// When the run stopped, in seconds of simulated time.
+    pub at_s: f64,
+}
+
+impl PileUp {
+    /// Returns the terms of the run whose time series `series` covers its
+    /// start up to the stop at `at_s`, where the guard rail counted `held`.
+    pub fn of(series: &TimeSeries, at_s: f64, held: u64) -> Self {
+        let count = |rate: fn(&SeriesPoint) -> f64| {
+            let sum: f64 = series.points.iter().map(rate).sum();
+            (sum * series.window_s).round()
+        };
+        let arrived = count(|p| p.offered_rps);
+        let answered = count(|p| p.throughput_rps);
+        let failed = count(|p| p.errors_rps);
+        let per_second = |n: f64| if at_s > 0.0 { n / at_s } else { 0.0 };
+        PileUp {
+            arrival_rps: per_second(arrived),
+            answer_rps: per_second(answered),
+            error_rps: per_second(failed),
+            requests: (arrived - answered - failed).max(0.0) as u64,
+            held,
+            at_s,
+        }
+    }
+
+    /// Returns the mean time a request would spend in the system at the
+    /// stop, by Little's law: the requests in flight over the arrival rate,
+    /// in seconds (`None` when nothing arrived).
+    pub fn time_in_system_s(&self) -> Option<f64> {
+        (self.arrival_rps > 0.0).then(|| self.requests as f64 / self.arrival_rps)
+    }
+
+    /// Returns how many more requests arrived than ended, per second: the
+    /// rate at which they piled up.
+    pub fn growth_rps(&self) -> f64 {
+        self.arrival_rps - self.answer_rps - self.error_rps
     }
 }
 

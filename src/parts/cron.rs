@@ -26,7 +26,7 @@ use crate::parts::{Ctx, Part, Topology, World};
 use crate::spec::limits::{
     MAX_CRON_ENTRIES, MAX_CRON_PARALLEL, MAX_NAME_CHARS, MAX_RATE, MAX_WARM_KEYS,
 };
-use crate::spec::units::format_duration;
+use crate::spec::units::{format_duration, format_duration_exact};
 use crate::spec::{join_index, join_key, no_such_component, parse_lenient, Duration, Issue};
 
 /// One entry of `cron:`, validated.
@@ -259,8 +259,9 @@ pub fn warn_never_run(entries: &[CronSpec], end: SimTime, warnings: &mut Vec<Iss
             warnings.push(Issue::new(
                 join_key(&join_index("cron", i), "first"),
                 format!(
-                    "{} is at or after the end of the run ({end}): this batch job never runs",
-                    entry.first
+                    "{} is at or after the end of the run ({}): this batch job never runs",
+                    format_duration_exact(entry.first),
+                    format_duration_exact(end)
                 ),
             ));
         }

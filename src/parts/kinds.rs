@@ -25,7 +25,7 @@ use crate::engine::{Component, SimTime};
 use crate::metrics::{measure, Gauge, Measure};
 use crate::model::{Msg, Order};
 use crate::spec::lenient::EMPTY_FIELD;
-use crate::spec::{join_key, parse as parse_value, Duration, Issue};
+use crate::spec::{join_index, join_key, parse as parse_value, Duration, Issue};
 
 /// Fields every kind accepts, read here rather than by each kind.
 const COMMON_FIELDS: &[&str] = &["kind", "host", "zone", "zones", "boot"];
@@ -434,9 +434,10 @@ impl Registry {
         let kind = match map.get("kind") {
             Some(Value::String(kind)) => kind.as_str(),
             Some(other) => {
-                return Err(vec![Issue::new(
+                return Err(vec![Issue::text_expected(
                     join_key(path, "kind"),
-                    format!("expected a kind name, found {other}"),
+                    "a kind name",
+                    other,
                 )])
             }
             None => {
@@ -450,9 +451,10 @@ impl Registry {
             None => None,
             Some(Value::String(h)) => Some(h.clone()),
             Some(other) => {
-                return Err(vec![Issue::new(
+                return Err(vec![Issue::text_expected(
                     join_key(path, "host"),
-                    format!("expected a host name, found {other}"),
+                    "a host name",
+                    other,
                 )])
             }
         };
@@ -538,18 +540,21 @@ fn placement(
         }
         (Some(Value::String(z)), None) => vec![z.clone()],
         (Some(other), None) => {
-            return Err(vec![Issue::new(
+            return Err(vec![Issue::text_expected(
                 join_key(path, "zone"),
-                format!("expected a zone name, found {other}"),
+                "a zone name",
+                other,
             )])
         }
         (None, Some(Value::Array(list))) if !list.is_empty() => list
             .iter()
-            .map(|z| match z {
+            .enumerate()
+            .map(|(i, z)| match z {
                 Value::String(z) => Ok(z.clone()),
-                other => Err(vec![Issue::new(
-                    join_key(path, "zones"),
-                    format!("expected zone names, found {other}"),
+                other => Err(vec![Issue::text_expected(
+                    join_index(&join_key(path, "zones"), i),
+                    "a zone name",
+                    other,
                 )]),
             })
             .collect::<Result<_, _>>()?,

@@ -20,6 +20,7 @@ use crate::parts::{cron, failures, ComponentDecl, Registry, SpecContext, Topolog
 use crate::spec::limits::{
     MAX_COMPONENTS, MAX_MACHINES, MAX_NAME_CHARS, MAX_SLO_WINDOWS, MAX_TEXT_CHARS,
 };
+use crate::spec::units::{format_duration, format_duration_exact};
 use crate::spec::{
     join_index, join_key, no_such_component, parse_lenient, unknown_field, Duration, Issue,
 };
@@ -146,9 +147,10 @@ pub fn assemble(
     if let Some(end) = duration {
         warn_never_sent(traffic.as_ref(), &cron, end, warnings);
     }
-    let slo = check_slo(optional::<RawSlo>(map, "slo", issues), issues);
-    if let Some(duration) = duration.filter(|d| *d > warmup) {
-        check_slo_windows(&slo, duration - warmup, issues);
+    let measured = duration.filter(|d| *d > warmup).map(|d| d - warmup);
+    let slo = check_slo(optional::<RawSlo>(map, "slo", issues), measured, issues);
+    if let Some(measured) = measured {
+        check_slo_windows(&slo, measured, issues);
     }
     check_machines(&components, issues);
     let type_names: Vec<&str> = traffic
@@ -244,12 +246,26 @@ fn check_slo_windows(slo: &Slo, measured: SimTime, issues: &mut Vec<Issue>) {
         issues.push(Issue::new(
             "slo.window",
             format!(
-                "{} makes {windows} windows over the {measured} measured; the most is \
-                 {MAX_SLO_WINDOWS} (use a longer window)",
-                slo.window
+                "{} makes {windows} windows over the {} measured; the most is \
+                 {MAX_SLO_WINDOWS} (use a window of {}s or more, or leave `window` \
+                 out: the default grows with the run)",
+                format_duration_exact(slo.window),
+                format_duration(measured),
+                // Whole seconds, written exactly: a rounded hint could fall short.
+                default_window(measured).0 / SimTime::NANOS_PER_SEC,
             ),
         ));
     }
+}
+
+/// Returns the SLO window of a file that does not set one: 10 s, or, for a
+/// run whose `measured` time would hold more than [`MAX_SLO_WINDOWS`] of
+/// them, the whole number of seconds that keeps it within the limit.
+fn default_window(measured: SimTime) -> SimTime {
+    let least = Slo::default().window;
+    let second = SimTime::NANOS_PER_SEC;
+    let fitting = measured.0.div_ceil(MAX_SLO_WINDOWS).div_ceil(second) * second;
+    least.max(SimTime(fitting))
 }
 
 /// Refuses a scenario with more than [`MAX_MACHINES`] machines in all.
@@ -268,9 +284,14 @@ fn check_machines(components: &[ComponentDecl], issues: &mut Vec<Issue>) {
     }
 }
 
-/// Builds the service-level objective (99.9% per 10 s window by default).
-fn check_slo(raw: Option<RawSlo>, issues: &mut Vec<Issue>) -> Slo {
-    let default = Slo::default();
+/// Builds the service-level objective (99.9% per 10 s window by default,
+/// the window growing with a `measured` time too long for so many; see
+/// [`default_window`]).
+fn check_slo(raw: Option<RawSlo>, measured: Option<SimTime>, issues: &mut Vec<Issue>) -> Slo {
+    let default = Slo {
+        window: measured.map_or(Slo::default().window, default_window),
+        ..Slo::default()
+    };
     let Some(raw) = raw else { return default };
     let window = raw.window.map_or(default.window, |w| w.0);
     if window == SimTime::ZERO {

@@ -281,6 +281,40 @@ fn caused_by(path: &str, o: &Override, locator: &Locator) -> bool {
         || (o.path.starts_with(&format!("{path}.")) && !locator.has(path))
 }
 
+/// Returns the message of an issue at a field that wants text and holds a
+/// scalar YAML reads as something else (`name: no`, the boolean false): it
+/// adds the value as written (in the file, or by `o`, the override that gave
+/// it) and the same value in quotes, which YAML reads as text.
+fn with_quotes(issue: &Issue, o: Option<&Override>, locator: &Locator) -> String {
+    let written = match o {
+        Some(o) if o.path == issue.path => Some(o.value.as_str()),
+        Some(_) => None,
+        None => locator.plain_value(&issue.path),
+    };
+    let Some(written) = written else {
+        return format!("{}; write it in quotes to keep it text", issue.message);
+    };
+    let quoted = format!("\"{}\"", written.replace('\\', "\\\\").replace('"', "\\\""));
+    let example = match o {
+        Some(o) => format!("{} '{}={quoted}'", o.flag, o.path),
+        // A list's item is quoted alone; a field with its key.
+        None if issue.path.ends_with(']') => quoted,
+        None => {
+            let key = issue.path.rsplit('.').next().unwrap_or(&issue.path);
+            format!("{key}: {quoted}")
+        }
+    };
+    // `found the number 12` needs no `(written `12`)`.
+    let spelling = match issue.message.ends_with(&format!(" {written}")) {
+        true => String::new(),
+        false => format!(" (written `{written}`)"),
+    };
+    format!(
+        "{}{spelling}; quote it to keep it text: {example}",
+        issue.message
+    )
+}
+
 /// Places each issue at its line (or its `--set`), sorted in file order.
 fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> ScenarioError {
     let locator = Locator::new(text);
@@ -291,6 +325,10 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
                 .iter()
                 .rev()
                 .find(|o| caused_by(&issue.path, o, &locator));
+            let message = match issue.wants_text {
+                true => with_quotes(&issue, from_override, &locator),
+                false => issue.message,
+            };
             let origin = match (from_override, locator.find(&issue.path)) {
                 (Some(o), _) => Origin::Override {
                     flag: o.flag,
@@ -305,7 +343,7 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
             LocatedIssue {
                 origin,
                 path: issue.path,
-                message: issue.message,
+                message,
             }
         })
         .collect();

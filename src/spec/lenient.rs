@@ -10,7 +10,7 @@ use serde_json::Value;
 use serde_path_to_error::Segment;
 
 use super::locate::{join_index, join_key};
-use super::Issue;
+use super::{text_refusal, Issue};
 
 /// Deserializes `value` into `T`, naming the failing field by its full path.
 ///
@@ -51,14 +51,14 @@ pub fn parse_lenient<T: DeserializeOwned>(
             Err(error) => error,
         };
         let segments: Vec<Segment> = error.path().iter().cloned().collect();
-        let message = explain(&error.into_inner().to_string());
+        let issue = issue_of(full_path(path, &segments), &error.into_inner().to_string());
         // A field removed after an earlier error now shows up as missing: that is
         // the same mistake, already reported.
         let echo = removed
             .iter()
-            .any(|r| message == format!("missing field `{r}`"));
+            .any(|r| issue.message == format!("missing field `{r}`"));
         if !echo {
-            issues.push(Issue::new(full_path(path, &segments), message));
+            issues.push(issue);
         }
         match remove_at(&mut value, &segments) {
             Some(key) if !echo => removed.push(key),
@@ -125,6 +125,44 @@ fn remove_at(value: &mut Value, segments: &[Segment]) -> Option<String> {
     }
     match last {
         Segment::Map { key } => node.as_object_mut()?.remove(key).map(|_| key.clone()),
+        _ => None,
+    }
+}
+
+/// Returns the issue at `path` of serde's `message`, in the words of a
+/// scenario file; a field that wants text and holds another scalar is
+/// marked so, for its placing to show how to quote it.
+fn issue_of(path: String, message: &str) -> Issue {
+    match text_found(message) {
+        Some((described, scalar)) => Issue {
+            wants_text: scalar,
+            ..Issue::new(path, text_refusal("", &described))
+        },
+        None => Issue::new(path, explain(message)),
+    }
+}
+
+/// Reads serde's refusal of a value where a string was expected (`invalid
+/// type: boolean `false`, expected a string`): returns what was found, in
+/// words, and whether it is a scalar (which quotes would make text).
+fn text_found(message: &str) -> Option<(String, bool)> {
+    let found = message
+        .strip_suffix(", expected a string")?
+        .strip_prefix("invalid type: ")?;
+    let quoted = |prefix: &str| {
+        found
+            .strip_prefix(prefix)
+            .map(|v| v.trim().trim_matches('`').to_string())
+    };
+    if let Some(b) = quoted("boolean ") {
+        return Some((format!("the boolean {b}"), true));
+    }
+    if let Some(n) = quoted("integer ").or_else(|| quoted("floating point ")) {
+        return Some((format!("the number {n}"), true));
+    }
+    match found {
+        "sequence" => Some(("a list".into(), false)),
+        "map" => Some(("a mapping".into(), false)),
         _ => None,
     }
 }
@@ -257,6 +295,26 @@ mod tests {
             explain("invalid type: string \"x\", expected u32"),
             "invalid type: string \"x\", expected a whole number"
         );
+    }
+
+    #[test]
+    fn a_scalar_where_text_is_wanted_is_marked_for_quotes() {
+        let issue = issue_of(
+            "name".into(),
+            "invalid type: boolean `false`, expected a string",
+        );
+        assert_eq!(issue.message, "expected text, found the boolean false");
+        assert!(issue.wants_text);
+        let issue = issue_of(
+            "about".into(),
+            "invalid type: floating point `1.5`, expected a string",
+        );
+        assert_eq!(issue.message, "expected text, found the number 1.5");
+        assert!(issue.wants_text);
+        // Quotes would not make a list text.
+        let issue = issue_of("name".into(), "invalid type: sequence, expected a string");
+        assert_eq!(issue.message, "expected text, found a list");
+        assert!(!issue.wants_text);
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub const MAX_NODES_PER_SHARD: u32 = 16;
 /// Most shards of one database.
 pub const MAX_SHARDS: u32 = 1024;
 
+/// Longest duration a file may give, in nanoseconds (`duration`, `work`, a
+/// timeout...): 10⁹ s, about 31.7 years, so that sums of a few of them stay
+/// far within the clock's 64 bits of nanoseconds.
+pub const MAX_DURATION_NS: u64 = 1_000_000_000_000_000_000;
+
 /// Most SLO windows in the measured part of a run (each keeps two counters).
 pub const MAX_SLO_WINDOWS: u64 = 1_000_000;
 

@@ -7,12 +7,17 @@
 
 use std::collections::HashMap;
 
-use serde_saphyr::granit_parser::{Event, Parser};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
-/// Positions of every key and value in one YAML document.
+/// Positions of every key and value in one YAML document, and the text of
+/// each value written without quotes.
 #[derive(Debug, Default)]
 pub struct Locator {
     positions: HashMap<String, (usize, usize)>,
+    /// The plain (unquoted) scalar values by path, as written: YAML reads
+    /// some of them as booleans or numbers, and a message quotes them as
+    /// the user wrote them (`no`, not `false`).
+    plain: HashMap<String, String>,
 }
 
 /// A container being walked, with what is expected next inside it.
@@ -32,7 +37,7 @@ impl Locator {
             let Ok((event, span)) = item else { break };
             let position = (span.start.line(), span.start.col() + 1);
             match event {
-                Event::Scalar(value, ..) => {
+                Event::Scalar(value, style, ..) => {
                     if let Some(Frame::Map {
                         key: key @ None, ..
                     }) = stack.last_mut()
@@ -42,7 +47,10 @@ impl Locator {
                         let path = current_path(&stack);
                         locator.positions.entry(path).or_insert(position);
                     } else {
-                        locator.node(&mut stack, position);
+                        let path = locator.node(&mut stack, position);
+                        if style == ScalarStyle::Plain {
+                            locator.plain.entry(path).or_insert(value.into_owned());
+                        }
                         finish_value(&mut stack);
                     }
                 }
@@ -73,6 +81,12 @@ impl Locator {
         let path = current_path(stack);
         self.positions.entry(path.clone()).or_insert(position);
         path
+    }
+
+    /// Returns the value at `path` as written, if it is a scalar written
+    /// without quotes.
+    pub fn plain_value(&self, path: &str) -> Option<&str> {
+        self.plain.get(path).map(String::as_str)
     }
 
     /// Returns true if `path` itself is written in the file.
@@ -159,6 +173,16 @@ components:
         assert_eq!(locator.find("traffic.schedule[0].rate"), Some((5, 16)));
         assert_eq!(locator.find("traffic.schedule[1].rate"), Some((7, 7)));
         assert_eq!(locator.find("components.web.cores"), Some((11, 5)));
+    }
+
+    #[test]
+    fn plain_values_are_kept_as_written() {
+        let locator = Locator::new("name: no\nabout: 'yes'\nzones: [on, 1.50]\n");
+        assert_eq!(locator.plain_value("name"), Some("no"));
+        assert_eq!(locator.plain_value("about"), None);
+        assert_eq!(locator.plain_value("zones[0]"), Some("on"));
+        assert_eq!(locator.plain_value("zones[1]"), Some("1.50"));
+        assert_eq!(locator.plain_value("zones"), None);
     }
 
     #[test]

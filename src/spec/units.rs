@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use super::limits::MAX_PRICE_PER_HOUR;
+use super::limits::{MAX_DURATION_NS, MAX_PRICE_PER_HOUR};
 use crate::engine::SimTime;
 
 /// A span of simulated time written with a unit: `500us`, `4ms`, `2s`, `10m`, `1h`.
@@ -131,6 +131,43 @@ pub fn format_duration(time: SimTime) -> String {
     format!("{text}{unit}")
 }
 
+/// Writes a duration as [`format_duration`] does when that reads back as
+/// the same time, and otherwise in the largest unit that holds it in whole
+/// units (`999s`, not `16.6m`): for a value the user wrote, quoted back.
+pub fn format_duration_exact(time: SimTime) -> String {
+    let readable = format_duration(time);
+    if parse_duration(&readable) == Ok(time) {
+        return readable;
+    }
+    const UNITS: [(&str, u64); 6] = [
+        ("h", 3_600_000_000_000),
+        ("m", 60_000_000_000),
+        ("s", 1_000_000_000),
+        ("ms", 1_000_000),
+        ("us", 1_000),
+        ("ns", 1),
+    ];
+    let (unit, size) = UNITS
+        .into_iter()
+        .find(|(_, size)| time.0.is_multiple_of(*size))
+        .unwrap_or(("ns", 1));
+    format!("{}{unit}", time.0 / size)
+}
+
+/// Writes a large number in scientific notation with three significant
+/// digits and no trailing zeros (`5e7`, `2.33e7`), as messages quote a rate
+/// computed from what a file gives.
+pub fn format_scientific(value: f64) -> String {
+    let text = format!("{value:.2e}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) if mantissa.contains('.') => {
+            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{mantissa}e{exponent}")
+        }
+        _ => text,
+    }
+}
+
 /// Returns the name a unit variant of a field's enum has in a scenario file
 /// (`RoundRobin` is written `round_robin`): the snake case serde's
 /// `rename_all = "snake_case"` gives it, from the variant's `Debug` name.
@@ -192,9 +229,10 @@ pub fn parse_duration(text: &str) -> Result<SimTime, String> {
         return Err(format!("expected a non-negative duration, found `{text}`"));
     }
     let nanos = value * nanos_per_unit;
-    if nanos > 1e18 {
+    if nanos > MAX_DURATION_NS as f64 {
         return Err(format!(
-            "duration `{text}` is too long (at most about 30 years)"
+            "duration `{text}` is too long (at most {}, about 31.7 years)",
+            format_duration(SimTime(MAX_DURATION_NS))
         ));
     }
     Ok(SimTime::from_nanos_f64(nanos))
@@ -364,6 +402,22 @@ mod tests {
             assert_eq!(format_duration(time), text);
             assert_eq!(parse_duration(text).unwrap(), time, "{text}");
         }
+    }
+
+    #[test]
+    fn durations_quoted_back_are_exact() {
+        assert_eq!(format_duration_exact(SimTime(999_000_000_000)), "999s");
+        assert_eq!(format_duration_exact(SimTime(1_500_000_000)), "1.5s");
+        assert_eq!(format_duration_exact(SimTime(3_600_000_000_000)), "1h");
+        assert_eq!(format_duration_exact(SimTime(1_234_567)), "1234567ns");
+    }
+
+    #[test]
+    fn large_numbers_keep_three_significant_digits() {
+        assert_eq!(format_scientific(5e7), "5e7");
+        assert_eq!(format_scientific(4.999999999999999e7), "5e7");
+        assert_eq!(format_scientific(7.0 / 3e-7), "2.33e7");
+        assert_eq!(format_scientific(1.5e8), "1.5e8");
     }
 
     #[test]

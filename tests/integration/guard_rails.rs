@@ -66,6 +66,96 @@ fn a_truncated_run_warns_on_stderr_and_shows_in_the_table() {
 }
 
 #[test]
+fn an_overloaded_run_says_why_requests_piled_up() {
+    // See: a run stopped at the in-flight cap said only "the system is
+    // overloaded", leaving the user to work out from what.
+    let (dir, file) = overloaded();
+    let out = scalesim()
+        .args(["run", &file, "--max-in-flight", "20000", "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("requests arrived at"))
+        .unwrap_or_else(|| panic!("no line of rates: {stderr}"));
+    // Arrivals at 2000/s, answers at the core's 1000/s, what is in flight,
+    // and Little's law that ties them to the time in the system.
+    let rate = |after: &str| -> f64 {
+        let rest = &line[line.find(after).unwrap() + after.len()..];
+        rest[..rest.find("/s").unwrap()].parse().unwrap()
+    };
+    let (arrival, answer) = (rate("arrived at "), rate("answered at "));
+    assert!((1900.0..2100.0).contains(&arrival), "{line}");
+    assert!((950.0..1050.0).contains(&answer), "{line}");
+    for words in [
+        " were in flight after ",
+        "by Little's law (in flight = arrival rate × time in system) each would spend about",
+        "the system cannot keep up with its load",
+    ] {
+        assert!(line.contains(words), "`{words}` not in: {line}");
+    }
+}
+
+/// Returns the lines of `stderr` that are warnings.
+fn warnings(stderr: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_guard_rail_that_stops_every_point_of_a_sweep_or_a_plan_warns_once() {
+    // See: a sweep of 3 points and 2 replications stopped by --max-events
+    // printed the same warning 6 times, one a run; a plan once a run of
+    // each of its batches.
+    let (dir, file) = overloaded();
+    let grid = [
+        "--vary",
+        "components.web.cores=1,2,3",
+        "--max-events",
+        "5000",
+    ];
+    let sweep = scalesim()
+        .args(["sweep", &file])
+        .args(grid)
+        .args(["--replications", "2", "--out"])
+        .arg(dir.path().join("sweep"))
+        .output()
+        .unwrap();
+    assert_eq!(sweep.status.code(), Some(0));
+    let lines = warnings(&sweep.stderr);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("warning: 6 of 6 runs stopped between ")
+            && lines[0]
+                .contains("(the first: overloaded [components.web.cores=1] (replication 0))")
+            && lines[0].contains("handled 5000 events (--max-events)"),
+        "{}",
+        lines[0]
+    );
+    let plan = scalesim()
+        .args(["plan", &file])
+        .args(grid)
+        .args(["--slo", "p99<1s", "--out"])
+        .arg(dir.path().join("plan"))
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0));
+    let lines = warnings(&plan.stderr);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].contains(" runs stopped ") && lines[0].contains("(--max-events)"),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
 fn max_in_flight_and_max_events_are_deterministic() {
     let (_dir, file) = overloaded();
     for flag in [["--max-in-flight", "20000"], ["--max-events", "123457"]] {

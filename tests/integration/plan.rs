@@ -280,4 +280,25 @@ fn a_plan_cut_short_writes_no_verdict() {
     for name in ["results.json", "results.manifest.json", "report.html"] {
         assert!(!out.join(name).exists(), "{name} written: {stderr}");
     }
+    // See: it said "finished runs will be kept", then, for the last batch
+    // only, "keeping 0 finished run(s)": it keeps none, and says so once,
+    // in the words of a sweep, with the runs of its whole search.
+    assert!(!stderr.contains("will be kept"), "{stderr}");
+    assert!(
+        stderr.contains("a plan cut short has no verdict, so it keeps nothing"),
+        "{stderr}"
+    );
+    let told: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("interrupted:"))
+        .collect();
+    assert_eq!(told.len(), 1, "{stderr}");
+    assert!(
+        told[0].starts_with("interrupted: keeping none of ")
+            && told[0].contains(" finished run(s), abandoning ")
+            && told[0].ends_with(
+                "and the rest of the search (a plan cut short has no verdict, so it writes nothing)"
+            ),
+        "{stderr}"
+    );
 }

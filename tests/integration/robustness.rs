@@ -48,6 +48,37 @@ fn slo_windows_beyond_the_limit_are_refused_before_any_allocation() {
 }
 
 #[test]
+fn the_default_slo_window_grows_with_a_long_run() {
+    // See: a run of 3000 h without `slo:` was refused for the default 10 s
+    // window (1,080,000 windows, above the limit).
+    let long = scenario("", "").replace("duration: 30s", "duration: 3000h");
+    let (_dir, path) = file(&long);
+    let path = path.to_str().unwrap();
+    let window = |args: &[&str]| {
+        let mut all = vec![path, "--max-events", "20000"];
+        all.extend_from_slice(args);
+        number(&run_json(&all).json[0], "slo.window_s")
+    };
+    // The measured time over the limit, rounded up to whole seconds.
+    assert_eq!(window(&[]), 11.0);
+    assert_eq!(window(&["--set", "slo={success: 99%}"]), 11.0);
+    // The longest duration a file may give runs too.
+    assert_eq!(window(&["--set", "duration=11574d"]), 1000.0);
+    // A short run keeps 10 s, and a window the file sets is kept.
+    assert_eq!(window(&["--set", "duration=1h"]), 10.0);
+    assert_eq!(window(&["--set", "slo={window: 1m}"]), 60.0);
+    // A window the file sets that breaks the limit is still refused, with
+    // the way out.
+    refused(
+        &long.replace("warmup: 0s\n", "warmup: 0s\nslo: {window: 10s}\n"),
+        &[
+            "slo.window: 10s makes 1080000 windows over the 3000h measured; the most is 1000000",
+            "use a window of 11s or more, or leave `window` out",
+        ],
+    );
+}
+
+#[test]
 fn replications_and_threads_out_of_range_are_bad_input() {
     for args in [
         ["--replications", "100000000"],
@@ -151,6 +182,83 @@ fn impossible_values_are_refused_with_their_limit() {
 }
 
 #[test]
+fn the_closed_loop_cap_writes_the_think_time_as_a_duration() {
+    // See: the refusal quoted the think time in raw seconds (`0.00002 s`).
+    let closed = scenario("", "").replace(
+        "traffic: {rate: 10/s}",
+        "traffic: {closed: {users: 1000, think: 0.00002s}}",
+    );
+    refused(
+        &closed,
+        &[
+            "traffic.closed.think",
+            "1000 users thinking 20us send up to 5e7",
+        ],
+    );
+}
+
+#[test]
+fn a_scalar_where_text_is_wanted_is_shown_in_quotes() {
+    // See: `name: no` said "invalid type: boolean `false`, expected a string".
+    let text = scenario("", "").replace("entry: web", "entry: 12");
+    refused(
+        &text,
+        &["entry: expected text, found the number 12; quote it to keep it text: entry: \"12\""],
+    );
+    refused(
+        &scenario("", "    zones: [a, off]\n"),
+        &[
+            "components.web.zones[1]: expected text (a zone name), found the boolean false \
+           (written `off`); quote it to keep it text: \"off\"",
+        ],
+    );
+    refused(
+        &scenario("  b: {kind: server, work: 1ms}\n", "    calls: [b, yes]\n"),
+        &[
+            "components.web.calls[1]",
+            "found the boolean true (written `yes`)",
+            ": \"yes\"",
+        ],
+    );
+    refused(
+        &scenario("lesson: {figures: [1.50]}\n", ""),
+        &["lesson.figures[0]: expected text, found the number 1.5 (written `1.50`)"],
+    );
+    // A list is no text, and quotes would not make it one.
+    refused(
+        &scenario("", "").replace("name: small", "name: [a]"),
+        &["name: expected text, found a list"],
+    );
+    // An override names its flag.
+    let (_dir, path) = file(&scenario("", ""));
+    let out = scalesim()
+        .arg("validate")
+        .arg(&path)
+        .args(["--set", "name=no"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--set name=no: name: expected text, found the boolean false (written `no`); quote it to keep it text: --set 'name=\"no\"'"),
+        "{stderr}"
+    );
+    // And the value it suggests is taken.
+    let out = scalesim()
+        .arg("validate")
+        .arg(&path)
+        .args(["--set", "name=\"no\""])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn a_rate_the_schedule_hides_and_a_region_named_like_a_zone_are_refused() {
     refused(
         &scenario("", "").replace(
@@ -180,6 +288,11 @@ fn a_failure_after_the_end_of_the_run_is_a_warning() {
             && stderr.contains("never happens"),
         "{stderr}"
     );
+    // See: the times read `60.000s` and `30.000s`, not as the file wrote them.
+    assert!(
+        stderr.contains("1m is at or after the end of the run (30s)"),
+        "{stderr}"
+    );
 }
 
 /// Returns the stderr of `validate` on `text`, which must pass (exit 0).
@@ -201,7 +314,8 @@ fn a_batch_job_that_starts_after_the_end_of_the_run_is_a_warning() {
     assert!(
         stderr.contains("warning:")
             && stderr.contains("cron[0].first")
-            && stderr.contains("this batch job never runs"),
+            && stderr.contains("this batch job never runs")
+            && stderr.contains("1h is at or after the end of the run (30s)"),
         "{stderr}"
     );
     // A first batch inside the run is no warning.
@@ -235,6 +349,24 @@ fn a_trace_whose_arrivals_all_come_after_the_end_is_a_warning() {
     }
     let stderr = validate("29.5\n45\n");
     assert!(!stderr.contains("warning"), "{stderr}");
+    // See: the warning quoted the time as the clock's last nanosecond
+    // (`18446744073.710s`), a time the file never gave nor the run used.
+    // It quotes the time used, as a duration: a time past the longest
+    // duration is read as it.
+    let stderr = validate("1e308\n");
+    assert!(
+        stderr.contains(
+            "the first arrival of `late.csv` is at 277778h (the latest time a trace may give, \
+             the longest duration: later times are read as it), at or after the end of the \
+             run (30s)"
+        ),
+        "{stderr}"
+    );
+    let stderr = validate("90\n");
+    assert!(
+        stderr.contains("is at 1.5m, at or after the end of the run (30s)"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -23,10 +23,16 @@ struct Case {
 /// Files with exactly one mistake each.
 const CASES: &[Case] = &[
     Case {
+        file: "name_is_a_boolean.yaml",
+        lines: &[2],
+        path: "name",
+        expected: "expected text, found the boolean false (written `no`); quote it to keep it text: name: \"no\"",
+    },
+    Case {
         file: "closed_think_beyond_rate_limit.yaml",
         lines: &[6],
         path: "traffic.closed.think",
-        expected: "100 users thinking 0.000001 s send up to 1e8 requests per second",
+        expected: "100 users thinking 1us send up to 1e8 requests per second",
     },
     Case {
         file: "lesson_knob_on_a_file.yaml",

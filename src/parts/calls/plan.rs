@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::parts::SpecContext;
 use crate::spec::limits::{MAX_CALL_DEPTH, MAX_CALL_STEPS};
-use crate::spec::{join_index, join_key, Issue};
+use crate::spec::{describe, join_index, join_key, Issue};
 
 /// One step of a call plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -236,10 +236,17 @@ fn step(
         Value::Array(_) => Some(sequence(value, path, cx, depth + 1, issues)),
         Value::Object(map) => Some(group(map, path, cx, depth + 1, issues)),
         other => {
-            issues.push(Issue::new(
-                path,
-                format!("expected a component name, a list or a group {{parallel: [...]}}, found {other}"),
-            ));
+            issues.push(
+                Issue::new(
+                    path,
+                    format!(
+                        "expected a component name (text), a list or a group \
+                         {{parallel: [...]}}, found {}",
+                        describe(other)
+                    ),
+                )
+                .wanting_text(other),
+            );
             None
         }
     }

@@ -8,6 +8,7 @@ use crate::dist::{RawShape, Shape};
 use crate::engine::SimTime;
 use crate::parts::Topology;
 use crate::spec::limits::MAX_SLOWDOWN;
+use crate::spec::units::format_duration_exact;
 use crate::spec::{join_index, join_key, no_such_component, parse_lenient, Duration, Issue};
 
 /// One entry of `failures:`, validated.
@@ -165,7 +166,9 @@ pub fn parse(
                 warnings.push(Issue::new(
                     join_key(&path, "at"),
                     format!(
-                        "{at} is at or after the end of the run ({end}): this failure never happens"
+                        "{} is at or after the end of the run ({}): this failure never happens",
+                        format_duration_exact(at),
+                        format_duration_exact(end)
                     ),
                 ));
             }

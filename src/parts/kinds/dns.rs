@@ -254,10 +254,7 @@ fn parse_targets(
     for (i, item) in items.iter().enumerate() {
         let item_path = join_index(path, i);
         let Value::String(name) = item else {
-            issues.push(Issue::new(
-                item_path,
-                format!("expected a component name, found {item}"),
-            ));
+            issues.push(Issue::text_expected(item_path, "a component name", item));
             continue;
         };
         match cx.resolve(name, &item_path) {

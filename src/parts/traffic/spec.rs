@@ -13,6 +13,7 @@ use crate::engine::SimTime;
 use crate::keys::{KeySpace, Popularity, PopularityName};
 use crate::model::Op;
 use crate::spec::limits::{MAX_CLOSED_USERS, MAX_RATE, MAX_REQUEST_TYPES};
+use crate::spec::units::{format_duration, format_scientific};
 use crate::spec::{
     join_index, join_key, parse as parse_value, parse_lenient, Duration, Fraction, Issue, Rate,
     Timeout,
@@ -392,16 +393,17 @@ fn check_closed(raw: &RawClosed, issues: &mut Vec<Issue>) -> ClosedLoop {
             ),
         ));
     }
-    let think_s = raw.think.0.as_secs_f64();
-    if think_s > 0.0 && raw.users as f64 / think_s > MAX_RATE {
+    // Over whole nanoseconds, so that round think times give round rates.
+    let pace = raw.users as f64 * SimTime::NANOS_PER_SEC as f64 / raw.think.0 .0 as f64;
+    if raw.think.0 > SimTime::ZERO && pace > MAX_RATE {
         issues.push(Issue::new(
             "traffic.closed.think",
             format!(
-                "{} users thinking {} s send up to {:e} requests per second, above the \
+                "{} users thinking {} send up to {} requests per second, above the \
                  {MAX_RATE:e} an arrival rate may reach (think longer)",
                 raw.users,
-                think_s,
-                raw.users as f64 / think_s
+                format_duration(raw.think.0),
+                format_scientific(pace)
             ),
         ));
     }

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use super::RequestType;
 use crate::engine::SimTime;
-use crate::spec::limits::{MAX_TRACE_ARRIVALS, MAX_TRACE_BYTES};
+use crate::spec::limits::{MAX_DURATION_NS, MAX_TRACE_ARRIVALS, MAX_TRACE_BYTES};
+use crate::spec::units::format_duration;
 use crate::spec::Issue;
 
 /// The type of an arrival whose line names none: it is drawn from the mix.
@@ -65,15 +66,25 @@ impl Trace {
     }
 
     /// Warns, at `path`, when every arrival is at or after `end`: the run
-    /// would send no request at all.
+    /// would send no request at all. The time quoted is the one the run
+    /// uses, as a duration (a time past the latest is read as the latest).
     pub fn warn_after(&self, end: SimTime, path: &str, warnings: &mut Vec<Issue>) {
         if let Some(&first) = self.times.first().filter(|t| **t >= end) {
+            let latest = match first >= LATEST {
+                true => {
+                    " (the latest time a trace may give, the longest duration: \
+                          later times are read as it)"
+                }
+                false => "",
+            };
             warnings.push(Issue::new(
                 path,
                 format!(
-                    "the first arrival of `{}` is at {first}, at or after the end of the run \
-                     ({end}): no request arrives",
-                    self.file
+                    "the first arrival of `{}` is at {}{latest}, at or after the end of the run \
+                     ({}): no request arrives",
+                    self.file,
+                    format_duration(first),
+                    format_duration(end)
                 ),
             ));
         }
@@ -152,7 +163,7 @@ impl Trace {
                 )));
             }
             last = secs;
-            trace.times.push(SimTime::from_secs_f64(secs));
+            trace.times.push(arrival_time(secs));
             if let Some(kind) = kind {
                 let index = types.iter().position(|t| t.name == kind).ok_or_else(|| {
                     let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
@@ -173,6 +184,17 @@ impl Trace {
         }
         Ok(trace)
     }
+}
+
+/// The latest arrival time a trace gives: the longest duration a file may
+/// give ([`MAX_DURATION_NS`]). An arrival written later comes after the end
+/// of any run, so it is read as this time rather than refused.
+const LATEST: SimTime = SimTime(MAX_DURATION_NS);
+
+/// Returns the time of an arrival written `secs` seconds after the start
+/// (finite and not negative), at the latest [`LATEST`].
+fn arrival_time(secs: f64) -> SimTime {
+    SimTime::from_secs_f64(secs).min(LATEST)
 }
 
 /// Returns a path as a message shows it.
@@ -234,6 +256,14 @@ mod tests {
         assert!(e.starts_with("t.csv:2: `buy` is not a request type"), "{e}");
         let e = parse("-1\n").unwrap_err();
         assert!(e.starts_with("t.csv:1:"), "{e}");
+    }
+
+    #[test]
+    fn times_past_the_longest_duration_are_read_as_it() {
+        let t = parse("1\n1e9\n2e9\n1e308\n").unwrap();
+        assert_eq!(t.get(1), Some((LATEST, None)));
+        assert_eq!(t.get(2), Some((LATEST, None)));
+        assert_eq!(t.get(3), Some((LATEST, None)));
     }
 
     #[test]
