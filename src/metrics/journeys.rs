@@ -276,6 +276,11 @@ pub fn outcome_name(outcome: Outcome) -> &'static str {
     }
 }
 
+/// The outcome of a hop that had no answer when its journey was written:
+/// a call of a group whose caller went on after the first `wait` answers.
+/// Not "open", which is a circuit breaker's state.
+pub const UNANSWERED: &str = "unanswered";
+
 /// Returns a time in milliseconds.
 fn ms(t: SimTime) -> f64 {
     t.0 as f64 / 1e6
@@ -690,7 +695,7 @@ impl Journeys {
                     start_ms: at(h.started()),
                     end_ms: at(end),
                     returned_ms: at(end + h.back),
-                    outcome: h.outcome.map_or("open", outcome_name),
+                    outcome: h.outcome.map_or(UNANSWERED, outcome_name),
                     critical: on_path,
                 }
             })
@@ -821,7 +826,7 @@ impl Journeys {
                 start_ms: h.start.map(ms),
                 end_ms: h.end.map(ms),
                 back_ms: h.end.map(|_| ms(h.back)),
-                outcome: h.outcome.map_or("open", outcome_name),
+                outcome: h.outcome.map_or(UNANSWERED, outcome_name),
                 critical: critical.get(i).copied().unwrap_or(false),
             };
             text.push_str(&serde_json::to_string(&line).unwrap_or_default());

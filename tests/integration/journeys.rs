@@ -193,6 +193,34 @@ components:
 }
 
 #[test]
+fn a_call_the_caller_did_not_wait_for_is_an_unanswered_hop() {
+    let dir = TempDir::new().unwrap();
+    let yaml = "
+name: first-answer
+seed: 2
+duration: 10s
+warmup: 1s
+traffic: {rate: 50/s}
+entry: front
+network: {latency: 1ms}
+components:
+  front: {kind: server, cores: 8, work: 1ms, service: deterministic, calls: {request: {parallel: [fast, slow], wait: 1}}}
+  fast: {kind: server, cores: 8, work: 1ms, service: deterministic}
+  slow: {kind: server, cores: 8, work: 50ms, service: deterministic}
+";
+    let file = scenario(&dir, "first", yaml);
+    let (_, bytes) = traced(&dir, &file, "first.jsonl", &["--trace-sample", "1"]);
+    let parsed = lines(&bytes);
+    let slow: Vec<&Value> = parsed.iter().filter(|l| l["component"] == "slow").collect();
+    assert!(!slow.is_empty());
+    // The answer leaves after the fast branch: the slow one has no answer yet.
+    for hop in slow {
+        assert_eq!(hop["outcome"], "unanswered", "{hop}");
+        assert!(hop["end_ms"].is_null(), "{hop}");
+    }
+}
+
+#[test]
 fn the_sample_holds_the_asked_share_of_requests() {
     let dir = TempDir::new().unwrap();
     let file = scenario(&dir, "chain", CHAIN);
