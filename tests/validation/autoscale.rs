@@ -105,6 +105,9 @@ components:
     for run in &runs {
         assert_eq!(reading(run, "replicas_mean"), expected);
         assert_eq!(reading(run, "replicas_max"), expected);
+        // Its cores are those of the machines it held, not of all `max`.
+        let web = run.components.iter().find(|c| c.name == "web").unwrap();
+        assert_eq!(f64::from(web.cores), expected * cores);
         assert_eq!(reading(run, "scale_outs") + reading(run, "scale_ins"), 0.0);
         // Settled at the demand: neither under- nor over-provisioned.
         assert_eq!(reading(run, "under_provisioned_share"), 0.0);

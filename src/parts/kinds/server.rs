@@ -1079,6 +1079,8 @@ impl Component<Msg, World> for Server {
             };
             cores.busiest = None;
             cores.load_spread = None;
+            // The cores of the most machines held at once, not of all `max`.
+            cores.cores = self.cores.saturating_mul(fleet.most_held());
         }
         extra.extend(cores.busiest);
         extra.extend(cores.load_spread);

@@ -716,6 +716,11 @@ impl Fleet {
         decision
     }
 
+    /// Returns the most replicas held at once so far.
+    pub fn most_held(&self) -> u32 {
+        self.held.most.unwrap_or(self.held())
+    }
+
     /// Returns the readings of its figures at the end of the run (`now`),
     /// over the window cut at `end`, and the replicas held on average.
     pub fn readings(&mut self, now: SimTime, end: SimTime) -> (Vec<Reading>, f64) {
@@ -738,7 +743,7 @@ impl Fleet {
         let shares = self.meter.shares();
         let readings = vec![
             Reading::of(&REPLICAS_MEAN, mean),
-            Reading::of(&REPLICAS_MAX, f64::from(self.held.most.unwrap_or(held))),
+            Reading::of(&REPLICAS_MAX, f64::from(self.most_held())),
             Reading::of(&SCALE_OUTS, self.scale_outs as f64),
             Reading::of(&SCALE_INS, self.scale_ins as f64),
             Reading::of(&REPLICA_HOURS, mean * seconds / 3600.0),
