@@ -60,11 +60,48 @@ impl Metric {
     pub fn show(&self, v: f64) -> String {
         let shown = v * self.scale;
         match self.unit.as_str() {
-            "%" => format!("{}%", percent(shown)),
-            "$/h" => format!("${}/h", money(shown)),
-            "$" => format!("${}", money(shown)),
-            "" => sig(shown),
-            unit => format!("{} {unit}", sig(shown)),
+            "%" => percent(shown) + "%",
+            "$/h" | "$" => self.with_unit(&money(shown)),
+            _ => self.with_unit(&sig(shown)),
+        }
+    }
+
+    /// Formats `v` as [`Metric::show`] does, with more decimals where it
+    /// would read the same as `limit` though it differs: the ends of an
+    /// interval that straddles a limit show on which side each lies
+    /// (`98.996%` under a floor of `99%`, not `99.0%`).
+    pub fn show_apart(&self, v: f64, limit: f64) -> String {
+        let plain = self.show(v);
+        let (shown, bound) = (v * self.scale, limit * self.scale);
+        // The number as written, read back: does it sit where `v` does?
+        let read = plain
+            .split_whitespace()
+            .next()
+            .map(|n| {
+                n.trim_start_matches('$')
+                    .trim_end_matches("/h")
+                    .trim_end_matches('%')
+            })
+            .and_then(|n| n.parse::<f64>().ok());
+        let same_side =
+            read.is_some_and(|r| (r - bound).signum() == (shown - bound).signum() && r != bound);
+        if v == limit || same_side || read.is_none() {
+            return plain;
+        }
+        (1..=9)
+            .map(|decimals| (format!("{shown:.decimals$}"), format!("{bound:.decimals$}")))
+            .find(|(a, b)| a != b)
+            .map_or(plain, |(a, _)| self.with_unit(&a))
+    }
+
+    /// Writes a formatted number with the metric's unit.
+    fn with_unit(&self, number: &str) -> String {
+        match self.unit.as_str() {
+            "%" => format!("{number}%"),
+            "$/h" => format!("${number}/h"),
+            "$" => format!("${number}"),
+            "" => number.to_string(),
+            unit => format!("{number} {unit}"),
         }
     }
 }
@@ -126,6 +163,17 @@ impl Metric {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_end_beside_a_limit_shows_its_side() {
+        let availability = metric("availability");
+        assert_eq!(availability.show(0.98996), "99.0%");
+        assert_eq!(availability.show_apart(0.98996, 0.99), "98.996%");
+        assert_eq!(availability.show_apart(0.99012, 0.99), "99.01%");
+        let p99 = metric("latency_ms.p99");
+        assert_eq!(p99.show_apart(200.04, 200.0), "200.04 ms");
+        assert_eq!(p99.show_apart(412.0, 200.0), p99.show(412.0));
+    }
 
     #[test]
     fn numbers_read_well() {

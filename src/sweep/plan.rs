@@ -219,8 +219,8 @@ impl Objective {
                 "{} {} [{}, {}]",
                 metric.name,
                 metric.show(f.value),
-                metric.show(low),
-                metric.show(high)
+                metric.show_apart(low, self.limit),
+                metric.show_apart(high, self.limit)
             ),
             None => format!("{} {}", metric.name, metric.show(f.value)),
         }
