@@ -7,7 +7,7 @@ use crate::metrics::{
     CdfPoint, Figure, GaugeSeries, Marker, ScenarioResult, SeriesPoint, TimeSeries,
 };
 use crate::report::charts::Plot;
-use crate::report::data::{Comparison, SweepData, SweepPoint};
+use crate::report::data::{Comparison, PlanData, PlanSetup, SweepData, SweepPoint};
 
 /// Returns a result with the figures given as (path, value, CI half-width).
 pub fn result(name: &str, figures: &[(&str, f64, Option<f64>)]) -> ScenarioResult {
@@ -226,6 +226,47 @@ pub fn sweep() -> SweepData {
         parameters: vec!["traffic.rate".into(), "components.lb.strategy".into()],
         metrics: vec!["latency_ms.p99".into(), "availability".into()],
         points,
+    }
+}
+
+/// Returns a plan of cores and speed against a p99 objective of 30 ms: a
+/// cheap setup that misses, the winner as the dearest that ran (so at the
+/// right edge), and one dearer that did not run.
+pub fn plan() -> PlanData {
+    let setup = |labels: [&str; 2], cost: f64, p99: Option<(f64, f64)>, best: bool| {
+        let result = p99.map(|(p99, hw)| {
+            result(
+                "Web",
+                &[
+                    ("latency_ms.p99", p99, Some(hw)),
+                    ("availability", 1.0, Some(0.0)),
+                    ("cost_per_hour", cost, None),
+                ],
+            )
+        });
+        let feasible = p99.is_some_and(|(p99, hw)| p99 + hw < 30.0);
+        PlanSetup {
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            status: if feasible { "feasible" } else { "misses" }.into(),
+            reason: String::new(),
+            feasible,
+            best,
+            minimised: cost,
+            result,
+        }
+    };
+    PlanData {
+        scenario: "Web".into(),
+        parameters: vec!["components.web.cores".into(), "components.web.speed".into()],
+        objectives: vec!["p99<30ms".into()],
+        minimised: "cost_per_hour".into(),
+        charted: ("latency_ms.p99".into(), 30.0),
+        sentences: Vec::new(),
+        setups: vec![
+            setup(["1", "2.0"], 0.19, Some((90.0, 16.0)), false),
+            setup(["2", "2.0"], 0.40, Some((25.0, 0.5)), true),
+            setup(["3", "2.0"], 0.60, None, false),
+        ],
     }
 }
 

@@ -176,30 +176,6 @@ fn x_axis(data: &SweepData, positions: &Positions) -> Axis {
     }
 }
 
-/// Returns the y axis for the values shown: from zero when the values come
-/// close to it, otherwise zoomed to their range, and logarithmic when they
-/// span orders of magnitude (latency near saturation).
-fn y_axis(values: &[f64]) -> Axis {
-    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !(lo.is_finite() && hi.is_finite()) {
-        return Axis::linear(0.0, 1.0);
-    }
-    if lo > 0.0 && hi / lo > 30.0 {
-        return Axis::fit(&finite, 30.0, 1.15);
-    }
-    if lo >= 0.0 && lo < 0.25 * hi {
-        return Axis::linear(0.0, hi * 1.1);
-    }
-    let pad = if hi > lo {
-        (hi - lo) * 0.12
-    } else {
-        hi.abs().max(1.0) * 0.05
-    };
-    Axis::linear(lo - pad, hi + pad)
-}
-
 /// Draws `metric` against the first parameter: one line per combination of the
 /// other parameters, a pale band for the 95% confidence interval where there
 /// are replications, and the analytic curve dashed where theory has one.
@@ -262,7 +238,7 @@ pub fn draw<DB: DrawingBackend>(
         }
     }
     let x = x_axis(data, &positions);
-    let y = y_axis(&values);
+    let y = Axis::zoomed(&values);
 
     let mut chart = ChartBuilder::on(&area)
         .margin(20)
