@@ -216,7 +216,10 @@ pub fn draw<DB: DrawingBackend>(
         chart
             .draw_series(std::iter::once(Circle::new((cost, value), radius, marker)))
             .map_err(&fail)?;
-        marks.push(Rect::around(chart.backend_coord(&(cost, value)), radius + 3));
+        marks.push(Rect::around(
+            chart.backend_coord(&(cost, value)),
+            radius + 3,
+        ));
         if s.best {
             best = Some((i, radius));
         }
@@ -320,7 +323,12 @@ mod tests {
         let data = sample::plan();
         assert_eq!(
             labels(&data),
-            ["meets every objective", "hollow: misses one", "limit: 30.0 ms", "frontier"]
+            [
+                "meets every objective",
+                "hollow: misses one",
+                "limit: 30.0 ms",
+                "frontier"
+            ]
         );
         // Only the winner ran: no frontier, nothing hollow.
         let mut alone = sample::plan();
@@ -338,10 +346,7 @@ mod tests {
         let text = "best: cores=2, speed=2.0";
         let x = text_x(svg, text).expect("the winner is named");
         style::fonts().unwrap();
-        let (width, _) = style::text(style::NOTE_SIZE)
-            .font
-            .box_size(text)
-            .unwrap();
+        let (width, _) = style::text(style::NOTE_SIZE).font.box_size(text).unwrap();
         let width = i32::try_from(width).unwrap();
         // The plot ends at the right margin (60 px) of the 1600 px chart.
         assert!(x > 150 && x + width <= 1600 - 60, "{x} + {width}");
