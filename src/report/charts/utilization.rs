@@ -365,7 +365,7 @@ mod tests {
         );
         assert_eq!(lines[0][1], vec!["20%".to_string()]);
         let (size, _) = fit_labels(&bars, 100, &measure).unwrap();
-        assert!(size < style::NOTE_SIZE && size >= MIN_LABEL_SIZE);
+        assert!((MIN_LABEL_SIZE..style::NOTE_SIZE).contains(&size));
         let (_, lines) = fit_labels(&bars, 40, &measure).unwrap();
         assert_eq!(lines[0][0], vec!["16%".to_string()]);
         assert!(fit_labels(&bars, 12, &measure).is_none());
