@@ -9,6 +9,7 @@ pub mod cost_vs_p99;
 pub mod gauges;
 pub mod latency_cdf;
 pub mod latency_percentiles;
+pub mod place;
 pub mod plan;
 #[cfg(test)]
 pub(crate) mod sample;
@@ -281,7 +282,7 @@ pub fn plan(data: &PlanData, ceiling: bool, cancel: Option<&AtomicBool>) -> Resu
     let plot = Plot::of(
         Kind::Plan(data, ceiling),
         plan::STEM,
-        plan::TITLE,
+        &plan::title(data),
         style::WIDE,
     );
     draw_all(&[plot], cancel)

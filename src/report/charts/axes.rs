@@ -196,6 +196,31 @@ impl Axis {
         Self::linear(lo, hi)
     }
 
+    /// Returns an axis for the values shown: from zero when they come close
+    /// to it, otherwise zoomed to their range (so that 99.9% and 99.99% stand
+    /// apart), and logarithmic when they span orders of magnitude (latency
+    /// near saturation).
+    pub fn zoomed(values: &[f64]) -> Self {
+        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if !(lo.is_finite() && hi.is_finite()) {
+            return Self::linear(0.0, 1.0);
+        }
+        if lo > 0.0 && hi / lo > 30.0 {
+            return Self::fit(&finite, 30.0, 1.15);
+        }
+        if lo >= 0.0 && lo < 0.25 * hi {
+            return Self::linear(0.0, hi * 1.1);
+        }
+        let pad = if hi > lo {
+            (hi - lo) * 0.12
+        } else {
+            hi.abs().max(1.0) * 0.05
+        };
+        Self::linear(lo - pad, hi + pad)
+    }
+
     /// Returns where `v` sits on the drawing coordinate (NaN if it cannot be shown).
     pub fn at(&self, v: f64) -> f64 {
         match self.scale {

@@ -6,8 +6,9 @@ use crate::metrics::ci::Interval;
 use crate::metrics::{
     CdfPoint, Figure, GaugeSeries, Marker, ScenarioResult, SeriesPoint, TimeSeries,
 };
-use crate::report::charts::Plot;
-use crate::report::data::{Comparison, SweepData, SweepPoint};
+use crate::report::charts::place::Rect;
+use crate::report::charts::{style, Plot};
+use crate::report::data::{Comparison, PlanData, PlanSetup, SweepData, SweepPoint};
 
 /// Returns a result with the figures given as (path, value, CI half-width).
 pub fn result(name: &str, figures: &[(&str, f64, Option<f64>)]) -> ScenarioResult {
@@ -199,6 +200,55 @@ pub fn comparison() -> Comparison {
     }
 }
 
+/// Returns a comparison of four ways to keep sessions: long names that
+/// share their first word, web tiers whose busiest machine is as busy as
+/// their mean or a little busier, and a store in two of them.
+pub fn sessions() -> Comparison {
+    let names = [
+        ("Sessions, local to each clone", 0.20, 0.20, 1.0),
+        ("Sessions, sticky to a clone", 0.16, 0.20, 0.9992),
+        ("Sessions, in a shared store", 0.25, 0.25, 0.889),
+        ("Sessions, in a replicated store", 0.14, 0.15, 0.9977),
+    ];
+    let results = names
+        .iter()
+        .enumerate()
+        .map(|(i, &(name, mean, busiest, availability))| {
+            let mut figures = vec![
+                ("requests.offered", 60_000.0, None),
+                ("throughput_rps", 200.0 * availability, Some(1.0)),
+                ("availability", availability, Some(0.0004)),
+                ("latency_ms.p50", 12.0, None),
+                ("components.web.utilization", mean, Some(0.003)),
+                ("components.web.busiest_utilization", busiest, None),
+            ];
+            if i >= 2 {
+                figures.push(("components.sessions.utilization", 0.01, Some(0.001)));
+                figures.push(("components.sessions.busiest_utilization", 0.01, None));
+            }
+            result(name, &figures)
+        })
+        .collect();
+    Comparison {
+        title: "Sessions".into(),
+        abouts: Vec::new(),
+        results,
+        common_random_numbers: true,
+        differences: Vec::new(),
+        focus: Vec::new(),
+    }
+}
+
+/// Returns the SVG of the chart `stem` of a comparison.
+pub fn comparison_svg(data: &Comparison, stem: &str) -> String {
+    crate::report::charts::comparison_plots(data)
+        .iter()
+        .find(|p| p.stem == stem)
+        .unwrap_or_else(|| panic!("no chart {stem}"))
+        .svg()
+        .unwrap()
+}
+
 /// Returns a sweep of arrival rate by balancer strategy, with theory for p99.
 pub fn sweep() -> SweepData {
     let mut points = Vec::new();
@@ -228,6 +278,47 @@ pub fn sweep() -> SweepData {
         parameters: vec!["traffic.rate".into(), "components.lb.strategy".into()],
         metrics: vec!["latency_ms.p99".into(), "availability".into()],
         points,
+    }
+}
+
+/// Returns a plan of cores and speed against a p99 objective of 30 ms: a
+/// cheap setup that misses, the winner as the dearest that ran (so at the
+/// right edge), and one dearer that did not run.
+pub fn plan() -> PlanData {
+    let setup = |labels: [&str; 2], cost: f64, p99: Option<(f64, f64)>, best: bool| {
+        let result = p99.map(|(p99, hw)| {
+            result(
+                "Web",
+                &[
+                    ("latency_ms.p99", p99, Some(hw)),
+                    ("availability", 1.0, Some(0.0)),
+                    ("cost_per_hour", cost, None),
+                ],
+            )
+        });
+        let feasible = p99.is_some_and(|(p99, hw)| p99 + hw < 30.0);
+        PlanSetup {
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            status: if feasible { "feasible" } else { "misses" }.into(),
+            reason: String::new(),
+            feasible,
+            best,
+            minimised: cost,
+            result,
+        }
+    };
+    PlanData {
+        scenario: "Web".into(),
+        parameters: vec!["components.web.cores".into(), "components.web.speed".into()],
+        objectives: vec!["p99<30ms".into()],
+        minimised: "cost_per_hour".into(),
+        charted: ("latency_ms.p99".into(), 30.0),
+        sentences: Vec::new(),
+        setups: vec![
+            setup(["1", "2.0"], 0.19, Some((90.0, 16.0)), false),
+            setup(["2", "2.0"], 0.40, Some((25.0, 0.5)), true),
+            setup(["3", "2.0"], 0.60, None, false),
+        ],
     }
 }
 
@@ -270,4 +361,68 @@ pub fn ink(png: &[u8]) -> (f64, usize) {
         }
     }
     (inked as f64 / total.max(1) as f64, colours.len())
+}
+
+/// A text of an SVG chart and the box it covers \[px\].
+#[derive(Clone, Debug)]
+pub struct TextBox {
+    /// What it says.
+    pub text: String,
+    /// Where it is drawn.
+    pub rect: Rect,
+}
+
+/// Returns the texts of an SVG chart drawn upright, with their boxes as
+/// the embedded font measures them.
+pub fn text_boxes(svg: &str) -> Vec<TextBox> {
+    style::fonts().unwrap();
+    let attr = |attrs: &str, name: &str| -> Option<String> {
+        let start = attrs.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(attrs[start..].split('"').next()?.to_string())
+    };
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let (attrs, rest) = t.split_once('>')?;
+            let text = rest.split("</text>").next()?.trim().to_string();
+            if attrs.contains("transform") || text.is_empty() {
+                return None;
+            }
+            let num = |name: &str| attr(attrs, name)?.parse::<f64>().ok();
+            let (x, y) = (num("x")? as i32, num("y")? as i32);
+            // The backend writes the style's size divided by 1.24.
+            let size = num("font-size")? * 1.24;
+            let (w, h) = style::text(size).font.box_size(&text).ok()?;
+            let (w, h) = (w as i32, h as i32);
+            let left = match attr(attrs, "text-anchor").as_deref() {
+                Some("middle") => x - w / 2,
+                Some("end") => x - w,
+                _ => x,
+            };
+            let top = match attr(attrs, "dy").as_deref() {
+                Some("0.76em") => y,
+                Some("0.5ex") => y - h / 2,
+                _ => y - h,
+            };
+            Some(TextBox {
+                text,
+                rect: Rect::at((left, top), (w, h)),
+            })
+        })
+        .collect()
+}
+
+/// Returns the pairs of texts of an SVG chart that print over each other
+/// (by more than a pixel's rounding).
+pub fn overprinted(svg: &str) -> Vec<(String, String)> {
+    let boxes = text_boxes(svg);
+    let mut pairs = Vec::new();
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            if a.rect.grown(-1).overlap(&b.rect.grown(-1)) > 0 {
+                pairs.push((a.text.clone(), b.text.clone()));
+            }
+        }
+    }
+    pairs
 }

@@ -356,63 +356,116 @@ pub fn note<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws `text` as up to three centred lines below `(x, y)`: scenario names are
-/// often longer than the space under one bar.
-pub fn wrapped_label<DB: DrawingBackend>(
+/// Smallest size scenario names under columns are shrunk to \[px\].
+const MIN_NAME_SIZE: f64 = 18.0;
+
+/// Draws each of `labels` as centred lines below its point, within `width`
+/// by `height` pixels: scenario names are often longer than the space under
+/// one column. The names are wrapped between words at the tick size, or all
+/// shrunk alike until each wraps so; only a name too long even then is cut,
+/// and ends with an ellipsis.
+pub fn wrapped_labels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     what: &str,
-    label: &str,
-    (x, y): (i32, i32),
-    max_chars: usize,
+    labels: &[(&str, (i32, i32))],
+    (width, height): (i32, i32),
 ) -> Result<()> {
-    for (i, line) in wrap(label, max_chars, 3).iter().enumerate() {
-        root.draw(&Text::new(
-            line.clone(),
-            (x, y + i as i32 * (TICK_SIZE * 1.2) as i32),
-            anchored(TICK_SIZE, INK, HPos::Center, VPos::Top),
-        ))
-        .map_err(fail(what))?;
+    let fits = |text: &str, size: f64| {
+        root.estimate_text_size(text, &self::text(size))
+            .is_ok_and(|(w, _)| i64::from(w) <= i64::from(width))
+    };
+    let line_height = |size: f64| size * 1.2;
+    let layout = |label: &str, size: f64| {
+        let lines = ((f64::from(height) / line_height(size)).floor() as usize).max(1);
+        wrap_by(label, &|t| fits(t, size), lines)
+    };
+    let mut size = TICK_SIZE;
+    while size - 2.0 >= MIN_NAME_SIZE && !labels.iter().all(|(l, _)| layout(l, size).whole) {
+        size -= 2.0;
+    }
+    for (label, (x, y)) in labels {
+        for (i, line) in layout(label, size).lines.into_iter().enumerate() {
+            root.draw(&Text::new(
+                line,
+                (*x, y + (i as f64 * line_height(size)) as i32),
+                anchored(size, INK, HPos::Center, VPos::Top),
+            ))
+            .map_err(fail(what))?;
+        }
     }
     Ok(())
+}
+
+/// A text split into lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wrapped {
+    /// The lines, top first.
+    pub lines: Vec<String>,
+    /// True when every word is whole and nothing was left out.
+    pub whole: bool,
 }
 
 /// Splits `text` into at most `max_lines` lines of about `width` characters,
 /// cutting between words, and ends a shortened text with an ellipsis.
 pub fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     let width = width.max(4);
+    wrap_by(text, &|t| t.chars().count() <= width, max_lines).lines
+}
+
+/// Splits `text` into at most `max_lines` lines that each `fit`, cutting
+/// between words (inside a word only when it alone does not fit), and ends a
+/// shortened text with an ellipsis.
+pub fn wrap_by(text: &str, fits: &dyn Fn(&str) -> bool, max_lines: usize) -> Wrapped {
     let mut lines: Vec<String> = Vec::new();
+    let mut whole = true;
     let mut current = String::new();
     for word in text.split_whitespace() {
-        let mut word = word.to_string();
-        while word.chars().count() > width {
-            let head: String = word.chars().take(width).collect();
-            let tail: String = word.chars().skip(width).collect();
-            if !current.is_empty() {
-                lines.push(std::mem::take(&mut current));
-            }
-            lines.push(head);
-            word = tail;
-        }
-        if current.is_empty() {
-            current = word;
-        } else if current.chars().count() + 1 + word.chars().count() <= width {
-            current.push(' ');
-            current.push_str(&word);
+        let joined = if current.is_empty() {
+            word.to_string()
         } else {
-            lines.push(std::mem::replace(&mut current, word));
+            format!("{current} {word}")
+        };
+        if fits(&joined) {
+            current = joined;
+            continue;
         }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        let mut rest: Vec<char> = word.chars().collect();
+        while !fits(&rest.iter().collect::<String>()) && rest.len() > 1 {
+            let head = longest_head(&rest, fits);
+            lines.push(rest[..head].iter().collect());
+            rest.drain(..head);
+            whole = false;
+        }
+        current = rest.into_iter().collect();
     }
     if !current.is_empty() {
         lines.push(current);
     }
-    if lines.len() > max_lines {
-        lines.truncate(max_lines);
+    if lines.len() > max_lines.max(1) {
+        lines.truncate(max_lines.max(1));
+        whole = false;
         if let Some(last) = lines.last_mut() {
-            let kept: String = last.chars().take(width.saturating_sub(1)).collect();
-            *last = format!("{}…", kept.trim_end());
+            let mut kept: Vec<char> = last.chars().collect();
+            while !kept.is_empty()
+                && !fits(&format!("{}…", kept.iter().collect::<String>().trim_end()))
+            {
+                kept.pop();
+            }
+            *last = format!("{}…", kept.iter().collect::<String>().trim_end());
         }
     }
-    lines
+    Wrapped { lines, whole }
+}
+
+/// Returns how many of the first `chars` fit (at least one).
+fn longest_head(chars: &[char], fits: &dyn Fn(&str) -> bool) -> usize {
+    (1..chars.len())
+        .rev()
+        .find(|&n| fits(&chars[..n].iter().collect::<String>()))
+        .unwrap_or(1)
 }
 
 #[cfg(test)]
@@ -426,5 +479,17 @@ mod tests {
             vec!["Four clones,", "least", "connections"]
         );
         assert_eq!(wrap("a b c d e f", 4, 2), vec!["a b", "c d…"]);
+    }
+
+    #[test]
+    fn wrap_cuts_inside_a_word_only_when_it_alone_is_too_wide() {
+        let chars = |n: usize| move |t: &str| t.chars().count() <= n;
+        let wrapped = wrap_by("Sessions, local to each clone", &chars(9), 4);
+        assert_eq!(wrapped.lines, ["Sessions,", "local to", "each", "clone"]);
+        assert!(wrapped.whole);
+        let cut = wrap_by("sessions-store-replicated", &chars(10), 4);
+        assert_eq!(cut.lines, ["sessions-s", "tore-repli", "cated"]);
+        assert!(!cut.whole);
+        assert!(!wrap_by("a b c", &chars(1), 2).whole);
     }
 }

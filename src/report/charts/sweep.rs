@@ -15,13 +15,19 @@ pub fn stem(metric: &str) -> String {
 }
 
 /// Returns the title of the chart of `metric`: the swept scenario (without
-/// the list of its changes, which the report gives) and what varies.
+/// the list of its changes, which the report gives) and what varies, saying
+/// how the other parameters are drawn: as lines along numbers, by colour over
+/// categories (where only dots are drawn).
 pub fn title(data: &SweepData, metric: &str) -> String {
     let names = short_names(&data.parameters);
     let x = names.first().map_or("", String::as_str);
     let scenario = data.scenario.split(" [").next().unwrap_or(&data.scenario);
+    let drawn = match Positions::of(data) {
+        Positions::Numeric => "as lines",
+        Positions::Categories(_) => "by colour",
+    };
     let others = if names.len() > 1 {
-        format!(" ({} as lines)", names[1..].join(", "))
+        format!(" ({} {drawn})", names[1..].join(", "))
     } else {
         String::new()
     };
@@ -176,30 +182,6 @@ fn x_axis(data: &SweepData, positions: &Positions) -> Axis {
     }
 }
 
-/// Returns the y axis for the values shown: from zero when the values come
-/// close to it, otherwise zoomed to their range, and logarithmic when they
-/// span orders of magnitude (latency near saturation).
-fn y_axis(values: &[f64]) -> Axis {
-    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !(lo.is_finite() && hi.is_finite()) {
-        return Axis::linear(0.0, 1.0);
-    }
-    if lo > 0.0 && hi / lo > 30.0 {
-        return Axis::fit(&finite, 30.0, 1.15);
-    }
-    if lo >= 0.0 && lo < 0.25 * hi {
-        return Axis::linear(0.0, hi * 1.1);
-    }
-    let pad = if hi > lo {
-        (hi - lo) * 0.12
-    } else {
-        hi.abs().max(1.0) * 0.05
-    };
-    Axis::linear(lo - pad, hi + pad)
-}
-
 /// Draws `metric` against the first parameter: one line per combination of the
 /// other parameters, a pale band for the 95% confidence interval where there
 /// are replications, and the analytic curve dashed where theory has one.
@@ -232,14 +214,20 @@ pub fn draw<DB: DrawingBackend>(
         .any(|p| p.result.figure(metric).and_then(|f| f.ci).is_some());
     let has_theory = data.points.iter().any(|p| theory(p, metric).is_some());
 
+    // Over categories each combination is a dot, so its key is a swatch.
+    let mark = if categorical {
+        Mark::Swatch
+    } else {
+        Mark::Line
+    };
     let mut legend: Vec<Entry> = if lines.len() > 1 {
         lines
             .iter()
             .enumerate()
-            .map(|(i, l)| Entry::new(&l.label, style::colour(i), Mark::Line))
+            .map(|(i, l)| Entry::new(&l.label, style::colour(i), mark))
             .collect()
     } else {
-        vec![Entry::new("simulation", style::colour(0), Mark::Line)]
+        vec![Entry::new("simulation", style::colour(0), mark)]
     };
     if has_ci && !categorical {
         legend.push(Entry::new("95% confidence band", style::GREY, Mark::Band));
@@ -262,7 +250,7 @@ pub fn draw<DB: DrawingBackend>(
         }
     }
     let x = x_axis(data, &positions);
-    let y = y_axis(&values);
+    let y = Axis::zoomed(&values);
 
     let mut chart = ChartBuilder::on(&area)
         .margin(20)
@@ -498,6 +486,12 @@ mod tests {
                 .max()
                 .unwrap_or(0)
         };
+        // The title says so: the others are told apart by colour, not lines.
+        // See: "(replicas, rate as lines)" over a categorical axis.
+        assert_eq!(
+            p99.title,
+            "Clones: p99 latency against strategy (rate by colour)"
+        );
         let svg = p99.svg().unwrap();
         assert!(longest(&svg) <= 2, "a line across categories");
         assert!(!svg.contains("<polygon"), "a band across categories");
@@ -505,6 +499,10 @@ mod tests {
         // Over numbers, the lines and bands are there.
         let numbers = sample::sweep();
         let numeric = crate::report::charts::sweep_plots(&numbers);
+        assert_eq!(
+            numeric[0].title,
+            "Clones: p99 latency against rate (strategy as lines)"
+        );
         let svg = numeric[0].svg().unwrap();
         assert!(longest(&svg) > 2 && svg.contains("<polygon"));
     }

@@ -224,7 +224,8 @@ fn availability<DB: DrawingBackend>(
     names(root, &chart, data, lo)
 }
 
-/// Writes each scenario's name under its column, wrapped to the column's width.
+/// Writes each scenario's name under its column, wrapped (and shrunk if need
+/// be) to the column's width.
 fn names<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &axes::Chart<'_, DB>,
@@ -239,16 +240,44 @@ fn names<DB: DrawingBackend>(
     } else {
         400
     };
-    let chars = (f64::from(column) / (style::TICK_SIZE * 0.52)) as usize;
-    for (i, r) in data.results.iter().enumerate() {
-        let (x, _) = chart.backend_coord(&(i as f64, base));
-        style::wrapped_label(
-            root,
-            STEM,
-            &r.scenario,
-            (x - origin.0, y0 - origin.1 + 14),
-            chars,
-        )?;
+    // Some air between the names of neighbouring columns, and under the band.
+    let room = (column - 12, NAMES_HEIGHT as i32 - 14 - 8);
+    let labels: Vec<(&str, (i32, i32))> = data
+        .results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (x, _) = chart.backend_coord(&(i as f64, base));
+            (r.scenario.as_str(), (x - origin.0, y0 - origin.1 + 14))
+        })
+        .collect();
+    style::wrapped_labels(root, STEM, &labels, room)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sample;
+    use super::*;
+
+    #[test]
+    fn long_scenario_names_wrap_between_words_under_their_columns() {
+        // See: "Sessions" / ", local" / "to each…" under the availability panel.
+        let svg = sample::comparison_svg(&sample::sessions(), STEM);
+        assert_eq!(sample::overprinted(&svg), Vec::<(String, String)>::new());
+        let texts: Vec<String> = sample::text_boxes(&svg)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        assert!(
+            texts
+                .iter()
+                .all(|t| !t.starts_with(',') && !t.ends_with('…')),
+            "{texts:?}"
+        );
+        // Each panel names every scenario, every word whole.
+        let words = texts
+            .iter()
+            .filter(|t| t.split_whitespace().any(|w| w == "replicated"));
+        assert_eq!(words.count(), 2 + 1, "two panels and the legend: {texts:?}");
     }
-    Ok(())
 }

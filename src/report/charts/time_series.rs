@@ -57,7 +57,8 @@ const PANELS: [Panel; 4] = [
 
 /// Draws four stacked panels sharing the time axis, one line per scenario,
 /// with the run's markers (end of warm-up, rate changes, failures) as dashed
-/// vertical lines labelled at the top.
+/// vertical lines labelled at the top, in their scenario's colour (grey for
+/// those every scenario has).
 pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison) -> Result<()> {
     let fail = style::fail(STEM);
     let legend = style::scenario_legend(data, Mark::Line);
@@ -78,7 +79,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
         ticks: axes::linear_ticks(0.0, end, 10),
         ..Axis::linear(0.0, end)
     };
-    let markers: Vec<Marker> = markers(data)
+    let markers: Vec<Event> = markers(data)
         .into_iter()
         .filter(|m| (0.0..=end).contains(&m.at_s))
         .collect();
@@ -118,7 +119,7 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
                     [(m.at_s, y0), (m.at_s, y1)],
                     12,
                     8,
-                    style::GREY.stroke_width(2),
+                    m.colour().stroke_width(2),
                 ))
                 .map_err(&fail)?;
         }
@@ -145,19 +146,54 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &Comparison
     Ok(())
 }
 
-/// Returns the markers of every scenario once each, in time order.
-fn markers(data: &Comparison) -> Vec<Marker> {
-    let mut all: Vec<Marker> = Vec::new();
-    for r in &data.results {
-        for m in &r.series.markers {
-            let seen = all
+/// A marker as drawn: when, what, and whose.
+#[derive(Clone, Debug, PartialEq)]
+struct Event {
+    /// When, in seconds of simulated time.
+    at_s: f64,
+    /// What happened.
+    label: String,
+    /// The scenario it belongs to, or `None` when every scenario drawn has it.
+    scenario: Option<usize>,
+}
+
+impl Event {
+    /// Returns the colour of its line and label: its scenario's, or grey
+    /// when it is every scenario's.
+    fn colour(&self) -> RGBColor {
+        self.scenario.map_or(style::GREY, style::colour)
+    }
+}
+
+/// Returns the markers of the scenarios in time order: one for a moment
+/// every scenario marks alike (the end of the warm-up), one per scenario for
+/// the others, so that each says whose it is.
+fn markers(data: &Comparison) -> Vec<Event> {
+    let same = |a: &Marker, b: &Marker| a.label == b.label && (a.at_s - b.at_s).abs() < 1e-9;
+    let shared = |m: &Marker| {
+        data.results.len() <= 1
+            || data
+                .results
                 .iter()
-                .any(|o| o.label == m.label && (o.at_s - m.at_s).abs() < 1e-9);
-            if !seen && m.at_s.is_finite() {
-                all.push(m.clone());
+                .all(|r| r.series.markers.iter().any(|o| same(o, m)))
+    };
+    let mut all: Vec<Event> = Vec::new();
+    for (i, r) in data.results.iter().enumerate() {
+        for m in r.series.markers.iter().filter(|m| m.at_s.is_finite()) {
+            let scenario = (!shared(m)).then_some(i);
+            let seen = all.iter().any(|o| {
+                o.scenario == scenario && o.label == m.label && (o.at_s - m.at_s).abs() < 1e-9
+            });
+            if !seen {
+                all.push(Event {
+                    at_s: m.at_s,
+                    label: m.label.clone(),
+                    scenario,
+                });
             }
         }
     }
+    // Stable: at one moment, the scenarios' markers keep their order.
     all.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
     all
 }
@@ -178,11 +214,11 @@ const MAX_LABEL_HEADROOM: f64 = 4.0;
 /// be (the chart is not built yet).
 fn label_headroom<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    markers: &[Marker],
+    markers: &[Event],
     x: &Axis,
 ) -> Result<f64> {
     let fail = style::fail(STEM);
-    let text = label_style();
+    let text = label_style(style::GREY);
     let (xs, ys) = area.get_pixel_range();
     let (left, right) = (xs.start + PLOT_LEFT, xs.end - PLOT_RIGHT);
     let (_, caption) = area
@@ -196,12 +232,12 @@ fn label_headroom<DB: DrawingBackend>(
         let px = left + ((m.at_s - x.lo) / span * f64::from(right - left)) as i32;
         widths.push((px, i32::try_from(w).unwrap_or(0)));
     }
-    let rows = layout(&widths, right)
+    let rows = layout(&widths, (left, right))
         .iter()
         .map(|&(row, _)| row + 1)
         .max()
         .unwrap_or(0)
-        .min(MAX_LABEL_ROWS);
+        .min(label_rows(plot));
     // The labels' block, and a row's height of air between it and the data.
     let block = label_dy(rows) + (style::NOTE_SIZE * 1.2) as i32;
     let free = 1.0 - f64::from(block) / f64::from(plot);
@@ -212,15 +248,21 @@ fn label_headroom<DB: DrawingBackend>(
     })
 }
 
-/// Rows of marker labels at most: a marker whose label would need another
-/// keeps its dashed line, unlabelled, so that many markers close together (a
-/// circuit breaker opening and half-opening every second) cannot cover the
-/// chart; the markers are all listed in results.json.
-const MAX_LABEL_ROWS: usize = 3;
+/// Returns how many rows of marker labels a top panel whose plot is `plot`
+/// pixels high holds: as many as its height, the lower ones over the data
+/// (the offered load, the panel least read) once the data is squeezed to the
+/// most headroom. A marker whose label would need yet another row keeps its
+/// dashed line, unlabelled, so that dozens of markers close together (a
+/// circuit breaker opening and half-opening every second) cannot run off
+/// the panel; the markers are all listed in results.json.
+fn label_rows(plot: i32) -> usize {
+    let row = style::NOTE_SIZE * 1.2;
+    ((f64::from(plot - 6) / row).floor() as usize).max(1)
+}
 
-/// The style of the markers' labels.
-fn label_style() -> TextStyle<'static> {
-    style::anchored(style::NOTE_SIZE, style::GREY, HPos::Left, VPos::Top)
+/// The style of a marker's label, in `colour`.
+fn label_style(colour: RGBColor) -> TextStyle<'static> {
+    style::anchored(style::NOTE_SIZE, colour, HPos::Left, VPos::Top)
 }
 
 /// Returns the distance from the top of the plot to the top of label row `row` \[px\].
@@ -229,29 +271,41 @@ fn label_dy(row: usize) -> i32 {
 }
 
 /// Places labels, given each one's line (in pixels) and width: returns the
-/// row of each and the offset of its left end from its line. A label goes on
-/// the right of its line, or on the left when it would run past `right_edge`,
-/// and down a row when it would run into an earlier label.
-fn layout(labels: &[(i32, i32)], right_edge: i32) -> Vec<(usize, i32)> {
-    let mut row_ends: Vec<i32> = Vec::new();
+/// row of each and the offset of its left end from its line. A label goes in
+/// the highest row where it runs into no earlier label, on the right of its
+/// line or else on its left, keeping between `left_edge` and `right_edge`
+/// where it can (on the left when the right would run past the edge).
+fn layout(labels: &[(i32, i32)], (left_edge, right_edge): (i32, i32)) -> Vec<(usize, i32)> {
+    let mut rows: Vec<Vec<(i32, i32)>> = Vec::new();
+    let free = |row: &[(i32, i32)], (start, end): (i32, i32)| {
+        row.iter().all(|&(s, e)| end + 10 < s || start > e + 10)
+    };
     labels
         .iter()
         .map(|&(px, w)| {
-            let left = if px + 12 + w > right_edge {
-                -(12 + w)
-            } else {
-                8
-            };
-            let (start, end) = (px + left, px + left + w);
-            let row = row_ends
-                .iter()
-                .position(|&row_end| start > row_end + 10)
-                .unwrap_or(row_ends.len());
-            if row == row_ends.len() {
-                row_ends.push(0);
+            let (right, left) = (8, -(12 + w));
+            let mut sides = Vec::with_capacity(2);
+            if px + right + w <= right_edge {
+                sides.push(right);
             }
-            row_ends[row] = end;
-            (row, left)
+            if px + left >= left_edge || sides.is_empty() {
+                sides.push(left);
+            }
+            let span = |side: i32| (px + side, px + side + w);
+            let (row, side) = (0..=rows.len())
+                .find_map(|row| {
+                    let taken = rows.get(row).map_or(&[][..], Vec::as_slice);
+                    sides
+                        .iter()
+                        .find(|&&side| free(taken, span(side)))
+                        .map(|&side| (row, side))
+                })
+                .unwrap_or((rows.len(), sides[0]));
+            if row == rows.len() {
+                rows.push(Vec::new());
+            }
+            rows[row].push(span(side));
+            (row, side)
         })
         .collect()
 }
@@ -259,13 +313,14 @@ fn layout(labels: &[(i32, i32)], right_edge: i32) -> Vec<(usize, i32)> {
 /// Writes each marker's label at the top of its line, placed by [`layout`].
 fn label_markers<DB: DrawingBackend>(
     chart: &axes::Chart<'_, DB>,
-    markers: &[Marker],
+    markers: &[Event],
     top: f64,
 ) -> Result<()> {
     let fail = style::fail(STEM);
-    let text = label_style();
+    let text = label_style(style::GREY);
     let area = chart.plotting_area();
-    let right_edge = area.get_pixel_range().0.end;
+    let (xs, ys) = area.get_pixel_range();
+    let rows = label_rows(ys.end - ys.start);
     let mut widths = Vec::with_capacity(markers.len());
     for m in markers {
         let (px, _) = chart.backend_coord(&(m.at_s, top));
@@ -274,15 +329,15 @@ fn label_markers<DB: DrawingBackend>(
     }
     for (m, ((row, left), (_, w))) in markers
         .iter()
-        .zip(layout(&widths, right_edge).into_iter().zip(widths))
-        .filter(|(_, ((row, _), _))| *row < MAX_LABEL_ROWS)
+        .zip(layout(&widths, (xs.start, xs.end)).into_iter().zip(widths))
+        .filter(|(_, ((row, _), _))| *row < rows)
     {
         let dy = label_dy(row);
         // A white box behind the label keeps it legible over lines and grid.
         let h = (style::NOTE_SIZE * 0.95) as i32;
         let label = EmptyElement::at((m.at_s, top))
             + Rectangle::new([(left - 3, dy - 2), (left + 4 + w, dy + h)], WHITE.filled())
-            + Text::new(m.label.clone(), (left, dy), text.clone());
+            + Text::new(m.label.clone(), (left, dy), label_style(m.colour()));
         area.draw(&label).map_err(&fail)?;
     }
     Ok(())
@@ -307,14 +362,84 @@ fn segments(points: impl Iterator<Item = (f64, f64)>) -> Vec<Vec<(f64, f64)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{layout, segments};
+    use super::super::sample;
+    use super::*;
+
+    /// Returns the sample comparison with failures close together late in
+    /// the run, each in one scenario, as two zones lost at nearby times.
+    fn crowded() -> Comparison {
+        let mut data = sample::comparison();
+        let events = [
+            (0, 40.0, "power lost in zone-a"),
+            (1, 41.0, "power lost in zone-a"),
+            (0, 42.0, "lb marks 2 replicas unhealthy"),
+            (1, 42.5, "lb marks replica 0 unhealthy"),
+            (0, 50.0, "zone-a back up"),
+            (1, 54.0, "zone-a back up"),
+            (0, 54.5, "lb marks 2 replicas healthy again"),
+            (1, 55.0, "lb marks replica 0 healthy again"),
+        ];
+        for (i, at_s, label) in events {
+            data.results[i].series.markers.push(Marker {
+                at_s,
+                label: label.into(),
+            });
+        }
+        data
+    }
+
+    #[test]
+    fn markers_say_whose_they_are() {
+        let marks = markers(&crowded());
+        let warmup = marks.iter().find(|m| m.label == "end of warm-up").unwrap();
+        assert_eq!(warmup.scenario, None, "every scenario has it");
+        let back: Vec<_> = marks
+            .iter()
+            .filter(|m| m.label == "zone-a back up")
+            .collect();
+        assert_eq!(back.len(), 2);
+        assert_eq!((back[0].scenario, back[1].scenario), (Some(0), Some(1)));
+        // One scenario alone: nothing to tell apart.
+        let mut one = crowded();
+        one.results.truncate(1);
+        assert!(markers(&one).iter().all(|m| m.scenario.is_none()));
+    }
+
+    #[test]
+    fn every_marker_is_labelled_in_its_scenarios_colour() {
+        // See: the dashed lines of "zone-a back up" at 150 s and 154 s unlabelled.
+        let data = crowded();
+        let svg = sample::comparison_svg(&data, STEM);
+        assert_eq!(sample::overprinted(&svg), Vec::<(String, String)>::new());
+        for m in markers(&data) {
+            let colour = m.colour();
+            let fill = format!("fill=\"#{:02X}{:02X}{:02X}\"", colour.0, colour.1, colour.2);
+            let labelled = svg.split("<text").any(|t| {
+                t.split_once('>').is_some_and(|(attrs, rest)| {
+                    attrs.contains(&fill) && rest.trim_start().starts_with(&m.label)
+                })
+            });
+            assert!(labelled, "{} at {} s: no label in {fill}", m.label, m.at_s);
+        }
+    }
 
     #[test]
     fn labels_that_would_collide_go_down_a_row_and_overflow_to_the_left() {
         // Two labels at the same line, a third far to the right, a fourth
         // that would pass the right edge.
-        let rows = layout(&[(100, 200), (100, 200), (600, 100), (950, 100)], 1000);
+        let rows = layout(&[(100, 200), (100, 200), (600, 100), (950, 100)], (0, 1000));
         assert_eq!(rows, vec![(0, 8), (1, 8), (0, 8), (0, -112)]);
+    }
+
+    #[test]
+    fn a_label_goes_left_of_its_line_where_that_keeps_it_higher() {
+        // See: "zone-a back up" left unlabelled when its right was taken.
+        // The second label's right is taken by the first; its left is free.
+        let rows = layout(&[(500, 300), (480, 100)], (0, 1000));
+        assert_eq!(rows, vec![(0, 8), (0, -112)]);
+        // Near the left edge, it goes down a row rather than out.
+        let rows = layout(&[(100, 300), (80, 100)], (0, 1000));
+        assert_eq!(rows, vec![(0, 8), (1, 8)]);
     }
 
     #[test]
