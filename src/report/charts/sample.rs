@@ -234,8 +234,10 @@ pub fn sessions() -> Comparison {
         abouts: Vec::new(),
         results,
         common_random_numbers: true,
+        same_arrivals: true,
         differences: Vec::new(),
         focus: Vec::new(),
+        theory: Vec::new(),
     }
 }
 
