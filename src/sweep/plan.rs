@@ -580,7 +580,7 @@ impl Plan {
 
     /// Returns the feasible setup with the least minimised figure; ties go
     /// to the larger smallest slack (for the same money, the most room under
-    /// the limits), then fewer machines, then fewer cores.
+    /// the limits), then fewer machines, then more cores (those paid for).
     fn pick(&self) -> Option<usize> {
         let feasible = self
             .order
@@ -593,7 +593,7 @@ impl Plan {
                 .total_cmp(&y.minimised(&self.minimise))
                 .then(self.least_slack(b).total_cmp(&self.least_slack(a)))
                 .then(x.replicas.cmp(&y.replicas))
-                .then(x.cores.cmp(&y.cores))
+                .then(y.cores.cmp(&x.cores))
         })
     }
 

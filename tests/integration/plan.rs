@@ -227,6 +227,27 @@ fn plan_prints_the_winner_binding_objective_and_the_setup_before_it() {
 }
 
 #[test]
+fn at_equal_price_and_room_the_plan_takes_the_cores_paid_for() {
+    // 6 to 8 cores are billed as the same machine, and all of them serve
+    // every request: the same price and the same room under the limit.
+    let dir = TempDir::new().unwrap();
+    let file = mmc_file(&dir);
+    let assert = scalesim()
+        .args(["plan", &file, "--vary", "components.web.cores=6:8:1"])
+        .args(["--slo", "availability>=99%", "--set", "duration=60s"])
+        .args(["--json", "--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .success();
+    let json: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(
+        at(&json["best"], "parameters")["components.web.cores"],
+        Value::from(8),
+        "{json:#}"
+    );
+}
+
+#[test]
 fn plan_is_identical_on_one_or_two_threads() {
     let dir = TempDir::new().unwrap();
     let file = mmc_file(&dir);
