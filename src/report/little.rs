@@ -82,6 +82,11 @@ fn relative(x: f64, check: &LittleCheck) -> f64 {
     }
 }
 
+/// A relative gap beyond which the summary says the station was far from a
+/// steady state: in a run long enough for its figures, the requests at the
+/// window's edges weigh a few percent at most.
+const NOT_STEADY_GAP: f64 = 0.05;
+
 /// Returns true when a gap L − λW lies within the edge bound `edge`.
 ///
 /// Each run's gap lies within its own bound exactly (both come from integer
@@ -140,12 +145,22 @@ pub fn summary_line(checks: &[LittleCheck]) -> Option<String> {
                 best
             }
         });
-        return Some(format!(
+        let mut line = format!(
             "Little's law holds at every station (largest gap {}%, at {} in {}, within its edge bound)",
             sig(largest.relative_gap() * 100.0),
             largest.component,
             largest.scenario
-        ));
+        );
+        if largest.relative_gap() > NOT_STEADY_GAP {
+            // A gap this large is allowed only by a large edge bound: many
+            // requests were present at the window's edges.
+            line.push_str(&format!(
+                "; a gap that large comes from the requests present at the edges of the \
+                 window: {} was far from a steady state",
+                largest.component
+            ));
+        }
+        return Some(line);
     }
     let places: Vec<String> = failed
         .iter()
@@ -199,6 +214,22 @@ mod tests {
             line,
             "Little's law holds at every station (largest gap 0.01000%, at web in M/M/1, within its edge bound)"
         );
+    }
+
+    #[test]
+    fn a_large_gap_within_a_large_edge_says_the_station_was_not_steady() {
+        // A queue still growing at the end: λW is 0.2 of L, all of it edge.
+        let found = checks(&[station(5000.0, 100.0, 10_000.0, 4000.0, 4500.0)]);
+        assert!(found[0].holds());
+        let line = summary_line(&found).unwrap();
+        assert!(
+            line.starts_with("Little's law holds at every station (largest gap 80.0%"),
+            "{line}"
+        );
+        assert!(line.ends_with("web was far from a steady state"), "{line}");
+        // A small gap does not say so.
+        let steady = summary_line(&checks(&[station(1.0001, 500.0, 2.0, 0.0001, 0.0002)]));
+        assert!(!steady.unwrap().contains("steady"));
     }
 
     #[test]
