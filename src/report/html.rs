@@ -1066,17 +1066,7 @@ mod tests {
     fn a_closed_loop_shows_its_response_time_law() {
         let mut data = sample::comparison();
         assert!(!comparison_page(&data).contains("Response time law"));
-        data.results = vec![sample::result(
-            "Closed",
-            &[
-                ("closed.users", 200.0, None),
-                ("closed.think_ms", 2000.0, None),
-                ("closed.law_latency_ms", 483.0, None),
-                ("closed.law_gap_ms", -18.0, None),
-                ("throughput_rps", 80.5, None),
-                ("latency_ms.mean", 465.0, None),
-            ],
-        )];
+        data.results = vec![sample::closed_loop()];
         data.focus.clear();
         let html = comparison_page(&data);
         assert!(html.contains("<h2>Response time law</h2>"), "{html}");

@@ -93,17 +93,7 @@ mod tests {
 
     #[test]
     fn a_closed_loop_shows_its_law_and_an_open_one_nothing() {
-        let closed = sample::result(
-            "Closed",
-            &[
-                ("closed.users", 200.0, None),
-                ("closed.think_ms", 2000.0, None),
-                ("closed.law_latency_ms", 483.0, None),
-                ("closed.law_gap_ms", -18.0, None),
-                ("throughput_rps", 80.5, None),
-                ("latency_ms.mean", 465.0, None),
-            ],
-        );
+        let closed = sample::closed_loop();
         let open = sample::result("Open", &[("latency_ms.mean", 5.0, None)]);
         let found = checks(&[open, closed]);
         assert_eq!(found.len(), 1);

@@ -241,6 +241,22 @@ pub fn sessions() -> Comparison {
     }
 }
 
+/// Returns a closed loop of 200 users thinking 2 s, whose mean latency
+/// (465 ms) is 18 ms under the response time law's N / X − Z (483 ms).
+pub fn closed_loop() -> ScenarioResult {
+    result(
+        "Closed",
+        &[
+            ("closed.users", 200.0, None),
+            ("closed.think_ms", 2000.0, None),
+            ("closed.law_latency_ms", 483.0, None),
+            ("closed.law_gap_ms", -18.0, None),
+            ("throughput_rps", 80.5, None),
+            ("latency_ms.mean", 465.0, None),
+        ],
+    )
+}
+
 /// Returns the SVG of the chart `stem` of a comparison.
 pub fn comparison_svg(data: &Comparison, stem: &str) -> String {
     crate::report::charts::comparison_plots(data)
