@@ -4,7 +4,7 @@ use rand::RngExt;
 use serde::Deserialize;
 
 use crate::engine::{SimRng, SimTime};
-use crate::spec::limits::MAX_RETRIES;
+use crate::spec::limits::{MAX_RETRIES, RETRIES};
 use crate::spec::{join_key, Duration, Fraction, Issue};
 
 /// Retries of the client: how many, and how long to wait before each.
@@ -81,7 +81,7 @@ pub fn policy(
     if count > MAX_RETRIES {
         issues.push(Issue::new(
             join_key(parent, "retries"),
-            format!("expected at most {MAX_RETRIES} retries, found {count}"),
+            RETRIES.refusal(count),
         ));
     }
     // Only a missing `retries` is a mistake: `retries: 0` turns retries off
