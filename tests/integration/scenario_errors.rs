@@ -596,6 +596,30 @@ const CASES: &[Case] = &[
         expected: "traces/unknown_type.csv:3: `buy` is not a request type",
     },
     Case {
+        file: "trace_unknown_type_work_per_type.yaml",
+        lines: &[6],
+        path: "traffic.trace",
+        expected: "traces/unknown_type.csv:3: `buy` is not a request type",
+    },
+    Case {
+        file: "trace_missing_file_work_per_type.yaml",
+        lines: &[6],
+        path: "traffic.trace",
+        expected: "cannot read the trace `tests/bad/traces/no-such-file.csv`",
+    },
+    Case {
+        file: "retries_negative_with_backoff.yaml",
+        lines: &[7],
+        path: "traffic.retries",
+        expected: "expected a whole number from 0 to 100, found -1",
+    },
+    Case {
+        file: "retries_too_many.yaml",
+        lines: &[6],
+        path: "traffic.retries",
+        expected: "expected a whole number from 0 to 100, found 4000000000",
+    },
+    Case {
         file: "cron_every_shorter_than_work.yaml",
         lines: &[7],
         path: "cron[0].every",
