@@ -197,4 +197,36 @@ mod tests {
         let closed = one_server("{closed: {users: 10, think: 1s}}", 7, 8);
         assert!(!closed.same_arrivals(&closed.clone()));
     }
+
+    /// Returns the errors of scenario `text` as one string (empty when it loads).
+    fn errors_of(text: &str) -> String {
+        load_text(text, "t", &[]).err().map_or(String::new(), |e| e.to_string())
+    }
+
+    /// A scenario with two regions and latencies between them; `more` adds
+    /// components.
+    fn two_regions(more: &str) -> String {
+        format!(
+            "name: r\nduration: 1m\ntraffic: {{rate: 10/s}}\nentry: web\n\
+             regions: {{eu: [eu-a], us: [us-a]}}\n\
+             network: {{regions: [{{between: [eu, us], latency: 40ms}}]}}\n\
+             components:\n  web: {{kind: server, zone: eu-a, work: 1ms, calls: {{request: [f]}}}}\n\
+             {more}"
+        )
+    }
+
+    #[test]
+    fn a_function_without_a_zone_between_regions_is_told_to_add_one() {
+        let e = errors_of(&two_regions(
+            "  f: {kind: function, work: 10ms}\n  g: {kind: server, zone: us-a, work: 1ms}\n",
+        ));
+        assert!(e.contains("components.f: no `zone:` is given"), "{e}");
+        assert!(e.contains("add `zone:` with a zone of `regions:`"), "{e}");
+        assert!(e.contains("its region sets the latency of the calls to it"), "{e}");
+        assert!(!e.contains("zone `default` is in no region"), "{e}");
+        let fine = errors_of(&two_regions(
+            "  f: {kind: function, work: 10ms, zone: us-a}\n  g: {kind: server, zone: us-a, work: 1ms}\n",
+        ));
+        assert_eq!(fine, "");
+    }
 }
