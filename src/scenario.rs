@@ -229,4 +229,19 @@ mod tests {
         ));
         assert_eq!(fine, "");
     }
+
+    #[test]
+    fn an_empty_zone_of_a_region_is_a_warning_and_may_lose_power() {
+        let text = "name: z\nduration: 1m\ntraffic: {rate: 10/s}\nentry: web\n\
+                    regions: {eu: [zone-a, zone-b]}\n\
+                    failures: [{power_loss: zone-b, at: 10s}]\n\
+                    components:\n  web: {kind: server, work: 1ms, zone: zone-a}\n";
+        let scenario = load_text(text, "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(scenario.warnings.len(), 1, "{:?}", scenario.warnings);
+        assert!(
+            scenario.warnings[0].contains("regions.eu: no component is placed in zone `zone-b`"),
+            "{:?}",
+            scenario.warnings
+        );
+    }
 }

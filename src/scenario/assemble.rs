@@ -121,7 +121,7 @@ pub fn assemble(
         warnings.extend(c.spec.unused(&join_key("components", &c.name)));
     }
     let mut topology = Topology::of(&components);
-    let regions = check_regions(map.get("regions"), &topology, issues);
+    let regions = check_regions(map.get("regions"), &topology, (issues, warnings));
     if let Some(traffic) = &traffic {
         check_origins(&traffic.origins, &regions, issues);
     }

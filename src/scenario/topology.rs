@@ -281,12 +281,14 @@ pub fn check_consumers(
     }
 }
 
-/// Reads `regions: {eu: [zone-a, zone-b]}`: every zone named must hold a
-/// component, and belong to one region only.
+/// Reads `regions: {eu: [zone-a, zone-b]}`: every zone named belongs to one
+/// region only. A zone that holds no component is a warning, not a mistake:
+/// it may be declared to fail it (a power loss of it stops nothing) or to
+/// fill it later.
 pub fn check_regions(
     value: Option<&Value>,
     topology: &Topology,
-    issues: &mut Vec<Issue>,
+    (issues, warnings): (&mut Vec<Issue>, &mut Vec<Issue>),
 ) -> Vec<(String, Vec<String>)> {
     let Some(value) = value else {
         return Vec::new();
@@ -313,9 +315,12 @@ pub fn check_regions(
         }
         for zone in zones {
             if topology.zone_id(zone).is_none() {
-                issues.push(Issue::new(
+                warnings.push(Issue::new(
                     &path,
-                    format!("no component is placed in zone `{zone}`"),
+                    format!(
+                        "no component is placed in zone `{zone}` (yet): a power loss of it \
+                         stops nothing"
+                    ),
                 ));
             }
             if seen.contains(&zone) {
