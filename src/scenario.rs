@@ -244,4 +244,19 @@ mod tests {
             scenario.warnings
         );
     }
+
+    #[test]
+    fn an_error_of_a_sweep_point_names_its_varied_values() {
+        let text = "name: m\nduration: 1m\ntraffic: {rate: 10/s}\nentry: web\n\
+                    components:\n  web: {kind: server, machine: small, cores: 2, work: 1ms}\n";
+        let point = [Override::varied("components.web.machine", "medium")];
+        let e = load_text(text, "t", &point).err().map(|e| e.to_string());
+        let e = e.unwrap_or_default();
+        assert!(e.contains("components.web.cores: machine `medium`"), "{e}");
+        assert!(e.ends_with("(at the point --vary components.web.machine=medium)"), "{e}");
+        // The same value given by --set is the user's own: no point to name.
+        let set = [Override::set("components.web.machine", "medium")];
+        let e = load_text(text, "t", &set).err().map(|e| e.to_string());
+        assert!(!e.unwrap_or_default().contains("at the point"));
+    }
 }

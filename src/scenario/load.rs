@@ -281,6 +281,18 @@ fn caused_by(path: &str, o: &Override, locator: &Locator) -> bool {
         || (o.path.starts_with(&format!("{path}.")) && !locator.has(path))
 }
 
+/// Returns the `--vary` values of a sweep's or a plan's point, as the user
+/// would write them (`--vary components.web.machine=medium`), or `None`
+/// for a scenario loaded outside a sweep.
+fn point_of(overrides: &[Override]) -> Option<String> {
+    let varied: Vec<String> = overrides
+        .iter()
+        .filter(|o| o.flag == "--vary")
+        .map(|o| format!("{} {}", o.flag, o.text()))
+        .collect();
+    (!varied.is_empty()).then(|| varied.join(" "))
+}
+
 /// Returns the message of an issue at a field that wants text and holds a
 /// scalar YAML reads as something else (`name: no`, the boolean false): it
 /// adds the value as written (in the file, or by `o`, the override that gave
@@ -318,6 +330,7 @@ fn with_quotes(issue: &Issue, o: Option<&Override>, locator: &Locator) -> String
 /// Places each issue at its line (or its `--set`), sorted in file order.
 fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> ScenarioError {
     let locator = Locator::new(text);
+    let point = point_of(overrides);
     let mut located: Vec<LocatedIssue> = issues
         .into_iter()
         .map(|issue| {
@@ -339,6 +352,13 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
                 // points at where the document starts.
                 (None, None) if issue.path.is_empty() => Origin::Line { line: 1, col: 1 },
                 (None, None) => Origin::File,
+            };
+            // An issue of a sweep's point that no `--vary` value stands at
+            // (a value the file gives that clashes with a varied one) may hold
+            // at this point only: the message names the point.
+            let message = match (&origin, &point) {
+                (Origin::Override { .. }, _) | (_, None) => message,
+                (_, Some(point)) => format!("{message} (at the point {point})"),
             };
             LocatedIssue {
                 origin,
