@@ -259,4 +259,11 @@ mod tests {
         let e = load_text(text, "t", &set).err().map(|e| e.to_string());
         assert!(!e.unwrap_or_default().contains("at the point"));
     }
+
+    #[test]
+    fn an_empty_key_is_told_in_the_words_of_a_file() {
+        let e = errors_of("name: x\n: 3\n");
+        assert!(e.contains("t:2:1: invalid YAML: a key is empty"), "{e}");
+        assert!(!e.contains("Option<"), "{e}");
+    }
 }

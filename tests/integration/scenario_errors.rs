@@ -306,6 +306,12 @@ const CASES: &[Case] = &[
     },
     // The bracket opens on line 11; a parser notices it is unclosed on line 11 or 12.
     Case {
+        file: "yaml_unclosed_bracket_after_empty_key.yaml",
+        lines: &[3],
+        path: "",
+        expected: "invalid YAML: unclosed bracket '['",
+    },
+    Case {
         file: "yaml_syntax_error.yaml",
         lines: &[11, 12],
         path: "",
