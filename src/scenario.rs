@@ -200,7 +200,9 @@ mod tests {
 
     /// Returns the errors of scenario `text` as one string (empty when it loads).
     fn errors_of(text: &str) -> String {
-        load_text(text, "t", &[]).err().map_or(String::new(), |e| e.to_string())
+        load_text(text, "t", &[])
+            .err()
+            .map_or(String::new(), |e| e.to_string())
     }
 
     /// A scenario with two regions and latencies between them; `more` adds
@@ -222,7 +224,10 @@ mod tests {
         ));
         assert!(e.contains("components.f: no `zone:` is given"), "{e}");
         assert!(e.contains("add `zone:` with a zone of `regions:`"), "{e}");
-        assert!(e.contains("its region sets the latency of the calls to it"), "{e}");
+        assert!(
+            e.contains("its region sets the latency of the calls to it"),
+            "{e}"
+        );
         assert!(!e.contains("zone `default` is in no region"), "{e}");
         let fine = errors_of(&two_regions(
             "  f: {kind: function, work: 10ms, zone: us-a}\n  g: {kind: server, zone: us-a, work: 1ms}\n",
@@ -253,7 +258,10 @@ mod tests {
         let e = load_text(text, "t", &point).err().map(|e| e.to_string());
         let e = e.unwrap_or_default();
         assert!(e.contains("components.web.cores: machine `medium`"), "{e}");
-        assert!(e.ends_with("(at the point --vary components.web.machine=medium)"), "{e}");
+        assert!(
+            e.ends_with("(at the point --vary components.web.machine=medium)"),
+            "{e}"
+        );
         // The same value given by --set is the user's own: no point to name.
         let set = [Override::set("components.web.machine", "medium")];
         let e = load_text(text, "t", &set).err().map(|e| e.to_string());

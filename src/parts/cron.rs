@@ -558,10 +558,17 @@ mod tests {
         let issues = keeps_up("2m", 1, "1m");
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].path, "cron[0].every");
-        assert!(issues[0].message.starts_with("a batch of 2m of work every 1m could never keep up"), "{issues:?}");
+        assert!(
+            issues[0]
+                .message
+                .starts_with("a batch of 2m of work every 1m could never keep up"),
+            "{issues:?}"
+        );
         let issues = keeps_up("8h", 4, "1h");
         assert!(
-            issues[0].message.starts_with("a batch of 8h of work split into 4 jobs of 2h every 1h"),
+            issues[0]
+                .message
+                .starts_with("a batch of 8h of work split into 4 jobs of 2h every 1h"),
             "{issues:?}"
         );
     }

@@ -429,8 +429,8 @@ fn check_components(
         }
     }
     // A refused traffic section (already reported) still names its types.
-    let declared = traffic::declared_types(value_of_traffic)
-        .unwrap_or_else(|| vec![RequestType::only()]);
+    let declared =
+        traffic::declared_types(value_of_traffic).unwrap_or_else(|| vec![RequestType::only()]);
     // When the traffic section is broken (already reported) but has keys,
     // components that need keys must not report their absence as well.
     let keys = match traffic {
@@ -438,11 +438,7 @@ fn check_components(
         None if keys_written => Some(&PLACEHOLDER_KEYS),
         None => None,
     };
-    let cx = SpecContext::new(
-        traffic.map_or(&declared[..], |t| &t.types),
-        &names,
-        keys,
-    );
+    let cx = SpecContext::new(traffic.map_or(&declared[..], |t| &t.types), &names, keys);
     let mut out = Vec::new();
     for (name, body) in map {
         let path = join_key("components", name);

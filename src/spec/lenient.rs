@@ -306,14 +306,31 @@ mod tests {
     #[test]
     fn a_field_with_a_narrower_limit_names_it_for_a_wrong_type() {
         for (path, message) in [
-            ("traffic.retries", "invalid value: integer `-1`, expected u32"),
-            ("components.web.edges.db.retries", "invalid type: floating point `1.5`, expected u32"),
+            (
+                "traffic.retries",
+                "invalid value: integer `-1`, expected u32",
+            ),
+            (
+                "components.web.edges.db.retries",
+                "invalid type: floating point `1.5`, expected u32",
+            ),
         ] {
             let issue = issue_of(path.into(), message);
-            assert!(issue.message.starts_with("expected a whole number from 0 to 100, found "), "{issue:?}");
+            assert!(
+                issue
+                    .message
+                    .starts_with("expected a whole number from 0 to 100, found "),
+                "{issue:?}"
+            );
         }
-        let issue = issue_of("components.q.capacity".into(), "invalid value: integer `-1`, expected u64");
-        assert_eq!(issue.message, format!("expected a whole number from 0 to {}, found -1", u64::MAX));
+        let issue = issue_of(
+            "components.q.capacity".into(),
+            "invalid value: integer `-1`, expected u64",
+        );
+        assert_eq!(
+            issue.message,
+            format!("expected a whole number from 0 to {}, found -1", u64::MAX)
+        );
     }
 
     #[test]

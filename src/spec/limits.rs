@@ -180,7 +180,6 @@ impl FieldRange {
             self.min, self.max
         )
     }
-
 }
 
 /// Retries of one request, or of one call on an edge.
@@ -195,19 +194,71 @@ pub const RETRIES: FieldRange = FieldRange {
 /// the same range as the check that refuses one too large.
 pub const FIELD_RANGES: &[FieldRange] = &[
     RETRIES,
-    FieldRange { field: "replicas", min: 1, max: MAX_REPLICAS as u64 },
-    FieldRange { field: "autoscale.max", min: 1, max: MAX_REPLICAS as u64 },
-    FieldRange { field: "max_deliveries", min: 1, max: MAX_DELIVERIES as u64 },
-    FieldRange { field: "concurrency", min: 1, max: MAX_CONCURRENCY as u64 },
-    FieldRange { field: "burst", min: 1, max: MAX_BURST as u64 },
-    FieldRange { field: "bulkhead", min: 1, max: MAX_BULKHEAD as u64 },
-    FieldRange { field: "half_open_calls", min: 1, max: MAX_BREAKER_WINDOW as u64 },
-    FieldRange { field: "parallel", min: 1, max: MAX_CRON_PARALLEL as u64 },
-    FieldRange { field: "shards", min: 1, max: MAX_SHARDS as u64 },
-    FieldRange { field: "virtual_nodes", min: 1, max: MAX_VIRTUAL_NODES as u64 },
-    FieldRange { field: "primaries", min: 2, max: MAX_NODES_PER_SHARD as u64 },
-    FieldRange { field: "read_replicas", min: 0, max: MAX_NODES_PER_SHARD as u64 - 1 },
-    FieldRange { field: "closed.users", min: 1, max: MAX_CLOSED_USERS as u64 },
+    FieldRange {
+        field: "replicas",
+        min: 1,
+        max: MAX_REPLICAS as u64,
+    },
+    FieldRange {
+        field: "autoscale.max",
+        min: 1,
+        max: MAX_REPLICAS as u64,
+    },
+    FieldRange {
+        field: "max_deliveries",
+        min: 1,
+        max: MAX_DELIVERIES as u64,
+    },
+    FieldRange {
+        field: "concurrency",
+        min: 1,
+        max: MAX_CONCURRENCY as u64,
+    },
+    FieldRange {
+        field: "burst",
+        min: 1,
+        max: MAX_BURST as u64,
+    },
+    FieldRange {
+        field: "bulkhead",
+        min: 1,
+        max: MAX_BULKHEAD as u64,
+    },
+    FieldRange {
+        field: "half_open_calls",
+        min: 1,
+        max: MAX_BREAKER_WINDOW as u64,
+    },
+    FieldRange {
+        field: "parallel",
+        min: 1,
+        max: MAX_CRON_PARALLEL as u64,
+    },
+    FieldRange {
+        field: "shards",
+        min: 1,
+        max: MAX_SHARDS as u64,
+    },
+    FieldRange {
+        field: "virtual_nodes",
+        min: 1,
+        max: MAX_VIRTUAL_NODES as u64,
+    },
+    FieldRange {
+        field: "primaries",
+        min: 2,
+        max: MAX_NODES_PER_SHARD as u64,
+    },
+    FieldRange {
+        field: "read_replicas",
+        min: 0,
+        max: MAX_NODES_PER_SHARD as u64 - 1,
+    },
+    FieldRange {
+        field: "closed.users",
+        min: 1,
+        max: MAX_CLOSED_USERS as u64,
+    },
 ];
 
 /// Returns the range of the field at `path` (like
@@ -246,9 +297,15 @@ mod tests {
     fn a_field_path_finds_its_range_by_its_last_keys() {
         assert_eq!(range_of("traffic.retries"), Some(&RETRIES));
         assert_eq!(range_of("components.web.edges.db.retries"), Some(&RETRIES));
-        assert_eq!(range_of("traffic.closed.users").map(|r| r.max), Some(1_000_000));
+        assert_eq!(
+            range_of("traffic.closed.users").map(|r| r.max),
+            Some(1_000_000)
+        );
         assert_eq!(range_of("traffic.users"), None);
         assert_eq!(range_of("components.db.max_retries"), None);
-        assert_eq!(RETRIES.refusal(-1), "expected a whole number from 0 to 100, found -1");
+        assert_eq!(
+            RETRIES.refusal(-1),
+            "expected a whole number from 0 to 100, found -1"
+        );
     }
 }

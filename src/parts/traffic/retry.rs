@@ -80,10 +80,7 @@ pub fn policy(
     let count = retries.unwrap_or(0);
     let retries_path = join_key(parent, "retries");
     if count > MAX_RETRIES {
-        issues.push(Issue::new(
-            retries_path.clone(),
-            RETRIES.refusal(count),
-        ));
+        issues.push(Issue::new(retries_path.clone(), RETRIES.refusal(count)));
     }
     // Only a missing `retries` is a mistake: `retries: 0` turns retries off
     // on purpose (a `--set` or a sweep from a file with a backoff), and the

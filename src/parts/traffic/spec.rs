@@ -15,8 +15,8 @@ use crate::model::Op;
 use crate::spec::limits::{MAX_CLOSED_USERS, MAX_RATE, MAX_REQUEST_TYPES};
 use crate::spec::units::{format_duration, format_scientific};
 use crate::spec::{
-    join_index, join_key, parse as parse_value, parse_lenient, refused, Duration, Fraction, Issue, Rate,
-    Timeout,
+    join_index, join_key, parse as parse_value, parse_lenient, refused, Duration, Fraction, Issue,
+    Rate, Timeout,
 };
 
 /// Default client population when `traffic.users` is absent.
