@@ -197,4 +197,81 @@ mod tests {
         let closed = one_server("{closed: {users: 10, think: 1s}}", 7, 8);
         assert!(!closed.same_arrivals(&closed.clone()));
     }
+
+    /// Returns the errors of scenario `text` as one string (empty when it loads).
+    fn errors_of(text: &str) -> String {
+        load_text(text, "t", &[])
+            .err()
+            .map_or(String::new(), |e| e.to_string())
+    }
+
+    /// A scenario with two regions and latencies between them; `more` adds
+    /// components.
+    fn two_regions(more: &str) -> String {
+        format!(
+            "name: r\nduration: 1m\ntraffic: {{rate: 10/s}}\nentry: web\n\
+             regions: {{eu: [eu-a], us: [us-a]}}\n\
+             network: {{regions: [{{between: [eu, us], latency: 40ms}}]}}\n\
+             components:\n  web: {{kind: server, zone: eu-a, work: 1ms, calls: {{request: [f]}}}}\n\
+             {more}"
+        )
+    }
+
+    #[test]
+    fn a_function_without_a_zone_between_regions_is_told_to_add_one() {
+        let e = errors_of(&two_regions(
+            "  f: {kind: function, work: 10ms}\n  g: {kind: server, zone: us-a, work: 1ms}\n",
+        ));
+        assert!(e.contains("components.f: no `zone:` is given"), "{e}");
+        assert!(e.contains("add `zone:` with a zone of `regions:`"), "{e}");
+        assert!(
+            e.contains("its region sets the latency of the calls to it"),
+            "{e}"
+        );
+        assert!(!e.contains("zone `default` is in no region"), "{e}");
+        let fine = errors_of(&two_regions(
+            "  f: {kind: function, work: 10ms, zone: us-a}\n  g: {kind: server, zone: us-a, work: 1ms}\n",
+        ));
+        assert_eq!(fine, "");
+    }
+
+    #[test]
+    fn an_empty_zone_of_a_region_is_a_warning_and_may_lose_power() {
+        let text = "name: z\nduration: 1m\ntraffic: {rate: 10/s}\nentry: web\n\
+                    regions: {eu: [zone-a, zone-b]}\n\
+                    failures: [{power_loss: zone-b, at: 10s}]\n\
+                    components:\n  web: {kind: server, work: 1ms, zone: zone-a}\n";
+        let scenario = load_text(text, "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(scenario.warnings.len(), 1, "{:?}", scenario.warnings);
+        assert!(
+            scenario.warnings[0].contains("regions.eu: no component is placed in zone `zone-b`"),
+            "{:?}",
+            scenario.warnings
+        );
+    }
+
+    #[test]
+    fn an_error_of_a_sweep_point_names_its_varied_values() {
+        let text = "name: m\nduration: 1m\ntraffic: {rate: 10/s}\nentry: web\n\
+                    components:\n  web: {kind: server, machine: small, cores: 2, work: 1ms}\n";
+        let point = [Override::varied("components.web.machine", "medium")];
+        let e = load_text(text, "t", &point).err().map(|e| e.to_string());
+        let e = e.unwrap_or_default();
+        assert!(e.contains("components.web.cores: machine `medium`"), "{e}");
+        assert!(
+            e.ends_with("(at the point --vary components.web.machine=medium)"),
+            "{e}"
+        );
+        // The same value given by --set is the user's own: no point to name.
+        let set = [Override::set("components.web.machine", "medium")];
+        let e = load_text(text, "t", &set).err().map(|e| e.to_string());
+        assert!(!e.unwrap_or_default().contains("at the point"));
+    }
+
+    #[test]
+    fn an_empty_key_is_told_in_the_words_of_a_file() {
+        let e = errors_of("name: x\n: 3\n");
+        assert!(e.contains("t:2:1: invalid YAML: a key is empty"), "{e}");
+        assert!(!e.contains("Option<"), "{e}");
+    }
 }

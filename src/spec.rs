@@ -52,6 +52,17 @@ impl Issue {
     }
 }
 
+/// Returns whether the field at `path` (or one inside it) is already refused
+/// among `issues`: a check that depends on that field must then not report
+/// it as missing, since the lenient parse read the file without it.
+pub fn refused(issues: &[Issue], path: &str) -> bool {
+    issues.iter().any(|i| {
+        i.path
+            .strip_prefix(path)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    })
+}
+
 /// Describes a value found where another was expected, in the words of a
 /// scenario file (`the boolean false`, `the number 12`, `a list`).
 pub fn describe(found: &serde_json::Value) -> String {

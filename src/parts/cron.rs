@@ -149,21 +149,15 @@ fn check(
             "expected a positive amount of work, found 0",
         ));
     }
+    let parallel = raw.parallel.unwrap_or(1);
     if every == SimTime::ZERO {
         issues.push(Issue::new(
             join_key(path, "every"),
             "expected a positive period, found 0",
         ));
-    } else if every < work {
-        issues.push(Issue::new(
-            join_key(path, "every"),
-            format!(
-                "a batch of {work} of work every {every} could never keep up: \
-                 the period must not be shorter than the work"
-            ),
-        ));
+    } else if (1..=MAX_CRON_PARALLEL).contains(&parallel) {
+        check_keeps_up(work, parallel, every, path, issues);
     }
-    let parallel = raw.parallel.unwrap_or(1);
     if parallel == 0 || parallel > MAX_CRON_PARALLEL {
         issues.push(Issue::new(
             join_key(path, "parallel"),
@@ -211,6 +205,42 @@ fn check(
         parallel,
         warms,
     })
+}
+
+/// Refuses a period shorter than one job's work (`work` / `parallel`, each
+/// job on one core): even with a free core for every job, each batch would
+/// then outlast the period and batches would pile up. `work` is the whole
+/// batch's, split evenly; a batch that needs more cores than its server has
+/// may still pile up, which its `batch_ms` shows, but the server's cores
+/// may change (autoscaling) while a job's work does not.
+fn check_keeps_up(
+    work: SimTime,
+    parallel: u32,
+    every: SimTime,
+    path: &str,
+    issues: &mut Vec<Issue>,
+) {
+    let job = SimTime(work.0 / u64::from(parallel));
+    if job <= every {
+        return;
+    }
+    let batch = if parallel == 1 {
+        format!("a batch of {} of work", format_duration_exact(work))
+    } else {
+        format!(
+            "a batch of {} of work split into {parallel} jobs of {}",
+            format_duration_exact(work),
+            format_duration(job)
+        )
+    };
+    issues.push(Issue::new(
+        join_key(path, "every"),
+        format!(
+            "{batch} every {} could never keep up: the period must not be shorter than \
+             the work of one job (work / parallel), which runs on one core",
+            format_duration_exact(every)
+        ),
+    ));
 }
 
 /// Returns the jobs per second of `parallel` jobs every `every`.
@@ -505,5 +535,41 @@ impl Part for Cron {
     /// The batches running (their jobs are requests in flight).
     fn held(&self) -> usize {
         self.batches.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The issues of a batch of `work` split into `parallel` jobs every `every`.
+    fn keeps_up(work: &str, parallel: u32, every: &str) -> Vec<Issue> {
+        let time = |text: &str| crate::spec::units::parse_duration(text).unwrap();
+        let mut issues = Vec::new();
+        check_keeps_up(time(work), parallel, time(every), "cron[0]", &mut issues);
+        issues
+    }
+
+    #[test]
+    fn a_batch_split_over_jobs_keeps_up_when_each_job_fits_the_period() {
+        // 2m over 4 jobs is 30s a job: a batch every minute keeps up on 4 cores.
+        assert!(keeps_up("2m", 4, "1m").is_empty());
+        assert!(keeps_up("1m", 1, "1m").is_empty());
+        let issues = keeps_up("2m", 1, "1m");
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].path, "cron[0].every");
+        assert!(
+            issues[0]
+                .message
+                .starts_with("a batch of 2m of work every 1m could never keep up"),
+            "{issues:?}"
+        );
+        let issues = keeps_up("8h", 4, "1h");
+        assert!(
+            issues[0]
+                .message
+                .starts_with("a batch of 8h of work split into 4 jobs of 2h every 1h"),
+            "{issues:?}"
+        );
     }
 }

@@ -20,6 +20,7 @@ pub use client::{Client, ClientStreams, AHEAD};
 pub use mix::Mix;
 pub use retry::{Jitter, RetryPolicy, BUDGET_CAP};
 pub use spec::{
-    origin_of, parse, ArrivalLaw, ClosedLoop, RateSegment, RequestType, Source, Traffic,
+    declared_types, origin_of, parse, ArrivalLaw, ClosedLoop, RateSegment, RequestType, Source,
+    Traffic,
 };
 pub use trace::Trace;

@@ -97,7 +97,7 @@ pub fn assemble(
     let keys_written = map.get("traffic").and_then(|t| t.get("keys")).is_some();
     let (names, components) = check_components(
         map.get("components"),
-        traffic.as_ref(),
+        (traffic.as_ref(), map.get("traffic")),
         keys_written,
         registry,
         issues,
@@ -121,7 +121,7 @@ pub fn assemble(
         warnings.extend(c.spec.unused(&join_key("components", &c.name)));
     }
     let mut topology = Topology::of(&components);
-    let regions = check_regions(map.get("regions"), &topology, issues);
+    let regions = check_regions(map.get("regions"), &topology, (issues, warnings));
     if let Some(traffic) = &traffic {
         check_origins(&traffic.origins, &regions, issues);
     }
@@ -389,7 +389,7 @@ const PLACEHOLDER_KEYS: KeySpace = KeySpace {
 /// Parses every component; returns all names, and the components if all parsed.
 fn check_components(
     value: Option<&Value>,
-    traffic: Option<&Traffic>,
+    (traffic, value_of_traffic): (Option<&Traffic>, Option<&Value>),
     keys_written: bool,
     registry: &Registry,
     issues: &mut Vec<Issue>,
@@ -428,7 +428,9 @@ fn check_components(
             ));
         }
     }
-    let default_types = [RequestType::only()];
+    // A refused traffic section (already reported) still names its types.
+    let declared =
+        traffic::declared_types(value_of_traffic).unwrap_or_else(|| vec![RequestType::only()]);
     // When the traffic section is broken (already reported) but has keys,
     // components that need keys must not report their absence as well.
     let keys = match traffic {
@@ -436,11 +438,7 @@ fn check_components(
         None if keys_written => Some(&PLACEHOLDER_KEYS),
         None => None,
     };
-    let cx = SpecContext::new(
-        traffic.map_or(&default_types[..], |t| &t.types),
-        &names,
-        keys,
-    );
+    let cx = SpecContext::new(traffic.map_or(&declared[..], |t| &t.types), &names, keys);
     let mut out = Vec::new();
     for (name, body) in map {
         let path = join_key("components", name);

@@ -3,6 +3,7 @@
 //! the way is placed at its line (or its `--set`).
 
 use serde_json::Value;
+use serde_saphyr::granit_parser::Parser;
 
 use super::assemble::assemble;
 use super::{Override, Scenario};
@@ -23,6 +24,7 @@ pub fn load(
     overrides: &[Override],
     registry: &Registry,
 ) -> Result<Scenario, ScenarioError> {
+    check_syntax(file, text)?;
     let mut root: Value = match serde_saphyr::from_str(text) {
         Ok(root) => root,
         Err(e) => return Err(syntax_error(file, &e)),
@@ -203,6 +205,32 @@ fn syntax_error(file: &str, error: &serde_saphyr::Error) -> ScenarioError {
     }
 }
 
+/// Runs the YAML parser alone over `text`, before any value is read from
+/// it: a syntax error (an unclosed `[`) is then reported as such, at its
+/// line, and never hidden behind a mistake of type that reading the values
+/// meets earlier in the same text (an empty key).
+fn check_syntax(file: &str, text: &str) -> Result<(), ScenarioError> {
+    let Some(Err(error)) = Parser::new_from_str(text).find(Result::is_err) else {
+        return Ok(());
+    };
+    let mark = error.marker();
+    let origin = match mark.line() {
+        0 => Origin::File,
+        line => Origin::Line {
+            line,
+            col: mark.col() + 1,
+        },
+    };
+    Err(ScenarioError {
+        file: file.to_string(),
+        issues: vec![LocatedIssue {
+            origin,
+            path: String::new(),
+            message: format!("invalid YAML: {}", parser_message(&error.info())),
+        }],
+    })
+}
+
 /// Returns the YAML parser's message `text` in the words of a scenario file:
 /// its first line (a source snippet may follow), without the parser's own
 /// "error: line L column C:" prefix (the location is given apart).
@@ -226,6 +254,12 @@ pub(super) fn parser_message(text: &str) -> String {
 /// Says in the words of a scenario file what the YAML parser reports in the
 /// words of its own options.
 fn reword_parser(message: &str) -> String {
+    // Reading a mapping key as text meets an empty key (`: value`).
+    if message.starts_with("cannot deserialize null into string") {
+        return "a key is empty (nothing is written before its `:`): every key of a mapping \
+                needs a name"
+            .to_string();
+    }
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
         let key = rest.split(',').next().unwrap_or(rest).trim();
         return format!("the key `{key}` is written twice in the same mapping");
@@ -253,7 +287,11 @@ fn reword_parser(message: &str) -> String {
             budget_name(what)
         );
     }
-    message.to_string()
+    // The deserializer's advice to Rust programmers means nothing in a file.
+    match message.split_once("; use Option<") {
+        Some((text, _)) => text.to_string(),
+        None => message.to_string(),
+    }
 }
 
 /// Names the limit of the parser a budget message speaks of (`Nodes { nodes:
@@ -279,6 +317,18 @@ fn caused_by(path: &str, o: &Override, locator: &Locator) -> bool {
     path == o.path
         || path.starts_with(&format!("{}.", o.path))
         || (o.path.starts_with(&format!("{path}.")) && !locator.has(path))
+}
+
+/// Returns the `--vary` values of a sweep's or a plan's point, as the user
+/// would write them (`--vary components.web.machine=medium`), or `None`
+/// for a scenario loaded outside a sweep.
+fn point_of(overrides: &[Override]) -> Option<String> {
+    let varied: Vec<String> = overrides
+        .iter()
+        .filter(|o| o.flag == "--vary")
+        .map(|o| format!("{} {}", o.flag, o.text()))
+        .collect();
+    (!varied.is_empty()).then(|| varied.join(" "))
 }
 
 /// Returns the message of an issue at a field that wants text and holds a
@@ -318,6 +368,7 @@ fn with_quotes(issue: &Issue, o: Option<&Override>, locator: &Locator) -> String
 /// Places each issue at its line (or its `--set`), sorted in file order.
 fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> ScenarioError {
     let locator = Locator::new(text);
+    let point = point_of(overrides);
     let mut located: Vec<LocatedIssue> = issues
         .into_iter()
         .map(|issue| {
@@ -339,6 +390,13 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
                 // points at where the document starts.
                 (None, None) if issue.path.is_empty() => Origin::Line { line: 1, col: 1 },
                 (None, None) => Origin::File,
+            };
+            // An issue of a sweep's point that no `--vary` value stands at
+            // (a value the file gives that clashes with a varied one) may hold
+            // at this point only: the message names the point.
+            let message = match (&origin, &point) {
+                (Origin::Override { .. }, _) | (_, None) => message,
+                (_, Some(point)) => format!("{message} (at the point {point})"),
             };
             LocatedIssue {
                 origin,

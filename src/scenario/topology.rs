@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::raw::RawLink;
 use crate::engine::SimTime;
 use crate::parts::geography::Placement;
+use crate::parts::kinds::DEFAULT_ZONE;
 use crate::parts::{ComponentDecl, Topology};
 use crate::spec::{join_index, join_key, parse_lenient, Issue};
 
@@ -133,13 +134,7 @@ pub fn check_geography(topology: &Topology, issues: &mut Vec<Issue>) {
                             .is_none_or(|id| regions.region_of_zone(id) == u16::MAX)
                     })
                     .map_or("", String::as_str);
-                issues.push(Issue::new(
-                    path,
-                    format!(
-                        "zone `{lost}` is in no region: with latencies between regions \
-                         (network.regions) every machine's zone must be in one of `regions:`"
-                    ),
-                ));
+                issues.push(Issue::new(path, no_region(topology, c, lost)));
             }
             Placement::Spread => {
                 let mut names: Vec<&str> = Vec::new();
@@ -163,6 +158,31 @@ pub fn check_geography(topology: &Topology, issues: &mut Vec<Issue>) {
             }
         }
     }
+}
+
+/// Returns the message for component `c`, whose zone `lost` is in no region
+/// while hops between regions have latencies.
+///
+/// A component without `zone:` is in zone `default`, which the message says
+/// rather than naming a zone the file never wrote. A function, though it
+/// has no machines of the scenario's, is placed too: its region sets the
+/// latency of the calls to it, so it needs a `zone:` like a server.
+fn no_region(topology: &Topology, c: usize, lost: &str) -> String {
+    let rule = "with latencies between regions (network.regions) every component's zone \
+                must be in one of `regions:`";
+    if lost != DEFAULT_ZONE {
+        return format!("zone `{lost}` is in no region: {rule}");
+    }
+    let why = if topology.kind(c) == "function" {
+        " (a function runs on the platform's machines, but its region sets the latency \
+         of the calls to it)"
+    } else {
+        ""
+    };
+    format!(
+        "no `zone:` is given, so it is in zone `{DEFAULT_ZONE}`, which is in no region: \
+         {rule}; add `zone:` with a zone of `regions:`{why}"
+    )
 }
 
 /// Refuses calls to a component without machines (a DNS): it stands for
@@ -261,12 +281,14 @@ pub fn check_consumers(
     }
 }
 
-/// Reads `regions: {eu: [zone-a, zone-b]}`: every zone named must hold a
-/// component, and belong to one region only.
+/// Reads `regions: {eu: [zone-a, zone-b]}`: every zone named belongs to one
+/// region only. A zone that holds no component is a warning, not a mistake:
+/// it may be declared to fail it (a power loss of it stops nothing) or to
+/// fill it later.
 pub fn check_regions(
     value: Option<&Value>,
     topology: &Topology,
-    issues: &mut Vec<Issue>,
+    (issues, warnings): (&mut Vec<Issue>, &mut Vec<Issue>),
 ) -> Vec<(String, Vec<String>)> {
     let Some(value) = value else {
         return Vec::new();
@@ -293,9 +315,12 @@ pub fn check_regions(
         }
         for zone in zones {
             if topology.zone_id(zone).is_none() {
-                issues.push(Issue::new(
+                warnings.push(Issue::new(
                     &path,
-                    format!("no component is placed in zone `{zone}`"),
+                    format!(
+                        "no component is placed in zone `{zone}` (yet): a power loss of it \
+                         stops nothing"
+                    ),
                 ));
             }
             if seen.contains(&zone) {

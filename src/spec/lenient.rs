@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_path_to_error::Segment;
 
+use super::limits::{range_of, FieldRange};
 use super::locate::{join_index, join_key};
 use super::{text_refusal, Issue};
 
@@ -138,7 +139,10 @@ fn issue_of(path: String, message: &str) -> Issue {
             wants_text: scalar,
             ..Issue::new(path, text_refusal("", &described))
         },
-        None => Issue::new(path, explain(message)),
+        None => match explain_number(message, range_of(&path)) {
+            Some(text) => Issue::new(path, text),
+            None => Issue::new(path, explain(message)),
+        },
     }
 }
 
@@ -169,7 +173,7 @@ fn text_found(message: &str) -> Option<(String, bool)> {
 
 /// Rewords serde's messages in the words of a scenario file.
 pub fn explain(message: &str) -> String {
-    if let Some(text) = explain_number(message) {
+    if let Some(text) = explain_number(message, None) {
         return text;
     }
     let mut text = message.to_string();
@@ -197,9 +201,10 @@ pub fn explain(message: &str) -> String {
 }
 
 /// Rewords serde's refusal of a number for a whole-number field, with the
-/// range the field takes: `invalid value: integer `-1`, expected u32`
+/// range the field takes: its own `range` when its limit is narrower than
+/// its type, else the type's: `invalid value: integer `-1`, expected u32`
 /// becomes `expected a whole number from 0 to 4294967295, found -1`.
-fn explain_number(message: &str) -> Option<String> {
+fn explain_number(message: &str, range: Option<&FieldRange>) -> Option<String> {
     let (found, expected) = message.split_once(", expected ")?;
     let max = match expected {
         "u8" => u64::from(u8::MAX),
@@ -213,9 +218,10 @@ fn explain_number(message: &str) -> Option<String> {
         .or_else(|| found.strip_prefix("invalid type: integer "))
         .or_else(|| found.strip_prefix("invalid type: floating point "))?
         .trim_matches('`');
-    Some(format!(
-        "expected a whole number from 0 to {max}, found {value}"
-    ))
+    Some(match range {
+        Some(range) => range.refusal(value),
+        None => format!("expected a whole number from 0 to {max}, found {value}"),
+    })
 }
 
 /// Returns the field names of a struct that derives `Deserialize`, in the
@@ -294,6 +300,36 @@ mod tests {
         assert_eq!(
             explain("invalid type: string \"x\", expected u32"),
             "invalid type: string \"x\", expected a whole number"
+        );
+    }
+
+    #[test]
+    fn a_field_with_a_narrower_limit_names_it_for_a_wrong_type() {
+        for (path, message) in [
+            (
+                "traffic.retries",
+                "invalid value: integer `-1`, expected u32",
+            ),
+            (
+                "components.web.edges.db.retries",
+                "invalid type: floating point `1.5`, expected u32",
+            ),
+        ] {
+            let issue = issue_of(path.into(), message);
+            assert!(
+                issue
+                    .message
+                    .starts_with("expected a whole number from 0 to 100, found "),
+                "{issue:?}"
+            );
+        }
+        let issue = issue_of(
+            "components.q.capacity".into(),
+            "invalid value: integer `-1`, expected u64",
+        );
+        assert_eq!(
+            issue.message,
+            format!("expected a whole number from 0 to {}, found -1", u64::MAX)
         );
     }
 

@@ -159,6 +159,117 @@ pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 /// the machine, and the page is for seeing a trade-off, not for a study.
 pub const MAX_PAGE_REPLICATIONS: u64 = 10;
 
+/// The range of a whole-number field whose limit is narrower than the
+/// integer type it is read into (a `u32` of retries takes at most
+/// [`MAX_RETRIES`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldRange {
+    /// The field, as the last keys of its path (`retries`, `closed.users`).
+    pub field: &'static str,
+    /// The smallest value it takes.
+    pub min: u64,
+    /// The largest value it takes.
+    pub max: u64,
+}
+
+impl FieldRange {
+    /// Returns the message that refuses `found` for this field, stating its range.
+    pub fn refusal(&self, found: impl std::fmt::Display) -> String {
+        format!(
+            "expected a whole number from {} to {}, found {found}",
+            self.min, self.max
+        )
+    }
+}
+
+/// Retries of one request, or of one call on an edge.
+pub const RETRIES: FieldRange = FieldRange {
+    field: "retries",
+    min: 0,
+    max: MAX_RETRIES as u64,
+};
+
+/// Every whole-number field with a limit narrower than its type: the
+/// message that refuses a value of the wrong type (`retries: -1`) states
+/// the same range as the check that refuses one too large.
+pub const FIELD_RANGES: &[FieldRange] = &[
+    RETRIES,
+    FieldRange {
+        field: "replicas",
+        min: 1,
+        max: MAX_REPLICAS as u64,
+    },
+    FieldRange {
+        field: "autoscale.max",
+        min: 1,
+        max: MAX_REPLICAS as u64,
+    },
+    FieldRange {
+        field: "max_deliveries",
+        min: 1,
+        max: MAX_DELIVERIES as u64,
+    },
+    FieldRange {
+        field: "concurrency",
+        min: 1,
+        max: MAX_CONCURRENCY as u64,
+    },
+    FieldRange {
+        field: "burst",
+        min: 1,
+        max: MAX_BURST as u64,
+    },
+    FieldRange {
+        field: "bulkhead",
+        min: 1,
+        max: MAX_BULKHEAD as u64,
+    },
+    FieldRange {
+        field: "half_open_calls",
+        min: 1,
+        max: MAX_BREAKER_WINDOW as u64,
+    },
+    FieldRange {
+        field: "parallel",
+        min: 1,
+        max: MAX_CRON_PARALLEL as u64,
+    },
+    FieldRange {
+        field: "shards",
+        min: 1,
+        max: MAX_SHARDS as u64,
+    },
+    FieldRange {
+        field: "virtual_nodes",
+        min: 1,
+        max: MAX_VIRTUAL_NODES as u64,
+    },
+    FieldRange {
+        field: "primaries",
+        min: 2,
+        max: MAX_NODES_PER_SHARD as u64,
+    },
+    FieldRange {
+        field: "read_replicas",
+        min: 0,
+        max: MAX_NODES_PER_SHARD as u64 - 1,
+    },
+    FieldRange {
+        field: "closed.users",
+        min: 1,
+        max: MAX_CLOSED_USERS as u64,
+    },
+];
+
+/// Returns the range of the field at `path` (like
+/// `components.web.edges.db.retries`) when it is one of [`FIELD_RANGES`].
+pub fn range_of(path: &str) -> Option<&'static FieldRange> {
+    FIELD_RANGES.iter().find(|r| {
+        path.strip_suffix(r.field)
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     /// Every limit is documented: docs/model.md names each constant of this file.
@@ -178,5 +289,23 @@ mod tests {
                 "docs/model.md does not name {name}"
             );
         }
+    }
+
+    use super::{range_of, RETRIES};
+
+    #[test]
+    fn a_field_path_finds_its_range_by_its_last_keys() {
+        assert_eq!(range_of("traffic.retries"), Some(&RETRIES));
+        assert_eq!(range_of("components.web.edges.db.retries"), Some(&RETRIES));
+        assert_eq!(
+            range_of("traffic.closed.users").map(|r| r.max),
+            Some(1_000_000)
+        );
+        assert_eq!(range_of("traffic.users"), None);
+        assert_eq!(range_of("components.db.max_retries"), None);
+        assert_eq!(
+            RETRIES.refusal(-1),
+            "expected a whole number from 0 to 100, found -1"
+        );
     }
 }

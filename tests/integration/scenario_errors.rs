@@ -306,6 +306,12 @@ const CASES: &[Case] = &[
     },
     // The bracket opens on line 11; a parser notices it is unclosed on line 11 or 12.
     Case {
+        file: "yaml_unclosed_bracket_after_empty_key.yaml",
+        lines: &[3],
+        path: "",
+        expected: "invalid YAML: unclosed bracket '['",
+    },
+    Case {
         file: "yaml_syntax_error.yaml",
         lines: &[11, 12],
         path: "",
@@ -594,6 +600,30 @@ const CASES: &[Case] = &[
         lines: &[5],
         path: "traffic.trace",
         expected: "traces/unknown_type.csv:3: `buy` is not a request type",
+    },
+    Case {
+        file: "trace_unknown_type_work_per_type.yaml",
+        lines: &[6],
+        path: "traffic.trace",
+        expected: "traces/unknown_type.csv:3: `buy` is not a request type",
+    },
+    Case {
+        file: "trace_missing_file_work_per_type.yaml",
+        lines: &[6],
+        path: "traffic.trace",
+        expected: "cannot read the trace `tests/bad/traces/no-such-file.csv`",
+    },
+    Case {
+        file: "retries_negative_with_backoff.yaml",
+        lines: &[7],
+        path: "traffic.retries",
+        expected: "expected a whole number from 0 to 100, found -1",
+    },
+    Case {
+        file: "retries_too_many.yaml",
+        lines: &[6],
+        path: "traffic.retries",
+        expected: "expected a whole number from 0 to 100, found 4000000000",
     },
     Case {
         file: "cron_every_shorter_than_work.yaml",

@@ -248,7 +248,10 @@ fn parse_entry(
                     Some((_, zones)) => zones.clone(),
                     None => vec![raw.power_loss.clone()],
                 };
-                if region.is_none() && topology.zone_id(&raw.power_loss).is_none() {
+                // A zone named in `regions:` exists even with nothing in it yet
+                // (declared to be filled later): its power loss stops nothing.
+                let declared = regions.iter().any(|(_, zs)| zs.contains(&raw.power_loss));
+                if region.is_none() && topology.zone_id(&raw.power_loss).is_none() && !declared {
                     let zones = topology.zone_names();
                     issues.push(Issue::new(
                         join_key(&path, "power_loss"),

@@ -43,7 +43,7 @@ use crate::parts::{
     send_call, send_load, send_reply, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
 use crate::spec::limits::{MAX_REPLICAS, MAX_RING_POINTS, MAX_VIRTUAL_NODES, MAX_WARM_KEYS};
-use crate::spec::{join_key, parse_lenient, Duration, Issue, Price};
+use crate::spec::{join_key, parse_lenient, refused, Duration, Issue, Price};
 
 /// Time a lookup takes when `hit_time` is not given: an in-memory store on
 /// the local network answers in about a tenth of a millisecond.
@@ -243,7 +243,10 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
         ));
     }
     let write_policy = raw.write_policy.unwrap_or(WritePolicy::Invalidate);
-    if write_policy == WritePolicy::TtlOnly && ttl.is_none() {
+    if write_policy == WritePolicy::TtlOnly
+        && ttl.is_none()
+        && !refused(&issues, &join_key(path, "ttl"))
+    {
         issues.push(Issue::new(
             join_key(path, "write_policy"),
             "`ttl_only` needs a `ttl`: without one a stale value would be served until evicted",

@@ -33,7 +33,7 @@ use crate::parts::health::{
 use crate::parts::{
     send_reply, send_reply_after, BuildContext, Ctx, Kind, Part, SpecContext, Topology, World,
 };
-use crate::spec::{join_index, join_key, parse_lenient, Duration, Issue};
+use crate::spec::{join_index, join_key, parse_lenient, refused, Duration, Issue};
 
 /// How long a user keeps an answer when the file does not say.
 const DEFAULT_TTL: SimTime = SimTime(60_000_000_000);
@@ -281,7 +281,7 @@ fn parse_weights(
 ) -> Option<Vec<f64>> {
     let weights_path = join_key(path, "weights");
     let Some(given) = &raw.weights else {
-        if strategy == Answering::Weighted {
+        if strategy == Answering::Weighted && !refused(issues, &weights_path) {
             issues.push(Issue::new(
                 path,
                 "`strategy: weighted` needs `weights`, one per target, like \

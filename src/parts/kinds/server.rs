@@ -49,7 +49,7 @@ use autoscale::{
 };
 pub use sessions::{Keeper, SessionMiss, SessionSpec};
 use sessions::{RawSessionFields, Sessions, Verdict};
-use crate::spec::{join_key, Duration, Fraction, Issue};
+use crate::spec::{join_key, refused, Duration, Fraction, Issue};
 
 /// How a server issues the calls of a list (`fanout:`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -259,7 +259,7 @@ fn parse(body: &Value, path: &str, cx: &SpecContext<'_>) -> Result<Spec, Vec<Iss
             .ok()
     });
     let fail = raw.fail.map_or(0.0, |f| f.0);
-    if fail > 0.0 && raw.consumes.is_none() {
+    if fail > 0.0 && raw.consumes.is_none() && !refused(&issues, &join_key(path, "consumes")) {
         issues.push(Issue::new(
             join_key(path, "fail"),
             "`fail` applies to the jobs of a worker: add `consumes: QUEUE`, or remove `fail`",

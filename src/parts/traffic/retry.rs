@@ -4,8 +4,8 @@ use rand::RngExt;
 use serde::Deserialize;
 
 use crate::engine::{SimRng, SimTime};
-use crate::spec::limits::MAX_RETRIES;
-use crate::spec::{join_key, Duration, Fraction, Issue};
+use crate::spec::limits::{MAX_RETRIES, RETRIES};
+use crate::spec::{join_key, refused, Duration, Fraction, Issue};
 
 /// Retries of the client: how many, and how long to wait before each.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -78,16 +78,15 @@ pub fn policy(
     issues: &mut Vec<Issue>,
 ) -> Option<RetryPolicy> {
     let count = retries.unwrap_or(0);
+    let retries_path = join_key(parent, "retries");
     if count > MAX_RETRIES {
-        issues.push(Issue::new(
-            join_key(parent, "retries"),
-            format!("expected at most {MAX_RETRIES} retries, found {count}"),
-        ));
+        issues.push(Issue::new(retries_path.clone(), RETRIES.refusal(count)));
     }
     // Only a missing `retries` is a mistake: `retries: 0` turns retries off
     // on purpose (a `--set` or a sweep from a file with a backoff), and the
-    // backoff then waits for nothing.
-    if backoff.is_some() && retries.is_none() {
+    // backoff then waits for nothing. A `retries` refused already is not
+    // missing.
+    if backoff.is_some() && retries.is_none() && !refused(issues, &retries_path) {
         issues.push(Issue::new(
             join_key(parent, "backoff"),
             "a backoff needs `retries` (how many times to retry)",

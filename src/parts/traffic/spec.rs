@@ -15,8 +15,8 @@ use crate::model::Op;
 use crate::spec::limits::{MAX_CLOSED_USERS, MAX_RATE, MAX_REQUEST_TYPES};
 use crate::spec::units::{format_duration, format_scientific};
 use crate::spec::{
-    join_index, join_key, parse as parse_value, parse_lenient, Duration, Fraction, Issue, Rate,
-    Timeout,
+    join_index, join_key, parse as parse_value, parse_lenient, refused, Duration, Fraction, Issue,
+    Rate, Timeout,
 };
 
 /// Default client population when `traffic.users` is absent.
@@ -243,6 +243,32 @@ pub fn parse(
     let open_written = value.get("rate").is_some();
     let raw: RawTraffic = parse_lenient(value, "traffic", issues)?;
     check_traffic(raw, (rate_written, open_written), base, issues)
+}
+
+/// Returns the request types a `traffic:` section declares, as far as they
+/// read (a refused field of a type takes its default), or `None` when it
+/// declares none that can be read.
+///
+/// When the section is refused as a whole (a bad trace, a bad rate), the
+/// components are still checked against the types the file names: checked
+/// against the lone `request` of a file without a mix, each would report
+/// false mistakes on top of the real one.
+pub fn declared_types(value: Option<&serde_json::Value>) -> Option<Vec<RequestType>> {
+    let requests = value?.get("requests")?.as_object()?;
+    if requests.is_empty() || requests.len() > MAX_REQUEST_TYPES {
+        return None;
+    }
+    let types = requests.iter().map(|(name, body)| {
+        let raw = serde_json::from_value::<RawRequestType>(body.clone()).ok();
+        RequestType {
+            name: name.clone(),
+            weight: raw.as_ref().map_or(1.0, |t| t.weight),
+            op: raw.as_ref().and_then(|t| t.op).unwrap_or_default(),
+            hostile: raw.as_ref().and_then(|t| t.hostile).unwrap_or(false),
+            authenticated: raw.as_ref().and_then(|t| t.authenticated).unwrap_or(true),
+        }
+    });
+    Some(types.collect())
 }
 
 /// Checks the traffic; `rate_written` says the file has a source of
@@ -648,7 +674,7 @@ fn check_schedule(
                  or start the schedule later)",
             ));
         }
-        if first.at.0 > SimTime::ZERO && raw.rate.is_none() {
+        if first.at.0 > SimTime::ZERO && raw.rate.is_none() && !refused(issues, "traffic.rate") {
             issues.push(Issue::new(
                 "traffic.schedule[0].at",
                 "the schedule must start at 0s, or give `traffic.rate` for the time before it",

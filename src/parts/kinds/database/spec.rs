@@ -12,7 +12,7 @@ use crate::parts::kind::needs_keys;
 use crate::parts::SpecContext;
 pub use crate::spec::limits::{MAX_NODES_PER_SHARD, MAX_SHARDS};
 use crate::spec::limits::MAX_REPLICAS;
-use crate::spec::{join_key, Duration, Issue};
+use crate::spec::{join_key, refused, Duration, Issue};
 
 /// Mean work of a read when `work` is not given: an indexed point query.
 const DEFAULT_READ_WORK: SimTime = SimTime(1_000_000);
@@ -131,13 +131,19 @@ impl Spec {
 /// `shards: 1` turns them off on purpose (a `--set`, a sweep or a lesson's
 /// knob from a file that has them), as `retries: 0` does a backoff.
 fn check_without_copies(raw: &Raw, mode: Mode, path: &str, issues: &mut Vec<Issue>) {
-    if mode == Mode::SinglePrimary && raw.replication.is_some() && raw.read_replicas.is_none() {
+    // A field refused already is not missing.
+    let absent = |issues: &[Issue], field: &str| !refused(issues, &join_key(path, field));
+    if mode == Mode::SinglePrimary
+        && raw.replication.is_some()
+        && raw.read_replicas.is_none()
+        && absent(issues, "read_replicas")
+    {
         issues.push(Issue::new(
             join_key(path, "replication"),
             "`replication` needs `read_replicas` (a single primary has no one to copy its writes to)",
         ));
     }
-    if raw.by.is_some() && raw.shards.is_none() {
+    if raw.by.is_some() && raw.shards.is_none() && absent(issues, "shards") {
         issues.push(Issue::new(
             join_key(path, "by"),
             "`by` needs `shards` (how many shards the keys are split over)",
