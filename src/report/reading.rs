@@ -411,14 +411,15 @@ fn losses(results: &[ScenarioResult]) -> Vec<String> {
 /// after them (none, if so), as the refusals are no loss.
 fn loss(r: &ScenarioResult, availability: f64) -> String {
     let positive = |path: &str| Some(r.value(path)).filter(|n| *n > 0.0);
-    let refused: Vec<String> = ON_PURPOSE
+    let refusals: Vec<(f64, &str)> = ON_PURPOSE
         .iter()
-        .filter_map(|(path, words)| positive(path).map(|n| format!("{} {words}", count(n))))
+        .filter_map(|&(path, words)| positive(path).map(|n| (n, words)))
         .collect();
-    let refused_total: f64 = ON_PURPOSE
+    let refused_total: f64 = refusals.iter().map(|&(n, _)| n).sum();
+    let refused: Vec<String> = refusals
         .iter()
-        .filter_map(|(path, _)| positive(path))
-        .sum();
+        .map(|&(n, words)| format!("{} {words}", count(n)))
+        .collect();
     let failed = (r.value("requests.failed") - refused_total).max(0.0);
     let mut how: Vec<String> = [
         ("requests.rejected", "rejected"),

@@ -355,9 +355,10 @@ fn with_quotes(issue: &Issue, o: Option<&Override>, locator: &Locator) -> String
         }
     };
     // `found the number 12` needs no `(written `12`)`.
-    let spelling = match issue.message.ends_with(&format!(" {written}")) {
-        true => String::new(),
-        false => format!(" (written `{written}`)"),
+    let spelling = if issue.message.ends_with(&format!(" {written}")) {
+        String::new()
+    } else {
+        format!(" (written `{written}`)")
     };
     format!(
         "{}{spelling}; quote it to keep it text: {example}",
@@ -376,9 +377,10 @@ fn place(file: &str, text: &str, overrides: &[Override], issues: Vec<Issue>) -> 
                 .iter()
                 .rev()
                 .find(|o| caused_by(&issue.path, o, &locator));
-            let message = match issue.wants_text {
-                true => with_quotes(&issue, from_override, &locator),
-                false => issue.message,
+            let message = if issue.wants_text {
+                with_quotes(&issue, from_override, &locator)
+            } else {
+                issue.message
             };
             let origin = match (from_override, locator.find(&issue.path)) {
                 (Some(o), _) => Origin::Override {

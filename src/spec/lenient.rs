@@ -11,7 +11,7 @@ use serde_path_to_error::Segment;
 
 use super::limits::{range_of, FieldRange};
 use super::locate::{join_index, join_key};
-use super::{text_refusal, Issue};
+use super::{describe, text_refusal, Issue};
 
 /// Deserializes `value` into `T`, naming the failing field by its full path.
 ///
@@ -135,10 +135,7 @@ fn remove_at(value: &mut Value, segments: &[Segment]) -> Option<String> {
 /// marked so, for its placing to show how to quote it.
 fn issue_of(path: String, message: &str) -> Issue {
     match text_found(message) {
-        Some((described, scalar)) => Issue {
-            wants_text: scalar,
-            ..Issue::new(path, text_refusal("", &described))
-        },
+        Some(found) => Issue::new(path, text_refusal("", &describe(&found))).wanting_text(&found),
         None => match explain_number(message, range_of(&path)) {
             Some(text) => Issue::new(path, text),
             None => Issue::new(path, explain(message)),
@@ -147,26 +144,28 @@ fn issue_of(path: String, message: &str) -> Issue {
 }
 
 /// Reads serde's refusal of a value where a string was expected (`invalid
-/// type: boolean `false`, expected a string`): returns what was found, in
-/// words, and whether it is a scalar (which quotes would make text).
-fn text_found(message: &str) -> Option<(String, bool)> {
+/// type: boolean `false`, expected a string`) and returns the value found
+/// (a list or a mapping as an empty one), to be described like any other.
+fn text_found(message: &str) -> Option<Value> {
     let found = message
         .strip_suffix(", expected a string")?
         .strip_prefix("invalid type: ")?;
-    let quoted = |prefix: &str| {
+    let scalar = |prefix: &str| {
         found
             .strip_prefix(prefix)
-            .map(|v| v.trim().trim_matches('`').to_string())
+            .map(|v| v.trim().trim_matches('`'))
     };
-    if let Some(b) = quoted("boolean ") {
-        return Some((format!("the boolean {b}"), true));
+    if let Some(b) = scalar("boolean ") {
+        return b.parse().ok().map(Value::Bool);
     }
-    if let Some(n) = quoted("integer ").or_else(|| quoted("floating point ")) {
-        return Some((format!("the number {n}"), true));
+    if let Some(n) = scalar("integer ").or_else(|| scalar("floating point ")) {
+        return serde_json::from_str::<Value>(n)
+            .ok()
+            .filter(Value::is_number);
     }
     match found {
-        "sequence" => Some(("a list".into(), false)),
-        "map" => Some(("a mapping".into(), false)),
+        "sequence" => Some(Value::Array(Vec::new())),
+        "map" => Some(Value::Object(serde_json::Map::new())),
         _ => None,
     }
 }

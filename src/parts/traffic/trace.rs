@@ -70,12 +70,11 @@ impl Trace {
     /// uses, as a duration (a time past the latest is read as the latest).
     pub fn warn_after(&self, end: SimTime, path: &str, warnings: &mut Vec<Issue>) {
         if let Some(&first) = self.times.first().filter(|t| **t >= end) {
-            let latest = match first >= LATEST {
-                true => {
-                    " (the latest time a trace may give, the longest duration: \
-                          later times are read as it)"
-                }
-                false => "",
+            let latest = if first >= LATEST {
+                " (the latest time a trace may give, the longest duration: later times are \
+                 read as it)"
+            } else {
+                ""
             };
             warnings.push(Issue::new(
                 path,

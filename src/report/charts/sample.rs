@@ -430,6 +430,13 @@ pub fn text_boxes(svg: &str) -> Vec<TextBox> {
         .collect()
 }
 
+/// Returns the texts of a chart's SVG, in the order drawn, after asserting
+/// that none prints over another.
+pub fn legible_texts(svg: &str) -> Vec<String> {
+    assert_eq!(overprinted(svg), Vec::<(String, String)>::new());
+    text_boxes(svg).into_iter().map(|t| t.text).collect()
+}
+
 /// Returns the pairs of texts of an SVG chart that print over each other
 /// (by more than a pixel's rounding).
 pub fn overprinted(svg: &str) -> Vec<(String, String)> {

@@ -262,12 +262,7 @@ mod tests {
     #[test]
     fn long_scenario_names_wrap_between_words_under_their_columns() {
         // See: "Sessions" / ", local" / "to each…" under the availability panel.
-        let svg = sample::comparison_svg(&sample::sessions(), STEM);
-        assert_eq!(sample::overprinted(&svg), Vec::<(String, String)>::new());
-        let texts: Vec<String> = sample::text_boxes(&svg)
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
+        let texts = sample::legible_texts(&sample::comparison_svg(&sample::sessions(), STEM));
         assert!(
             texts
                 .iter()
