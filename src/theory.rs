@@ -509,9 +509,10 @@ pub fn predict(scenario: &Scenario) -> Option<Prediction> {
             if lambda >= f64::from(c) * mu {
                 return None;
             }
+            let wait = mmc_wait(c, lambda, mu);
             Some(Prediction {
-                mean_latency_ms: (mmc_wait(c, lambda, mu) + 1.0 / mu) * 1000.0,
-                mean_wait_ms: mmc_wait(c, lambda, mu) * 1000.0,
+                mean_latency_ms: (wait + 1.0 / mu) * 1000.0,
+                mean_wait_ms: wait * 1000.0,
                 availability: 1.0,
                 utilization: lambda / (f64::from(c) * mu),
             })
